@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads from the environment, with its default.
+ * The README's "Configuration" table is written from this schema; keep them in step.
+ */
+const int = (min: number) => z.coerce.number().int().min(min);
+
+const EnvSchema = z.object({
+  PORT: int(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  REDIS_URL: z.string().url().optional(),
+  REDIS_SERVER_BIN: z.string().default('redis-server'),
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('qj'),
+  CLICKHOUSE_URL: z.string().url().optional(),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('default'),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  INGEST_MAX_EVENTS: int(1).default(5000),
+  INGEST_MAX_BYTES: int(1024).default(5 * 1024 * 1024),
+  INGEST_COALESCE_MS: int(0).default(2),
+  INGEST_MAX_FUTURE_SKEW_S: int(0).default(300),
+  DEDUP_TTL_S: int(60).default(3 * 24 * 3600),
+  STORE_BATCH_ROWS: int(1).default(5000),
+  STORE_BATCH_WAIT_MS: int(1).default(200),
+  WORKER_CONCURRENCY: int(1).default(256),
+  WORKER_LOCK_MS: int(1000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
+  SHUTDOWN_TIMEOUT_MS: int(100).default(20_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+/** Parses the environment; a bad value stops the process with the variable's name. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}

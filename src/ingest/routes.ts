@@ -1,0 +1,27 @@
+import { Hono } from 'hono';
+import type { EventAcceptor } from './accept.js';
+import { readValidBatch } from './batch.js';
+import { Event } from './schema.js';
+
+export interface IngestRoutesOptions {
+  acceptor: EventAcceptor;
+  maxEvents: number;
+  maxFutureSkewSeconds: number;
+}
+
+/** POST /v1/events: one event, a JSON array, or NDJSON; 202 once durably queued. */
+export function ingestRoutes(options: IngestRoutesOptions): Hono {
+  const app = new Hono();
+  app.post('/v1/events', async (c) => {
+    const batch = await readValidBatch(c, Event, options.maxEvents, (event) => {
+      const skewMs = Date.parse(event.occurred_at) - Date.now();
+      return skewMs > options.maxFutureSkewSeconds * 1000
+        ? [{ field: 'occurred_at', message: `is ${Math.round(skewMs / 1000)} s in the future (clock skew allowed: ${options.maxFutureSkewSeconds} s)` }]
+        : [];
+    });
+    if ('response' in batch) return batch.response;
+    const result = await options.acceptor.accept(batch.values);
+    return c.json(result, 202);
+  });
+  return app;
+}

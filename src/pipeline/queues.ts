@@ -1,0 +1,36 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { Event } from '../ingest/schema.js';
+
+/**
+ * The queue layout. Every queue lives under `<REDIS_PREFIX>:bull`, so several
+ * deployments (or a Redis per queue later) never collide.
+ */
+export const STORE_QUEUE = 'store-events';
+
+/** One accepted request's events (or several coalesced requests'), as validated. */
+export interface Envelope {
+  received_at: string;
+  events: Event[];
+}
+
+export const bullPrefix = (redisPrefix: string) => `${redisPrefix}:bull`;
+
+// Accepted events must never be dropped: retry with a capped backoff for days
+// (a ClickHouse outage just delays them), keep failed jobs for replay, and
+// remove completed ones so Redis memory stays bounded.
+export const STORE_JOB_OPTIONS: JobsOptions = {
+  attempts: 10_000,
+  backoff: { type: 'capped' },
+  removeOnComplete: { age: 600, count: 1_000 },
+  removeOnFail: false,
+};
+
+export const cappedBackoff = (attemptsMade: number) => Math.min(500 * 2 ** Math.min(attemptsMade, 10), 30_000);
+
+export function createStoreQueue(connection: ConnectionOptions, redisPrefix: string): Queue<Envelope> {
+  return new Queue<Envelope>(STORE_QUEUE, {
+    connection,
+    prefix: bullPrefix(redisPrefix),
+    defaultJobOptions: STORE_JOB_OPTIONS,
+  });
+}

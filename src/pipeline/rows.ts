@@ -1,0 +1,66 @@
+import type { Row } from '../storage/index.js';
+import { toClickHouseTime } from '../storage/index.js';
+import type { Event } from '../ingest/schema.js';
+
+/**
+ * An event as rows of the `events` table: one row per company it concerns
+ * (a plan names several), typed columns for what rules and dashboards filter
+ * on, and the accepted JSON as `payload` for evidence and the public record.
+ */
+export function eventRows(event: Event, receivedAt: string): Row[] {
+  const base = {
+    id: event.id,
+    type: event.type,
+    occurred_at: time(event.occurred_at),
+    received_at: time(receivedAt),
+    region: event.region,
+    source: event.source,
+    agency_id: event.agency_id ?? '',
+    payload: JSON.stringify(event),
+  };
+  switch (event.type) {
+    case 'checkin':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        officer_ids: event.officer_ids,
+        action: event.action,
+        method: event.method,
+        onsite: event.onsite,
+        plan_id: event.plan_id ?? '',
+        urgent_reason: event.urgent_reason ?? '',
+      }];
+    case 'inspection':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        officer_ids: event.officer_ids,
+        onsite: event.onsite,
+        plan_id: event.plan_id ?? '',
+        started_at: time(event.started_at),
+        ended_at: event.ended_at ? time(event.ended_at) : null,
+        outcome: event.outcome ?? '',
+      }];
+    case 'plan':
+      return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
+        ...base,
+        enterprise_id,
+        window_start: event.window_start,
+        window_end: event.window_end,
+        mode: event.mode,
+        onsite: event.mode === 'onsite',
+        status: event.status,
+        joint_agency_ids: event.joint_agency_ids ?? [],
+      }));
+    case 'complaint':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        category: event.category,
+        channel: event.channel,
+        checkin_id: event.checkin_id ?? '',
+      }];
+  }
+}
+
+const time = (rfc3339: string) => toClickHouseTime(new Date(rfc3339));

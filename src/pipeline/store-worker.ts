@@ -1,0 +1,85 @@
+import { Worker } from 'bullmq';
+import { workerConnection } from '../redis/connection.js';
+import type { Logger } from '../log.js';
+import type { Row, Storage } from '../storage/index.js';
+import { createBatcher } from './batcher.js';
+import { eventRows } from './rows.js';
+import { bullPrefix, cappedBackoff, STORE_QUEUE, type Envelope } from './queues.js';
+
+export interface StoreWorkerOptions {
+  redisUrl: string;
+  redisPrefix: string;
+  storage: Storage;
+  log: Logger;
+  concurrency: number;
+  batchRows: number;
+  batchWaitMs: number;
+  lockMs: number;
+  stalledIntervalMs: number;
+}
+
+export interface StoreWorker {
+  /** Stops taking jobs, lets active ones finish (bounded by timeoutMs), flushes. */
+  close(timeoutMs: number): Promise<void>;
+  worker: Worker<Envelope>;
+}
+
+/**
+ * Moves envelopes from Redis into the `events` table. Delivery is
+ * at-least-once: a worker killed mid-batch leaves its jobs locked until the
+ * lock expires, another worker stores them again, and ReplacingMergeTree
+ * folds the repeated rows (reads use FINAL).
+ */
+export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
+  const { storage, log } = options;
+  const batcher = createBatcher<Row>({
+    maxItems: options.batchRows,
+    maxWaitMs: options.batchWaitMs,
+    write: async (rows) => {
+      const started = performance.now();
+      await storage.insert('events', rows);
+      log.debug({ rows: rows.length, ms: Math.round(performance.now() - started) }, 'stored batch');
+    },
+  });
+
+  const connection = workerConnection(options.redisUrl);
+  connection.on('error', (err) => log.debug({ err: err.message }, 'worker redis error'));
+  const worker = new Worker<Envelope>(
+    STORE_QUEUE,
+    async (job) => {
+      const rows = job.data.events.flatMap((event) => eventRows(event, job.data.received_at));
+      await batcher.add(rows);
+    },
+    {
+      connection,
+      prefix: bullPrefix(options.redisPrefix),
+      concurrency: options.concurrency,
+      lockDuration: options.lockMs,
+      stalledInterval: options.stalledIntervalMs,
+      // A job may be orphaned by several crashes in a row; it must come back every time.
+      maxStalledCount: 1_000,
+      settings: { backoffStrategy: cappedBackoff },
+    },
+  );
+  worker.on('failed', (job, err) =>
+    log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'store job failed; will retry'));
+  worker.on('error', (err) => log.error({ err: err.message }, 'store worker error'));
+
+  return {
+    worker,
+    async close(timeoutMs) {
+      const closing = worker.close();
+      const timedOut = await Promise.race([
+        closing.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        // Unfinished jobs keep their lock and return to the queue when it expires: nothing is lost.
+        log.warn({ timeoutMs }, 'store worker did not finish in time; forcing close');
+        await worker.close(true);
+      }
+      await batcher.flush();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createReferenceStore, type ReferenceStore } from './store.js';
+export { referenceRoutes } from './routes.js';

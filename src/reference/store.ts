@@ -1,0 +1,41 @@
+import type { Agency, Enterprise } from '../ingest/index.js';
+import { toClickHouseTime, type Storage } from '../storage/index.js';
+
+/**
+ * Reference data the rules read: companies (credit grade, exemption, quiet
+ * period) and agencies. An upsert is a new version row; the newest wins
+ * (ReplacingMergeTree(updated_at), read with FINAL), so repeating a PUT is harmless.
+ */
+export function createReferenceStore(storage: Storage) {
+  return {
+    async upsertEnterprises(enterprises: readonly Enterprise[]) {
+      const updated_at = toClickHouseTime(new Date());
+      await storage.insert('enterprises', enterprises.map((e) => ({
+        ...e,
+        quiet_period: e.quiet_period ? JSON.stringify(e.quiet_period) : '',
+        updated_at,
+      })));
+    },
+    async upsertAgencies(agencies: readonly Agency[]) {
+      const updated_at = toClickHouseTime(new Date());
+      await storage.insert('agencies', agencies.map((a) => ({ ...a, updated_at })));
+    },
+    async enterprise(id: string): Promise<(Enterprise & { updated_at: string }) | null> {
+      const [row] = await storage.query<EnterpriseRow>(
+        `SELECT enterprise_id, name, region, credit_grade, exempt, quiet_period, updated_at
+         FROM enterprises FINAL WHERE enterprise_id = {id:String}`, { id });
+      if (!row) return null;
+      const { quiet_period, ...rest } = row;
+      return { ...rest, ...(quiet_period ? { quiet_period: JSON.parse(quiet_period) } : {}) };
+    },
+    async agency(id: string): Promise<(Agency & { updated_at: string }) | null> {
+      const [row] = await storage.query<Agency & { updated_at: string }>(
+        `SELECT agency_id, name, region, kind, updated_at FROM agencies FINAL WHERE agency_id = {id:String}`, { id });
+      return row ?? null;
+    },
+  };
+}
+
+export type ReferenceStore = ReturnType<typeof createReferenceStore>;
+
+type EnterpriseRow = Omit<Enterprise, 'quiet_period'> & { quiet_period: string; updated_at: string };

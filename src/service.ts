@@ -1,0 +1,165 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { join } from 'node:path';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/index.js';
+import type { Logger } from './log.js';
+import { createHttpApp } from './http/app.js';
+import { healthRoutes } from './http/health.js';
+import { openApiRoutes } from './http/openapi.js';
+import { createEventAcceptor, createSeenIds, ingestRoutes, type EventAcceptor } from './ingest/index.js';
+import { createStoreQueue, type Envelope } from './pipeline/queues.js';
+import { startStoreWorker, type StoreWorker } from './pipeline/store-worker.js';
+import { producerConnection } from './redis/connection.js';
+import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
+import { createReferenceStore, referenceRoutes } from './reference/index.js';
+import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
+import { timelineRoutes } from './timeline/index.js';
+
+/**
+ * The one place where Qingjian is wired together. `start` runs API and
+ * workers in one process; `api` and `worker` run one role each, for scaling
+ * out against a shared Redis and ClickHouse server.
+ */
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface Service {
+  /** Base URL of the API (when the api role runs). */
+  url: string | null;
+  redisUrl: string;
+  storage: Storage;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, roles: Roles, log: Logger): Promise<Service> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      await step().catch((err: Error) => log.error({ err: err.message }, 'shutdown step failed'));
+    }
+  };
+
+  try {
+    const redisUrl = config.REDIS_URL ?? (await startOwnRedis(config, log, stops));
+    const storage = createStorage(config);
+    stops.push(() => storage.close());
+    await waitUntilReachable(storage, log);
+    const applied = await migrate(storage);
+    log.info({ storage: storage.kind, applied }, 'storage ready');
+
+    if (roles.worker) {
+      const worker = startWorker(config, redisUrl, storage, log);
+      stops.push(() => worker.close(config.SHUTDOWN_TIMEOUT_MS));
+    }
+    const url = roles.api ? await startApi(config, redisUrl, storage, log, stops) : null;
+    log.info({ url, roles, redis: redisUrl }, 'qingjian started');
+    return { url, redisUrl, storage, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// In a compose stack the ClickHouse server may still be starting.
+async function waitUntilReachable(storage: Storage, log: Logger, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await storage.ping();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`ClickHouse unreachable: ${(err as Error).message}`);
+      log.warn({ err: (err as Error).message }, 'waiting for ClickHouse');
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+async function startOwnRedis(config: Config, log: Logger, stops: Array<() => Promise<unknown>>): Promise<string> {
+  const redis: LocalRedis = await startLocalRedis({ dir: join(config.DATA_DIR, 'redis'), bin: config.REDIS_SERVER_BIN });
+  stops.push(() => redis.stop());
+  log.info({ url: redis.url }, 'started local redis-server');
+  return redis.url;
+}
+
+function startWorker(config: Config, redisUrl: string, storage: Storage, log: Logger): StoreWorker {
+  return startStoreWorker({
+    redisUrl,
+    redisPrefix: config.REDIS_PREFIX,
+    storage,
+    log: log.child({ role: 'store-worker' }),
+    concurrency: config.WORKER_CONCURRENCY,
+    batchRows: config.STORE_BATCH_ROWS,
+    batchWaitMs: config.STORE_BATCH_WAIT_MS,
+    lockMs: config.WORKER_LOCK_MS,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+  });
+}
+
+async function startApi(
+  config: Config, redisUrl: string, storage: Storage, log: Logger, stops: Array<() => Promise<unknown>>,
+): Promise<string> {
+  const redis: Redis = producerConnection(redisUrl);
+  redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
+  stops.push(async () => redis.disconnect());
+  await untilReady(redis);
+  const queue: Queue<Envelope> = createStoreQueue(redis, config.REDIS_PREFIX);
+  queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
+  stops.push(() => queue.close());
+  const acceptor: EventAcceptor = createEventAcceptor({
+    queue,
+    seen: createSeenIds(redis, config.REDIS_PREFIX, config.DEDUP_TTL_S),
+    coalesceMs: config.INGEST_COALESCE_MS,
+    maxEventsPerJob: config.INGEST_MAX_EVENTS,
+    log,
+  });
+  stops.push(() => acceptor.flush());
+
+  const app = createHttpApp({
+    log: log.child({ role: 'api' }),
+    maxBodyBytes: config.INGEST_MAX_BYTES,
+    routes: [
+      healthRoutes({
+        redis: async () => void (await redis.ping()),
+        clickhouse: () => storage.ping(),
+        migrations: async () => {
+          const pending = await pendingMigrations(storage);
+          if (pending.length > 0) throw new Error(`pending: ${pending.map((m) => m.version).join(', ')}`);
+        },
+      }),
+      openApiRoutes({ maxItems: config.INGEST_MAX_EVENTS, maxBytes: config.INGEST_MAX_BYTES }),
+      ingestRoutes({ acceptor, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
+      referenceRoutes(createReferenceStore(storage), config.INGEST_MAX_EVENTS),
+      timelineRoutes(storage),
+    ],
+  });
+
+  const server = await listen(app.fetch, config.PORT, config.HOST);
+  stops.push(() => closeServer(server));
+  const { port } = server.address() as { port: number };
+  const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+  return `http://${host}:${port}`;
+}
+
+function untilReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => redis.once('ready', () => resolve()));
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+// Stop accepting, let in-flight requests finish (they hold acknowledgements
+// clients are waiting for), then drop idle keep-alive sockets.
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}

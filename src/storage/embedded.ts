@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { Session, drainPending } from 'chdb';
+import type { Params, Row, Storage } from './port.js';
+
+/**
+ * The ClickHouse engine inside this process (chdb). One data directory per
+ * process: the engine is a process singleton, so embedded mode runs API and
+ * workers in one process.
+ */
+export function createEmbeddedStorage(dataDir: string, database: string): Storage {
+  mkdirSync(dataDir, { recursive: true });
+  const session = new Session(dataDir);
+  let ready: Promise<void> | null = null;
+  const useDatabase = () =>
+    (ready ??= (async () => {
+      if (database === 'default') return;
+      await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${database}`);
+      await session.queryAsync(`USE ${database}`);
+    })());
+
+  return {
+    kind: 'embedded',
+    async insert(table, rows) {
+      if (rows.length === 0) return;
+      await useDatabase();
+      const payload = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
+      await session.insert({ table, values: payload, format: 'JSONEachRow' });
+    },
+    async query<T = Row>(sql: string, params: Params = {}) {
+      await useDatabase();
+      const result = await session.queryBindAsync(sql, params, { format: 'JSONEachRow' });
+      return parseJsonEachRow<T>(result.text());
+    },
+    async command(sql, params = {}) {
+      await useDatabase();
+      await session.queryBindAsync(sql, params);
+    },
+    async ping() {
+      await session.queryAsync('SELECT 1');
+    },
+    async close() {
+      await drainPending();
+      session.close();
+      await drainPending();
+    },
+  };
+}
+
+function parseJsonEachRow<T>(text: string): T[] {
+  const rows: T[] = [];
+  for (const line of text.split('\n')) if (line) rows.push(JSON.parse(line) as T);
+  return rows;
+}

@@ -1,0 +1,22 @@
+import type { Config } from '../config/index.js';
+import { createEmbeddedStorage } from './embedded.js';
+import { createServerStorage } from './server.js';
+import { join } from 'node:path';
+import type { Storage } from './port.js';
+
+export type { Storage, Row, Params } from './port.js';
+export { toClickHouseTime, fromClickHouseTime } from './port.js';
+export { migrate, MIGRATIONS, pendingMigrations } from './migrations.js';
+
+/** The server adapter when CLICKHOUSE_URL is set, otherwise the embedded engine under DATA_DIR. */
+export function createStorage(config: Config): Storage {
+  if (config.CLICKHOUSE_URL) {
+    return createServerStorage({
+      url: config.CLICKHOUSE_URL,
+      database: config.CLICKHOUSE_DATABASE,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+    });
+  }
+  return createEmbeddedStorage(join(config.DATA_DIR, 'clickhouse'), config.CLICKHOUSE_DATABASE);
+}

@@ -1,0 +1,44 @@
+import { createClient } from '@clickhouse/client';
+import type { Params, Row, Storage } from './port.js';
+
+export interface ServerOptions {
+  url: string;
+  database: string;
+  username: string;
+  password: string;
+}
+
+/** A ClickHouse server over HTTP: production, and several processes sharing one store. */
+export function createServerStorage(options: ServerOptions): Storage {
+  const client = createClient({
+    url: options.url,
+    database: options.database,
+    username: options.username,
+    password: options.password,
+    request_timeout: 60_000,
+    compression: { request: false, response: false },
+    clickhouse_settings: { date_time_input_format: 'best_effort' },
+  });
+
+  return {
+    kind: 'server',
+    async insert(table, rows) {
+      if (rows.length === 0) return;
+      await client.insert({ table, values: rows as Row[], format: 'JSONEachRow' });
+    },
+    async query<T = Row>(sql: string, params: Params = {}) {
+      const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+      return result.json<T>();
+    },
+    async command(sql, params = {}) {
+      await client.command({ query: sql, query_params: params });
+    },
+    async ping() {
+      const result = await client.ping();
+      if (!result.success) throw result.error;
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { timelineRoutes } from './routes.js';
+export { readTimeline, type TimelinePage } from './store.js';

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { createLogger } from '../../src/log.js';
+import { startService, type Roles, type Service } from '../../src/service.js';
+
+export interface TestService extends Service {
+  url: string;
+  dataDir: string;
+  config: Config;
+  /** Stops the service and removes its data directory. */
+  dispose(): Promise<void>;
+}
+
+/** A real service on a free port: its own redis-server, embedded ClickHouse (or CLICKHOUSE_URL given in env). */
+export async function startTestService(env: Record<string, string> = {}, roles: Roles = { api: true, worker: true }): Promise<TestService> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', ...env });
+  const service = await startService(config, roles, createLogger(config.LOG_LEVEL));
+  return {
+    ...service,
+    url: service.url ?? '',
+    dataDir,
+    config,
+    async dispose() {
+      await service.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until check returns a value that isn't undefined, or fails after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: text });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+export async function put(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+export async function get(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json().catch(() => null) };
+}

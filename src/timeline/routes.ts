@@ -31,7 +31,8 @@ export function timelineRoutes(storage: Storage): Hono {
         errors.push({ index: null, field, message: i.code === 'unrecognized_keys' ? 'is not a known parameter' : i.message });
       }
     }
-    const after = params.success && params.data.cursor !== undefined ? decodeCursor(params.data.cursor) : undefined;
+    const cursorText = c.req.query('cursor');
+    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
     if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
     if (errors.length > 0 || !params.success || !id.success) {
       return c.json({ error: 'invalid_request', message: 'bad timeline request', errors }, 400);

@@ -1,0 +1,78 @@
+import { creditCodeCheckChar } from '../../src/ingest/credit-code.js';
+
+/** A valid credit code for a 6-digit district and a serial number. */
+export function creditCode(district = '371402', serial = 1): string {
+  const first17 = `91${district}${String(serial).padStart(9, '0')}`;
+  return first17 + creditCodeCheckChar(first17);
+}
+
+export const ENTERPRISE = creditCode('371402', 1);
+
+let counter = 0;
+export const uniqueId = (prefix = 'ev') => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
+
+export function checkin(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('ci'),
+    type: 'checkin',
+    occurred_at: '2026-11-20T09:30:00+08:00',
+    region: '371402',
+    source: 'dezhou-app',
+    enterprise_id: ENTERPRISE,
+    agency_id: '371400-SCJG',
+    officer_ids: ['371400-SCJG-001'],
+    action: 'enter',
+    method: 'qr',
+    ...overrides,
+  };
+}
+
+export function inspection(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('in'),
+    type: 'inspection',
+    occurred_at: '2026-11-20T15:00:00+08:00',
+    region: '371402',
+    source: 'dezhou-case-system',
+    enterprise_id: ENTERPRISE,
+    agency_id: '371400-SCJG',
+    officer_ids: ['371400-SCJG-001'],
+    started_at: '2026-11-20T09:30:00+08:00',
+    ended_at: '2026-11-20T11:00:00+08:00',
+    onsite: true,
+    outcome: 'no_issue',
+    ...overrides,
+  };
+}
+
+export function plan(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('pl'),
+    type: 'plan',
+    occurred_at: '2026-11-10T10:00:00+08:00',
+    region: '371400',
+    source: 'dezhou-plan-system',
+    agency_id: '371400-SCJG',
+    enterprise_ids: [ENTERPRISE, creditCode('371402', 2)],
+    window_start: '2026-11-18',
+    window_end: '2026-11-22',
+    mode: 'onsite',
+    status: 'filed',
+    ...overrides,
+  };
+}
+
+export function complaint(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('co'),
+    type: 'complaint',
+    occurred_at: '2026-11-21T10:00:00+08:00',
+    region: '371402',
+    source: '12345',
+    enterprise_id: ENTERPRISE,
+    category: 'no_scan',
+    channel: '12345',
+    text: '检查人员未亮码入企',
+    ...overrides,
+  };
+}

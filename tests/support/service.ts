@@ -11,11 +11,16 @@ export interface TestService extends Service {
   config: Config;
   /** Stops the service and removes its data directory. */
   dispose(): Promise<void>;
+  /** Stops the service gracefully and keeps its data directory. */
+  stop(): Promise<void>;
 }
 
 /** A real service on a free port: its own redis-server, embedded ClickHouse (or CLICKHOUSE_URL given in env). */
-export async function startTestService(env: Record<string, string> = {}, roles: Roles = { api: true, worker: true }): Promise<TestService> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-test-'));
+export async function startTestService(
+  env: Record<string, string> = {},
+  roles: Roles = { api: true, worker: true },
+  dataDir = mkdtempSync(join(tmpdir(), 'qingjian-test-')),
+): Promise<TestService> {
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', ...env });
   const service = await startService(config, roles, createLogger(config.LOG_LEVEL));
   return {

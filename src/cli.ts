@@ -16,10 +16,10 @@ const positiveInt = (value: string) => {
 program.command('start')
   .description('API and workers in one process (embedded ClickHouse and a local Redis unless configured)')
   .option('--demo', 'feed the service realistic demo traffic')
-  .option('--demo-rate <events_per_second>', 'live demo events per second', positiveInt, 20)
+  .option('--demo-visits <per_day>', 'live demo on-site visits per day', positiveInt, 2000)
   .option('--demo-seed <seed>', 'seed of the demo world', positiveInt, 2024)
-  .action(async (opts: { demo?: boolean; demoRate: number; demoSeed: number }) => {
-    await run({ api: true, worker: true }, opts.demo ? { rate: opts.demoRate, seed: opts.demoSeed } : null);
+  .action(async (opts: { demo?: boolean; demoVisits: number; demoSeed: number }) => {
+    await run({ api: true, worker: true }, opts.demo ? { visitsPerDay: opts.demoVisits, seed: opts.demoSeed } : null);
   });
 
 program.command('api').description('the HTTP API only').action(() => run({ api: true, worker: false }, null));
@@ -36,7 +36,7 @@ program.command('migrate').description('apply pending ClickHouse migrations and 
   }
 });
 
-async function run(roles: Roles, demo: { rate: number; seed: number } | null): Promise<void> {
+async function run(roles: Roles, demo: { visitsPerDay: number; seed: number } | null): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const service = await startService(config, roles, log);
@@ -47,7 +47,7 @@ async function run(roles: Roles, demo: { rate: number; seed: number } | null): P
   });
 }
 
-async function startDemo(url: string, demo: { rate: number; seed: number }, log: Logger) {
+async function startDemo(url: string, demo: { visitsPerDay: number; seed: number }, log: Logger) {
   const { startDemoTraffic } = await import('./demo/traffic.js');
   return startDemoTraffic({ url, ...demo, log: log.child({ role: 'demo' }) });
 }

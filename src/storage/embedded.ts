@@ -28,12 +28,15 @@ export function createEmbeddedStorage(dataDir: string, database: string): Storag
     },
     async query<T = Row>(sql: string, params: Params = {}) {
       await useDatabase();
-      const result = await session.queryBindAsync(sql, params, { format: 'JSONEachRow' });
+      // chdb runs parameter binding one query at a time per process; unbound queries run in parallel.
+      const result = Object.keys(params).length === 0
+        ? await session.queryAsync(sql, { format: 'JSONEachRow' })
+        : await session.queryBindAsync(sql, bindable(params), { format: 'JSONEachRow' });
       return parseJsonEachRow<T>(result.text());
     },
     async command(sql, params = {}) {
       await useDatabase();
-      await session.queryBindAsync(sql, params);
+      await session.queryBindAsync(sql, bindable(params));
     },
     async ping() {
       await session.queryAsync('SELECT 1');
@@ -44,6 +47,25 @@ export function createEmbeddedStorage(dataDir: string, database: string): Storag
       await drainPending();
     },
   };
+}
+
+/**
+ * chdb binds a Date as 'YYYY-MM-DD HH:MM:SS', dropping the milliseconds. Send
+ * it as @clickhouse/client does (Unix seconds, '.mmm' when there are
+ * milliseconds) so a Date parameter means the same in both adapters.
+ */
+function bindable(params: Params): Params {
+  if (!Object.values(params).some((v) => v instanceof Date)) return params;
+  const out: Params = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (!(value instanceof Date)) out[name] = value;
+    else {
+      const seconds = String(Math.floor(value.getTime() / 1000)).padStart(10, '0');
+      const ms = value.getUTCMilliseconds();
+      out[name] = ms === 0 ? seconds : `${seconds}.${String(ms).padStart(3, '0')}`;
+    }
+  }
+  return out;
 }
 
 function parseJsonEachRow<T>(text: string): T[] {

@@ -12,7 +12,7 @@ export interface Storage {
   readonly kind: 'embedded' | 'server';
   /** Appends rows (JSONEachRow semantics: missing columns take their defaults). */
   insert(table: string, rows: readonly Row[]): Promise<void>;
-  /** Runs a SELECT and returns its rows; 64-bit integers arrive as strings. */
+  /** Runs a SELECT and returns its rows (64-bit integers may arrive as numbers or strings: wrap in Number()). */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Runs a statement that returns no rows (DDL, OPTIMIZE, ...). */
   command(sql: string, params?: Params): Promise<void>;

@@ -1,4 +1,4 @@
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { Params, Row, Storage } from './port.js';
 
 export interface ServerOptions {
@@ -18,6 +18,8 @@ export function createServerStorage(options: ServerOptions): Storage {
     request_timeout: 60_000,
     compression: { request: false, response: false },
     clickhouse_settings: { date_time_input_format: 'best_effort' },
+    // Failures surface as exceptions that our pino logs report; the client's own console logger would say it twice.
+    log: { level: ClickHouseLogLevel.OFF },
   });
 
   return {

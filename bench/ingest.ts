@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:ingest`: events/s from HTTP to rows in ClickHouse, HTTP
+ * latency, and the service's RSS, on this machine with the embedded engine.
+ * The service runs here (as `qingjian start` would); the load comes from a
+ * child process. Prints a table and writes bench/results/ingest.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { createWorld } from '../src/demo/index.js';
+import { createLogger } from '../src/log.js';
+import { startService, type Service } from '../src/service.js';
+import type { LoadPlan, LoadReport } from './load-client.js';
+
+const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+
+function runLoad(plan: LoadPlan): Promise<LoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-client.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadReport) : reject(new Error(`load client exited ${code}`))));
+  });
+}
+
+async function storedIds(service: Service, prefix: string): Promise<number> {
+  const [row] = await service.storage.query<{ n: string }>(
+    'SELECT uniqExact(id) AS n FROM events WHERE startsWith(id, {p:String})', { p: `${prefix}-` });
+  return Number(row!.n);
+}
+
+async function untilStored(service: Service, prefix: string, expected: number): Promise<number> {
+  for (;;) {
+    if ((await storedIds(service, prefix)) >= expected) return performance.now();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function sampleRss() {
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(process.memoryUsage().rss), 250);
+  return { stop: () => (clearInterval(timer), Math.max(...samples, process.memoryUsage().rss)) };
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-bench-'));
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const service = await startService(config, { api: true, worker: true }, createLogger('warn'));
+  const url = service.url!;
+  const world = createWorld({ seed: 1, enterprisesPerRegion: 1000 });
+  await fetch(`${url}/v1/enterprises`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(world.enterprises.slice(0, 5000)) });
+
+  // Warm-up: JIT, connections, first ClickHouse parts.
+  await runLoad({ url, mode: 'batch', events: 20_000, batchSize: 500, concurrency: 4, ratePerSecond: 0, idPrefix: 'warm', seed: 9 });
+  await untilStored(service, 'warm', 20_000);
+
+  const rss = sampleRss();
+  const batchEvents = Math.round(300_000 * scale);
+  let started = performance.now();
+  const batch = await runLoad({ url, mode: 'batch', events: batchEvents, batchSize: 500, concurrency: 4, ratePerSecond: 0, idPrefix: 'batch', seed: 1 });
+  const batchStoredAt = await untilStored(service, 'batch', batchEvents);
+  const batchRate = batchEvents / ((batchStoredAt - started) / 1000);
+
+  const singleEvents = Math.round(60_000 * scale);
+  started = performance.now();
+  const single = await runLoad({ url, mode: 'single', events: singleEvents, batchSize: 1, concurrency: 0, ratePerSecond: 3_000, idPrefix: 'single', seed: 2 });
+  const singleStoredAt = await untilStored(service, 'single', singleEvents);
+  const peakRss = rss.stop();
+
+  const results = {
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    batched: {
+      events: batchEvents, batchSize: 500, clients: 4, httpErrors: batch.errors,
+      eventsPerSecondHttpToRows: Math.round(batchRate), httpSeconds: batch.seconds,
+      httpP50Ms: batch.latencyMs.p50, httpP99Ms: batch.latencyMs.p99,
+    },
+    single: {
+      events: singleEvents, targetRps: 3_000, httpErrors: single.errors,
+      achievedRps: Math.round(single.requests / single.seconds),
+      httpP50Ms: single.latencyMs.p50, httpP99Ms: single.latencyMs.p99, httpMaxMs: single.latencyMs.max,
+      lastRowStoredAfterSeconds: Math.round((singleStoredAt - started) / 100) / 10,
+    },
+    peakRssMiB: mib(peakRss),
+    targets: TARGETS,
+  };
+
+  console.log('\nQingjian ingest benchmark (embedded ClickHouse, local Redis, one process)\n');
+  console.table({
+    'batched 500/request': { 'events/s HTTP→rows': results.batched.eventsPerSecondHttpToRows, 'HTTP p50 ms': batch.latencyMs.p50, 'HTTP p99 ms': batch.latencyMs.p99, errors: batch.errors, target: '≥ 20,000 events/s' },
+    'single event/request': { 'events/s HTTP→rows': results.single.achievedRps, 'HTTP p50 ms': single.latencyMs.p50, 'HTTP p99 ms': single.latencyMs.p99, errors: single.errors, target: '≥ 3,000 req/s, p99 < 50 ms' },
+  });
+  console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB)`);
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(join(import.meta.dirname, 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await service.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

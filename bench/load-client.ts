@@ -1,0 +1,106 @@
+/**
+ * The load side of the ingest benchmark, in its own process so the service's
+ * RSS and CPU are measured alone. Posts demo events over keep-alive HTTP and
+ * prints one JSON line with what it saw.
+ */
+import { Agent, request } from 'node:http';
+import { createWorld, generateEvents } from '../src/demo/index.js';
+
+export interface LoadPlan {
+  url: string;
+  mode: 'batch' | 'single';
+  events: number;
+  batchSize: number;
+  /** batch: requests in flight; single: target requests per second. */
+  concurrency: number;
+  ratePerSecond: number;
+  idPrefix: string;
+  seed: number;
+}
+
+export interface LoadReport {
+  requests: number;
+  ok: number;
+  errors: number;
+  events: number;
+  seconds: number;
+  latencyMs: { p50: number; p99: number; max: number };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+
+function postJson(url: URL, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function eventBodies(plan: LoadPlan): string[] {
+  const world = createWorld({ seed: plan.seed, enterprisesPerRegion: 1000 });
+  const to = new Date('2026-11-01T00:00:00+08:00');
+  const source = generateEvents(world, { seed: plan.seed, from: new Date(to.getTime() - 120 * 86_400_000), to, visitsPerDay: 400 });
+  const events = Array.from({ length: plan.events }, (_, i) => ({ ...source[i % source.length]!, id: `${plan.idPrefix}-${i}` }));
+  const bodies: string[] = [];
+  for (let i = 0; i < events.length; i += plan.batchSize) bodies.push(JSON.stringify(events.slice(i, i + plan.batchSize)));
+  return bodies;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+async function run(plan: LoadPlan): Promise<LoadReport> {
+  const url = new URL('/v1/events', plan.url);
+  const bodies = eventBodies(plan);
+  const latencies: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const send = async (body: string) => {
+    const started = performance.now();
+    const status = await postJson(url, body).catch(() => 0);
+    latencies.push(performance.now() - started);
+    if (status === 202) ok++;
+    else errors++;
+  };
+
+  const started = performance.now();
+  if (plan.mode === 'batch') {
+    let next = 0;
+    await Promise.all(Array.from({ length: plan.concurrency }, async () => {
+      while (next < bodies.length) await send(bodies[next++]!);
+    }));
+  } else {
+    // Open model: requests start on a fixed schedule whatever the latency.
+    const inFlight: Promise<void>[] = [];
+    const tickMs = 10;
+    const perTick = plan.ratePerSecond * tickMs / 1000;
+    let due = 0;
+    let next = 0;
+    while (next < bodies.length) {
+      due += perTick;
+      while (due >= 1 && next < bodies.length) {
+        inFlight.push(send(bodies[next++]!));
+        due -= 1;
+      }
+      const target = started + ((next / plan.ratePerSecond) * 1000);
+      await new Promise((r) => setTimeout(r, Math.max(0, target - performance.now())));
+    }
+    await Promise.all(inFlight);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    requests: bodies.length, ok, errors, events: plan.events, seconds: round(seconds),
+    latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? 0) },
+  };
+}
+
+const plan = JSON.parse(process.argv[2] ?? '{}') as LoadPlan;
+run(plan).then((report) => {
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  agent.destroy();
+});

@@ -1,0 +1,118 @@
+/**
+ * The fixed vocabulary of the demo world: the cities whose practice the product
+ * follows (see ../shared/policy-sources), their agencies and what they inspect.
+ */
+export interface DemoRegion {
+  /** City-level division code (GB/T 2260); agencies and events use it. */
+  code: string;
+  name: string;
+  province: string;
+  /** The platform that sends the city's events. */
+  source: string;
+  center: { lat: number; lng: number };
+  /** Counties and districts; companies are registered in these. */
+  districts: readonly { code: string; name: string }[];
+}
+
+export const DEMO_REGIONS: readonly DemoRegion[] = [
+  {
+    code: '371400', name: '德州', province: '山东', source: 'dezhou-app', center: { lat: 37.435, lng: 116.359 },
+    districts: [
+      { code: '371402', name: '德城区' }, { code: '371403', name: '陵城区' }, { code: '371425', name: '齐河县' },
+      { code: '371481', name: '乐陵市' }, { code: '371482', name: '禹城市' },
+    ],
+  },
+  {
+    code: '370600', name: '烟台', province: '山东', source: 'yantai-platform', center: { lat: 37.463, lng: 121.448 },
+    districts: [
+      { code: '370602', name: '芝罘区' }, { code: '370611', name: '福山区' }, { code: '370613', name: '莱山区' },
+      { code: '370681', name: '龙口市' }, { code: '370683', name: '莱州市' },
+    ],
+  },
+  {
+    code: '350300', name: '莆田', province: '福建', source: 'putian-app', center: { lat: 25.454, lng: 119.007 },
+    districts: [
+      { code: '350302', name: '城厢区' }, { code: '350303', name: '涵江区' }, { code: '350304', name: '荔城区' },
+      { code: '350305', name: '秀屿区' }, { code: '350322', name: '仙游县' },
+    ],
+  },
+];
+
+export interface AgencyKind {
+  kind: string;
+  /** ASCII abbreviation of the pinyin initials, used in agency ids. */
+  code: string;
+  name: string;
+  officers: readonly [min: number, max: number];
+  /** Relative share of inspections; market regulation carries the most. */
+  workload: number;
+  matters: readonly string[];
+}
+
+export const AGENCY_KINDS: readonly AgencyKind[] = [
+  {
+    kind: 'market_regulation', code: 'SCJG', name: '市场监督管理局', officers: [20, 40], workload: 4,
+    matters: ['特种设备安全', '食品生产安全', '产品质量抽查', '计量器具检定', '价格行为', '广告合规'],
+  },
+  {
+    kind: 'emergency', code: 'YJGL', name: '应急管理局', officers: [10, 25], workload: 3,
+    matters: ['安全生产责任制落实', '危险化学品储存', '粉尘防爆', '有限空间作业', '隐患排查治理'],
+  },
+  {
+    kind: 'ecology', code: 'STHJ', name: '生态环境局', officers: [8, 20], workload: 2,
+    matters: ['废气排放', '废水排放', '危险废物管理', '排污许可执行', '噪声污染防治'],
+  },
+  {
+    kind: 'fire', code: 'XFJY', name: '消防救援支队', officers: [8, 20], workload: 2,
+    matters: ['消防设施维护保养', '疏散通道畅通', '消防安全管理制度', '电气线路安全'],
+  },
+  {
+    kind: 'agriculture', code: 'NYNC', name: '农业农村局', officers: [5, 15], workload: 1,
+    matters: ['农药经营', '兽药经营', '种子质量', '农产品质量安全', '饲料生产'],
+  },
+];
+
+/** Trade names are two characters, one from each list, as most registered names are. */
+export const TRADE_NAME_FIRST = [
+  '宏', '华', '鑫', '泰', '恒', '盛', '兴', '永', '金', '瑞', '嘉', '德', '富', '天', '安', '新',
+  '中', '海', '润', '利', '通', '信', '博', '晨', '远', '正', '昌', '丰', '隆', '凯', '腾', '佳',
+] as const;
+export const TRADE_NAME_SECOND = [
+  '达', '源', '发', '昌', '泰', '盛', '丰', '利', '信', '诚', '和', '顺', '安', '华', '鼎', '祥',
+  '宇', '辉', '翔', '创', '益', '康', '力', '光', '科', '邦', '业', '越', '茂', '新', '远', '合',
+] as const;
+export const INDUSTRIES = [
+  '机械制造', '化工', '食品', '纺织', '建材', '电子科技', '新材料', '生物科技', '物流', '商贸',
+  '汽车零部件', '五金', '塑料制品', '包装', '家具', '印刷', '服装', '鞋业', '医疗器械', '农业科技',
+  '水产', '果业', '酿酒', '环保科技', '能源', '精密铸造', '模具', '电器', '轴承', '玻璃',
+  '木业', '制药', '饲料', '钢结构', '建筑工程', '信息技术', '餐饮管理', '超市', '石材', '工艺品',
+] as const;
+export const LEGAL_FORMS = [['有限公司', 8], ['有限责任公司', 3], ['股份有限公司', 1]] as const;
+
+/** What companies write to the 12345 hotline, by complaint category. */
+export const COMPLAINT_TEXTS = {
+  no_scan: [
+    '执法人员进厂时没有扫企业码，也没有出示执法证件。',
+    '今天来了两个人说是检查，没有亮码扫码，登记信息也没有留下。',
+  ],
+  frequent: [
+    '半个月内同一个部门已经来了好几次，每次查的内容都差不多，影响正常生产。',
+    '这个月检查太频繁了，车间一直停下来配合，希望合并检查。',
+  ],
+  no_plan: [
+    '检查人员事先没有通知，平台上也查不到检查计划。',
+    '没有提前报备就直接入企检查，企业毫无准备。',
+  ],
+  quiet_period: [
+    '月底正是赶订单的时候，还有部门上门检查，希望落实企业安静期制度。',
+    '安静期内仍有执法人员入企，没有说明紧急事由。',
+  ],
+  misconduct: [
+    '检查人员态度生硬，要求提供与检查事项无关的材料。',
+    '检查时要求企业购买指定的设备，怀疑存在不当行为。',
+  ],
+  other: [
+    '检查结束一周了还没有反馈检查结果。',
+    '整改意见不明确，不知道应该怎么整改。',
+  ],
+} as const;

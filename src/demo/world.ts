@@ -1,0 +1,121 @@
+import type { Agency, Enterprise } from '../ingest/schema.js';
+import { creditCodeCheckChar } from '../ingest/credit-code.js';
+import {
+  AGENCY_KINDS, DEMO_REGIONS, INDUSTRIES, LEGAL_FORMS, TRADE_NAME_FIRST, TRADE_NAME_SECOND, type DemoRegion,
+} from './catalogue.js';
+import { createRandom, type Random } from './random.js';
+
+/** Reference data in the shapes PUT /v1/enterprises and PUT /v1/agencies accept. */
+export interface World {
+  regions: DemoRegion[];
+  agencies: Agency[];
+  enterprises: Enterprise[];
+  /** Officer ids of each agency, keyed by agency_id. */
+  officers: Record<string, string[]>;
+}
+
+export interface WorldOptions {
+  seed: number;
+  enterprisesPerRegion?: number;
+  /** City codes from the demo catalogue; all of them when omitted. */
+  regions?: string[];
+}
+
+// A ~15%, B ~45%, C ~30%, D ~10%: the shape of a typical county's credit grading.
+const GRADES = [['A', 15], ['B', 45], ['C', 30], ['D', 10]] as const;
+// A-grade companies go on the exempt list (免检清单) in 云和; only some cities have adopted it.
+const EXEMPT_SHARE_OF_A = 0.1;
+// B-grade companies get a longer quiet period (延长企业安静期): the last half of the month.
+const LONG_QUIET_SHARE_OF_B = 0.06;
+const LONG_QUIET_PERIOD = { days_of_month: Array.from({ length: 15 }, (_, i) => i - 15) };
+
+const CODE_ALPHABET = [...'0123456789ABCDEFGHJKLMNPQRTUWXY'];
+const DIGITS = CODE_ALPHABET.slice(0, 10);
+const ORG_CODE_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2];
+
+export function createWorld(options: WorldOptions): World {
+  const random = createRandom(options.seed);
+  const regions = selectRegions(options.regions);
+  const perRegion = options.enterprisesPerRegion ?? 1000;
+  const agencies: Agency[] = [];
+  const officers: Record<string, string[]> = {};
+  const enterprises: Enterprise[] = [];
+  const codes = new Set<string>();
+  const names = new Set<string>();
+
+  for (const region of regions) {
+    for (const kind of AGENCY_KINDS) {
+      const agencyId = `${region.code}-${kind.code}`;
+      agencies.push({ agency_id: agencyId, name: `${region.name}市${kind.name}`, region: region.code, kind: kind.kind });
+      const count = random.int(...kind.officers);
+      officers[agencyId] = Array.from({ length: count }, (_, i) => `${agencyId}-${String(i + 1).padStart(3, '0')}`);
+    }
+    for (let i = 0; i < perRegion; i++) {
+      const district = random.pick(region.districts);
+      const grade = random.weighted(GRADES);
+      const enterprise: Enterprise = {
+        enterprise_id: uniqueCreditCode(random, district.code, codes),
+        name: uniqueName(random, region, district.name, names),
+        region: district.code,
+        credit_grade: grade,
+        exempt: grade === 'A' && random.chance(EXEMPT_SHARE_OF_A),
+      };
+      if (grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
+      enterprises.push(enterprise);
+    }
+  }
+  return { regions, agencies, enterprises, officers };
+}
+
+function selectRegions(codes: string[] | undefined): DemoRegion[] {
+  if (!codes) return [...DEMO_REGIONS];
+  return codes.map((code) => {
+    const region = DEMO_REGIONS.find((r) => r.code === code);
+    if (!region) {
+      const known = DEMO_REGIONS.map((r) => `${r.code} ${r.name}`).join(', ');
+      throw new RangeError(`no demo region ${code}; known: ${known}`);
+    }
+    return region;
+  });
+}
+
+/** Registered by market regulation ('9') as a company ('1'), as most credit codes are. */
+function uniqueCreditCode(random: Random, district: string, taken: Set<string>): string {
+  for (;;) {
+    const first17 = `91${district}${organizationCode(random)}`;
+    const code = first17 + creditCodeCheckChar(first17);
+    if (!taken.has(code)) {
+      taken.add(code);
+      return code;
+    }
+  }
+}
+
+/**
+ * The embedded organization code (GB 11714): codes issued since 2015 start
+ * with MA, older ones are digits; the ninth character is its own check.
+ */
+function organizationCode(random: Random): string {
+  const recent = random.chance(0.6);
+  let body = recent ? 'MA' : '';
+  while (body.length < 8) body += recent ? random.pick(CODE_ALPHABET) : random.pick(DIGITS);
+  const sum = [...body].reduce((total, ch, i) => total + parseInt(ch, 36) * ORG_CODE_WEIGHTS[i]!, 0);
+  const check = 11 - (sum % 11);
+  return body + (check === 10 ? 'X' : check === 11 ? '0' : String(check));
+}
+
+/**
+ * Registries refuse duplicate names in one area, so retry a few times; a world
+ * larger than the vocabulary keeps a duplicate rather than looping forever.
+ */
+function uniqueName(random: Random, region: DemoRegion, district: string, taken: Set<string>): string {
+  let name = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const place = random.weighted([[`${region.name}市`, 6], [district, 3], [region.province, 1]]);
+    const trade = random.pick(TRADE_NAME_FIRST) + random.pick(TRADE_NAME_SECOND);
+    name = place + trade + random.pick(INDUSTRIES) + random.weighted(LEGAL_FORMS);
+    if (!taken.has(name)) break;
+  }
+  taken.add(name);
+  return name;
+}

@@ -38,6 +38,7 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const step of stops.reverse()) {
+      log.debug({ step: step.name || step.toString().slice(0, 60) }, 'shutdown step');
       await step().catch((err: Error) => log.error({ err: err.message }, 'shutdown step failed'));
     }
   };

@@ -68,18 +68,20 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
   return {
     worker,
     async close(timeoutMs) {
-      const closing = worker.close();
-      const timedOut = await Promise.race([
-        closing.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref()),
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
       ]);
-      if (timedOut) {
+      clearTimeout(timer);
+      if (!finished) {
         // Unfinished jobs keep their lock and return to the queue when it expires: nothing is lost.
+        // Don't wait for the forced close either: with Redis gone it would wait for ever.
         log.warn({ timeoutMs }, 'store worker did not finish in time; forcing close');
-        await worker.close(true);
+        void worker.close(true).catch(() => {});
       }
-      await batcher.flush();
       connection.disconnect();
+      await batcher.flush();
     },
   };
 }

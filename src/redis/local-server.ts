@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 
 /**
@@ -17,8 +17,12 @@ export interface LocalRedis {
 export async function startLocalRedis(options: { dir: string; bin?: string; port?: number }): Promise<LocalRedis> {
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
+  await stopLeftover(join(dir, PIDFILE));
   const port = options.port ?? (await freePort());
+  // Own process group: Ctrl-C in the terminal reaches us, and we stop Redis
+  // after the workers are done with it, not at the same moment.
   const child = spawn(options.bin ?? 'redis-server', [
+    '--pidfile', join(dir, PIDFILE),
     '--port', String(port),
     '--bind', '127.0.0.1',
     '--dir', dir,
@@ -28,11 +32,23 @@ export async function startLocalRedis(options: { dir: string; bin?: string; port
     '--maxmemory-policy', 'noeviction',
     '--protected-mode', 'yes',
     '--logfile', 'redis.log',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
 
   const url = `redis://127.0.0.1:${port}`;
   await waitUntilReady(url, child);
   return { url, stop: () => stopChild(child) };
+}
+
+const PIDFILE = 'redis.pid';
+
+/** A redis-server left running on this data directory by a killed process would hold its AOF. */
+async function stopLeftover(pidfile: string): Promise<void> {
+  if (!existsSync(pidfile)) return;
+  const pid = Number(readFileSync(pidfile, 'utf8').trim());
+  const isRedis = existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server');
+  if (!Number.isInteger(pid) || pid <= 0 || !isRedis) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Asks the OS for a free loopback port. */

@@ -49,7 +49,7 @@ const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-bench-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
   const service = await startService(config, { api: true, worker: true }, createLogger('warn'));
   const url = service.url!;
   const world = createWorld({ seed: 1, enterprisesPerRegion: 1000 });

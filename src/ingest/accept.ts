@@ -22,8 +22,9 @@ export interface EventAcceptor {
 
 /**
  * Queues validated events. Requests that arrive within a few milliseconds of
- * each other share one envelope job, so a burst of single-event posts costs
- * Redis one job, not hundreds. Resolves only once the envelope is in Redis.
+ * each other share one envelope job and one round of id checks, so a burst
+ * of single-event posts costs Redis three commands, not three per request.
+ * Resolves only once the envelope is in Redis.
  */
 export function createEventAcceptor(options: {
   queue: Queue<Envelope>;
@@ -32,41 +33,34 @@ export function createEventAcceptor(options: {
   maxEventsPerJob: number;
   log: Logger;
 }): EventAcceptor {
-  const envelopes = createBatcher<Event>({
+  const envelopes = createBatcher<Event, boolean>({
     maxItems: options.maxEventsPerJob,
     maxWaitMs: options.coalesceMs,
     write: async (events) => {
-      await options.queue.add('envelope', { received_at: new Date().toISOString(), events });
+      const seenBefore = await options.seen.filterSeen(events.map((e) => e.id));
+      // Two requests racing with one id: the first in the envelope wins.
+      const inEnvelope = new Set<string>();
+      const queued = events.map((e, i) => {
+        if (seenBefore[i] || inEnvelope.has(e.id)) return false;
+        inEnvelope.add(e.id);
+        return true;
+      });
+      const fresh = events.filter((_, i) => queued[i]);
+      if (fresh.length > 0) await options.queue.add('envelope', { received_at: new Date().toISOString(), events: fresh });
+      await options.seen.remember(fresh.map((e) => e.id)).catch((err: Error) =>
+        options.log.warn({ err: err.message }, 'could not mark ids as seen; a retry will be folded by storage'));
+      return queued;
     },
   });
 
   return {
     async accept(events) {
-      const firstOfId = new Map<string, Event>();
-      for (const e of events) if (!firstOfId.has(e.id)) firstOfId.set(e.id, e);
-      const unique = [...firstOfId.values()];
-      const seenBefore = await options.seen.filterSeen(unique.map((e) => e.id));
-      const fresh = unique.filter((_, i) => !seenBefore[i]);
-
-      if (fresh.length > 0) await envelopes.add(fresh);
-      const ids = fresh.map((e) => e.id);
-      await options.seen.remember(ids).catch((err: Error) =>
-        options.log.warn({ err: err.message }, 'could not mark ids as seen; a retry will be folded by storage'));
-
-      const duplicate_ids = duplicatesOf(events, new Set(ids));
+      const queued = await envelopes.add(events);
+      const ids = events.filter((_, i) => queued[i]).map((e) => e.id);
+      const duplicate_ids = events.filter((_, i) => !queued[i]).map((e) => e.id);
       return { accepted: ids.length, duplicates: duplicate_ids.length, ids, duplicate_ids };
     },
     flush: () => envelopes.flush(),
   };
 }
 
-/** Every item not queued by this request: seen before, or a repeat within it. */
-function duplicatesOf(events: readonly Event[], queued: Set<string>): string[] {
-  const counted = new Set<string>();
-  const duplicates: string[] = [];
-  for (const { id } of events) {
-    if (queued.has(id) && !counted.has(id)) counted.add(id);
-    else duplicates.push(id);
-  }
-  return duplicates;
-}

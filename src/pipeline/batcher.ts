@@ -1,26 +1,29 @@
 /**
- * Gathers rows from many concurrent jobs into few large inserts (ClickHouse
- * wants few big parts, not many small ones). A job's promise settles only
- * when the insert holding its rows has settled, so a job completes only once
- * its rows are stored.
+ * Gathers items from many concurrent callers into one write (few large
+ * ClickHouse inserts, few Redis jobs). A caller's promise settles only when
+ * the write holding its items has settled, with the write's results for its
+ * own items, in order.
  */
-export interface Batcher<T> {
-  add(items: readonly T[]): Promise<void>;
-  /** Flushes what is pending now; used at shutdown. */
+export interface Batcher<T, R = void> {
+  add(items: readonly T[]): Promise<R[]>;
+  /** Writes what is pending now; used at shutdown. */
   flush(): Promise<void>;
 }
 
-interface Pending<T> {
-  items: T[];
-  settle: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
+interface Waiter<R> {
+  from: number;
+  to: number;
+  resolve: (results: R[]) => void;
+  reject: (err: unknown) => void;
 }
 
-export function createBatcher<T>(options: {
+export function createBatcher<T, R = void>(options: {
   maxItems: number;
   maxWaitMs: number;
-  write: (items: T[]) => Promise<void>;
-}): Batcher<T> {
-  let pending: Pending<T> | null = null;
+  /** Returns one result per item, or nothing when there is nothing to report. */
+  write: (items: T[]) => Promise<R[] | void>;
+}): Batcher<T, R> {
+  let pending: { items: T[]; waiters: Waiter<R>[] } | null = null;
   let timer: NodeJS.Timeout | null = null;
 
   const flush = async () => {
@@ -30,19 +33,20 @@ export function createBatcher<T>(options: {
     pending = null;
     if (!batch) return;
     try {
-      await options.write(batch.items);
-      for (const s of batch.settle) s.resolve();
+      const results = (await options.write(batch.items)) ?? [];
+      for (const w of batch.waiters) w.resolve(results.slice(w.from, w.to));
     } catch (err) {
-      for (const s of batch.settle) s.reject(err);
+      for (const w of batch.waiters) w.reject(err);
     }
   };
 
   return {
     add(items) {
-      return new Promise<void>((resolve, reject) => {
-        pending ??= { items: [], settle: [] };
+      return new Promise<R[]>((resolve, reject) => {
+        pending ??= { items: [], waiters: [] };
+        const from = pending.items.length;
         for (const item of items) pending.items.push(item);
-        pending.settle.push({ resolve, reject });
+        pending.waiters.push({ from, to: pending.items.length, resolve, reject });
         if (pending.items.length >= options.maxItems) void flush();
         else timer ??= setTimeout(() => void flush(), options.maxWaitMs);
       });

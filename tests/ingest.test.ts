@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { checkin, complaint, creditCode, ENTERPRISE, inspection, plan, uniqueId } from './support/fixtures.js';
+import { checkin, complaint, creditCode, ENTERPRISE, inspection, plan } from './support/fixtures.js';
 import { eventually, get, post, startTestService, type TestService } from './support/service.js';
 
 let service: TestService;
@@ -324,6 +324,3 @@ describe('service endpoints', () => {
     expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint']);
   });
 });
-
-// Keeps unique ids honest across the suite.
-it('fixtures make unique ids', () => expect(uniqueId()).not.toBe(uniqueId()));

@@ -1,7 +1,7 @@
 import type { EventInput } from '../ingest/schema.js';
 import { createRandom } from './random.js';
 import type { TimedEvent } from './records.js';
-import { DAY, calendarDate, startOfDay } from './shanghai-time.js';
+import { DAY, calendarDate, startOfDay } from '../calendar/index.js';
 import { WARMUP_DAYS, createSimulation, type SimulationOptions } from './simulation.js';
 import type { World } from './world.js';
 

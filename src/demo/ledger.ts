@@ -5,7 +5,7 @@
  */
 import type { Enterprise } from '../ingest/schema.js';
 import type { Office } from './records.js';
-import { DAY } from './shanghai-time.js';
+import { DAY } from '../calendar/index.js';
 
 const YEAR = 365 * DAY;
 const FORTNIGHT = 15 * DAY;

@@ -2,7 +2,7 @@ import type { EventInput } from '../ingest/schema.js';
 import { inPeriod, simulationOptions } from './events.js';
 import { createRandom } from './random.js';
 import type { TimedEvent } from './records.js';
-import { DAY, HOUR, MINUTE, startOfDay } from './shanghai-time.js';
+import { DAY, HOUR, MINUTE, startOfDay } from '../calendar/index.js';
 import { WARMUP_DAYS, createSimulation } from './simulation.js';
 import type { World } from './world.js';
 

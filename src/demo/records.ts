@@ -2,7 +2,7 @@
 import type { Agency, Enterprise, EventInput, URGENT_REASONS } from '../ingest/schema.js';
 import { COMPLAINT_TEXTS, type AgencyKind, type DemoRegion } from './catalogue.js';
 import type { Random } from './random.js';
-import { DAY, MINUTE, calendarDate, timestamp } from './shanghai-time.js';
+import { DAY, MINUTE, calendarDate, timestamp } from '../calendar/index.js';
 
 
 export interface TimedEvent {

@@ -3,7 +3,7 @@ import { AGENCY_KINDS, type DemoRegion } from './catalogue.js';
 import { createLedger } from './ledger.js';
 import type { Random } from './random.js';
 import { createRecords, type Office, type TimedEvent, type Visit, type VisitRecord } from './records.js';
-import { DAY, dayOfMonth, isWeekend } from './shanghai-time.js';
+import { DAY, dayOfMonth, isWeekend } from '../calendar/index.js';
 import type { World } from './world.js';
 
 /**

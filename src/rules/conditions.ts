@@ -1,0 +1,43 @@
+import type { EngineEvent } from './events.js';
+import { CONDITION_FIELDS, type ConditionSpec, type Matcher } from './schema.js';
+import type { Library } from './schema.js';
+
+export type Predicate = (event: EngineEvent) => boolean;
+
+export class ConditionError extends Error {
+  constructor(message: string, readonly path: (string | number)[]) {
+    super(message);
+  }
+}
+
+/** Compiles a condition (macros expanded, lists resolved) into a predicate; every field must match. */
+export function compileCondition(spec: ConditionSpec, library: Library, seen: string[] = []): Predicate {
+  const tests: Predicate[] = [];
+  for (const name of [spec.use ?? []].flat()) {
+    const macro = library.macros[name];
+    if (!macro) throw new ConditionError(`unknown macro "${name}"`, ['use']);
+    if (seen.includes(name)) throw new ConditionError(`macro "${name}" uses itself (${[...seen, name].join(' → ')})`, ['use']);
+    tests.push(compileCondition(macro, library, [...seen, name]));
+  }
+  for (const field of CONDITION_FIELDS) {
+    const matcher = spec[field];
+    if (matcher !== undefined) tests.push(fieldTest(field, matcher, library));
+  }
+  return (event) => tests.every((test) => test(event));
+}
+
+function fieldTest(field: (typeof CONDITION_FIELDS)[number], matcher: Matcher, library: Library): Predicate {
+  const value = (e: EngineEvent) => e[field] as string | boolean;
+  if (Array.isArray(matcher)) return (e) => matcher.includes(value(e));
+  if (typeof matcher !== 'object') return (e) => value(e) === matcher;
+  if ('in_list' in matcher) {
+    const list = library.lists[matcher.in_list];
+    if (!list) throw new ConditionError(`unknown list "${matcher.in_list}"`, [field, 'in_list']);
+    return (e) => list.includes(value(e));
+  }
+  if ('not' in matcher) {
+    const excluded = [matcher.not].flat();
+    return (e) => !excluded.includes(value(e));
+  }
+  return (e) => (value(e) !== '' && value(e) != null) === matcher.exists;
+}

@@ -1,0 +1,85 @@
+import { DAY, midnight } from '../calendar/index.js';
+import type { AlertCandidate } from '../alerts/model.js';
+import type { Scope } from '../alerts/lifecycle.js';
+import type { CompiledRule } from './compile.js';
+import type { CompanyFacts, EngineEvent } from './events.js';
+import { toCandidates, type Naming } from './findings.js';
+import { absence } from './kinds/absence.js';
+import { calendar } from './kinds/calendar.js';
+import { cap } from './kinds/cap.js';
+import { threshold } from './kinds/threshold.js';
+import type { Kind, Need } from './kinds/types.js';
+
+const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap };
+
+/** Event times a new event can change decisions at: its own, an inspection's start, the dates a plan covers. */
+export function influence(events: readonly EngineEvent[]): { from: number; to: number } {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const e of events) {
+    const points = [e.occurred_at, e.started_at ?? e.occurred_at];
+    if (e.window_start && e.window_end) points.push(midnight(e.window_start), midnight(e.window_end) + DAY - 1);
+    from = Math.min(from, ...points);
+    to = Math.max(to, ...points);
+  }
+  return { from, to };
+}
+
+export interface CompanyEvaluation {
+  candidates: AlertCandidate[];
+  /** Where alerts were re-decided: stored alerts there that are no longer supported get cleared. */
+  scopes: Scope[];
+  /** Decisions waiting for late events: decide `anchor` again at instant `at`. */
+  pending: Array<{ rule_id: string; at: number; anchor: number }>;
+}
+
+export interface CompanyInput {
+  company: CompanyFacts;
+  /** The company's events in event-time order (at least what `contextNeeds` asked for). */
+  events: readonly EngineEvent[];
+  /** The span new events influence; null re-decides everything (backtests, rule tests). */
+  changed: { from: number; to: number } | null;
+  now: number;
+  naming: Naming;
+}
+
+export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyInput): CompanyEvaluation {
+  const out: CompanyEvaluation = { candidates: [], scopes: [], pending: [] };
+  for (const compiled of rules) {
+    const rule = compiled.forRegion(input.company.region);
+    const kind = KINDS[rule.spec.kind];
+    const [from, to] = input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to) : [-Infinity, Infinity];
+    const verdict = kind.evaluate(rule, { company: input.company, events: input.events, from, to, now: input.now });
+    out.candidates.push(...toCandidates(rule, input.company, verdict.findings, input.naming));
+    out.scopes.push({ rule_id: rule.spec.id, enterprise_id: input.company.enterprise_id, from, to });
+    const seen = new Set<string>();
+    for (const p of verdict.pending) {
+      if (seen.has(`${p.at}/${p.anchor}`)) continue;
+      seen.add(`${p.at}/${p.anchor}`);
+      out.pending.push({ rule_id: rule.spec.id, ...p });
+    }
+  }
+  return out;
+}
+
+/** What to read so that `evaluateCompany` can decide everything new events in `changed` influence. */
+export function contextNeeds(rules: readonly CompiledRule[], region: string, changed: { from: number; to: number }): Need[] {
+  return rules.flatMap((compiled) => {
+    const rule = compiled.forRegion(region);
+    const kind = KINDS[rule.spec.kind];
+    const [from, to] = kind.decideRange(rule, changed.from, changed.to);
+    return kind.context(rule, from, to);
+  });
+}
+
+/** Merges needs per event type into one span each (null types: every type). */
+export function mergeNeeds(needs: readonly Need[]): Map<string | null, { from: number; to: number }> {
+  const merged = new Map<string | null, { from: number; to: number }>();
+  for (const need of needs) {
+    for (const type of need.types ?? [null]) {
+      const span = merged.get(type);
+      merged.set(type, span ? { from: Math.min(span.from, need.from), to: Math.max(span.to, need.to) } : { from: need.from, to: need.to });
+    }
+  }
+  return merged;
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { SEVERITIES, type AlertCandidate, type Evidence, type Figures, type Localized, type Severity } from '../alerts/model.js';
+import type { CompanyFacts, EngineEvent } from './events.js';
+import type { ResolvedRule } from './compile.js';
+import { readableTime, render } from './wording.js';
+
+/**
+ * What a rule kind concludes before wording: a correlation key, the instant
+ * the alert is anchored at, the evidence and the figures. Findings with the
+ * same fingerprint (rule, key, anchor) merge into one alert.
+ */
+export interface Finding {
+  key: string[];
+  anchor: number;
+  windowStart: number;
+  windowEnd: number;
+  variant: string;
+  severity?: Severity;
+  wording?: { title?: Localized; message?: Localized };
+  evidence: Array<{ event: EngineEvent; role: string }>;
+  figures: Figures;
+  count: number;
+}
+
+export interface Verdict {
+  findings: Finding[];
+  /** Decisions that must wait for late events: decide the trigger at `anchor` again at instant `at` (epoch ms). */
+  pending: Array<{ at: number; anchor: number }>;
+}
+
+export interface Naming {
+  agencyName(agencyId: string): string;
+}
+
+export const fingerprint = (ruleId: string, key: string[], anchor: number) =>
+  createHash('sha256').update(`${ruleId}\n${key.join('|')}\n${new Date(anchor).toISOString()}`).digest('hex').slice(0, 32);
+
+const rank = (s: Severity) => SEVERITIES.indexOf(s);
+
+export function toCandidates(rule: ResolvedRule, company: CompanyFacts, findings: Finding[], naming: Naming): AlertCandidate[] {
+  const merged = new Map<string, Finding>();
+  for (const f of findings) {
+    const id = fingerprint(rule.spec.id, f.key, f.anchor);
+    const seen = merged.get(id);
+    merged.set(id, seen ? merge(seen, f, rule) : f);
+  }
+  return [...merged.entries()].map(([id, f]) => candidate(id, rule, company, f, naming));
+}
+
+function merge(a: Finding, b: Finding, rule: ResolvedRule): Finding {
+  const stronger = rank(b.severity ?? rule.spec.severity) > rank(a.severity ?? rule.spec.severity) ? b : a;
+  const ids = new Set(a.evidence.map((e) => e.event.id));
+  return {
+    ...stronger,
+    windowStart: Math.min(a.windowStart, b.windowStart),
+    windowEnd: Math.max(a.windowEnd, b.windowEnd),
+    evidence: [...a.evidence, ...b.evidence.filter((e) => !ids.has(e.event.id))],
+    count: a.count + b.count,
+  };
+}
+
+function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Finding, naming: Naming): AlertCandidate {
+  const { spec } = rule;
+  const evidence = [...f.evidence].sort((x, y) => x.event.occurred_at - y.event.occurred_at || (x.event.id < y.event.id ? -1 : 1));
+  const times = evidence.map((e) => e.event.occurred_at);
+  const agencyId = f.key[1] ?? evidence.find((e) => e.event.agency_id)?.event.agency_id ?? '';
+  const officers = [...new Set(evidence.flatMap((e) => e.event.officer_ids))].sort();
+  const values = {
+    ...rule.params,
+    ...f.figures,
+    enterprise_name: company.name,
+    enterprise_id: company.enterprise_id,
+    agency_name: agencyId ? naming.agencyName(agencyId) : '—',
+    agency_id: agencyId,
+    region: company.region,
+    count: f.count,
+    first: readableTime(Math.min(...times)),
+    last: readableTime(Math.max(...times)),
+    window_start: readableTime(f.windowStart),
+    window_end: readableTime(f.windowEnd),
+  };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    fingerprint: id,
+    rule_id: spec.id,
+    rule_version: spec.version,
+    variant: f.variant,
+    severity: f.severity ?? spec.severity,
+    mode: spec.mode,
+    channels: spec.channels,
+    title: render(f.wording?.title ?? spec.title, values),
+    message: render(f.wording?.message ?? spec.message, values),
+    region: company.region,
+    enterprise_id: company.enterprise_id,
+    agency_id: agencyId,
+    officer_ids: officers,
+    window_start: iso(f.windowStart),
+    window_end: iso(f.windowEnd),
+    anchor_at: iso(f.anchor),
+    first_seen_at: iso(Math.min(...times)),
+    last_seen_at: iso(Math.max(...times)),
+    count: f.count,
+    evidence: evidence.map((e): Evidence => ({ event_id: e.event.id, type: e.event.type, occurred_at: iso(e.event.occurred_at), role: e.role })),
+    figures: f.figures,
+    params: rule.params,
+  };
+}

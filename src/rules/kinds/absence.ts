@@ -1,0 +1,153 @@
+import { DAY, addDays, calendarDate, midnight, startOfDay } from '../../calendar/index.js';
+import type { ResolvedRule } from '../compile.js';
+import type { EngineEvent } from '../events.js';
+import type { Finding, Verdict } from '../findings.js';
+import { reachOf } from '../offsets.js';
+import { readableTime } from '../wording.js';
+import { exemptionFor, type ExemptionOutcome } from './exemptions.js';
+import { search, type ExpectationSpec } from './expectation.js';
+import type { Kind, KindInput, Need } from './types.js';
+
+type Rule = Extract<ResolvedRule['spec'], { kind: 'absence' }>;
+const spec = (rule: ResolvedRule) => rule.spec as Rule;
+
+/** How far back "unbounded" looks: plans are not filed more than a year ahead. */
+export const UNBOUNDED_LOOKBACK = 400 * DAY;
+/** Records are filed after the visit they describe; this is how much later we still look for them. */
+const RECORD_LAG = 30 * DAY;
+
+/**
+ * A trigger (e.g. an on-site inspection record) with no expected event
+ * (a QR check-in by the same agency) in a span around its anchor. Weaker
+ * matches raise variants; exemptions may waive or defer the decision; direct
+ * events (a no-scan complaint) are breaches by themselves. Alerts are per
+ * company, agency and day: several triggers of one visit make one alert.
+ */
+export const absence: Kind = {
+  evaluate(rule, input) {
+    const { detect } = spec(rule);
+    const verdict: Verdict = { findings: [], pending: [] };
+    const isTrigger = rule.when(detect.trigger);
+    for (const trigger of input.events) {
+      const anchor = anchorOf(rule, trigger);
+      if (!isTrigger(trigger) || anchor < input.from || anchor > input.to) continue;
+      decide(rule, trigger, anchor, input, verdict);
+    }
+    for (const direct of detect.direct) {
+      const matches = rule.when(direct.match);
+      for (const event of input.events) {
+        if (!matches(event) || event.occurred_at < input.from || event.occurred_at > input.to) continue;
+        verdict.findings.push(dayFinding(event, event.occurred_at, {
+          variant: direct.variant, severity: direct.severity, wording: direct, figures: { anchor: readableTime(event.occurred_at) },
+        }));
+      }
+    }
+    return verdict;
+  },
+  decideRange(rule, t1, t2) {
+    const { before, after } = reach(rule);
+    return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
+  },
+  context(rule, from, to) {
+    const { detect } = spec(rule);
+    const { before, after } = reach(rule);
+    const needs: Need[] = [{ types: rule.types(detect.trigger), from, to: to + RECORD_LAG }];
+    for (const e of expectations(rule)) needs.push({ types: rule.types(e.expect), from: from - before, to: to + after });
+    for (const d of detect.direct) needs.push({ types: rule.types(d.match), from, to });
+    return needs;
+  },
+};
+
+export const anchorOf = (rule: ResolvedRule, e: EngineEvent) =>
+  spec(rule).detect.anchor === 'started_at' ? e.started_at ?? e.occurred_at : e.occurred_at;
+
+function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input: KindInput, verdict: Verdict): void {
+  const { detect, exemptions } = spec(rule);
+  const exemption = exemptionFor(rule, exemptions, trigger, anchor, input.events, input.now, detect.lateness);
+  if (exemption.state !== 'none') return applyExemption(exemption, trigger, anchor, verdict);
+
+  const main = search(rule, detect, trigger, anchor, input.events, input.now, detect.lateness);
+  if (main.state === 'found') return;
+  if (main.state === 'pending') return void verdict.pending.push({ at: main.deadline, anchor });
+  for (const variant of detect.variants) {
+    const weaker: ExpectationSpec = {
+      expect: variant.expect ?? detect.expect,
+      correlate: variant.correlate ?? detect.correlate,
+      within: variant.within ?? detect.within,
+    };
+    const found = search(rule, weaker, trigger, anchor, input.events, input.now, detect.lateness);
+    if (found.state === 'pending') return void verdict.pending.push({ at: found.deadline, anchor });
+    if (found.state === 'found') {
+      const weak = found.matches[0]!;
+      verdict.findings.push(dayFinding(trigger, anchor, {
+        variant: variant.id, severity: variant.severity, wording: variant,
+        extra: found.matches.map((event) => ({ event, role: 'weak_match' })),
+        figures: { ...searched(anchor, main.from, main.to), matched: weak.id, matched_at: readableTime(weak.occurred_at) },
+      }));
+      return;
+    }
+  }
+  verdict.findings.push(dayFinding(trigger, anchor, { variant: '', figures: searched(anchor, main.from, main.to) }));
+}
+
+/** Shared with the calendar kind: what an exemption outcome adds to the verdict. */
+export function applyExemption(outcome: ExemptionOutcome, trigger: EngineEvent, anchor: number, verdict: Verdict): void {
+  if (outcome.state === 'pending') verdict.pending.push({ at: outcome.deadline, anchor });
+  if (outcome.state !== 'unfiled') return;
+  const otherwise = outcome.exemption.otherwise;
+  verdict.findings.push(dayFinding(trigger, anchor, {
+    variant: otherwise?.variant ?? outcome.exemption.id, severity: otherwise?.severity, wording: otherwise, figures: outcome.figures,
+  }));
+}
+
+const searched = (anchor: number, from: number, to: number) => ({
+  anchor: readableTime(anchor),
+  searched_from: Number.isFinite(from) ? readableTime(from) : '—',
+  searched_to: Number.isFinite(to) ? readableTime(to) : '—',
+});
+
+export function dayFinding(
+  trigger: EngineEvent, anchor: number,
+  o: { variant: string; severity?: Finding['severity']; wording?: Finding['wording']; figures: Finding['figures']; extra?: Finding['evidence'] },
+): Finding {
+  const day = midnight(calendarDate(anchor));
+  return {
+    key: [trigger.enterprise_id, trigger.agency_id],
+    anchor: day,
+    windowStart: day,
+    windowEnd: midnight(addDays(calendarDate(anchor), 1)) - 1,
+    variant: o.variant,
+    severity: o.severity,
+    wording: o.wording ? { title: o.wording.title, message: o.wording.message } : undefined,
+    evidence: [{ event: trigger, role: 'trigger' }, ...(o.extra ?? [])],
+    figures: o.figures,
+    count: 1,
+  };
+}
+
+function expectations(rule: ResolvedRule): ExpectationSpec[] {
+  const { detect, exemptions } = spec(rule);
+  return [
+    detect,
+    ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within })),
+    ...exemptions.flatMap((e) => (e.requires ? [e.requires] : [])),
+  ];
+}
+
+/** How far before and after an anchor the expected events may lie. */
+export function reach(rule: ResolvedRule, list = expectations(rule)): { before: number; after: number } {
+  let before = 0;
+  let after = 0;
+  for (const e of list) {
+    before = Math.max(before, extent(e.within.from, -1));
+    after = Math.max(after, extent(e.within.to, 1));
+  }
+  return { before, after };
+}
+
+/** How far a bound reaches in one direction from the anchor (0 if it lies the other way). */
+function extent(bound: ExpectationSpec['within']['from'], direction: 1 | -1): number {
+  if (bound === 'unbounded') return UNBOUNDED_LOOKBACK;
+  const value = Number(Object.values(bound).find((v) => v !== undefined));
+  return value * direction >= 0 ? reachOf(bound, UNBOUNDED_LOOKBACK) : 0;
+}

@@ -1,0 +1,83 @@
+import { DAY, calendarDate, dayOfMonth, isWorkingDay, startOfDay } from '../../calendar/index.js';
+import type { ResolvedRule } from '../compile.js';
+import type { CompanyFacts } from '../events.js';
+import type { Verdict } from '../findings.js';
+import { readableTime } from '../wording.js';
+import { applyExemption, dayFinding, reach } from './absence.js';
+import { exemptionFor } from './exemptions.js';
+import { lookup, type Lookup } from './lookup.js';
+import type { Kind, Need } from './types.js';
+
+type Rule = Extract<ResolvedRule['spec'], { kind: 'calendar' }>;
+const spec = (rule: ResolvedRule) => rule.spec as Rule;
+
+/**
+ * A matching event on a day inside a period defined by days of the month
+ * (negatives count from the end), optionally only working or non-working
+ * days; per credit grade, and per company when it has its own. Exemptions
+ * (urgent reasons with a filing within N working days) waive it.
+ */
+export const calendar: Kind = {
+  evaluate(rule, input) {
+    const { detect, exemptions } = spec(rule);
+    const verdict: Verdict = { findings: [], pending: [] };
+    const days = periodDays(rule, input.company);
+    if (!days) return verdict;
+    const matches = rule.when(detect.match);
+    for (const event of input.events) {
+      const at = event.occurred_at;
+      if (!matches(event) || at < input.from || at > input.to || !inPeriod(rule, days, at)) continue;
+      const exemption = exemptionFor(rule, exemptions, event, at, input.events, input.now);
+      if (exemption.state !== 'none') {
+        applyExemption(exemption, event, at, verdict);
+        continue;
+      }
+      verdict.findings.push(dayFinding(event, at, {
+        variant: '', figures: { day: calendarDate(at), period_days: describe(days), anchor: readableTime(at) },
+      }));
+    }
+    return verdict;
+  },
+  decideRange(rule, t1, t2) {
+    const { before, after } = reach(rule, spec(rule).exemptions.flatMap((e) => (e.requires ? [e.requires] : [])));
+    return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
+  },
+  context(rule, from, to) {
+    const { detect, exemptions } = spec(rule);
+    const requirements = exemptions.flatMap((e) => (e.requires ? [e.requires] : []));
+    const { before, after } = reach(rule, requirements);
+    const needs: Need[] = [{ types: rule.types(detect.match), from, to }];
+    for (const r of requirements) needs.push({ types: rule.types(r.expect), from: from - before, to: to + after });
+    return needs;
+  },
+};
+
+function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null {
+  const { period } = spec(rule).detect;
+  if (period.company_override && company.quiet_days) return company.quiet_days;
+  const source = period.days_of_month;
+  const days = Array.isArray(source) ? source : lookup(source as Lookup<Array<number | string>>, company);
+  return days ? expand(days as Array<number | string>) : null;
+}
+
+function inPeriod(rule: ResolvedRule, days: number[], at: number): boolean {
+  const { fromStart, fromEnd } = dayOfMonth(at);
+  if (!days.includes(fromStart) && !days.includes(fromEnd)) return false;
+  const filter = spec(rule).detect.period.days;
+  return filter === 'any' || isWorkingDay(calendarDate(at)) === (filter === 'working');
+}
+
+/** [-10..-1] → [-10, -9, …, -1]; plain days stay. */
+export function expand(days: ReadonlyArray<number | string>): number[] {
+  return days.flatMap((d) => {
+    if (typeof d === 'number') return [d];
+    const [a, b] = d.split('..').map(Number) as [number, number];
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
+function describe(days: number[]): string {
+  const sorted = [...days].sort((a, b) => a - b);
+  const contiguous = sorted.every((d, i) => i === 0 || d === sorted[i - 1]! + 1);
+  return contiguous && sorted.length > 1 ? `${sorted[0]}..${sorted.at(-1)}` : sorted.join(',');
+}

@@ -1,0 +1,70 @@
+import type { ResolvedRule } from '../compile.js';
+import type { EngineEvent } from '../events.js';
+import type { Finding, Verdict } from '../findings.js';
+import { num } from '../offsets.js';
+import { reach } from './absence.js';
+import { countUnits, groupBy } from './counting.js';
+import { exemptionFor } from './exemptions.js';
+import { lookup } from './lookup.js';
+import { periodOf } from './periods.js';
+import type { Kind, Need } from './types.js';
+
+type Rule = Extract<ResolvedRule['spec'], { kind: 'cap' }>;
+const spec = (rule: ResolvedRule) => rule.spec as Rule;
+
+/**
+ * Matching events per key and calendar period against a limit taken from the
+ * company (e.g. its credit grade). One alert per key and period once the
+ * count exceeds the limit; every further event updates it.
+ */
+export const cap: Kind = {
+  evaluate(rule, input) {
+    const { detect, exemptions } = spec(rule);
+    const verdict: Verdict = { findings: [], pending: [] };
+    const limit = lookup(detect.limit, input.company);
+    if (limit === undefined || limit === null) return verdict;
+    const matches = rule.when(detect.match);
+    const counted: EngineEvent[] = [];
+    for (const event of input.events) {
+      if (!matches(event)) continue;
+      const exemption = exemptionFor(rule, exemptions, event, event.occurred_at, input.events, input.now);
+      if (exemption.state === 'pending') verdict.pending.push({ at: exemption.deadline, anchor: event.occurred_at });
+      if (exemption.state === 'none' || exemption.state === 'unfiled') counted.push(event);
+    }
+    const key = (e: EngineEvent) => [...detect.group_by.map((f) => e[f]), periodOf(e.occurred_at, detect.period).label].join('\n');
+    for (const group of groupBy(counted, key).values()) {
+      const finding = overLimit(rule, group, num(limit), input.company.credit_grade);
+      if (finding && finding.anchor >= input.from && finding.anchor <= input.to) verdict.findings.push(finding);
+    }
+    return verdict;
+  },
+  decideRange(rule, t1, t2) {
+    const { period } = spec(rule).detect;
+    return [periodOf(t1, period).start, periodOf(t2, period).end];
+  },
+  context(rule, from, to) {
+    const { detect, exemptions } = spec(rule);
+    const requirements = exemptions.flatMap((e) => (e.requires ? [e.requires] : []));
+    const { before, after } = reach(rule, requirements);
+    const needs: Need[] = [{ types: rule.types(detect.match), from, to }];
+    for (const r of requirements) needs.push({ types: rule.types(r.expect), from: from - before, to: to + after });
+    return needs;
+  },
+};
+
+function overLimit(rule: ResolvedRule, events: EngineEvent[], limit: number, grade: string | null): Finding | null {
+  const { detect } = spec(rule);
+  const units = countUnits(events, detect.count);
+  if (units.length <= limit) return null;
+  const period = periodOf(units[0]!.at, detect.period);
+  return {
+    key: detect.group_by.map((f) => events[0]![f]),
+    anchor: period.start,
+    windowStart: period.start,
+    windowEnd: period.end,
+    variant: '',
+    evidence: units.flatMap((u, i) => u.events.map((event) => ({ event, role: i < limit ? 'counted' : 'over_limit' }))),
+    figures: { count: units.length, limit, grade: grade ?? '—', period: period.label },
+    count: units.length,
+  };
+}

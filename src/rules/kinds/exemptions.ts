@@ -1,0 +1,42 @@
+import type { Severity, Localized } from '../../alerts/model.js';
+import type { ResolvedRule } from '../compile.js';
+import type { EngineEvent } from '../events.js';
+import { readableTime } from '../wording.js';
+import { search, type ExpectationSpec } from './expectation.js';
+import type { Offset } from '../schema.js';
+
+export interface ExemptionSpec {
+  id: string;
+  when: ExpectationSpec['expect'];
+  requires?: ExpectationSpec;
+  otherwise?: { variant: string; severity?: Severity; title?: Localized; message?: Localized };
+}
+
+export type ExemptionOutcome =
+  | { state: 'none' }
+  | { state: 'exempt'; exemption: string; filings: EngineEvent[] }
+  | { state: 'pending'; deadline: number }
+  | { state: 'unfiled'; exemption: ExemptionSpec; figures: Record<string, string> };
+
+/**
+ * Whether a trigger is covered by an exemption: the first whose `when`
+ * matches decides. One that requires a filing (e.g. within 3 working days)
+ * stays pending until its deadline; past it, a missing filing is a breach of
+ * its own (the `otherwise` variant).
+ */
+export function exemptionFor(
+  rule: ResolvedRule, exemptions: readonly ExemptionSpec[], trigger: EngineEvent, anchor: number,
+  events: readonly EngineEvent[], now: number, lateness?: Offset,
+): ExemptionOutcome {
+  const exemption = exemptions.find((e) => rule.when(e.when)(trigger));
+  if (!exemption) return { state: 'none' };
+  if (!exemption.requires) return { state: 'exempt', exemption: exemption.id, filings: [] };
+  const found = search(rule, exemption.requires, trigger, anchor, events, now, lateness);
+  if (found.state === 'found') return { state: 'exempt', exemption: exemption.id, filings: found.matches };
+  if (found.state === 'pending') return found;
+  return {
+    state: 'unfiled',
+    exemption,
+    figures: { anchor: readableTime(anchor), exemption: exemption.id, urgent_reason: trigger.urgent_reason, deadline: readableTime(found.to) },
+  };
+}

@@ -1,0 +1,49 @@
+import { calendarDate } from '../../calendar/index.js';
+import type { ResolvedRule } from '../compile.js';
+import type { EngineEvent } from '../events.js';
+import { boundAt, type Bound } from '../offsets.js';
+import type { ConditionSpec, Offset } from '../schema.js';
+
+/** How another event must relate to a trigger (the `expect`/`correlate`/`within` triple of the rule language). */
+export interface ExpectationSpec {
+  expect: ConditionSpec;
+  correlate: Array<{ same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids' } | { covers: ['window_start', 'window_end'] }>;
+  within: { from: Bound; to: Bound };
+}
+
+export type Search =
+  | { state: 'found'; matches: EngineEvent[]; from: number; to: number }
+  | { state: 'missing'; from: number; to: number; deadline: number }
+  | { state: 'pending'; deadline: number };
+
+
+/**
+ * Looks for events satisfying an expectation around a trigger. While the
+ * searched span (plus the allowed lateness) has not passed, a missing event
+ * may still arrive: the answer is `pending` with the instant to decide at.
+ */
+export function search(
+  rule: ResolvedRule, spec: ExpectationSpec, trigger: EngineEvent, anchor: number,
+  events: readonly EngineEvent[], now: number, lateness?: Offset,
+): Search {
+  const from = boundAt(anchor, spec.within.from, 'from');
+  const to = boundAt(anchor, spec.within.to, 'to');
+  const expected = rule.when(spec.expect);
+  const matches = events.filter((e) =>
+    e.id !== trigger.id && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
+  if (matches.length > 0) return { state: 'found', matches, from, to };
+  const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
+  if (deadline > now) return { state: 'pending', deadline };
+  return { state: 'missing', from, to, deadline };
+}
+
+function correlated(spec: ExpectationSpec, trigger: EngineEvent, anchor: number, other: EngineEvent): boolean {
+  return spec.correlate.every((c) => {
+    if ('covers' in c) {
+      const day = calendarDate(anchor);
+      return other.window_start !== null && other.window_end !== null && other.window_start <= day && day <= other.window_end;
+    }
+    const value = trigger[c.same];
+    return value !== '' && (other[c.same] === value || (c.or_in !== undefined && other[c.or_in].includes(value)));
+  });
+}

@@ -1,0 +1,81 @@
+import { DAY, HOUR } from '../../calendar/index.js';
+import type { ResolvedRule } from '../compile.js';
+import type { EngineEvent } from '../events.js';
+import type { Finding } from '../findings.js';
+import { num } from '../offsets.js';
+import { countUnits, groupBy, type Unit } from './counting.js';
+import { periodOf } from './periods.js';
+import type { Kind } from './types.js';
+
+type Spec = Extract<ResolvedRule['spec'], { kind: 'threshold' }>['detect'];
+const detect = (rule: ResolvedRule) => rule.spec.detect as Spec;
+
+const dayIndex = (ms: number) => Math.floor((ms + 8 * HOUR) / DAY);
+
+/**
+ * Counts matching events (or visits, or distinct values) per key. With a
+ * sliding window of N days, every run of N calendar days holding at least the
+ * threshold is a breach; overlapping breaches form one episode, one alert,
+ * anchored at the episode's first visit. With a calendar window, one alert
+ * per period.
+ */
+export const threshold: Kind = {
+  evaluate(rule, { events, from, to }) {
+    const spec = detect(rule);
+    const matching = events.filter(rule.when(spec.match));
+    const findings: Finding[] = [];
+    for (const [key, group] of groupBy(matching, (e) => spec.group_by.map((f) => e[f]).join('\n'))) {
+      const units = countUnits(group, spec.count);
+      const found = 'sliding_days' in spec.window ? episodes(units, rule) : periods(units, rule);
+      findings.push(...found.map((f) => ({ ...f, key: key.split('\n') })));
+    }
+    return { findings: findings.filter((f) => f.anchor >= from && f.anchor <= to), pending: [] };
+  },
+  decideRange(rule, t1, t2) {
+    const window = detect(rule).window;
+    if ('calendar' in window) return [periodOf(t1, window.calendar).start, periodOf(t2, window.calendar).end];
+    return [t1 - 2 * num(window.sliding_days) * DAY, t2];
+  },
+  context(rule, from, to) {
+    const spec = detect(rule);
+    const types = rule.types(spec.match);
+    if ('calendar' in spec.window) return [{ types, from, to: periodOf(to, spec.window.calendar).end }];
+    const span = num(spec.window.sliding_days) * DAY;
+    return [{ types, from: from - span, to: to + 3 * span }];
+  },
+};
+
+function episodes(units: Unit[], rule: ResolvedRule): Omit<Finding, 'key'>[] {
+  const spec = detect(rule);
+  const days = num((spec.window as { sliding_days: number }).sliding_days);
+  const atLeast = num(spec.at_least);
+  const runs: Array<{ first: number; last: number; max: number }> = [];
+  for (let i = 0, j = 0; i < units.length; i++) {
+    while (dayIndex(units[i]!.at) - dayIndex(units[j]!.at) >= days) j++;
+    const inWindow = i - j + 1;
+    if (inWindow < atLeast) continue;
+    const run = runs.at(-1);
+    if (run && j <= run.last) Object.assign(run, { last: i, max: Math.max(run.max, inWindow) });
+    else runs.push({ first: j, last: i, max: inWindow });
+  }
+  return runs.map(({ first, last, max }) => {
+    const counted = units.slice(first, last + 1);
+    return finding(counted, counted[0]!.at, counted.at(-1)!.at, { at_least: atLeast, max_in_window: max, window_days: days });
+  });
+}
+
+function periods(units: Unit[], rule: ResolvedRule): Omit<Finding, 'key'>[] {
+  const spec = detect(rule);
+  const period = (spec.window as { calendar: 'week' | 'month' | 'year' }).calendar;
+  const atLeast = num(spec.at_least);
+  const byPeriod = groupBy(units, (u) => periodOf(u.at, period).label);
+  return [...byPeriod.values()].filter((us) => us.length >= atLeast).map((us) => {
+    const { start, end, label } = periodOf(us[0]!.at, period);
+    return finding(us, start, end, { at_least: atLeast, max_in_window: us.length, period: label });
+  });
+}
+
+function finding(units: Unit[], windowStart: number, windowEnd: number, figures: Finding['figures']): Omit<Finding, 'key'> {
+  const evidence = units.flatMap((u) => u.events.map((event: EngineEvent) => ({ event, role: 'counted' })));
+  return { anchor: windowStart, windowStart, windowEnd, variant: '', evidence, figures: { count: units.length, ...figures }, count: units.length };
+}

@@ -1,0 +1,29 @@
+import type { ResolvedRule } from '../compile.js';
+import type { CompanyFacts, EngineEvent } from '../events.js';
+import type { Verdict } from '../findings.js';
+
+export interface KindInput {
+  company: CompanyFacts;
+  /** The company's events, in event-time order. */
+  events: readonly EngineEvent[];
+  /** Decide the alerts anchored in [from, to] (epoch ms). */
+  from: number;
+  to: number;
+  now: number;
+}
+
+/** Events of these types (null: any type) with event time in [from, to]. */
+export interface Need {
+  types: string[] | null;
+  from: number;
+  to: number;
+}
+
+/** What every rule kind provides to the engine. */
+export interface Kind {
+  evaluate(rule: ResolvedRule, input: KindInput): Verdict;
+  /** Anchors whose decision events in [t1, t2] can change. */
+  decideRange(rule: ResolvedRule, t1: number, t2: number): [number, number];
+  /** Events needed to decide anchors in [from, to]. */
+  context(rule: ResolvedRule, from: number, to: number): Need[];
+}

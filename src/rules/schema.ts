@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { CHANNELS, SEVERITIES } from '../alerts/model.js';
+
+/**
+ * The rule language. One YAML file per rule; the JSON Schema published at
+ * rules/schema.json is generated from these definitions (`qingjian rules
+ * schema`), so an editor and the loader agree on every field.
+ *
+ * Any number can be a `$parameter` reference: the rule's `params` give the
+ * defaults and `overrides` let a region (by code prefix) set its own values.
+ */
+const ParamRef = z.string().regex(/^-?\$[a-z][a-z0-9_]*$/, 'must be a number or a $parameter reference (-$parameter negates it)');
+const Num = z.union([z.number(), ParamRef]);
+const NonNegative = z.union([z.number().min(0), ParamRef]);
+
+const Name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lower_snake_case');
+export const Localized = z.object({
+  zh: z.string().min(1, 'Chinese text is required'),
+  en: z.string().min(1, 'English text is required'),
+}).strict();
+
+/** Event fields a condition may test. */
+export const CONDITION_FIELDS = [
+  'type', 'action', 'method', 'onsite', 'urgent_reason', 'category', 'channel', 'status', 'mode',
+  'source', 'region', 'agency_id', 'outcome', 'plan_id',
+] as const;
+export type ConditionField = (typeof CONDITION_FIELDS)[number];
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+const Matcher = z.union([
+  Scalar,
+  z.array(Scalar).min(1),
+  z.object({ in_list: Name.describe('a list from a shared file') }).strict(),
+  z.object({ not: z.union([Scalar, z.array(Scalar).min(1)]) }).strict(),
+  z.object({ exists: z.boolean() }).strict(),
+]).describe('a value, any of several values, { in_list }, { not } or { exists } (an empty value does not exist)');
+
+/** Every listed field must match; `use` first applies a shared macro's conditions. */
+export const Condition = z.object({
+  use: z.union([Name, z.array(Name).min(1)]).optional().describe('macro(s) from a shared file'),
+  ...Object.fromEntries(CONDITION_FIELDS.map((f) => [f, Matcher.optional()])),
+}).strict() as z.ZodType<ConditionSpec>;
+export type Matcher = z.infer<typeof Matcher>;
+export type ConditionSpec = { use?: string | string[] } & { [F in ConditionField]?: Matcher };
+
+const UNITS = ['minutes', 'hours', 'days', 'working_days'] as const;
+export type DurationUnit = (typeof UNITS)[number];
+/**
+ * A signed offset with one unit. Minutes and hours move an instant; days and
+ * working days move a Shanghai calendar date (inclusive of the whole day).
+ */
+export const Offset = z.object(Object.fromEntries(UNITS.map((u) => [u, Num.optional()])) as Record<DurationUnit, z.ZodOptional<typeof Num>>)
+  .strict()
+  .refine((o) => Object.values(o).filter((v) => v !== undefined).length === 1, 'needs exactly one of minutes, hours, days, working_days');
+export type Offset = { [U in DurationUnit]?: number | string };
+
+const Bound = z.union([z.literal('unbounded'), Offset]);
+
+export const CORRELATION_FIELDS = ['enterprise_id', 'agency_id', 'plan_id'] as const;
+const Correlation = z.union([
+  z.object({
+    same: z.enum(CORRELATION_FIELDS),
+    or_in: z.literal('joint_agency_ids').optional().describe('the trigger value may also appear in this list field'),
+  }).strict(),
+  z.object({
+    covers: z.tuple([z.literal('window_start'), z.literal('window_end')])
+      .describe('the trigger date lies within these two date fields of the other event'),
+  }).strict(),
+]);
+
+/** How another event must relate to the trigger for it to count as found. */
+const Expectation = {
+  expect: Condition,
+  correlate: z.array(Correlation).default([]),
+  within: z.object({
+    from: Bound.describe('earliest time of the other event relative to the anchor'),
+    to: Bound.describe('latest time of the other event relative to the anchor'),
+  }).strict(),
+};
+
+const Wording = {
+  severity: z.enum(SEVERITIES).optional(),
+  title: Localized.optional(),
+  message: Localized.optional(),
+};
+
+export const Variant = z.object({
+  id: Name,
+  ...Wording,
+  expect: Condition.optional(),
+  correlate: z.array(Correlation).optional(),
+  within: Expectation.within.optional(),
+}).strict().describe('a weaker match that still raises an alert, with its own severity and wording');
+
+export const Exemption = z.object({
+  id: Name,
+  when: Condition.describe('trigger events this exemption may cover'),
+  requires: z.object(Expectation).strict().optional().describe('a filing the exemption needs, e.g. within 3 working days'),
+  otherwise: z.object({ variant: Name, ...Wording }).strict().optional()
+    .describe('the alert raised when the required filing is missing'),
+}).strict();
+
+const Direct = z.object({
+  variant: Name,
+  match: Condition,
+  ...Wording,
+}).strict().describe('events that are themselves evidence of the breach (e.g. a complaint)');
+
+const GroupBy = z.array(z.enum(['enterprise_id', 'agency_id'])).min(1)
+  .refine((g) => g[0] === 'enterprise_id', 'must start with enterprise_id (rules are evaluated per company)')
+  .refine((g) => new Set(g).size === g.length, 'must not repeat a field');
+
+export const Counting = z.union([
+  z.literal('events'),
+  z.object({
+    visits: z.object({
+      by: z.array(z.enum(['agency_id'])).default([]).describe('extra fields that keep visits apart'),
+      gap_hours: NonNegative.describe('check-ins closer than this belong to one visit'),
+    }).strict(),
+  }).strict(),
+  z.object({ distinct: z.enum(['agency_id', 'officer_ids']) }).strict(),
+]);
+
+const PERIODS = ['week', 'month', 'year'] as const;
+export type CalendarPeriod = (typeof PERIODS)[number];
+
+const DayOfMonth = z.union([
+  z.number().int().min(-31).max(31).refine((d) => d !== 0, 'day 0 does not exist'),
+  z.string().regex(/^-?\d{1,2}\.\.-?\d{1,2}$/, 'must be a day or a range like -10..-1'),
+]);
+const DayList = z.union([z.array(DayOfMonth).min(1), ParamRef]);
+
+const ENTERPRISE_ATTRIBUTES = ['credit_grade', 'exempt'] as const;
+const lookup = <T extends z.ZodType>(value: T) => z.object({
+  by: z.enum(ENTERPRISE_ATTRIBUTES),
+  values: z.record(z.string(), value),
+  default: value.optional().describe('for values not listed; without it such companies are not checked'),
+}).strict();
+
+const Exemptions = z.array(Exemption).default([]);
+
+const ThresholdDetect = z.object({
+  match: Condition,
+  group_by: GroupBy,
+  count: Counting,
+  window: z.union([
+    z.object({ sliding_days: NonNegative }).strict(),
+    z.object({ calendar: z.enum(PERIODS) }).strict(),
+  ]),
+  at_least: NonNegative,
+}).strict();
+
+const AbsenceDetect = z.object({
+  trigger: Condition,
+  anchor: z.enum(['occurred_at', 'started_at']).default('occurred_at'),
+  ...Expectation,
+  lateness: Offset.optional().describe('how long to wait for late events before deciding'),
+  variants: z.array(Variant).default([]),
+  direct: z.array(Direct).default([]),
+}).strict();
+
+const CalendarDetect = z.object({
+  match: Condition,
+  period: z.object({
+    days_of_month: z.union([DayList, lookup(DayList)]),
+    company_override: z.boolean().default(true).describe("a company's own quiet_period replaces the default"),
+    days: z.enum(['any', 'working', 'non_working']).default('any'),
+  }).strict(),
+}).strict();
+
+const CapDetect = z.object({
+  match: Condition,
+  group_by: GroupBy,
+  period: z.enum(PERIODS),
+  count: Counting,
+  limit: lookup(z.union([NonNegative, z.null()])),
+}).strict();
+
+const ParamValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
+
+const RuleBase = {
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be kebab-case'),
+  version: z.number().int().min(1),
+  title: Localized,
+  message: Localized.describe('templates: {{name}} takes a parameter, a figure or a field of the alert'),
+  severity: z.enum(SEVERITIES),
+  mode: z.enum(['active', 'shadow']).describe('shadow evaluates and stores but notifies nobody'),
+  channels: z.array(z.enum(CHANNELS)).default([]),
+  source: z.object({
+    document: z.string().min(1).describe('file name in policy-sources'),
+    clause: z.string().min(1).describe('the sentence or clause encoded'),
+  }).strict(),
+  description: Localized.optional(),
+  params: z.record(Name, ParamValue).default({}),
+  overrides: z.array(z.object({
+    region: z.string().regex(/^\d{2,6}$/, 'must be a region code prefix of 2 to 6 digits'),
+    params: z.record(Name, ParamValue),
+  }).strict()).default([]),
+};
+
+export const Rule = z.discriminatedUnion('kind', [
+  z.object({ ...RuleBase, kind: z.literal('threshold'), detect: ThresholdDetect }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('absence'), detect: AbsenceDetect, exemptions: Exemptions }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('calendar'), detect: CalendarDetect, exemptions: Exemptions }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('cap'), detect: CapDetect, exemptions: Exemptions }).strict(),
+]);
+export type RuleSpec = z.infer<typeof Rule>;
+export type RuleKind = RuleSpec['kind'];
+
+/** Shared lists and macros (rules/lib/*.yaml). */
+export const Library = z.object({
+  lists: z.record(Name, z.array(Scalar).min(1)).default({}),
+  macros: z.record(Name, Condition).default({}),
+}).strict();
+export type Library = z.infer<typeof Library>;
+
+export function ruleJsonSchema(): object {
+  return {
+    $id: 'https://qingjian.example/rules/schema.json',
+    title: 'Qingjian rule file',
+    ...z.toJSONSchema(Rule, { io: 'input', unrepresentable: 'any' }),
+  };
+}
+
+export function libraryJsonSchema(): object {
+  return { title: 'Qingjian shared lists and macros', ...z.toJSONSchema(Library, { io: 'input', unrepresentable: 'any' }) };
+}

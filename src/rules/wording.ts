@@ -1,0 +1,31 @@
+import { timestamp } from '../calendar/index.js';
+import type { Localized } from '../alerts/model.js';
+import type { RuleKind } from './schema.js';
+
+/** The placeholders a rule's title and message may use, beyond its own parameters. */
+export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> = {
+  common: ['enterprise_name', 'enterprise_id', 'agency_name', 'agency_id', 'region', 'count', 'first', 'last', 'window_start', 'window_end'],
+  threshold: ['at_least', 'max_in_window', 'period'],
+  absence: ['anchor', 'searched_from', 'searched_to', 'matched', 'matched_at', 'deadline', 'exemption', 'urgent_reason'],
+  calendar: ['anchor', 'day', 'period_days', 'exemption', 'urgent_reason', 'deadline'],
+  cap: ['limit', 'grade', 'period'],
+};
+
+const PLACEHOLDER = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;
+
+export const templateNames = (template: string): string[] => [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+
+/** Fills {{name}} placeholders; numbers of ms since the epoch are not guessed at: times arrive formatted. */
+export function render(template: Localized, values: Record<string, unknown>): Localized {
+  const fill = (text: string) => text.replace(PLACEHOLDER, (_, name: string) => show(values[name]));
+  return { zh: fill(template.zh), en: fill(template.en) };
+}
+
+const show = (value: unknown): string => {
+  if (value === undefined || value === null) return '—';
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+};
+
+/** A time as people in the commission read it: Shanghai wall clock to the minute. */
+export const readableTime = (ms: number): string => timestamp(ms).slice(0, 16).replace('T', ' ');

@@ -4,13 +4,17 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';
+import { alertRoutes, createAlertStore } from './alerts/index.js';
 import { createHttpApp } from './http/app.js';
 import { healthRoutes } from './http/health.js';
 import { openApiRoutes } from './http/openapi.js';
 import { createEventAcceptor, createSeenIds, ingestRoutes, type EventAcceptor } from './ingest/index.js';
 import { createStoreQueue, type Envelope } from './pipeline/queues.js';
-import { startStoreWorker, type StoreWorker } from './pipeline/store-worker.js';
+import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
+import { startStoreWorker } from './pipeline/store-worker.js';
+import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { producerConnection } from './redis/connection.js';
+import { createLocks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { createReferenceStore, referenceRoutes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
@@ -51,10 +55,8 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     const applied = await migrate(storage);
     log.info({ storage: storage.kind, applied }, 'storage ready');
 
-    if (roles.worker) {
-      const worker = startWorker(config, redisUrl, storage, log);
-      stops.push(() => worker.close(config.SHUTDOWN_TIMEOUT_MS));
-    }
+    const rules = await startRules(config, log, stops);
+    if (roles.worker) startWorkers(config, redisUrl, storage, rules, log, stops);
     const url = roles.api ? await startApi(config, redisUrl, storage, log, stops) : null;
     log.info({ url, roles, redis: redisUrl }, 'qingjian started');
     return { url, redisUrl, storage, stop };
@@ -85,8 +87,46 @@ async function startOwnRedis(config: Config, log: Logger, stops: Array<() => Pro
   return redis.url;
 }
 
-function startWorker(config: Config, redisUrl: string, storage: Storage, log: Logger): StoreWorker {
-  return startStoreWorker({
+// Edits to the rule files apply on save (watch) or on SIGHUP, once they validate and their tests pass.
+async function startRules(config: Config, log: Logger, stops: Array<() => Promise<unknown>>): Promise<RuleRegistry> {
+  const rules = await createRuleRegistry(config.RULES_DIR, log.child({ role: 'rules' }), { watch: config.RULES_WATCH });
+  const onHangup = () => void rules.reload();
+  process.on('SIGHUP', onHangup);
+  stops.push(async () => {
+    process.off('SIGHUP', onHangup);
+    rules.close();
+  });
+  log.info({ dir: config.RULES_DIR, ...rules.status() }, 'rules loaded');
+  return rules;
+}
+
+function startWorkers(
+  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, log: Logger, stops: Array<() => Promise<unknown>>,
+): void {
+  const lockRedis = producerConnection(redisUrl);
+  lockRedis.on('error', (err) => log.debug({ err: err.message }, 'lock redis error'));
+  stops.push(async () => lockRedis.disconnect());
+  const locks = createLocks(lockRedis, config.REDIS_PREFIX);
+  const evaluator = startEvaluateWorker({
+    redisUrl,
+    redisPrefix: config.REDIS_PREFIX,
+    storage,
+    rules,
+    alerts: createAlertStore(storage, locks),
+    locks,
+    log: log.child({ role: 'evaluate-worker' }),
+    concurrency: config.EVALUATE_CONCURRENCY,
+    chunk: config.EVALUATE_CHUNK,
+    lockMs: config.WORKER_LOCK_MS,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    onRevisions: (revisions) => {
+      for (const { alert, change } of revisions) {
+        log.info({ alert: alert.id, rule: alert.rule_id, variant: alert.variant, action: change.action, status: alert.status }, 'alert changed');
+      }
+    },
+  });
+  stops.push(() => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
+  const store = startStoreWorker({
     redisUrl,
     redisPrefix: config.REDIS_PREFIX,
     storage,
@@ -97,6 +137,7 @@ function startWorker(config: Config, redisUrl: string, storage: Storage, log: Lo
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
   });
+  stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
 }
 
 async function startApi(
@@ -134,6 +175,7 @@ async function startApi(
       ingestRoutes({ acceptor, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
       referenceRoutes(createReferenceStore(storage), config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
+      alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX))),
     ],
   });
 

@@ -98,11 +98,12 @@ function change(alert: Alert, from: AlertStatus | '', action: AlertAction, actor
   return { alert_id: alert.id, revision: alert.revision, at: alert.updated_at, actor, action, from_status: from, to_status: alert.status, note };
 }
 
-/** Did the evidence or its reading change? Re-deciding the same facts must write nothing. */
+/** Did the evidence or its reading change? Re-deciding the same facts must write nothing (times are toISOString() on both sides). */
 function changed(alert: Alert, candidate: AlertCandidate): boolean {
   const key = (a: AlertCandidate) => JSON.stringify([
-    a.rule_version, a.variant, a.severity, a.mode, a.count, a.window_start, a.window_end, a.last_seen_at,
-    a.evidence.map((e) => e.event_id).sort(), a.figures, a.params, a.message,
+    a.rule_version, a.variant, a.severity, a.mode, a.channels, a.count, a.region, a.agency_id, a.officer_ids,
+    a.window_start, a.window_end, a.first_seen_at, a.last_seen_at, [...a.evidence].sort((x, y) => (x.event_id < y.event_id ? -1 : 1)),
+    a.figures, a.params, a.title, a.message,
   ]);
   return key(alert) !== key(candidate);
 }

@@ -10,6 +10,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export const CHANNELS = ['feed', 'hotline'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** Shadow alerts are evaluated and stored but notify nobody: how a city tries a rule out. */
+export const ALERT_MODES = ['active', 'shadow'] as const;
+export type AlertMode = (typeof ALERT_MODES)[number];
+
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
@@ -47,7 +51,7 @@ export interface AlertCandidate {
   /** '' for the rule's main alert, else the variant's id (e.g. manual_checkin, late_plan). */
   variant: string;
   severity: Severity;
-  mode: 'active' | 'shadow';
+  mode: AlertMode;
   channels: Channel[];
   title: Localized;
   message: Localized;

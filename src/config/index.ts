@@ -1,4 +1,10 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+// src/config or dist/config: the shipped rules live at the package root.
+const SHIPPED_RULES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'rules');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -27,6 +33,10 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: int(1).default(256),
   WORKER_LOCK_MS: int(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
+  RULES_DIR: z.string().default(SHIPPED_RULES),
+  RULES_WATCH: bool.default(true),
+  EVALUATE_CONCURRENCY: int(1).default(4),
+  EVALUATE_CHUNK: int(1).default(500),
   SHUTDOWN_TIMEOUT_MS: int(100).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { AckBody, ReopenBody, ResolveBody } from '../alerts/routes.js';
+import { ALERT_ACTIONS, ALERT_MODES, ALERT_STATUSES, CHANNELS, CLEARED, RESOLUTION_CODES, SEVERITIES } from '../alerts/model.js';
 import { Agency, Enterprise, Event } from '../ingest/index.js';
 
 /**
@@ -46,6 +48,93 @@ const batchErrors = {
   413: errorResponse('Body or item count over the limit'),
   415: errorResponse('Content-Type is not JSON or NDJSON'),
   503: errorResponse('Redis or ClickHouse unavailable; nothing was accepted, retry'),
+};
+
+const jsonBody = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: ref } } } });
+const jsonResponse = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: ref } } } });
+const alertIdParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: "The alert's fingerprint" };
+
+const alertAction = (summary: string, body: string) => ({
+  post: {
+    summary,
+    parameters: [alertIdParameter],
+    requestBody: jsonBody(body),
+    responses: {
+      200: jsonResponse('The alert after the change', '#/components/schemas/Alert'),
+      400: errorResponse('Malformed JSON or a bad field (named in errors)'),
+      404: errorResponse('Unknown alert'),
+      409: errorResponse('The alert is not in a state this action applies to'),
+      415: errorResponse('Content-Type is not JSON'),
+      503: errorResponse("The alert's company is being re-evaluated, or a backing service is unavailable; nothing changed, retry"),
+    },
+  },
+});
+
+const queryParameter = (name: string, schema: object, description?: string) => ({ name, in: 'query', schema, ...(description ? { description } : {}) });
+
+const time = { type: 'string', format: 'date-time' };
+const text = { type: 'string' };
+const strings = { type: 'array', items: text };
+const localized = { type: 'object', required: ['zh', 'en'], properties: { zh: text, en: text } };
+
+// Hand-written because alerts are computed, not validated input; the enums come from the model.
+const alertProperties = {
+  id: { type: 'string', description: 'Fingerprint of rule, correlation key and window: a repeated match lands on the same alert' },
+  fingerprint: text,
+  rule_id: text,
+  rule_version: { type: 'integer' },
+  variant: { type: 'string', description: "'' for the rule's main alert" },
+  severity: { enum: [...SEVERITIES] },
+  mode: { enum: [...ALERT_MODES] },
+  channels: { type: 'array', items: { enum: [...CHANNELS] } },
+  title: localized,
+  message: localized,
+  region: text,
+  enterprise_id: text,
+  agency_id: text,
+  officer_ids: strings,
+  window_start: time,
+  window_end: time,
+  anchor_at: time,
+  first_seen_at: { ...time, description: 'Event time of the earliest evidence' },
+  last_seen_at: { ...time, description: 'Event time of the latest evidence' },
+  count: { type: 'integer' },
+  evidence: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['event_id', 'type', 'occurred_at', 'role'],
+      properties: { event_id: text, type: text, occurred_at: time, role: { type: 'string', description: 'e.g. trigger, counted, weak_match, exemption' } },
+    },
+  },
+  figures: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+  params: { type: 'object', description: 'The rule parameters in force for this region' },
+  status: { enum: [...ALERT_STATUSES] },
+  resolution: { enum: ['', ...RESOLUTION_CODES, CLEARED] },
+  resolution_note: text,
+  resolved_by: text,
+  resolved_at: { type: ['string', 'null'], format: 'date-time' },
+  acknowledged_by: text,
+  acknowledged_at: { type: ['string', 'null'], format: 'date-time' },
+  raised_at: time,
+  updated_at: time,
+  revision: { type: 'integer', description: 'Increases by one with every stored change' },
+};
+const AlertSchema = { type: 'object', required: Object.keys(alertProperties), properties: alertProperties };
+
+const AlertChangeSchema = {
+  type: 'object',
+  required: ['alert_id', 'revision', 'at', 'actor', 'action', 'from_status', 'to_status', 'note'],
+  properties: {
+    alert_id: text,
+    revision: { type: 'integer', description: 'The alert revision this change produced' },
+    at: time,
+    actor: { type: 'string', description: "A person, or 'system' for the engine" },
+    action: { enum: [...ALERT_ACTIONS] },
+    from_status: { enum: ['', ...ALERT_STATUSES] },
+    to_status: { enum: [...ALERT_STATUSES] },
+    note: text,
+  },
 };
 
 export function openApiDocument(limits: { maxItems: number; maxBytes: number }) {
@@ -113,6 +202,39 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           },
         },
       },
+      '/v1/alerts': {
+        get: {
+          summary: 'Alerts, newest first by first_seen_at (event time)',
+          parameters: [
+            queryParameter('rule', text),
+            queryParameter('severity', { enum: [...SEVERITIES] }),
+            queryParameter('status', { enum: [...ALERT_STATUSES] }),
+            queryParameter('mode', { enum: [...ALERT_MODES] }),
+            queryParameter('region', text, 'Prefix of the division code: 37, 3714 or 371402'),
+            queryParameter('agency', text),
+            queryParameter('enterprise', text),
+            queryParameter('variant', text, "'' selects rules' main alerts"),
+            queryParameter('from', text, 'first_seen_at from (inclusive); RFC 3339 or YYYY-MM-DD (Asia/Shanghai)'),
+            queryParameter('to', text, 'first_seen_at before (exclusive); RFC 3339 or YYYY-MM-DD (Asia/Shanghai)'),
+            queryParameter('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+            queryParameter('cursor', text, 'next_cursor of the previous page'),
+          ],
+          responses: {
+            200: jsonResponse('One page', '#/components/schemas/AlertPage'),
+            400: errorResponse('Bad parameters (named in errors)'),
+          },
+        },
+      },
+      '/v1/alerts/{id}': {
+        get: {
+          summary: 'One alert with its evidence events and history',
+          parameters: [alertIdParameter],
+          responses: { 200: jsonResponse('Found', '#/components/schemas/AlertDetail'), 404: errorResponse('Unknown alert') },
+        },
+      },
+      '/v1/alerts/{id}/ack': alertAction('Acknowledge an open alert', '#/components/schemas/AckBody'),
+      '/v1/alerts/{id}/resolve': alertAction('Resolve an alert with a resolution code', '#/components/schemas/ResolveBody'),
+      '/v1/alerts/{id}/reopen': alertAction('Reopen a resolved alert (a note saying why is required)', '#/components/schemas/ReopenBody'),
       '/healthz': { get: { summary: 'The process is up', responses: { 200: { description: 'Up' } } } },
       '/readyz': { get: { summary: 'Redis and ClickHouse reachable, migrations applied', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready; names the failing checks' } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
@@ -122,6 +244,30 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
         Event: schema(Event),
         Enterprise: schema(Enterprise),
         Agency: schema(Agency),
+        Alert: AlertSchema,
+        AlertChange: AlertChangeSchema,
+        AlertPage: {
+          type: 'object',
+          required: ['items', 'next_cursor'],
+          properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Alert' } }, next_cursor: { type: ['string', 'null'] } },
+        },
+        AlertDetail: {
+          allOf: [{ $ref: '#/components/schemas/Alert' }, {
+            type: 'object',
+            required: ['evidence_events', 'history'],
+            properties: {
+              evidence_events: {
+                type: 'array',
+                description: 'The stored events behind the alert, in evidence order; events not stored yet are left out',
+                items: { type: 'object', required: ['role', 'event'], properties: { role: text, event: { $ref: '#/components/schemas/Event' } } },
+              },
+              history: { type: 'array', items: { $ref: '#/components/schemas/AlertChange' } },
+            },
+          }],
+        },
+        AckBody: schema(AckBody),
+        ResolveBody: schema(ResolveBody),
+        ReopenBody: schema(ReopenBody),
         FieldError,
         Error: ErrorBody,
         Acceptance: {

@@ -6,6 +6,8 @@ import type { Event } from '../ingest/schema.js';
  * deployments (or a Redis per queue later) never collide.
  */
 export const STORE_QUEUE = 'store-events';
+/** Rule evaluation: one job per stored batch, plus delayed decisions at their deadlines. */
+export const EVALUATE_QUEUE = 'evaluate-events';
 
 /** One accepted request's events (or several coalesced requests'), as validated. */
 export interface Envelope {
@@ -13,12 +15,24 @@ export interface Envelope {
   events: Event[];
 }
 
+/** A company whose events changed, and the event-time span they influence (epoch ms). */
+export interface Change {
+  enterprise_id: string;
+  from: number;
+  to: number;
+  event_ids: string[];
+}
+
+export type EvaluateJob =
+  | { kind: 'batch'; changes: Change[] }
+  | { kind: 'decide'; enterprise_id: string; anchor: number; at: number };
+
 export const bullPrefix = (redisPrefix: string) => `${redisPrefix}:bull`;
 
-// Accepted events must never be dropped: retry with a capped backoff for days
+// Accepted events (and the decisions they lead to) must never be dropped: retry with a capped backoff for days
 // (a ClickHouse outage just delays them), keep failed jobs for replay, and
 // remove completed ones so Redis memory stays bounded.
-export const STORE_JOB_OPTIONS: JobsOptions = {
+export const DURABLE_JOB_OPTIONS: JobsOptions = {
   attempts: 10_000,
   backoff: { type: 'capped' },
   removeOnComplete: { age: 600, count: 1_000 },
@@ -31,6 +45,14 @@ export function createStoreQueue(connection: ConnectionOptions, redisPrefix: str
   return new Queue<Envelope>(STORE_QUEUE, {
     connection,
     prefix: bullPrefix(redisPrefix),
-    defaultJobOptions: STORE_JOB_OPTIONS,
+    defaultJobOptions: DURABLE_JOB_OPTIONS,
+  });
+}
+
+export function createEvaluateQueue(connection: ConnectionOptions, redisPrefix: string): Queue<EvaluateJob> {
+  return new Queue<EvaluateJob>(EVALUATE_QUEUE, {
+    connection,
+    prefix: bullPrefix(redisPrefix),
+    defaultJobOptions: DURABLE_JOB_OPTIONS,
   });
 }

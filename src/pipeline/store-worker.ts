@@ -4,7 +4,9 @@ import type { Logger } from '../log.js';
 import type { Row, Storage } from '../storage/index.js';
 import { createBatcher } from './batcher.js';
 import { eventRows } from './rows.js';
-import { bullPrefix, cappedBackoff, STORE_QUEUE, type Envelope } from './queues.js';
+import { fromStoredRow } from '../rules/events.js';
+import { influence } from '../rules/engine.js';
+import { bullPrefix, cappedBackoff, createEvaluateQueue, STORE_QUEUE, type Change, type Envelope } from './queues.js';
 
 export interface StoreWorkerOptions {
   redisUrl: string;
@@ -28,16 +30,20 @@ export interface StoreWorker {
  * Moves envelopes from Redis into the `events` table. Delivery is
  * at-least-once: a worker killed mid-batch leaves its jobs locked until the
  * lock expires, another worker stores them again, and ReplacingMergeTree
- * folds the repeated rows (reads use FINAL).
+ * folds the repeated rows (reads use FINAL). Each stored batch is handed to
+ * rule evaluation before its jobs complete, so no stored event goes unevaluated.
  */
 export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
   const { storage, log } = options;
+  const evaluations = createEvaluateQueue(workerConnection(options.redisUrl), options.redisPrefix);
+  evaluations.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue error'));
   const batcher = createBatcher<Row>({
     maxItems: options.batchRows,
     maxWaitMs: options.batchWaitMs,
     write: async (rows) => {
       const started = performance.now();
       await storage.insert('events', rows);
+      await evaluations.add('batch', { kind: 'batch', changes: changesOf(rows) });
       log.debug({ rows: rows.length, ms: Math.round(performance.now() - started) }, 'stored batch');
     },
   });
@@ -80,8 +86,21 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
         log.warn({ timeoutMs }, 'store worker did not finish in time; forcing close');
         void worker.close(true).catch(() => {});
       }
+      await batcher.flush().catch((err: Error) => log.warn({ err: err.message }, 'final batch not stored; its jobs will be retried'));
+      await evaluations.close().catch(() => {});
       connection.disconnect();
-      await batcher.flush();
     },
   };
+}
+
+/** Per company: the stored events and the event-time span they can change decisions in. */
+function changesOf(rows: readonly Row[]): Change[] {
+  const byCompany = new Map<string, ReturnType<typeof fromStoredRow>[]>();
+  for (const row of rows) {
+    const event = fromStoredRow(row as Parameters<typeof fromStoredRow>[0]);
+    const own = byCompany.get(event.enterprise_id);
+    if (own) own.push(event);
+    else byCompany.set(event.enterprise_id, [event]);
+  }
+  return [...byCompany].map(([enterprise_id, events]) => ({ enterprise_id, ...influence(events), event_ids: events.map((e) => e.id) }));
 }

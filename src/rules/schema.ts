@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNELS, SEVERITIES } from '../alerts/model.js';
+import { ALERT_MODES, CHANNELS, SEVERITIES } from '../alerts/model.js';
 
 /**
  * The rule language. One YAML file per rule; the JSON Schema published at
@@ -184,7 +184,7 @@ const RuleBase = {
   title: Localized,
   message: Localized.describe('templates: {{name}} takes a parameter, a figure or a field of the alert'),
   severity: z.enum(SEVERITIES),
-  mode: z.enum(['active', 'shadow']).describe('shadow evaluates and stores but notifies nobody'),
+  mode: z.enum(ALERT_MODES).describe('shadow evaluates and stores but notifies nobody'),
   channels: z.array(z.enum(CHANNELS)).default([]),
   source: z.object({
     document: z.string().min(1).describe('file name in policy-sources'),

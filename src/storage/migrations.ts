@@ -84,6 +84,76 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY agency_id`,
     ],
   },
+  {
+    version: 3,
+    name: 'alerts',
+    statements: [
+      // The current state of every alert: each change is a new row with a higher
+      // revision and the highest wins (reads use FINAL). Not partitioned, so all
+      // revisions of an alert always fold together. Ordered by company because
+      // the engine reads a batch of companies' alerts at a time.
+      `CREATE TABLE IF NOT EXISTS alerts (
+        id String,
+        fingerprint String,
+        rule_id LowCardinality(String),
+        rule_version UInt32,
+        variant LowCardinality(String),
+        severity LowCardinality(String),
+        mode LowCardinality(String),
+        channels Array(String),
+        title_zh String,
+        title_en String,
+        message_zh String,
+        message_en String,
+        region LowCardinality(String),
+        enterprise_id String,
+        agency_id LowCardinality(String),
+        officer_ids Array(String),
+        window_start DateTime64(3, 'UTC'),
+        window_end DateTime64(3, 'UTC'),
+        anchor_at DateTime64(3, 'UTC'),
+        first_seen_at DateTime64(3, 'UTC'),
+        last_seen_at DateTime64(3, 'UTC'),
+        count UInt32,
+        evidence String CODEC(ZSTD(3)),
+        figures String,
+        params String CODEC(ZSTD(3)),
+        status LowCardinality(String),
+        resolution LowCardinality(String),
+        resolution_note String,
+        resolved_by String,
+        resolved_at Nullable(DateTime64(3, 'UTC')),
+        acknowledged_by String,
+        acknowledged_at Nullable(DateTime64(3, 'UTC')),
+        raised_at DateTime64(3, 'UTC'),
+        updated_at DateTime64(3, 'UTC'),
+        revision UInt64,
+        INDEX idx_id id TYPE bloom_filter(0.001) GRANULARITY 4
+      )
+      ENGINE = ReplacingMergeTree(revision)
+      ORDER BY (enterprise_id, rule_id, id)`,
+      // An alert's history, one row per revision. Rule, severity, region, agency
+      // and company are copied in so dashboards can group changes without a join;
+      // a retried insert of the same revision folds.
+      `CREATE TABLE IF NOT EXISTS alert_changes (
+        alert_id String,
+        revision UInt64,
+        at DateTime64(3, 'UTC'),
+        actor String,
+        action LowCardinality(String),
+        from_status LowCardinality(String),
+        to_status LowCardinality(String),
+        note String,
+        rule_id LowCardinality(String),
+        severity LowCardinality(String),
+        region LowCardinality(String),
+        agency_id LowCardinality(String),
+        enterprise_id String
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (alert_id, revision)`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

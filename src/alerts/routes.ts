@@ -1,0 +1,108 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { fieldErrors, TimeBound, type RequestFieldError } from '../http/query.js';
+import { AgencyId, EnterpriseId } from '../ingest/index.js';
+import { LockTimeoutError } from '../redis/lock.js';
+import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
+import { ALERT_MODES, ALERT_STATUSES, RESOLUTION_CODES, SEVERITIES, type Alert } from './model.js';
+import { decodeCursor, type AlertStore } from './store.js';
+
+export const AlertListParams = z.object({
+  rule: z.string().min(1).max(64).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  status: z.enum(ALERT_STATUSES).optional(),
+  mode: z.enum(ALERT_MODES).optional(),
+  region: z.string().regex(/^\d{2,6}$/, 'must be 2 to 6 digits of a division code, e.g. 37, 3714 or 371402').optional(),
+  agency: AgencyId.optional(),
+  enterprise: EnterpriseId.optional(),
+  /** Empty selects rules' main alerts. */
+  variant: z.string().max(64).optional(),
+  from: TimeBound.optional(),
+  to: TimeBound.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(500).optional(),
+}).strict();
+
+const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : 'must be a string') };
+const Actor = z.string(required).trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
+  .describe('Who acts (until authentication arrives, the caller names themselves)');
+const Note = z.string(required).max(2000, 'must be at most 2000 characters');
+
+export const AckBody = z.object({ actor: Actor, note: Note.optional() }).strict();
+export const ResolveBody = z.object({
+  actor: Actor,
+  code: z.enum(RESOLUTION_CODES, { message: `must be one of ${RESOLUTION_CODES.join(', ')}` }),
+  note: Note.optional(),
+}).strict();
+export const ReopenBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the alert is reopened') }).strict();
+
+/** The alert feed, one alert with its evidence and history, and people's actions on alerts. */
+export function alertRoutes(store: AlertStore): Hono {
+  const app = new Hono();
+
+  app.get('/v1/alerts', async (c) => {
+    const params = AlertListParams.safeParse(c.req.query());
+    const errors = params.success ? [] : fieldErrors(params.error);
+    const cursorText = c.req.query('cursor');
+    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
+    if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
+    if (!params.success || errors.length > 0) return invalid(c, 'bad alerts request', errors);
+    const { limit, cursor: _cursor, ...filters } = params.data;
+    return c.json(await store.list(filters, limit, after ?? undefined));
+  });
+
+  app.get('/v1/alerts/:id', async (c) => {
+    const alert = await store.get(c.req.param('id'));
+    if (!alert) return notFound(c);
+    const [evidence_events, history] = await Promise.all([store.evidenceEvents(alert), store.history(alert.id)]);
+    return c.json({ ...alert, evidence_events, history });
+  });
+
+  app.post('/v1/alerts/:id/ack', (c) =>
+    act(c, store, AckBody, (body, alert, now) => acknowledge(alert, body.actor, body.note ?? '', now)));
+  app.post('/v1/alerts/:id/resolve', (c) =>
+    act(c, store, ResolveBody, (body, alert, now) => resolve(alert, body.code, body.actor, body.note ?? '', now)));
+  app.post('/v1/alerts/:id/reopen', (c) =>
+    act(c, store, ReopenBody, (body, alert, now) => reopen(alert, body.actor, body.note, now)));
+
+  return app;
+}
+
+/** Validates the body, then applies the transition under the company's lock; answers with the new alert. */
+async function act<S extends z.ZodType>(
+  c: Context, store: AlertStore, schema: S, transition: (body: z.infer<S>, alert: Alert, now: Date) => Revision,
+) {
+  const read = await readJson(c);
+  if (!read.ok) return read.response;
+  const body = schema.safeParse(read.value);
+  if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+  try {
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()));
+    return alert ? c.json(alert) : notFound(c);
+  } catch (err) {
+    if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);
+    if (err instanceof LockTimeoutError) {
+      // The engine is reconciling this company for longer than we wait; nothing changed, so retrying is safe.
+      c.header('Retry-After', '5');
+      return c.json({ error: 'busy', message: "the alert's company is being re-evaluated; retry later" }, 503);
+    }
+    throw err;
+  }
+}
+
+async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    return { ok: false, response: c.json({ error: 'unsupported_media_type', message: 'Content-Type must be application/json' }, 415) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(await c.req.text()) };
+  } catch (err) {
+    return { ok: false, response: c.json({ error: 'malformed_json', message: (err as Error).message, errors: [] }, 400) };
+  }
+}
+
+const invalid = (c: Context, message: string, errors: RequestFieldError[], error = 'invalid_request') =>
+  c.json({ error, message, errors }, 400);
+
+const notFound = (c: Context) => c.json({ error: 'not_found', message: 'no such alert' }, 404);

@@ -1,0 +1,146 @@
+import { Queue, Worker } from 'bullmq';
+import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../alerts/index.js';
+import type { Logger } from '../log.js';
+import { workerConnection } from '../redis/connection.js';
+import type { Locks } from '../redis/lock.js';
+import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
+import { readAgencyNames, readCompanies, readEvents } from '../rules/context.js';
+import type { RuleRegistry } from '../rules/registry.js';
+import { companyOf } from '../rules/simulate.js';
+import type { Storage } from '../storage/index.js';
+import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS, EVALUATE_QUEUE, type Change, type EvaluateJob } from './queues.js';
+
+export interface EvaluateWorkerOptions {
+  redisUrl: string;
+  redisPrefix: string;
+  storage: Storage;
+  rules: RuleRegistry;
+  alerts: AlertStore;
+  locks: Locks;
+  log: Logger;
+  concurrency: number;
+  /** Companies evaluated under one set of locks and one read. */
+  chunk: number;
+  lockMs: number;
+  stalledIntervalMs: number;
+  /** Called with what every evaluation stored (delivery hooks in here). */
+  onRevisions?: (revisions: readonly Revision[]) => void;
+}
+
+export interface EvaluateWorker {
+  close(timeoutMs: number): Promise<void>;
+  worker: Worker<EvaluateJob>;
+}
+
+/**
+ * Decides alerts for every stored batch, by event time. For each company a
+ * batch touched it reads the events the rules need, evaluates, and reconciles
+ * with the stored alerts under the company's lock. Decisions that must wait
+ * for late events become delayed jobs at their deadline. Evaluating the same
+ * batch twice stores nothing new, so at-least-once delivery is safe.
+ */
+export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWorker {
+  const { log } = options;
+  const connection = workerConnection(options.redisUrl);
+  connection.on('error', (err) => log.debug({ err: err.message }, 'evaluate worker redis error'));
+  const prefix = bullPrefix(options.redisPrefix);
+  const decisions = new Queue<EvaluateJob>(EVALUATE_QUEUE, { connection: workerConnection(options.redisUrl), prefix });
+  decisions.on('error', (err) => log.debug({ err: err.message }, 'decision queue error'));
+
+  const worker = new Worker<EvaluateJob>(
+    EVALUATE_QUEUE,
+    async (job) => {
+      const data = job.data;
+      const changes = data.kind === 'batch'
+        ? data.changes
+        : [{ enterprise_id: data.enterprise_id, from: data.anchor, to: data.anchor, event_ids: [] }];
+      const reason = data.kind === 'batch' ? 'late events changed the evidence' : 'decision due';
+      for (let i = 0; i < changes.length; i += options.chunk) {
+        await evaluateChunk(changes.slice(i, i + options.chunk), reason);
+      }
+    },
+    {
+      connection,
+      prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockMs,
+      stalledInterval: options.stalledIntervalMs,
+      maxStalledCount: 1_000,
+      settings: { backoffStrategy: cappedBackoff },
+    },
+  );
+  worker.on('failed', (job, err) => log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'evaluation failed; will retry'));
+  worker.on('error', (err) => log.error({ err: err.message }, 'evaluate worker error'));
+
+  async function evaluateChunk(changes: readonly Change[], reason: string): Promise<void> {
+    const ids = [...new Set(changes.map((c) => c.enterprise_id))];
+    const started = performance.now();
+    const { revisions, pending } = await options.locks.withLocks(ids.map(enterpriseLock), () => decide(changes, ids, reason), {
+      ttlMs: options.lockMs,
+      waitMs: options.lockMs,
+    });
+    if (pending.length > 0) {
+      await decisions.addBulk(pending.map((p) => ({
+        name: 'decide',
+        data: { kind: 'decide' as const, enterprise_id: p.enterprise_id, anchor: p.anchor, at: p.at },
+        // One delayed job per decision however often it is deferred; ids may not contain ':'.
+        opts: { jobId: `decide-${p.enterprise_id}-${p.at}-${p.anchor}`, delay: Math.max(0, p.at - Date.now()), ...DURABLE_JOB_OPTIONS },
+      })));
+    }
+    if (revisions.length > 0) options.onRevisions?.(revisions);
+    log.debug({ companies: ids.length, revisions: revisions.length, pending: pending.length, ms: Math.round(performance.now() - started) }, 'evaluated');
+  }
+
+  async function decide(changes: readonly Change[], ids: string[], reason: string) {
+    const { storage } = options;
+    const rules = options.rules.current().rules;
+    const companies = await readCompanies(storage, ids);
+    const spans = mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? '', c)));
+    const events = await readEvents(storage, ids, spans);
+    const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
+    const [names, stored] = await Promise.all([readAgencyNames(storage, agencyIds), options.alerts.forEnterprises(ids)]);
+    const naming = { agencyName: (id: string) => names.get(id) ?? id };
+    const now = Date.now();
+    const revisions: Revision[] = [];
+    const pending: Array<CompanyEvaluation['pending'][number] & { enterprise_id: string }> = [];
+    for (const change of mergeByCompany(changes)) {
+      const company = companyOf(change.enterprise_id, companies, events);
+      const result = evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming });
+      const own = new Map([...stored].filter(([, a]) => a.enterprise_id === change.enterprise_id));
+      const why = change.event_ids.length > 0 ? `${reason}: ${change.event_ids.slice(0, 10).join(', ')}` : reason;
+      revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));
+      pending.push(...result.pending.map((p) => ({ ...p, enterprise_id: change.enterprise_id })));
+    }
+    await options.alerts.save(revisions);
+    return { revisions, pending };
+  }
+
+  return {
+    worker,
+    async close(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        log.warn({ timeoutMs }, 'evaluate worker did not finish in time; forcing close');
+        void worker.close(true).catch(() => {});
+      }
+      await decisions.close().catch(() => {});
+      connection.disconnect();
+    },
+  };
+}
+
+function mergeByCompany(changes: readonly Change[]): Change[] {
+  const merged = new Map<string, Change>();
+  for (const c of changes) {
+    const seen = merged.get(c.enterprise_id);
+    merged.set(c.enterprise_id, seen
+      ? { enterprise_id: c.enterprise_id, from: Math.min(seen.from, c.from), to: Math.max(seen.to, c.to), event_ids: [...seen.event_ids, ...c.event_ids] }
+      : c);
+  }
+  return [...merged.values()];
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * Named mutual-exclusion locks in Redis, taken all or nothing. The rule engine
+ * locks every company it reconciles (hundreds at once) and a person's action
+ * locks one, so an acknowledgement can never be overwritten by a stale
+ * evaluation. Each attempt is one pipeline of `SET NX PX`, one round trip
+ * however many names; holding some but not all is never kept, so two callers
+ * with overlapping sets cannot deadlock.
+ */
+export interface LockOptions {
+  /** How long a lock lives if its holder dies before releasing it. */
+  ttlMs?: number;
+  /** How long to keep trying before giving up with LockTimeoutError. */
+  waitMs?: number;
+}
+
+export interface Locks {
+  withLocks<T>(names: string[], fn: () => Promise<T>, opts?: LockOptions): Promise<T>;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(readonly lock: string, waitedMs: number) {
+    super(`lock "${lock}" still held after waiting ${waitedMs} ms`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+const DEFAULT_TTL_MS = 30_000;
+const DEFAULT_WAIT_MS = 10_000;
+const FIRST_BACKOFF_MS = 10;
+const MAX_BACKOFF_MS = 500;
+
+// Deletes only the keys that still carry our token: a lock that expired and
+// was taken by someone else must stay theirs.
+const RELEASE = `
+local released = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('get', key) == ARGV[1] then released = released + redis.call('del', key) end
+end
+return released`;
+
+export function createLocks(redis: Redis, prefix: string): Locks {
+  const keyOf = (name: string) => `${prefix}:lock:${name}`;
+
+  /** Takes every key or none; returns the name of a lock someone else holds, or null when all are ours. */
+  async function tryAcquire(names: string[], token: string, ttlMs: number): Promise<string | null> {
+    const pipeline = redis.pipeline();
+    for (const name of names) pipeline.set(keyOf(name), token, 'PX', ttlMs, 'NX');
+    const replies = (await pipeline.exec()) ?? [];
+    const taken = names.filter((_, i) => replies[i]?.[1] === 'OK');
+    if (taken.length === names.length) return null;
+    await release(taken, token);
+    const failure = replies.find(([err]) => err)?.[0];
+    if (failure) throw failure;
+    return names.find((_, i) => replies[i]?.[1] !== 'OK')!;
+  }
+
+  async function release(names: string[], token: string): Promise<void> {
+    if (names.length > 0) await redis.eval(RELEASE, names.length, ...names.map(keyOf), token);
+  }
+
+  return {
+    async withLocks(names, fn, opts = {}) {
+      const unique = [...new Set(names)];
+      if (unique.length === 0) return fn();
+      const { ttlMs = DEFAULT_TTL_MS, waitMs = DEFAULT_WAIT_MS } = opts;
+      const token = randomUUID();
+      const deadline = Date.now() + waitMs;
+      for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+        const held = await tryAcquire(unique, token, ttlMs);
+        if (held === null) break;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new LockTimeoutError(held, waitMs);
+        // Jitter keeps callers that collided from colliding again in lockstep.
+        await sleep(Math.min(remaining, backoff / 2 + Math.random() * backoff / 2));
+      }
+      try {
+        return await fn();
+      } finally {
+        // A failed release is not the caller's failure: the work is done, and the locks expire after ttlMs.
+        await release(unique, token).catch(() => {});
+      }
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,6 +13,7 @@ import { createStoreQueue, type Envelope } from './pipeline/queues.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
+import { ruleRoutes } from './rules/routes.js';
 import { producerConnection } from './redis/connection.js';
 import { createLocks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
@@ -57,7 +58,7 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
 
     const rules = await startRules(config, log, stops);
     if (roles.worker) startWorkers(config, redisUrl, storage, rules, log, stops);
-    const url = roles.api ? await startApi(config, redisUrl, storage, log, stops) : null;
+    const url = roles.api ? await startApi(config, redisUrl, storage, rules, log, stops) : null;
     log.info({ url, roles, redis: redisUrl }, 'qingjian started');
     return { url, redisUrl, storage, stop };
   } catch (err) {
@@ -141,7 +142,7 @@ function startWorkers(
 }
 
 async function startApi(
-  config: Config, redisUrl: string, storage: Storage, log: Logger, stops: Array<() => Promise<unknown>>,
+  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, log: Logger, stops: Array<() => Promise<unknown>>,
 ): Promise<string> {
   const redis: Redis = producerConnection(redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
@@ -176,6 +177,7 @@ async function startApi(
       referenceRoutes(createReferenceStore(storage), config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX))),
+      ruleRoutes(rules),
     ],
   });
 

@@ -9,10 +9,11 @@ const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
 const LATEST = Date.parse('2100-01-01T00:00:00Z');
 const clamp = (ms: number) => Math.min(LATEST, Math.max(EARLIEST, ms));
 
-export async function readEvents(
-  storage: Storage, enterpriseIds: readonly string[], spans: ReadonlyMap<string | null, { from: number; to: number }>,
-): Promise<Map<string, EngineEvent[]>> {
-  const params: Record<string, unknown> = { ids: enterpriseIds };
+export type Spans = ReadonlyMap<string | null, { from: number; to: number }>;
+
+/** A WHERE clause selecting events of each type (null: any type) in its span, with its parameters. */
+export function spanFilter(spans: Spans): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
   const clauses = [...spans].map(([type, span], i) => {
     params[`from${i}`] = toClickHouseTime(new Date(clamp(span.from)));
     params[`to${i}`] = toClickHouseTime(new Date(clamp(span.to)));
@@ -21,13 +22,18 @@ export async function readEvents(
     params[`type${i}`] = type;
     return `(type = {type${i}:String} AND ${window})`;
   });
+  return { sql: clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0', params };
+}
+
+export async function readEvents(storage: Storage, enterpriseIds: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>> {
   const byCompany = new Map<string, EngineEvent[]>();
-  if (enterpriseIds.length === 0 || clauses.length === 0) return byCompany;
+  if (enterpriseIds.length === 0 || spans.size === 0) return byCompany;
+  const filter = spanFilter(spans);
   const rows = await storage.query<Parameters<typeof fromStoredRow>[0]>(
     `SELECT ${EVENT_COLUMNS.join(', ')} FROM events FINAL
-     WHERE enterprise_id IN {ids:Array(String)} AND (${clauses.join(' OR ')})
+     WHERE enterprise_id IN {ids:Array(String)} AND ${filter.sql}
      ORDER BY enterprise_id, occurred_at, id`,
-    params,
+    { ...filter.params, ids: enterpriseIds },
   );
   for (const row of rows) {
     const event = fromStoredRow(row);

@@ -37,8 +37,10 @@ export interface CompanyInput {
   company: CompanyFacts;
   /** The company's events in event-time order (at least what `contextNeeds` asked for). */
   events: readonly EngineEvent[];
-  /** The span new events influence; null re-decides everything (backtests, rule tests). */
+  /** The span new events influence: the alerts they can change are re-decided. */
   changed: { from: number; to: number } | null;
+  /** Instead of `changed`: decide exactly the alerts anchored here (backtests). */
+  anchors?: { from: number; to: number };
   now: number;
   naming: Naming;
 }
@@ -48,7 +50,9 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
   for (const compiled of rules) {
     const rule = compiled.forRegion(input.company.region);
     const kind = KINDS[rule.spec.kind];
-    const [from, to] = input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to) : [-Infinity, Infinity];
+    const [from, to] = input.anchors
+      ? [input.anchors.from, input.anchors.to]
+      : input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to) : [-Infinity, Infinity];
     const verdict = kind.evaluate(rule, { company: input.company, events: input.events, from, to, now: input.now });
     out.candidates.push(...toCandidates(rule, input.company, verdict.findings, input.naming));
     out.scopes.push({ rule_id: rule.spec.id, enterprise_id: input.company.enterprise_id, from, to });
@@ -69,6 +73,14 @@ export function contextNeeds(rules: readonly CompiledRule[], region: string, cha
     const kind = KINDS[rule.spec.kind];
     const [from, to] = kind.decideRange(rule, changed.from, changed.to);
     return kind.context(rule, from, to);
+  });
+}
+
+/** What to read to decide the alerts anchored in [from, to] (backtests). */
+export function anchorNeeds(rules: readonly CompiledRule[], region: string, anchors: { from: number; to: number }): Need[] {
+  return rules.flatMap((compiled) => {
+    const rule = compiled.forRegion(region);
+    return KINDS[rule.spec.kind].context(rule, anchors.from, anchors.to);
   });
 }
 

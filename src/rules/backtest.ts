@@ -1,0 +1,167 @@
+import type { AlertCandidate } from '../alerts/model.js';
+import { calendarDate } from '../calendar/index.js';
+import type { Storage } from '../storage/index.js';
+import type { CompiledRule } from './compile.js';
+import { readAgencyNames, readCompanies, readEvents, spanFilter, type Spans } from './context.js';
+import { anchorNeeds, evaluateCompany, mergeNeeds } from './engine.js';
+import type { RuleSet } from './load.js';
+import { companyOf } from './simulate.js';
+
+/**
+ * Runs a rule (or an edited copy of it) over stored history without
+ * notifying anyone or storing anything: the alerts it would have raised,
+ * per day and per company, and how they differ from the current version.
+ * History is read in slices of companies so memory stays bounded.
+ */
+export interface BacktestOptions {
+  current: RuleSet;
+  /** A rule set holding the edited rule; without it the current version is reported alone. */
+  candidate?: RuleSet;
+  ruleId: string;
+  from: Date;
+  to: Date;
+  /** Decisions whose deadline is after this are still pending (default: now). */
+  now?: number;
+}
+
+export interface BacktestReport {
+  rule_id: string;
+  current_version: number;
+  candidate_version: number | null;
+  from: string;
+  to: string;
+  companies: number;
+  events_read: number;
+  ms: number;
+  /** Alerts of the candidate when given, else of the current version. */
+  alerts: number;
+  by_variant: Array<{ variant: string; alerts: number }>;
+  by_day: Array<{ day: string; alerts: number }>;
+  by_company: Array<{ enterprise_id: string; name: string; alerts: number }>;
+  diff: { added: number; removed: number; changed: number; unchanged: number; examples: { added: string[]; removed: string[]; changed: string[] } } | null;
+}
+
+const SLICE_ROWS = 400_000;
+const TOP_COMPANIES = 20;
+const EXAMPLES = 5;
+
+export async function backtest(storage: Storage, options: BacktestOptions): Promise<BacktestReport> {
+  const started = performance.now();
+  const current = pick(options.current, options.ruleId);
+  const candidate = options.candidate ? pick(options.candidate, options.ruleId) : null;
+  const rules = candidate ? [current, candidate] : [current];
+  const anchors = { from: options.from.getTime(), to: options.to.getTime() };
+  const now = options.now ?? Date.now();
+
+  // Every region with its own parameters may need a different span; read the union.
+  const regions = new Set(['', ...rules.flatMap((r) => r.spec.overrides.map((o) => o.region))]);
+  const spans = mergeNeeds([...regions].flatMap((region) => anchorNeeds(rules, region, anchors)));
+
+  const slices = await sliceCount(storage, spans);
+  const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
+  const names = new Map<string, string>();
+  for (let slice = 0; slice < slices; slice++) {
+    const ids = await companiesInSlice(storage, spans, slice, slices);
+    const [events, companies] = await Promise.all([readEvents(storage, ids, spans), readCompanies(storage, ids)]);
+    const agencies = await readAgencyNames(storage, [...new Set([...events.values()].flat().map((e) => e.agency_id).filter(Boolean))]);
+    const naming = { agencyName: (id: string) => agencies.get(id) ?? id };
+    for (const [id, own] of events) {
+      const company = companyOf(id, companies, events);
+      names.set(id, company.name);
+      outcome.companies++;
+      outcome.events += own.length;
+      const input = { company, events: own, changed: null, anchors, now, naming };
+      outcome.current.push(...evaluateCompany([current], input).candidates);
+      if (candidate) outcome.candidate.push(...evaluateCompany([candidate], input).candidates);
+    }
+  }
+
+  const reported = candidate ? outcome.candidate : outcome.current;
+  return {
+    rule_id: options.ruleId,
+    current_version: current.spec.version,
+    candidate_version: candidate?.spec.version ?? null,
+    from: options.from.toISOString(),
+    to: options.to.toISOString(),
+    companies: outcome.companies,
+    events_read: outcome.events,
+    ms: Math.round(performance.now() - started),
+    alerts: reported.length,
+    by_variant: tally(reported, (a) => a.variant).map(([variant, alerts]) => ({ variant, alerts })),
+    by_day: tally(reported, (a) => calendarDate(Date.parse(a.first_seen_at))).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([day, alerts]) => ({ day, alerts })),
+    by_company: tally(reported, (a) => a.enterprise_id).slice(0, TOP_COMPANIES)
+      .map(([enterprise_id, alerts]) => ({ enterprise_id, name: names.get(enterprise_id) ?? enterprise_id, alerts })),
+    diff: candidate ? compare(outcome.current, outcome.candidate) : null,
+  };
+}
+
+function pick(set: RuleSet, id: string): CompiledRule {
+  const rule = set.rules.find((r) => r.spec.id === id);
+  if (!rule) throw new Error(`no rule "${id}" in ${set.dir} (rules: ${set.rules.map((r) => r.spec.id).join(', ')})`);
+  return rule;
+}
+
+// Companies are split by a hash of their id, so every slice holds whole companies and about SLICE_ROWS rows.
+async function sliceCount(storage: Storage, spans: Spans): Promise<number> {
+  const filter = spanFilter(spans);
+  const [row] = await storage.query<{ n: number }>(`SELECT count() AS n FROM events WHERE ${filter.sql}`, filter.params);
+  return Math.max(1, Math.ceil(Number(row?.n ?? 0) / SLICE_ROWS));
+}
+
+async function companiesInSlice(storage: Storage, spans: Spans, slice: number, slices: number): Promise<string[]> {
+  const filter = spanFilter(spans);
+  const rows = await storage.query<{ enterprise_id: string }>(
+    `SELECT DISTINCT enterprise_id FROM events
+     WHERE ${filter.sql} AND cityHash64(enterprise_id) % {slices:UInt32} = {slice:UInt32}`,
+    { ...filter.params, slices, slice },
+  );
+  return rows.map((r) => r.enterprise_id);
+}
+
+function tally<T>(items: readonly T[], key: (item: T) => string): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+function compare(current: readonly AlertCandidate[], candidate: readonly AlertCandidate[]): NonNullable<BacktestReport['diff']> {
+  const before = new Map(current.map((a) => [a.fingerprint, a]));
+  const after = new Map(candidate.map((a) => [a.fingerprint, a]));
+  const added = [...after.keys()].filter((k) => !before.has(k));
+  const removed = [...before.keys()].filter((k) => !after.has(k));
+  const same = (a: AlertCandidate, b: AlertCandidate) =>
+    a.variant === b.variant && a.severity === b.severity && a.count === b.count && a.window_end === b.window_end;
+  const changed = [...after.keys()].filter((k) => before.has(k) && !same(before.get(k)!, after.get(k)!));
+  const describe = (a: AlertCandidate) => `${a.enterprise_id} ${calendarDate(Date.parse(a.first_seen_at))} ${a.message.zh}`;
+  return {
+    added: added.length,
+    removed: removed.length,
+    changed: changed.length,
+    unchanged: after.size - added.length - changed.length,
+    examples: {
+      added: added.slice(0, EXAMPLES).map((k) => describe(after.get(k)!)),
+      removed: removed.slice(0, EXAMPLES).map((k) => describe(before.get(k)!)),
+      changed: changed.slice(0, EXAMPLES).map((k) => `${describe(before.get(k)!)} → ${after.get(k)!.message.zh}`),
+    },
+  };
+}
+
+export function formatBacktestReport(r: BacktestReport): string {
+  const version = r.candidate_version === null ? `v${r.current_version}` : `v${r.current_version} → candidate v${r.candidate_version}`;
+  const lines = [
+    `backtest ${r.rule_id} ${version}: ${r.from.slice(0, 10)} .. ${r.to.slice(0, 10)}`,
+    `  ${r.companies} companies, ${r.events_read} events read, ${r.alerts} alerts, ${r.ms} ms`,
+    `  by variant: ${r.by_variant.map((v) => `${v.variant || '(main)'} ${v.alerts}`).join(', ') || 'none'}`,
+    '  alerts per day:',
+    ...r.by_day.map((d) => `    ${d.day}  ${String(d.alerts).padStart(5)}  ${'█'.repeat(Math.min(60, d.alerts))}`),
+    '  companies with most alerts:',
+    ...r.by_company.map((c) => `    ${c.enterprise_id}  ${String(c.alerts).padStart(4)}  ${c.name}`),
+  ];
+  if (r.diff) {
+    lines.push(`  difference from v${r.current_version}: +${r.diff.added} added, -${r.diff.removed} removed, ${r.diff.changed} changed, ${r.diff.unchanged} unchanged`);
+    for (const kind of ['added', 'removed', 'changed'] as const) {
+      for (const example of r.diff.examples[kind]) lines.push(`    ${kind}: ${example}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -9,7 +9,7 @@ import { bullPrefix, EVALUATE_QUEUE } from '../src/pipeline/queues.js';
 import { companyFacts } from '../src/rules/events.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
-import { checkin, creditCode, inspection, plan, uniqueId } from './support/fixtures.js';
+import { checkin, creditCode, inspection, uniqueId } from './support/fixtures.js';
 import { eventually, get, post, put, startTestService, type TestService } from './support/service.js';
 
 // Rules evaluated by the real workers on stored events: real Redis, embedded ClickHouse, HTTP in and out.

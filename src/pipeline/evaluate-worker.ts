@@ -44,7 +44,9 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
   const connection = workerConnection(options.redisUrl);
   connection.on('error', (err) => log.debug({ err: err.message }, 'evaluate worker redis error'));
   const prefix = bullPrefix(options.redisPrefix);
-  const decisions = new Queue<EvaluateJob>(EVALUATE_QUEUE, { connection: workerConnection(options.redisUrl), prefix });
+  const decisionConnection = workerConnection(options.redisUrl);
+  decisionConnection.on('error', (err) => log.debug({ err: err.message }, 'decision queue redis error'));
+  const decisions = new Queue<EvaluateJob>(EVALUATE_QUEUE, { connection: decisionConnection, prefix });
   decisions.on('error', (err) => log.debug({ err: err.message }, 'decision queue error'));
 
   const worker = new Worker<EvaluateJob>(
@@ -129,6 +131,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
         void worker.close(true).catch(() => {});
       }
       await decisions.close().catch(() => {});
+      decisionConnection.disconnect();
       connection.disconnect();
     },
   };

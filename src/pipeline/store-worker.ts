@@ -35,7 +35,9 @@ export interface StoreWorker {
  */
 export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
   const { storage, log } = options;
-  const evaluations = createEvaluateQueue(workerConnection(options.redisUrl), options.redisPrefix);
+  const evaluationConnection = workerConnection(options.redisUrl);
+  evaluationConnection.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue redis error'));
+  const evaluations = createEvaluateQueue(evaluationConnection, options.redisPrefix);
   evaluations.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue error'));
   const batcher = createBatcher<Row>({
     maxItems: options.batchRows,
@@ -88,6 +90,7 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
       }
       await batcher.flush().catch((err: Error) => log.warn({ err: err.message }, 'final batch not stored; its jobs will be retried'));
       await evaluations.close().catch(() => {});
+      evaluationConnection.disconnect();
       connection.disconnect();
     },
   };

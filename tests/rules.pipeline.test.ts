@@ -95,7 +95,7 @@ describe('live evaluation', () => {
   it('defers an absence decision to a delayed job at the deadline plus lateness', async () => {
     const company = await newCompany();
     // The span ends two hours after the start and the rule waits 60 minutes more: the deadline is 6 s away.
-    const started = Date.now() - 3 * HOUR + 6_000;
+    const started = Math.floor((Date.now() - 3 * HOUR + 6_000) / 1000) * 1000; // whole seconds, as sent
     const record = inspection({ enterprise_id: company, started_at: shanghai(started), ended_at: undefined, occurred_at: shanghai(Date.now() - MINUTE) });
     await send([record]);
     await eventually(async () => ((await evaluations.getDelayed()).some((j) => j.data.enterprise_id === company) ? true : undefined), 10_000, 'delayed decision');

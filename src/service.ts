@@ -14,6 +14,7 @@ import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
+import { holidayTablesCover } from './calendar/index.js';
 import { producerConnection } from './redis/connection.js';
 import { createLocks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
@@ -98,6 +99,11 @@ async function startRules(config: Config, log: Logger, stops: Array<() => Promis
     rules.close();
   });
   log.info({ dir: config.RULES_DIR, ...rules.status() }, 'rules loaded');
+  // Deadlines reach a few weeks ahead: warn while this year's or (from December) next year's holidays are unknown.
+  const soon = new Date(Date.now() + 40 * 24 * 3600_000).getFullYear();
+  for (const year of new Set([new Date().getFullYear(), soon])) {
+    if (!holidayTablesCover(year)) log.warn({ year }, 'chinese-days has no official holidays for this year: only weekends count as days off until the package is updated');
+  }
   return rules;
 }
 

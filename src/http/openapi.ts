@@ -235,6 +235,19 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
       '/v1/alerts/{id}/ack': alertAction('Acknowledge an open alert', '#/components/schemas/AckBody'),
       '/v1/alerts/{id}/resolve': alertAction('Resolve an alert with a resolution code', '#/components/schemas/ResolveBody'),
       '/v1/alerts/{id}/reopen': alertAction('Reopen a resolved alert (a note saying why is required)', '#/components/schemas/ReopenBody'),
+      '/v1/rules': {
+        get: {
+          summary: 'The rule set in force: digest, load time, each rule with its parameters and overrides, and the last failed reload',
+          responses: { 200: { description: 'The rule set', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/v1/rules/{id}': {
+        get: {
+          summary: 'One rule as loaded, with its YAML text (schema: rules/schema.json)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The rule', content: { 'application/json': { schema: { type: 'object' } } } }, 404: errorResponse('Unknown rule') },
+        },
+      },
       '/healthz': { get: { summary: 'The process is up', responses: { 200: { description: 'Up' } } } },
       '/readyz': { get: { summary: 'Redis and ClickHouse reachable, migrations applied', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready; names the failing checks' } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },

@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../alerts/index.js';
 import type { Logger } from '../log.js';
 import { workerConnection } from '../redis/connection.js';
+import { closeWorker } from './close-worker.js';
 import type { Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import { readAgencyNames, readCompanies, readEvents } from '../rules/context.js';
@@ -120,16 +121,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
   return {
     worker,
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        worker.close().then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
-      if (!finished) {
-        log.warn({ timeoutMs }, 'evaluate worker did not finish in time; forcing close');
-        void worker.close(true).catch(() => {});
-      }
+      await closeWorker(worker, timeoutMs, log);
       await decisions.close().catch(() => {});
       decisionConnection.disconnect();
       connection.disconnect();

@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import { workerConnection } from '../redis/connection.js';
+import { closeWorker } from './close-worker.js';
 import type { Logger } from '../log.js';
 import type { Row, Storage } from '../storage/index.js';
 import { createBatcher } from './batcher.js';
@@ -76,18 +77,7 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
   return {
     worker,
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        worker.close().then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
-      if (!finished) {
-        // Unfinished jobs keep their lock and return to the queue when it expires: nothing is lost.
-        // Don't wait for the forced close either: with Redis gone it would wait for ever.
-        log.warn({ timeoutMs }, 'store worker did not finish in time; forcing close');
-        void worker.close(true).catch(() => {});
-      }
+      await closeWorker(worker, timeoutMs, log);
       await batcher.flush().catch((err: Error) => log.warn({ err: err.message }, 'final batch not stored; its jobs will be retried'));
       await evaluations.close().catch(() => {});
       evaluationConnection.disconnect();

@@ -4,7 +4,7 @@ import type { EngineEvent } from '../events.js';
 import type { Finding, Verdict } from '../findings.js';
 import { reachOf } from '../offsets.js';
 import { readableTime } from '../wording.js';
-import { exemptionFor, type ExemptionOutcome } from './exemptions.js';
+import { exemptionFor, requirementsOf, type ExemptionOutcome } from './exemptions.js';
 import { search, type ExpectationSpec } from './expectation.js';
 import type { Kind, KindInput, Need } from './types.js';
 
@@ -130,7 +130,7 @@ function expectations(rule: ResolvedRule): ExpectationSpec[] {
   return [
     detect,
     ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within })),
-    ...exemptions.flatMap((e) => (e.requires ? [e.requires] : [])),
+    ...requirementsOf(exemptions),
   ];
 }
 

@@ -4,9 +4,9 @@ import type { CompanyFacts } from '../events.js';
 import type { Verdict } from '../findings.js';
 import { readableTime } from '../wording.js';
 import { applyExemption, dayFinding, reach } from './absence.js';
-import { exemptionFor } from './exemptions.js';
+import { exemptionFor, requirementNeeds, requirementsOf } from './exemptions.js';
 import { lookup, type Lookup } from './lookup.js';
-import type { Kind, Need } from './types.js';
+import type { Kind } from './types.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'calendar' }>;
 const spec = (rule: ResolvedRule) => rule.spec as Rule;
@@ -39,16 +39,12 @@ export const calendar: Kind = {
     return verdict;
   },
   decideRange(rule, t1, t2) {
-    const { before, after } = reach(rule, spec(rule).exemptions.flatMap((e) => (e.requires ? [e.requires] : [])));
+    const { before, after } = reach(rule, requirementsOf(spec(rule).exemptions));
     return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
   },
   context(rule, from, to) {
     const { detect, exemptions } = spec(rule);
-    const requirements = exemptions.flatMap((e) => (e.requires ? [e.requires] : []));
-    const { before, after } = reach(rule, requirements);
-    const needs: Need[] = [{ types: rule.types(detect.match), from, to }];
-    for (const r of requirements) needs.push({ types: rule.types(r.expect), from: from - before, to: to + after });
-    return needs;
+    return [{ types: rule.types(detect.match), from, to }, ...requirementNeeds(rule, exemptions, from, to)];
   },
 };
 

@@ -2,12 +2,11 @@ import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import type { Finding, Verdict } from '../findings.js';
 import { num } from '../offsets.js';
-import { reach } from './absence.js';
 import { countUnits, groupBy } from './counting.js';
-import { exemptionFor } from './exemptions.js';
+import { exemptionFor, requirementNeeds } from './exemptions.js';
 import { lookup } from './lookup.js';
 import { periodOf } from './periods.js';
-import type { Kind, Need } from './types.js';
+import type { Kind } from './types.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'cap' }>;
 const spec = (rule: ResolvedRule) => rule.spec as Rule;
@@ -44,11 +43,7 @@ export const cap: Kind = {
   },
   context(rule, from, to) {
     const { detect, exemptions } = spec(rule);
-    const requirements = exemptions.flatMap((e) => (e.requires ? [e.requires] : []));
-    const { before, after } = reach(rule, requirements);
-    const needs: Need[] = [{ types: rule.types(detect.match), from, to }];
-    for (const r of requirements) needs.push({ types: rule.types(r.expect), from: from - before, to: to + after });
-    return needs;
+    return [{ types: rule.types(detect.match), from, to }, ...requirementNeeds(rule, exemptions, from, to)];
   },
 };
 

@@ -4,6 +4,8 @@ import type { EngineEvent } from '../events.js';
 import { readableTime } from '../wording.js';
 import { search, type ExpectationSpec } from './expectation.js';
 import type { Offset } from '../schema.js';
+import { reach } from './absence.js';
+import type { Need } from './types.js';
 
 export interface ExemptionSpec {
   id: string;
@@ -40,3 +42,13 @@ export function exemptionFor(
     figures: { anchor: readableTime(anchor), exemption: exemption.id, urgent_reason: trigger.urgent_reason, deadline: readableTime(found.to) },
   };
 }
+
+/** The filings exemptions require, and the events needed to look for them around anchors in [from, to]. */
+export function requirementNeeds(rule: ResolvedRule, exemptions: readonly ExemptionSpec[], from: number, to: number): Need[] {
+  const requirements = requirementsOf(exemptions);
+  const { before, after } = reach(rule, requirements);
+  return requirements.map((r) => ({ types: rule.types(r.expect), from: from - before, to: to + after }));
+}
+
+export const requirementsOf = (exemptions: readonly ExemptionSpec[]): ExpectationSpec[] =>
+  exemptions.flatMap((e) => (e.requires ? [e.requires] : []));

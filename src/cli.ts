@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config/index.js';
 import { createLogger, type Logger } from './log.js';
+import { rulesCommand } from './rules/cli.js';
 import { startService, type Roles } from './service.js';
 import { createStorage, migrate } from './storage/index.js';
 
@@ -24,6 +25,8 @@ program.command('start')
 
 program.command('api').description('the HTTP API only').action(() => run({ api: true, worker: false }, null));
 program.command('worker').description('the workers only').action(() => run({ api: false, worker: true }, null));
+
+program.addCommand(rulesCommand());
 
 program.command('migrate').description('apply pending ClickHouse migrations and exit').action(async () => {
   const config = loadConfig();

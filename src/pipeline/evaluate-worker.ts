@@ -7,6 +7,7 @@ import type { Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import { readAgencyNames, readCompanies, readEvents } from '../rules/context.js';
 import type { RuleRegistry } from '../rules/registry.js';
+import { groupBy } from '../rules/kinds/counting.js';
 import { companyOf } from '../rules/simulate.js';
 import type { Storage } from '../storage/index.js';
 import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS, EVALUATE_QUEUE, type Change, type EvaluateJob } from './queues.js';
@@ -103,13 +104,14 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
     const [names, stored] = await Promise.all([readAgencyNames(storage, agencyIds), options.alerts.forEnterprises(ids)]);
     const naming = { agencyName: (id: string) => names.get(id) ?? id };
+    const storedByCompany = groupBy([...stored.values()], (a) => a.enterprise_id);
     const now = Date.now();
     const revisions: Revision[] = [];
     const pending: Array<CompanyEvaluation['pending'][number] & { enterprise_id: string }> = [];
     for (const change of mergeByCompany(changes)) {
       const company = companyOf(change.enterprise_id, companies, events);
       const result = evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming });
-      const own = new Map([...stored].filter(([, a]) => a.enterprise_id === change.enterprise_id));
+      const own = new Map((storedByCompany.get(change.enterprise_id) ?? []).map((a) => [a.id, a]));
       const why = change.event_ids.length > 0 ? `${reason}: ${change.event_ids.slice(0, 10).join(', ')}` : reason;
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));
       pending.push(...result.pending.map((p) => ({ ...p, enterprise_id: change.enterprise_id })));

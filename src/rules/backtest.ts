@@ -149,7 +149,7 @@ function compare(current: readonly AlertCandidate[], candidate: readonly AlertCa
 export function formatBacktestReport(r: BacktestReport): string {
   const version = r.candidate_version === null ? `v${r.current_version}` : `v${r.current_version} → candidate v${r.candidate_version}`;
   const lines = [
-    `backtest ${r.rule_id} ${version}: ${r.from.slice(0, 10)} .. ${r.to.slice(0, 10)}`,
+    `backtest ${r.rule_id} ${version}: ${calendarDate(Date.parse(r.from))} .. ${calendarDate(Date.parse(r.to))} (Shanghai dates)`,
     `  ${r.companies} companies, ${r.events_read} events read, ${r.alerts} alerts, ${r.ms} ms`,
     `  by variant: ${r.by_variant.map((v) => `${v.variant || '(main)'} ${v.alerts}`).join(', ') || 'none'}`,
     '  alerts per day:',

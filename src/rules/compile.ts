@@ -79,10 +79,14 @@ function resolve(spec: RuleSpec, library: Library, prefix: string): ResolvedRule
     if (!predicate) cache.set(condition, (predicate = compileCondition(condition, library)));
     return predicate;
   };
+  let conditionPath: (string | number)[] = [];
   try {
-    forEachCondition(checked.data, (condition) => when(condition));
+    forEachCondition(checked.data, (condition, path) => {
+      conditionPath = path;
+      when(condition);
+    });
   } catch (err) {
-    if (err instanceof ConditionError) return { problems: [{ path: ['detect', ...err.path], message: err.message + where }] };
+    if (err instanceof ConditionError) return { problems: [{ path: [...conditionPath, ...err.path], message: err.message + where }] };
     throw err;
   }
   return { spec: checked.data, params, when, types: (condition) => typesOf(condition, library) };
@@ -103,18 +107,19 @@ function substitute(value: unknown, params: Record<string, unknown>, key = ''): 
   return value;
 }
 
-function forEachCondition(spec: RuleSpec, visit: (c: ConditionSpec) => void): void {
+/** Every condition of a rule with its path in the file, so a problem in one points at it. */
+function forEachCondition(spec: RuleSpec, visit: (c: ConditionSpec, path: (string | number)[]) => void): void {
   const d = spec.detect as Record<string, unknown>;
-  for (const key of ['match', 'trigger', 'expect']) if (d[key]) visit(d[key] as ConditionSpec);
+  for (const key of ['match', 'trigger', 'expect']) if (d[key]) visit(d[key] as ConditionSpec, ['detect', key]);
   if (spec.kind === 'absence') {
-    for (const v of spec.detect.variants) if (v.expect) visit(v.expect);
-    for (const direct of spec.detect.direct) visit(direct.match);
+    spec.detect.variants.forEach((v, i) => v.expect && visit(v.expect, ['detect', 'variants', i, 'expect']));
+    spec.detect.direct.forEach((direct, i) => visit(direct.match, ['detect', 'direct', i, 'match']));
   }
   if ('exemptions' in spec) {
-    for (const e of spec.exemptions) {
-      visit(e.when);
-      if (e.requires) visit(e.requires.expect);
-    }
+    spec.exemptions.forEach((e, i) => {
+      visit(e.when, ['exemptions', i, 'when']);
+      if (e.requires) visit(e.requires.expect, ['exemptions', i, 'requires', 'expect']);
+    });
   }
 }
 

@@ -10,18 +10,34 @@ export class ConditionError extends Error {
   }
 }
 
+/**
+ * Macros may use macros; a library where each uses the previous one twice
+ * would expand exponentially (hanging the loader and every evaluation), so a
+ * condition may expand to at most this many macro uses.
+ */
+export const MAX_MACRO_USES = 1000;
+
 /** Compiles a condition (macros expanded, lists resolved) into a predicate; every field must match. */
-export function compileCondition(spec: ConditionSpec, library: Library, seen: string[] = []): Predicate {
+export function compileCondition(spec: ConditionSpec, library: Library, seen: string[] = [], budget = { left: MAX_MACRO_USES }): Predicate {
+  // A mistake inside a macro is reported at the `use` that reached it, naming the chain of macros.
+  const inMacro = (message: string, path: (string | number)[]) =>
+    (seen.length > 0 ? new ConditionError(`${message} (in macro ${seen.join(' → ')})`, ['use']) : new ConditionError(message, path));
   const tests: Predicate[] = [];
   for (const name of [spec.use ?? []].flat()) {
     const macro = library.macros[name];
-    if (!macro) throw new ConditionError(`unknown macro "${name}"`, ['use']);
+    if (!macro) throw inMacro(`unknown macro "${name}"`, ['use']);
     if (seen.includes(name)) throw new ConditionError(`macro "${name}" uses itself (${[...seen, name].join(' → ')})`, ['use']);
-    tests.push(compileCondition(macro, library, [...seen, name]));
+    if (--budget.left < 0) throw new ConditionError(`expands to more than ${MAX_MACRO_USES} macro uses`, ['use']);
+    tests.push(compileCondition(macro, library, [...seen, name], budget));
   }
   for (const field of CONDITION_FIELDS) {
     const matcher = spec[field];
-    if (matcher !== undefined) tests.push(fieldTest(field, matcher, library));
+    if (matcher === undefined) continue;
+    try {
+      tests.push(fieldTest(field, matcher, library));
+    } catch (err) {
+      throw err instanceof ConditionError ? inMacro(err.message, err.path) : err;
+    }
   }
   return (event) => tests.every((test) => test(event));
 }

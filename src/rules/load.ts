@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { compileRule, type CompiledRule } from './compile.js';
+import { compileCondition, ConditionError } from './conditions.js';
 import { Library, Rule, type RuleSpec } from './schema.js';
 
 /**
@@ -34,26 +35,50 @@ export interface RuleSet {
   dir: string;
 }
 
-interface Source {
+export interface Source {
   file: string;
   doc: Document;
   lines: LineCounter;
+}
+
+/**
+ * Rule files are a few kilobytes. The YAML parser needs quadratic time for
+ * maps with many keys and a deep stack for deep nesting, so a big file (a
+ * mistake or an attack) is refused before parsing instead of stalling or
+ * crashing the service during a reload.
+ */
+export const MAX_FILE_BYTES = 128 * 1024;
+/** One syntax error usually causes more; the first few are the useful ones. */
+const MAX_SYNTAX_ERRORS = 20;
+
+/** Reads and parses one YAML file; a file too large or with syntax errors adds its problems and gives null. */
+export async function readSource(path: string, problems: Problem[]): Promise<(Source & { text: string }) | null> {
+  const file = relative(process.cwd(), path) || path;
+  const { size } = await stat(path);
+  if (size > MAX_FILE_BYTES) {
+    problems.push({ file, line: 1, field: '', message: `file is ${size} bytes; a rule file may have at most ${MAX_FILE_BYTES}` });
+    return null;
+  }
+  const text = await readFile(path, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  for (const err of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
+    problems.push({ file, line: lines.linePos(err.pos[0]).line, field: '', message: err.message });
+  }
+  return doc.errors.length > 0 ? null : { file, doc, lines, text };
 }
 
 export async function loadRuleSet(dir: string): Promise<RuleSet> {
   const problems: Problem[] = [];
   const digest = createHash('sha256');
   const read = async (path: string): Promise<Source | null> => {
-    const text = await readFile(path, 'utf8');
-    digest.update(path).update(text);
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    const file = relative(process.cwd(), path) || path;
-    for (const err of doc.errors) problems.push({ file, line: lines.linePos(err.pos[0]).line, field: '', message: err.message });
-    return doc.errors.length > 0 ? null : { file, doc, lines };
+    const source = await readSource(path, problems);
+    if (source) digest.update(path).update(source.text);
+    return source;
   };
 
   const library: Library = { lists: {}, macros: {} };
+  const macroSources = new Map<string, Source>();
   for (const path of await yamlFiles(join(dir, 'lib'))) {
     const source = await read(path);
     const parsed = source && validate(source, Library, problems);
@@ -62,13 +87,26 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
       for (const [name, value] of Object.entries(entries)) {
         if (name in library[kind]) problems.push(at(source, [kind, name], `${kind.slice(0, -1)} "${name}" is defined twice`));
         (library[kind] as Record<string, unknown>)[name] = value;
+        if (kind === 'macros') macroSources.set(name, source);
       }
+    }
+  }
+  // A macro's own mistakes (unknown macro or list, using itself) belong to its library file, used or not.
+  for (const [name, source] of macroSources) {
+    try {
+      compileCondition(library.macros[name]!, library);
+    } catch (err) {
+      if (!(err instanceof ConditionError)) throw err;
+      problems.push(at(source, ['macros', name, ...err.path], err.message));
     }
   }
 
   const rules: CompiledRule[] = [];
   const ids = new Map<string, string>();
-  for (const path of await yamlFiles(dir)) {
+  const ruleFiles = await yamlFiles(dir);
+  // A mistyped RULES_DIR must stop the start, not run a service that watches nothing.
+  if (ruleFiles.length === 0) problems.push({ file: dir, line: 0, field: '', message: 'no rule files (*.yaml) here; is the directory right?' });
+  for (const path of ruleFiles) {
     const source = await read(path);
     const spec = source && validate(source, Rule, problems);
     if (!spec) continue;
@@ -90,11 +128,31 @@ async function yamlFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile() && /\.ya?ml$/.test(e.name)).map((e) => join(dir, e.name)).sort();
 }
 
-function validate<T extends z.ZodType>(source: Source, schema: T, problems: Problem[]): z.infer<T> | null {
-  const result = schema.safeParse(source.doc.toJS());
+export function validate<T extends z.ZodType>(source: Source, schema: T, problems: Problem[]): z.infer<T> | null {
+  let data: unknown;
+  try {
+    data = source.doc.toJS();
+  } catch (err) {
+    // yaml refuses to expand aliases past a limit (a "billion laughs" document) by throwing.
+    problems.push(at(source, [], (err as Error).message));
+    return null;
+  }
+  const result = schema.safeParse(data);
   if (result.success) return result.data;
-  for (const issue of result.error.issues) problems.push(at(source, issue.path as (string | number)[], issue.message));
+  for (const issue of result.error.issues) {
+    problems.push(issue.code === 'unrecognized_keys' ? unknownKeys(source, issue.path as (string | number)[], issue.keys) : at(source, issue.path as (string | number)[], issue.message));
+  }
   return null;
+}
+
+/** zod reports unknown keys at their parent and lists them all; point at the first key itself, and list a few. */
+function unknownKeys(source: Source, path: (string | number)[], keys: string[]): Problem {
+  const parent = path.length === 0 ? source.doc.contents : source.doc.getIn(path, true);
+  const key = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === keys[0])?.key : undefined;
+  const shown = keys.slice(0, 5).map((k) => `"${k}"`).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
+  const problem = at(source, path, `unknown field${keys.length > 1 ? 's' : ''} ${shown}`);
+  const line = isNode(key) && key.range ? source.lines.linePos(key.range[0]).line : problem.line;
+  return { ...problem, line, field: [...path, keys[0]!].join('.') };
 }
 
 /** Points at the deepest part of `path` that exists in the file (a missing field points at its parent). */

@@ -1,12 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
 import { DAY, HOUR, MINUTE, calendarDate } from '../calendar/index.js';
 import { Enterprise, Event } from '../ingest/schema.js';
 import { companyFacts } from './events.js';
-import { at, type Problem, type RuleSet } from './load.js';
+import { at, readSource, validate, type Problem, type RuleSet } from './load.js';
 import { simulate } from './simulate.js';
 
 /**
@@ -69,30 +68,25 @@ export async function runRuleTests(ruleSet: RuleSet, dir = join(ruleSet.dir, 'te
   const report: TestReport = { problems: [], results: [] };
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.test.yaml')).sort();
   for (const name of files) {
-    const path = join(dir, name);
-    const lines = new LineCounter();
-    const doc = parseDocument(await readFile(path, 'utf8'), { lineCounter: lines });
-    const source = { file: relative(process.cwd(), path) || path, doc, lines };
-    const parsed = TestFile.safeParse(doc.toJS());
-    if (!parsed.success) {
-      report.problems.push(...parsed.error.issues.map((i) => at(source, i.path as (string | number)[], i.message)));
-      continue;
-    }
-    const rule = ruleSet.rules.find((r) => r.spec.id === parsed.data.rule);
+    // Same reading as rule files: size limit, YAML syntax errors and alias bombs are problems, not crashes.
+    const source = await readSource(join(dir, name), report.problems);
+    const data = source && validate(source, TestFile, report.problems);
+    if (!data) continue;
+    const rule = ruleSet.rules.find((r) => r.spec.id === data.rule);
     if (!rule) {
-      report.problems.push(at(source, ['rule'], `no rule "${parsed.data.rule}" in the rule set`));
+      report.problems.push(at(source, ['rule'], `no rule "${data.rule}" in the rule set`));
       continue;
     }
-    parsed.data.cases.forEach((c, index) => {
-      const events = expandEvents(parsed.data, index);
+    data.cases.forEach((c, index) => {
+      const events = expandEvents(data, index);
       if ('problems' in events) {
         report.problems.push(...events.problems.map((p) => at(source, p.path, p.message)));
         return;
       }
       const alerts = simulate({
         rules: [rule],
-        companies: parsed.data.companies.map(companyFacts),
-        agencyNames: new Map(parsed.data.agencies.map((a) => [a.agency_id, a.name])),
+        companies: data.companies.map(companyFacts),
+        agencyNames: new Map(data.agencies.map((a) => [a.agency_id, a.name])),
         arrivals: events.arrivals,
         until: Date.parse(c.now),
       });

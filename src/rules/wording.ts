@@ -5,7 +5,7 @@ import type { RuleKind } from './schema.js';
 /** The placeholders a rule's title and message may use, beyond its own parameters. */
 export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> = {
   common: ['enterprise_name', 'enterprise_id', 'agency_name', 'agency_id', 'region', 'count', 'first', 'last', 'window_start', 'window_end'],
-  threshold: ['at_least', 'max_in_window', 'period'],
+  threshold: ['at_least', 'max_in_window', 'window_days', 'period'],
   absence: ['anchor', 'searched_from', 'searched_to', 'matched', 'matched_at', 'deadline', 'exemption', 'urgent_reason'],
   calendar: ['anchor', 'day', 'period_days', 'exemption', 'urgent_reason', 'deadline'],
   cap: ['limit', 'grade', 'period'],

@@ -1,0 +1,148 @@
+import { stat, writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DAY, calendarDate, midnight } from '../calendar/index.js';
+import { loadConfig } from '../config/index.js';
+import { createStorage, type Storage } from '../storage/index.js';
+import { backtest, formatBacktestReport } from './backtest.js';
+import { formatProblem, loadRuleSet, RuleSetError, type Problem, type RuleSet } from './load.js';
+import { libraryJsonSchema, ruleJsonSchema } from './schema.js';
+import { runRuleTests } from './testing.js';
+
+/**
+ * `qingjian rules check|test|schema|backtest` — what a policy officer or an
+ * engineer runs before a rule edit goes live (the service itself reloads only
+ * a set that passes check and test, so these show the same verdict first).
+ */
+export function rulesCommand(): Command {
+  const rules = new Command('rules').description('check, test and back-test the rule files; print their JSON Schema');
+  // `qingjian rules schema | head` closes the pipe early: not an error worth a stack trace.
+  rules.hook('preAction', () => {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(process.exitCode ?? 0);
+    });
+  });
+  const dirOption = () => new Option('--dir <dir>', 'rule directory (default: RULES_DIR, the shipped rules/)');
+
+  rules.command('check')
+    .description('validate every rule file; one line per rule, or every problem as file:line: field: message')
+    .addOption(dirOption())
+    .action(async (opts: { dir?: string }) => {
+      const set = await loadOrReport(opts.dir ?? loadConfig().RULES_DIR);
+      if (!set) return;
+      for (const { spec } of set.rules) {
+        console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${spec.channels.join(',') || '-'}`);
+      }
+    });
+
+  rules.command('test')
+    .description('run the rule tests (tests/*.test.yaml in the rule directory)')
+    .addOption(dirOption())
+    .action(async (opts: { dir?: string }) => {
+      const set = await loadOrReport(opts.dir ?? loadConfig().RULES_DIR);
+      if (!set) return;
+      const report = await runRuleTests(set);
+      for (const result of report.results) {
+        console.log(`${result.failures.length === 0 ? 'ok  ' : 'FAIL'} ${result.rule}: ${result.name}`);
+        for (const failure of result.failures) console.log(`       ${failure}`);
+      }
+      reportProblems(report.problems);
+      const failed = report.results.filter((r) => r.failures.length > 0).length;
+      const problems = report.problems.length > 0 ? `, ${report.problems.length} problem(s) in test files` : '';
+      console.log(`${report.results.length - failed} passed, ${failed} failed${problems}`);
+      if (failed > 0 || report.problems.length > 0) process.exitCode = 1;
+    });
+
+  rules.command('schema')
+    .description('print the JSON Schema of a rule file (rules/schema.json is generated with this)')
+    .option('--library', 'the schema of a shared lists-and-macros file (rules/lib/*.yaml) instead')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action(async (opts: { library?: boolean; out?: string }) => {
+      const text = `${JSON.stringify(opts.library ? libraryJsonSchema() : ruleJsonSchema(), null, 2)}\n`;
+      if (opts.out) await writeFile(opts.out, text);
+      else process.stdout.write(text);
+    });
+
+  rules.command('backtest')
+    .description('run a rule, or an edited copy of it, over stored history: the alerts it would have raised (nothing is stored or sent)')
+    .requiredOption('--rule <id>', 'the rule to run')
+    .requiredOption('--from <date>', 'first day (YYYY-MM-DD, Asia/Shanghai) or an RFC 3339 instant', when('from'))
+    .requiredOption('--to <date>', 'last day, inclusive (YYYY-MM-DD, Asia/Shanghai) or an RFC 3339 instant', when('to'))
+    .option('--candidate-dir <dir>', 'a copy of the rule directory holding the edited rule, compared with the current one')
+    .option('--json', 'print the report as JSON')
+    .addOption(dirOption())
+    .action(async (opts: { rule: string; from: number; to: number; candidateDir?: string; json?: boolean; dir?: string }) => {
+      if (opts.from > opts.to) throw new Error('--from is after --to');
+      const config = loadConfig();
+      const current = await loadOrReport(opts.dir ?? config.RULES_DIR);
+      const candidate = opts.candidateDir ? await loadOrReport(opts.candidateDir) : undefined;
+      if (!current || candidate === null) return;
+      // Before opening storage: a typo in the id should not wait for ClickHouse.
+      for (const set of [current, candidate]) {
+        if (set && !set.rules.some((r) => r.spec.id === opts.rule)) {
+          throw new Error(`no rule "${opts.rule}" in ${set.dir} (rules: ${set.rules.map((r) => r.spec.id).join(', ') || 'none'})`);
+        }
+      }
+      const storage = createStorage(config);
+      try {
+        await requireTables(storage);
+        const report = await backtest(storage, { current, candidate, ruleId: opts.rule, from: new Date(opts.from), to: new Date(opts.to) });
+        console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktestReport(report));
+      } finally {
+        await storage.close();
+      }
+    });
+
+  return rules;
+}
+
+/** The rule set in `dir`, or null after printing its problems (exit code 1). */
+async function loadOrReport(dir: string): Promise<RuleSet | null> {
+  // loadRuleSet reads a missing directory as an empty rule set; on the command line that is a typo.
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new Error(`${dir} is not a directory`);
+  try {
+    return await loadRuleSet(dir);
+  } catch (err) {
+    if (!(err instanceof RuleSetError)) throw err;
+    reportProblems(err.problems);
+    process.exitCode = 1;
+    return null;
+  }
+}
+
+function reportProblems(problems: readonly Problem[]): void {
+  for (const p of problems) console.error(formatProblem(p));
+}
+
+const DATE = /^\d{4}-\d\d-\d\d$/;
+const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i;
+
+/**
+ * A commander parser for --from/--to: a date is a whole Asia/Shanghai day
+ * (--from its first millisecond, --to its last), an RFC 3339 time is exact.
+ */
+function when(side: 'from' | 'to') {
+  return (text: string): number => {
+    if (DATE.test(text)) {
+      const start = midnight(text);
+      // Date.parse rolls 2026-02-30 over to March; a real date reads back the same.
+      if (Number.isNaN(start) || calendarDate(start) !== text) throw new InvalidArgumentError(`${text} is not a calendar date`);
+      return side === 'from' ? start : start + DAY - 1;
+    }
+    const ms = INSTANT.test(text) ? Date.parse(text) : NaN;
+    if (Number.isNaN(ms)) throw new InvalidArgumentError('must be a date (YYYY-MM-DD) or an RFC 3339 time with an offset');
+    return ms;
+  };
+}
+
+/** Backtests read events, enterprises and agencies; without them ClickHouse's own error would not say what to do. */
+async function requireTables(storage: Storage): Promise<void> {
+  const needed = ['events', 'enterprises', 'agencies'];
+  const rows = await storage.query<{ name: string }>(
+    'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}', { names: needed });
+  const missing = needed.filter((n) => !rows.some((r) => r.name === n));
+  if (missing.length > 0) {
+    throw new Error(`storage has no ${missing.join(', ')} table(s): is DATA_DIR or CLICKHOUSE_URL right? (\`qingjian migrate\` creates them)`);
+  }
+}

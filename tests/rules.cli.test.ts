@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRuleSet } from '../src/rules/load.js';
+import { libraryJsonSchema, ruleJsonSchema } from '../src/rules/schema.js';
+import { runRuleTests } from '../src/rules/testing.js';
+
+/** `qingjian rules check|test|schema` as a person runs them: the real CLI in a child process. */
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const work = mkdtempSync(join(tmpdir(), 'qingjian-rules-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function qingjian(...args: string[]): Promise<Run> {
+  // Without RULES_DIR the default is the shipped rules/, which is what `check` with no --dir must read.
+  const { RULES_DIR: _ignored, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'rules', ...args], { cwd: root, env: { ...env, LOG_LEVEL: 'silent' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function copyRules(name: string, change?: { file: string; from: string; to: string }): string {
+  const dir = join(work, name);
+  cpSync(join(root, 'rules'), dir, { recursive: true });
+  if (change) {
+    const path = join(dir, change.file);
+    const text = readFileSync(path, 'utf8');
+    expect(text).toContain(change.from);
+    writeFileSync(path, text.replace(change.from, change.to));
+  }
+  return dir;
+}
+
+const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
+
+describe('qingjian rules check', () => {
+  it('lists the five shipped rules, one line each, and exits 0', async () => {
+    const run = await qingjian('check');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.every((l) => RULE_LINE.test(l)), run.stdout).toBe(true);
+    expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual(['annual-cap', 'entry-without-scan', 'frequent-visits', 'no-plan', 'quiet-period']);
+    expect(lines).toContain('frequent-visits@1 threshold active high feed');
+  });
+
+  it('prints every problem of a broken directory as file:line: field: message and exits 1', async () => {
+    const dir = copyRules('broken', { file: 'annual-cap.yaml', from: 'version: 1', to: 'version: "one"' });
+    const run = await qingjian('check', '--dir', dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const file = relative(root, join(dir, 'annual-cap.yaml'));
+    expect(run.stderr.trimEnd().split('\n')).toEqual([`${file}:3: version: Invalid input: expected number, received string`]);
+  });
+
+  it('refuses a directory that does not exist instead of reporting zero rules', async () => {
+    const run = await qingjian('check', '--dir', join(work, 'nowhere'));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('is not a directory');
+  });
+});
+
+describe('qingjian rules test', () => {
+  let cases = 0;
+  beforeAll(async () => {
+    cases = (await runRuleTests(await loadRuleSet(join(root, 'rules')))).results.length;
+  });
+
+  it('runs every case of the shipped tests and exits 0', async () => {
+    const run = await qingjian('test');
+    expect(run.code).toBe(0);
+    expect(cases).toBeGreaterThan(40);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(`${cases} passed, 0 failed`);
+    expect(lines.filter((l) => l.startsWith('ok   '))).toHaveLength(cases);
+    expect(lines).toContain('ok   frequent-visits: four visits within 15 days raise one alert');
+  });
+
+  it('reports a broken expectation as FAIL with the reason indented, and exits 1', async () => {
+    const dir = copyRules('wrong-test', { file: 'tests/frequent-visits.test.yaml', from: 'count: 4\n        evidence: [v1, v2, v3, v4]', to: 'count: 5\n        evidence: [v1, v2, v3, v4]' });
+    const run = await qingjian('test', '--dir', dir);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trimEnd().split('\n');
+    const fail = lines.indexOf('FAIL frequent-visits: four visits within 15 days raise one alert');
+    expect(fail).toBeGreaterThanOrEqual(0);
+    expect(lines[fail + 1]).toMatch(/^ {7}missing \{.*"count":5/);
+    expect(lines.at(-1)).toBe(`${cases - 1} passed, 1 failed`);
+  });
+});
+
+describe('qingjian rules schema', () => {
+  it('prints the rule file schema as pretty JSON with a trailing newline', async () => {
+    const run = await qingjian('schema');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(ruleJsonSchema());
+    expect(run.stdout).toBe(`${JSON.stringify(ruleJsonSchema(), null, 2)}\n`);
+  });
+
+  it('--library prints the library schema, and --out writes the file instead', async () => {
+    const out = join(work, 'lib-schema.json');
+    const run = await qingjian('schema', '--library', '--out', out);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(libraryJsonSchema());
+  });
+});

@@ -1,0 +1,386 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatProblem, loadRuleSet, MAX_FILE_BYTES, RuleSetError, type Problem } from '../src/rules/load.js';
+import { libraryJsonSchema, ruleJsonSchema } from '../src/rules/schema.js';
+import { runRuleTests } from '../src/rules/testing.js';
+
+/**
+ * The rule loader and the rule test runner against real files: a copy of the
+ * shipped rules/ in a temp directory, broken one way at a time, must name the
+ * file, line and field of the mistake — and nothing hostile may hang or crash it.
+ */
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const shipped = join(root, 'rules');
+const temps: string[] = [];
+afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qingjian-rules-'));
+  temps.push(dir);
+  return dir;
+}
+
+/** A fresh copy of the shipped rules to break. */
+function copyRules(): string {
+  const dir = tempDir();
+  cpSync(shipped, dir, { recursive: true });
+  return dir;
+}
+
+function edit(dir: string, file: string, change: (text: string) => string): void {
+  const path = join(dir, file);
+  const before = readFileSync(path, 'utf8');
+  const after = change(before);
+  expect(after, `the edit of ${file} changed nothing`).not.toBe(before);
+  writeFileSync(path, after);
+}
+
+/** 1-based line of the first line of `file` containing `text`. */
+function lineOf(dir: string, file: string, text: string): number {
+  const index = readFileSync(join(dir, file), 'utf8').split('\n').findIndex((l) => l.includes(text));
+  expect(index, `"${text}" in ${file}`).toBeGreaterThanOrEqual(0);
+  return index + 1;
+}
+
+/** Problems are reported relative to the working directory (vitest runs from the repo root). */
+const fileName = (dir: string, file: string) => relative(process.cwd(), join(dir, file));
+
+async function problemsOf(dir: string): Promise<Problem[]> {
+  try {
+    await loadRuleSet(dir);
+  } catch (err) {
+    if (err instanceof RuleSetError) return err.problems;
+    throw err;
+  }
+  throw new Error('the rule set loaded without problems');
+}
+
+const problem = (dir: string, file: string, line: number, field: string, message: RegExp) =>
+  ({ file: fileName(dir, file), line, field, message: expect.stringMatching(message) });
+
+describe('each mistake is reported with its file, line and field', () => {
+  it('loads the shipped rules without problems (the baseline every mutation below breaks)', async () => {
+    const set = await loadRuleSet(copyRules());
+    expect(set.rules.map((r) => r.spec.id)).toEqual(['annual-cap', 'entry-without-scan', 'frequent-visits', 'no-plan', 'quiet-period']);
+  });
+
+  it('a YAML syntax error', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('severity: high', 'severity: "high'));
+    expect(await problemsOf(dir)).toEqual([problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'severity: "high'), '', /Missing closing "quote/)]);
+  });
+
+  it('an unknown top-level field, at the line of the field itself', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('mode: active', 'mode: active\ncolour: red'));
+    expect(await problemsOf(dir)).toEqual([problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'colour:'), 'colour', /unknown field "colour"/)]);
+  });
+
+  it('a wrong type', async () => {
+    const dir = copyRules();
+    edit(dir, 'annual-cap.yaml', (t) => t.replace('version: 1', 'version: "one"'));
+    const [only, ...rest] = await problemsOf(dir);
+    expect(rest).toEqual([]);
+    expect(only).toEqual(problem(dir, 'annual-cap.yaml', lineOf(dir, 'annual-cap.yaml', 'version:'), 'version', /expected number, received string/));
+    expect(formatProblem(only!)).toBe(`${fileName(dir, 'annual-cap.yaml')}:3: version: Invalid input: expected number, received string`);
+  });
+
+  it('a missing detect, at the start of the rule', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace(/^detect:[\s\S]*$/m, ''));
+    expect(await problemsOf(dir)).toEqual([problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'id: frequent-visits'), 'detect', /expected object/)]);
+  });
+
+  it('an unknown $parameter', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('at_least: $at_least', 'at_least: $at_most'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', '$at_most'), 'detect.at_least', /\$at_most, which params does not declare/),
+    ]);
+  });
+
+  it('an override of an undeclared parameter, and an override of the wrong type', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => `${t}overrides:\n  - region: "3706"\n    params:\n      at_most: 3\n      window_days: "fifteen"\n`);
+    const line = (text: string) => lineOf(dir, 'frequent-visits.yaml', text);
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'frequent-visits.yaml', line('at_most: 3'), 'overrides.0.params.at_most', /which params does not declare/),
+      problem(dir, 'frequent-visits.yaml', line('window_days: "fifteen"'), 'overrides.0.params.window_days', /must be a number like the default, got a string/),
+    ]);
+  });
+
+  it('an unknown macro, at the condition that uses it', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', 'match: { use: onsite_entri }'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'onsite_entri'), 'detect.match.use', /unknown macro "onsite_entri"/),
+    ]);
+  });
+
+  it('a macro using itself, in the library file and in the rule that uses it', async () => {
+    const dir = copyRules();
+    edit(dir, 'lib/common.yaml', (t) => t.replace('  qr_entry:\n    use: onsite_entry', '  qr_entry:\n    use: qr_entry'));
+    const problems = await problemsOf(dir);
+    expect(problems).toContainEqual(problem(dir, 'lib/common.yaml', lineOf(dir, 'lib/common.yaml', 'use: qr_entry'), 'macros.qr_entry.use', /macro "qr_entry" uses itself/));
+    expect(problems).toContainEqual(
+      problem(dir, 'entry-without-scan.yaml', lineOf(dir, 'entry-without-scan.yaml', 'expect: { use: qr_entry }'), 'detect.expect.use', /uses itself/),
+    );
+    expect(problems).toHaveLength(2);
+  });
+
+  it('an unknown list, in an exemption (not blamed on detect)', async () => {
+    const dir = copyRules();
+    edit(dir, 'no-plan.yaml', (t) => t.replace('in_list: urgent_reasons', 'in_list: urgent_reasonz'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'no-plan.yaml', lineOf(dir, 'no-plan.yaml', 'urgent_reasonz'), 'exemptions.0.when.urgent_reason.in_list', /unknown list "urgent_reasonz"/),
+    ]);
+  });
+
+  it('an unknown list inside a macro names the macro, in the library and at each use', async () => {
+    const dir = copyRules();
+    edit(dir, 'lib/common.yaml', (t) => t.replace('in_list: standing_plan_statuses', 'in_list: standing_plan_status'));
+    const problems = await problemsOf(dir);
+    expect(problems[0]).toEqual(problem(dir, 'lib/common.yaml', lineOf(dir, 'lib/common.yaml', 'in_list: standing_plan_status'), 'macros.standing_onsite_plan.status.in_list', /unknown list/));
+    expect(problems).toContainEqual(problem(dir, 'no-plan.yaml', lineOf(dir, 'no-plan.yaml', 'expect: { use: standing_onsite_plan }'), 'detect.expect.use', /\(in macro standing_onsite_plan\)/));
+  });
+
+  it('an unknown template placeholder', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('阈值{{at_least}}', '阈值{{at_leest}}'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', '{{at_leest}}'), 'message.zh', /unknown placeholder \{\{at_leest\}\}; known: .*at_least/),
+    ]);
+  });
+
+  it('an id that does not match the file name', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('id: frequent-visits', 'id: frequent-visit'));
+    expect(await problemsOf(dir)).toEqual([problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'id:'), 'id', /must match the file name \(frequent-visits\.yaml\)/)]);
+  });
+
+  it('the same id in two files', async () => {
+    const dir = copyRules();
+    cpSync(join(dir, 'frequent-visits.yaml'), join(dir, 'frequent-visits.yml'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'frequent-visits.yml', lineOf(dir, 'frequent-visits.yml', 'id:'), 'id', /rule "frequent-visits" is also defined in .*frequent-visits\.yaml/),
+    ]);
+  });
+
+  it('a day range that does not run upwards within one sign', async () => {
+    const dir = copyRules();
+    edit(dir, 'quiet-period.yaml', (t) => t.replace('days: ["-10..-1"]', 'days: ["-3..5"]'));
+    expect(await problemsOf(dir)).toEqual([problem(dir, 'quiet-period.yaml', lineOf(dir, 'quiet-period.yaml', '"-3..5"'), 'params.days.0', /"-3\.\.5" must run upwards/)]);
+  });
+
+  it('an offset with two units', async () => {
+    const dir = copyRules();
+    edit(dir, 'entry-without-scan.yaml', (t) => t.replace('lateness: { minutes: $lateness_minutes }', 'lateness: { minutes: $lateness_minutes, hours: 1 }'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'entry-without-scan.yaml', lineOf(dir, 'entry-without-scan.yaml', 'lateness:'), 'detect.lateness', /exactly one of minutes, hours, days, working_days/),
+    ]);
+  });
+});
+
+describe('hostile input is rejected quickly, without a crash or a memory blow-up', () => {
+  const billionLaughs = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    .concat('bcdefghi'.split('').map((name, i) => `${name}: &${name} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`))
+    .join('\n');
+
+  /** Runs `load`, which must settle within `ms` and grow the heap by less than 200 MB. */
+  async function bounded<T>(ms: number, load: () => Promise<T>): Promise<T> {
+    const heap = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const result = await load();
+    expect(performance.now() - started).toBeLessThan(ms);
+    expect(process.memoryUsage().heapUsed - heap).toBeLessThan(200 * 1024 * 1024);
+    return result;
+  }
+
+  it('a billion-laughs alias bomb in a library file', async () => {
+    const dir = copyRules();
+    writeFileSync(join(dir, 'lib', 'bomb.yaml'), billionLaughs);
+    expect(await bounded(2000, () => problemsOf(dir))).toEqual([problem(dir, 'lib/bomb.yaml', 1, '', /alias/i)]);
+  });
+
+  it('a billion-laughs alias bomb as a rule file and as a rule test file', async () => {
+    const dir = copyRules();
+    writeFileSync(join(dir, 'bomb.yaml'), billionLaughs);
+    expect(await bounded(2000, () => problemsOf(dir))).toEqual([problem(dir, 'bomb.yaml', 1, '', /alias/i)]);
+
+    const tests = copyRules();
+    writeFileSync(join(tests, 'tests', 'bomb.test.yaml'), billionLaughs);
+    const report = await bounded(5000, async () => runRuleTests(await loadRuleSet(tests)));
+    expect(report.problems).toEqual([problem(tests, 'tests/bomb.test.yaml', 1, '', /alias/i)]);
+  });
+
+  it('a 5 MB file of junk is refused before it is parsed', async () => {
+    const dir = copyRules();
+    const junk = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0, x = 7; i < junk.length; i++) junk[i] = (x = (x * 1103515245 + 12345) & 0x7fffffff) % 256;
+    writeFileSync(join(dir, 'junk.yaml'), junk);
+    expect(await bounded(1000, () => problemsOf(dir))).toEqual([problem(dir, 'junk.yaml', 1, '', new RegExp(`at most ${MAX_FILE_BYTES}`))]);
+  });
+
+  it('nesting as deep as the size limit allows is a syntax problem, not a stack overflow', async () => {
+    const dir = copyRules();
+    writeFileSync(join(dir, 'deep.yaml'), '['.repeat(MAX_FILE_BYTES));
+    const problems = await bounded(10_000, () => problemsOf(dir));
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.length).toBeLessThanOrEqual(20);
+    expect(problems.every((p) => p.file === fileName(dir, 'deep.yaml'))).toBe(true);
+  });
+
+  it('macros that double at every level are refused instead of expanding 2^40 times', async () => {
+    const dir = copyRules();
+    const levels = Array.from({ length: 40 }, (_, k) => `  a${k + 1}: { use: [a${k}, b${k}] }\n  b${k + 1}: { use: [a${k}, b${k}] }`);
+    writeFileSync(join(dir, 'lib', 'bomb.yaml'), `macros:\n  a0: { type: checkin }\n  b0: { type: checkin }\n${levels.join('\n')}\n`);
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', 'match: { use: a40 }'));
+    const problems = await bounded(10_000, () => problemsOf(dir));
+    expect(problems).toContainEqual(problem(dir, 'lib/bomb.yaml', lineOf(dir, 'lib/bomb.yaml', '  a40:'), 'macros.a40.use', /more than 1000 macro uses/));
+    expect(problems).toContainEqual(problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'use: a40'), 'detect.match.use', /more than 1000 macro uses/));
+  });
+
+  it('a condition with 10,000 fields is rejected with one problem at the first unknown field', async () => {
+    const dir = copyRules();
+    const fields = Array.from({ length: 10_000 }, (_, i) => `f${i}: 1`).join(', ');
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', `match: { use: onsite_entry, ${fields} }`));
+    expect(statSync(join(dir, 'frequent-visits.yaml')).size).toBeLessThan(MAX_FILE_BYTES);
+    expect(await bounded(10_000, () => problemsOf(dir))).toEqual([
+      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'f0: 1'), 'detect.match.f0', /^unknown fields "f0", "f1", "f2", "f3", "f4" and 9995 more$/),
+    ]);
+  });
+
+  it('a condition listing 10,000 values is fine', async () => {
+    const dir = copyRules();
+    const agencies = Array.from({ length: 10_000 }, (_, i) => `A${i}`).join(', ');
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', `match: { use: onsite_entry, agency_id: [${agencies}] }`));
+    const set = await bounded(10_000, () => loadRuleSet(dir));
+    const rule = set.rules.find((r) => r.spec.id === 'frequent-visits')!.forRegion('371400');
+    expect((rule.spec.detect as { match: { agency_id: string[] } }).match.agency_id).toHaveLength(10_000);
+  });
+});
+
+describe('per-region parameters', () => {
+  // One Yantai (370600) and one Dezhou (371400) company, three visits each within 15 days.
+  const testFile = `
+rule: frequent-visits
+companies:
+  - { enterprise_id: 91370600000000003W, name: 烟台示例食品有限公司, region: "370600", credit_grade: C }
+  - { enterprise_id: 91371400000000001Q, name: 德州示例机械有限公司, region: "371400", credit_grade: C }
+cases:
+  - name: three visits in Yantai reach its own threshold of three
+    now: 2026-03-20T18:00:00+08:00
+    events:
+      - { id: y1, type: checkin, at: -12d }
+      - { id: y2, type: checkin, at: -8d }
+      - { id: y3, type: checkin, at: -4d }
+    expect:
+      - { count: 3, evidence: [y1, y2, y3], figures: { at_least: 3 } }
+  - name: three visits in Dezhou stay under the default of four
+    now: 2026-03-20T18:00:00+08:00
+    events:
+      - { id: d1, type: checkin, at: -12d, enterprise_id: 91371400000000001Q, region: "371400" }
+      - { id: d2, type: checkin, at: -8d, enterprise_id: 91371400000000001Q, region: "371400" }
+      - { id: d3, type: checkin, at: -4d, enterprise_id: 91371400000000001Q, region: "371400" }
+    expect: []
+`;
+
+  function regionalTests(): string {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'regional.test.yaml'), testFile);
+    return dir;
+  }
+
+  it('an override for region 3706 applies to 370600 companies and not to 371400 ones', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => `${t}overrides:\n  - region: "3706"\n    params: { at_least: 3 }\n`);
+    const report = await runRuleTests(await loadRuleSet(dir), regionalTests());
+    expect(report.problems).toEqual([]);
+    expect(report.results.map((r) => [r.name, r.failures])).toEqual([
+      ['three visits in Yantai reach its own threshold of three', []],
+      ['three visits in Dezhou stay under the default of four', []],
+    ]);
+  });
+
+  it('without the override the Yantai case fails (so the override is what raised its alert)', async () => {
+    const report = await runRuleTests(await loadRuleSet(copyRules()), regionalTests());
+    expect(report.results.map((r) => r.failures.length > 0)).toEqual([true, false]);
+  });
+
+  it('the longest matching region prefix wins', async () => {
+    const dir = copyRules();
+    edit(dir, 'frequent-visits.yaml', (t) => `${t}overrides:\n  - region: "3706"\n    params: { at_least: 3 }\n  - region: "37"\n    params: { at_least: 5, window_days: 10 }\n`);
+    const rule = (await loadRuleSet(dir)).rules.find((r) => r.spec.id === 'frequent-visits')!;
+    const params = (region: string) => rule.forRegion(region).params;
+    expect(params('370602')).toMatchObject({ at_least: 3, window_days: 10 });
+    expect(params('371402')).toMatchObject({ at_least: 5, window_days: 10 });
+    expect(params('350300')).toMatchObject({ at_least: 4, window_days: 15 });
+  });
+});
+
+describe('the shipped rule files', () => {
+  it('rules/schema.json and rules/lib/schema.json are what `qingjian rules schema` generates now', () => {
+    const generated = (schema: object) => `${JSON.stringify(schema, null, 2)}\n`;
+    expect(readFileSync(join(shipped, 'schema.json'), 'utf8')).toBe(generated(ruleJsonSchema()));
+    expect(readFileSync(join(shipped, 'lib', 'schema.json'), 'utf8')).toBe(generated(libraryJsonSchema()));
+  });
+
+  it('every rule and library file names its schema for editors on its first line', () => {
+    const files = [
+      ...readdirSync(shipped).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, f)),
+      ...readdirSync(join(shipped, 'lib')).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, 'lib', f)),
+    ];
+    expect(files.length).toBe(6);
+    for (const file of files) expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe('# yaml-language-server: $schema=./schema.json');
+  });
+
+  it('every rule cites a document that exists in ../shared/policy-sources', async () => {
+    const sources = resolve(root, '..', 'shared', 'policy-sources');
+    const set = await loadRuleSet(shipped);
+    expect(set.rules).toHaveLength(5);
+    for (const { spec } of set.rules) {
+      const path = join(sources, spec.source.document);
+      expect(existsSync(path), `${spec.id} cites ${path}`).toBe(true);
+      expect(statSync(path).size, path).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the rule test runner catches wrong tests', () => {
+  async function failuresAfter(file: string, change: (text: string) => string) {
+    const dir = copyRules();
+    edit(dir, join('tests', file), change);
+    const report = await runRuleTests(await loadRuleSet(dir));
+    expect(report.problems).toEqual([]);
+    return report.results.filter((r) => r.failures.length > 0).map((r) => ({ name: r.name, failures: r.failures }));
+  }
+
+  it('an expected count that is wrong', async () => {
+    const failed = await failuresAfter('frequent-visits.test.yaml', (t) => t.replace('count: 4\n        evidence: [v1, v2, v3, v4]', 'count: 5\n        evidence: [v1, v2, v3, v4]'));
+    expect(failed.map((f) => f.name)).toEqual(['four visits within 15 days raise one alert']);
+    expect(failed[0]!.failures[0]).toMatch(/^missing .*"count":5/);
+  });
+
+  it('expected evidence that is wrong', async () => {
+    const failed = await failuresAfter('annual-cap.test.yaml', (t) => t.replace('evidence: [i1, i2, i3], figures: { limit: 2', 'evidence: [i1, i2], figures: { limit: 2'));
+    expect(failed.map((f) => f.name)).toEqual(['a third on-site inspection of a grade C company by one agency raises the alert']);
+    expect(failed[0]!.failures).toEqual([expect.stringMatching(/^missing .*"evidence":\["i1","i2"\]/), expect.stringMatching(/^unexpected .*"evidence":\["i1","i2","i3"\]/), expect.stringMatching(/^alerts produced: /)]);
+  });
+
+  it('an alert nobody expected', async () => {
+    const failed = await failuresAfter('annual-cap.test.yaml', (t) => t.replace('    expect:\n      - { count: 2, evidence: [b1, b2], figures: { limit: 1, grade: B } }', '    expect: []'));
+    expect(failed.map((f) => f.name)).toEqual(['grade B companies allow one']);
+    expect(failed[0]!.failures[0]).toMatch(/^unexpected .*"evidence":\["b1","b2"\]/);
+  });
+
+  it('a test file naming a rule that does not exist is a problem', async () => {
+    const dir = copyRules();
+    mkdirSync(join(dir, 'more'));
+    writeFileSync(join(dir, 'more', 'x.test.yaml'), 'rule: no-such-rule\ncases:\n  - { name: n, now: 2026-03-20T18:00:00+08:00, expect: [] }\n');
+    const report = await runRuleTests(await loadRuleSet(dir), join(dir, 'more'));
+    expect(report.problems).toEqual([problem(dir, 'more/x.test.yaml', 1, 'rule', /no rule "no-such-rule"/)]);
+  });
+});

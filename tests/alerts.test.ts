@@ -471,6 +471,19 @@ describe('locks', () => {
     expect(await redis.get(lockKey('t-held'))).toBe('another-process');
   });
 
+  it('takes only the free locks when asked to, never waiting, and leaves the held one alone', async () => {
+    await redis.set(lockKey('f-held'), 'another-process', 'PX', 10_000);
+    const startedAt = Date.now();
+    const held = await locks.withFreeLocks(['f-free-1', 'f-held', 'f-free-2', 'f-free-1'], async (names) => {
+      expect(await redis.exists(lockKey('f-free-1'), lockKey('f-free-2'))).toBe(2);
+      return names;
+    });
+    expect(held).toEqual(['f-free-1', 'f-free-2']);
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    expect(await redis.exists(lockKey('f-free-1'), lockKey('f-free-2'))).toBe(0);
+    expect(await redis.get(lockKey('f-held'))).toBe('another-process');
+  });
+
   it('takes hundreds of names at once, repeated names once, and releases them all', async () => {
     const names = Array.from({ length: 500 }, (_, i) => enterpriseLock(creditCode('371402', 50_000 + i)));
     const held = await locks.withLocks([...names, ...names], async () => redis.exists(...names.map(lockKey)), { waitMs: 1_000 });

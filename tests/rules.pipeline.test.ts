@@ -125,6 +125,19 @@ describe('live evaluation', () => {
     expect(detail.body.history.map((h: { action: string }) => h.action)).toEqual(['raised', 'cleared']);
   });
 
+  it('hands a company another evaluation holds back to the queue, and decides it once free', async () => {
+    const company = await newCompany();
+    const lock = `${service.config.REDIS_PREFIX}:lock:enterprise:${company}`;
+    await redis.set(lock, 'another-worker', 'PX', 30_000);
+    await send([checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })]);
+    await eventually(async () => ((await evaluations.getDelayed()).some((j) => j.data.kind === 'batch'
+      && j.data.changes.some((c: { enterprise_id: string }) => c.enterprise_id === company)) ? true : undefined), 10_000, 'handed back');
+    expect(await alertsOf(company)).toEqual([]);
+    await redis.del(lock);
+    const alert = await eventually(async () => (await alertsOf(company, '&rule=no-plan'))[0], 20_000, 'alert once free');
+    expect(alert.revision).toBe(1);
+  });
+
   it('replaying an evaluation stores nothing new', async () => {
     const company = await newCompany();
     await send([checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })]);

@@ -29,6 +29,9 @@ export interface EvaluateWorkerOptions {
   onRevisions?: (revisions: readonly Revision[]) => void;
 }
 
+/** How soon companies that were locked by another evaluation are tried again. */
+const BUSY_RETRY_MS = 25;
+
 export interface EvaluateWorker {
   close(timeoutMs: number): Promise<void>;
   worker: Worker<EvaluateJob>;
@@ -77,12 +80,17 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
   worker.on('error', (err) => log.error({ err: err.message }, 'evaluate worker error'));
 
   async function evaluateChunk(changes: readonly Change[], reason: string): Promise<void> {
-    const ids = [...new Set(changes.map((c) => c.enterprise_id))];
     const started = performance.now();
-    const { revisions, pending } = await options.locks.withLocks(ids.map(enterpriseLock), () => decide(changes, ids, reason), {
-      ttlMs: options.lockMs,
-      waitMs: options.lockMs,
-    });
+    const ids = [...new Set(changes.map((c) => c.enterprise_id))];
+    // Companies another evaluation holds are handed back as a new job instead of waiting for them:
+    // that evaluation may be slow, and everything else in this chunk is ready now.
+    const { revisions, pending, busy } = await options.locks.withFreeLocks(ids.map(enterpriseLock), async (held) => {
+      const mine = new Set(held);
+      const free = changes.filter((c) => mine.has(enterpriseLock(c.enterprise_id)));
+      const decided = free.length > 0 ? await decide(free, [...new Set(free.map((c) => c.enterprise_id))], reason) : { revisions: [], pending: [] };
+      return { ...decided, busy: changes.filter((c) => !mine.has(enterpriseLock(c.enterprise_id))) };
+    }, { ttlMs: options.lockMs });
+    if (busy.length > 0) await decisions.add('batch', { kind: 'batch', changes: busy }, { ...DURABLE_JOB_OPTIONS, delay: BUSY_RETRY_MS });
     if (pending.length > 0) {
       await decisions.addBulk(pending.map((p) => ({
         name: 'decide',
@@ -92,7 +100,9 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
       })));
     }
     if (revisions.length > 0) options.onRevisions?.(revisions);
-    log.debug({ companies: ids.length, revisions: revisions.length, pending: pending.length, ms: Math.round(performance.now() - started) }, 'evaluated');
+    log.debug({
+      companies: ids.length, busy: busy.length, revisions: revisions.length, pending: pending.length, ms: Math.round(performance.now() - started),
+    }, 'evaluated');
   }
 
   async function decide(changes: readonly Change[], ids: string[], reason: string) {

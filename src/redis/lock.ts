@@ -18,6 +18,12 @@ export interface LockOptions {
 
 export interface Locks {
   withLocks<T>(names: string[], fn: () => Promise<T>, opts?: LockOptions): Promise<T>;
+  /**
+   * Takes whichever of the locks are free, at once and without waiting, runs
+   * fn with their names, and releases them. For work that can hand the busy
+   * part back (the engine re-queues those companies) rather than wait for it.
+   */
+  withFreeLocks<T>(names: string[], fn: (held: string[]) => Promise<T>, opts?: Pick<LockOptions, 'ttlMs'>): Promise<T>;
 }
 
 export class LockTimeoutError extends Error {
@@ -62,6 +68,21 @@ export function createLocks(redis: Redis, prefix: string): Locks {
   }
 
   return {
+    async withFreeLocks(names, fn, opts = {}) {
+      const unique = [...new Set(names)];
+      const token = randomUUID();
+      const pipeline = redis.pipeline();
+      for (const name of unique) pipeline.set(keyOf(name), token, 'PX', opts.ttlMs ?? DEFAULT_TTL_MS, 'NX');
+      const replies = unique.length > 0 ? (await pipeline.exec()) ?? [] : [];
+      const held = unique.filter((_, i) => replies[i]?.[1] === 'OK');
+      try {
+        const failure = replies.find(([err]) => err)?.[0];
+        if (failure) throw failure;
+        return await fn(held);
+      } finally {
+        await release(held, token).catch(() => {});
+      }
+    },
     async withLocks(names, fn, opts = {}) {
       const unique = [...new Set(names)];
       if (unique.length === 0) return fn();

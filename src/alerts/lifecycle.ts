@@ -73,7 +73,7 @@ export function reopen(alert: Alert, actor: string, note: string, now: Date): Re
 
 const reopened = () => ({
   status: 'open' as AlertStatus, resolution: '' as const, resolved_by: '', resolved_at: null, resolution_note: '',
-  acknowledged_by: '', acknowledged_at: null,
+  acknowledged_by: '', acknowledged_at: null, escalation: 0,
 });
 
 function raise(candidate: AlertCandidate, now: Date): Revision {
@@ -82,6 +82,8 @@ function raise(candidate: AlertCandidate, now: Date): Revision {
     ...candidate,
     id: candidate.fingerprint,
     ...reopened(),
+    silenced_by: [],
+    inhibited_by: '',
     raised_at: at,
     updated_at: at,
     revision: 1,

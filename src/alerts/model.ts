@@ -88,11 +88,17 @@ export interface Alert extends AlertCandidate {
   /** Wall-clock times (RFC 3339). */
   raised_at: string;
   updated_at: string;
+  /** Ids of the silences that matched when this revision was decided: stored, not pushed. */
+  silenced_by: string[];
+  /** The alert that inhibits this one (e.g. the annual-cap alert for the same company, agency and year), or ''. */
+  inhibited_by: string;
+  /** Times the alert was re-sent with raised priority because nobody acknowledged it in time. */
+  escalation: number;
   /** Increases by one with every stored change. */
   revision: number;
 }
 
-export const ALERT_ACTIONS = ['raised', 'updated', 'cleared', 'reraised', 'acknowledged', 'resolved', 'reopened'] as const;
+export const ALERT_ACTIONS = ['raised', 'updated', 'cleared', 'reraised', 'acknowledged', 'resolved', 'reopened', 'escalated'] as const;
 export type AlertAction = (typeof ALERT_ACTIONS)[number];
 
 /** One entry of an alert's history; `revision` matches the alert revision it produced. */

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { fieldErrors, TimeBound, type RequestFieldError } from '../http/query.js';
+import { Actor, invalid, Note, readJson } from '../http/body.js';
+import { fieldErrors, TimeBound } from '../http/query.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
@@ -22,11 +23,6 @@ export const AlertListParams = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
 }).strict();
-
-const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : 'must be a string') };
-const Actor = z.string(required).trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
-  .describe('Who acts (until authentication arrives, the caller names themselves)');
-const Note = z.string(required).max(2000, 'must be at most 2000 characters');
 
 export const AckBody = z.object({ actor: Actor, note: Note.optional() }).strict();
 export const ResolveBody = z.object({
@@ -89,20 +85,5 @@ async function act<S extends z.ZodType>(
     throw err;
   }
 }
-
-async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
-    return { ok: false, response: c.json({ error: 'unsupported_media_type', message: 'Content-Type must be application/json' }, 415) };
-  }
-  try {
-    return { ok: true, value: JSON.parse(await c.req.text()) };
-  } catch (err) {
-    return { ok: false, response: c.json({ error: 'malformed_json', message: (err as Error).message, errors: [] }, 400) };
-  }
-}
-
-const invalid = (c: Context, message: string, errors: RequestFieldError[], error = 'invalid_request') =>
-  c.json({ error, message, errors }, 400);
 
 const notFound = (c: Context) => c.json({ error: 'not_found', message: 'no such alert' }, 404);

@@ -184,10 +184,10 @@ const ALERT_COLUMNS = `id, fingerprint, rule_id, rule_version, variant, severity
   title_zh, title_en, message_zh, message_en, region, enterprise_id, agency_id, officer_ids,
   window_start, window_end, anchor_at, first_seen_at, last_seen_at, count, evidence, figures, params,
   status, resolution, resolution_note, resolved_by, resolved_at, acknowledged_by, acknowledged_at,
-  raised_at, updated_at, revision`;
+  raised_at, updated_at, silenced_by, inhibited_by, escalation, revision`;
 
 /** An alert as the `alerts` table holds it: flat text, times as ClickHouse prints them, JSON in strings. */
-type AlertRow = Omit<Alert, 'title' | 'message' | 'evidence' | 'figures' | 'params' | 'rule_version' | 'count' | 'revision'> & {
+type AlertRow = Omit<Alert, 'title' | 'message' | 'evidence' | 'figures' | 'params' | 'rule_version' | 'count' | 'escalation' | 'revision'> & {
   title_zh: string;
   title_en: string;
   message_zh: string;
@@ -198,6 +198,7 @@ type AlertRow = Omit<Alert, 'title' | 'message' | 'evidence' | 'figures' | 'para
   // 64-bit integers may arrive as strings.
   rule_version: number | string;
   count: number | string;
+  escalation: number | string;
   revision: number | string;
 };
 
@@ -232,6 +233,7 @@ function fromRow(row: AlertRow): Alert {
     params: JSON.parse(params),
     rule_version: Number(row.rule_version),
     count: Number(row.count),
+    escalation: Number(row.escalation),
     revision: Number(row.revision),
   };
   for (const field of TIME_FIELDS) alert[field] = isoTime(row[field]);

@@ -154,6 +154,36 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (alert_id, revision)`,
     ],
   },
+  {
+    version: 4,
+    name: 'alert delivery: silences, inhibition, escalation',
+    statements: [
+      // How an alert was routed when its revision was decided: silenced and
+      // inhibited alerts are stored like any other but pushed to nobody.
+      `ALTER TABLE alerts
+        ADD COLUMN IF NOT EXISTS silenced_by Array(String),
+        ADD COLUMN IF NOT EXISTS inhibited_by String,
+        ADD COLUMN IF NOT EXISTS escalation UInt8`,
+      // One row per silence revision (created, then perhaps expired early); read with FINAL.
+      // An empty matcher matches anything; region matches a division-code prefix.
+      `CREATE TABLE IF NOT EXISTS silences (
+        id String,
+        rule_id String,
+        region String,
+        agency_id String,
+        enterprise_id String,
+        reason String,
+        created_by String,
+        created_at DateTime64(3, 'UTC'),
+        ends_at DateTime64(3, 'UTC'),
+        expired_by String,
+        updated_at DateTime64(3, 'UTC'),
+        revision UInt32
+      )
+      ENGINE = ReplacingMergeTree(revision)
+      ORDER BY id`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

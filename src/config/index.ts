@@ -37,6 +37,11 @@ const EnvSchema = z.object({
   RULES_WATCH: bool.default(true),
   EVALUATE_CONCURRENCY: int(1).default(4),
   EVALUATE_CHUNK: int(1).default(500),
+  FEED_RETAIN: int(100).default(100_000),
+  FEED_MAX_BUFFER_BYTES: int(1024).default(1024 * 1024),
+  FEED_MAX_PAYLOAD_BYTES: int(256).default(16 * 1024),
+  FEED_PING_MS: int(100).default(30_000),
+  // -- hotline (HOTLINE_*) --
   SHUTDOWN_TIMEOUT_MS: int(100).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,2 +1,3 @@
 export * from './shanghai-time.js';
 export * from './working-days.js';
+export * from './working-time.js';

@@ -42,6 +42,14 @@ const EnvSchema = z.object({
   FEED_MAX_PAYLOAD_BYTES: int(256).default(16 * 1024),
   FEED_PING_MS: int(100).default(30_000),
   // -- hotline (HOTLINE_*) --
+  // Minutes may be fractional (0.05 is 3 s), for tests of the timers.
+  HOTLINE_ACCEPT_SLA_MINUTES: z.coerce.number().positive().default(120),
+  HOTLINE_RESOLVE_SLA_DAYS: z.coerce.number().positive().default(5),
+  HOTLINE_WORKING_HOURS: z.string()
+    .regex(/^\d{2}:\d{2}-\d{2}:\d{2}(,\d{2}:\d{2}-\d{2}:\d{2})*$/, 'must be periods HH:MM-HH:MM separated by commas, e.g. 09:00-12:00,13:30-17:30')
+    .default('09:00-12:00,13:30-17:30'),
+  HOTLINE_ALWAYS_WORKING: bool.default(false),
+  HOTLINE_CLAIM_MINUTES: z.coerce.number().positive().default(30),
   SHUTDOWN_TIMEOUT_MS: int(100).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -3,6 +3,7 @@ import { workerConnection } from '../redis/connection.js';
 import { closeWorker } from './close-worker.js';
 import type { Logger } from '../log.js';
 import type { Row, Storage } from '../storage/index.js';
+import type { Event } from '../ingest/schema.js';
 import { createBatcher } from './batcher.js';
 import { eventRows } from './rows.js';
 import { fromStoredRow } from '../rules/events.js';
@@ -19,6 +20,8 @@ export interface StoreWorkerOptions {
   batchWaitMs: number;
   lockMs: number;
   stalledIntervalMs: number;
+  /** Called with a job's events once they are stored, before the job completes: a failure retries the job. */
+  onStored?: (events: readonly Event[]) => Promise<unknown>;
 }
 
 export interface StoreWorker {
@@ -58,6 +61,7 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
     async (job) => {
       const rows = job.data.events.flatMap((event) => eventRows(event, job.data.received_at));
       await batcher.add(rows);
+      await options.onStored?.(job.data.events);
     },
     {
       connection,

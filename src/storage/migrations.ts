@@ -184,6 +184,67 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY id`,
     ],
   },
+  {
+    version: 5,
+    name: 'hotline tickets',
+    statements: [
+      // One row per ticket revision; the highest wins (reads use FINAL). Not
+      // partitioned, so all revisions of a ticket always fold together.
+      `CREATE TABLE IF NOT EXISTS tickets (
+        id String,
+        source LowCardinality(String),
+        source_id String,
+        alert_id Nullable(String),
+        region LowCardinality(String),
+        enterprise_id String,
+        agency_id LowCardinality(String),
+        category LowCardinality(String),
+        title_zh String,
+        title_en String,
+        description String CODEC(ZSTD(3)),
+        priority LowCardinality(String),
+        state LowCardinality(String),
+        claimed_by String,
+        claimed_until Nullable(DateTime64(3, 'UTC')),
+        assignee_kind LowCardinality(String),
+        assignee_id String,
+        outcome LowCardinality(String),
+        resolution_note String,
+        created_at DateTime64(3, 'UTC'),
+        accepted_at Nullable(DateTime64(3, 'UTC')),
+        accept_due_at DateTime64(3, 'UTC'),
+        resolve_due_at DateTime64(3, 'UTC'),
+        resolved_at Nullable(DateTime64(3, 'UTC')),
+        sla_breaches Array(LowCardinality(String)),
+        revision UInt64,
+        updated_at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(revision)
+      ORDER BY id`,
+      // Every change of every ticket, notes included (action 'note'). Region,
+      // category, source, company and agency are copied in so dashboards can
+      // measure queue times and SLA compliance without a join; a retried
+      // insert of the same revision folds.
+      `CREATE TABLE IF NOT EXISTS ticket_changes (
+        ticket_id String,
+        revision UInt64,
+        at DateTime64(3, 'UTC'),
+        actor String,
+        action LowCardinality(String),
+        from_state LowCardinality(String),
+        to_state LowCardinality(String),
+        priority LowCardinality(String),
+        note String,
+        region LowCardinality(String),
+        category LowCardinality(String),
+        source LowCardinality(String),
+        enterprise_id String,
+        agency_id LowCardinality(String)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (ticket_id, revision)`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

@@ -1,0 +1,109 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Alert } from '../alerts/model.js';
+import type { Event } from '../ingest/schema.js';
+import { bullPrefix, DURABLE_JOB_OPTIONS } from '../pipeline/queues.js';
+import { ticketId, type Priority, type SlaKind, type TicketDraft } from './model.js';
+
+/**
+ * The `hotline` queue: opening tickets, SLA deadlines and claim leases. Job
+ * ids are derived from the ticket and the instant, so a retried or repeated
+ * enqueue adds nothing, and delayed jobs (deadlines, leases) survive restarts.
+ * BullMQ job ids may not contain ':'.
+ */
+export const HOTLINE_QUEUE = 'hotline';
+
+export type HotlineJob =
+  | { kind: 'open'; draft: TicketDraft }
+  | { kind: 'sla'; ticket_id: string; sla: SlaKind; due_at: string }
+  | { kind: 'claim-lapse'; ticket_id: string; claimed_until: string };
+
+export type HotlineQueue = Queue<HotlineJob>;
+
+export function createHotlineQueue(connection: ConnectionOptions, redisPrefix: string): HotlineQueue {
+  return new Queue<HotlineJob>(HOTLINE_QUEUE, { connection, prefix: bullPrefix(redisPrefix), defaultJobOptions: DURABLE_JOB_OPTIONS });
+}
+
+type Complaint = Extract<Event, { type: 'complaint' }>;
+
+const COMPLAINT_TITLES: Record<Complaint['category'], { zh: string; en: string }> = {
+  no_scan: { zh: '检查人员未亮码入企', en: 'inspectors entered without scanning' },
+  frequent: { zh: '检查过于频繁', en: 'too frequent inspections' },
+  no_plan: { zh: '检查未报备', en: 'inspection without a filed plan' },
+  quiet_period: { zh: '静默期内检查', en: 'inspection during the quiet period' },
+  misconduct: { zh: '执法人员行为不当', en: 'inspector misconduct' },
+  other: { zh: '其他问题', en: 'other matter' },
+};
+
+function complaintDraft(complaint: Complaint): TicketDraft {
+  const title = COMPLAINT_TITLES[complaint.category];
+  return {
+    source: 'complaint',
+    source_id: complaint.id,
+    alert_id: null,
+    region: complaint.region,
+    enterprise_id: complaint.enterprise_id,
+    agency_id: complaint.agency_id ?? '',
+    category: complaint.category,
+    title: { zh: `企业投诉：${title.zh}`, en: `Complaint: ${title.en}` },
+    description: complaint.text,
+    priority: 'normal',
+  };
+}
+
+function alertDraft(alert: Alert): TicketDraft {
+  const priority: Priority = alert.severity === 'high' || alert.severity === 'critical' ? 'high' : 'normal';
+  return {
+    source: 'alert',
+    source_id: alert.id,
+    alert_id: alert.id,
+    region: alert.region,
+    enterprise_id: alert.enterprise_id,
+    agency_id: alert.agency_id,
+    category: alert.rule_id,
+    title: alert.title,
+    description: alert.message.zh,
+    priority,
+  };
+}
+
+/** Queues one ticket per stored complaint; returns the ticket ids. */
+export async function enqueueComplaintTickets(queue: HotlineQueue, events: readonly Event[]): Promise<string[]> {
+  return enqueueOpen(queue, events.flatMap((e) => (e.type === 'complaint' ? [complaintDraft(e)] : [])));
+}
+
+/**
+ * Queues a ticket for each alert routed to the hotline: active, not silenced,
+ * not resolved. One ticket per alert (fingerprint) however often it repeats;
+ * returns the ticket ids.
+ */
+export async function enqueueAlertTickets(queue: HotlineQueue, alerts: readonly Alert[]): Promise<string[]> {
+  const routed = alerts.filter((a) =>
+    a.channels.includes('hotline') && a.mode === 'active' && a.silenced_by.length === 0 && a.status !== 'resolved');
+  return enqueueOpen(queue, routed.map(alertDraft));
+}
+
+async function enqueueOpen(queue: HotlineQueue, drafts: readonly TicketDraft[]): Promise<string[]> {
+  if (drafts.length === 0) return [];
+  const ids = drafts.map((d) => ticketId(d.source, d.source_id));
+  await queue.addBulk(drafts.map((draft, i) => ({
+    name: 'open',
+    data: { kind: 'open' as const, draft },
+    opts: { ...DURABLE_JOB_OPTIONS, jobId: `open-${ids[i]}` },
+  })));
+  return ids;
+}
+
+export async function scheduleSla(queue: HotlineQueue, ticketId: string, sla: SlaKind, dueAt: string): Promise<void> {
+  const due = Date.parse(dueAt);
+  await queue.add('sla', { kind: 'sla', ticket_id: ticketId, sla, due_at: dueAt }, {
+    ...DURABLE_JOB_OPTIONS, jobId: `sla-${sla}-${ticketId}-${due}`, delay: Math.max(0, due - Date.now()),
+  });
+}
+
+/** A timer at the end of a claim's lease, to record its release if nobody renewed it. */
+export async function scheduleClaimLapse(queue: HotlineQueue, ticketId: string, claimedUntil: string): Promise<void> {
+  const until = Date.parse(claimedUntil);
+  await queue.add('claim-lapse', { kind: 'claim-lapse', ticket_id: ticketId, claimed_until: claimedUntil }, {
+    ...DURABLE_JOB_OPTIONS, jobId: `lapse-${ticketId}-${until}`, delay: Math.max(0, until - Date.now()),
+  });
+}

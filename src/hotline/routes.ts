@@ -1,0 +1,132 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { Actor, invalid, Note, readJson } from '../http/body.js';
+import { fieldErrors } from '../http/query.js';
+import { LockTimeoutError } from '../redis/lock.js';
+import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
+import { ASSIGNEE_KINDS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Ticket } from './model.js';
+import { scheduleClaimLapse, scheduleSla, type HotlineQueue } from './queue.js';
+import { resolveDeadline, type HotlineSettings } from './sla.js';
+import { decodeCursor, type TicketStore } from './store.js';
+
+const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
+const Name = (what: string) => z.string().trim().min(1, `${what} must not be empty`).max(64, `${what} must be at most 64 characters`);
+
+export const TicketListParams = z.object({
+  state: z.enum(TICKET_STATES, oneOf(TICKET_STATES)).optional().describe('Unset: every ticket that is not resolved'),
+  priority: z.enum(PRIORITIES, oneOf(PRIORITIES)).optional(),
+  category: Name('category').optional(),
+  region: z.string().regex(/^\d{2,6}$/, 'must be 2 to 6 digits of a division code, e.g. 37, 3714 or 371402').optional(),
+  source: z.enum(TICKET_SOURCES, oneOf(TICKET_SOURCES)).optional(),
+  claimed_by: Name('claimed_by').optional(),
+  assignee_kind: z.enum(ASSIGNEE_KINDS, oneOf(ASSIGNEE_KINDS)).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(500).optional(),
+}).strict();
+
+export const ClaimBody = z.object({ actor: Actor }).strict();
+export const ReleaseBody = z.object({ actor: Actor, note: Note.optional() }).strict();
+export const AssignBody = z.object({
+  actor: Actor,
+  to: z.object({
+    kind: z.enum(ASSIGNEE_KINDS, oneOf(ASSIGNEE_KINDS)),
+    id: Name('id').describe('The agency id, or the office of the justice bureau or discipline inspection'),
+  }, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object {kind, id}') }).strict(),
+  note: Note.optional(),
+}).strict();
+export const CategoriseBody = z.object({
+  actor: Actor,
+  category: Name('category').describe('A complaint category, the id of a rule, or other'),
+  note: Note.optional(),
+}).strict();
+export const NoteBody = z.object({ actor: Actor, text: Note.min(1, 'must not be empty') }).strict();
+export const ResolveTicketBody = z.object({
+  actor: Actor,
+  outcome: z.enum(TICKET_OUTCOMES, oneOf(TICKET_OUTCOMES)),
+  note: Note.min(1, 'must say how the ticket was resolved'),
+}).strict();
+export const ReopenTicketBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the ticket is reopened') }).strict();
+
+export interface HotlineRoutesOptions {
+  store: TicketStore;
+  /** Where the timers of claims and reopened tickets are scheduled. */
+  queue: HotlineQueue;
+  settings: HotlineSettings;
+  /** Categories a ticket may be filed under: complaint categories, the ids of the rules in force, other. */
+  categories: () => readonly string[];
+}
+
+/** The hotline queue: tickets in queue order, one ticket with its notes and history, and staff's actions. */
+export function hotlineRoutes(options: HotlineRoutesOptions): Hono {
+  const { store, settings } = options;
+  const app = new Hono();
+
+  app.get('/v1/hotline/tickets', async (c) => {
+    const params = TicketListParams.safeParse(c.req.query());
+    const errors = params.success ? [] : fieldErrors(params.error);
+    const cursorText = c.req.query('cursor');
+    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
+    if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
+    if (!params.success || errors.length > 0) return invalid(c, 'bad tickets request', errors);
+    const { limit, cursor: _cursor, ...filters } = params.data;
+    return c.json(await store.list(filters, limit, after ?? undefined));
+  });
+
+  app.get('/v1/hotline/tickets/:id', async (c) => {
+    const ticket = await store.get(c.req.param('id'));
+    if (!ticket) return notFound(c);
+    const history = await store.history(ticket.id);
+    const notes = history.filter((h) => h.action === 'note').map((h) => ({ at: h.at, actor: h.actor, text: h.note }));
+    return c.json({ ...ticket, notes, history });
+  });
+
+  const { claimMs } = settings;
+  const route = <S extends z.ZodType>(action: string, schema: S, transition: (body: z.infer<S>, ticket: Ticket, now: Date) => TicketRevision) =>
+    app.post(`/v1/hotline/tickets/:id/${action}`, (c) => act(c, options, schema, transition));
+
+  route('claim', ClaimBody, (b, t, now) => claim(t, b.actor, now, claimMs));
+  route('release', ReleaseBody, (b, t, now) => release(t, b.actor, b.note ?? '', now));
+  route('assign', AssignBody, (b, t, now) => assign(t, b.actor, b.to, b.note ?? '', now, claimMs));
+  route('categorise', CategoriseBody, (b, t, now) => categorise(t, b.actor, b.category, b.note ?? '', now, claimMs));
+  route('notes', NoteBody, (b, t, now) => addNote(t, b.actor, b.text, now, claimMs));
+  route('resolve', ResolveTicketBody, (b, t, now) => resolve(t, b.actor, b.outcome, b.note, now));
+  route('reopen', ReopenTicketBody, (b, t, now) => reopen(t, b.actor, b.note, now, resolveDeadline(now, settings)));
+
+  return app;
+}
+
+/** Validates the body, then applies the transition under the ticket's lock; answers with the ticket. */
+async function act<S extends z.ZodType>(
+  c: Context, options: HotlineRoutesOptions, schema: S, transition: (body: z.infer<S>, ticket: Ticket, now: Date) => TicketRevision,
+) {
+  const read = await readJson(c);
+  if (!read.ok) return read.response;
+  const body = schema.safeParse(read.value);
+  if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+  const category = (body.data as { category?: unknown }).category;
+  if (typeof category === 'string' && !options.categories().includes(category)) {
+    return invalid(c, 'bad request body', [{ index: null, field: 'category', message: `must be one of ${options.categories().join(', ')}` }], 'validation_failed');
+  }
+  try {
+    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, current, now),
+      (revision) => scheduleTimers(options.queue, revision));
+    return ticket ? c.json(ticket) : notFound(c);
+  } catch (err) {
+    if (err instanceof TicketConflict) {
+      return c.json({ error: 'conflict', message: err.message, ...(err.claimedBy ? { claimed_by: err.claimedBy } : {}) }, 409);
+    }
+    if (err instanceof LockTimeoutError) {
+      c.header('Retry-After', '1');
+      return c.json({ error: 'busy', message: 'the ticket is being changed by someone else; retry' }, 503);
+    }
+    throw err;
+  }
+}
+
+/** Before the revision is saved: the timers it relies on (a timer whose revision was never saved finds nothing to do). */
+async function scheduleTimers(queue: HotlineQueue, { ticket, change }: TicketRevision): Promise<void> {
+  if (ticket.claimed_until !== null && change.actor === ticket.claimed_by) await scheduleClaimLapse(queue, ticket.id, ticket.claimed_until);
+  if (change.action === 'reopened') await scheduleSla(queue, ticket.id, 'resolve', ticket.resolve_due_at);
+}
+
+const notFound = (c: Context) => c.json({ error: 'not_found', message: 'no such ticket' }, 404);

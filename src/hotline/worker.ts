@@ -1,0 +1,113 @@
+import { Worker, type Job } from 'bullmq';
+import type { AlertCandidate } from '../alerts/model.js';
+import type { Logger } from '../log.js';
+import { closeWorker } from '../pipeline/close-worker.js';
+import { bullPrefix, cappedBackoff } from '../pipeline/queues.js';
+import { workerConnection } from '../redis/connection.js';
+import type { Locks } from '../redis/lock.js';
+import type { Storage } from '../storage/index.js';
+import { breachSla, openTicket, slaMissed } from './lifecycle.js';
+import { ticketId } from './model.js';
+import { createHotlineQueue, HOTLINE_QUEUE, scheduleSla, type HotlineJob, type HotlineQueue } from './queue.js';
+import { deadlines, slaAlert, type HotlineSettings } from './sla.js';
+import { createTicketStore } from './store.js';
+
+export interface HotlineWorkerOptions {
+  redisUrl: string;
+  redisPrefix: string;
+  storage: Storage;
+  locks: Locks;
+  log: Logger;
+  settings: HotlineSettings;
+  /** Raises (or leaves as it is) a system alert on the feed; must be idempotent, since timers retry. */
+  raiseAlert: (candidate: AlertCandidate) => Promise<void>;
+  lockMs: number;
+  stalledIntervalMs: number;
+}
+
+export interface HotlineWorker {
+  /** Where complaints and alerts are queued as tickets. */
+  queue: HotlineQueue;
+  worker: Worker<HotlineJob>;
+  close(timeoutMs: number): Promise<void>;
+}
+
+// Each job is one ticket's read and write; more at once only contend for ClickHouse.
+const CONCURRENCY = 8;
+
+/**
+ * Opens tickets and runs their timers. Every job is safe to run twice: an
+ * existing ticket is not opened again, a deadline already recorded as missed
+ * (or met, or replaced by a reopen) does nothing, and a claim renewed since
+ * its timer was set stays.
+ */
+export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker {
+  const { log, settings } = options;
+  const store = createTicketStore(options.storage, options.locks);
+  const queueConnection = workerConnection(options.redisUrl);
+  queueConnection.on('error', (err) => log.debug({ err: err.message }, 'hotline queue redis error'));
+  const queue = createHotlineQueue(queueConnection, options.redisPrefix);
+  queue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
+
+  async function open(job: Job<HotlineJob>, draft: Extract<HotlineJob, { kind: 'open' }>['draft']): Promise<void> {
+    const id = ticketId(draft.source, draft.source_id);
+    await store.locked(id, async () => {
+      if (await store.stored(id)) return;
+      // The job's creation time, so a retry computes the same ticket and the same timers.
+      const createdAt = new Date(job.timestamp);
+      const opened = openTicket(draft, createdAt, deadlines(createdAt, settings));
+      // Timers first: if the save fails, the retry schedules the same jobs again, which adds nothing.
+      await scheduleSla(queue, id, 'accept', opened.ticket.accept_due_at);
+      await scheduleSla(queue, id, 'resolve', opened.ticket.resolve_due_at);
+      await store.save([opened]);
+      log.info({ ticket: id, source: draft.source, source_id: draft.source_id }, 'ticket opened');
+    });
+  }
+
+  const connection = workerConnection(options.redisUrl);
+  connection.on('error', (err) => log.debug({ err: err.message }, 'hotline worker redis error'));
+  const worker = new Worker<HotlineJob>(
+    HOTLINE_QUEUE,
+    async (job) => {
+      const data = job.data;
+      switch (data.kind) {
+        case 'open':
+          return open(job, data.draft);
+        case 'sla':
+          // The alert is raised before the breach is saved: raising is idempotent, so a retry after a failure in between still ends with both.
+          await store.act(data.ticket_id, (ticket, now) => (slaMissed(ticket, data.sla, data.due_at) ? breachSla(ticket, data.sla, now) : null),
+            async ({ ticket }) => {
+              await options.raiseAlert(slaAlert(ticket, data.sla));
+              log.info({ ticket: ticket.id, sla: data.sla, due_at: data.due_at }, 'ticket SLA breached');
+            });
+          return;
+        case 'claim-lapse':
+          // Nothing to change beyond what act does anyway: record the release if the claim really lapsed.
+          await store.act(data.ticket_id, () => null);
+          return;
+      }
+    },
+    {
+      connection,
+      prefix: bullPrefix(options.redisPrefix),
+      concurrency: CONCURRENCY,
+      lockDuration: options.lockMs,
+      stalledInterval: options.stalledIntervalMs,
+      maxStalledCount: 1_000,
+      settings: { backoffStrategy: cappedBackoff },
+    },
+  );
+  worker.on('failed', (job, err) => log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'hotline job failed; will retry'));
+  worker.on('error', (err) => log.error({ err: err.message }, 'hotline worker error'));
+
+  return {
+    queue,
+    worker,
+    async close(timeoutMs) {
+      await closeWorker(worker, timeoutMs, log);
+      await queue.close().catch(() => {});
+      queueConnection.disconnect();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,12 +1,22 @@
 import { serve, type ServerType } from '@hono/node-server';
+import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';
-import { alertRoutes, createAlertStore } from './alerts/index.js';
+import {
+  alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
+  type Alert, type AlertCandidate, type AlertStore,
+} from './alerts/index.js';
+import { createDelivery, type Delivery } from './delivery/index.js';
+import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
+import { consoleRoutes } from './console/routes.js';
 import { createHttpApp } from './http/app.js';
 import { healthRoutes } from './http/health.js';
+import {
+  createHotlineQueue, createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
+} from './hotline/index.js';
 import { openApiRoutes } from './http/openapi.js';
 import { createEventAcceptor, createSeenIds, ingestRoutes, type EventAcceptor } from './ingest/index.js';
 import { createStoreQueue, type Envelope } from './pipeline/queues.js';
@@ -15,8 +25,8 @@ import { startStoreWorker } from './pipeline/store-worker.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
 import { holidayTablesCover } from './calendar/index.js';
-import { producerConnection } from './redis/connection.js';
-import { createLocks } from './redis/lock.js';
+import { producerConnection, workerConnection } from './redis/connection.js';
+import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { createReferenceStore, referenceRoutes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
@@ -114,25 +124,43 @@ function startWorkers(
   lockRedis.on('error', (err) => log.debug({ err: err.message }, 'lock redis error'));
   stops.push(async () => lockRedis.disconnect());
   const locks = createLocks(lockRedis, config.REDIS_PREFIX);
+  const alerts = createAlertStore(storage, locks);
+  const { delivery } = startDelivery(config, redisUrl, lockRedis, storage, rules, stops);
   const evaluator = startEvaluateWorker({
     redisUrl,
     redisPrefix: config.REDIS_PREFIX,
     storage,
     rules,
-    alerts: createAlertStore(storage, locks),
+    alerts,
     locks,
     log: log.child({ role: 'evaluate-worker' }),
     concurrency: config.EVALUATE_CONCURRENCY,
     chunk: config.EVALUATE_CHUNK,
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-    onRevisions: (revisions) => {
-      for (const { alert, change } of revisions) {
-        log.info({ alert: alert.id, rule: alert.rule_id, variant: alert.variant, action: change.action, status: alert.status }, 'alert changed');
-      }
-    },
+    delivery,
   });
   stops.push(() => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
+  const escalator = startEscalationWorker({
+    redisUrl,
+    redisPrefix: config.REDIS_PREFIX,
+    alerts,
+    log: log.child({ role: 'escalation-worker' }),
+    deliver: (revision) => delivery.deliver([revision]),
+  });
+  stops.push(() => escalator.close(config.SHUTDOWN_TIMEOUT_MS));
+  const hotline = startHotlineWorker({
+    redisUrl,
+    redisPrefix: config.REDIS_PREFIX,
+    storage,
+    locks,
+    log: log.child({ role: 'hotline-worker' }),
+    settings: hotlineSettings(config),
+    raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
+    lockMs: config.WORKER_LOCK_MS,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+  });
+  stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
     redisUrl,
     redisPrefix: config.REDIS_PREFIX,
@@ -143,8 +171,37 @@ function startWorkers(
     batchWaitMs: config.STORE_BATCH_WAIT_MS,
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    // Every stored complaint becomes a hotline ticket.
+    onStored: (events) => enqueueComplaintTickets(hotline.queue, events),
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
+}
+
+/**
+ * Raises an alert the system itself decides (a hotline ticket missed its SLA),
+ * under the company's lock like the engine's alerts, and delivers it. Raising
+ * the same candidate again writes nothing.
+ */
+async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Delivery, candidate: AlertCandidate): Promise<void> {
+  await locks.withLocks([enterpriseLock(candidate.enterprise_id)], async () => {
+    const existing = await alerts.byIds([candidate.fingerprint]);
+    const revisions = await delivery.route(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), existing.values());
+    await alerts.save(revisions);
+    await delivery.deliver(revisions);
+  });
+}
+
+/** Where decided alerts go (feed journal, hotline tickets, escalation timers); both roles deliver. */
+function startDelivery(config: Config, redisUrl: string, redis: Redis, storage: Storage, rules: RuleRegistry, stops: Array<() => Promise<unknown>>) {
+  const journal = createJournal(redis, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(redisUrl) });
+  const silences = createSilenceStore(storage);
+  const escalations = createEscalationQueue(redis, config.REDIS_PREFIX);
+  stops.push(() => escalations.close());
+  const hotlineQueue = createHotlineQueue(redis, config.REDIS_PREFIX);
+  stops.push(() => hotlineQueue.close());
+  const openTickets = async (alerts: Alert[]) => void (await enqueueAlertTickets(hotlineQueue, alerts));
+  const delivery = createDelivery({ journal, silences, rules, escalations, openTickets });
+  return { journal, silences, delivery, hotlineQueue };
 }
 
 async function startApi(
@@ -165,6 +222,8 @@ async function startApi(
     log,
   });
   stops.push(() => acceptor.flush());
+  const { journal, silences, delivery, hotlineQueue } = startDelivery(config, redisUrl, redis, storage, rules, stops);
+  hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
 
   const app = createHttpApp({
     log: log.child({ role: 'api' }),
@@ -182,13 +241,30 @@ async function startApi(
       ingestRoutes({ acceptor, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
       referenceRoutes(createReferenceStore(storage), config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
-      alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX))),
+      feedRoutes(),
+      alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
+      silenceRoutes(silences),
       ruleRoutes(rules),
+      hotlineRoutes({
+        store: createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX)),
+        queue: hotlineQueue,
+        settings: hotlineSettings(config),
+        categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
+      }),
+      consoleRoutes(),
     ],
   });
 
   const server = await listen(app.fetch, config.PORT, config.HOST);
   stops.push(() => closeServer(server));
+  const feed = attachFeed(server as HttpServer, {
+    journal,
+    log: log.child({ role: 'feed' }),
+    maxPayloadBytes: config.FEED_MAX_PAYLOAD_BYTES,
+    maxBufferBytes: config.FEED_MAX_BUFFER_BYTES,
+    pingMs: config.FEED_PING_MS,
+  });
+  stops.push(() => feed.close());
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   return `http://${host}:${port}`;

@@ -71,6 +71,17 @@ export function reopen(alert: Alert, actor: string, note: string, now: Date): Re
   return revise(alert, reopened(), 'reopened', now, note, actor);
 }
 
+/**
+ * Re-sends an open alert nobody acknowledged in time, one priority level up.
+ * `expected` is the level the timer was set for: a timer that finds the alert
+ * acknowledged, closed or already escalated past it does nothing.
+ */
+export function escalate(alert: Alert, expected: number, now: Date): Revision {
+  if (alert.status !== 'open') throw new TransitionError(`alert is ${alert.status}; only an open alert escalates`);
+  if (alert.escalation !== expected) throw new TransitionError(`alert is at escalation ${alert.escalation}, not ${expected}`);
+  return revise(alert, { escalation: alert.escalation + 1 }, 'escalated', now, 'not acknowledged in time');
+}
+
 const reopened = () => ({
   status: 'open' as AlertStatus, resolution: '' as const, resolved_by: '', resolved_at: null, resolution_note: '',
   acknowledged_by: '', acknowledged_at: null, escalation: 0,

@@ -33,7 +33,7 @@ export const ResolveBody = z.object({
 export const ReopenBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the alert is reopened') }).strict();
 
 /** The alert feed, one alert with its evidence and history, and people's actions on alerts. */
-export function alertRoutes(store: AlertStore): Hono {
+export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) => Promise<void>): Hono {
   const app = new Hono();
 
   app.get('/v1/alerts', async (c) => {
@@ -55,11 +55,11 @@ export function alertRoutes(store: AlertStore): Hono {
   });
 
   app.post('/v1/alerts/:id/ack', (c) =>
-    act(c, store, AckBody, (body, alert, now) => acknowledge(alert, body.actor, body.note ?? '', now)));
+    act(c, store, AckBody, (body, alert, now) => acknowledge(alert, body.actor, body.note ?? '', now), deliver));
   app.post('/v1/alerts/:id/resolve', (c) =>
-    act(c, store, ResolveBody, (body, alert, now) => resolve(alert, body.code, body.actor, body.note ?? '', now)));
+    act(c, store, ResolveBody, (body, alert, now) => resolve(alert, body.code, body.actor, body.note ?? '', now), deliver));
   app.post('/v1/alerts/:id/reopen', (c) =>
-    act(c, store, ReopenBody, (body, alert, now) => reopen(alert, body.actor, body.note, now)));
+    act(c, store, ReopenBody, (body, alert, now) => reopen(alert, body.actor, body.note, now), deliver));
 
   return app;
 }
@@ -67,13 +67,14 @@ export function alertRoutes(store: AlertStore): Hono {
 /** Validates the body, then applies the transition under the company's lock; answers with the new alert. */
 async function act<S extends z.ZodType>(
   c: Context, store: AlertStore, schema: S, transition: (body: z.infer<S>, alert: Alert, now: Date) => Revision,
+  deliver: ((revision: Revision) => Promise<void>) | undefined,
 ) {
   const read = await readJson(c);
   if (!read.ok) return read.response;
   const body = schema.safeParse(read.value);
   if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
   try {
-    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()));
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver);
     return alert ? c.json(alert) : notFound(c);
   } catch (err) {
     if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);

@@ -117,16 +117,18 @@ export function createAlertStore(storage: Storage, locks: Locks) {
     },
 
     /**
-     * Applies a person's action: under the company's lock, re-read the alert
-     * (the engine may have changed it since the caller looked), transition,
-     * save. Null when there is no such alert; the transition's errors pass through.
+     * Applies an action: under the company's lock, re-read the alert (the
+     * engine may have changed it since the caller looked), transition, save,
+     * and deliver before the lock is released, so an alert's messages leave in
+     * revision order. Null when there is no such alert; the transition's errors pass through.
      */
-    async act(id: string, transition: (alert: Alert) => Revision): Promise<Alert | null> {
+    async act(id: string, transition: (alert: Alert) => Revision, deliver?: (revision: Revision) => Promise<void>): Promise<Alert | null> {
       const seen = await get(id);
       if (!seen) return null;
       return locks.withLocks([enterpriseLock(seen.enterprise_id)], async () => {
         const revision = transition((await get(id))!);
         await save([revision]);
+        await deliver?.(revision);
         return revision.alert;
       });
     },

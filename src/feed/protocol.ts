@@ -72,3 +72,8 @@ export function compareSeq(a: string, b: string): number {
   const [bm, bn] = b.split('-').map(BigInt) as [bigint, bigint];
   return am === bm ? (an === bn ? 0 : an < bn ? -1 : 1) : am < bm ? -1 : 1;
 }
+
+/** An alert message without its seq (the journal assigns it): serialised once, whoever receives it. */
+export function alertPayload(alert: Alert, action: AlertAction, actor: string): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, type: 'alert', action, actor, alert: feedAlert(alert) });
+}

@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { AckBody, ReopenBody, ResolveBody } from '../alerts/routes.js';
 import { ALERT_ACTIONS, ALERT_MODES, ALERT_STATUSES, CHANNELS, CLEARED, RESOLUTION_CODES, SEVERITIES } from '../alerts/model.js';
 import { Agency, Enterprise, Event } from '../ingest/index.js';
+import {
+  AssignBody, CategoriseBody, ClaimBody, NoteBody, ReleaseBody, ReopenTicketBody, ResolveTicketBody,
+  ASSIGNEE_KINDS, PRIORITIES, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES,
+} from '../hotline/index.js';
 
 /**
  * OpenAPI 3.1 for the public contract. Component schemas are generated from
@@ -137,6 +141,79 @@ const AlertChangeSchema = {
   },
 };
 
+const ticketIdParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'sha256 of source and source_id (32 hex characters)' };
+
+const ticketAction = (summary: string, body: string) => ({
+  post: {
+    summary,
+    parameters: [ticketIdParameter],
+    requestBody: jsonBody(body),
+    responses: {
+      200: jsonResponse('The ticket after the change', '#/components/schemas/Ticket'),
+      400: errorResponse('Malformed JSON or a bad field (named in errors)'),
+      404: errorResponse('Unknown ticket'),
+      409: {
+        description: 'The ticket is not in a state this action applies to, or someone else holds its claim (named in claimed_by)',
+        content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { claimed_by: text } }] } } },
+      },
+      415: errorResponse('Content-Type is not JSON'),
+      503: errorResponse('The ticket is being changed by someone else, or a backing service is unavailable; nothing changed, retry'),
+    },
+  },
+});
+
+const nullableTime = { type: ['string', 'null'], format: 'date-time' };
+
+// Hand-written because tickets are computed, not validated input; the enums come from the model.
+const ticketProperties = {
+  id: { type: 'string', description: 'sha256 of source and source_id: a repeated complaint or alert lands on the same ticket' },
+  source: { enum: [...TICKET_SOURCES] },
+  source_id: { type: 'string', description: "The complaint event's id or the alert's id" },
+  alert_id: { type: ['string', 'null'] },
+  region: text,
+  enterprise_id: text,
+  agency_id: text,
+  category: { type: 'string', description: 'A complaint category, the id of a rule, or other' },
+  title: localized,
+  description: { type: 'string', description: "The complaint's text or the alert's message (zh)" },
+  priority: { enum: [...PRIORITIES], description: 'Raised one step by every missed SLA deadline' },
+  state: { enum: [...TICKET_STATES] },
+  claimed_by: { type: 'string', description: "'' when nobody holds a live claim" },
+  claimed_until: { ...nullableTime, description: "End of the claim's lease; the holder's actions renew it" },
+  assignee: {
+    type: ['object', 'null'],
+    required: ['kind', 'id'],
+    properties: { kind: { enum: [...ASSIGNEE_KINDS] }, id: text },
+  },
+  outcome: { enum: ['', ...TICKET_OUTCOMES] },
+  resolution_note: text,
+  created_at: time,
+  accepted_at: { ...nullableTime, description: 'The first claim' },
+  accept_due_at: { ...time, description: 'HOTLINE_ACCEPT_SLA_MINUTES working minutes after creation' },
+  resolve_due_at: { ...time, description: 'HOTLINE_RESOLVE_SLA_DAYS working days after creation (or the last reopening)' },
+  resolved_at: nullableTime,
+  sla_breaches: { type: 'array', items: { enum: [...SLA_KINDS] } },
+  revision: { type: 'integer', description: 'Increases by one with every stored change' },
+  updated_at: time,
+};
+const TicketSchema = { type: 'object', required: Object.keys(ticketProperties), properties: ticketProperties };
+
+const TicketChangeSchema = {
+  type: 'object',
+  required: ['ticket_id', 'revision', 'at', 'actor', 'action', 'from_state', 'to_state', 'priority', 'note'],
+  properties: {
+    ticket_id: text,
+    revision: { type: 'integer', description: 'The ticket revision this change produced' },
+    at: time,
+    actor: { type: 'string', description: "A person, or 'system' for timers" },
+    action: { enum: [...TICKET_ACTIONS] },
+    from_state: { enum: ['', ...TICKET_STATES] },
+    to_state: { enum: [...TICKET_STATES] },
+    priority: { enum: [...PRIORITIES] },
+    note: text,
+  },
+};
+
 export function openApiDocument(limits: { maxItems: number; maxBytes: number }) {
   return {
     openapi: '3.1.0',
@@ -235,6 +312,40 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
       '/v1/alerts/{id}/ack': alertAction('Acknowledge an open alert', '#/components/schemas/AckBody'),
       '/v1/alerts/{id}/resolve': alertAction('Resolve an alert with a resolution code', '#/components/schemas/ResolveBody'),
       '/v1/alerts/{id}/reopen': alertAction('Reopen a resolved alert (a note saying why is required)', '#/components/schemas/ReopenBody'),
+      '/v1/hotline/tickets': {
+        get: {
+          summary: 'The hotline queue: urgent first, then oldest first',
+          parameters: [
+            queryParameter('state', { enum: [...TICKET_STATES] }, 'Unset: every ticket that is not resolved; a lapsed claim counts as new'),
+            queryParameter('priority', { enum: [...PRIORITIES] }),
+            queryParameter('category', text),
+            queryParameter('region', text, 'Prefix of the division code: 37, 3714 or 371402'),
+            queryParameter('source', { enum: [...TICKET_SOURCES] }),
+            queryParameter('claimed_by', text, 'Holder of a live claim'),
+            queryParameter('assignee_kind', { enum: [...ASSIGNEE_KINDS] }),
+            queryParameter('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+            queryParameter('cursor', text, 'next_cursor of the previous page'),
+          ],
+          responses: {
+            200: jsonResponse('One page', '#/components/schemas/TicketPage'),
+            400: errorResponse('Bad parameters (named in errors)'),
+          },
+        },
+      },
+      '/v1/hotline/tickets/{id}': {
+        get: {
+          summary: 'One ticket with its notes and history',
+          parameters: [ticketIdParameter],
+          responses: { 200: jsonResponse('Found', '#/components/schemas/TicketDetail'), 404: errorResponse('Unknown ticket') },
+        },
+      },
+      '/v1/hotline/tickets/{id}/claim': ticketAction('Claim a ticket (or renew your claim) for HOTLINE_CLAIM_MINUTES', '#/components/schemas/ClaimBody'),
+      '/v1/hotline/tickets/{id}/release': ticketAction('Release your claim: the ticket returns to the queue', '#/components/schemas/ReleaseBody'),
+      '/v1/hotline/tickets/{id}/assign': ticketAction('Hand the ticket to an agency, the justice bureau or discipline inspection (claim it first)', '#/components/schemas/AssignBody'),
+      '/v1/hotline/tickets/{id}/categorise': ticketAction('File the ticket under another category', '#/components/schemas/CategoriseBody'),
+      '/v1/hotline/tickets/{id}/notes': ticketAction('Add a note (anyone; the holder\'s note renews the claim)', '#/components/schemas/NoteBody'),
+      '/v1/hotline/tickets/{id}/resolve': ticketAction('Resolve the ticket with an outcome (claim it first)', '#/components/schemas/ResolveTicketBody'),
+      '/v1/hotline/tickets/{id}/reopen': ticketAction('Reopen a resolved ticket with a fresh resolve deadline (a note saying why is required)', '#/components/schemas/ReopenTicketBody'),
       '/v1/rules': {
         get: {
           summary: 'The rule set in force: digest, load time, each rule with its parameters and overrides, and the last failed reload',
@@ -281,6 +392,33 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
         AckBody: schema(AckBody),
         ResolveBody: schema(ResolveBody),
         ReopenBody: schema(ReopenBody),
+        Ticket: TicketSchema,
+        TicketChange: TicketChangeSchema,
+        TicketPage: {
+          type: 'object',
+          required: ['items', 'next_cursor'],
+          properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Ticket' } }, next_cursor: { type: ['string', 'null'] } },
+        },
+        TicketDetail: {
+          allOf: [{ $ref: '#/components/schemas/Ticket' }, {
+            type: 'object',
+            required: ['notes', 'history'],
+            properties: {
+              notes: {
+                type: 'array',
+                items: { type: 'object', required: ['at', 'actor', 'text'], properties: { at: time, actor: text, text } },
+              },
+              history: { type: 'array', items: { $ref: '#/components/schemas/TicketChange' } },
+            },
+          }],
+        },
+        ClaimBody: schema(ClaimBody),
+        ReleaseBody: schema(ReleaseBody),
+        AssignBody: schema(AssignBody),
+        CategoriseBody: schema(CategoriseBody),
+        NoteBody: schema(NoteBody),
+        ResolveTicketBody: schema(ResolveTicketBody),
+        ReopenTicketBody: schema(ReopenTicketBody),
         FieldError,
         Error: ErrorBody,
         Acceptance: {

@@ -18,9 +18,9 @@ export const TimeBound = z.union([
   z.iso.date().transform((d) => new Date(`${d}T00:00:00+08:00`)),
 ], { message: 'must be an RFC 3339 time with offset or a date YYYY-MM-DD' });
 
-/** One field error per zod issue; unknown keys are named as the field itself. */
+/** One field error per zod issue; unknown keys are named as the field itself, with their path. */
 export function fieldErrors(error: z.ZodError, unknownKey = 'is not a known parameter'): RequestFieldError[] {
   return error.issues.map((i) => i.code === 'unrecognized_keys'
-    ? { index: null, field: i.keys.join(', '), message: unknownKey }
+    ? { index: null, field: i.keys.map((key) => [...i.path, key].join('.')).join(', '), message: unknownKey }
     : { index: null, field: i.path.join('.'), message: i.message });
 }

@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../alerts/index.js';
+import type { Delivery } from '../delivery/index.js';
 import type { Logger } from '../log.js';
 import { workerConnection } from '../redis/connection.js';
 import { closeWorker } from './close-worker.js';
@@ -25,8 +26,8 @@ export interface EvaluateWorkerOptions {
   chunk: number;
   lockMs: number;
   stalledIntervalMs: number;
-  /** Called with what every evaluation stored (delivery hooks in here). */
-  onRevisions?: (revisions: readonly Revision[]) => void;
+  /** Routes what an evaluation decided, and delivers it while the companies are still locked. */
+  delivery: Delivery;
 }
 
 /** How soon companies that were locked by another evaluation are tried again. */
@@ -99,7 +100,6 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
         opts: { jobId: `decide-${p.enterprise_id}-${p.at}-${p.anchor}`, delay: Math.max(0, p.at - Date.now()), ...DURABLE_JOB_OPTIONS },
       })));
     }
-    if (revisions.length > 0) options.onRevisions?.(revisions);
     log.debug({
       companies: ids.length, busy: busy.length, revisions: revisions.length, pending: pending.length, ms: Math.round(performance.now() - started),
     }, 'evaluated');
@@ -126,8 +126,10 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));
       pending.push(...result.pending.map((p) => ({ ...p, enterprise_id: change.enterprise_id })));
     }
-    await options.alerts.save(revisions);
-    return { revisions, pending };
+    const routed = await options.delivery.route(revisions, stored.values());
+    await options.alerts.save(routed);
+    await options.delivery.deliver(routed, [...stored.values()]);
+    return { revisions: routed, pending };
   }
 
   return {

@@ -186,6 +186,13 @@ const RuleBase = {
   severity: z.enum(SEVERITIES),
   mode: z.enum(ALERT_MODES).describe('shadow evaluates and stores but notifies nobody'),
   channels: z.array(z.enum(CHANNELS)).default([]),
+  escalate_after_minutes: z.number().positive().max(7 * 24 * 60).optional()
+    .describe('an open alert nobody acknowledges within this many minutes is re-sent one priority level up (up to 3 times)'),
+  inhibits: z.object({
+    equal: z.array(z.enum(['enterprise_id', 'agency_id', 'region'])).min(1).describe('fields the inhibited alert must share'),
+    period: z.enum(['year', 'month', 'day']).optional().describe('the inhibited alert must be anchored in the same Shanghai calendar period'),
+  }).strict().optional()
+    .describe('while an alert of this rule is open, alerts of other rules with lower severity sharing these fields are stored but not pushed'),
   source: z.object({
     document: z.string().min(1).describe('file name in policy-sources'),
     clause: z.string().min(1).describe('the sentence or clause encoded'),

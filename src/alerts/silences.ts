@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
+import type { Alert } from './model.js';
+
+/**
+ * Silences, as Alertmanager users know them: matchers with a reason, a
+ * creator and an expiry. A silenced alert is still decided and stored (marked
+ * with the silence's id) but pushed to nobody: no feed message, no ticket, no
+ * escalation. A silence applies to revisions decided while it is active.
+ */
+export interface SilenceMatchers {
+  /** '' matches any value; region is a division-code prefix. */
+  rule: string;
+  region: string;
+  agency: string;
+  enterprise: string;
+}
+
+export interface Silence {
+  id: string;
+  matchers: SilenceMatchers;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  ends_at: string;
+  /** Who ended it early ('' while it runs its course). */
+  expired_by: string;
+  state: 'active' | 'expired';
+}
+
+export interface NewSilence {
+  matchers: Partial<SilenceMatchers>;
+  reason: string;
+  created_by: string;
+  ends_at: Date;
+}
+
+export function silenceMatches(silence: Pick<Silence, 'matchers'>, alert: Pick<Alert, 'rule_id' | 'region' | 'agency_id' | 'enterprise_id'>): boolean {
+  const m = silence.matchers;
+  return (!m.rule || m.rule === alert.rule_id)
+    && (!m.region || alert.region.startsWith(m.region))
+    && (!m.agency || m.agency === alert.agency_id)
+    && (!m.enterprise || m.enterprise === alert.enterprise_id);
+}
+
+/** Workers read active silences at most this often; a new silence applies to decisions within this delay. */
+export const SILENCE_REFRESH_MS = 2_000;
+
+interface SilenceRow {
+  id: string;
+  rule_id: string;
+  region: string;
+  agency_id: string;
+  enterprise_id: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  ends_at: string;
+  expired_by: string;
+  revision: number | string;
+}
+
+const COLUMNS = 'id, rule_id, region, agency_id, enterprise_id, reason, created_by, created_at, ends_at, expired_by, revision';
+
+export function createSilenceStore(storage: Storage, clock: () => number = Date.now) {
+  let cache: { at: number; silences: Promise<Silence[]> } | null = null;
+
+  async function select(where: string, params: Record<string, unknown>): Promise<Array<{ silence: Silence; revision: number }>> {
+    const rows = await storage.query<SilenceRow>(
+      `SELECT ${COLUMNS} FROM silences FINAL WHERE ${where} ORDER BY created_at DESC LIMIT 1000`, params);
+    return rows.map((row) => ({ silence: fromRow(row, clock()), revision: Number(row.revision) }));
+  }
+
+  async function write(silence: Silence, revision: number): Promise<void> {
+    await storage.insert('silences', [{
+      id: silence.id, rule_id: silence.matchers.rule, region: silence.matchers.region, agency_id: silence.matchers.agency,
+      enterprise_id: silence.matchers.enterprise, reason: silence.reason, created_by: silence.created_by,
+      created_at: toClickHouseTime(new Date(silence.created_at)), ends_at: toClickHouseTime(new Date(silence.ends_at)),
+      expired_by: silence.expired_by, updated_at: toClickHouseTime(new Date(clock())), revision,
+    }]);
+    cache = null;
+  }
+
+  async function list(state: 'active' | 'expired' | 'all'): Promise<Silence[]> {
+    const now = toClickHouseTime(new Date(clock()));
+    const where = { active: 'ends_at > {now:DateTime64(3, \'UTC\')}', expired: 'ends_at <= {now:DateTime64(3, \'UTC\')}', all: '1' }[state];
+    return (await select(where, { now })).map((s) => s.silence);
+  }
+
+  return {
+    list,
+
+    async create(input: NewSilence): Promise<Silence> {
+      const now = new Date(clock()).toISOString();
+      const silence: Silence = {
+        id: randomUUID(),
+        matchers: { rule: '', region: '', agency: '', enterprise: '', ...input.matchers },
+        reason: input.reason, created_by: input.created_by, created_at: now, ends_at: input.ends_at.toISOString(), expired_by: '', state: 'active',
+      };
+      await write(silence, 1);
+      return silence;
+    },
+
+    async get(id: string): Promise<Silence | null> {
+      return (await select('id = {id:String}', { id }))[0]?.silence ?? null;
+    },
+
+    /** Ends a silence now; null if there is no such silence. Expiring an expired one changes nothing. */
+    async expire(id: string, actor: string): Promise<Silence | null> {
+      const [found] = await select('id = {id:String}', { id });
+      if (!found) return null;
+      if (found.silence.state === 'expired') return found.silence;
+      const ended: Silence = { ...found.silence, ends_at: new Date(clock()).toISOString(), expired_by: actor, state: 'expired' };
+      await write(ended, found.revision + 1);
+      return ended;
+    },
+
+    /** Active silences, read at most every SILENCE_REFRESH_MS (the engine asks on every evaluation). */
+    async active(): Promise<Silence[]> {
+      if (!cache || clock() - cache.at > SILENCE_REFRESH_MS) {
+        const silences = list('active');
+        cache = { at: clock(), silences };
+        silences.catch(() => (cache = null));
+      }
+      const now = clock();
+      return (await cache.silences).filter((s) => Date.parse(s.ends_at) > now);
+    },
+  };
+}
+
+export type SilenceStore = ReturnType<typeof createSilenceStore>;
+
+function fromRow(row: SilenceRow, now: number): Silence {
+  const ends_at = fromClickHouseTime(row.ends_at).toISOString();
+  return {
+    id: row.id,
+    matchers: { rule: row.rule_id, region: row.region, agency: row.agency_id, enterprise: row.enterprise_id },
+    reason: row.reason,
+    created_by: row.created_by,
+    created_at: fromClickHouseTime(row.created_at).toISOString(),
+    ends_at,
+    expired_by: row.expired_by,
+    state: Date.parse(ends_at) > now ? 'active' : 'expired',
+  };
+}

@@ -1,0 +1,65 @@
+/** The console's entry: tabs (#feed, #hotline), the person on duty, the connection state, the two views. */
+import { initActor } from './actor.js';
+import { refreshTimes } from './format.js';
+import { startFeed } from './feed.js';
+import { startHotline } from './hotline.js';
+
+const STATE_TEXT = {
+  connecting: '连接中…',
+  connected: '已连接',
+  reconnecting: '重新连接中…',
+  disconnected: '已断开',
+  idle: '未连接',
+};
+
+const connection = document.getElementById('connection');
+let retryTicker = null;
+
+function showConnection(state, { retryAt } = {}) {
+  connection.dataset.state = state;
+  connection.querySelector('.text').textContent = STATE_TEXT[state] ?? state;
+  const retry = connection.querySelector('.retry');
+  clearInterval(retryTicker);
+  const paint = () => {
+    const s = Math.max(0, Math.ceil(((retryAt ?? 0) - Date.now()) / 1000));
+    retry.textContent = (state === 'reconnecting' || state === 'disconnected') && retryAt ? (s > 0 ? `${s} 秒后重试` : '正在重试') : '';
+  };
+  paint();
+  if (state === 'reconnecting' || state === 'disconnected') retryTicker = setInterval(paint, 1000);
+}
+
+initActor(document.getElementById('actor'));
+
+const tabCount = document.getElementById('tab-feed-count');
+startFeed({
+  root: document.getElementById('feed-view'),
+  onConnection: showConnection,
+  onCount: (n, more) => {
+    tabCount.hidden = n === 0;
+    tabCount.textContent = `${n}${more ? '+' : ''}`;
+    tabCount.setAttribute('aria-label', `${n} 条待确认`);
+    document.title = n > 0 ? `(${n}${more ? '+' : ''}) 清检 · 监测台` : '清检 · 监测台';
+  },
+});
+const hotline = startHotline({ root: document.getElementById('hotline-view') });
+
+const views = {
+  feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
+  hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
+};
+
+function route() {
+  const name = location.hash === '#hotline' ? 'hotline' : 'feed';
+  for (const [key, view] of Object.entries(views)) {
+    view.section.hidden = key !== name;
+    if (key === name) view.tab.setAttribute('aria-current', 'page');
+    else view.tab.removeAttribute('aria-current');
+  }
+  if (name === 'hotline') hotline.show();
+  else hotline.hide();
+}
+addEventListener('hashchange', route);
+route();
+
+// Relative times ("3分钟前") stay true over a whole shift.
+setInterval(() => refreshTimes(), 30_000);

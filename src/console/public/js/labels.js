@@ -1,0 +1,203 @@
+/** Every code the API speaks, in the words the page shows. Unknown codes show as they are. */
+const label = (table) => (code) => (code === undefined || code === null || code === '' ? '—' : table[code] ?? String(code));
+
+export const SEVERITY = {
+  critical: '严重',
+  high: '高',
+  medium: '中',
+  low: '低',
+  info: '提示',
+};
+export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+export const severity = label(SEVERITY);
+
+export const STATUS = { open: '待确认', acknowledged: '已确认', resolved: '已处理' };
+export const status = label(STATUS);
+
+export const RESOLUTION = {
+  confirmed: '属实，已处理',
+  justified: '有正当理由',
+  false_positive: '误报',
+  data_error: '数据错误',
+  cleared: '系统撤销（后续数据消除了原因）',
+};
+export const RESOLUTION_CODES = ['confirmed', 'justified', 'false_positive', 'data_error'];
+export const resolution = label(RESOLUTION);
+
+export const ACTION = {
+  raised: '产生预警',
+  updated: '预警更新',
+  cleared: '系统撤销',
+  reraised: '再次预警',
+  acknowledged: '确认',
+  resolved: '处理完毕',
+  reopened: '重新打开',
+  escalated: '升级',
+};
+export const action = label(ACTION);
+
+export const MODE = { active: '生效', shadow: '试运行' };
+export const mode = label(MODE);
+
+export const ROLE = {
+  trigger: '触发事件',
+  counted: '计入次数',
+  over_limit: '超出上限',
+  weak_match: '相关但不满足',
+  exemption: '豁免依据',
+  matched: '匹配事件',
+};
+export const role = label(ROLE);
+
+export const EVENT_TYPE = { checkin: '扫码入企', inspection: '检查记录', plan: '检查计划', complaint: '投诉' };
+export const eventType = label(EVENT_TYPE);
+
+export const CHECKIN_ACTION = { enter: '进入', exit: '离开' };
+export const METHOD = { qr: '亮码扫码', manual: '手工登记' };
+export const URGENT_REASON = {
+  emergency: '突发事件',
+  complaint: '投诉举报',
+  case: '案件办理',
+  superior: '上级交办',
+  public_safety: '公共安全',
+  serious_dishonesty: '严重失信',
+};
+export const INSPECTION_OUTCOME = {
+  no_issue: '未发现问题',
+  rectification_ordered: '责令整改',
+  penalty: '行政处罚',
+  case_opened: '立案',
+  other: '其他',
+};
+export const PLAN_MODE = { onsite: '现场检查', offsite: '非现场检查' };
+export const PLAN_STATUS = { filed: '已报备', approved: '已批准', cancelled: '已取消' };
+export const CATEGORY = {
+  no_scan: '未亮码入企',
+  frequent: '检查过频',
+  no_plan: '未报备计划',
+  quiet_period: '安静期入企',
+  misconduct: '执法不当',
+  other: '其他',
+};
+export const category = label(CATEGORY);
+export const CHANNEL = { 12345: '12345热线', app: '移动应用', web: '网站', phone: '电话' };
+
+/** Figures an alert carries (alert.figures), by key. */
+export const FIGURE = {
+  count: '次数',
+  at_least: '预警阈值（次）',
+  max_in_window: '窗口内最多（次）',
+  window_days: '统计窗口（天）',
+  period: '统计周期',
+  limit: '上限（次）',
+  grade: '信用等级',
+  anchor: '入企时间',
+  day: '日期',
+  period_days: '安静期',
+  searched_from: '查找计划自',
+  searched_to: '查找计划至',
+  matched: '匹配的计划',
+  matched_at: '计划报备时间',
+  deadline: '补报截止',
+  exemption: '豁免',
+  urgent_reason: '紧急事由',
+  lead_days: '提前报备（天）',
+  urgent_filing_working_days: '紧急补报时限（工作日）',
+  visits: '入企次数',
+  threshold: '阈值',
+};
+export const figure = (key) => FIGURE[key] ?? key;
+
+/** Rule parameters (alert.params): the same names as figures where they overlap. */
+export const PARAM = {
+  ...FIGURE,
+  grade_a: 'A类企业每年上限（次）',
+  grade_b: 'B类企业每年上限（次）',
+  grade_c: 'C类企业每年上限（次）',
+  unknown_grade: '未评级企业每年上限（次）',
+  scan_before_hours: '检查前扫码时限（小时）',
+  scan_after_hours: '检查后扫码时限（小时）',
+  lateness_minutes: '允许数据迟到（分钟）',
+  visit_gap_hours: '同次入企间隔（小时）',
+  days: '安静期（每月日）',
+  grade_b_days: 'B类企业安静期（每月日）',
+  filing_working_days: '补充备案时限（工作日）',
+};
+export const param = (key) => PARAM[key] ?? key;
+
+/** Fields of an event, in the order the evidence list shows them. */
+export const EVENT_FIELDS = [
+  ['occurred_at', '发生时间', 'time'],
+  ['agency_id', '执法部门'],
+  ['officer_ids', '执法人员'],
+  ['action', '动作', CHECKIN_ACTION],
+  ['method', '方式', METHOD],
+  ['onsite', '现场', { true: '是', false: '否' }],
+  ['plan_id', '计划编号'],
+  ['urgent_reason', '紧急事由', URGENT_REASON],
+  ['started_at', '开始时间', 'time'],
+  ['ended_at', '结束时间', 'time'],
+  ['outcome', '检查结果', INSPECTION_OUTCOME],
+  ['window_start', '计划开始', 'date'],
+  ['window_end', '计划结束', 'date'],
+  ['mode', '检查方式', PLAN_MODE],
+  ['status', '计划状态', PLAN_STATUS],
+  ['joint_agency_ids', '联合检查部门'],
+  ['enterprise_ids', '涉及企业'],
+  ['matters', '检查事项'],
+  ['category', '投诉类别', CATEGORY],
+  ['channel', '渠道', CHANNEL],
+  ['text', '内容'],
+  ['checkin_id', '关联扫码'],
+  ['enterprise_id', '企业'],
+  ['region', '地区'],
+  ['source', '来源系统'],
+  ['received_at', '接收时间', 'time'],
+  ['id', '事件编号'],
+];
+
+// ---- 12345 hotline ----
+
+export const PRIORITY = { urgent: '紧急', high: '较急', normal: '一般' };
+export const PRIORITY_ORDER = ['urgent', 'high', 'normal'];
+export const priority = label(PRIORITY);
+
+export const TICKET_STATE = { new: '待认领', claimed: '办理中', assigned: '已转办', resolved: '已办结' };
+export const ticketState = label(TICKET_STATE);
+
+export const TICKET_SOURCE = { complaint: '群众投诉', alert: '系统预警' };
+export const ticketSource = label(TICKET_SOURCE);
+
+export const OUTCOME = {
+  substantiated: '属实',
+  unsubstantiated: '不属实',
+  referred: '已移交',
+  withdrawn: '撤回',
+};
+export const OUTCOMES = Object.keys(OUTCOME);
+export const outcome = label(OUTCOME);
+
+export const ASSIGNEE_KIND = { agency: '执法部门', justice: '司法行政部门', discipline: '纪检监察机关' };
+export const assigneeKind = label(ASSIGNEE_KIND);
+
+export const SLA = { accept: '受理超时', resolve: '办结超时' };
+export const sla = label(SLA);
+
+export const TICKET_ACTION = {
+  opened: '登记',
+  created: '登记',
+  claimed: '认领',
+  released: '释放',
+  assigned: '转办',
+  categorised: '分类',
+  categorized: '分类',
+  noted: '备注',
+  note: '备注',
+  resolved: '办结',
+  reopened: '重新打开',
+  expired: '认领过期',
+  claim_expired: '认领过期',
+  sla_breached: '超时',
+  breached: '超时',
+};
+export const ticketAction = label(TICKET_ACTION);

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hono, type Context } from 'hono';
+
+/**
+ * The console: a plain HTML/CSS/JS-module page (no build step, nothing fetched
+ * from elsewhere) served at `/`, with its assets under `/console/`.
+ *
+ * The files live in `src/console/public` at the package root, found from this
+ * module's own location the way the shipped rules are (src/console or
+ * dist/console: two levels up is the package root), so `tsx src/…` and
+ * `node dist/…` serve the same files and a build copies nothing.
+ */
+export const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'console', 'public');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
+};
+
+interface Asset {
+  body: Uint8Array<ArrayBuffer>;
+  type: string;
+  etag: string;
+}
+
+/**
+ * Only files present in the directory are ever served (the request path is a
+ * key into that list, never joined onto a file system path), so `..` and
+ * encoded tricks find nothing.
+ */
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name.startsWith('.')) return [];
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return listFiles(join(dir, entry.name), rel);
+    return entry.isFile() && TYPES[extname(entry.name)] ? [rel] : [];
+  });
+}
+
+function load(dir: string, rel: string): Asset {
+  const body = new Uint8Array(readFileSync(join(dir, ...rel.split('/'))));
+  return {
+    body,
+    type: TYPES[extname(rel)]!,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+  };
+}
+
+/**
+ * The page's security policy: scripts, styles and connections from this
+ * origin only (the live feed's WebSocket included), no inline script or
+ * style, no framing, no plugins.
+ */
+function contentSecurityPolicy(c: Context): string {
+  const host = c.req.header('host');
+  const sockets = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self'${sockets}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+export interface ConsoleOptions {
+  /** The directory to serve; tests may point elsewhere. */
+  dir?: string;
+  /**
+   * Re-read files on every request (for editing the page while the service runs).
+   * Off by default: the files are read once, at start, and served from memory.
+   */
+  live?: boolean;
+}
+
+export function consoleRoutes(options: ConsoleOptions = {}): Hono {
+  const dir = options.dir ?? CONSOLE_DIR;
+  const app = new Hono();
+  let exists = true;
+  try {
+    exists = statSync(dir).isDirectory();
+  } catch {
+    exists = false;
+  }
+  // A deployment without the page still serves the API; `/` then says where the page should be.
+  const files = exists ? listFiles(dir) : [];
+  const cache = new Map<string, Asset>();
+  const asset = (rel: string): Asset | undefined => {
+    if (!files.includes(rel)) return undefined;
+    if (options.live) return load(dir, rel);
+    let found = cache.get(rel);
+    if (!found) cache.set(rel, (found = load(dir, rel)));
+    return found;
+  };
+
+  const send = (c: Context, found: Asset | undefined, page: boolean) => {
+    if (!found) return c.json({ error: 'not_found', message: `no console asset ${c.req.path}` }, 404);
+    // No content hashes in the names (no build step): always revalidate, cheaply, by ETag.
+    const headers: Record<string, string> = {
+      'Content-Type': found.type,
+      'Cache-Control': 'no-cache',
+      ETag: found.etag,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    };
+    if (page) {
+      headers['Content-Security-Policy'] = contentSecurityPolicy(c);
+      headers['X-Frame-Options'] = 'DENY';
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Permissions-Policy'] = 'camera=(), microphone=(), geolocation=(), payment=()';
+    }
+    const match = c.req.header('if-none-match');
+    if (match && match.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(found.etag)) {
+      return c.body(null, 304, headers);
+    }
+    const sized = { ...headers, 'Content-Length': String(found.body.byteLength) };
+    if (c.req.method === 'HEAD') return c.body(null, 200, sized);
+    return c.body(found.body, 200, sized);
+  };
+
+  const page = (c: Context) => {
+    if (!exists) return c.json({ error: 'not_found', message: `the console's files are missing (${dir})` }, 404);
+    return send(c, asset('index.html'), true);
+  };
+  app.on(['GET', 'HEAD'], '/', page);
+  app.on(['GET', 'HEAD'], '/index.html', page);
+  app.on(['GET', 'HEAD'], '/console/*', (c) => {
+    const rel = c.req.path.slice('/console/'.length);
+    return send(c, asset(rel), rel.endsWith('.html'));
+  });
+  return app;
+}

@@ -1,0 +1,111 @@
+import type { Queue } from 'bullmq';
+import { escalationTimer, MAX_ESCALATION, type EscalationJob } from '../alerts/escalation.js';
+import type { Revision } from '../alerts/lifecycle.js';
+import type { Alert, AlertAction } from '../alerts/model.js';
+import { deliverable, route, type Inhibitor } from '../alerts/routing.js';
+import type { SilenceStore } from '../alerts/silences.js';
+import type { Journal, JournalEntry } from '../feed/journal.js';
+import { alertPayload } from '../feed/protocol.js';
+import type { RuleRegistry } from '../rules/registry.js';
+
+/**
+ * Where an alert goes once it is decided: the live feed, a hotline ticket and
+ * an escalation timer. Every side effect is idempotent per alert revision and
+ * the feed message is written last, as the mark that the revision was
+ * delivered; so a delivery cut short by a crash is completed by the next one
+ * that looks at the alert (`recent`), and none is done twice.
+ */
+export interface Delivery {
+  /** Marks engine revisions with the silences and inhibitions in force. */
+  route(revisions: readonly Revision[], stored: Iterable<Alert>): Promise<Revision[]>;
+  /** Pushes revisions (and recently changed stored alerts not yet delivered) to whoever should hear. */
+  deliver(revisions: readonly Revision[], recent?: readonly Alert[]): Promise<void>;
+}
+
+export interface DeliveryOptions {
+  journal: Journal;
+  silences: SilenceStore;
+  rules: RuleRegistry;
+  escalations: Queue<EscalationJob>;
+  /** Opens one ticket per alert routed to the hotline (idempotent). */
+  openTickets: (alerts: Alert[]) => Promise<void>;
+}
+
+/** How far back a delivery looks for stored revisions a crash left undelivered. */
+export const CATCH_UP_MS = 3600_000;
+
+const OPENING: ReadonlySet<AlertAction> = new Set(['raised', 'reraised', 'reopened', 'escalated']);
+
+interface Item {
+  alert: Alert;
+  action: AlertAction;
+  actor: string;
+}
+
+export function createDelivery(options: DeliveryOptions): Delivery {
+  const { journal } = options;
+
+  function ruleSpec(id: string) {
+    return options.rules.current().rules.find((r) => r.spec.id === id)?.spec;
+  }
+
+  function inhibitors(): Inhibitor[] {
+    return options.rules.current().rules.flatMap(({ spec }) => spec.inhibits
+      ? [{ rule_id: spec.id, severity: spec.severity, equal: spec.inhibits.equal, period: spec.inhibits.period ?? null }]
+      : []);
+  }
+
+  return {
+    async route(revisions, stored) {
+      if (revisions.length === 0) return [];
+      return route(revisions, { silences: await options.silences.active(), alerts: stored, inhibitors: inhibitors() });
+    },
+
+    async deliver(revisions, recent = []) {
+      const items: Item[] = revisions.map((r) => ({ alert: r.alert, action: r.change.action, actor: r.change.actor }));
+      const fresh = new Set(items.map((i) => i.alert.id));
+      const since = Date.now() - CATCH_UP_MS;
+      for (const alert of recent) {
+        if (!fresh.has(alert.id) && Date.parse(alert.updated_at) >= since) items.push({ alert, action: lastAction(alert), actor: lastActor(alert) });
+      }
+      if (items.length === 0) return;
+      const todo = await journal.unpublished(items.map((i) => key(i.alert)));
+      const pending = items.filter((i) => todo.has(key(i.alert)));
+      const reach = pending.filter((i) => deliverable(i.alert));
+
+      const ticketed = reach.filter((i) => (i.action === 'raised' || i.action === 'reraised')
+        && i.alert.channels.includes('hotline') && !triggeredByComplaint(i.alert));
+      if (ticketed.length > 0) await options.openTickets(ticketed.map((i) => i.alert));
+      const timers = reach.flatMap((i) => {
+        const minutes = ruleSpec(i.alert.rule_id)?.escalate_after_minutes;
+        return minutes && i.alert.status === 'open' && OPENING.has(i.action) && i.alert.escalation < MAX_ESCALATION
+          ? [escalationTimer(i.alert, minutes * 60_000)] : [];
+      });
+      if (timers.length > 0) await options.escalations.addBulk(timers);
+      await journal.publish(pending.map((i) => entry(i, deliverable(i.alert) && i.alert.channels.includes('feed'))));
+    },
+  };
+}
+
+// Every complaint opens its own ticket when it is stored; an alert a complaint raised directly would be a second one.
+const triggeredByComplaint = (alert: Alert) => alert.evidence.some((e) => e.role === 'trigger' && e.type === 'complaint');
+
+const key = (alert: Alert) => `${alert.id}:${alert.revision}`;
+
+function entry({ alert, action, actor }: Item, push: boolean): JournalEntry {
+  return {
+    key: key(alert), push, payload: alertPayload(alert, action, actor),
+    rule: alert.rule_id, severity: alert.severity, region: alert.region, agency: alert.agency_id,
+  };
+}
+
+// A stored alert carries its state, not the change that produced it: name the change from the state.
+function lastAction(alert: Alert): AlertAction {
+  if (alert.status === 'resolved') return alert.resolution === 'cleared' ? 'cleared' : 'resolved';
+  if (alert.status === 'acknowledged') return 'acknowledged';
+  if (alert.escalation > 0) return 'escalated';
+  return alert.revision === 1 ? 'raised' : 'updated';
+}
+
+const lastActor = (alert: Alert) =>
+  alert.status === 'resolved' ? alert.resolved_by : alert.status === 'acknowledged' ? alert.acknowledged_by : 'system';

@@ -1,0 +1,209 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Logger } from '../log.js';
+import type { Journal, StoredEntry } from './journal.js';
+import { compareSeq, matches, PROTOCOL_VERSION, Subscribe, type FeedFilters } from './protocol.js';
+
+/**
+ * The live feed over WebSocket. Every API process follows the journal and
+ * fans each entry out to its own sockets: the entry's text is framed once and
+ * the same string goes to every matching client. A subscribe replays the
+ * journal after the client's `after`, holding live entries back meanwhile, so
+ * the client sees each entry once and in order whatever the interleaving.
+ */
+export const FEED_PATH = '/v1/alerts/stream';
+/** Close codes a client can act on. */
+export const CLOSE = { slowConsumer: 4008, shutdown: 1001 } as const;
+
+export interface FeedOptions {
+  journal: Journal;
+  log: Logger;
+  maxPayloadBytes: number;
+  /** A client with more than this waiting to be sent is closed rather than buffered for. */
+  maxBufferBytes: number;
+  pingMs: number;
+}
+
+export interface FeedServer {
+  stats(): { clients: number; sent: number; dropped: number };
+  close(): Promise<void>;
+}
+
+interface Client {
+  ws: WebSocket;
+  filters: FeedFilters | null;
+  /** The journal position this client has been brought up to. */
+  position: string;
+  /** Live entries held back while a replay runs (null when live). */
+  held: StoredEntry[] | null;
+  /** Bumped by every subscribe, so a superseded replay stops. */
+  generation: number;
+  alive: boolean;
+}
+
+const REPLAY_PAGE = 500;
+/** Live entries held for one replaying client before it counts as too slow. */
+const MAX_HELD = 20_000;
+/**
+ * How long a closed client has to read its backlog and the close frame (with the reason) before its
+ * socket is destroyed. Its memory is bounded meanwhile: nothing more is queued for it.
+ */
+const TERMINATE_AFTER_CLOSE_MS = 10_000;
+
+export function attachFeed(server: Server, options: FeedOptions): FeedServer {
+  const { journal, log } = options;
+  const clients = new Set<Client>();
+  const counts = { sent: 0, dropped: 0 };
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayloadBytes, clientTracking: false });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== FEED_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => connected(ws));
+  };
+  server.on('upgrade', onUpgrade);
+
+  const follower = journal.follow(broadcast, (err) => log.warn({ err: err.message }, 'feed journal read failed; retrying'));
+  const heartbeat = setInterval(() => {
+    for (const client of clients) {
+      if (!client.alive) {
+        log.debug('feed client missed a heartbeat; terminated');
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.ws.ping();
+    }
+  }, options.pingMs);
+
+  function connected(ws: WebSocket) {
+    const client: Client = { ws, filters: null, position: '0-0', held: null, generation: 0, alive: true };
+    clients.add(client);
+    ws.on('pong', () => (client.alive = true));
+    ws.on('message', (data, isBinary) => void onMessage(client, data, isBinary));
+    ws.on('close', () => clients.delete(client));
+    ws.on('error', (err) => log.debug({ err: err.message }, 'feed socket error'));
+    journal.state().then(
+      (state) => send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', latest_seq: state.latest })),
+      (err: Error) => log.warn({ err: err.message }, 'feed hello failed'),
+    );
+  }
+
+  async function onMessage(client: Client, data: RawData, isBinary: boolean) {
+    const problem = (field: string, message: string) =>
+      send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'error', field, message }));
+    if (isBinary) return problem('', 'messages must be JSON text');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString());
+    } catch {
+      return problem('', 'message is not JSON');
+    }
+    const request = Subscribe.safeParse(parsed);
+    if (!request.success) {
+      const issue = request.error.issues[0]!;
+      const field = issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys].join('.') : issue.path.join('.');
+      return problem(field, issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message);
+    }
+    try {
+      await subscribe(client, request.data);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'feed replay failed');
+      problem('', 'the feed is unavailable; reconnect and resubscribe');
+    }
+  }
+
+  async function subscribe(client: Client, request: Subscribe) {
+    const generation = ++client.generation;
+    client.filters = request.filters;
+    client.held = [];
+    send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribed', filters: request.filters, after: request.after }));
+
+    const state = await journal.state();
+    let position = request.after ?? state.latest;
+    // Conservative: a client whose position is older than everything kept may have missed trimmed entries.
+    if (request.after !== null && state.trimmed && state.oldest !== null && compareSeq(request.after, state.oldest) < 0) {
+      send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'reset', reason: 'history_trimmed', oldest_seq: state.oldest }));
+    } else if (request.after !== null && compareSeq(request.after, state.latest) > 0) {
+      send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'reset', reason: 'unknown_seq', oldest_seq: state.oldest }));
+      position = state.latest;
+    }
+    client.position = position;
+    for (;;) {
+      const page = await journal.range(client.position, REPLAY_PAGE);
+      if (generation !== client.generation || client.ws.readyState !== WebSocket.OPEN) return;
+      for (const entry of page) deliver(client, entry, frame(entry));
+      if (page.length < REPLAY_PAGE) break;
+    }
+    // Synchronous from here: nothing can arrive between draining the held entries and going live.
+    const held = client.held ?? [];
+    client.held = null;
+    for (const entry of held) deliver(client, entry, frame(entry));
+    send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'caught_up', seq: client.position }));
+  }
+
+  function broadcast(entries: StoredEntry[]) {
+    for (const entry of entries) {
+      let text: string | null = null;
+      for (const client of clients) {
+        if (!client.filters) continue;
+        if (client.held) {
+          if (client.held.push(entry) > MAX_HELD) dropSlow(client, `more than ${MAX_HELD} messages arrived during the replay`);
+          continue;
+        }
+        deliver(client, entry, (text ??= frame(entry)));
+      }
+    }
+  }
+
+  // Advances the client's position past the entry, sending it if it passes the filters.
+  function deliver(client: Client, entry: StoredEntry, text: string) {
+    if (compareSeq(entry.seq, client.position) <= 0) return;
+    client.position = entry.seq;
+    if (matches(client.filters!, { rule_id: entry.rule, severity: entry.severity as never, region: entry.region, agency_id: entry.agency })) {
+      send(client, text);
+    }
+  }
+
+  function send(client: Client, text: string) {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    if (client.ws.bufferedAmount > options.maxBufferBytes) {
+      return dropSlow(client, `more than ${options.maxBufferBytes} bytes waiting to be sent`);
+    }
+    client.ws.send(text);
+    counts.sent++;
+  }
+
+  // A client that cannot keep up is closed, never buffered for: its memory would grow and its
+  // writes would slow everyone's. The close frame queues behind its backlog, so terminate if it never drains.
+  function dropSlow(client: Client, why: string) {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    counts.dropped++;
+    clients.delete(client);
+    client.held = null;
+    log.warn({ why }, 'feed client too slow; closed');
+    client.ws.close(CLOSE.slowConsumer, `slow consumer: ${why}`.slice(0, 120));
+    setTimeout(() => client.ws.terminate(), TERMINATE_AFTER_CLOSE_MS).unref();
+  }
+
+  return {
+    stats: () => ({ clients: clients.size, ...counts }),
+    async close() {
+      server.off('upgrade', onUpgrade);
+      clearInterval(heartbeat);
+      follower.stop();
+      for (const client of clients) {
+        client.ws.close(CLOSE.shutdown, 'server shutting down');
+        setTimeout(() => client.ws.terminate(), TERMINATE_AFTER_CLOSE_MS).unref();
+      }
+      clients.clear();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/** The stored payload with its seq spliced in front: one string per entry, whoever receives it. */
+const frame = (entry: StoredEntry) => `{"seq":"${entry.seq}",${entry.payload.slice(1)}`;

@@ -14,6 +14,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+# Read at run time from the package root: the shipped rules and the console's static files.
+COPY rules ./rules
+COPY src/console/public ./src/console/public
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/qingjian.mjs"]

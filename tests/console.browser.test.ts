@@ -1,0 +1,328 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
+import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { launchBrowser, openPage, type ConsolePage } from './support/browser.js';
+import { checkin, complaint, creditCode } from './support/fixtures.js';
+import { eventually, get, post, put, startTestService, type TestService } from './support/service.js';
+
+/**
+ * The console in a real headless Chromium against the real service: one
+ * Redis and one ClickHouse (the chdb HTTP shim) shared by a worker and two API
+ * processes' worth of services, as in production. The page talks to API A;
+ * A is stopped and started again on the same port while B keeps taking events.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'qingjian-console-'));
+const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+const DOCS = join(process.cwd(), 'docs');
+const ACTOR = '王敏';
+const HOUR = 3600_000;
+
+let clickhouse: { url: string; close(): Promise<void> };
+let redis: LocalRedis;
+let worker: TestService;
+let apiA: TestService;
+let apiB: TestService;
+let portA: number;
+let browser: Browser;
+let feed: ConsolePage;
+
+const shared = () => ({ REDIS_URL: redis.url, CLICKHOUSE_URL: clickhouse.url, RULES_WATCH: 'false', STORE_BATCH_WAIT_MS: '20' });
+const startApiA = () => startTestService({ ...shared(), PORT: String(portA ?? 0) }, { api: true, worker: false }, join(dir, 'api-a'));
+
+// A week ago at 10:00 Shanghai, on a day inside no quiet period (the 8th to 18th of a month).
+const shanghai = (ms: number) => new Date(ms + 8 * HOUR).toISOString().slice(0, 19) + '+08:00';
+const WEEK_AGO = (() => {
+  const d = new Date(Date.now() - 7 * 24 * HOUR);
+  const day = Math.min(Math.max(d.getUTCDate(), 8), 18);
+  return Date.parse(`${d.toISOString().slice(0, 8)}${String(day).padStart(2, '0')}T10:00:00+08:00`);
+})();
+
+let serial = 700;
+async function newCompany(url: string, name: string): Promise<string> {
+  const id = creditCode('371402', serial++);
+  expect((await put(`${url}/v1/enterprises`, { enterprise_id: id, name, region: '371402', credit_grade: 'C' })).status).toBe(200);
+  return id;
+}
+
+async function alertOf(url: string, enterprise: string, rule = 'no-plan'): Promise<{ id: string } & Record<string, any>> {
+  return eventually(async () => {
+    const res = await get(`${url}/v1/alerts?enterprise=${enterprise}&rule=${rule}`);
+    return res.body?.items?.[0];
+  }, 30_000, `${rule} alert for ${enterprise}`);
+}
+
+const rowsOf = (id: string) => feed.page.locator(`#alert-list > li[data-id="${id}"]`);
+/** Errors a browser logs for a refused connection while the server is down are expected there and only there. */
+const unexpected = (errors: string[]) => errors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|Failed to load resource/.test(e));
+
+async function screenshot(name: string) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  mkdirSync(DOCS, { recursive: true });
+  const file = join(ARTIFACTS, `${name}.png`);
+  await feed.page.screenshot({ path: file });
+  copyFileSync(file, join(DOCS, `${name}.png`));
+}
+
+beforeAll(async () => {
+  clickhouse = await startClickHouseHttp({ dataDir: join(dir, 'clickhouse') });
+  redis = await startLocalRedis({ dir: join(dir, 'redis') });
+  worker = await startTestService(shared(), { api: false, worker: true }, join(dir, 'worker'));
+  apiA = await startApiA();
+  portA = Number(new URL(apiA.url).port);
+  apiB = await startTestService(shared(), { api: true, worker: false }, join(dir, 'api-b'));
+  expect((await put(`${apiB.url}/v1/agencies`, { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' })).status).toBe(200);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await feed?.context.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await apiA?.stop();
+  await apiB?.stop();
+  await worker?.stop();
+  await redis?.stop();
+  await clickhouse?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the console', () => {
+  let firstAlert: string;
+
+  it('serves the page with its security headers and assets', async () => {
+    const res = await fetch(`${apiA.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await res.text()).toContain('清检');
+    const js = await fetch(`${apiA.url}/console/js/feed.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  });
+
+  it('loads without errors, connects, and shows a new alert without a reload', async () => {
+    feed = await openPage(browser, `${apiA.url}/`);
+    const { page } = feed;
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await expect(page.locator('#connection .text').textContent()).resolves.toBe('已连接');
+    await page.locator('#alert-list[aria-busy]').waitFor({ state: 'detached' });
+
+    const company = await newCompany(apiA.url, '德州鲁信食品有限公司');
+    const visit = checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) });
+    expect((await post(`${apiA.url}/v1/events`, [visit])).status).toBe(202);
+    const alert = await alertOf(apiA.url, company);
+    firstAlert = alert.id;
+
+    const row = rowsOf(alert.id);
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.locator('.row-title').textContent()).resolves.toBe('未按规定报备检查计划');
+    await expect(row.locator('.sev-badge').textContent()).resolves.toBe('高');
+    await expect(row.locator('.status-chip').textContent()).resolves.toBe('待确认');
+    expect(await row.locator('.row-message').textContent()).toContain('德州鲁信食品有限公司');
+    expect(Number(await page.locator('#unacked-count').getAttribute('data-count'))).toBeGreaterThanOrEqual(1);
+    expect(feed.errors).toEqual([]);
+  });
+
+  it('acknowledges an alert with a note from its detail panel, which explains the alert', async () => {
+    const { page } = feed;
+    // A company visited four times in twelve days as well, so the list and the screenshot show more than one kind.
+    const busy = await newCompany(apiA.url, '德州华宇机械制造有限公司');
+    const visits = [12, 9, 6, 3].map((daysAgo) => checkin({ enterprise_id: busy, occurred_at: shanghai(WEEK_AGO - daysAgo * 24 * HOUR) }));
+    expect((await post(`${apiA.url}/v1/events`, visits)).status).toBe(202);
+    const frequent = await alertOf(apiA.url, busy, 'frequent-visits');
+    await rowsOf(frequent.id).waitFor({ timeout: 15_000 });
+
+    await page.fill('#actor', ACTOR);
+    await page.press('#actor', 'Tab');
+    await rowsOf(firstAlert).locator('.row-main').click();
+    const detail = page.locator('#alert-detail');
+    await detail.locator('.detail-section').first().waitFor();
+    await expect(detail.locator('h2').first().textContent()).resolves.toBe('未按规定报备检查计划');
+    // Evidence: the check-in that triggered it, with its fields in words.
+    const evidence = detail.locator('.evidence-item');
+    await expect(evidence.count()).resolves.toBe(1);
+    const evidenceText = await evidence.first().textContent();
+    expect(evidenceText).toContain('触发事件');
+    expect(evidenceText).toContain('扫码入企');
+    expect(evidenceText).toContain('亮码扫码');
+    expect(evidenceText).toContain('371400-SCJG-001');
+    // Figures with readable labels, the rule's source and the params in force.
+    const figures = await detail.locator('table.figures').first().textContent();
+    expect(figures).toContain('入企时间');
+    const rule = await detail.locator('.rule').textContent();
+    expect(rule).toContain('yantai-joint-inspection-platform.txt');
+    expect(rule).toContain('检查计划至少提前7天报备');
+    expect(rule).toContain('提前报备（天）');
+    expect(await detail.locator('.history').textContent()).toContain('产生预警');
+
+    await detail.locator('textarea[name="note"]').fill('已电话联系市场监管局核实，计划系漏报');
+    await detail.locator('button[data-action="ack"]').click();
+    await detail.locator('.action-message[data-kind="ok"]', { hasText: '已确认。' }).waitFor({ timeout: 15_000 });
+    const after = (await get(`${apiA.url}/v1/alerts/${firstAlert}`)).body;
+    expect(after).toMatchObject({ status: 'acknowledged', acknowledged_by: ACTOR });
+    expect(after.history.at(-1)).toMatchObject({ action: 'acknowledged', actor: ACTOR, note: '已电话联系市场监管局核实，计划系漏报' });
+    await page.locator(`#alert-list > li[data-id="${firstAlert}"] .status-chip`, { hasText: '已确认' }).waitFor();
+    await detail.locator('.history', { hasText: ACTOR }).waitFor();
+    // Acknowledging it twice is refused, and the page says so readably.
+    const conflict = await post(`${apiA.url}/v1/alerts/${firstAlert}/ack`, { actor: '另一人' });
+    expect(conflict.status).toBe(409);
+
+    // A change made elsewhere (here: over HTTP by a colleague) updates the row in place, live.
+    const rowsBefore = await page.locator('#alert-list > li').count();
+    const unackedBefore = Number(await page.locator('#unacked-count').getAttribute('data-count'));
+    expect((await post(`${apiB.url}/v1/alerts/${frequent.id}/ack`, { actor: '李强', note: '已转交监督科' })).status).toBe(200);
+    await page.locator(`#alert-list > li[data-id="${frequent.id}"] .status-chip`, { hasText: '已确认' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('#alert-list > li').count()).toBe(rowsBefore);
+    expect(Number(await page.locator('#unacked-count').getAttribute('data-count'))).toBe(unackedBefore - 1);
+
+    // Silence the alert's rule for this company and agency from the page, see it listed, and end it early.
+    await rowsOf(firstAlert).locator('.row-main').click();
+    await detail.locator('.detail-section').first().waitFor();
+    await detail.locator('button[data-action="silence"]').click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.locator('.action-message', { hasText: '请填写静默原因' }).waitFor();
+    await dialog.locator('textarea[name="reason"]').fill('该企业本周开展联合专项检查，已向县综合执法办报备');
+    await dialog.locator('select[name="duration"]').selectOption('240');
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.waitFor({ state: 'detached' });
+    await detail.locator('.action-message[data-kind="ok"]', { hasText: '已静默' }).waitFor();
+    const silences = (await get(`${apiA.url}/v1/silences`)).body.items as Array<Record<string, any>>;
+    const silence = silences.find((x) => x.created_by === ACTOR)!;
+    expect(silence).toMatchObject({
+      reason: '该企业本周开展联合专项检查，已向县综合执法办报备', state: 'active',
+      matchers: expect.objectContaining({ rule: 'no-plan', enterprise: (await get(`${apiA.url}/v1/alerts/${firstAlert}`)).body.enterprise_id, agency: '371400-SCJG' }),
+    });
+    const minutes = (Date.parse(silence.ends_at) - Date.parse(silence.created_at)) / 60_000;
+    expect(minutes).toBeGreaterThan(239);
+    expect(minutes).toBeLessThan(241);
+    await page.locator('#open-silences .n', { hasText: '1' }).waitFor();
+    await page.click('#open-silences');
+    const list = page.locator('dialog[open]');
+    await list.locator('.silence', { hasText: '该企业本周开展联合专项检查' }).waitFor();
+    await list.locator('.silence button', { hasText: '解除' }).click();
+    await list.locator('.muted', { hasText: '当前没有生效的静默规则' }).waitFor();
+    const ended = (await get(`${apiA.url}/v1/silences?state=all`)).body.items.find((x: { id: string }) => x.id === silence.id);
+    expect(ended).toMatchObject({ state: 'expired', expired_by: ACTOR });
+    await list.locator('button', { hasText: '关闭' }).click();
+
+    await page.waitForTimeout(2_600); // let the arrival highlights settle before the picture
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await rowsOf(firstAlert).scrollIntoViewIfNeeded();
+    await screenshot('console-feed');
+    await detail.locator('.evidence').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-feed-evidence.png') });
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(feed.errors).toEqual([]);
+
+    // The same view in dark mode, for review (test-artifacts only).
+    const dark = await openPage(browser, `${apiA.url}/`, { colorScheme: 'dark' });
+    await dark.page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await dark.page.locator(`#alert-list > li[data-id="${frequent.id}"] .row-main`).click();
+    await dark.page.locator('#alert-detail .detail-section').first().waitFor();
+    await dark.page.screenshot({ path: join(ARTIFACTS, 'console-feed-dark.png') });
+    expect(dark.errors).toEqual([]);
+    await dark.context.close();
+  });
+
+  it('reconnects by itself after the server restarts and shows what it missed, once', async () => {
+    const { page } = feed;
+    const before = await page.locator('#alert-list > li').count();
+    await apiA.stop();
+    await page.locator('#connection[data-state="reconnecting"], #connection[data-state="disconnected"]').waitFor({ timeout: 10_000 });
+    expect(['重新连接中…', '已断开']).toContain(await page.locator('#connection .text').textContent());
+
+    // While A is down, B takes an event that raises an alert.
+    const company = await newCompany(apiB.url, '德州恒信建材有限公司');
+    expect((await post(`${apiB.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })])).status).toBe(202);
+    const missed = await alertOf(apiB.url, company);
+    expect(await rowsOf(missed.id).count()).toBe(0);
+
+    apiA = await startApiA();
+    expect(Number(new URL(apiA.url).port)).toBe(portA);
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 30_000 });
+    await expect(page.locator('#connection .text').textContent()).resolves.toBe('已连接');
+    await rowsOf(missed.id).waitFor({ timeout: 15_000 });
+
+    // One row per alert: nothing shown twice, nothing lost.
+    const ids = await page.locator('#alert-list > li').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(before + 1);
+    expect(ids[0]).toBe(missed.id);
+    expect(await rowsOf(firstAlert).count()).toBe(1);
+
+    // A reload resumes from the stored position: the same rows, once each.
+    await page.reload();
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await rowsOf(missed.id).waitFor();
+    await page.waitForTimeout(500);
+    const again = await page.locator('#alert-list > li').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
+    expect(new Set(again).size).toBe(again.length);
+    expect(new Set(again)).toEqual(new Set(ids));
+
+    // A stored position the server never issued (e.g. Redis was replaced) is dropped: the list is read again, once each.
+    await page.evaluate(() => sessionStorage.setItem('qj.feed.seq', '99999999999999-0'));
+    await page.reload();
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await rowsOf(missed.id).waitFor();
+    await page.waitForFunction(() => sessionStorage.getItem('qj.feed.seq') !== '99999999999999-0');
+    expect(new Set(await page.locator('#alert-list > li').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id)))).toEqual(new Set(ids));
+
+    // Filters go to the server: a severity nothing has empties the list; clearing brings the rows back, once each.
+    await page.selectOption('#feed-filters select[name="severity"]', 'medium');
+    await page.locator('#feed-empty').waitFor({ state: 'visible' });
+    expect(await page.locator('#alert-list > li').count()).toBe(0);
+    await page.selectOption('#feed-filters select[name="severity"]', '');
+    await rowsOf(missed.id).waitFor();
+    const cleared = await page.locator('#alert-list > li').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
+    expect(new Set(cleared)).toEqual(new Set(ids));
+    expect(cleared.length).toBe(ids.length);
+    await page.selectOption('#feed-filters select[name="rule"]', 'frequent-visits');
+    await page.locator('#alert-list > li[data-rule="no-plan"]').first().waitFor({ state: 'detached' });
+    expect(await page.locator('#alert-list > li[data-rule="frequent-visits"]').count()).toBe(1);
+    await page.selectOption('#feed-filters select[name="rule"]', '');
+    await rowsOf(missed.id).waitFor();
+    expect(unexpected(feed.errors)).toEqual([]);
+  });
+
+  it('lists a complaint as a hotline ticket and claims it', async () => {
+    const { page } = feed;
+    const company = await newCompany(apiA.url, '德州万和商贸有限公司');
+    const filed = complaint({
+      enterprise_id: company, agency_id: '371400-SCJG', occurred_at: shanghai(Date.now() - 2 * HOUR),
+      text: '两名检查人员上午进入门店检查，未出示执法证件，也未扫码亮证。',
+    });
+    expect((await post(`${apiA.url}/v1/events`, [filed])).status).toBe(202);
+    // Two more, older, so the queue has an order to show.
+    const others = [
+      complaint({ enterprise_id: await newCompany(apiA.url, '德州金源纺织有限公司'), category: 'frequent', occurred_at: shanghai(Date.now() - 26 * HOUR), text: '本月已有三批检查人员入企检查，内容重复，影响正常生产。' }),
+      complaint({ enterprise_id: await newCompany(apiA.url, '德州润丰农业科技有限公司'), category: 'quiet_period', occurred_at: shanghai(Date.now() - 5 * HOUR), text: '月底安静期内有执法人员入企检查。' }),
+    ];
+    expect((await post(`${apiA.url}/v1/events`, others)).status).toBe(202);
+    const ticket = await eventually(async () => {
+      const res = await get(`${apiA.url}/v1/hotline/tickets?limit=1000`);
+      const items = res.body?.items ?? [];
+      return items.length >= 3 ? items.find((t: { source_id: string }) => t.source_id === filed.id) : undefined;
+    }, 30_000, 'the complaint tickets');
+
+    await page.click('#tab-hotline');
+    const row = page.locator(`#ticket-rows > tr[data-id="${ticket.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain('企业投诉：检查人员未亮码入企');
+    await expect(row.locator('.state-chip').textContent()).resolves.toBe('待认领');
+
+    await row.locator('button.link').click();
+    const detail = page.locator('#ticket-detail');
+    await detail.locator('button[data-action="claim"]').click();
+    await detail.locator('.action-message[data-kind="ok"]', { hasText: '已认领' }).waitFor({ timeout: 15_000 });
+    const claimed = (await get(`${apiA.url}/v1/hotline/tickets/${ticket.id}`)).body;
+    expect(claimed).toMatchObject({ state: 'claimed', claimed_by: ACTOR });
+    await page.locator(`#ticket-rows > tr[data-id="${ticket.id}"] .state-chip`, { hasText: '办理中' }).waitFor();
+    await detail.locator('button[data-action="release"]').waitFor();
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await screenshot('console-hotline');
+    expect(unexpected(feed.errors)).toEqual([]);
+  });
+});

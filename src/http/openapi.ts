@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AckBody, ReopenBody, ResolveBody } from '../alerts/routes.js';
+import { AckBody, CreateSilenceBody, ExpireSilenceBody, ReopenBody, ResolveBody } from '../alerts/index.js';
 import { ALERT_ACTIONS, ALERT_MODES, ALERT_STATUSES, CHANNELS, CLEARED, RESOLUTION_CODES, SEVERITIES } from '../alerts/model.js';
 import { Agency, Enterprise, Event } from '../ingest/index.js';
 import {
@@ -312,6 +312,46 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
       '/v1/alerts/{id}/ack': alertAction('Acknowledge an open alert', '#/components/schemas/AckBody'),
       '/v1/alerts/{id}/resolve': alertAction('Resolve an alert with a resolution code', '#/components/schemas/ResolveBody'),
       '/v1/alerts/{id}/reopen': alertAction('Reopen a resolved alert (a note saying why is required)', '#/components/schemas/ReopenBody'),
+      '/v1/alerts/stream': {
+        get: {
+          summary: 'The live alert feed: a WebSocket (subscribe, replay after a seq, then live; see the README "Live feed")',
+          responses: {
+            101: { description: 'Switching to the WebSocket protocol' },
+            426: errorResponse('Plain HTTP: this path only upgrades'),
+          },
+        },
+      },
+      '/v1/silences': {
+        get: {
+          summary: 'Silences, newest first',
+          parameters: [queryParameter('state', { enum: ['active', 'expired', 'all'], default: 'active' })],
+          responses: { 200: { description: '{items: Silence[]}', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Silence' } } } } } } } },
+        },
+        post: {
+          summary: 'Silence matching alerts: stored, marked silenced_by, pushed to nobody',
+          requestBody: jsonBody('#/components/schemas/CreateSilenceBody'),
+          responses: {
+            201: jsonResponse('Created', '#/components/schemas/Silence'),
+            400: errorResponse('A bad field (named in errors)'),
+            415: errorResponse('Content-Type is not JSON'),
+          },
+        },
+      },
+      '/v1/silences/{id}': {
+        get: {
+          summary: 'One silence',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: jsonResponse('Found', '#/components/schemas/Silence'), 404: errorResponse('Unknown silence') },
+        },
+      },
+      '/v1/silences/{id}/expire': {
+        post: {
+          summary: 'End a silence now',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: jsonBody('#/components/schemas/ExpireSilenceBody'),
+          responses: { 200: jsonResponse('The expired silence', '#/components/schemas/Silence'), 400: errorResponse('A bad field'), 404: errorResponse('Unknown silence') },
+        },
+      },
       '/v1/hotline/tickets': {
         get: {
           summary: 'The hotline queue: urgent first, then oldest first',
@@ -390,6 +430,18 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           }],
         },
         AckBody: schema(AckBody),
+        CreateSilenceBody: schema(CreateSilenceBody),
+        ExpireSilenceBody: schema(ExpireSilenceBody),
+        Silence: {
+          type: 'object',
+          required: ['id', 'matchers', 'reason', 'created_by', 'created_at', 'ends_at', 'expired_by', 'state'],
+          properties: {
+            id: { type: 'string' },
+            matchers: { type: 'object', properties: { rule: text, region: text, agency: text, enterprise: text }, description: "'' matches anything; region is a prefix" },
+            reason: text, created_by: text, created_at: text, ends_at: text, expired_by: text,
+            state: { enum: ['active', 'expired'] },
+          },
+        },
         ResolveBody: schema(ResolveBody),
         ReopenBody: schema(ReopenBody),
         Ticket: TicketSchema,

@@ -77,7 +77,7 @@ export interface Journal {
   follow(onEntries: (entries: StoredEntry[]) => void, onError: (err: Error) => void): { stop(): void };
 }
 
-export function createJournal(redis: Redis, prefix: string, options: { retain: number; openReader: () => Redis }): Journal {
+export function createJournal(redis: Redis, prefix: string, options: { retain: number; openReader: () => Redis; readCount?: number }): Journal {
   const stream = `${prefix}:feed`;
   const marker = (key: string) => `${prefix}:feed:sent:${key}`;
 
@@ -133,7 +133,7 @@ export function createJournal(redis: Redis, prefix: string, options: { retain: n
         while (!stopped) {
           try {
             last ??= (await state()).latest;
-            const reply = await reader.xread('COUNT', 1000, 'BLOCK', 5000, 'STREAMS', stream, last);
+            const reply = await reader.xread('COUNT', options.readCount ?? 200, 'BLOCK', 5000, 'STREAMS', stream, last);
             const entries = parseEntries(reply?.[0]?.[1] ?? []);
             if (entries.length === 0) continue;
             last = entries.at(-1)!.seq;

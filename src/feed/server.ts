@@ -40,9 +40,12 @@ interface Client {
   /** Bumped by every subscribe, so a superseded replay stops. */
   generation: number;
   alive: boolean;
+  /** Settles once hello is sent: messages wait for it, so hello is always first. */
+  greeted: Promise<void>;
 }
 
-const REPLAY_PAGE = 500;
+/** Entries per replay page and per live read: what one client can be sent beyond the buffer limit. */
+const REPLAY_PAGE = 200;
 /** Live entries held for one replaying client before it counts as too slow. */
 const MAX_HELD = 20_000;
 /**
@@ -80,19 +83,20 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   }, options.pingMs);
 
   function connected(ws: WebSocket) {
-    const client: Client = { ws, filters: null, position: '0-0', held: null, generation: 0, alive: true };
+    const client: Client = { ws, filters: null, position: '0-0', held: null, generation: 0, alive: true, greeted: Promise.resolve() };
     clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => void onMessage(client, data, isBinary));
     ws.on('close', () => clients.delete(client));
     ws.on('error', (err) => log.debug({ err: err.message }, 'feed socket error'));
-    journal.state().then(
+    client.greeted = journal.state().then(
       (state) => send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'hello', latest_seq: state.latest })),
       (err: Error) => log.warn({ err: err.message }, 'feed hello failed'),
     );
   }
 
   async function onMessage(client: Client, data: RawData, isBinary: boolean) {
+    await client.greeted;
     const problem = (field: string, message: string) =>
       send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'error', field, message }));
     if (isBinary) return problem('', 'messages must be JSON text');
@@ -134,7 +138,7 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
     client.position = position;
     for (;;) {
       const page = await journal.range(client.position, REPLAY_PAGE);
-      if (generation !== client.generation || client.ws.readyState !== WebSocket.OPEN) return;
+      if (generation !== client.generation || !keepingUp(client)) return;
       for (const entry of page) deliver(client, entry, frame(entry));
       if (page.length < REPLAY_PAGE) break;
     }
@@ -145,7 +149,10 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
     send(client, JSON.stringify({ v: PROTOCOL_VERSION, type: 'caught_up', seq: client.position }));
   }
 
+  // A batch goes out in one synchronous pass, so no socket can drain during it: a client is judged slow
+  // by what it still has not taken from earlier batches, and memory per client stays below the limit plus one batch.
   function broadcast(entries: StoredEntry[]) {
+    for (const client of clients) if (client.filters && !client.held) keepingUp(client);
     for (const entry of entries) {
       let text: string | null = null;
       for (const client of clients) {
@@ -170,11 +177,15 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
 
   function send(client: Client, text: string) {
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    if (client.ws.bufferedAmount > options.maxBufferBytes) {
-      return dropSlow(client, `more than ${options.maxBufferBytes} bytes waiting to be sent`);
-    }
     client.ws.send(text);
     counts.sent++;
+  }
+
+  function keepingUp(client: Client): boolean {
+    if (client.ws.readyState !== WebSocket.OPEN) return false;
+    if (client.ws.bufferedAmount <= options.maxBufferBytes) return true;
+    dropSlow(client, `more than ${options.maxBufferBytes} bytes waiting to be sent`);
+    return false;
   }
 
   // A client that cannot keep up is closed, never buffered for: its memory would grow and its

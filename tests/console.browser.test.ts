@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
 import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
 import { launchBrowser, openPage, type ConsolePage } from './support/browser.js';
-import { checkin, complaint, creditCode } from './support/fixtures.js';
+import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { eventually, get, post, put, startTestService, type TestService } from './support/service.js';
 
 /**
@@ -35,11 +35,7 @@ const startApiA = () => startTestService({ ...shared(), PORT: String(portA ?? 0)
 
 // A week ago at 10:00 Shanghai, on a day inside no quiet period (the 8th to 18th of a month).
 const shanghai = (ms: number) => new Date(ms + 8 * HOUR).toISOString().slice(0, 19) + '+08:00';
-const WEEK_AGO = (() => {
-  const d = new Date(Date.now() - 7 * 24 * HOUR);
-  const day = Math.min(Math.max(d.getUTCDate(), 8), 18);
-  return Date.parse(`${d.toISOString().slice(0, 8)}${String(day).padStart(2, '0')}T10:00:00+08:00`);
-})();
+const WEEK_AGO = Date.parse(shanghaiAt(MID_MONTH_WEEK_AGO));
 
 let serial = 700;
 async function newCompany(url: string, name: string): Promise<string> {

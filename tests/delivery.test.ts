@@ -6,7 +6,7 @@ import { acknowledge, createAlertStore, SILENCE_REFRESH_MS, type Alert } from '.
 import { HOUR } from '../src/calendar/index.js';
 import { createLocks } from '../src/redis/lock.js';
 import { producerConnection } from '../src/redis/connection.js';
-import { checkin, creditCode, inspection } from './support/fixtures.js';
+import { checkin, creditCode, inspection, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
 import { eventually, get, post, put, startTestService, type TestService } from './support/service.js';
 
@@ -42,12 +42,6 @@ async function newCompany(grade = 'C'): Promise<string> {
 }
 
 const send = async (events: unknown[]) => expect((await post(`${service.url}/v1/events`, events)).status).toBe(202);
-const at = (date: string, time: string) => `${date}T${time}+08:00`;
-// Mid-month a week ago: no quiet period, so an unplanned check-in raises exactly one no-plan alert.
-const WEEK_AGO_DATE = (() => {
-  const d = new Date(Date.now() - 7 * 24 * HOUR);
-  return `${d.toISOString().slice(0, 8)}${String(Math.min(Math.max(d.getUTCDate(), 8), 18)).padStart(2, '0')}`;
-})();
 
 async function alertOf(enterprise: string, rule: string): Promise<Alert> {
   return eventually(async () => {
@@ -70,9 +64,9 @@ describe('silences', () => {
     // Workers read silences at most every couple of seconds.
     await new Promise((r) => setTimeout(r, SILENCE_REFRESH_MS + 200));
 
-    await send([checkin({ enterprise_id: quiet, occurred_at: at(WEEK_AGO_DATE, '10:00:00') })]);
+    await send([checkin({ enterprise_id: quiet, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO, '10:00:00') })]);
     const silenced = await alertOf(quiet, 'no-plan');
-    await send([checkin({ enterprise_id: loud, occurred_at: at(WEEK_AGO_DATE, '10:00:00') })]);
+    await send([checkin({ enterprise_id: loud, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO, '10:00:00') })]);
     await feed.next((m) => m.type === 'alert' && m.alert.enterprise_id === loud, 20_000, 'the unsilenced alert');
 
     expect(silenced.silenced_by).toEqual([created.body.id]);
@@ -119,11 +113,11 @@ describe('inhibition', () => {
     // A grade A company may not be inspected on site at all; later in the same month a check-in falls in its quiet period.
     const company = await newCompany('A');
     const month = sameYearPastMonth();
-    await send([inspection({ enterprise_id: company, occurred_at: at(`${month}-10`, '15:00:00'), started_at: at(`${month}-10`, '09:30:00'), ended_at: at(`${month}-10`, '11:00:00') })]);
+    await send([inspection({ enterprise_id: company, occurred_at: shanghaiAt(`${month}-10`, '15:00:00'), started_at: shanghaiAt(`${month}-10`, '09:30:00'), ended_at: shanghaiAt(`${month}-10`, '11:00:00') })]);
     const cap = await alertOf(company, 'annual-cap');
     expect(cap.severity).toBe('high');
 
-    await send([checkin({ enterprise_id: company, occurred_at: at(`${month}-25`, '10:00:00') })]);
+    await send([checkin({ enterprise_id: company, occurred_at: shanghaiAt(`${month}-25`, '10:00:00') })]);
     const quiet = await alertOf(company, 'quiet-period');
     const noPlan = await alertOf(company, 'no-plan');
     expect(quiet.severity).toBe('medium');
@@ -140,13 +134,13 @@ describe('hotline routing', () => {
   it('an alert whose rule routes to the hotline opens exactly one ticket linked to it; a complaint that raises an alert opens only its own', async () => {
     const company = await newCompany('A');
     const month = sameYearPastMonth();
-    const visit = (day: string) => inspection({ enterprise_id: company, occurred_at: at(`${month}-${day}`, '15:00:00'), started_at: at(`${month}-${day}`, '09:30:00'), ended_at: at(`${month}-${day}`, '11:00:00') });
+    const visit = (day: string) => inspection({ enterprise_id: company, occurred_at: shanghaiAt(`${month}-${day}`, '15:00:00'), started_at: shanghaiAt(`${month}-${day}`, '09:30:00'), ended_at: shanghaiAt(`${month}-${day}`, '11:00:00') });
     await send([visit('11')]);
     const cap = await alertOf(company, 'annual-cap');
     // A second inspection repeats the same cap alert (count 2): still one ticket.
     await send([visit('12')]);
     await eventually(async () => ((await alertOf(company, 'annual-cap')).count === 2 ? true : undefined));
-    const complaint = { id: `co-${process.pid}-${serial}`, type: 'complaint', occurred_at: at(`${month}-13`, '10:00:00'), region: '371402', source: '12345',
+    const complaint = { id: `co-${process.pid}-${serial}`, type: 'complaint', occurred_at: shanghaiAt(`${month}-13`, '10:00:00'), region: '371402', source: '12345',
       enterprise_id: company, agency_id: '371400-SCJG', category: 'no_scan', channel: '12345', text: '检查人员未扫码入企' };
     await send([complaint]);
     await eventually(async () => (await get(`${service.url}/v1/alerts?enterprise=${company}&variant=complaint`)).body.items[0], 20_000, 'the complaint alert');
@@ -166,7 +160,7 @@ describe('hotline routing', () => {
 describe('escalation', () => {
   it('re-sends an unacknowledged alert with raised priority until someone acknowledges it', async () => {
     const company = await newCompany();
-    await send([checkin({ enterprise_id: company, occurred_at: at(WEEK_AGO_DATE, '10:00:00') })]);
+    await send([checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO, '10:00:00') })]);
     const second = await feed.next((m) => m.type === 'alert' && m.alert.enterprise_id === company && m.alert.escalation === 2, 20_000, 'a second escalation');
     expect(second).toMatchObject({ action: 'escalated', actor: 'system', alert: { status: 'open' } });
     const ack = await post(`${service.url}/v1/alerts/${second.alert.id}/ack`, { actor: '纪委值班员' });
@@ -183,7 +177,7 @@ describe('escalation', () => {
 describe('delivery after a crash', () => {
   it('a revision stored but never delivered is delivered by the next evaluation of its company', async () => {
     const company = await newCompany();
-    await send([checkin({ enterprise_id: company, occurred_at: at(WEEK_AGO_DATE, '10:00:00') })]);
+    await send([checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO, '10:00:00') })]);
     const raised = await feed.next((m) => m.type === 'alert' && m.alert.enterprise_id === company && m.action === 'raised');
     // What a process that died between saving and delivering leaves behind: a stored revision nobody was told about.
     const redis = producerConnection(service.redisUrl);
@@ -193,8 +187,8 @@ describe('delivery after a crash', () => {
     redis.disconnect();
 
     // Another day's visit: a different alert, so the evaluation changes nothing of the first one.
-    const dayBefore = `${WEEK_AGO_DATE.slice(0, 8)}${String(Number(WEEK_AGO_DATE.slice(8)) - 1).padStart(2, '0')}`;
-    await send([checkin({ enterprise_id: company, occurred_at: at(dayBefore, '10:00:00') })]);
+    const dayBefore = `${MID_MONTH_WEEK_AGO.slice(0, 8)}${String(Number(MID_MONTH_WEEK_AGO.slice(8)) - 1).padStart(2, '0')}`;
+    await send([checkin({ enterprise_id: company, occurred_at: shanghaiAt(dayBefore, '10:00:00') })]);
     const delivered = await feed.next((m) => m.type === 'alert' && m.alert.id === raised.alert.id && m.action === 'acknowledged', 20_000, 'the undelivered acknowledgement');
     expect(delivered).toMatchObject({ actor: '断电前的值班员', alert: { revision: current.revision + 1 } });
     await new Promise((r) => setTimeout(r, 500));

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR } from '../src/calendar/index.js';
 import { createJournal } from '../src/feed/index.js';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
 import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
-import { checkin, creditCode } from './support/fixtures.js';
+import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
 import { post, put, startTestService, type TestService } from './support/service.js';
 
@@ -54,16 +53,11 @@ async function subscribed(url: string, after: string | null = null): Promise<Fee
   return client;
 }
 
-const WEEK_AGO = (() => {
-  const d = new Date(Date.now() - 7 * 24 * HOUR);
-  return `${d.toISOString().slice(0, 8)}${String(Math.min(Math.max(d.getUTCDate(), 8), 18)).padStart(2, '0')}T10:00:00+08:00`;
-})();
-
 let serial = 1100;
 async function unplannedVisit(api: TestService): Promise<string> {
   const company = creditCode('371402', serial++);
   expect((await put(`${api.url}/v1/enterprises`, { enterprise_id: company, name: `集群测试企业${serial}号`, region: '371402', credit_grade: 'C' })).status).toBe(200);
-  expect((await post(`${api.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: WEEK_AGO })])).status).toBe(202);
+  expect((await post(`${api.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) })])).status).toBe(202);
   return company;
 }
 

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR } from '../src/calendar/index.js';
-import { createJournal, type Journal, type JournalEntry } from '../src/feed/index.js';
-import { checkin, creditCode } from './support/fixtures.js';
+import { compareSeq, createJournal, type Journal, type JournalEntry } from '../src/feed/index.js';
+import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
 import { post, put, startTestService, type TestService } from './support/service.js';
 
@@ -45,16 +44,10 @@ async function newCompany(): Promise<string> {
   return id;
 }
 
-// Mid-month a week ago: no quiet period, and a check-in with no plan filed raises exactly one no-plan alert.
-const WEEK_AGO = (() => {
-  const d = new Date(Date.now() - 7 * 24 * HOUR);
-  const day = Math.min(Math.max(d.getUTCDate(), 8), 18);
-  return `${d.toISOString().slice(0, 8)}${String(day).padStart(2, '0')}T10:00:00+08:00`;
-})();
 
 async function unplannedVisit(): Promise<string> {
   const company = await newCompany();
-  expect((await post(`${service.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: WEEK_AGO })])).status).toBe(202);
+  expect((await post(`${service.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) })])).status).toBe(202);
   return company;
 }
 
@@ -104,7 +97,7 @@ describe('live feed', () => {
     await again.next(() => again.alerts().length >= 5, 20_000, 'the missed four and the live one');
     await witness.next(() => witness.alerts().length >= 7);
 
-    const expected = seqs(witness.messages).filter((s) => compare(s, lastSeen) > 0);
+    const expected = seqs(witness.messages).filter((s) => compareSeq(s, lastSeen) > 0);
     expect(seqs(again.messages)).toEqual(expected);
     // The live message came after the end of the replay.
     const caughtUp = again.messages.findIndex((m) => m.type === 'caught_up');
@@ -192,6 +185,13 @@ describe('live feed', () => {
     expect(slow.alerts().length).toBeLessThan(flood.length);
   });
 
+  it('orders seqs as (ms, n) numbers, not as text', () => {
+    expect(compareSeq('999-0', '1000-0')).toBeLessThan(0);
+    expect(compareSeq('1000-10', '1000-9')).toBeGreaterThan(0);
+    expect(compareSeq('1000-2', '1000-2')).toBe(0);
+    expect(compareSeq('1795444475446-11', '1795444475450-0')).toBeLessThan(0);
+  });
+
   it('answers plain HTTP on the stream path with 426', async () => {
     const res = await fetch(`${service.url}/v1/alerts/stream`);
     expect(res.status).toBe(426);
@@ -199,8 +199,3 @@ describe('live feed', () => {
   });
 });
 
-function compare(a: string, b: string): number {
-  const [am, an] = a.split('-').map(BigInt) as [bigint, bigint];
-  const [bm, bn] = b.split('-').map(BigInt) as [bigint, bigint];
-  return am === bm ? Number(an - bn) : am < bm ? -1 : 1;
-}

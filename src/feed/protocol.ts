@@ -66,12 +66,17 @@ export function matches(filters: FeedFilters, alert: Pick<Alert, 'rule_id' | 'se
     && (!filters.agency || filters.agency.includes(alert.agency_id));
 }
 
-/** Stream ids compare as (ms, n) pairs. */
+/**
+ * Stream ids compare as (ms, n) pairs of decimal integers without leading zeros: by length, then by text.
+ * Called for every client and entry of a broadcast, so it parses nothing.
+ */
 export function compareSeq(a: string, b: string): number {
-  const [am, an] = a.split('-').map(BigInt) as [bigint, bigint];
-  const [bm, bn] = b.split('-').map(BigInt) as [bigint, bigint];
-  return am === bm ? (an === bn ? 0 : an < bn ? -1 : 1) : am < bm ? -1 : 1;
+  const ia = a.indexOf('-');
+  const ib = b.indexOf('-');
+  return compareDigits(a.slice(0, ia), b.slice(0, ib)) || compareDigits(a.slice(ia + 1), b.slice(ib + 1));
 }
+
+const compareDigits = (x: string, y: string) => (x.length - y.length) || (x < y ? -1 : x > y ? 1 : 0);
 
 /** An alert message without its seq (the journal assigns it): serialised once, whoever receives it. */
 export function alertPayload(alert: Alert, action: AlertAction, actor: string): string {

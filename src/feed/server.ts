@@ -154,20 +154,21 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   function broadcast(entries: StoredEntry[]) {
     for (const client of clients) if (client.filters && !client.held) keepingUp(client);
     for (const entry of entries) {
-      let text: string | null = null;
+      // Encoded once: every client's socket is handed the same bytes.
+      let encoded: Buffer | null = null;
       for (const client of clients) {
         if (!client.filters) continue;
         if (client.held) {
           if (client.held.push(entry) > MAX_HELD) dropSlow(client, `more than ${MAX_HELD} messages arrived during the replay`);
           continue;
         }
-        deliver(client, entry, (text ??= frame(entry)));
+        deliver(client, entry, (encoded ??= Buffer.from(frame(entry))));
       }
     }
   }
 
   // Advances the client's position past the entry, sending it if it passes the filters.
-  function deliver(client: Client, entry: StoredEntry, text: string) {
+  function deliver(client: Client, entry: StoredEntry, text: string | Buffer) {
     if (compareSeq(entry.seq, client.position) <= 0) return;
     client.position = entry.seq;
     if (matches(client.filters!, { rule_id: entry.rule, severity: entry.severity as never, region: entry.region, agency_id: entry.agency })) {
@@ -175,9 +176,9 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
     }
   }
 
-  function send(client: Client, text: string) {
+  function send(client: Client, text: string | Buffer) {
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    client.ws.send(text);
+    client.ws.send(text, { binary: false });
     counts.sent++;
   }
 

@@ -76,3 +76,15 @@ export function complaint(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/**
+ * A Shanghai date about a week ago, moved into the 8th–18th of its month: never in a quiet period
+ * (the last ten or fifteen days), so an unplanned check-in on it raises exactly one no-plan alert.
+ */
+export const MID_MONTH_WEEK_AGO = (() => {
+  const d = new Date(Date.now() - 7 * 24 * 3600_000);
+  return `${d.toISOString().slice(0, 8)}${String(Math.min(Math.max(d.getUTCDate(), 8), 18)).padStart(2, '0')}`;
+})();
+
+/** An RFC 3339 time at a Shanghai date and wall-clock time. */
+export const shanghaiAt = (date: string, time = '10:00:00') => `${date}T${time}+08:00`;

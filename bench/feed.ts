@@ -381,7 +381,9 @@ async function measureLive(service: Service, redisPrefix: string, dataDir: strin
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const wallStart = performance.now();
+  const scrapes = scrapeEverySecond(url);
   const report = await runPhase({ name: 'measured', firstRequest: warmRequests, requests: measuredRequests, tickMs });
+  const scrapeMs = await scrapes.stop();
   const serviceCpu = process.cpuUsage(cpuStart);
   const loadWallMs = performance.now() - wallStart;
   loopDelay.disable();
@@ -489,6 +491,7 @@ async function measureLive(service: Service, redisPrefix: string, dataDir: strin
       queuesDrained: drained,
     },
     latencyMs: distribution(latencies),
+    metricsScrape: { ms: distribution(scrapeMs.durations), bytes: scrapeMs.bytes },
     perClientP50Ms: perClientP50,
     perClientP99Ms: perClientP99,
     postToRaisedMs: distribution(analyses[0]!.pipeline),
@@ -506,6 +509,28 @@ async function measureLive(service: Service, redisPrefix: string, dataDir: strin
       note: 'RSS of this process: the service (API + workers + embedded ClickHouse) and the benchmark driver, which only waits and samples; Redis is a separate process',
     },
     clientProcesses: { cpuPercentOfOneCore: Math.round((clientCpuMs / clientWallMs) * 100), processes: perProc.length },
+  };
+}
+
+// What Prometheus would see scraping the loaded service once a second (the issue asks that a scrape stay fast).
+function scrapeEverySecond(url: string) {
+  const durations: number[] = [];
+  let bytes = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = (async () => {
+      const started = performance.now();
+      const text = await (await fetch(`${url}/metrics`)).text();
+      durations.push(performance.now() - started);
+      bytes = text.length;
+    })().catch(() => {});
+  }, 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      return { durations, bytes };
+    },
   };
 }
 
@@ -685,6 +710,7 @@ async function main() {
     row('CPU, % of one core: service (its JS thread) / Redis / client processes / load process; machine busy', `${l.service.cpuPercentOfOneCore}% (${l.service.mainThreadCpuPercent}%) / ${l.service.redisCpuPercent}% / ${l.clientProcesses.cpuPercentOfOneCore}% / ${l.load.loadProcessCpuPercent}%; ${l.service.machineBusyPercent}% of ${cpus().length} cores`);
     row('CPU used by other processes on the machine meanwhile (% of one core)', `${l.service.otherProcessesCpuPercent}%${l.service.otherProcessesCpuPercent > 10 ? ' — the machine was not quiet: figures are pessimistic' : ''}`);
     row('service event-loop delay p50 / p99 / max', `${ms(l.service.eventLoopDelayMs.p50)} / ${ms(l.service.eventLoopDelayMs.p99)} / ${ms(l.service.eventLoopDelayMs.max)}`);
+    row(`GET /metrics during the load (${l.metricsScrape.ms.n} scrapes, ${fmt(l.metricsScrape.bytes)} bytes) p50 / p99 / max`, `${ms(l.metricsScrape.ms.p50)} / ${ms(l.metricsScrape.ms.p99)} / ${ms(l.metricsScrape.ms.max)}`);
     row('Redis RSS peak (separate process)', l.service.redisPeakRssMiB === null ? '—' : `${l.service.redisPeakRssMiB} MiB`);
     if (Object.keys(l.alerts.closeCodes).length) row('client connections closed by the server', JSON.stringify(l.alerts.closeCodes));
     console.log('');

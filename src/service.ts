@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
@@ -19,7 +20,8 @@ import {
 } from './hotline/index.js';
 import { openApiRoutes } from './http/openapi.js';
 import { createEventAcceptor, createSeenIds, ingestRoutes, type EventAcceptor } from './ingest/index.js';
-import { createStoreQueue, type Envelope } from './pipeline/queues.js';
+import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
+import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline/queues.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
@@ -68,14 +70,27 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     log.info({ storage: storage.kind, applied }, 'storage ready');
 
     const rules = await startRules(config, log, stops);
-    if (roles.worker) startWorkers(config, redisUrl, storage, rules, log, stops);
-    const url = roles.api ? await startApi(config, redisUrl, storage, rules, log, stops) : null;
+    const metrics = createMetrics({ role: roleName(roles), version: VERSION });
+    if (roles.worker) startWorkers(config, redisUrl, storage, rules, metrics, log, stops);
+    const url = roles.api ? await startApi(config, redisUrl, storage, rules, metrics, log, stops) : null;
+    if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: redisUrl }, 'qingjian started');
     return { url, redisUrl, storage, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+const roleName = (roles: Roles) => (roles.api && roles.worker ? 'all' : roles.api ? 'api' : 'worker');
+
+// A worker-only process has no API port: it gets one of its own for Prometheus.
+async function startMetricsServer(config: Config, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>): Promise<void> {
+  const server = await serveMetrics(metrics.registry, config.METRICS_PORT, config.HOST);
+  stops.push(() => new Promise((resolve) => server.close(resolve)));
+  log.info({ port: config.METRICS_PORT }, 'metrics served at /metrics');
 }
 
 // In a compose stack the ClickHouse server may still be starting.
@@ -118,14 +133,14 @@ async function startRules(config: Config, log: Logger, stops: Array<() => Promis
 }
 
 function startWorkers(
-  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, log: Logger, stops: Array<() => Promise<unknown>>,
+  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
 ): void {
   const lockRedis = producerConnection(redisUrl);
   lockRedis.on('error', (err) => log.debug({ err: err.message }, 'lock redis error'));
   stops.push(async () => lockRedis.disconnect());
   const locks = createLocks(lockRedis, config.REDIS_PREFIX);
   const alerts = createAlertStore(storage, locks);
-  const { delivery } = startDelivery(config, redisUrl, lockRedis, storage, rules, stops);
+  const { delivery } = startDelivery(config, redisUrl, lockRedis, storage, rules, metrics, stops);
   const evaluator = startEvaluateWorker({
     redisUrl,
     redisPrefix: config.REDIS_PREFIX,
@@ -139,6 +154,7 @@ function startWorkers(
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     delivery,
+    metrics,
   });
   stops.push(() => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
   const escalator = startEscalationWorker({
@@ -147,6 +163,7 @@ function startWorkers(
     alerts,
     log: log.child({ role: 'escalation-worker' }),
     deliver: (revision) => delivery.deliver([revision]),
+    metrics,
   });
   stops.push(() => escalator.close(config.SHUTDOWN_TIMEOUT_MS));
   const hotline = startHotlineWorker({
@@ -159,6 +176,7 @@ function startWorkers(
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    metrics,
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
@@ -171,6 +189,7 @@ function startWorkers(
     batchWaitMs: config.STORE_BATCH_WAIT_MS,
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    metrics,
     // Every stored complaint becomes a hotline ticket.
     onStored: (events) => enqueueComplaintTickets(hotline.queue, events),
   });
@@ -192,7 +211,9 @@ async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Deli
 }
 
 /** Where decided alerts go (feed journal, hotline tickets, escalation timers); both roles deliver. */
-function startDelivery(config: Config, redisUrl: string, redis: Redis, storage: Storage, rules: RuleRegistry, stops: Array<() => Promise<unknown>>) {
+function startDelivery(
+  config: Config, redisUrl: string, redis: Redis, storage: Storage, rules: RuleRegistry, metrics: Metrics, stops: Array<() => Promise<unknown>>,
+) {
   const journal = createJournal(redis, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(redisUrl) });
   const silences = createSilenceStore(storage);
   const escalations = createEscalationQueue(redis, config.REDIS_PREFIX);
@@ -200,12 +221,12 @@ function startDelivery(config: Config, redisUrl: string, redis: Redis, storage: 
   const hotlineQueue = createHotlineQueue(redis, config.REDIS_PREFIX);
   stops.push(() => hotlineQueue.close());
   const openTickets = async (alerts: Alert[]) => void (await enqueueAlertTickets(hotlineQueue, alerts));
-  const delivery = createDelivery({ journal, silences, rules, escalations, openTickets });
-  return { journal, silences, delivery, hotlineQueue };
+  const delivery = createDelivery({ journal, silences, rules, escalations, openTickets, metrics });
+  return { journal, silences, delivery, hotlineQueue, escalations };
 }
 
 async function startApi(
-  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, log: Logger, stops: Array<() => Promise<unknown>>,
+  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
 ): Promise<string> {
   const redis: Redis = producerConnection(redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
@@ -220,15 +241,24 @@ async function startApi(
     coalesceMs: config.INGEST_COALESCE_MS,
     maxEventsPerJob: config.INGEST_MAX_EVENTS,
     log,
+    metrics,
   });
   stops.push(() => acceptor.flush());
-  const { journal, silences, delivery, hotlineQueue } = startDelivery(config, redisUrl, redis, storage, rules, stops);
+  const { journal, silences, delivery, hotlineQueue, escalations } = startDelivery(config, redisUrl, redis, storage, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
+  const evaluations = createEvaluateQueue(redis, config.REDIS_PREFIX);
+  stops.push(() => evaluations.close());
+  // The API samples every queue: workers may be many or none, and their queues are shared.
+  stops.push(startSampler({
+    metrics, queues: [queue, evaluations, escalations, hotlineQueue], storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
+  }));
 
   const app = createHttpApp({
     log: log.child({ role: 'api' }),
+    metrics,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     routes: [
+      metricsRoutes(metrics.registry),
       healthRoutes({
         redis: async () => void (await redis.ping()),
         clickhouse: () => storage.ping(),
@@ -265,6 +295,7 @@ async function startApi(
     pingMs: config.FEED_PING_MS,
   });
   stops.push(() => feed.close());
+  metrics.observeFeed(feed.stats);
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   return `http://${host}:${port}`;

@@ -27,6 +27,8 @@ const workerEnv = () => ({
   REDIS_URL: redis.url,
   CLICKHOUSE_URL: clickhouse.url,
   DATA_DIR: join(dir, 'worker'),
+  // Test files run in parallel: no fixed metrics port.
+  METRICS_PORT: '0',
   WORKER_LOCK_MS: '2000',
   WORKER_STALLED_INTERVAL_MS: '1000',
   WORKER_CONCURRENCY: '8',

@@ -1,5 +1,6 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/index.js';
 import { closeWorker } from '../pipeline/close-worker.js';
 import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS } from '../pipeline/queues.js';
 import { workerConnection } from '../redis/connection.js';
@@ -42,6 +43,7 @@ export interface EscalationWorkerOptions {
   log: Logger;
   /** Delivers the escalated revision (inside the company's lock). */
   deliver: (revision: Revision) => Promise<void>;
+  metrics: Metrics;
 }
 
 export function startEscalationWorker(options: EscalationWorkerOptions) {
@@ -57,7 +59,10 @@ export function startEscalationWorker(options: EscalationWorkerOptions) {
     }
   }, { connection, prefix: bullPrefix(options.redisPrefix), concurrency: 8, settings: { backoffStrategy: cappedBackoff } });
   worker.on('error', (err) => log.error({ err: err.message }, 'escalation worker error'));
-  worker.on('failed', (job, err) => log.warn({ job: job?.id, err: err.message }, 'escalation failed; will retry'));
+  worker.on('failed', (job, err) => {
+    options.metrics.jobsFailed.inc({ queue: ALERT_TIMERS_QUEUE });
+    log.warn({ job: job?.id, err: err.message }, 'escalation failed; will retry');
+  });
   return {
     async close(timeoutMs: number) {
       await closeWorker(worker, timeoutMs, log);

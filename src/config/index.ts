@@ -50,6 +50,9 @@ const EnvSchema = z.object({
     .default('09:00-12:00,13:30-17:30'),
   HOTLINE_ALWAYS_WORKING: bool.default(false),
   HOTLINE_CLAIM_MINUTES: z.coerce.number().positive().default(30),
+  // -- metrics --
+  METRICS_PORT: int(0).max(65535).default(9464),
+  METRICS_SAMPLE_MS: int(100).default(5_000),
   SHUTDOWN_TIMEOUT_MS: int(100).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -5,6 +5,7 @@ import type { Alert, AlertAction } from '../alerts/model.js';
 import { deliverable, route, type Inhibitor } from '../alerts/routing.js';
 import type { SilenceStore } from '../alerts/silences.js';
 import type { Journal, JournalEntry } from '../feed/journal.js';
+import type { Metrics } from '../metrics/index.js';
 import { alertPayload } from '../feed/protocol.js';
 import type { RuleRegistry } from '../rules/registry.js';
 
@@ -29,6 +30,7 @@ export interface DeliveryOptions {
   escalations: Queue<EscalationJob>;
   /** Opens one ticket per alert routed to the hotline (idempotent). */
   openTickets: (alerts: Alert[]) => Promise<void>;
+  metrics: Metrics;
 }
 
 /** How far back a delivery looks for stored revisions a crash left undelivered. */
@@ -83,8 +85,21 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       });
       if (timers.length > 0) await options.escalations.addBulk(timers);
       await journal.publish(pending.map((i) => entry(i, deliverable(i.alert) && i.alert.channels.includes('feed'))));
+      count(options.metrics, pending);
     },
   };
+}
+
+// Counted once the journal holds them: a retried delivery finds nothing pending and counts nothing again.
+function count(metrics: Metrics, delivered: readonly Item[]): void {
+  for (const { alert, action } of delivered) {
+    const rule = alert.rule_id;
+    metrics.alertChanges.inc({ rule, action });
+    if (action === 'raised' || action === 'reraised') metrics.alertsRaised.inc({ rule, severity: alert.severity });
+    if (alert.silenced_by.length > 0) metrics.alertsSuppressed.inc({ rule, by: 'silence' });
+    else if (alert.inhibited_by) metrics.alertsSuppressed.inc({ rule, by: 'inhibition' });
+    else if (alert.mode !== 'active') metrics.alertsSuppressed.inc({ rule, by: 'shadow' });
+  }
 }
 
 // Every complaint opens its own ticket when it is stored; an alert a complaint raised directly would be a second one.

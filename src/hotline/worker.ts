@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { AlertCandidate } from '../alerts/model.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/index.js';
 import { closeWorker } from '../pipeline/close-worker.js';
 import { bullPrefix, cappedBackoff } from '../pipeline/queues.js';
 import { workerConnection } from '../redis/connection.js';
@@ -23,6 +24,7 @@ export interface HotlineWorkerOptions {
   raiseAlert: (candidate: AlertCandidate) => Promise<void>;
   lockMs: number;
   stalledIntervalMs: number;
+  metrics: Metrics;
 }
 
 export interface HotlineWorker {
@@ -78,6 +80,7 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
           await store.act(data.ticket_id, (ticket, now) => (slaMissed(ticket, data.sla, data.due_at) ? breachSla(ticket, data.sla, now) : null),
             async ({ ticket }) => {
               await options.raiseAlert(slaAlert(ticket, data.sla));
+              options.metrics.slaBreaches.inc({ sla: data.sla });
               log.info({ ticket: ticket.id, sla: data.sla, due_at: data.due_at }, 'ticket SLA breached');
             });
           return;
@@ -97,7 +100,10 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
       settings: { backoffStrategy: cappedBackoff },
     },
   );
-  worker.on('failed', (job, err) => log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'hotline job failed; will retry'));
+  worker.on('failed', (job, err) => {
+    options.metrics.jobsFailed.inc({ queue: HOTLINE_QUEUE });
+    log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'hotline job failed; will retry');
+  });
   worker.on('error', (err) => log.error({ err: err.message }, 'hotline worker error'));
 
   return {

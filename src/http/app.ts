@@ -1,15 +1,17 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../log.js';
+import { httpMetrics, type Metrics } from '../metrics/index.js';
 
 /**
  * The HTTP shell every route group mounts into: body size limit, JSON errors
  * for everything (never a stack trace), request logs.
  */
-export function createHttpApp(options: { log: Logger; maxBodyBytes: number; routes: Hono[] }): Hono {
+export function createHttpApp(options: { log: Logger; metrics: Metrics; maxBodyBytes: number; routes: Hono[] }): Hono {
   const { log } = options;
   const app = new Hono();
 
+  app.use('*', httpMetrics(options.metrics));
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();

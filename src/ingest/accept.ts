@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/index.js';
 import { createBatcher } from '../pipeline/batcher.js';
 import type { Envelope } from '../pipeline/queues.js';
 import type { Event } from './schema.js';
@@ -32,6 +33,7 @@ export function createEventAcceptor(options: {
   coalesceMs: number;
   maxEventsPerJob: number;
   log: Logger;
+  metrics: Metrics;
 }): EventAcceptor {
   const envelopes = createBatcher<Event, boolean>({
     maxItems: options.maxEventsPerJob,
@@ -56,6 +58,7 @@ export function createEventAcceptor(options: {
   return {
     async accept(events) {
       const queued = await envelopes.add(events);
+      countByType(events, queued, options.metrics);
       const ids = events.filter((_, i) => queued[i]).map((e) => e.id);
       const duplicate_ids = events.filter((_, i) => !queued[i]).map((e) => e.id);
       return { accepted: ids.length, duplicates: duplicate_ids.length, ids, duplicate_ids };
@@ -64,3 +67,17 @@ export function createEventAcceptor(options: {
   };
 }
 
+
+function countByType(events: readonly Event[], queued: readonly boolean[], metrics: Metrics): void {
+  const counts = new Map<string, { accepted: number; duplicate: number }>();
+  events.forEach((event, i) => {
+    const count = counts.get(event.type) ?? { accepted: 0, duplicate: 0 };
+    if (queued[i]) count.accepted++;
+    else count.duplicate++;
+    counts.set(event.type, count);
+  });
+  for (const [type, { accepted, duplicate }] of counts) {
+    if (accepted > 0) metrics.eventsAccepted.inc({ type }, accepted);
+    if (duplicate > 0) metrics.eventsDuplicate.inc({ type }, duplicate);
+  }
+}

@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../alerts/index.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/index.js';
 import { workerConnection } from '../redis/connection.js';
 import { closeWorker } from './close-worker.js';
 import type { Locks } from '../redis/lock.js';
@@ -28,6 +29,7 @@ export interface EvaluateWorkerOptions {
   stalledIntervalMs: number;
   /** Routes what an evaluation decided, and delivers it while the companies are still locked. */
   delivery: Delivery;
+  metrics: Metrics;
 }
 
 /** How soon companies that were locked by another evaluation are tried again. */
@@ -77,7 +79,14 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
       settings: { backoffStrategy: cappedBackoff },
     },
   );
-  worker.on('failed', (job, err) => log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'evaluation failed; will retry'));
+  worker.on('failed', (job, err) => {
+    options.metrics.jobsFailed.inc({ queue: EVALUATE_QUEUE });
+    log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'evaluation failed; will retry');
+  });
+  const timed = (rule: string, seconds: number) => {
+    options.metrics.ruleEvaluations.inc({ rule });
+    options.metrics.ruleDuration.observe({ rule }, seconds);
+  };
   worker.on('error', (err) => log.error({ err: err.message }, 'evaluate worker error'));
 
   async function evaluateChunk(changes: readonly Change[], reason: string): Promise<void> {
@@ -120,7 +129,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
     const pending: Array<CompanyEvaluation['pending'][number] & { enterprise_id: string }> = [];
     for (const change of mergeByCompany(changes)) {
       const company = companyOf(change.enterprise_id, companies, events);
-      const result = evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming });
+      const result = evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming }, timed);
       const own = new Map((storedByCompany.get(change.enterprise_id) ?? []).map((a) => [a.id, a]));
       const why = change.event_ids.length > 0 ? `${reason}: ${change.event_ids.slice(0, 10).join(', ')}` : reason;
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { workerConnection } from '../redis/connection.js';
 import { closeWorker } from './close-worker.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Row, Storage } from '../storage/index.js';
 import type { Event } from '../ingest/schema.js';
 import { createBatcher } from './batcher.js';
@@ -20,6 +21,7 @@ export interface StoreWorkerOptions {
   batchWaitMs: number;
   lockMs: number;
   stalledIntervalMs: number;
+  metrics: Metrics;
   /** Called with a job's events once they are stored, before the job completes: a failure retries the job. */
   onStored?: (events: readonly Event[]) => Promise<unknown>;
 }
@@ -61,6 +63,7 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
     async (job) => {
       const rows = job.data.events.flatMap((event) => eventRows(event, job.data.received_at));
       await batcher.add(rows);
+      observeStoreLag(options.metrics, job.data);
       await options.onStored?.(job.data.events);
     },
     {
@@ -74,8 +77,10 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
       settings: { backoffStrategy: cappedBackoff },
     },
   );
-  worker.on('failed', (job, err) =>
-    log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'store job failed; will retry'));
+  worker.on('failed', (job, err) => {
+    options.metrics.jobsFailed.inc({ queue: STORE_QUEUE });
+    log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'store job failed; will retry');
+  });
   worker.on('error', (err) => log.error({ err: err.message }, 'store worker error'));
 
   return {
@@ -100,4 +105,10 @@ function changesOf(rows: readonly Row[]): Change[] {
     else byCompany.set(event.enterprise_id, [event]);
   }
   return [...byCompany].map(([enterprise_id, events]) => ({ enterprise_id, ...influence(events), event_ids: events.map((e) => e.id) }));
+}
+
+// One observation per event: a batch of 2,000 weighs 2,000 times one lone event.
+function observeStoreLag(metrics: Metrics, envelope: Envelope): void {
+  const seconds = (Date.now() - Date.parse(envelope.received_at)) / 1000;
+  for (let i = 0; i < envelope.events.length; i++) metrics.storeLag.observe(seconds);
 }

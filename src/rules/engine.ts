@@ -45,7 +45,10 @@ export interface CompanyInput {
   naming: Naming;
 }
 
-export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyInput): CompanyEvaluation {
+/** Told how long each rule took to decide a company (for metrics). */
+export type RuleTimer = (ruleId: string, seconds: number) => void;
+
+export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyInput, timed?: RuleTimer): CompanyEvaluation {
   const out: CompanyEvaluation = { candidates: [], scopes: [], pending: [] };
   for (const compiled of rules) {
     const rule = compiled.forRegion(input.company.region);
@@ -53,7 +56,9 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
     const [from, to] = input.anchors
       ? [input.anchors.from, input.anchors.to]
       : input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to) : [-Infinity, Infinity];
+    const started = performance.now();
     const verdict = kind.evaluate(rule, { company: input.company, events: input.events, from, to, now: input.now });
+    timed?.(rule.spec.id, (performance.now() - started) / 1000);
     out.candidates.push(...toCandidates(rule, input.company, verdict.findings, input.naming));
     out.scopes.push({ rule_id: rule.spec.id, enterprise_id: input.company.enterprise_id, from, to });
     const seen = new Set<string>();

@@ -21,7 +21,8 @@ export async function startTestService(
   roles: Roles = { api: true, worker: true },
   dataDir = mkdtempSync(join(tmpdir(), 'qingjian-test-')),
 ): Promise<TestService> {
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', ...env });
+  // METRICS_PORT 0: worker-only services in parallel test files must not race for one fixed port.
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', ...env });
   const service = await startService(config, roles, createLogger(config.LOG_LEVEL));
   return {
     ...service,

@@ -5,7 +5,7 @@ import { rulesCommand } from './rules/cli.js';
 import { startService, type Roles } from './service.js';
 import { createStorage, migrate } from './storage/index.js';
 
-/** `qingjian start|api|worker|migrate` — the process entry points. */
+/** `qingjian start|api|worker|migrate|demo` — the process entry points. */
 const program = new Command('qingjian').description('清检 Qingjian: monitoring and alerting for administrative inspections');
 
 const positiveInt = (value: string) => {
@@ -14,6 +14,20 @@ const positiveInt = (value: string) => {
   return n;
 };
 
+function apiUrl(value: string): string {
+  const problem = 'must be the http(s) URL of a running Qingjian API, e.g. http://api:8080';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(problem);
+  }
+  // `new URL('api:8080')` parses, with `api:` as its scheme.
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(problem);
+  if (url.search || url.hash) throw new InvalidArgumentError(`${problem} (no query or fragment)`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
 program.command('start')
   .description('API and workers in one process (embedded ClickHouse and a local Redis unless configured)')
   .option('--demo', 'feed the service realistic demo traffic')
@@ -21,6 +35,23 @@ program.command('start')
   .option('--demo-seed <seed>', 'seed of the demo world', positiveInt, 2024)
   .action(async (opts: { demo?: boolean; demoVisits: number; demoSeed: number }) => {
     await run({ api: true, worker: true }, opts.demo ? { visitsPerDay: opts.demoVisits, seed: opts.demoSeed } : null);
+  });
+
+program.command('demo')
+  .description('feed an already running API with demo traffic and simulated staff until SIGTERM/SIGINT')
+  .requiredOption('--url <api-url>', 'base URL of the API, e.g. http://api:8080', apiUrl)
+  .option('--visits <per_day>', 'live on-site visits per day', positiveInt, 2000)
+  .option('--seed <seed>', 'seed of the demo world', positiveInt, 2024)
+  .action(async (opts: { url: string; visits: number; seed: number }) => {
+    const log = createLogger(loadConfig().LOG_LEVEL);
+    let stopDemo: (() => Promise<void>) | null = null;
+    // A signal while waiting or loading just ends the process: every batch sent is all-or-nothing.
+    onShutdownSignal(log, async () => {
+      await stopDemo?.();
+    });
+    const { waitForService } = await import('./demo/traffic.js');
+    await waitForService(opts.url, log);
+    stopDemo = await startDemo(opts.url, { visitsPerDay: opts.visits, seed: opts.seed }, log);
   });
 
 program.command('api').description('the HTTP API only').action(() => run({ api: true, worker: false }, null));

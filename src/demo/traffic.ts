@@ -2,18 +2,22 @@ import type { Logger } from '../log.js';
 import type { EventInput } from '../ingest/schema.js';
 import { generateEvents } from './events.js';
 import { liveEvents } from './live.js';
-import { createWorld } from './world.js';
+import { startDemoStaff } from './staff.js';
+import { createWorld, type World } from './world.js';
 
 /**
- * `qingjian start --demo`: feeds a running service through its own HTTP API,
- * as a platform would — reference data, a month of history, then a live
- * stream paced by event time (some events late and out of order).
+ * `qingjian start --demo` and `qingjian demo`: feeds a running service through
+ * its own HTTP API, as a platform would — reference data, a month of history,
+ * then a live stream paced by event time (some events late and out of order) —
+ * while simulated staff work its alerts and tickets.
  */
 export interface DemoTrafficOptions {
   url: string;
   seed: number;
   visitsPerDay: number;
   log: Logger;
+  /** Pause between the staff's rounds (default: startDemoStaff's). */
+  staffEveryMs?: number;
 }
 
 const HISTORY_DAYS = 30;
@@ -22,24 +26,40 @@ const BATCH = 2_000;
 export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() => Promise<void>> {
   const { url, seed, log } = options;
   const world = createWorld({ seed });
-  await send(url, 'PUT', '/v1/agencies', world.agencies);
-  for (let i = 0; i < world.enterprises.length; i += BATCH) {
-    await send(url, 'PUT', '/v1/enterprises', world.enterprises.slice(i, i + BATCH));
-  }
   const now = new Date();
   const history = generateEvents(world, { seed, from: new Date(now.getTime() - HISTORY_DAYS * 86_400_000), to: now, idPrefix: `demo-${seed}` });
-  for (let i = 0; i < history.length; i += BATCH) await send(url, 'POST', '/v1/events', history.slice(i, i + BATCH));
+  await loadDemoWorld(url, world, history);
   log.info({ enterprises: world.enterprises.length, agencies: world.agencies.length, history: history.length }, 'demo world loaded');
 
   let running = true;
   const live = runLive(options, world, () => running);
+  const stopStaff = startDemoStaff({ url, seed, log: log.child({ demo: 'staff' }), everyMs: options.staffEveryMs });
   return async () => {
     running = false;
-    await live;
+    await Promise.all([live, stopStaff()]);
   };
 }
 
-async function runLive(options: DemoTrafficOptions, world: ReturnType<typeof createWorld>, running: () => boolean) {
+/** Reference data first, so the events' companies and agencies are known when they are evaluated. */
+export async function loadDemoWorld(url: string, world: World, events: readonly EventInput[]): Promise<void> {
+  await send(url, 'PUT', '/v1/agencies', world.agencies);
+  for (let i = 0; i < world.enterprises.length; i += BATCH) await send(url, 'PUT', '/v1/enterprises', world.enterprises.slice(i, i + BATCH));
+  for (let i = 0; i < events.length; i += BATCH) await send(url, 'POST', '/v1/events', events.slice(i, i + BATCH));
+}
+
+/** For `qingjian demo`, which may start before the API it feeds (e.g. in docker compose). */
+export async function waitForService(url: string, log: Logger, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((res) => res.status, (err: Error) => err.message);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} is not ready after ${timeoutMs / 1000} s (last answer: ${status})`);
+    if (attempt % 10 === 0) log.info({ url, status }, 'waiting for the API to be ready');
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+async function runLive(options: DemoTrafficOptions, world: World, running: () => boolean) {
   const stream = liveEvents(world, { seed: options.seed, now: () => new Date(), visitsPerDay: options.visitsPerDay });
   let next: EventInput = stream.next().value;
   let sent = 0;
@@ -59,7 +79,7 @@ async function runLive(options: DemoTrafficOptions, world: ReturnType<typeof cre
   }
 }
 
-async function send(url: string, method: 'PUT' | 'POST', path: string, body: unknown[]): Promise<void> {
+async function send(url: string, method: 'PUT' | 'POST', path: string, body: readonly unknown[]): Promise<void> {
   const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }

@@ -1,4 +1,4 @@
-# Qingjian service image: `qingjian start|api|worker` (see README).
+# Qingjian service image: `qingjian start|api|worker|demo|migrate` (see README; docker-compose.yml runs it).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -17,7 +17,10 @@ COPY bin ./bin
 # Read at run time from the package root: the shipped rules and the console's static files.
 COPY rules ./rules
 COPY src/console/public ./src/console/public
+# `qingjian start` without CLICKHOUSE_URL/REDIS_URL keeps its embedded data here (mount a volume on it).
+RUN mkdir -p /data && chown node:node /data
 USER node
-EXPOSE 8080
+# 8080: HTTP (API, console, feed, /metrics); 9464: /metrics of a worker-only process (METRICS_PORT).
+EXPOSE 8080 9464
 ENTRYPOINT ["node", "bin/qingjian.mjs"]
 CMD ["start"]

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';
+import { createTokenStore, ensureBootstrapToken, tokenRoutes, type TokenStore } from './auth/index.js';
 import {
   alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
@@ -47,6 +48,8 @@ export interface Roles {
 export interface Service {
   /** Base URL of the API (when the api role runs). */
   url: string | null;
+  /** `METHOD /pattern` of every route the API answers (checked against the access policy). */
+  routes: string[];
   redisUrl: string;
   storage: Storage;
   stop(): Promise<void>;
@@ -72,10 +75,10 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     const rules = await startRules(config, log, stops);
     const metrics = createMetrics({ role: roleName(roles), version: VERSION });
     if (roles.worker) startWorkers(config, redisUrl, storage, rules, metrics, log, stops);
-    const url = roles.api ? await startApi(config, redisUrl, storage, rules, metrics, log, stops) : null;
+    const { url, routes } = roles.api ? await startApi(config, redisUrl, storage, rules, metrics, log, stops, roles.worker) : { url: null, routes: [] };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: redisUrl }, 'qingjian started');
-    return { url, redisUrl, storage, stop };
+    return { url, routes, redisUrl, storage, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -227,7 +230,10 @@ function startDelivery(
 
 async function startApi(
   config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
-): Promise<string> {
+  alone: boolean,
+): Promise<{ url: string; routes: string[] }> {
+  const tokens = createTokenStore(storage);
+  await bootstrapAdmin(config, tokens, log, alone);
   const redis: Redis = producerConnection(redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
   stops.push(async () => redis.disconnect());
@@ -256,8 +262,11 @@ async function startApi(
   const app = createHttpApp({
     log: log.child({ role: 'api' }),
     metrics,
+    tokens,
+    metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     routes: [
+      tokenRoutes(tokens),
       metricsRoutes(metrics.registry),
       healthRoutes({
         redis: async () => void (await redis.ping()),
@@ -289,6 +298,7 @@ async function startApi(
   stops.push(() => closeServer(server));
   const feed = attachFeed(server as HttpServer, {
     journal,
+    tokens,
     log: log.child({ role: 'feed' }),
     maxPayloadBytes: config.FEED_MAX_PAYLOAD_BYTES,
     maxBufferBytes: config.FEED_MAX_BUFFER_BYTES,
@@ -298,7 +308,17 @@ async function startApi(
   metrics.observeFeed(feed.stats);
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  return `http://${host}:${port}`;
+  const routes = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
+  return { url: `http://${host}:${port}`, routes };
+}
+
+// `qingjian start` on its own data (the quick start) makes its first admin token and keeps it in a file;
+// anything else gets its first token from QINGJIAN_BOOTSTRAP_TOKEN (or an admin's `qingjian tokens create`).
+async function bootstrapAdmin(config: Config, tokens: TokenStore, log: Logger, alone: boolean): Promise<void> {
+  const tokenFile = alone && !config.CLICKHOUSE_URL ? join(config.DATA_DIR, 'admin-token') : undefined;
+  const token = await ensureBootstrapToken(tokens, { token: config.QINGJIAN_BOOTSTRAP_TOKEN, tokenFile, log });
+  if (token && !config.QINGJIAN_BOOTSTRAP_TOKEN) log.info({ file: tokenFile }, 'admin token kept in this file: sign in to the console with it');
+  if (!token && (await tokens.list()).length === 0) log.warn('no API token exists: set QINGJIAN_BOOTSTRAP_TOKEN to create the first admin token');
 }
 
 function untilReady(redis: Redis): Promise<void> {

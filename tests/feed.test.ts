@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareSeq, createJournal, type Journal, type JournalEntry } from '../src/feed/index.js';
 import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
-import { post, put, startTestService, type TestService } from './support/service.js';
+import { auth, post, put, startTestService, type TestService } from './support/service.js';
 
 // The live feed against a real service: real Redis stream, real WebSocket clients, alerts from real events.
 let service: TestService;
@@ -193,7 +193,7 @@ describe('live feed', () => {
   });
 
   it('answers plain HTTP on the stream path with 426', async () => {
-    const res = await fetch(`${service.url}/v1/alerts/stream`);
+    const res = await fetch(`${service.url}/v1/alerts/stream`, { headers: auth() });
     expect(res.status).toBe(426);
     expect((await res.json()).error).toBe('upgrade_required');
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { checkin, complaint, creditCode, ENTERPRISE, inspection, plan } from './support/fixtures.js';
-import { eventually, get, post, startTestService, type TestService } from './support/service.js';
+import { auth, eventually, get, post, startTestService, type TestService } from './support/service.js';
 
 let service: TestService;
 const events = () => `${service.url}/v1/events`;
@@ -222,7 +222,7 @@ describe('reference data', () => {
     const id = creditCode('370602', 7);
     const company = { enterprise_id: id, name: '烟台市芝罘区海川食品有限公司', region: '370602', credit_grade: 'B', quiet_period: { days_of_month: [-15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1] } };
     const put = (path: string, body: unknown) =>
-      fetch(`${service.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${service.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth() }, body: JSON.stringify(body) });
     expect((await put('/v1/enterprises', [company])).status).toBe(200);
     expect((await put('/v1/enterprises', [{ ...company, credit_grade: 'C' }])).status).toBe(200);
     const read = await get(`${service.url}/v1/enterprises/${id}`);
@@ -236,7 +236,7 @@ describe('reference data', () => {
 
   it('rejects a bad batch whole, naming the fields', async () => {
     const res = await fetch(`${service.url}/v1/enterprises`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' },
+      method: 'PUT', headers: { 'content-type': 'application/json', ...auth() },
       body: JSON.stringify([
         { enterprise_id: creditCode('370602', 8), name: '好公司', region: '370602', credit_grade: 'A' },
         { enterprise_id: creditCode('370602', 9), name: '', region: '370602', credit_grade: 'E', quiet_period: { days_of_month: [0] } },

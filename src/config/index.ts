@@ -50,6 +50,10 @@ const EnvSchema = z.object({
     .default('09:00-12:00,13:30-17:30'),
   HOTLINE_ALWAYS_WORKING: bool.default(false),
   HOTLINE_CLAIM_MINUTES: z.coerce.number().positive().default(30),
+  // -- access --
+  // Also a WebSocket subprotocol in browsers (`bearer.<token>`): token characters only.
+  QINGJIAN_BOOTSTRAP_TOKEN: z.string().regex(/^[A-Za-z0-9._~-]{32,256}$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ -').optional(),
+  METRICS_PUBLIC: bool.default(true),
   // -- metrics --
   METRICS_PORT: int(0).max(65535).default(9464),
   METRICS_SAMPLE_MS: int(100).default(5_000),

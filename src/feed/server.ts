@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { bearerToken, can, type TokenStore } from '../auth/index.js';
 import type { Logger } from '../log.js';
 import type { Journal, StoredEntry } from './journal.js';
 import { compareSeq, matches, PROTOCOL_VERSION, Subscribe, type FeedFilters } from './protocol.js';
@@ -13,11 +14,14 @@ import { compareSeq, matches, PROTOCOL_VERSION, Subscribe, type FeedFilters } fr
  * the client sees each entry once and in order whatever the interleaving.
  */
 export const FEED_PATH = '/v1/alerts/stream';
+/** The subprotocol the feed speaks (browsers offer it beside `bearer.<token>`). */
+export const SUBPROTOCOL = 'qingjian.v1';
 /** Close codes a client can act on. */
 export const CLOSE = { slowConsumer: 4008, shutdown: 1001 } as const;
 
 export interface FeedOptions {
   journal: Journal;
+  tokens: TokenStore;
   log: Logger;
   maxPayloadBytes: number;
   /** A client with more than this waiting to be sent is closed rather than buffered for. */
@@ -58,15 +62,34 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   const { journal, log } = options;
   const clients = new Set<Client>();
   const counts = { sent: 0, dropped: 0 };
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayloadBytes, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true, perMessageDeflate: false, maxPayload: options.maxPayloadBytes, clientTracking: false,
+    // Never echo the token back: the only protocol the server speaks is the feed's.
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== FEED_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => connected(ws));
+    void authorized(req).then((allowed) => {
+      if (allowed === true) wss.handleUpgrade(req, socket, head, (ws) => connected(ws));
+      else socket.end(`HTTP/1.1 ${allowed}\r\nConnection: close\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer realm="qingjian"\r\n\r\n`);
+    }, (err: Error) => {
+      log.warn({ err: err.message }, 'feed: could not check a token');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
   };
+
+  // Browsers cannot set headers on a WebSocket: they send the token as a second subprotocol, `bearer.<token>`.
+  async function authorized(req: IncomingMessage): Promise<true | string> {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const token = bearerToken(req.headers.authorization) ?? offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length) ?? null;
+    const principal = token ? await options.tokens.authenticate(token) : null;
+    if (!principal) return '401 Unauthorized';
+    return can(principal.role, 'feed:read') ? true : '403 Forbidden';
+  }
   server.on('upgrade', onUpgrade);
 
   const follower = journal.follow(broadcast, (err) => log.warn({ err: err.message }, 'feed journal read failed; retrying'));

@@ -1,13 +1,24 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../log.js';
+import { authenticate, type TokenStore } from '../auth/index.js';
 import { httpMetrics, type Metrics } from '../metrics/index.js';
 
 /**
  * The HTTP shell every route group mounts into: body size limit, JSON errors
  * for everything (never a stack trace), request logs.
  */
-export function createHttpApp(options: { log: Logger; metrics: Metrics; maxBodyBytes: number; routes: Hono[] }): Hono {
+export interface HttpAppOptions {
+  log: Logger;
+  metrics: Metrics;
+  tokens: TokenStore;
+  /** GET /metrics without a token (Prometheus on a private network). */
+  metricsPublic: boolean;
+  maxBodyBytes: number;
+  routes: Hono[];
+}
+
+export function createHttpApp(options: HttpAppOptions): Hono {
   const { log } = options;
   const app = new Hono();
 
@@ -17,6 +28,8 @@ export function createHttpApp(options: { log: Logger; metrics: Metrics; maxBodyB
     await next();
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
+  // Before the body limit: a caller without a token is turned away before its body is read.
+  app.use('*', authenticate({ tokens: options.tokens, metricsPublic: options.metricsPublic }));
   app.use('/v1/*', bodyLimit({
     maxSize: options.maxBodyBytes,
     onError: (c) => c.json({

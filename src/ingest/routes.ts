@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { can, principalOf } from '../auth/index.js';
 import type { EventAcceptor } from './accept.js';
 import { readValidBatch } from './batch.js';
 import { Event } from './schema.js';
@@ -20,6 +21,11 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono {
         : [];
     });
     if ('response' in batch) return batch.response;
+    // The hotline files complaints taken on the phone, and nothing else.
+    if (!can(principalOf(c).role, 'events:write')) {
+      const others = batch.values.flatMap((e, index) => (e.type === 'complaint' ? [] : [{ index, field: 'type', message: 'this token may send complaints only' }]));
+      if (others.length > 0) return c.json({ error: 'forbidden', message: 'this token may send complaints only; nothing was accepted', errors: others }, 403);
+    }
     const result = await options.acceptor.accept(batch.values);
     return c.json(result, 202);
   });

@@ -245,6 +245,31 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (ticket_id, revision)`,
     ],
   },
+  {
+    version: 7,
+    name: 'api tokens',
+    statements: [
+      // One row per token revision (created, then perhaps revoked); read with FINAL.
+      // Only the token's SHA-256 is kept; the id is derived from it.
+      `CREATE TABLE IF NOT EXISTS api_tokens (
+        id String,
+        name String,
+        role LowCardinality(String),
+        jurisdiction String,
+        enterprise_id String,
+        hash String,
+        created_by String,
+        created_at DateTime64(3, 'UTC'),
+        expires_at Nullable(DateTime64(3, 'UTC')),
+        revoked_at Nullable(DateTime64(3, 'UTC')),
+        revoked_by String,
+        updated_at DateTime64(3, 'UTC'),
+        revision UInt32
+      )
+      ENGINE = ReplacingMergeTree(revision)
+      ORDER BY id`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

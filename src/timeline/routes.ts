@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { can, principalOf } from '../auth/index.js';
 import { z } from 'zod';
 import { EnterpriseId } from '../ingest/index.js';
 import { fieldErrors, TimeBound as Bound } from '../http/query.js';
@@ -26,6 +27,11 @@ export function timelineRoutes(storage: Storage): Hono {
     if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
     if (errors.length > 0 || !params.success || !id.success) {
       return c.json({ error: 'invalid_request', message: 'bad timeline request', errors }, 400);
+    }
+    // A company's token reads its own record; for any other id it is as if there were none.
+    const caller = principalOf(c);
+    if (!can(caller.role, 'timeline:read') && caller.enterprise_id !== id.data) {
+      return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
     }
     const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit } = params.data;
     const page = await readTimeline(storage, { enterpriseId: id.data, from, to, limit, after: after ?? undefined });

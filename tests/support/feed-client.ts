@@ -1,4 +1,5 @@
 import { WebSocket, type ClientOptions } from 'ws';
+import { TEST_TOKEN } from './service.js';
 
 /** A real WebSocket client of the live feed that records every message it receives. */
 export interface FeedClient {
@@ -16,7 +17,7 @@ export interface FeedClient {
 export const feedUrl = (httpUrl: string) => `${httpUrl.replace(/^http/, 'ws')}/v1/alerts/stream`;
 
 export async function connectFeed(httpUrl: string, options: ClientOptions = {}): Promise<FeedClient> {
-  const ws = new WebSocket(feedUrl(httpUrl), { perMessageDeflate: false, ...options });
+  const ws = new WebSocket(feedUrl(httpUrl), { perMessageDeflate: false, ...options, headers: { authorization: `Bearer ${TEST_TOKEN}`, ...options.headers } });
   const messages: any[] = [];
   const alerts: any[] = [];
   const waiters = new Set<() => void>();

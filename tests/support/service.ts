@@ -15,6 +15,10 @@ export interface TestService extends Service {
   stop(): Promise<void>;
 }
 
+/** The admin token every test service is started with (QINGJIAN_BOOTSTRAP_TOKEN); the request helpers send it. */
+export const TEST_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+export const auth = (token = TEST_TOKEN) => ({ authorization: `Bearer ${token}` });
+
 /** A real service on a free port: its own redis-server, embedded ClickHouse (or CLICKHOUSE_URL given in env). */
 export async function startTestService(
   env: Record<string, string> = {},
@@ -22,7 +26,7 @@ export async function startTestService(
   dataDir = mkdtempSync(join(tmpdir(), 'qingjian-test-')),
 ): Promise<TestService> {
   // METRICS_PORT 0: worker-only services in parallel test files must not race for one fixed port.
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', QINGJIAN_BOOTSTRAP_TOKEN: TEST_TOKEN, ...env });
   const service = await startService(config, roles, createLogger(config.LOG_LEVEL));
   return {
     ...service,
@@ -54,16 +58,16 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 
 export async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: text });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...auth() }, body: text });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 export async function put(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth() }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 export async function get(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: auth() });
   return { status: res.status, body: await res.json().catch(() => null) };
 }

@@ -1,0 +1,7 @@
+/** Bearer tokens, roles and the access policy of every route. */
+export { authenticate, bearerToken, principalOf, unauthorized } from './middleware.js';
+export { ensureBootstrapToken } from './bootstrap.js';
+export { ROUTE_ACCESS, routeKey } from './policy.js';
+export { ROLES, can, type Role, type Permission } from './roles.js';
+export { tokenRoutes } from './routes.js';
+export { createTokenStore, TOKEN_REFRESH_MS, type Principal, type TokenRecord, type TokenStore } from './tokens.js';

@@ -1,0 +1,29 @@
+/**
+ * Who may do what. A token carries one role; its jurisdiction (a division-code
+ * prefix) narrows what it sees. `admin` may do everything.
+ */
+export const ROLES = ['ingest', 'discipline', 'justice', 'hotline', 'enterprise', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Permission =
+  | 'events:write' | 'complaints:write' | 'reference:write' | 'reference:read'
+  | 'alerts:read' | 'alerts:act' | 'silences:read' | 'silences:write' | 'feed:read'
+  | 'rules:read' | 'rules:backtest' | 'tickets:read' | 'tickets:act'
+  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read';
+
+const GRANTS: Record<Exclude<Role, 'admin'>, readonly Permission[]> = {
+  // The platforms that send events and keep reference data current.
+  ingest: ['events:write', 'reference:write'],
+  // 纪委监委: alerts with their evidence, acting on them, silences, the live feed.
+  discipline: ['alerts:read', 'alerts:act', 'feed:read', 'silences:read', 'silences:write', 'rules:read', 'reference:read', 'timeline:read'],
+  // 司法局: reads alerts and reference data, tries rule changes on history; changes nothing.
+  justice: ['alerts:read', 'feed:read', 'reference:read', 'rules:read', 'rules:backtest', 'timeline:read'],
+  // 12345: the ticket queue, and complaints taken on the phone.
+  hotline: ['tickets:read', 'tickets:act', 'complaints:write', 'reference:read', 'timeline:read'],
+  // A company: its own public record, nothing else.
+  enterprise: ['timeline:own'],
+};
+
+export function can(role: Role, permission: Permission): boolean {
+  return role === 'admin' || GRANTS[role].includes(permission);
+}

@@ -1,0 +1,59 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { invalid, readJson } from '../http/body.js';
+import { fieldErrors } from '../http/query.js';
+import { EnterpriseId } from '../ingest/index.js';
+import { principalOf } from './middleware.js';
+import { ROLES } from './roles.js';
+import type { TokenStore } from './tokens.js';
+
+export const Jurisdiction = z.string().regex(/^(\d{2}){0,3}$/, "must be '' (everywhere) or a division-code prefix of 2, 4 or 6 digits, e.g. 3714");
+
+export const NewTokenBody = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(64),
+  role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
+  jurisdiction: Jurisdiction.default(''),
+  enterprise_id: EnterpriseId.optional(),
+  expires_in_days: z.number().positive().max(3650).optional(),
+}).strict().superRefine((body, ctx) => {
+  if (body.role === 'enterprise' && !body.enterprise_id) ctx.addIssue({ code: 'custom', path: ['enterprise_id'], message: 'is required for role enterprise' });
+  if (body.role !== 'enterprise' && body.enterprise_id) ctx.addIssue({ code: 'custom', path: ['enterprise_id'], message: 'is only for role enterprise' });
+});
+
+/** Token management (admins): create (the token is shown once), list, revoke. */
+export function tokenRoutes(tokens: TokenStore): Hono {
+  const app = new Hono();
+
+  app.post('/v1/tokens', async (c) => {
+    const read = await readJson(c);
+    if (!read.ok) return read.response;
+    const body = NewTokenBody.safeParse(read.value);
+    if (!body.success) return invalid(c, 'bad token request', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+    const admin = principalOf(c);
+    // An admin hands out at most what it holds.
+    if (!body.data.jurisdiction.startsWith(admin.jurisdiction)) {
+      return invalid(c, 'bad token request', [{ index: null, field: 'jurisdiction', message: `must lie within your own (${admin.jurisdiction})` }], 'validation_failed');
+    }
+    const days = body.data.expires_in_days;
+    const { token, record } = await tokens.create({
+      name: body.data.name, role: body.data.role, jurisdiction: body.data.jurisdiction, enterprise_id: body.data.enterprise_id ?? '',
+      expires_at: days ? new Date(Date.now() + days * 86_400_000) : null, created_by: admin.name,
+    });
+    return c.json({ token, ...record }, 201);
+  });
+
+  app.get('/v1/tokens', async (c) => {
+    const admin = principalOf(c);
+    const all = await tokens.list();
+    return c.json({ items: all.filter((t) => t.jurisdiction.startsWith(admin.jurisdiction)) });
+  });
+
+  app.post('/v1/tokens/:id/revoke', async (c) => {
+    const admin = principalOf(c);
+    const existing = (await tokens.list()).find((t) => t.id === c.req.param('id') && t.jurisdiction.startsWith(admin.jurisdiction));
+    if (!existing) return c.json({ error: 'not_found', message: 'no such token' }, 404);
+    return c.json(await tokens.revoke(existing.id, admin.name));
+  });
+
+  return app;
+}

@@ -7,7 +7,7 @@ import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
 import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
 import { launchBrowser, openPage, type ConsolePage } from './support/browser.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
-import { eventually, get, post, put, startTestService, type TestService } from './support/service.js';
+import { eventually, get, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * The console in a real headless Chromium against the real service: one
@@ -50,6 +50,10 @@ async function alertOf(url: string, enterprise: string, rule = 'no-plan'): Promi
     return res.body?.items?.[0];
   }, 30_000, `${rule} alert for ${enterprise}`);
 }
+
+/** The console signed in the way an operator opens a link: the token in the fragment, taken once. */
+const signedIn = (url: string, token = TEST_TOKEN) => `${url}/#token=${encodeURIComponent(token)}`;
+const storedToken = (page: ConsolePage['page']) => page.evaluate(() => sessionStorage.getItem('qingjian.token'));
 
 const rowsOf = (id: string) => feed.page.locator(`#alert-list > li[data-id="${id}"]`);
 /** Errors a browser logs for a refused connection while the server is down are expected there and only there. */
@@ -99,9 +103,13 @@ describe('the console', () => {
   });
 
   it('loads without errors, connects, and shows a new alert without a reload', async () => {
-    feed = await openPage(browser, `${apiA.url}/`);
+    feed = await openPage(browser, signedIn(apiA.url));
     const { page } = feed;
     await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    // The token went from the address into this tab's storage, and out of the address bar.
+    expect(page.url()).toBe(`${apiA.url}/`);
+    expect(await storedToken(page)).toBe(TEST_TOKEN);
+    expect(await page.locator('dialog#signin').count()).toBe(0);
     await expect(page.locator('#connection .text').textContent()).resolves.toBe('已连接');
     await page.locator('#alert-list[aria-busy]').waitFor({ state: 'detached' });
 
@@ -214,7 +222,7 @@ describe('the console', () => {
     expect(feed.errors).toEqual([]);
 
     // The same view in dark mode, for review (test-artifacts only).
-    const dark = await openPage(browser, `${apiA.url}/`, { colorScheme: 'dark' });
+    const dark = await openPage(browser, signedIn(apiA.url), { colorScheme: 'dark' });
     await dark.page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
     await dark.page.locator(`#alert-list > li[data-id="${frequent.id}"] .row-main`).click();
     await dark.page.locator('#alert-detail .detail-section').first().waitFor();
@@ -320,5 +328,127 @@ describe('the console', () => {
     await page.setViewportSize({ width: 1600, height: 1000 });
     await screenshot('console-hotline');
     expect(unexpected(feed.errors)).toEqual([]);
+  });
+});
+
+describe('signing in to the console', () => {
+  /** API calls the page made (fetch and XHR show up as resource timings; the page's own files are under /console/). */
+  const apiCalls = (page: ConsolePage['page']) => page.evaluate(() => performance.getEntriesByType('resource')
+    .map((e) => new URL(e.name).pathname).filter((path) => path.startsWith('/v1/')));
+
+  async function newToken(role: string): Promise<{ token: string; id: string }> {
+    const res = await post(`${apiA.url}/v1/tokens`, { name: `控制台测试-${role}`, role });
+    expect(res.status).toBe(201);
+    return res.body;
+  }
+
+  it('asks for a token and shows no data without one, refuses a wrong one, lets the right one in, and signs out', async () => {
+    const tab = await openPage(browser, `${apiA.url}/`);
+    const { page } = tab;
+    const dialog = page.locator('dialog#signin[open]');
+    await dialog.waitFor({ timeout: 10_000 });
+    await expect(dialog.locator('h2').textContent()).resolves.toBe('请输入访问令牌');
+    const input = dialog.locator('input[name="token"]');
+    await expect(input.getAttribute('type')).resolves.toBe('password');
+    expect(await dialog.textContent()).toContain('qingjian tokens create');
+    await expect(page.locator('#connection .text').textContent()).resolves.toBe('未登录');
+    // Nothing asked of the API, nothing shown, no feed opened.
+    await page.waitForTimeout(1_000);
+    expect(await apiCalls(page)).toEqual([]);
+    expect(await page.locator('#alert-list > li').count()).toBe(0);
+    expect(await page.locator('main').evaluate((m) => getComputedStyle(m).visibility)).toBe('hidden');
+    await expect(page.locator('#connection').getAttribute('data-state')).resolves.toBe('signed-out');
+    // Esc does not get past it.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-signin.png') });
+
+    // Something that is not a token at all: said so, before asking the server.
+    await input.fill('abc');
+    await dialog.locator('button[type="submit"]', { hasText: '登录' }).click();
+    await dialog.locator('.action-message[data-kind="error"]', { hasText: '令牌格式不正确' }).waitFor();
+    // A well-formed token the service does not know: refused, and the dialog stays.
+    await input.fill(`qjt_${'x'.repeat(43)}`);
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.locator('.action-message[data-kind="error"]', { hasText: '令牌无效' }).waitFor({ timeout: 10_000 });
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await storedToken(page)).toBeNull();
+    expect(await page.locator('#alert-list > li').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-signin-refused.png') });
+
+    // The right one: the feed, live, with the list.
+    await input.fill(TEST_TOKEN);
+    await input.press('Enter');
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await page.locator('#alert-list > li').first().waitFor({ timeout: 15_000 });
+    expect(await storedToken(page)).toBe(TEST_TOKEN);
+    expect(await page.locator('main').evaluate((m) => getComputedStyle(m).visibility)).toBe('visible');
+
+    // 退出: the token is gone, the dialog is back, and nothing of the feed stays.
+    await page.locator('#sign-out', { hasText: '退出' }).click();
+    await dialog.waitFor({ timeout: 10_000 });
+    expect(await dialog.locator('.signin-reason').textContent()).toBe('已退出登录。');
+    expect(await storedToken(page)).toBeNull();
+    expect(await page.locator('#alert-list > li').count()).toBe(0);
+    await expect(page.locator('#connection .text').textContent()).resolves.toBe('未登录');
+    expect(await apiCalls(page)).toEqual([]);
+    expect(unexpected(tab.errors)).toEqual([]);
+    await tab.context.close();
+  });
+
+  it('goes to the sign-in dialog, not into endless reconnects, when the API refuses the stored token', async () => {
+    const revoked = await newToken('discipline');
+    expect((await post(`${apiA.url}/v1/tokens/${revoked.id}/revoke`, {})).status).toBe(200);
+    const tab = await openPage(browser, signedIn(apiA.url, revoked.token));
+    const { page } = tab;
+    const dialog = page.locator('dialog#signin[open]');
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.signin-reason', { hasText: '已被吊销' }).waitFor();
+    expect(page.url()).toBe(`${apiA.url}/`);
+    // The feed was refused too: it waits for the dialog instead of retrying.
+    await page.locator('#connection[data-state="signed-out"]').waitFor({ timeout: 10_000 });
+    let attempts = 0;
+    page.on('websocket', () => attempts++);
+    await page.waitForTimeout(3_000);
+    expect(attempts).toBe(0);
+
+    await dialog.locator('input[name="token"]').fill(TEST_TOKEN);
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await page.locator('#alert-list > li').first().waitFor({ timeout: 15_000 });
+    expect(unexpected(tab.errors)).toEqual([]);
+    await tab.context.close();
+  });
+
+  it("says in words what a token's role may not do", async () => {
+    // 12345 staff: the queue works, the alert feed is refused (and not retried forever).
+    const hotline = await newToken('hotline');
+    const staff = await openPage(browser, signedIn(apiA.url, hotline.token));
+    const notice = staff.page.locator('#feed-notice[data-kind="error"]');
+    await notice.waitFor({ timeout: 15_000 });
+    const text = await notice.textContent();
+    expect(text).toContain('没有权限');
+    expect(text).toContain('12345 热线');
+    expect(text).toContain('查看预警列表');
+    await staff.page.locator('#connection[data-state="disconnected"]').waitFor();
+    await staff.page.click('#tab-hotline');
+    await staff.page.locator('#ticket-rows > tr').first().waitFor({ timeout: 15_000 });
+    expect(await staff.page.locator('#tickets-notice').isHidden()).toBe(true);
+    expect(unexpected(staff.errors)).toEqual([]);
+    await staff.context.close();
+
+    // A discipline commission: the feed works, the hotline queue is not theirs.
+    const discipline = await newToken('discipline');
+    const commission = await openPage(browser, signedIn(apiA.url, discipline.token));
+    await commission.page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await commission.page.click('#tab-hotline');
+    const refused = commission.page.locator('#tickets-notice[data-kind="error"]');
+    await refused.waitFor({ timeout: 15_000 });
+    expect(await refused.textContent()).toContain('没有权限：当前访问令牌（纪委监委）不能查看12345工单');
+    expect(await commission.page.locator('dialog#signin').count()).toBe(0);
+    expect(unexpected(commission.errors)).toEqual([]);
+    await commission.context.close();
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The person on duty (值班人员): typed once, kept in localStorage, sent as
- * `actor` with every action (until the service has sign-in).
+ * `actor` with every action.
  */
 const KEY = 'qj.actor';
 let input;

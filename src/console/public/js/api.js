@@ -1,4 +1,12 @@
-/** The service's HTTP API, same origin. Errors become ApiError with a readable Chinese message. */
+/**
+ * The service's HTTP API, same origin, with the access token on every call.
+ * A 401 opens the sign-in dialog and the call is sent again with the new token
+ * (the server refuses before doing anything, so a POST is safe to repeat).
+ * Errors become ApiError with a readable Chinese message.
+ */
+import * as auth from './auth.js';
+import { denied } from './labels.js';
+
 export class ApiError extends Error {
   constructor(status, body, fallback) {
     super(describe(status, body, fallback));
@@ -24,6 +32,7 @@ function describe(status, body, fallback) {
     return `操作冲突：状态已被他人改变${holder}。${detail}`;
   }
   if (status === 400 || status === 422) return `填写有误：${fields || detail || '请求无效'}`;
+  if (status === 403) return denied(detail);
   if (status === 404) return `未找到：${detail || '对象不存在'}`;
   if (status === 503) return `服务暂时繁忙，请稍后重试。${detail}`;
   if (status === 413) return '内容过长';
@@ -32,26 +41,31 @@ function describe(status, body, fallback) {
 }
 
 async function request(method, path, body) {
-  let res;
-  try {
-    res = await fetch(path, {
-      method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-    });
-  } catch (err) {
-    throw new ApiError(0, null, err?.message);
+  for (;;) {
+    const token = await auth.token();
+    const headers = { accept: 'application/json', authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    } catch (err) {
+      throw new ApiError(0, null, err?.message);
+    }
+    if (res.status === 401) {
+      await res.body?.cancel().catch(() => {});
+      await auth.unauthorized(token);
+      continue;
+    }
+    const text = await res.text();
+    let parsed = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    if (!res.ok) throw new ApiError(res.status, parsed, text.slice(0, 200));
+    return parsed;
   }
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!res.ok) throw new ApiError(res.status, parsed, text.slice(0, 200));
-  return parsed;
 }
 
 export const api = {

@@ -1,5 +1,6 @@
-/** The console's entry: tabs (#feed, #hotline), the person on duty, the connection state, the two views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline), the person on duty, the connection state, the two views. */
 import { initActor } from './actor.js';
+import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
@@ -10,6 +11,7 @@ const STATE_TEXT = {
   reconnecting: '重新连接中…',
   disconnected: '已断开',
   idle: '未连接',
+  'signed-out': '未登录',
 };
 
 const connection = document.getElementById('connection');
@@ -29,6 +31,20 @@ function showConnection(state, { retryAt } = {}) {
 }
 
 initActor(document.getElementById('actor'));
+document.getElementById('sign-out').addEventListener('click', signOut);
+
+// No data is asked for before there is a token: from the session, from `#token=` once, or typed into the dialog.
+takeTokenFromUrl();
+addEventListener('hashchange', () => {
+  // A `#token=` link opened in this tab while it runs: take the token and start over with it.
+  if (!/(^#|&)token=/.test(location.hash)) return;
+  takeTokenFromUrl();
+  location.reload();
+});
+if (!currentToken()) {
+  showConnection('signed-out');
+  await signIn();
+}
 
 const tabCount = document.getElementById('tab-feed-count');
 startFeed({

@@ -157,6 +157,13 @@ export function startFeed({ root, onCount, onConnection }) {
   const socket = new FeedSocket({
     path: '/v1/alerts/stream',
     onState: (s, info) => onConnection?.(s, info),
+    // The feed keeps being refused: ask the API why. A 401 opens the sign-in dialog (and the socket waits for it);
+    // a 403 means this token may not read alerts at all, so there is nothing to reconnect for.
+    onRefused: () => api.get(`/v1/alerts${query({ limit: 1 })}`).catch((err) => {
+      if (!(err instanceof ApiError) || err.status !== 403) return;
+      socket.stop();
+      notice(err.message, 'error');
+    }),
     onOpen: (hello) => {
       state.live = false;
       const latest = validSeq(hello.latest_seq) ? hello.latest_seq : null;
@@ -252,6 +259,10 @@ export function startFeed({ root, onCount, onConnection }) {
       notice('');
     } catch (err) {
       if (token !== state.loadToken) return;
+      if (err instanceof ApiError && err.status === 403) {
+        notice(err.message, 'error'); // retrying changes nothing
+        return;
+      }
       notice(`预警列表加载失败：${err.message}。稍后自动重试。`, 'error');
       state.retryTimer = setTimeout(() => {
         if (!state.loaded) reload();

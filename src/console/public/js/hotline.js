@@ -121,7 +121,8 @@ export function startHotline({ root }) {
       if (token !== state.token) return;
       notice(err instanceof ApiError && err.status === 404 && /route/.test(err.body?.message ?? '')
         ? '12345 工单服务尚未启用（/v1/hotline/tickets 不可用）。'
-        : `工单加载失败：${err.message}。稍后自动重试。`, 'error');
+        : err instanceof ApiError && err.status === 403 ? err.message
+          : `工单加载失败：${err.message}。稍后自动重试。`, 'error');
     }
   }
 

@@ -201,3 +201,46 @@ export const TICKET_ACTION = {
   breached: '超时',
 };
 export const ticketAction = label(TICKET_ACTION);
+
+/** A token's role (who it is for). */
+export const TOKEN_ROLE = {
+  admin: '管理员', discipline: '纪委监委', justice: '司法局', hotline: '12345 热线', enterprise: '企业', ingest: '数据接入',
+};
+export const tokenRole = label(TOKEN_ROLE);
+
+/** What a route does, for a 403 that names what the token may not do. */
+const ROUTE_ACTION = {
+  'GET /v1/alerts': '查看预警列表',
+  'GET /v1/alerts/:id': '查看预警详情',
+  'GET /v1/alerts/stream': '接收实时预警推送',
+  'POST /v1/alerts/:id/ack': '确认预警',
+  'POST /v1/alerts/:id/resolve': '处理预警',
+  'POST /v1/alerts/:id/reopen': '重新打开预警',
+  'GET /v1/silences': '查看静默规则',
+  'GET /v1/silences/:id': '查看静默规则',
+  'POST /v1/silences': '设置静默',
+  'POST /v1/silences/:id/expire': '解除静默',
+  'GET /v1/hotline/tickets': '查看12345工单',
+  'GET /v1/hotline/tickets/:id': '查看12345工单详情',
+  'POST /v1/hotline/tickets/:id/claim': '认领工单',
+  'POST /v1/hotline/tickets/:id/release': '释放工单',
+  'POST /v1/hotline/tickets/:id/assign': '转办工单',
+  'POST /v1/hotline/tickets/:id/categorise': '修改工单分类',
+  'POST /v1/hotline/tickets/:id/notes': '添加工单备注',
+  'POST /v1/hotline/tickets/:id/resolve': '办结工单',
+  'POST /v1/hotline/tickets/:id/reopen': '重新打开工单',
+  'GET /v1/rules': '查看规则',
+  'GET /v1/rules/:id': '查看规则',
+  'GET /v1/enterprises/:id': '查看企业信息',
+  'GET /v1/agencies/:id': '查看执法部门信息',
+  'GET /v1/enterprises/:id/timeline': '查看企业检查记录',
+};
+
+/** A 403's text: the service says `role <role> may not <METHOD> <route>`; anything else is shown as it is. */
+export function denied(message = '') {
+  const m = /^role (\S+) may not (\S+) (\S+)$/.exec(message.trim());
+  if (!m) return `没有权限：${message || '当前访问令牌不允许此操作'}。如需开通，请联系系统管理员。`;
+  const [, who, method, path] = m;
+  const what = ROUTE_ACTION[`${method} ${path}`];
+  return `没有权限：当前访问令牌（${tokenRole(who)}）不能${what ?? '执行此操作'}（${method} ${path}）。如需开通，请联系系统管理员。`;
+}

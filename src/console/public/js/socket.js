@@ -6,11 +6,25 @@
  *
  * It knows nothing of alerts: `onOpen(hello)` runs when the server's hello
  * arrives on a fresh connection; `onMessage(msg)` gets every later message.
+ *
+ * The access token goes as a subprotocol (browsers cannot set headers on a
+ * WebSocket): ['qingjian.v1', 'bearer.<token>']. A refused token fails the
+ * upgrade, which the page only sees as a connection that never opened; so
+ * when that happens repeatedly with a token the API has answered 401 to, it
+ * waits for the sign-in dialog instead of reconnecting forever. Refused
+ * repeatedly for no reason it knows, it calls `onRefused()` (at most every
+ * 30 s) so the page can ask the API why.
  */
+import { currentToken, isRefused, token as signedInToken } from './auth.js';
+
+export const PROTOCOL = 'qingjian.v1';
 const BASE_MS = 500;
 const CAP_MS = 10_000;
 const OPEN_TIMEOUT_MS = 10_000;
 const DOWN_AFTER_MS = 30_000;
+/** Upgrades refused in a row before the token is suspected. */
+const REFUSALS = 2;
+const PROBE_EVERY_MS = 30_000;
 
 export function backoff(attempt, random = Math.random) {
   const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** attempt);
@@ -19,11 +33,15 @@ export function backoff(attempt, random = Math.random) {
 }
 
 export class FeedSocket {
-  constructor({ path, onOpen, onMessage, onState }) {
+  constructor({ path, onOpen, onMessage, onState, onRefused }) {
     this.path = path;
     this.onOpen = onOpen;
     this.onMessage = onMessage;
     this.onState = onState;
+    this.onRefused = onRefused;
+    this.refusals = 0;
+    this.probedAt = 0;
+    this.waiting = false;
     this.ws = null;
     this.attempt = 0;
     this.timer = null;
@@ -51,6 +69,7 @@ export class FeedSocket {
     clearTimeout(this.openTimer);
     this.ws?.close(1000, 'page closed');
     this.ws = null;
+    this.retryAt = null;
     this.#setState('disconnected');
   }
 
@@ -79,17 +98,26 @@ export class FeedSocket {
     if (this.stopped) return;
     const url = new URL(this.path, location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const token = currentToken();
+    if (!token) {
+      this.#awaitSignIn();
+      return;
+    }
     const id = ++this.connection;
     let ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(url, [PROTOCOL, `bearer.${token}`]);
     } catch {
-      this.#retry();
+      this.#retry(token, true);
       return;
     }
     this.ws = ws;
     if (this.state !== 'reconnecting' && this.state !== 'disconnected') this.#setState('connecting');
     let greeted = false;
+    let opened = false;
+    ws.addEventListener('open', () => {
+      opened = true;
+    });
     this.openTimer = setTimeout(() => ws.close(4000, 'no hello in time'), OPEN_TIMEOUT_MS);
     ws.addEventListener('message', (ev) => {
       if (id !== this.connection) return;
@@ -103,6 +131,7 @@ export class FeedSocket {
         greeted = true;
         clearTimeout(this.openTimer);
         this.attempt = 0;
+        this.refusals = 0;
         this.downSince = null;
         this.retryAt = null;
         this.#setState('connected');
@@ -115,12 +144,27 @@ export class FeedSocket {
       clearTimeout(this.openTimer);
       if (id !== this.connection) return;
       this.ws = null;
-      if (!this.stopped) this.#retry();
+      if (!this.stopped) this.#retry(token, !opened);
     });
     // 'error' is always followed by 'close'.
   }
 
-  #retry() {
+  /** After a connection ends: back off and connect again, or wait for sign-in if the token is what is refused. */
+  #retry(used, refused = false) {
+    this.refusals = refused ? this.refusals + 1 : 0;
+    const now = currentToken();
+    if (this.refusals >= REFUSALS && (!now || isRefused(used))) {
+      this.#awaitSignIn();
+      return;
+    }
+    if (now && now !== used) {
+      // Signed in again meanwhile: the new token gets a fresh start.
+      this.attempt = 0;
+      this.refusals = 0;
+    } else if (this.refusals > REFUSALS && Date.now() - this.probedAt > PROBE_EVERY_MS) {
+      this.probedAt = Date.now();
+      this.onRefused?.();
+    }
     this.downSince ??= Date.now();
     const delay = backoff(this.attempt++);
     this.retryAt = Date.now() + delay;
@@ -128,6 +172,23 @@ export class FeedSocket {
     this.#setState(down ? 'disconnected' : 'reconnecting');
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /** Connects again once the sign-in dialog has a token (the API's 401 has already opened it, or this does). */
+  #awaitSignIn() {
+    if (this.waiting) return;
+    this.waiting = true;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.retryAt = null;
+    this.#setState('signed-out');
+    signedInToken().then(() => {
+      this.waiting = false;
+      this.attempt = 0;
+      this.refusals = 0;
+      this.downSince = null;
+      if (!this.stopped) this.#connect();
+    });
   }
 
   #setState(state) {

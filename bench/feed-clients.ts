@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
+import { benchAuth } from './token.js';
 
 export interface ClientsPlan {
   url: string;
@@ -98,7 +99,7 @@ function nofile(): string {
 
 function connect(): Promise<void> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(streamUrl, { perMessageDeflate: false });
+    const ws = new WebSocket(streamUrl, { perMessageDeflate: false, headers: benchAuth });
     const client: Client = { ws, alerts: [], expectedSeen: new Set(), open: false };
     let settled = false;
     const done = (ok: boolean, why?: string) => {

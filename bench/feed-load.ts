@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { createTraffic, type TrafficSpec } from './feed-traffic.js';
+import { benchAuth } from './token.js';
 
 export interface LoadPhase {
   name: string;
@@ -48,7 +49,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 function post(body: string, onWrite: () => void): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...benchAuth } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));

@@ -46,6 +46,7 @@ import type { ClientResult, ClientsPlan, FromClients, ToClients } from './feed-c
 import type { FromLoad, LoadPhase, ToLoad } from './feed-load.js';
 import type { ProbeMemory } from './feed-probe.js';
 import { composition, createTraffic, MAX_ROUNDS, type TrafficSpec } from './feed-traffic.js';
+import { benchAuth } from './token.js';
 
 // ---------------------------------------------------------------- settings
 
@@ -198,7 +199,7 @@ function split(total: number, parts: number): number[] {
 /** Setup requests (reference data, plans): retried on a network error, which only delays the setup (ids make retries safe). */
 async function send(url: string, method: 'PUT' | 'POST', path: string, body: unknown): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch((err: Error) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...benchAuth }, body: JSON.stringify(body) }).catch((err: Error) => {
       if (attempt >= 3) throw err;
       console.log(`  (setup ${method} ${path}: ${err.message}${err.cause ? ` (${(err.cause as Error).message})` : ''}; retrying)`);
       return null;

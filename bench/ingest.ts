@@ -14,6 +14,7 @@ import { createWorld } from '../src/demo/index.js';
 import { createLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import type { LoadPlan, LoadReport } from './load-client.js';
+import { benchAuth } from './token.js';
 
 const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -81,7 +82,7 @@ async function main() {
   const service = await startService(config, { api: true, worker: true }, createLogger('warn'));
   const url = service.url!;
   const world = createWorld({ seed: 1, enterprisesPerRegion: 1000 });
-  await fetch(`${url}/v1/enterprises`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(world.enterprises.slice(0, 5000)) });
+  await fetch(`${url}/v1/enterprises`, { method: 'PUT', headers: { 'content-type': 'application/json', ...benchAuth }, body: JSON.stringify(world.enterprises.slice(0, 5000)) });
 
   // Warm-up: JIT, connections, first ClickHouse parts.
   await runLoad({ url, mode: 'batch', events: 20_000, batchSize: 500, concurrency: 4, ratePerSecond: 0, idPrefix: 'warm', seed: 9 });

@@ -5,6 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import { createWorld, generateEvents } from '../src/demo/index.js';
+import { benchAuth } from './token.js';
 
 export interface LoadPlan {
   url: string;
@@ -31,7 +32,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 
 function postJson(url: URL, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...benchAuth } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });

@@ -48,6 +48,7 @@ import type { FromHistoryWorker, HistoryJob } from './history-generator.js';
 import { seedHistoryAlerts } from './seed-alerts.js';
 import { recordStorageCalls, summarizeCalls, type CallSummary } from './storage-timings.js';
 import type { FromClient, LivePhasePlan, LivePhaseReport, ToClient } from './live-client.js';
+import './token.js';
 
 const TARGETS = { p99Ms: 500, p99AtRate: 5_000, backtestMs: 10_000 };
 /** Alerts whose decision waits on purpose (for late events or a filing deadline): their latency is that wait, not the pipeline's. */

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config/index.js';
 import { createLogger, type Logger } from './log.js';
+import { tokenOption, tokensCommand } from './auth/cli.js';
+import type { DemoApi } from './demo/api.js';
 import { rulesCommand } from './rules/cli.js';
 import { startService, type Roles } from './service.js';
 import { createStorage, migrate } from './storage/index.js';
@@ -42,7 +44,8 @@ program.command('demo')
   .requiredOption('--url <api-url>', 'base URL of the API, e.g. http://api:8080', apiUrl)
   .option('--visits <per_day>', 'live on-site visits per day', positiveInt, 2000)
   .option('--seed <seed>', 'seed of the demo world', positiveInt, 2024)
-  .action(async (opts: { url: string; visits: number; seed: number }) => {
+  .addOption(tokenOption())
+  .action(async (opts: { url: string; visits: number; seed: number; token: string }) => {
     const log = createLogger(loadConfig().LOG_LEVEL);
     let stopDemo: (() => Promise<void>) | null = null;
     // A signal while waiting or loading just ends the process: every batch sent is all-or-nothing.
@@ -51,13 +54,14 @@ program.command('demo')
     });
     const { waitForService } = await import('./demo/traffic.js');
     await waitForService(opts.url, log);
-    stopDemo = await startDemo(opts.url, { visitsPerDay: opts.visits, seed: opts.seed }, log);
+    stopDemo = await startDemo({ url: opts.url, token: opts.token }, { visitsPerDay: opts.visits, seed: opts.seed }, log);
   });
 
 program.command('api').description('the HTTP API only').action(() => run({ api: true, worker: false }, null));
 program.command('worker').description('the workers only').action(() => run({ api: false, worker: true }, null));
 
 program.addCommand(rulesCommand());
+program.addCommand(tokensCommand());
 
 program.command('migrate').description('apply pending ClickHouse migrations and exit').action(async () => {
   const config = loadConfig();
@@ -74,16 +78,17 @@ async function run(roles: Roles, demo: { visitsPerDay: number; seed: number } | 
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const service = await startService(config, roles, log);
-  const stopDemo = demo && service.url ? await startDemo(service.url, demo, log) : null;
+  if (demo && !service.adminToken) throw new Error('the demo needs the bootstrap admin token, which was revoked: set QINGJIAN_BOOTSTRAP_TOKEN');
+  const stopDemo = demo && service.url && service.adminToken ? await startDemo({ url: service.url, token: service.adminToken }, demo, log) : null;
   onShutdownSignal(log, async () => {
     await stopDemo?.();
     await service.stop();
   });
 }
 
-async function startDemo(url: string, demo: { visitsPerDay: number; seed: number }, log: Logger) {
+async function startDemo(api: DemoApi, demo: { visitsPerDay: number; seed: number }, log: Logger) {
   const { startDemoTraffic } = await import('./demo/traffic.js');
-  return startDemoTraffic({ url, ...demo, log: log.child({ role: 'demo' }) });
+  return startDemoTraffic({ api, ...demo, log: log.child({ role: 'demo' }) });
 }
 
 function onShutdownSignal(log: Logger, shutdown: () => Promise<void>): void {

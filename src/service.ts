@@ -50,6 +50,8 @@ export interface Service {
   url: string | null;
   /** `METHOD /pattern` of every route the API answers (checked against the access policy). */
   routes: string[];
+  /** The bootstrap admin token, when this process made sure of one (the in-process demo uses it). */
+  adminToken: string | null;
   redisUrl: string;
   storage: Storage;
   stop(): Promise<void>;
@@ -75,10 +77,12 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     const rules = await startRules(config, log, stops);
     const metrics = createMetrics({ role: roleName(roles), version: VERSION });
     if (roles.worker) startWorkers(config, redisUrl, storage, rules, metrics, log, stops);
-    const { url, routes } = roles.api ? await startApi(config, redisUrl, storage, rules, metrics, log, stops, roles.worker) : { url: null, routes: [] };
+    const { url, routes, adminToken } = roles.api
+      ? await startApi(config, redisUrl, storage, rules, metrics, log, stops, roles.worker)
+      : { url: null, routes: [], adminToken: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: redisUrl }, 'qingjian started');
-    return { url, routes, redisUrl, storage, stop };
+    return { url, routes, adminToken, redisUrl, storage, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -231,9 +235,9 @@ function startDelivery(
 async function startApi(
   config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
   alone: boolean,
-): Promise<{ url: string; routes: string[] }> {
+): Promise<{ url: string; routes: string[]; adminToken: string | null }> {
   const tokens = createTokenStore(storage);
-  await bootstrapAdmin(config, tokens, log, alone);
+  const adminToken = await bootstrapAdmin(config, tokens, log, alone);
   const redis: Redis = producerConnection(redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
   stops.push(async () => redis.disconnect());
@@ -309,16 +313,17 @@ async function startApi(
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   const routes = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
-  return { url: `http://${host}:${port}`, routes };
+  return { url: `http://${host}:${port}`, routes, adminToken };
 }
 
 // `qingjian start` on its own data (the quick start) makes its first admin token and keeps it in a file;
 // anything else gets its first token from QINGJIAN_BOOTSTRAP_TOKEN (or an admin's `qingjian tokens create`).
-async function bootstrapAdmin(config: Config, tokens: TokenStore, log: Logger, alone: boolean): Promise<void> {
+async function bootstrapAdmin(config: Config, tokens: TokenStore, log: Logger, alone: boolean): Promise<string | null> {
   const tokenFile = alone && !config.CLICKHOUSE_URL ? join(config.DATA_DIR, 'admin-token') : undefined;
   const token = await ensureBootstrapToken(tokens, { token: config.QINGJIAN_BOOTSTRAP_TOKEN, tokenFile, log });
   if (token && !config.QINGJIAN_BOOTSTRAP_TOKEN) log.info({ file: tokenFile }, 'admin token kept in this file: sign in to the console with it');
   if (!token && (await tokens.list()).length === 0) log.warn('no API token exists: set QINGJIAN_BOOTSTRAP_TOKEN to create the first admin token');
+  return token;
 }
 
 function untilReady(redis: Redis): Promise<void> {

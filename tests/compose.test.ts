@@ -66,7 +66,10 @@ const flag = (args: string[], name: string): string | undefined =>
 const emptyEnvDir = mkdtempSync(join(tmpdir(), 'qingjian-compose-'));
 afterAll(() => rmSync(emptyEnvDir, { recursive: true, force: true }));
 let envFiles = 0;
-function dockerCompose(args: string[], vars: Record<string, string> = {}) {
+// The one setting without a default (a public admin token would open the API): CI sets a placeholder.
+const CI_TOKEN = 'ci-placeholder-token-for-config-validation';
+function dockerCompose(args: string[], given: Record<string, string> = {}) {
+  const vars = { QINGJIAN_BOOTSTRAP_TOKEN: CI_TOKEN, ...given };
   // An explicit env file, so a developer's own .env or exported passwords cannot change the outcome.
   const envFile = join(emptyEnvDir, `env-${++envFiles}`);
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
@@ -87,6 +90,15 @@ describe('docker-compose.yml', () => {
   it('passes docker-compose config (as CI runs it)', () => {
     const result = dockerCompose(['config', '--quiet']);
     expect(result.status, result.stderr).toBe(0);
+  });
+
+  it('refuses to start without the bootstrap admin token, and gives the demo the same one', () => {
+    const missing = dockerCompose(['config', '--quiet'], { QINGJIAN_BOOTSTRAP_TOKEN: '' });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('set QINGJIAN_BOOTSTRAP_TOKEN in .env');
+    const resolved = resolvedCompose({ QINGJIAN_BOOTSTRAP_TOKEN: 'a-token-for-this-test-0123456789abcdef' });
+    expect(resolved.services.api!.environment).toMatchObject({ QINGJIAN_BOOTSTRAP_TOKEN: 'a-token-for-this-test-0123456789abcdef' });
+    expect(resolved.services.demo!.environment).toMatchObject({ QINGJIAN_TOKEN: 'a-token-for-this-test-0123456789abcdef' });
   });
 
   it('has the whole stack, and a demo profile running the same image', () => {

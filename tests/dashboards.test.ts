@@ -15,7 +15,7 @@ import {
   promqlMetricNames, seriesOf, variableReferences, variableSql, vizPanels,
   type DashboardModel, type QueryRange, type VariableValue,
 } from './support/grafana.js';
-import { eventually, get, post, put, startTestService, type TestService } from './support/service.js';
+import { eventually, get, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 // The Grafana boards in dashboards/: their JSON against Grafana's dashboard model, their provisioning, and every
 // query as Grafana would send it, run on the real schema over demo data (ClickHouse) or checked against the
@@ -251,7 +251,7 @@ async function loadDemo(): Promise<void> {
   const random = createRandom(WORLD.seed);
   const happened = (what: keyof StaffRound) => staff.some((round) => round[what] > 0);
   const needed = ['falsePositives', 'assigned', 'ticketsResolved'] as const;
-  while (staff.length < 8 && !needed.every(happened)) staff.push(await staffRound(service.url, random));
+  while (staff.length < 8 && !needed.every(happened)) staff.push(await staffRound({ url: service.url, token: TEST_TOKEN }, random));
   // Tickets nobody claimed in time raise hotline-sla alerts (accept SLA of 12 s, around the clock).
   await eventually(async () => ((await alertsOf('rule=hotline-sla&limit=1')).length > 0 ? true : undefined), 30_000, 'a hotline-sla alert');
 }

@@ -12,7 +12,7 @@ import { carryOut, planRound, readWork, staffRound, startDemoStaff, type StaffAc
 import { loadDemoWorld } from '../src/demo/traffic.js';
 import type { Ticket } from '../src/hotline/index.js';
 import { freePort } from '../src/redis/local-server.js';
-import { eventually, get, post, startTestService, type TestService } from './support/service.js';
+import { eventually, get, post, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * The demo's simulated staff against the real service (its own Redis, the
@@ -27,6 +27,7 @@ const DAY_SHIFT = new Date('2026-11-20T10:00:00+08:00');
 const DAY = 86_400_000;
 
 let service: TestService;
+const api = () => ({ url: service.url, token: TEST_TOKEN });
 
 beforeAll(async () => {
   service = await startTestService();
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const history = generateEvents(world, {
     seed: SEED, from: new Date(now - 14 * DAY), to: new Date(now), visitsPerDay: 30, violationRate: 0.3, idPrefix: 'staff-test',
   });
-  await loadDemoWorld(service.url, world, history);
+  await loadDemoWorld(api(), world, history);
   await settled();
 }, 60_000);
 
@@ -47,7 +48,7 @@ afterAll(async () => {
 async function settled(): Promise<StaffWork> {
   let previous = '';
   return eventually(async () => {
-    const work = await readWork(service.url);
+    const work = await readWork(api());
     const key = JSON.stringify([work.openAlerts, work.acknowledgedAlerts, work.tickets].map((items) =>
       items.map((i: Alert | Ticket) => `${i.id}:${'status' in i ? i.status : i.state}`).sort()));
     const stable = key === previous && work.openAlerts.length >= 20 && work.tickets.length >= 10;
@@ -73,7 +74,7 @@ describe('staffRound', () => {
     const reordered = { openAlerts: [...work.openAlerts].reverse(), acknowledgedAlerts: work.acknowledgedAlerts, tickets: [...work.tickets].reverse() };
     expect(planRound(reordered, createRandom(7), DAY_SHIFT)).toEqual(plan);
 
-    const round = await staffRound(service.url, createRandom(7), DAY_SHIFT);
+    const round = await staffRound(api(), createRandom(7), DAY_SHIFT);
     const acks = ofKind(plan, 'ack');
     const claims = ofKind(plan, 'claim');
     expect(acks.length).toBeGreaterThan(0);
@@ -92,7 +93,7 @@ describe('staffRound', () => {
   it('over a few rounds acknowledges, resolves (some as false positives), claims and closes, leaving every state in view', async () => {
     const random = createRandom(21);
     const rounds: StaffRound[] = [];
-    for (let i = 0; i < 4; i++) rounds.push(await staffRound(service.url, random, DAY_SHIFT));
+    for (let i = 0; i < 4; i++) rounds.push(await staffRound(api(), random, DAY_SHIFT));
     const total = (field: 'resolved' | 'falsePositives' | 'assigned' | 'ticketsResolved') => rounds.reduce((n, r) => n + r[field], 0);
     expect(total('resolved')).toBeGreaterThan(0);
     expect(total('falsePositives')).toBeGreaterThan(0);
@@ -123,20 +124,20 @@ describe('staffRound', () => {
     const [elsewhere] = await tickets('state=new');
     expect((await post(`${service.url}/v1/hotline/tickets/${elsewhere!.id}/claim`, { actor: '值班员·控制台' })).status).toBe(200);
 
-    const work = await readWork(service.url);
+    const work = await readWork(api());
     const plan = planRound(work, createRandom(33), DAY_SHIFT);
     expect(plan.some((a) => a.id === elsewhere!.id)).toBe(false);
-    const first = await carryOut(service.url, work, plan);
+    const first = await carryOut(api(), work, plan);
     expect(first.conflicts).toBe(0);
     // The same decisions again, as if another person had just done them: every alert and ticket closure is a 409.
     // Claiming and assigning again are the holder renewing their own claim, which the service allows.
-    const again = await carryOut(service.url, work, plan);
+    const again = await carryOut(api(), work, plan);
     const refused = ofKind(plan, 'ack').length + ofKind(plan, 'resolve').length + ofKind(plan, 'resolve-ticket').length;
     expect(refused).toBeGreaterThan(0);
     expect(again).toMatchObject({ acknowledged: 0, resolved: 0, ticketsResolved: 0, conflicts: refused });
 
     // Two people with the same habits at once: whichever loses each race carries on.
-    const [a, b] = await Promise.all([staffRound(service.url, createRandom(34), DAY_SHIFT), staffRound(service.url, createRandom(34), DAY_SHIFT)]);
+    const [a, b] = await Promise.all([staffRound(api(), createRandom(34), DAY_SHIFT), staffRound(api(), createRandom(34), DAY_SHIFT)]);
     expect(a.acknowledged + b.acknowledged).toBeGreaterThan(0);
 
     const ticket = (await get(`${service.url}/v1/hotline/tickets/${elsewhere!.id}`)).body as Ticket;
@@ -159,7 +160,7 @@ describe('startDemoStaff', () => {
 
   it('runs rounds until stopped, logging a summary of each, and stops after the round under way', async () => {
     const { log, records } = recordingLogger();
-    const stop = startDemoStaff({ url: service.url, seed: SEED, log, everyMs: 50 });
+    const stop = startDemoStaff({ api: api(), seed: SEED, log, everyMs: 50 });
     await eventually(async () => (records.filter((r) => r.msg === 'demo staff round').length >= 2 ? true : undefined), 20_000, 'two rounds');
     await stop();
     const rounds = records.filter((r) => r.msg === 'demo staff round');
@@ -170,7 +171,7 @@ describe('startDemoStaff', () => {
 
   it('logs a failed round and carries on', async () => {
     const { log, records } = recordingLogger();
-    const stop = startDemoStaff({ url: `http://127.0.0.1:${await freePort()}`, seed: SEED, log, everyMs: 20 });
+    const stop = startDemoStaff({ api: { url: `http://127.0.0.1:${await freePort()}`, token: TEST_TOKEN }, seed: SEED, log, everyMs: 20 });
     await eventually(async () => (records.filter((r) => r.msg.includes('failed')).length >= 2 ? true : undefined), 10_000, 'two failed rounds');
     await stop();
     expect(records[0]).toMatchObject({ level: 40, msg: 'demo staff round failed; trying again next round', err: expect.stringContaining('fetch failed') });
@@ -185,7 +186,7 @@ interface Run {
 
 /** `qingjian demo …` from the sources, as tests/rules.cli.test.ts runs the CLI. */
 function qingjianDemo(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', QINGJIAN_TOKEN: TEST_TOKEN } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -214,13 +215,13 @@ describe('qingjian demo', () => {
 
   it('waits for the API, feeds it the world of --seed and stops on SIGTERM', async () => {
     // A stand-in API that records requests: the real service is not needed to see what the command sends.
-    const received: { method: string; path: string; body: string }[] = [];
+    const received: { method: string; path: string; body: string; authorization?: string }[] = [];
     let readyChecks = 0;
     const api: Server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        received.push({ method: req.method!, path: req.url!, body });
+        received.push({ method: req.method!, path: req.url!, body, authorization: req.headers.authorization });
         const notReadyYet = req.url === '/readyz' && ++readyChecks < 3;
         res.writeHead(notReadyYet ? 503 : 200, { 'content-type': 'application/json' }).end('{}');
       });
@@ -236,6 +237,7 @@ describe('qingjian demo', () => {
       expect(readyChecks).toBe(3);
       const firstPut = received.find((r) => r.method === 'PUT' && r.path === '/v1/enterprises');
       expect(JSON.parse(firstPut!.body)[0]).toEqual(createWorld({ seed: 9 }).enterprises[0]);
+      expect(firstPut!.authorization).toBe(`Bearer ${TEST_TOKEN}`);
       expect(received.some((r) => r.method === 'POST' && r.path === '/v1/events')).toBe(true);
       expect(run.stdout).toContain('"msg":"shutting down"');
     } finally {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,14 +29,19 @@ describe('npm start -- --demo', () => {
     try {
       await eventually(async () => ((await get(`${url}/readyz`)).status === 200 ? true : undefined), 90_000, 'readyz');
       redisPid = Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8'));
+      // The first start made an admin token and left it for its owner, as the README says.
+      const tokenFile = join(dataDir, 'admin-token');
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      expect((await get(`${url}/v1/alerts?limit=1`, 'qjt_not-the-token-000000000000000000000000000')).status).toBe(401);
       expect(existsSync(`/proc/${redisPid}`)).toBe(true);
       const company = createWorld({ seed: 2024 }).enterprises[5]!;
       const record = await eventually(async () => {
-        const page = await get(`${url}/v1/enterprises/${company.enterprise_id}/timeline`);
+        const page = await get(`${url}/v1/enterprises/${company.enterprise_id}/timeline`, token);
         return page.body?.items?.length > 0 ? page.body : undefined;
       }, 60_000, 'demo events in a timeline');
       expect(record.items[0]).toMatchObject({ id: expect.any(String), type: expect.any(String) });
-      expect((await get(`${url}/v1/enterprises/${company.enterprise_id}`)).body).toMatchObject({ name: company.name });
+      expect((await get(`${url}/v1/enterprises/${company.enterprise_id}`, token)).body).toMatchObject({ name: company.name });
     } finally {
       process.kill(-child.pid!, 'SIGINT');
     }

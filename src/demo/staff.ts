@@ -1,3 +1,4 @@
+import { authorization, type DemoApi } from './api.js';
 import type { Alert, ResolutionCode } from '../alerts/model.js';
 import { HOUR, startOfDay } from '../calendar/index.js';
 import type { Assignee, Ticket, TicketOutcome } from '../hotline/model.js';
@@ -88,20 +89,20 @@ const OUTCOME_NOTES: Record<TicketOutcome, string> = {
 const ASSIGNEE_NAMES: Record<Assignee['kind'], string> = { agency: '执法部门', justice: '司法局执法监督科', discipline: '纪委监委' };
 
 /** One pass of every person on duty: read the lists, decide, act. */
-export async function staffRound(url: string, random: Random, now = new Date()): Promise<StaffRound> {
-  const work = await readWork(url);
-  return carryOut(url, work, planRound(work, random, now));
+export async function staffRound(api: DemoApi, random: Random, now = new Date()): Promise<StaffRound> {
+  const work = await readWork(api);
+  return carryOut(api, work, planRound(work, random, now));
 }
 
 /** Performs the actions in order; one refused because the item moved on since `work` was read is counted, not thrown. */
-export async function carryOut(url: string, work: StaffWork, actions: readonly StaffAction[]): Promise<StaffRound> {
+export async function carryOut(api: DemoApi, work: StaffWork, actions: readonly StaffAction[]): Promise<StaffRound> {
   const round: StaffRound = {
     acknowledged: 0, resolved: 0, falsePositives: 0, claimed: 0, assigned: 0, ticketsResolved: 0, conflicts: 0,
     alertsLeftOpen: work.openAlerts.length - actions.filter((a) => a.kind === 'ack').length,
     ticketsLeftWaiting: work.tickets.filter((t) => t.state === 'new').length - actions.filter((a) => a.kind === 'claim').length,
   };
   for (const action of actions) {
-    if (!(await perform(url, action))) {
+    if (!(await perform(api, action))) {
       round.conflicts++;
       continue;
     }
@@ -187,23 +188,23 @@ function assignee(ticket: Ticket, random: Random): Assignee {
   return { kind: 'agency', id: ticket.agency_id };
 }
 
-export async function readWork(url: string): Promise<StaffWork> {
+export async function readWork(api: DemoApi): Promise<StaffWork> {
   const [openAlerts, acknowledgedAlerts, tickets] = await Promise.all([
-    listAll<Alert>(url, '/v1/alerts', { status: 'open', mode: 'active' }),
-    listAll<Alert>(url, '/v1/alerts', { status: 'acknowledged', mode: 'active' }),
+    listAll<Alert>(api, '/v1/alerts', { status: 'open', mode: 'active' }),
+    listAll<Alert>(api, '/v1/alerts', { status: 'acknowledged', mode: 'active' }),
     // Without a state filter the queue lists every ticket that is not resolved.
-    listAll<Ticket>(url, '/v1/hotline/tickets', {}),
+    listAll<Ticket>(api, '/v1/hotline/tickets', {}),
   ]);
   return { openAlerts, acknowledgedAlerts, tickets };
 }
 
-async function listAll<T>(url: string, path: string, filters: Record<string, string>): Promise<T[]> {
+async function listAll<T>(api: DemoApi, path: string, filters: Record<string, string>): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | null = null;
   do {
     const query = new URLSearchParams({ ...filters, limit: String(PAGE), ...(cursor ? { cursor } : {}) });
-    const page = `${url}${path}?${query}`;
-    const res = await fetch(page, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const page = `${api.url}${path}?${query}`;
+    const res = await fetch(page, { headers: authorization(api), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`GET ${page}: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { items: T[]; next_cursor: string | null };
     items.push(...body.items);
@@ -213,7 +214,7 @@ async function listAll<T>(url: string, path: string, filters: Record<string, str
 }
 
 /** True when the action took effect; false when someone else's action or a busy lock got in the way. */
-async function perform(url: string, action: StaffAction): Promise<boolean> {
+async function perform(api: DemoApi, action: StaffAction): Promise<boolean> {
   const { kind, id, ...body } = action;
   const path = {
     ack: `/v1/alerts/${id}/ack`,
@@ -222,8 +223,8 @@ async function perform(url: string, action: StaffAction): Promise<boolean> {
     assign: `/v1/hotline/tickets/${id}/assign`,
     'resolve-ticket': `/v1/hotline/tickets/${id}/resolve`,
   }[kind];
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  const res = await fetch(`${api.url}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...authorization(api) }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   if (res.ok) return true;
   const text = await res.text();
@@ -232,7 +233,7 @@ async function perform(url: string, action: StaffAction): Promise<boolean> {
 }
 
 export interface DemoStaffOptions {
-  url: string;
+  api: DemoApi;
   seed: number;
   log: Logger;
   /** Pause between rounds (default 20 s). */
@@ -244,13 +245,13 @@ const STAFF_STREAM = 0x51a7f;
 
 /** Runs a round every `everyMs` until stopped; the stop waits for the round under way. */
 export function startDemoStaff(options: DemoStaffOptions): () => Promise<void> {
-  const { url, log, everyMs = 20_000 } = options;
+  const { api, log, everyMs = 20_000 } = options;
   const random = createRandom(options.seed ^ STAFF_STREAM);
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout;
   const tick = () => {
-    current = staffRound(url, random).then(
+    current = staffRound(api, random).then(
       (round) => log.info(round, 'demo staff round'),
       (err: Error) => log.warn({ err: err.message }, 'demo staff round failed; trying again next round'),
     ).finally(() => {

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { EventInput } from '../ingest/schema.js';
 import { generateEvents } from './events.js';
 import { liveEvents } from './live.js';
+import { authorization, type DemoApi } from './api.js';
 import { startDemoStaff } from './staff.js';
 import { createWorld, type World } from './world.js';
 
@@ -12,7 +13,7 @@ import { createWorld, type World } from './world.js';
  * while simulated staff work its alerts and tickets.
  */
 export interface DemoTrafficOptions {
-  url: string;
+  api: DemoApi;
   seed: number;
   visitsPerDay: number;
   log: Logger;
@@ -24,16 +25,16 @@ const HISTORY_DAYS = 30;
 const BATCH = 2_000;
 
 export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() => Promise<void>> {
-  const { url, seed, log } = options;
+  const { api, seed, log } = options;
   const world = createWorld({ seed });
   const now = new Date();
   const history = generateEvents(world, { seed, from: new Date(now.getTime() - HISTORY_DAYS * 86_400_000), to: now, idPrefix: `demo-${seed}` });
-  await loadDemoWorld(url, world, history);
+  await loadDemoWorld(api, world, history);
   log.info({ enterprises: world.enterprises.length, agencies: world.agencies.length, history: history.length }, 'demo world loaded');
 
   let running = true;
   const live = runLive(options, world, () => running);
-  const stopStaff = startDemoStaff({ url, seed, log: log.child({ demo: 'staff' }), everyMs: options.staffEveryMs });
+  const stopStaff = startDemoStaff({ api, seed, log: log.child({ demo: 'staff' }), everyMs: options.staffEveryMs });
   return async () => {
     running = false;
     await Promise.all([live, stopStaff()]);
@@ -41,10 +42,10 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() 
 }
 
 /** Reference data first, so the events' companies and agencies are known when they are evaluated. */
-export async function loadDemoWorld(url: string, world: World, events: readonly EventInput[]): Promise<void> {
-  await send(url, 'PUT', '/v1/agencies', world.agencies);
-  for (let i = 0; i < world.enterprises.length; i += BATCH) await send(url, 'PUT', '/v1/enterprises', world.enterprises.slice(i, i + BATCH));
-  for (let i = 0; i < events.length; i += BATCH) await send(url, 'POST', '/v1/events', events.slice(i, i + BATCH));
+export async function loadDemoWorld(api: DemoApi, world: World, events: readonly EventInput[]): Promise<void> {
+  await send(api, 'PUT', '/v1/agencies', world.agencies);
+  for (let i = 0; i < world.enterprises.length; i += BATCH) await send(api, 'PUT', '/v1/enterprises', world.enterprises.slice(i, i + BATCH));
+  for (let i = 0; i < events.length; i += BATCH) await send(api, 'POST', '/v1/events', events.slice(i, i + BATCH));
 }
 
 /** For `qingjian demo`, which may start before the API it feeds (e.g. in docker compose). */
@@ -70,7 +71,7 @@ async function runLive(options: DemoTrafficOptions, world: World, running: () =>
       next = stream.next().value;
     }
     if (due.length > 0) {
-      await send(options.url, 'POST', '/v1/events', due).catch((err: Error) =>
+      await send(options.api, 'POST', '/v1/events', due).catch((err: Error) =>
         options.log.warn({ err: err.message }, 'demo post failed; the events are skipped'));
       sent += due.length;
       if (sent % 100 < due.length) options.log.info({ sent }, 'demo live events sent');
@@ -79,7 +80,7 @@ async function runLive(options: DemoTrafficOptions, world: World, running: () =>
   }
 }
 
-async function send(url: string, method: 'PUT' | 'POST', path: string, body: readonly unknown[]): Promise<void> {
-  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function send(api: DemoApi, method: 'PUT' | 'POST', path: string, body: readonly unknown[]): Promise<void> {
+  const res = await fetch(`${api.url}${path}`, { method, headers: { 'content-type': 'application/json', ...authorization(api) }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }

@@ -67,7 +67,7 @@ export async function put(url: string, body: unknown): Promise<{ status: number;
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-export async function get(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { headers: auth() });
+export async function get(url: string, token = TEST_TOKEN): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers: auth(token) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }

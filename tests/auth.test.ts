@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ROUTE_ACCESS, routeKey } from '../src/auth/index.js';
-import { checkin, complaint, creditCode } from './support/fixtures.js';
+import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
-import { auth, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { auth, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 // Bearer tokens against a real service: who gets in, and what each role may do.
 let service: TestService;
@@ -122,5 +122,108 @@ describe('the access policy', () => {
       const [method, path] = route.split(' ') as [string, string];
       expect(ROUTE_ACCESS[routeKey(method, path)], route).toBeDefined();
     }
+  });
+});
+
+describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
+  const dezhou = creditCode('371402', 9101);
+  const yantai = creditCode('370602', 9102);
+  const seen: string[] = [];
+  let tokens: Record<'discipline' | 'hotline' | 'ingest', string>;
+  let alertOf: Record<'dezhou' | 'yantai', string>;
+  let ticketOf: Record<'dezhou' | 'yantai', string>;
+
+  // Every answer a 3714 token gets is kept, to check none of them mentions 烟台's company.
+  const as = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await call(method, path, token, body);
+    seen.push(JSON.stringify(res.body));
+    return res;
+  };
+
+  beforeAll(async () => {
+    const put = (body: unknown) => call('PUT', '/v1/enterprises', TEST_TOKEN, body);
+    expect((await put([
+      { enterprise_id: dezhou, name: '德州测试企业', region: '371402', credit_grade: 'C' },
+      { enterprise_id: yantai, name: '烟台测试企业', region: '370602', credit_grade: 'C' },
+    ])).status).toBe(200);
+    const visit = (company: string, region: string) => checkin({ enterprise_id: company, region, agency_id: `${region.slice(0, 4)}00-SCJG`, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) });
+    const complaintAt = (company: string, region: string) => complaint({ enterprise_id: company, region });
+    expect((await call('POST', '/v1/events', TEST_TOKEN, [
+      visit(dezhou, '371402'), visit(yantai, '370602'), complaintAt(dezhou, '371402'), complaintAt(yantai, '370602'),
+    ])).status).toBe(202);
+    const alertIn = (company: string) => eventually(async () =>
+      (await call('GET', `/v1/alerts?enterprise=${company}&rule=no-plan`, TEST_TOKEN)).body.items[0]?.id as string | undefined, 20_000, `alert of ${company}`);
+    const ticketIn = (company: string) => eventually(async () =>
+      (await call('GET', `/v1/hotline/tickets?limit=1000`, TEST_TOKEN)).body.items.find((t: any) => t.enterprise_id === company)?.id as string | undefined, 20_000, `ticket of ${company}`);
+    alertOf = { dezhou: await alertIn(dezhou), yantai: await alertIn(yantai) };
+    ticketOf = { dezhou: await ticketIn(dezhou), yantai: await ticketIn(yantai) };
+    const make = async (role: string) => (await newToken(role, { jurisdiction: '3714' })).token;
+    tokens = { discipline: await make('discipline'), hotline: await make('hotline'), ingest: await make('ingest') };
+  }, 60_000);
+
+  it('lists, reads and acts on alerts of its own region only', async () => {
+    const list = await as(tokens.discipline, 'GET', '/v1/alerts?limit=1000');
+    expect(list.body.items.map((a: any) => a.id)).toContain(alertOf.dezhou);
+    expect(list.body.items.every((a: any) => a.region.startsWith('3714'))).toBe(true);
+    expect((await as(tokens.discipline, 'GET', '/v1/alerts?region=3706')).body.items).toEqual([]);
+    expect((await as(tokens.discipline, 'GET', `/v1/alerts/${alertOf.yantai}`)).status).toBe(404);
+    expect((await as(tokens.discipline, 'POST', `/v1/alerts/${alertOf.yantai}/ack`, { actor: '德州纪委' })).status).toBe(404);
+    expect((await call('GET', `/v1/alerts/${alertOf.yantai}`, TEST_TOKEN)).body.status).toBe('open');
+    expect((await as(tokens.discipline, 'GET', `/v1/alerts/${alertOf.dezhou}`)).status).toBe(200);
+  });
+
+  it('hears only its own region on the live feed', async () => {
+    const listen = (token: string) => new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(feedUrl(service.url), { headers: auth(token) });
+      ws.on('open', () => resolve(ws));
+      ws.on('error', reject);
+    });
+    const received: any[] = [];
+    const ws = await listen(tokens.discipline);
+    ws.on('message', (data) => received.push(JSON.parse(data.toString())));
+    ws.send(JSON.stringify({ type: 'subscribe', filters: {}, after: '0-0' }));
+    try {
+      await eventually(async () => (received.some((m) => m.type === 'caught_up') ? true : undefined), 10_000, 'caught_up');
+      const alerts = received.filter((m) => m.type === 'alert').map((m) => m.alert);
+      expect(alerts.map((a) => a.id)).toContain(alertOf.dezhou);
+      expect(alerts.every((a) => a.region.startsWith('3714'))).toBe(true);
+      seen.push(JSON.stringify(received));
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('sees its own timelines, tickets, companies and silences only', async () => {
+    expect((await as(tokens.discipline, 'GET', `/v1/enterprises/${yantai}/timeline`)).status).toBe(404);
+    expect((await as(tokens.discipline, 'GET', `/v1/enterprises/${dezhou}/timeline`)).status).toBe(200);
+    expect((await as(tokens.discipline, 'GET', `/v1/enterprises/${yantai}`)).status).toBe(404);
+    const tickets = await as(tokens.hotline, 'GET', '/v1/hotline/tickets?limit=1000');
+    expect(tickets.body.items.map((t: any) => t.id)).toContain(ticketOf.dezhou);
+    expect(tickets.body.items.every((t: any) => t.region.startsWith('3714'))).toBe(true);
+    expect((await as(tokens.hotline, 'GET', `/v1/hotline/tickets/${ticketOf.yantai}`)).status).toBe(404);
+    expect((await as(tokens.hotline, 'POST', `/v1/hotline/tickets/${ticketOf.yantai}/claim`, { actor: '德州12345' })).status).toBe(404);
+
+    expect((await call('POST', '/v1/silences', TEST_TOKEN, { matchers: { region: '3706' }, reason: '烟台演练', created_by: 'admin', duration_minutes: 60 })).status).toBe(201);
+    const wide = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { region: '37' }, reason: '全省', created_by: '德州纪委', duration_minutes: 60 });
+    expect(wide.status).toBe(400);
+    expect(wide.body.errors[0].field).toBe('matchers.region');
+    const own = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { rule: 'no-plan' }, reason: '德州演练', created_by: '德州纪委', duration_minutes: 60 });
+    expect(own.body.matchers.region).toBe('3714');
+    const silences = await as(tokens.discipline, 'GET', '/v1/silences');
+    expect(silences.body.items.map((s: any) => s.matchers.region)).toEqual(['3714']);
+  });
+
+  it('cannot send or change data outside its region', async () => {
+    const events = await as(tokens.ingest, 'POST', '/v1/events', [checkin({ enterprise_id: dezhou }), checkin({ enterprise_id: yantai, region: '370602' })]);
+    expect(events.status).toBe(400);
+    expect(events.body.errors).toEqual([expect.objectContaining({ index: 1, field: 'region' })]);
+    const companies = await as(tokens.ingest, 'PUT', '/v1/enterprises', [{ enterprise_id: yantai, name: '改名', region: '370602', credit_grade: 'A' }]);
+    expect(companies.status).toBe(400);
+    expect((await call('GET', `/v1/enterprises/${yantai}`, TEST_TOKEN)).body.name).toBe('烟台测试企业');
+  });
+
+  afterAll(() => {
+    const answers = seen.join('\n');
+    for (const secret of [yantai, alertOf.yantai, ticketOf.yantai, '烟台测试企业', '烟台演练']) expect(answers).not.toContain(secret);
   });
 });

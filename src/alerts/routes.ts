@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { z } from 'zod';
 import { Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors, TimeBound } from '../http/query.js';
@@ -44,12 +45,14 @@ export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) =>
     if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
     if (!params.success || errors.length > 0) return invalid(c, 'bad alerts request', errors);
     const { limit, cursor: _cursor, ...filters } = params.data;
-    return c.json(await store.list(filters, limit, after ?? undefined));
+    const region = narrowRegion(filters.region, jurisdictionOf(c));
+    if (region === null) return emptyPage(c);
+    return c.json(await store.list({ ...filters, region }, limit, after ?? undefined));
   });
 
   app.get('/v1/alerts/:id', async (c) => {
     const alert = await store.get(c.req.param('id'));
-    if (!alert) return notFound(c);
+    if (!alert || !within(alert.region, jurisdictionOf(c))) return notFound(c);
     const [evidence_events, history] = await Promise.all([store.evidenceEvents(alert), store.history(alert.id)]);
     return c.json({ ...alert, evidence_events, history });
   });
@@ -73,6 +76,9 @@ async function act<S extends z.ZodType>(
   if (!read.ok) return read.response;
   const body = schema.safeParse(read.value);
   if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+  // An alert's region never changes, so checking before the locked transition is enough.
+  const seen = await store.get(c.req.param('id')!);
+  if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
     const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver);
     return alert ? c.json(alert) : notFound(c);

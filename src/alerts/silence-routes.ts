@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { jurisdictionOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { Actor, invalid, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
@@ -37,7 +38,8 @@ export function silenceRoutes(store: SilenceStore): Hono {
   app.get('/v1/silences', async (c) => {
     const params = SilenceListParams.safeParse(c.req.query());
     if (!params.success) return invalid(c, 'bad silences request', fieldErrors(params.error));
-    return c.json({ items: await store.list(params.data.state) });
+    const jurisdiction = jurisdictionOf(c);
+    return c.json({ items: (await store.list(params.data.state)).filter((s) => within(s.matchers.region, jurisdiction)) });
   });
 
   app.post('/v1/silences', async (c) => {
@@ -46,6 +48,12 @@ export function silenceRoutes(store: SilenceStore): Hono {
     const body = CreateSilenceBody.safeParse(read.value);
     if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
     const { matchers, reason, created_by, ends_at, duration_minutes } = body.data;
+    // A silence reaches no further than its maker's jurisdiction.
+    const jurisdiction = jurisdictionOf(c);
+    if (matchers.region && !within(matchers.region, jurisdiction)) {
+      return invalid(c, 'bad request body', [{ index: null, field: 'matchers.region', message: `must lie within your jurisdiction (${jurisdiction})` }], 'validation_failed');
+    }
+    if (!matchers.region && jurisdiction) matchers.region = jurisdiction;
     const end = ends_at ? new Date(ends_at) : new Date(Date.now() + duration_minutes! * 60_000);
     if (end.getTime() <= Date.now()) {
       return invalid(c, 'bad request body', [{ index: null, field: 'ends_at', message: 'must be in the future' }], 'validation_failed');
@@ -55,7 +63,7 @@ export function silenceRoutes(store: SilenceStore): Hono {
 
   app.get('/v1/silences/:id', async (c) => {
     const silence = await store.get(c.req.param('id'));
-    return silence ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
+    return silence && within(silence.matchers.region, jurisdictionOf(c)) ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
   });
 
   app.post('/v1/silences/:id/expire', async (c) => {
@@ -63,6 +71,8 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (!read.ok) return read.response;
     const body = ExpireSilenceBody.safeParse(read.value);
     if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+    const seen = await store.get(c.req.param('id'));
+    if (!seen || !within(seen.matchers.region, jurisdictionOf(c))) return c.json({ error: 'not_found', message: 'no such silence' }, 404);
     const silence = await store.expire(c.req.param('id'), body.data.actor);
     return silence ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
   });

@@ -1,6 +1,7 @@
 /** Bearer tokens, roles and the access policy of every route. */
 export { authenticate, bearerToken, principalOf, unauthorized } from './middleware.js';
 export { ensureBootstrapToken } from './bootstrap.js';
+export { emptyPage, inJurisdiction, jurisdictionOf, narrowRegion, within } from './jurisdiction.js';
 export { ROUTE_ACCESS, routeKey } from './policy.js';
 export { ROLES, can, type Role, type Permission } from './roles.js';
 export { tokenRoutes } from './routes.js';

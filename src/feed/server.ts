@@ -36,6 +36,8 @@ export interface FeedServer {
 
 interface Client {
   ws: WebSocket;
+  /** Division-code prefix of the client's token: entries outside it are never sent, whatever the filters. */
+  jurisdiction: string;
   filters: FeedFilters | null;
   /** The journal position this client has been brought up to. */
   position: string;
@@ -74,7 +76,7 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
       return;
     }
     void authorized(req).then((allowed) => {
-      if (allowed === true) wss.handleUpgrade(req, socket, head, (ws) => connected(ws));
+      if (typeof allowed !== 'string') wss.handleUpgrade(req, socket, head, (ws) => connected(ws, allowed.jurisdiction));
       else socket.end(`HTTP/1.1 ${allowed}\r\nConnection: close\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer realm="qingjian"\r\n\r\n`);
     }, (err: Error) => {
       log.warn({ err: err.message }, 'feed: could not check a token');
@@ -83,12 +85,12 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   };
 
   // Browsers cannot set headers on a WebSocket: they send the token as a second subprotocol, `bearer.<token>`.
-  async function authorized(req: IncomingMessage): Promise<true | string> {
+  async function authorized(req: IncomingMessage): Promise<{ jurisdiction: string } | string> {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const token = bearerToken(req.headers.authorization) ?? offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length) ?? null;
     const principal = token ? await options.tokens.authenticate(token) : null;
     if (!principal) return '401 Unauthorized';
-    return can(principal.role, 'feed:read') ? true : '403 Forbidden';
+    return can(principal.role, 'feed:read') ? principal : '403 Forbidden';
   }
   server.on('upgrade', onUpgrade);
 
@@ -105,8 +107,8 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
     }
   }, options.pingMs);
 
-  function connected(ws: WebSocket) {
-    const client: Client = { ws, filters: null, position: '0-0', held: null, generation: 0, alive: true, greeted: Promise.resolve() };
+  function connected(ws: WebSocket, jurisdiction: string) {
+    const client: Client = { ws, jurisdiction, filters: null, position: '0-0', held: null, generation: 0, alive: true, greeted: Promise.resolve() };
     clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => void onMessage(client, data, isBinary));
@@ -194,7 +196,8 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   function deliver(client: Client, entry: StoredEntry, text: string | Buffer) {
     if (compareSeq(entry.seq, client.position) <= 0) return;
     client.position = entry.seq;
-    if (matches(client.filters!, { rule_id: entry.rule, severity: entry.severity as never, region: entry.region, agency_id: entry.agency })) {
+    if (entry.region.startsWith(client.jurisdiction)
+      && matches(client.filters!, { rule_id: entry.rule, severity: entry.severity as never, region: entry.region, agency_id: entry.agency })) {
       send(client, text);
     }
   }

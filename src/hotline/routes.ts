@@ -1,3 +1,4 @@
+import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { Actor, invalid, Note, readJson } from '../http/body.js';
@@ -69,12 +70,14 @@ export function hotlineRoutes(options: HotlineRoutesOptions): Hono {
     if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
     if (!params.success || errors.length > 0) return invalid(c, 'bad tickets request', errors);
     const { limit, cursor: _cursor, ...filters } = params.data;
-    return c.json(await store.list(filters, limit, after ?? undefined));
+    const region = narrowRegion(filters.region, jurisdictionOf(c));
+    if (region === null) return emptyPage(c);
+    return c.json(await store.list({ ...filters, region }, limit, after ?? undefined));
   });
 
   app.get('/v1/hotline/tickets/:id', async (c) => {
     const ticket = await store.get(c.req.param('id'));
-    if (!ticket) return notFound(c);
+    if (!ticket || !within(ticket.region, jurisdictionOf(c))) return notFound(c);
     const history = await store.history(ticket.id);
     const notes = history.filter((h) => h.action === 'note').map((h) => ({ at: h.at, actor: h.actor, text: h.note }));
     return c.json({ ...ticket, notes, history });
@@ -107,6 +110,8 @@ async function act<S extends z.ZodType>(
   if (typeof category === 'string' && !options.categories().includes(category)) {
     return invalid(c, 'bad request body', [{ index: null, field: 'category', message: `must be one of ${options.categories().join(', ')}` }], 'validation_failed');
   }
+  const seen = await options.store.get(c.req.param('id')!);
+  if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
     const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, current, now),
       (revision) => scheduleTimers(options.queue, revision));

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { can, principalOf } from '../auth/index.js';
+import { can, inJurisdiction, principalOf } from '../auth/index.js';
 import type { EventAcceptor } from './accept.js';
 import { readValidBatch } from './batch.js';
 import { Event } from './schema.js';
@@ -14,11 +14,13 @@ export interface IngestRoutesOptions {
 export function ingestRoutes(options: IngestRoutesOptions): Hono {
   const app = new Hono();
   app.post('/v1/events', async (c) => {
+    const outside = inJurisdiction(principalOf(c).jurisdiction);
     const batch = await readValidBatch(c, Event, options.maxEvents, (event) => {
       const skewMs = Date.parse(event.occurred_at) - Date.now();
-      return skewMs > options.maxFutureSkewSeconds * 1000
+      const skew = skewMs > options.maxFutureSkewSeconds * 1000
         ? [{ field: 'occurred_at', message: `is ${Math.round(skewMs / 1000)} s in the future (clock skew allowed: ${options.maxFutureSkewSeconds} s)` }]
         : [];
+      return [...skew, ...outside(event)];
     });
     if ('response' in batch) return batch.response;
     // The hotline files complaints taken on the phone, and nothing else.

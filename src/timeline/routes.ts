@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { can, principalOf } from '../auth/index.js';
+import { can, principalOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { EnterpriseId } from '../ingest/index.js';
 import { fieldErrors, TimeBound as Bound } from '../http/query.js';
@@ -30,12 +30,21 @@ export function timelineRoutes(storage: Storage): Hono {
     }
     // A company's token reads its own record; for any other id it is as if there were none.
     const caller = principalOf(c);
-    if (!can(caller.role, 'timeline:read') && caller.enterprise_id !== id.data) {
-      return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
-    }
+    const ownCompany = caller.enterprise_id === id.data;
+    const visible = can(caller.role, 'timeline:read')
+      ? !caller.jurisdiction || within(await companyRegion(storage, id.data) ?? '', caller.jurisdiction)
+      : ownCompany;
+    if (!visible) return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
     const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit } = params.data;
     const page = await readTimeline(storage, { enterpriseId: id.data, from, to, limit, after: after ?? undefined });
     return c.json({ enterprise_id: id.data, ...page });
   });
   return app;
+}
+
+// A caller limited to a jurisdiction sees companies the reference data places inside it (an unknown company: none).
+async function companyRegion(storage: Storage, enterpriseId: string): Promise<string | null> {
+  const [row] = await storage.query<{ region: string }>(
+    'SELECT region FROM enterprises FINAL WHERE enterprise_id = {id:String} LIMIT 1', { id: enterpriseId });
+  return row?.region ?? null;
 }

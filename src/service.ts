@@ -10,6 +10,7 @@ import {
   alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
+import { auditRoutes, createAuditLog } from './audit/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
@@ -281,6 +282,8 @@ async function startApi(
         settings: hotlineSettings(config),
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
       }),
+      // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
+      auditRoutes(createAuditLog(storage)),
       consoleRoutes(),
     ],
   });

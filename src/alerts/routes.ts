@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { auditContext } from '../audit/index.js';
 import { Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors, TimeBound } from '../http/query.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
@@ -74,7 +75,7 @@ async function act<S extends z.ZodType>(
   const body = schema.safeParse(read.value);
   if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
   try {
-    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver);
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver, auditContext(c));
     return alert ? c.json(alert) : notFound(c);
   } catch (err) {
     if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);

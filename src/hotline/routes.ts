@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { auditContext } from '../audit/index.js';
 import { Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { LockTimeoutError } from '../redis/lock.js';
@@ -109,7 +110,7 @@ async function act<S extends z.ZodType>(
   }
   try {
     const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, current, now),
-      (revision) => scheduleTimers(options.queue, revision));
+      (revision) => scheduleTimers(options.queue, revision), auditContext(c));
     return ticket ? c.json(ticket) : notFound(c);
   } catch (err) {
     if (err instanceof TicketConflict) {

@@ -6,11 +6,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';
-import { createTokenStore, ensureBootstrapToken, tokenRoutes, type TokenStore } from './auth/index.js';
+import { createTokenStore, ensureBootstrapToken, jurisdictionOf, tokenRoutes, type TokenStore } from './auth/index.js';
 import {
   alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
+import { auditRoutes, createAuditLog } from './audit/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
@@ -237,6 +238,7 @@ async function startApi(
   alone: boolean,
 ): Promise<{ url: string; routes: string[]; adminToken: string | null }> {
   const tokens = createTokenStore(storage);
+  const audit = createAuditLog(storage);
   const adminToken = await bootstrapAdmin(config, tokens, log, alone);
   const redis: Redis = producerConnection(redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
@@ -270,7 +272,7 @@ async function startApi(
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     routes: [
-      tokenRoutes(tokens),
+      tokenRoutes(tokens, audit),
       metricsRoutes(metrics.registry),
       healthRoutes({
         redis: async () => void (await redis.ping()),
@@ -294,6 +296,8 @@ async function startApi(
         settings: hotlineSettings(config),
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
       }),
+      // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
+      auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
       consoleRoutes(),
     ],
   });

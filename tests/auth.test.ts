@@ -54,6 +54,9 @@ describe('bearer tokens', () => {
     expect(JSON.stringify(list.body)).not.toMatch(/hash/);
     expect((await call('POST', `/v1/tokens/${created.id}/revoke`, TEST_TOKEN)).body.revoked_by).toBe('bootstrap');
     expect((await call('GET', '/v1/alerts', created.token)).status).toBe(401);
+    const audit = await call('GET', `/v1/audit?target_kind=token&target_id=${created.id}`, TEST_TOKEN);
+    expect(audit.body.items.map((e: any) => [e.action, e.actor, e.actor_role]).sort()).toEqual([['token.create', 'bootstrap', 'admin'], ['token.revoke', 'bootstrap', 'admin']]);
+    expect(JSON.stringify(audit.body)).not.toContain(created.token);
   });
 
   it('names the bad field of a token request', async () => {

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { z } from 'zod';
+import { auditContext } from '../audit/index.js';
 import { Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors, TimeBound } from '../http/query.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
@@ -80,7 +81,7 @@ async function act<S extends z.ZodType>(
   const seen = await store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver);
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver, auditContext(c));
     return alert ? c.json(alert) : notFound(c);
   } catch (err) {
     if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);

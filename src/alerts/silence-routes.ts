@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { jurisdictionOf, within } from '../auth/index.js';
 import { z } from 'zod';
+import { auditContext } from '../audit/index.js';
 import { Actor, invalid, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
@@ -58,7 +59,7 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (end.getTime() <= Date.now()) {
       return invalid(c, 'bad request body', [{ index: null, field: 'ends_at', message: 'must be in the future' }], 'validation_failed');
     }
-    return c.json(await store.create({ matchers, reason, created_by, ends_at: end }), 201);
+    return c.json(await store.create({ matchers, reason, created_by, ends_at: end }, auditContext(c)), 201);
   });
 
   app.get('/v1/silences/:id', async (c) => {
@@ -73,7 +74,7 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
     const seen = await store.get(c.req.param('id'));
     if (!seen || !within(seen.matchers.region, jurisdictionOf(c))) return c.json({ error: 'not_found', message: 'no such silence' }, 404);
-    const silence = await store.expire(c.req.param('id'), body.data.actor);
+    const silence = await store.expire(c.req.param('id'), body.data.actor, auditContext(c));
     return silence ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createAuditLog, NO_CONTEXT, revisionAudit, type AuditContext, type AuditLog } from '../audit/index.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
 import type { Alert } from './model.js';
 
@@ -62,7 +63,7 @@ interface SilenceRow {
 
 const COLUMNS = 'id, rule_id, region, agency_id, enterprise_id, reason, created_by, created_at, ends_at, expired_by, revision';
 
-export function createSilenceStore(storage: Storage, clock: () => number = Date.now) {
+export function createSilenceStore(storage: Storage, clock: () => number = Date.now, audit: AuditLog = createAuditLog(storage)) {
   let cache: { at: number; silences: Promise<Silence[]> } | null = null;
 
   async function select(where: string, params: Record<string, unknown>): Promise<Array<{ silence: Silence; revision: number }>> {
@@ -90,13 +91,18 @@ export function createSilenceStore(storage: Storage, clock: () => number = Date.
   return {
     list,
 
-    async create(input: NewSilence): Promise<Silence> {
+    /** Only people create and expire silences: both are always audited (the entry is written first, like the stores' history). */
+    async create(input: NewSilence, context: AuditContext = NO_CONTEXT): Promise<Silence> {
       const now = new Date(clock()).toISOString();
       const silence: Silence = {
         id: randomUUID(),
         matchers: { rule: '', region: '', agency: '', enterprise: '', ...input.matchers },
         reason: input.reason, created_by: input.created_by, created_at: now, ends_at: input.ends_at.toISOString(), expired_by: '', state: 'active',
       };
+      await audit.record([revisionAudit({
+        target_kind: 'silence', target_id: silence.id, revision: 1, action: 'silence.create', actor: silence.created_by, at: now,
+        region: silence.matchers.region, note: silence.reason, before: {}, after: silence, context,
+      })]);
       await write(silence, 1);
       return silence;
     },
@@ -106,11 +112,15 @@ export function createSilenceStore(storage: Storage, clock: () => number = Date.
     },
 
     /** Ends a silence now; null if there is no such silence. Expiring an expired one changes nothing. */
-    async expire(id: string, actor: string): Promise<Silence | null> {
+    async expire(id: string, actor: string, context: AuditContext = NO_CONTEXT): Promise<Silence | null> {
       const [found] = await select('id = {id:String}', { id });
       if (!found) return null;
       if (found.silence.state === 'expired') return found.silence;
       const ended: Silence = { ...found.silence, ends_at: new Date(clock()).toISOString(), expired_by: actor, state: 'expired' };
+      await audit.record([revisionAudit({
+        target_kind: 'silence', target_id: id, revision: found.revision + 1, action: 'silence.expire', actor, at: ended.ends_at,
+        region: ended.matchers.region, note: '', before: found.silence, after: ended, context,
+      })]);
       await write(ended, found.revision + 1);
       return ended;
     },

@@ -1,7 +1,8 @@
+import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
-import { fromClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
+import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
 import type { Revision } from './lifecycle.js';
-import type { Alert, AlertChange, AlertStatus, Severity } from './model.js';
+import type { Alert, AlertAction, AlertChange, AlertStatus, Severity } from './model.js';
 
 /**
  * Alerts in ClickHouse: `alerts` holds every revision of every alert and the
@@ -37,7 +38,7 @@ export interface EvidenceEvent {
 /** The lock the engine and people's actions share for one company's alerts. */
 export const enterpriseLock = (enterpriseId: string) => `enterprise:${enterpriseId}`;
 
-export function createAlertStore(storage: Storage, locks: Locks) {
+export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog = createAuditLog(storage)) {
   async function select(where: string, params: Record<string, unknown>): Promise<Map<string, Alert>> {
     const rows = await storage.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts FINAL WHERE ${where}`, params);
     return new Map(rows.map((row) => [row.id, fromRow(row)]));
@@ -51,10 +52,12 @@ export function createAlertStore(storage: Storage, locks: Locks) {
     return (await byIds([id])).get(id) ?? null;
   }
 
-  async function save(revisions: readonly Revision[]): Promise<void> {
+  /** `audited`: the audit entries of people's actions among the revisions. */
+  async function save(revisions: readonly Revision[], audited: readonly AuditEntry[] = []): Promise<void> {
     if (revisions.length === 0) return;
-    // History first: if the second insert fails, the alert keeps its old
-    // revision, the caller retries, and the repeated change row folds.
+    // Audit and history first: if a later insert fails, the alert keeps its
+    // old revision, the caller retries, and the repeated rows fold (same ids).
+    await audit.record(audited);
     await storage.insert('alert_changes', revisions.map(changeRow));
     await storage.insert('alerts', revisions.map((r) => alertRow(r.alert)));
   }
@@ -121,13 +124,17 @@ export function createAlertStore(storage: Storage, locks: Locks) {
      * engine may have changed it since the caller looked), transition, save,
      * and deliver before the lock is released, so an alert's messages leave in
      * revision order. Null when there is no such alert; the transition's errors pass through.
+     * With `context` the action is a person's: its audit entry is saved with the revision.
      */
-    async act(id: string, transition: (alert: Alert) => Revision, deliver?: (revision: Revision) => Promise<void>): Promise<Alert | null> {
+    async act(
+      id: string, transition: (alert: Alert) => Revision, deliver?: (revision: Revision) => Promise<void>, context?: AuditContext,
+    ): Promise<Alert | null> {
       const seen = await get(id);
       if (!seen) return null;
       return locks.withLocks([enterpriseLock(seen.enterprise_id)], async () => {
-        const revision = transition((await get(id))!);
-        await save([revision]);
+        const current = (await get(id))!;
+        const revision = transition(current);
+        await save([revision], context ? [alertAudit(current, revision, context)] : []);
         await deliver?.(revision);
         return revision.alert;
       });
@@ -150,7 +157,7 @@ export function decodeCursor(text: string): AlertCursor | null {
   try {
     const [first_seen_at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
     if (typeof first_seen_at !== 'string' || typeof id !== 'string') return null;
-    if (Number.isNaN(fromClickHouseTime(first_seen_at).getTime())) return null;
+    if (!isClickHouseTime(first_seen_at)) return null;
     return { first_seen_at, id };
   } catch {
     return null;
@@ -246,6 +253,19 @@ function fromRow(row: AlertRow): Alert {
 function changeRow({ alert, change }: Revision): Row {
   const { rule_id, severity, region, agency_id, enterprise_id } = alert;
   return { ...change, at: chTime(change.at), rule_id, severity, region, agency_id, enterprise_id };
+}
+
+const AUDIT_ACTIONS: Partial<Record<AlertAction, AuditAction>> = {
+  acknowledged: 'alert.acknowledge', resolved: 'alert.resolve', reopened: 'alert.reopen',
+};
+
+function alertAudit(before: Alert, { alert, change }: Revision, context: AuditContext): AuditEntry {
+  const action = AUDIT_ACTIONS[change.action];
+  if (!action) throw new Error(`alert action ${change.action} is not a person's`);
+  return revisionAudit({
+    target_kind: 'alert', target_id: alert.id, revision: alert.revision, action, actor: change.actor, at: change.at,
+    region: alert.region, note: change.note, before, after: alert, context,
+  });
 }
 
 const chTime = (rfc3339: string) => toClickHouseTime(new Date(rfc3339));

@@ -45,6 +45,8 @@ export function authenticate(options: { tokens: TokenStore; metricsPublic: boole
       return c.json({ error: 'forbidden', message: `role ${principal.role} may not ${c.req.method} ${route.path}` }, 403);
     }
     c.set(PRINCIPAL as never, principal as never);
+    // The audit log records who acted in which role (src/audit/context.ts).
+    c.set('actor_role' as never, principal.role as never);
     return next();
   };
 }

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { recordTokenChange, type AuditLog } from '../audit/index.js';
 import { z } from 'zod';
 import { invalid, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
@@ -21,7 +22,7 @@ export const NewTokenBody = z.object({
 });
 
 /** Token management (admins): create (the token is shown once), list, revoke. */
-export function tokenRoutes(tokens: TokenStore): Hono {
+export function tokenRoutes(tokens: TokenStore, audit: AuditLog): Hono {
   const app = new Hono();
 
   app.post('/v1/tokens', async (c) => {
@@ -39,6 +40,7 @@ export function tokenRoutes(tokens: TokenStore): Hono {
       name: body.data.name, role: body.data.role, jurisdiction: body.data.jurisdiction, enterprise_id: body.data.enterprise_id ?? '',
       expires_at: days ? new Date(Date.now() + days * 86_400_000) : null, created_by: admin.name,
     });
+    await recordTokenChange(audit, { action: 'token.create', actor: admin.name, actor_role: admin.role, token: record });
     return c.json({ token, ...record }, 201);
   });
 
@@ -52,7 +54,9 @@ export function tokenRoutes(tokens: TokenStore): Hono {
     const admin = principalOf(c);
     const existing = (await tokens.list()).find((t) => t.id === c.req.param('id') && t.jurisdiction.startsWith(admin.jurisdiction));
     if (!existing) return c.json({ error: 'not_found', message: 'no such token' }, 404);
-    return c.json(await tokens.revoke(existing.id, admin.name));
+    const revoked = await tokens.revoke(existing.id, admin.name);
+    if (revoked && !existing.revoked_at) await recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, actor_role: admin.role, token: revoked });
+    return c.json(revoked);
   });
 
   return app;

@@ -1,6 +1,7 @@
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { auditContext } from '../audit/index.js';
 import { Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { LockTimeoutError } from '../redis/lock.js';
@@ -114,7 +115,7 @@ async function act<S extends z.ZodType>(
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
     const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, current, now),
-      (revision) => scheduleTimers(options.queue, revision));
+      (revision) => scheduleTimers(options.queue, revision), auditContext(c));
     return ticket ? c.json(ticket) : notFound(c);
   } catch (err) {
     if (err instanceof TicketConflict) {

@@ -1,7 +1,8 @@
+import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
-import { fromClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
+import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
 import { asOf, claimLapsed, lapse, type TicketRevision } from './lifecycle.js';
-import { PRIORITIES, type AssigneeKind, type Priority, type Ticket, type TicketChange, type TicketSource, type TicketState } from './model.js';
+import { PRIORITIES, type AssigneeKind, type Priority, type Ticket, type TicketAction, type TicketChange, type TicketSource, type TicketState } from './model.js';
 
 /**
  * Tickets in ClickHouse: `tickets` holds every revision and the highest wins
@@ -28,17 +29,19 @@ export interface TicketPage {
 
 export const ticketLock = (id: string) => `ticket:${id}`;
 
-export function createTicketStore(storage: Storage, locks: Locks) {
+export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLog = createAuditLog(storage)) {
   /** The ticket as stored (a lapsed claim still shows until its release is recorded). */
   async function stored(id: string): Promise<Ticket | null> {
     const [row] = await storage.query<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets FINAL WHERE id = {id:String}`, { id });
     return row ? fromRow(row) : null;
   }
 
-  async function save(revisions: readonly TicketRevision[]): Promise<void> {
+  /** `audited`: the audit entries of people's actions among the revisions. */
+  async function save(revisions: readonly TicketRevision[], audited: readonly AuditEntry[] = []): Promise<void> {
     if (revisions.length === 0) return;
-    // History first: if the second insert fails, the ticket keeps its old
-    // revision, the caller retries, and the repeated change row folds.
+    // Audit and history first: if a later insert fails, the ticket keeps its
+    // old revision, the caller retries, and the repeated rows fold (same ids).
+    await audit.record(audited);
     await storage.insert('ticket_changes', revisions.map(changeRow));
     await storage.insert('tickets', revisions.map((r) => ticketRow(r.ticket)));
   }
@@ -64,24 +67,29 @@ export function createTicketStore(storage: Storage, locks: Locks) {
      * changed), transition (null: nothing to change), run `before` with the
      * new revision (e.g. schedule a timer it relies on), save. Answers the
      * ticket as it now stands, or null when there is no such ticket; the
-     * transition's errors pass through and nothing is saved.
+     * transition's errors pass through and nothing is saved. With `context`
+     * the action is a person's: its audit entry is saved with the revision.
      */
     async act(
       id: string,
       transition: (ticket: Ticket, now: Date) => TicketRevision | null,
       before?: (revision: TicketRevision) => Promise<void>,
+      context?: AuditContext,
     ): Promise<Ticket | null> {
       return locks.withLocks([ticketLock(id)], async () => {
         const ticket = await stored(id);
         if (!ticket) return null;
         const now = new Date();
         const revisions = claimLapsed(ticket, now) ? [lapse(ticket, now)] : [];
-        const revision = transition(revisions[0]?.ticket ?? ticket, now);
+        const current = revisions[0]?.ticket ?? ticket;
+        const revision = transition(current, now);
+        const audited: AuditEntry[] = [];
         if (revision) {
           await before?.(revision);
           revisions.push(revision);
+          if (context) audited.push(ticketAudit(current, revision, context));
         }
-        await save(revisions);
+        await save(revisions, audited);
         return revisions.at(-1)?.ticket ?? ticket;
       });
     },
@@ -159,7 +167,7 @@ export function decodeCursor(text: string): TicketCursor | null {
     const [rank, created_at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
     if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 0 || rank > 255) return null;
     if (typeof created_at !== 'string' || typeof id !== 'string') return null;
-    if (Number.isNaN(fromClickHouseTime(created_at).getTime())) return null;
+    if (!isClickHouseTime(created_at)) return null;
     return { rank, created_at, id };
   } catch {
     return null;
@@ -213,6 +221,20 @@ function fromRow(row: TicketRow): Ticket {
 function changeRow({ ticket, change }: TicketRevision): Row {
   const { region, category, source, enterprise_id, agency_id } = ticket;
   return { ...change, at: chTime(change.at), region, category, source, enterprise_id, agency_id };
+}
+
+const AUDIT_ACTIONS: Partial<Record<TicketAction, AuditAction>> = {
+  claimed: 'ticket.claim', released: 'ticket.release', assigned: 'ticket.assign', categorised: 'ticket.categorise',
+  note: 'ticket.note', resolved: 'ticket.resolve', reopened: 'ticket.reopen',
+};
+
+function ticketAudit(before: Ticket, { ticket, change }: TicketRevision, context: AuditContext): AuditEntry {
+  const action = AUDIT_ACTIONS[change.action];
+  if (!action) throw new Error(`ticket action ${change.action} is not a person's`);
+  return revisionAudit({
+    target_kind: 'ticket', target_id: ticket.id, revision: ticket.revision, action, actor: change.actor, at: change.at,
+    region: ticket.region, note: change.note, before, after: ticket, context,
+  });
 }
 
 const chTime = (rfc3339: string) => toClickHouseTime(new Date(rfc3339));

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../log.js';
 import { authenticate, type TokenStore } from '../auth/index.js';
 import { httpMetrics, type Metrics } from '../metrics/index.js';
+import { drainUnreadBody } from './drain.js';
 
 /**
  * The HTTP shell every route group mounts into: body size limit, JSON errors
@@ -28,7 +29,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     await next();
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
-  // Before the body limit: a caller without a token is turned away before its body is read.
+  app.use('*', drainUnreadBody(options.maxBodyBytes));
+  // Before the body limit: a caller without a token is turned away before its body is read (and drained).
   app.use('*', authenticate({ tokens: options.tokens, metricsPublic: options.metricsPublic }));
   app.use('/v1/*', bodyLimit({
     maxSize: options.maxBodyBytes,
@@ -42,6 +44,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
+    if (clientWentAway(err, c.req.raw)) {
+      // E.g. a body cut short: nobody is there to read an answer, and it is not the server's failure.
+      log.debug({ err: err.message, path: c.req.path }, 'client went away mid-request');
+      return c.json({ error: 'client_closed_request', message: 'the client closed the connection before the request was complete' }, 400);
+    }
     if (isUnavailable(err)) {
       log.warn({ err: err.message, path: c.req.path }, 'dependency unavailable');
       c.header('Retry-After', '5');
@@ -53,9 +60,17 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   return app;
 }
 
+// The client's connection closed before its request was complete (Node's "aborted" reset of the request body).
+function clientWentAway(err: Error, request: Request): boolean {
+  return request.signal.aborted || ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && err.message === 'aborted');
+}
+
 // Redis refusing or dropping the connection, or ClickHouse not answering: the
-// client should retry, so say 503 rather than 500.
+// client should retry, so say 503 rather than 500. Redis at its maxmemory
+// (noeviction) refuses writes with "OOM command not allowed …"; a refused
+// script has written nothing (Redis denies it before its first write), so
+// nothing was accepted and a retry is safe: the same 503, shedding load.
 function isUnavailable(err: Error): boolean {
   const text = `${err.name} ${err.message}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|socket hang up|LOADING/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|socket hang up|LOADING|OOM command not allowed/i.test(text);
 }

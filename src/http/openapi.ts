@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AckBody, CreateSilenceBody, ExpireSilenceBody, ReopenBody, ResolveBody } from '../alerts/index.js';
+import { AUDIT_ACTIONS, AUDIT_TARGET_KINDS } from '../audit/index.js';
 import { ALERT_ACTIONS, ALERT_MODES, ALERT_STATUSES, CHANNELS, CLEARED, RESOLUTION_CODES, SEVERITIES } from '../alerts/model.js';
 import { Agency, Enterprise, Event } from '../ingest/index.js';
 import {
@@ -214,6 +215,26 @@ const TicketChangeSchema = {
   },
 };
 
+const AuditEntrySchema = {
+  type: 'object',
+  required: ['id', 'at', 'actor', 'actor_role', 'action', 'target_kind', 'target_id', 'region', 'revision', 'before', 'after', 'note', 'request_id'],
+  properties: {
+    id: { type: 'string', description: 'Derived from the action (kind:target:revision; token:id:create|revoke): a retried write is one entry' },
+    at: { ...time, description: 'When the change was made' },
+    actor: text,
+    actor_role: { type: 'string', description: "The actor's role ('' before authentication)" },
+    action: { enum: [...AUDIT_ACTIONS] },
+    target_kind: { enum: [...AUDIT_TARGET_KINDS] },
+    target_id: text,
+    region: { type: 'string', description: "The target's division code (a silence's region matcher, a token's jurisdiction); '' for none" },
+    revision: { type: 'integer', description: 'The target revision the action produced (0 for tokens)' },
+    before: { type: 'object', description: 'The fields the action changed, as they were' },
+    after: { type: 'object', description: 'The same fields as they became (never a secret)' },
+    note: text,
+    request_id: { type: 'string', description: 'X-Request-Id of the request, if it had one' },
+  },
+};
+
 export function openApiDocument(limits: { maxItems: number; maxBytes: number }) {
   return {
     openapi: '3.1.0',
@@ -386,6 +407,27 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
       '/v1/hotline/tickets/{id}/notes': ticketAction('Add a note (anyone; the holder\'s note renews the claim)', '#/components/schemas/NoteBody'),
       '/v1/hotline/tickets/{id}/resolve': ticketAction('Resolve the ticket with an outcome (claim it first)', '#/components/schemas/ResolveTicketBody'),
       '/v1/hotline/tickets/{id}/reopen': ticketAction('Reopen a resolved ticket with a fresh resolve deadline (a note saying why is required)', '#/components/schemas/ReopenTicketBody'),
+      '/v1/audit': {
+        get: {
+          summary: "People's actions (alerts, silences, tickets, tokens), newest first, for admins",
+          description: 'Refused actions (409) and the system\'s own changes are not entries; a caller limited to a jurisdiction only sees entries inside it.',
+          parameters: [
+            queryParameter('actor', text),
+            queryParameter('action', { enum: [...AUDIT_ACTIONS] }),
+            queryParameter('target_kind', { enum: [...AUDIT_TARGET_KINDS] }),
+            queryParameter('target_id', text),
+            queryParameter('region', text, 'Prefix of the division code: 37, 3714 or 371402'),
+            queryParameter('from', text, 'at from (inclusive); RFC 3339 or YYYY-MM-DD (Asia/Shanghai)'),
+            queryParameter('to', text, 'at before (exclusive); RFC 3339 or YYYY-MM-DD (Asia/Shanghai)'),
+            queryParameter('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+            queryParameter('cursor', text, 'next_cursor of the previous page'),
+          ],
+          responses: {
+            200: jsonResponse('One page', '#/components/schemas/AuditPage'),
+            400: errorResponse('Bad parameters (named in errors)'),
+          },
+        },
+      },
       '/v1/rules': {
         get: {
           summary: 'The rule set in force: digest, load time, each rule with its parameters and overrides, and the last failed reload',
@@ -477,6 +519,12 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
         NoteBody: schema(NoteBody),
         ResolveTicketBody: schema(ResolveTicketBody),
         ReopenTicketBody: schema(ReopenTicketBody),
+        AuditEntry: AuditEntrySchema,
+        AuditPage: {
+          type: 'object',
+          required: ['items', 'next_cursor'],
+          properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } }, next_cursor: { type: ['string', 'null'] } },
+        },
         FieldError,
         Error: ErrorBody,
         Acceptance: {

@@ -12,10 +12,16 @@ export interface RequestFieldError {
   message: string;
 }
 
+// Storage holds times from 1900 to 2299 and refuses a bound outside (a 500 for from=0000-01-01); a bound
+// beyond them selects exactly what the range's end does, so it is moved there.
+const EARLIEST = Date.parse('1900-01-01T00:00:00Z');
+const LATEST = Date.parse('2299-12-31T23:59:59.999Z');
+const inStorageRange = (d: Date) => new Date(Math.min(LATEST, Math.max(EARLIEST, d.getTime())));
+
 // A bare date is a calendar day in China: 2026-03-01 means from 2026-03-01T00:00+08:00.
 export const TimeBound = z.union([
-  z.iso.datetime({ offset: true }).transform((t) => new Date(t)),
-  z.iso.date().transform((d) => new Date(`${d}T00:00:00+08:00`)),
+  z.iso.datetime({ offset: true }).transform((t) => inStorageRange(new Date(t))),
+  z.iso.date().transform((d) => inStorageRange(new Date(`${d}T00:00:00+08:00`))),
 ], { message: 'must be an RFC 3339 time with offset or a date YYYY-MM-DD' });
 
 /** One field error per zod issue; unknown keys are named as the field itself, with their path. */

@@ -72,8 +72,8 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
       outcome.companies++;
       outcome.events += own.length;
       const input = { company, events: own, changed: null, anchors, now, naming };
-      outcome.current.push(...evaluateCompany([current], input).candidates);
-      if (candidate) outcome.candidate.push(...evaluateCompany([candidate], input).candidates);
+      outcome.current.push(...anchoredIn(anchors, evaluateCompany([current], input).candidates));
+      if (candidate) outcome.candidate.push(...anchoredIn(anchors, evaluateCompany([candidate], input).candidates));
     }
   }
 
@@ -95,6 +95,11 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
     diff: candidate ? compare(outcome.current, outcome.candidate) : null,
   };
 }
+
+// A kind decides by whole days: a window starting after midnight would otherwise count that day's alerts
+// anchored before it (seen when a test's window began at 00:12 Shanghai time).
+const anchoredIn = (anchors: { from: number; to: number }, candidates: AlertCandidate[]) =>
+  candidates.filter((a) => Date.parse(a.anchor_at) >= anchors.from && Date.parse(a.anchor_at) <= anchors.to);
 
 function pick(set: RuleSet, id: string): CompiledRule {
   const rule = set.rules.find((r) => r.spec.id === id);

@@ -34,6 +34,7 @@ type Compiled = { ok: true; rule: CompiledRule } | { ok: false; problems: PathPr
 export function compileRule(spec: RuleSpec, library: Library, file: string): Compiled {
   const problems = [
     ...checkReferences(spec),
+    ...checkParamValues(spec),
     ...checkOverrides(spec),
     ...checkWording(spec),
     ...checkDayRanges(spec),
@@ -137,6 +138,17 @@ function checkReferences(spec: RuleSpec): PathProblem[] {
   });
   scan('detect');
   if ('exemptions' in spec) scan('exemptions');
+  return problems;
+}
+
+/** Parameters are substituted once: a value that is itself a $reference would reach the engine unresolved. */
+function checkParamValues(spec: RuleSpec): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const check = (params: Record<string, unknown>, path: (string | number)[]) => walk(params, path, (v, at) => {
+    if (typeof v === 'string' && PARAM_REF.test(v)) problems.push({ path: at, message: `must be a value, not a reference to a parameter (${v})` });
+  });
+  check(spec.params, ['params']);
+  spec.overrides.forEach((o, i) => check(o.params, ['overrides', i, 'params']));
   return problems;
 }
 

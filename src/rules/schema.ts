@@ -45,11 +45,27 @@ export type ConditionSpec = { use?: string | string[] } & { [F in ConditionField
 
 const UNITS = ['minutes', 'hours', 'days', 'working_days'] as const;
 export type DurationUnit = (typeof UNITS)[number];
+
+/**
+ * How far a rule may look: a century of days, or 500 working days (about two years; the calendar walks
+ * them one by one). Beyond, the engine's dates overflow (an evaluation that throws for every company)
+ * or a working-day walk never ends (a reload or an evaluation that hangs the process).
+ */
+export const MAX_SPAN_DAYS = 36_600;
+export const MAX_WORKING_DAYS = 500;
+const within = (max: number, unit: string) => z.number()
+  .min(-max, `must be at least -${max} ${unit}`).max(max, `must be at most ${max} ${unit}`);
+const SPANS: Record<DurationUnit, z.ZodNumber> = {
+  minutes: within(MAX_SPAN_DAYS * 1440, 'minutes'),
+  hours: within(MAX_SPAN_DAYS * 24, 'hours'),
+  days: within(MAX_SPAN_DAYS, 'days'),
+  working_days: within(MAX_WORKING_DAYS, 'working days').int('must be a whole number of working days'),
+};
 /**
  * A signed offset with one unit. Minutes and hours move an instant; days and
  * working days move a Shanghai calendar date (inclusive of the whole day).
  */
-export const Offset = z.object(Object.fromEntries(UNITS.map((u) => [u, Num.optional()])) as Record<DurationUnit, z.ZodOptional<typeof Num>>)
+export const Offset = z.object(Object.fromEntries(UNITS.map((u) => [u, z.union([SPANS[u], ParamRef]).optional()])) as Record<DurationUnit, z.ZodOptional<typeof Num>>)
   .strict()
   .refine((o) => Object.values(o).filter((v) => v !== undefined).length === 1, 'needs exactly one of minutes, hours, days, working_days');
 export type Offset = { [U in DurationUnit]?: number | string };
@@ -144,7 +160,7 @@ const ThresholdDetect = z.object({
   group_by: GroupBy,
   count: Counting,
   window: z.union([
-    z.object({ sliding_days: NonNegative }).strict(),
+    z.object({ sliding_days: z.union([z.number().positive('must be more than 0 days').max(MAX_SPAN_DAYS, `must be at most ${MAX_SPAN_DAYS} days`), ParamRef]) }).strict(),
     z.object({ calendar: z.enum(PERIODS) }).strict(),
   ]),
   at_least: NonNegative,

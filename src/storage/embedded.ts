@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Session, drainPending } from 'chdb';
-import type { Params, Row, Storage } from './port.js';
+import { wellFormedJson, type Params, type Row, type Storage } from './port.js';
 
 /**
  * The ClickHouse engine inside this process (chdb). One data directory per
@@ -23,7 +23,7 @@ export function createEmbeddedStorage(dataDir: string, database: string): Storag
     async insert(table, rows) {
       if (rows.length === 0) return;
       await useDatabase();
-      const payload = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
+      const payload = Buffer.from(rows.map((r) => JSON.stringify(r, wellFormedJson)).join('\n'));
       await session.insert({ table, values: payload, format: 'JSONEachRow' });
     },
     async query<T = Row>(sql: string, params: Params = {}) {

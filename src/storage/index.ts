@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Storage } from './port.js';
 
 export type { Storage, Row, Params } from './port.js';
-export { toClickHouseTime, fromClickHouseTime } from './port.js';
+export { toClickHouseTime, fromClickHouseTime, isClickHouseTime } from './port.js';
 export { migrate, MIGRATIONS, pendingMigrations } from './migrations.js';
 
 /** The server adapter when CLICKHOUSE_URL is set, otherwise the embedded engine under DATA_DIR. */

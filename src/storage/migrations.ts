@@ -246,6 +246,39 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: 'audit log',
+    statements: [
+      // One row per person's action (src/audit). The id is derived from the
+      // action (kind:target:revision), and the sorting key holds only what the
+      // id determines, so a retried write folds even though its `at` differs;
+      // the latest attempt wins. Sorted by target (the history of one alert or
+      // ticket is one key range); a time range prunes by month and by each
+      // part's min/max of `at`; actor has a bloom filter. Human actions are a
+      // few thousand a day, so a scan of a month is small.
+      `CREATE TABLE IF NOT EXISTS audit_log (
+        id String,
+        at DateTime64(3, 'UTC'),
+        actor String,
+        actor_role LowCardinality(String),
+        action LowCardinality(String),
+        target_kind LowCardinality(String),
+        target_id String,
+        region LowCardinality(String),
+        revision UInt64,
+        before String CODEC(ZSTD(3)),
+        after String CODEC(ZSTD(3)),
+        note String CODEC(ZSTD(3)),
+        request_id String,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        INDEX idx_actor actor TYPE bloom_filter(0.01) GRANULARITY 4
+      )
+      ENGINE = ReplacingMergeTree(at)
+      PARTITION BY toYYYYMM(at)
+      ORDER BY (target_kind, target_id, id)`,
+    ],
+  },
+  {
     version: 7,
     name: 'api tokens',
     statements: [

@@ -22,9 +22,39 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A row's strings as ClickHouse takes them. A string holding an unpaired surrogate (valid JSON, e.g. a complaint
+ * text "\ud800", but not valid Unicode) makes ClickHouse refuse the whole insert: a 500 for a company name or a
+ * silence reason, a ticket job retried for ever. Such a character is stored as U+FFFD (what toWellFormed does).
+ */
+export function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(UNPAIRED_SURROGATE, '\ufffd');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wellFormed(v)]));
+  }
+  return value;
+}
+
+/** The same, as a JSON.stringify replacer. */
+export const wellFormedJson = (_key: string, value: unknown): unknown =>
+  (typeof value === 'string' ? value.replace(UNPAIRED_SURROGATE, '\ufffd') : value);
+
 /** Formats a Date the way ClickHouse parses DateTime64(3, 'UTC') in JSON and parameters. */
 export function toClickHouseTime(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * Whether a string is a DateTime64(3, 'UTC') value exactly as `toClickHouseTime` writes it. Cursors carry
+ * such values back from clients: anything else ('1', '2026', year -1 …) makes ClickHouse refuse the query.
+ */
+export function isClickHouseTime(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/.test(value)) return false;
+  const date = fromClickHouseTime(value);
+  return !Number.isNaN(date.getTime()) && toClickHouseTime(date) === value;
 }
 
 /** Parses a DateTime64(3, 'UTC') value as ClickHouse prints it. */

@@ -1,5 +1,5 @@
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import type { Params, Row, Storage } from './port.js';
+import { wellFormed, type Params, type Row, type Storage } from './port.js';
 
 export interface ServerOptions {
   url: string;
@@ -26,7 +26,7 @@ export function createServerStorage(options: ServerOptions): Storage {
     kind: 'server',
     async insert(table, rows) {
       if (rows.length === 0) return;
-      await client.insert({ table, values: rows as Row[], format: 'JSONEachRow' });
+      await client.insert({ table, values: rows.map((r) => wellFormed(r) as Row), format: 'JSONEachRow' });
     },
     async query<T = Row>(sql: string, params: Params = {}) {
       const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });

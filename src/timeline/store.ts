@@ -1,4 +1,4 @@
-import { toClickHouseTime, type Storage } from '../storage/index.js';
+import { isClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
 
 export interface TimelinePage {
   items: Array<Record<string, unknown>>;
@@ -57,7 +57,7 @@ export function decodeCursor(text: string): Cursor | null {
   try {
     const [occurred_at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
     if (typeof occurred_at !== 'string' || typeof id !== 'string') return null;
-    if (Number.isNaN(Date.parse(occurred_at.replace(' ', 'T') + 'Z'))) return null;
+    if (!isClickHouseTime(occurred_at)) return null;
     return { occurred_at, id };
   } catch {
     return null;

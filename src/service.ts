@@ -6,7 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';
-import { createTokenStore, ensureBootstrapToken, jurisdictionOf, tokenRoutes, type TokenStore } from './auth/index.js';
+import { createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, tokenRoutes, type TokenStore } from './auth/index.js';
 import {
   alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
@@ -269,6 +269,7 @@ async function startApi(
     log: log.child({ role: 'api' }),
     metrics,
     tokens,
+    rateLimiter: createRateLimiter(redis, config.REDIS_PREFIX, { perMinute: config.RATE_LIMIT_PER_MINUTE, ingestPerMinute: config.RATE_LIMIT_INGEST_PER_MINUTE }),
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     routes: [

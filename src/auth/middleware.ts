@@ -8,10 +8,13 @@ const PRINCIPAL = 'qingjian.principal';
 
 /** The caller of a route behind authentication. */
 export function principalOf(c: Context): Principal {
-  const principal = c.get(PRINCIPAL as never) as Principal | undefined;
+  const principal = callerOf(c);
   if (!principal) throw new Error(`${c.req.method} ${c.req.path} has no caller: is the route public?`);
   return principal;
 }
+
+/** The caller, or null on a public route. */
+export const callerOf = (c: Context): Principal | null => (c.get(PRINCIPAL as never) as Principal | undefined) ?? null;
 
 /** `Authorization: Bearer <token>` → the token. */
 export function bearerToken(header: string | undefined | null): string | null {

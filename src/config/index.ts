@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   // Also a WebSocket subprotocol in browsers (`bearer.<token>`): token characters only.
   QINGJIAN_BOOTSTRAP_TOKEN: z.string().regex(/^[A-Za-z0-9._~-]{32,256}$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ -').optional(),
   METRICS_PUBLIC: bool.default(true),
+  RATE_LIMIT_PER_MINUTE: int(0).default(1_200),
+  RATE_LIMIT_INGEST_PER_MINUTE: int(0).default(120_000),
   // -- metrics --
   METRICS_PORT: int(0).max(65535).default(9464),
   METRICS_SAMPLE_MS: int(100).default(5_000),

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../log.js';
-import { authenticate, type TokenStore } from '../auth/index.js';
+import { authenticate, rateLimit, type RateLimiter, type TokenStore } from '../auth/index.js';
 import { httpMetrics, type Metrics } from '../metrics/index.js';
 import { drainUnreadBody } from './drain.js';
 
@@ -13,6 +13,7 @@ export interface HttpAppOptions {
   log: Logger;
   metrics: Metrics;
   tokens: TokenStore;
+  rateLimiter: RateLimiter;
   /** GET /metrics without a token (Prometheus on a private network). */
   metricsPublic: boolean;
   maxBodyBytes: number;
@@ -32,6 +33,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.use('*', drainUnreadBody(options.maxBodyBytes));
   // Before the body limit: a caller without a token is turned away before its body is read (and drained).
   app.use('*', authenticate({ tokens: options.tokens, metricsPublic: options.metricsPublic }));
+  app.use('*', rateLimit(options.rateLimiter, log));
   app.use('/v1/*', bodyLimit({
     maxSize: options.maxBodyBytes,
     onError: (c) => c.json({

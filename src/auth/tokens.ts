@@ -55,20 +55,28 @@ export type TokenStore = ReturnType<typeof createTokenStore>;
 
 export function createTokenStore(storage: Storage, clock: () => number = Date.now) {
   let cache: { at: number; byHash: Promise<Map<string, TokenRow>> } | null = null;
+  let lastRead: Map<string, TokenRow> | null = null;
 
   async function load(): Promise<Map<string, TokenRow>> {
     const rows = await storage.query<TokenRow>(
       `SELECT id, name, role, jurisdiction, enterprise_id, created_by, created_at, expires_at, revoked_at, revoked_by, hash, revision
        FROM api_tokens FINAL`);
-    return new Map(rows.map((row) => [row.hash, row]));
+    lastRead = new Map(rows.map((row) => [row.hash, row]));
+    return lastRead;
   }
 
   function tokens(maxAgeMs: number): Promise<Map<string, TokenRow>> {
     if (!cache || clock() - cache.at > maxAgeMs) {
-      const byHash = load();
+      // ClickHouse down must not stop ingest (events wait in Redis): the tokens last read stay in force,
+      // and are read again after the refresh interval. Only a process that never read them answers 503.
+      const byHash = load().catch((err: Error) => {
+        if (!lastRead) {
+          cache = null;
+          throw err;
+        }
+        return lastRead;
+      });
       cache = { at: clock(), byHash };
-      // A failed read must not stick: the next request tries again.
-      byHash.catch(() => (cache = null));
     }
     return cache.byHash;
   }

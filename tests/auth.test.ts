@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ROUTE_ACCESS, routeKey } from '../src/auth/index.js';
@@ -229,4 +230,37 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
     const answers = seen.join('\n');
     for (const secret of [yantai, alertOf.yantai, ticketOf.yantai, '烟台测试企业', '烟台演练']) expect(answers).not.toContain(secret);
   });
+});
+
+describe('qingjian tokens (the CLI, through the running API)', () => {
+  const cli = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'tokens', ...args, '--url', service.url], {
+      env: { ...process.env, QINGJIAN_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+  it('creates a token (printed once), lists it, revokes it, and names bad input', async () => {
+    const created = await cli('create', '--name', '德州市纪委 值班', '--role', 'discipline', '--jurisdiction', '3714');
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^qjt_/);
+    expect((await call('GET', '/v1/alerts', token)).status).toBe(200);
+    const id = /created (tok-[0-9a-f]+)/.exec(created.stderr)![1]!;
+    const listed = await cli('list');
+    expect(listed.stdout).toContain(`${id}\tdiscipline\t3714\tactive\t德州市纪委 值班`);
+    expect(listed.stdout).not.toContain(token);
+    expect((await cli('revoke', id)).code).toBe(0);
+    expect((await call('GET', '/v1/alerts', token)).status).toBe(401);
+    const bad = await cli('create', '--name', 'x', '--role', 'justice', '--jurisdiction', '37x');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('jurisdiction');
+    const wrongRole = await cli('create', '--name', 'x', '--role', 'boss');
+    expect(wrongRole.code).not.toBe(0);
+    expect(wrongRole.stderr).toContain('boss');
+  }, 60_000);
 });

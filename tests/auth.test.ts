@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { ROUTE_ACCESS, routeKey } from '../src/auth/index.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
-import { auth, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 // Bearer tokens against a real service: who gets in, and what each role may do.
 let service: TestService;
@@ -24,11 +24,7 @@ async function call(method: string, path: string, token: string | null, body?: u
   return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
 }
 
-async function newToken(role: string, extra: Record<string, unknown> = {}) {
-  const res = await call('POST', '/v1/tokens', TEST_TOKEN, { name: `${role}-user`, role, ...extra });
-  expect(res.status).toBe(201);
-  return res.body as { token: string; id: string };
-}
+const newToken = (role: string, extra: Record<string, unknown> = {}) => createToken(service.url, role, extra);
 
 describe('bearer tokens', () => {
   it('refuses requests without a token, or with an unknown one, with 401 and a Bearer challenge', async () => {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter } from '../src/auth/rate-limit.js';
-import { auth, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { auth, createToken, startTestService, type TestService } from './support/service.js';
 
 // Per-token limits counted in the service's real Redis.
 let service: TestService;
@@ -17,12 +17,7 @@ afterAll(async () => {
   await service?.dispose();
 });
 
-const newToken = async (role: string) => {
-  const res = await fetch(`${service.url}/v1/tokens`, {
-    method: 'POST', headers: { ...auth(TEST_TOKEN), 'content-type': 'application/json' }, body: JSON.stringify({ name: `${role}-rl`, role }),
-  });
-  return ((await res.json()) as { token: string; id: string });
-};
+const newToken = (role: string) => createToken(service.url, role);
 
 describe('rate limits', () => {
   it('answers 429 with Retry-After past the limit, per token, and says how much is left', async () => {

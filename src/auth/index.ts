@@ -1,9 +1,9 @@
 /** Bearer tokens, roles and the access policy of every route. */
-export { authenticate, bearerToken, principalOf, unauthorized } from './middleware.js';
+export { authenticate, bearerToken, principalOf } from './middleware.js';
 export { ensureBootstrapToken } from './bootstrap.js';
 export { emptyPage, inJurisdiction, jurisdictionOf, narrowRegion, within } from './jurisdiction.js';
 export { ROUTE_ACCESS, routeKey } from './policy.js';
 export { createRateLimiter, rateLimit, type RateLimiter } from './rate-limit.js';
 export { ROLES, can, type Role, type Permission } from './roles.js';
 export { tokenRoutes } from './routes.js';
-export { createTokenStore, TOKEN_REFRESH_MS, type Principal, type TokenRecord, type TokenStore } from './tokens.js';
+export { createTokenStore, type Principal, type TokenRecord, type TokenStore } from './tokens.js';

@@ -22,7 +22,6 @@ export function narrowRegion(requested: string | undefined, jurisdiction: string
 /** The caller's jurisdiction ('' on public routes, which serve no regional data). */
 export const jurisdictionOf = (c: Context) => principalOf(c).jurisdiction;
 
-export const notFound = (c: Context, what: string) => c.json({ error: 'not_found', message: `no such ${what}` }, 404);
 export const emptyPage = (c: Context) => c.json({ items: [], next_cursor: null });
 
 /** For batch validation: an item whose region lies outside the caller's jurisdiction is refused, naming the field. */

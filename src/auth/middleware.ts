@@ -22,7 +22,7 @@ export function bearerToken(header: string | undefined | null): string | null {
   return match ? match[1]! : null;
 }
 
-export const unauthorized = (c: Context, message: string) => {
+const unauthorized = (c: Context, message: string) => {
   c.header('WWW-Authenticate', 'Bearer realm="qingjian"');
   return c.json({ error: 'unauthorized', message }, 401);
 };

@@ -9,7 +9,7 @@ import type { RequestFieldError } from './query.js';
 const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : 'must be a string') };
 
 export const Actor = z.string(required).trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
-  .describe('Who acts (until authentication arrives, the caller names themselves)');
+  .describe('Who acts, as the person names themselves; the audit log adds the role of the token they used');
 export const Note = z.string(required).max(2000, 'must be at most 2000 characters');
 
 export async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {

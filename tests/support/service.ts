@@ -72,3 +72,10 @@ export async function get(url: string, token = TEST_TOKEN): Promise<{ status: nu
   const res = await fetch(url, { headers: auth(token) });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
+
+/** Creates a token through the API with the admin test token; returns the token (shown once) and its record. */
+export async function createToken(url: string, role: string, extra: Record<string, unknown> = {}): Promise<{ token: string; id: string }> {
+  const res = await post(`${url}/v1/tokens`, { name: `${role}-user`, role, ...extra });
+  if (res.status !== 201) throw new Error(`POST /v1/tokens: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}

@@ -10,7 +10,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HOTLINE_QUEUE } from '../src/hotline/queue.js';
-import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, EVALUATE_QUEUE, queueLabel, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { feedStream } from '../src/feed/journal.js';
 import { createServerStorage } from '../src/storage/server.js';
 import type { Storage } from '../src/storage/index.js';
 import type { PhaseTraffic, RequestRecord } from './traffic.js';
@@ -163,7 +164,7 @@ export function createProbe(options: { clickhouseUrl: string; redisUrl: string; 
       const out: Record<string, number> = {};
       for (const name of [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE]) {
         const entries = await redis.xrange(`${prefix}:${name}:events`, String(since), '+');
-        out[name] = entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'stalled').length;
+        out[queueLabel(name)] = entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'stalled').length;
       }
       return out;
     },
@@ -234,7 +235,7 @@ export function createProbe(options: { clickhouseUrl: string; redisUrl: string; 
 
       // The feed: each alert raised exactly once in the journal every API process follows.
       const raised = new Map<string, number>();
-      const stream = `${options.redisPrefix}:feed`;
+      const stream = feedStream(options.redisPrefix);
       for (let after = '-'; ;) {
         const page = await redis.xrange(stream, after, '+', 'COUNT', 5000);
         for (const [, fields] of page) {

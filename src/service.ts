@@ -30,8 +30,10 @@ import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
 import { holidayTablesCover } from './calendar/index.js';
 import { producerConnection, workerConnection } from './redis/connection.js';
+import { upgradeKeyLayout } from './redis/key-layout.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
+import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
 import { createReferenceStore, referenceRoutes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
 import { timelineRoutes } from './timeline/index.js';
@@ -53,7 +55,9 @@ export interface Service {
   routes: string[];
   /** The bootstrap admin token, when this process made sure of one (the in-process demo uses it). */
   adminToken: string | null;
+  /** The coordination Redis (REDIS_URL or the service's own); `redisUrls` has every role's. */
   redisUrl: string;
+  redisUrls: RedisUrls;
   storage: Storage;
   stop(): Promise<void>;
 }
@@ -69,6 +73,8 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
 
   try {
     const redisUrl = config.REDIS_URL ?? (await startOwnRedis(config, log, stops));
+    const redis = redisUrls(config, redisUrl);
+    await upgradeKeyLayout(redis, config.REDIS_PREFIX, log);
     const storage = createStorage(config);
     stops.push(() => storage.close());
     await waitUntilReachable(storage, log);
@@ -77,13 +83,13 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
 
     const rules = await startRules(config, log, stops);
     const metrics = createMetrics({ role: roleName(roles), version: VERSION });
-    if (roles.worker) startWorkers(config, redisUrl, storage, rules, metrics, log, stops);
+    if (roles.worker) startWorkers(config, redis, storage, rules, metrics, log, stops);
     const { url, routes, adminToken } = roles.api
-      ? await startApi(config, redisUrl, storage, rules, metrics, log, stops, roles.worker)
+      ? await startApi(config, redis, storage, rules, metrics, log, stops, roles.worker)
       : { url: null, routes: [], adminToken: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
-    log.info({ url, roles, redis: redisUrl }, 'qingjian started');
-    return { url, routes, adminToken, redisUrl, storage, stop };
+    log.info({ url, roles, redis: Object.fromEntries(Object.entries(redis).map(([role, u]) => [role, redactUrl(u)])) }, 'qingjian started');
+    return { url, routes, adminToken, redisUrl, redisUrls: redis, storage, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -141,14 +147,17 @@ async function startRules(config: Config, log: Logger, stops: Array<() => Promis
 }
 
 function startWorkers(
-  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
+  config: Config, redis: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
 ): void {
-  const lockRedis = producerConnection(redisUrl);
-  lockRedis.on('error', (err) => log.debug({ err: err.message }, 'lock redis error'));
-  stops.push(async () => lockRedis.disconnect());
-  const locks = createLocks(lockRedis, config.REDIS_PREFIX);
+  // Locks, and the delivery's queues and journal; the workers below open their own queue connections.
+  const connections = openRoleConnections(redis, producerConnection, ['coordination', 'queues', 'feed']);
+  for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'worker redis error'));
+  stops.push(async () => connections.disconnect());
+  const locks = createLocks(connections.coordination, config.REDIS_PREFIX);
   const alerts = createAlertStore(storage, locks);
-  const { delivery } = startDelivery(config, redisUrl, lockRedis, storage, rules, metrics, stops);
+  // Every worker below serves a queue: they connect to the queues Redis.
+  const redisUrl = redis.queues;
+  const { delivery } = startDelivery(config, redis, connections, storage, rules, metrics, stops);
   const evaluator = startEvaluateWorker({
     redisUrl,
     redisPrefix: config.REDIS_PREFIX,
@@ -220,13 +229,13 @@ async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Deli
 
 /** Where decided alerts go (feed journal, hotline tickets, escalation timers); both roles deliver. */
 function startDelivery(
-  config: Config, redisUrl: string, redis: Redis, storage: Storage, rules: RuleRegistry, metrics: Metrics, stops: Array<() => Promise<unknown>>,
+  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, rules: RuleRegistry, metrics: Metrics, stops: Array<() => Promise<unknown>>,
 ) {
-  const journal = createJournal(redis, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(redisUrl) });
+  const journal = createJournal(redis.feed, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(urls.feed) });
   const silences = createSilenceStore(storage);
-  const escalations = createEscalationQueue(redis, config.REDIS_PREFIX);
+  const escalations = createEscalationQueue(redis.queues, config.REDIS_PREFIX);
   stops.push(() => escalations.close());
-  const hotlineQueue = createHotlineQueue(redis, config.REDIS_PREFIX);
+  const hotlineQueue = createHotlineQueue(redis.queues, config.REDIS_PREFIX);
   stops.push(() => hotlineQueue.close());
   const openTickets = async (alerts: Alert[]) => void (await enqueueAlertTickets(hotlineQueue, alerts));
   const delivery = createDelivery({ journal, silences, rules, escalations, openTickets, metrics });
@@ -234,31 +243,33 @@ function startDelivery(
 }
 
 async function startApi(
-  config: Config, redisUrl: string, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
+  config: Config, urls: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
   alone: boolean,
 ): Promise<{ url: string; routes: string[]; adminToken: string | null }> {
   const tokens = createTokenStore(storage);
   const audit = createAuditLog(storage);
   const adminToken = await bootstrapAdmin(config, tokens, log, alone);
-  const redis: Redis = producerConnection(redisUrl);
-  redis.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
-  stops.push(async () => redis.disconnect());
-  await untilReady(redis);
-  const queue: Queue<Envelope> = createStoreQueue(redis, config.REDIS_PREFIX);
+  // Locks and rate limits on the coordination Redis; queues, remembered ids and the feed on theirs.
+  const connections = openRoleConnections(urls, producerConnection);
+  for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
+  stops.push(async () => connections.disconnect());
+  for (const { redis: connection } of connections.instances()) await untilReady(connection);
+  const redis: Redis = connections.coordination;
+  const queue: Queue<Envelope> = createStoreQueue(connections.queues, config.REDIS_PREFIX);
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
   stops.push(() => queue.close());
   const acceptor: EventAcceptor = createEventAcceptor({
     queue,
-    seen: createSeenIds(redis, config.REDIS_PREFIX, config.DEDUP_TTL_S),
+    seen: createSeenIds(connections.dedup, config.REDIS_PREFIX, config.DEDUP_TTL_S),
     coalesceMs: config.INGEST_COALESCE_MS,
     maxEventsPerJob: config.INGEST_MAX_EVENTS,
     log,
     metrics,
   });
   stops.push(() => acceptor.flush());
-  const { journal, silences, delivery, hotlineQueue, escalations } = startDelivery(config, redisUrl, redis, storage, rules, metrics, stops);
+  const { journal, silences, delivery, hotlineQueue, escalations } = startDelivery(config, urls, connections, storage, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
-  const evaluations = createEvaluateQueue(redis, config.REDIS_PREFIX);
+  const evaluations = createEvaluateQueue(connections.queues, config.REDIS_PREFIX);
   stops.push(() => evaluations.close());
   // The API samples every queue: workers may be many or none, and their queues are shared.
   stops.push(startSampler({
@@ -276,7 +287,7 @@ async function startApi(
       tokenRoutes(tokens, audit),
       metricsRoutes(metrics.registry),
       healthRoutes({
-        redis: async () => void (await redis.ping()),
+        ...redisChecks(connections),
         clickhouse: () => storage.ping(),
         migrations: async () => {
           const pending = await pendingMigrations(storage);

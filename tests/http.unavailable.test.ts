@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seenKey } from '../src/ingest/index.js';
 import { checkin } from './support/fixtures.js';
 import { post, startTestService, type TestService } from './support/service.js';
 
@@ -34,7 +35,7 @@ describe('Redis over its memory limit', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toMatchObject({ error: 'unavailable' });
-    expect(await admin.exists(`${service.config.REDIS_PREFIX}:seen:${event.id}`)).toBe(0);
+    expect(await admin.exists(seenKey(service.config.REDIS_PREFIX, event.id))).toBe(0);
 
     await admin.config('SET', 'maxmemory', '0');
     const accepted = await post(`${service.url}/v1/events`, [event]);

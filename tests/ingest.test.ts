@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { seenKey } from '../src/ingest/index.js';
 import { checkin, complaint, creditCode, ENTERPRISE, inspection, plan } from './support/fixtures.js';
 import { auth, eventually, get, post, startTestService, type TestService } from './support/service.js';
 
@@ -84,7 +85,7 @@ describe('idempotency', () => {
     await post(events(), event);
     await waitStored(event.id);
     const redis = new Redis(service.redisUrl);
-    await redis.del(`${service.config.REDIS_PREFIX}:seen:${event.id}`);
+    await redis.del(seenKey(service.config.REDIS_PREFIX, event.id));
     redis.disconnect();
     const retry = await post(events(), event);
     expect(retry.body.accepted).toBe(1);

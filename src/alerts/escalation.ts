@@ -2,7 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import { closeWorker } from '../pipeline/close-worker.js';
-import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS } from '../pipeline/queues.js';
+import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS, queueLabel } from '../pipeline/queues.js';
 import { workerConnection } from '../redis/connection.js';
 import { escalate, TransitionError, type Revision } from './lifecycle.js';
 import type { Alert } from './model.js';
@@ -14,7 +14,7 @@ import type { AlertStore } from './store.js';
  * time, up to MAX_ESCALATION. Timers are delayed BullMQ jobs, so they survive
  * restarts; a timer that finds the alert acknowledged or closed does nothing.
  */
-export const ALERT_TIMERS_QUEUE = 'alert-timers';
+export const ALERT_TIMERS_QUEUE = '{alert-timers}'; // a hash tag: see src/pipeline/queues.ts
 export const MAX_ESCALATION = 3;
 
 export interface EscalationJob {
@@ -60,7 +60,7 @@ export function startEscalationWorker(options: EscalationWorkerOptions) {
   }, { connection, prefix: bullPrefix(options.redisPrefix), concurrency: 8, settings: { backoffStrategy: cappedBackoff } });
   worker.on('error', (err) => log.error({ err: err.message }, 'escalation worker error'));
   worker.on('failed', (job, err) => {
-    options.metrics.jobsFailed.inc({ queue: ALERT_TIMERS_QUEUE });
+    options.metrics.jobsFailed.inc({ queue: queueLabel(ALERT_TIMERS_QUEUE) });
     log.warn({ job: job?.id, err: err.message }, 'escalation failed; will retry');
   });
   return {

@@ -17,6 +17,10 @@ const EnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: z.string().url().optional(),
+  // Optional Redis per role, each falling back to REDIS_URL (src/redis/roles.ts): spread queues, dedup memory and the feed over instances.
+  REDIS_QUEUES_URL: z.string().url().optional(),
+  REDIS_DEDUP_URL: z.string().url().optional(),
+  REDIS_FEED_URL: z.string().url().optional(),
   REDIS_SERVER_BIN: z.string().default('redis-server'),
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('qj'),
   CLICKHOUSE_URL: z.string().url().optional(),

@@ -77,9 +77,17 @@ export interface Journal {
   follow(onEntries: (entries: StoredEntry[]) => void, onError: (err: Error) => void): { stop(): void };
 }
 
+/**
+ * The stream's key, `<prefix>:{feed}`. Its markers (`<prefix>:{feed}:sent:<key>`)
+ * carry the same Redis Cluster hash tag, because one script writes a marker and
+ * its entry together and a script may only touch one slot. Keys without the tag
+ * (0.1.0 and before) are renamed at start by src/redis/key-layout.ts.
+ */
+export const feedStream = (prefix: string) => `${prefix}:{feed}`;
+
 export function createJournal(redis: Redis, prefix: string, options: { retain: number; openReader: () => Redis; readCount?: number }): Journal {
-  const stream = `${prefix}:feed`;
-  const marker = (key: string) => `${prefix}:feed:sent:${key}`;
+  const stream = feedStream(prefix);
+  const marker = (key: string) => `${stream}:sent:${key}`;
 
   async function state(): Promise<JournalState> {
     const info = await redis.call('XINFO', 'STREAM', stream).catch((err: Error) => {

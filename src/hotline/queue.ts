@@ -10,7 +10,7 @@ import { ticketId, type Priority, type SlaKind, type TicketDraft } from './model
  * enqueue adds nothing, and delayed jobs (deadlines, leases) survive restarts.
  * BullMQ job ids may not contain ':'.
  */
-export const HOTLINE_QUEUE = 'hotline';
+export const HOTLINE_QUEUE = '{hotline}'; // a hash tag: see src/pipeline/queues.ts
 
 export type HotlineJob =
   | { kind: 'open'; draft: TicketDraft }

@@ -3,7 +3,7 @@ import type { AlertCandidate } from '../alerts/model.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import { closeWorker } from '../pipeline/close-worker.js';
-import { bullPrefix, cappedBackoff } from '../pipeline/queues.js';
+import { bullPrefix, cappedBackoff, queueLabel } from '../pipeline/queues.js';
 import { workerConnection } from '../redis/connection.js';
 import type { Locks } from '../redis/lock.js';
 import type { Storage } from '../storage/index.js';
@@ -101,7 +101,7 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
     },
   );
   worker.on('failed', (job, err) => {
-    options.metrics.jobsFailed.inc({ queue: HOTLINE_QUEUE });
+    options.metrics.jobsFailed.inc({ queue: queueLabel(HOTLINE_QUEUE) });
     log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'hotline job failed; will retry');
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'hotline worker error'));

@@ -2,6 +2,6 @@ export { Event, Enterprise, Agency, EVENT_TYPES, EnterpriseId, AgencyId } from '
 export type { EventInput } from './schema.js';
 export { creditCodeProblem, creditCodeCheckChar, isCreditCode } from './credit-code.js';
 export { readValidBatch } from './batch.js';
-export { createSeenIds } from './seen-ids.js';
+export { createSeenIds, seenKey } from './seen-ids.js';
 export { createEventAcceptor, type EventAcceptor, type Acceptance } from './accept.js';
 export { ingestRoutes } from './routes.js';

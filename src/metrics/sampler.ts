@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
+import { queueLabel } from '../pipeline/queues.js';
 import type { Storage } from '../storage/index.js';
 import type { Metrics } from './registry.js';
 
@@ -38,11 +39,11 @@ async function sampleQueue(metrics: Metrics, queue: Queue): Promise<void> {
     queue.getJobCounts(...STATES),
     queue.getJobs(['waiting', 'prioritized'], 0, 0, true),
   ]);
-  for (const state of STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+  for (const state of STATES) metrics.queueJobs.set({ queue: queueLabel(queue.name), state }, counts[state] ?? 0);
   // A delayed job is ready once its delay has passed: its wait starts then, not when it was added.
   const readySince = oldest.map((job) => job.timestamp + (job.delay ?? 0));
   const age = readySince.length > 0 ? Math.max(0, (Date.now() - Math.min(...readySince)) / 1000) : 0;
-  metrics.queueOldestAge.set({ queue: queue.name }, age);
+  metrics.queueOldestAge.set({ queue: queueLabel(queue.name) }, age);
 }
 
 async function sampleTickets(metrics: Metrics, storage: Storage): Promise<void> {

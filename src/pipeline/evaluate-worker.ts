@@ -12,7 +12,7 @@ import type { RuleRegistry } from '../rules/registry.js';
 import { groupBy } from '../rules/kinds/counting.js';
 import { companyOf } from '../rules/simulate.js';
 import type { Storage } from '../storage/index.js';
-import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS, EVALUATE_QUEUE, type Change, type EvaluateJob } from './queues.js';
+import { bullPrefix, cappedBackoff, DURABLE_JOB_OPTIONS, EVALUATE_QUEUE, queueLabel, type Change, type EvaluateJob } from './queues.js';
 
 export interface EvaluateWorkerOptions {
   redisUrl: string;
@@ -80,7 +80,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
     },
   );
   worker.on('failed', (job, err) => {
-    options.metrics.jobsFailed.inc({ queue: EVALUATE_QUEUE });
+    options.metrics.jobsFailed.inc({ queue: queueLabel(EVALUATE_QUEUE) });
     log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'evaluation failed; will retry');
   });
   const timed = (rule: string, seconds: number) => {

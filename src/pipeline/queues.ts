@@ -3,11 +3,18 @@ import type { Event } from '../ingest/schema.js';
 
 /**
  * The queue layout. Every queue lives under `<REDIS_PREFIX>:bull`, so several
- * deployments (or a Redis per queue later) never collide.
+ * deployments never collide, and its name is a Redis Cluster hash tag
+ * (`qj:bull:{store-events}:wait`): BullMQ's scripts touch many keys of one
+ * queue at once, which a cluster allows only within one hash slot, while
+ * different queues may land on different nodes. Names without the tag (0.1.0
+ * and before) are renamed at start by src/redis/key-layout.ts.
  */
-export const STORE_QUEUE = 'store-events';
+export const STORE_QUEUE = '{store-events}';
 /** Rule evaluation: one job per stored batch, plus delayed decisions at their deadlines. */
-export const EVALUATE_QUEUE = 'evaluate-events';
+export const EVALUATE_QUEUE = '{evaluate-events}';
+
+/** A queue's name without its hash tag, for metric labels and logs (`store-events`). */
+export const queueLabel = (name: string) => name.replace(/[{}]/g, '');
 
 /** One accepted request's events (or several coalesced requests'), as validated. */
 export interface Envelope {

@@ -9,7 +9,7 @@ import { createBatcher } from './batcher.js';
 import { eventRows } from './rows.js';
 import { fromStoredRow } from '../rules/events.js';
 import { influence } from '../rules/engine.js';
-import { bullPrefix, cappedBackoff, createEvaluateQueue, STORE_QUEUE, type Change, type Envelope } from './queues.js';
+import { bullPrefix, cappedBackoff, createEvaluateQueue, queueLabel, STORE_QUEUE, type Change, type Envelope } from './queues.js';
 
 export interface StoreWorkerOptions {
   redisUrl: string;
@@ -78,7 +78,7 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
     },
   );
   worker.on('failed', (job, err) => {
-    options.metrics.jobsFailed.inc({ queue: STORE_QUEUE });
+    options.metrics.jobsFailed.inc({ queue: queueLabel(STORE_QUEUE) });
     log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'store job failed; will retry');
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'store worker error'));

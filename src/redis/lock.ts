@@ -38,14 +38,12 @@ const DEFAULT_WAIT_MS = 10_000;
 const FIRST_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 500;
 
-// Deletes only the keys that still carry our token: a lock that expired and
-// was taken by someone else must stay theirs.
+// Deletes the key only if it still carries our token: a lock that expired and
+// was taken by someone else must stay theirs. One key per call, pipelined:
+// each lock hashes to its own Redis Cluster slot, and a script may only touch one.
 const RELEASE = `
-local released = 0
-for _, key in ipairs(KEYS) do
-  if redis.call('get', key) == ARGV[1] then released = released + redis.call('del', key) end
-end
-return released`;
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
 
 export function createLocks(redis: Redis, prefix: string): Locks {
   const keyOf = (name: string) => `${prefix}:lock:${name}`;
@@ -64,7 +62,10 @@ export function createLocks(redis: Redis, prefix: string): Locks {
   }
 
   async function release(names: string[], token: string): Promise<void> {
-    if (names.length > 0) await redis.eval(RELEASE, names.length, ...names.map(keyOf), token);
+    if (names.length === 0) return;
+    const pipeline = redis.pipeline();
+    for (const name of names) pipeline.eval(RELEASE, 1, keyOf(name), token);
+    await pipeline.exec();
   }
 
   return {

@@ -27,6 +27,9 @@ const EnvSchema = z.object({
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('default'),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
+  // A cluster from the server's remote_servers: tables are created ON CLUSTER, replicated and sharded
+  // (src/storage/cluster.ts). Unset: one server, as before.
+  CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a cluster name from remote_servers (A-Z a-z 0-9 _ . -)').optional(),
   INGEST_MAX_EVENTS: int(1).default(5000),
   INGEST_MAX_BYTES: int(1024).default(5 * 1024 * 1024),
   INGEST_COALESCE_MS: int(0).default(2),
@@ -69,10 +72,17 @@ const EnvSchema = z.object({
 
 export type Config = z.infer<typeof EnvSchema>;
 
+/** The embedded engine is one node in this process: a cluster needs a ClickHouse server to connect to. */
+function clusterNeedsServer(config: Config, ctx: z.RefinementCtx): void {
+  if (config.CLICKHOUSE_CLUSTER && !config.CLICKHOUSE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['CLICKHOUSE_CLUSTER'], message: 'needs CLICKHOUSE_URL (the embedded engine cannot run on a cluster)' });
+  }
+}
+
 /** Parses the environment; a bad value stops the process with the variable's name. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = EnvSchema.safeParse(present);
+  const parsed = EnvSchema.superRefine(clusterNeedsServer).safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n  ${lines.join('\n  ')}`);

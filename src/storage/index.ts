@@ -7,8 +7,12 @@ import type { Storage } from './port.js';
 export type { Storage, Row, Params } from './port.js';
 export { toClickHouseTime, fromClickHouseTime, isClickHouseTime } from './port.js';
 export { migrate, MIGRATIONS, pendingMigrations } from './migrations.js';
+export type { ClusterTarget } from './port.js';
 
-/** The server adapter when CLICKHOUSE_URL is set, otherwise the embedded engine under DATA_DIR. */
+/**
+ * The server adapter when CLICKHOUSE_URL is set (ON CLUSTER when CLICKHOUSE_CLUSTER is too), otherwise the
+ * embedded engine under DATA_DIR (config refuses CLICKHOUSE_CLUSTER without CLICKHOUSE_URL).
+ */
 export function createStorage(config: Config): Storage {
   if (config.CLICKHOUSE_URL) {
     return createServerStorage({
@@ -16,6 +20,7 @@ export function createStorage(config: Config): Storage {
       database: config.CLICKHOUSE_DATABASE,
       username: config.CLICKHOUSE_USER,
       password: config.CLICKHOUSE_PASSWORD,
+      cluster: config.CLICKHOUSE_CLUSTER,
     });
   }
   return createEmbeddedStorage(join(config.DATA_DIR, 'clickhouse'), config.CLICKHOUSE_DATABASE);

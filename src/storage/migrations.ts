@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Storage } from './port.js';
+import { renderStatements } from './cluster.js';
+import type { ClusterTarget, Storage } from './port.js';
 
 /**
  * Versioned schema changes, applied in order at start and recorded in
  * `schema_migrations`. Every statement is idempotent (IF NOT EXISTS), so two
  * processes starting together against one server do no harm. Never edit an
- * applied migration: add a new one (a changed checksum stops the start).
+ * applied migration: add a new one (a changed checksum stops the start). *
+ * Statements are written for one node. On a cluster (Storage.cluster) each is
+ * rendered by `./cluster.ts` into replicated `x_local` and Distributed `x`
+ * tables ON CLUSTER; the checksum is of the statements as written here, so
+ * a migration has one checksum whichever way it was applied.
  */
 export interface Migration {
   version: number;
@@ -319,9 +324,35 @@ interface Applied {
   checksum: string;
 }
 
+/** The statements that create the ledger: LEDGER itself on one node. */
+export function ledgerStatements(cluster?: ClusterTarget): string[] {
+  return renderStatements([LEDGER], cluster);
+}
+
 async function appliedMigrations(storage: Storage): Promise<Applied[]> {
-  await storage.command(LEDGER);
+  if (storage.cluster) await ensureClusterLedger(storage, storage.cluster);
+  else await storage.command(LEDGER);
   return storage.query<Applied>('SELECT version, checksum FROM schema_migrations FINAL ORDER BY version');
+}
+
+/**
+ * On a cluster the ledger is replicated like every table (`schema_migrations_local` + Distributed
+ * `schema_migrations`), so every node reads the same list. ON CLUSTER DDL goes through Keeper and waits for
+ * every host, so it is sent only when this node lacks the tables: an API or worker starting while a replica is
+ * down must not hang on it. A database made on one node (a ReplacingMergeTree ledger) is refused: rendering new
+ * migrations there would mix local and sharded tables.
+ */
+async function ensureClusterLedger(storage: Storage, cluster: ClusterTarget): Promise<void> {
+  const rows = await storage.query<{ name: string; engine: string }>(
+    `SELECT name, engine FROM system.tables
+     WHERE database = currentDatabase() AND name IN ('schema_migrations', 'schema_migrations_local')`);
+  const ledger = rows.find((r) => r.name === 'schema_migrations');
+  if (ledger && ledger.engine !== 'Distributed') {
+    throw new Error(`database ${cluster.database} was migrated without CLICKHOUSE_CLUSTER (schema_migrations is ${ledger.engine}, not Distributed): `
+      + 'migrate a new database ON CLUSTER and copy the data (docs/scaling.md)');
+  }
+  if (rows.length === 2) return;
+  for (const statement of ledgerStatements(cluster)) await storage.command(statement);
 }
 
 /** Migrations the store has not recorded yet; throws if a recorded one was edited. */
@@ -340,7 +371,7 @@ export async function pendingMigrations(storage: Storage, all = MIGRATIONS): Pro
 export async function migrate(storage: Storage, all = MIGRATIONS): Promise<number[]> {
   const done: number[] = [];
   for (const m of await pendingMigrations(storage, all)) {
-    for (const statement of m.statements) await storage.command(statement);
+    for (const statement of renderStatements(m.statements, storage.cluster)) await storage.command(statement);
     await storage.insert('schema_migrations', [{ version: m.version, name: m.name, checksum: checksum(m) }]);
     done.push(m.version);
   }

@@ -7,9 +7,17 @@
 export type Row = Record<string, unknown>;
 export type Params = Record<string, unknown>;
 
+/** A ClickHouse cluster the tables live on (CLICKHOUSE_CLUSTER): its remote_servers name and the database. */
+export interface ClusterTarget {
+  readonly name: string;
+  readonly database: string;
+}
+
 export interface Storage {
   /** Which adapter this is, for logs and /readyz. */
   readonly kind: 'embedded' | 'server';
+  /** Set when the tables live ON CLUSTER (server adapter with CLICKHOUSE_CLUSTER): migrations are rendered for it. */
+  readonly cluster?: ClusterTarget;
   /** Appends rows (JSONEachRow semantics: missing columns take their defaults). */
   insert(table: string, rows: readonly Row[]): Promise<void>;
   /** Runs a SELECT and returns its rows (64-bit integers may arrive as numbers or strings: wrap in Number()). */

@@ -1,11 +1,14 @@
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { wellFormed, type Params, type Row, type Storage } from './port.js';
+import { CLUSTER_SETTINGS } from './cluster.js';
 
 export interface ServerOptions {
   url: string;
   database: string;
   username: string;
   password: string;
+  /** A cluster name from the server's remote_servers (CLICKHOUSE_CLUSTER): tables are created ON CLUSTER. */
+  cluster?: string;
 }
 
 /** A ClickHouse server over HTTP: production, and several processes sharing one store. */
@@ -17,13 +20,16 @@ export function createServerStorage(options: ServerOptions): Storage {
     password: options.password,
     request_timeout: 60_000,
     compression: { request: false, response: false },
-    clickhouse_settings: { date_time_input_format: 'best_effort' },
+    clickhouse_settings: options.cluster
+      ? { date_time_input_format: 'best_effort', ...CLUSTER_SETTINGS }
+      : { date_time_input_format: 'best_effort' },
     // Failures surface as exceptions that our pino logs report; the client's own console logger would say it twice.
     log: { level: ClickHouseLogLevel.OFF },
   });
 
   return {
     kind: 'server',
+    ...(options.cluster ? { cluster: { name: options.cluster, database: options.database } } : {}),
     async insert(table, rows) {
       if (rows.length === 0) return;
       await client.insert({ table, values: rows.map((r) => wellFormed(r) as Row), format: 'JSONEachRow' });

@@ -1,8 +1,9 @@
 /**
  * Process control for the chaos suite: every part of the deployment is a real
- * child process (redis-server, the chdb ClickHouse HTTP shim, one API, two
- * workers) that can be SIGKILLed and started again on the same port and data
- * directory, as a supervisor (systemd, Docker) would restart it.
+ * child process (redis-server, the chdb ClickHouse HTTP shim, one API — or
+ * several, `apis` — and N workers) that can be SIGKILLed and started again on
+ * the same port and data directory, as a supervisor (systemd, Docker) would
+ * restart it. tests/multiprocess.test.ts and bench/scale.ts start it too.
  *
  * A process that dies without being told to is recorded (`unexpectedExits`):
  * "ingest sheds load rather than failing the node" is checked with it. It is
@@ -113,6 +114,8 @@ export interface ClusterOptions {
   /** `always` or `everysec` (what the service's own Redis and docker compose use). */
   appendfsync: 'always' | 'everysec';
   workers: number;
+  /** API processes (default 1); each has its own port, all share Redis and ClickHouse. */
+  apis?: number;
   /** Extra settings for the API and workers (the README's Configuration table). */
   env: Record<string, string>;
 }
@@ -120,12 +123,18 @@ export interface ClusterOptions {
 export interface Cluster {
   redis: Managed;
   clickhouse: Managed;
+  /** The first API process (`apis[0]`). */
   api: Managed;
+  apis: Managed[];
   workers: Managed[];
   all(): Managed[];
   redisUrl: string;
   clickhouseUrl: string;
+  /** The first API's URL (`apiUrls[0]`). */
   apiUrl: string;
+  apiUrls: string[];
+  /** Each worker's `GET /metrics` (METRICS_PORT). */
+  workerMetricsUrls: string[];
   redisPrefix: string;
   /** Every unexpected exit so far, each reported once. */
   takeUnexpectedExits(): UnexpectedExit[];
@@ -165,11 +174,15 @@ async function httpAnswers(url: string, token: string, okOnly: boolean): Promise
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logs = join(options.dir, 'logs');
   mkdirSync(logs, { recursive: true });
-  const [redisPort, clickhousePort, apiPort, ...metricsPorts] = await Promise.all(
-    Array.from({ length: 3 + options.workers }, () => freePort()));
+  const apiCount = options.apis ?? 1;
+  const [redisPort, clickhousePort, ...ports] = await Promise.all(
+    Array.from({ length: 2 + apiCount + options.workers }, () => freePort()));
+  const apiPorts = ports.slice(0, apiCount);
+  const metricsPorts = ports.slice(apiCount);
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const clickhouseUrl = `http://127.0.0.1:${clickhousePort}`;
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
+  const apiUrl = apiUrls[0]!;
   const redisPrefix = 'qj';
 
   const redisDir = join(options.dir, 'redis');
@@ -209,14 +222,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...extra,
   });
 
-  const api = new Managed({
-    name: 'api',
-    command: process.execPath,
-    args: ['--import', 'tsx', 'src/cli.ts', 'api'],
-    env: serviceEnv({ PORT: String(apiPort), DATA_DIR: join(options.dir, 'api'), METRICS_PORT: '0' }),
-    logFile: join(logs, 'api.log'),
-    ready: () => httpAnswers(`${apiUrl}/readyz`, options.token, true),
+  // The first keeps the name `api` (the chaos report and logs say so); the others are api-2, api-3, …
+  const apis = apiPorts.map((port, i) => {
+    const name = i === 0 ? 'api' : `api-${i + 1}`;
+    return new Managed({
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/cli.ts', 'api'],
+      env: serviceEnv({ PORT: String(port), DATA_DIR: join(options.dir, name), METRICS_PORT: '0' }),
+      logFile: join(logs, `${name}.log`),
+      ready: () => httpAnswers(`${apiUrls[i]}/readyz`, options.token, true),
+    });
   });
+  const api = apis[0]!;
 
   // A worker-only process serves GET /metrics once its workers run: that is its readiness.
   const workers = metricsPorts.map((port, i) => new Managed({
@@ -228,10 +246,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ready: () => httpAnswers(`http://127.0.0.1:${port}/metrics`, options.token, false),
   }));
 
-  const all = () => [redis, clickhouse, api, ...workers];
+  const all = () => [redis, clickhouse, ...apis, ...workers];
   const reported = new Map<Managed, number>();
   const cluster: Cluster = {
-    redis, clickhouse, api, workers, all, redisUrl, clickhouseUrl, apiUrl, redisPrefix,
+    redis, clickhouse, api, apis, workers, all, redisUrl, clickhouseUrl, apiUrl, apiUrls, redisPrefix,
+    workerMetricsUrls: metricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`),
     takeUnexpectedExits() {
       const out: UnexpectedExit[] = [];
       for (const p of all()) {
@@ -242,16 +261,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     async stop() {
       // The end of the run: nothing left to protect, so no graceful stops.
-      for (const p of [api, ...workers, clickhouse, redis]) await p.kill('SIGKILL');
+      for (const p of [...apis, ...workers, clickhouse, redis]) await p.kill('SIGKILL');
     },
   };
 
   try {
     await redis.start();
     await clickhouse.start();
-    // The API applies the migrations; workers start once the tables exist.
+    // The first API applies the migrations; the other APIs and the workers start once the tables exist.
     await api.start();
-    await Promise.all(workers.map((w) => w.start()));
+    await Promise.all([...apis.slice(1), ...workers].map((p) => p.start()));
   } catch (err) {
     await cluster.stop();
     throw err;

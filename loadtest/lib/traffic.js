@@ -1,0 +1,211 @@
+/**
+ * The load test's traffic, shared by the k6 script (loadtest/qingjian.js) and
+ * its Node twin (`npm run load`): plain JavaScript with no imports, because k6
+ * runs it in its own JavaScript engine.
+ *
+ * Every event's outcome is known, so a run can be checked afterwards:
+ * - trigger (every `trigger_every`-th event): an on-site QR check-in, now, at a
+ *   company of its own with no plan on file — exactly one `no-plan` alert. Its
+ *   `occurred_at` is the moment it is sent: a listener's receipt time minus the
+ *   alert's `first_seen_at` (the event time of its only evidence, the trigger)
+ *   is event → alert latency.
+ *   The company is registered in setup with its own quiet period far from
+ *   today, so the check-in never falls in a quiet period whatever the date.
+ * - complaint (every `complaint_every`-th event, category `misconduct`, which no
+ *   rule matches): exactly one 12345 ticket, no alert.
+ * - the rest: exit check-ins and off-site inspection records at a small pool of
+ *   companies: nothing (every rule matches entries or on-site inspections).
+ *
+ * Ids: `lt-<run>-<scenario code>-<event number>`. Companies:
+ * `91 <district> <nonce:2> <role:1> <index:6> <check>`; the nonce (10–99) is the
+ * run's, so a run's rows and alerts can be told apart from other runs'.
+ */
+
+const ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const HOUR = 3600000;
+const FILLERS = 100;
+
+/** Scenario executors that send events, and the code that goes into their ids. */
+export const INGEST_SCENARIOS = { ingest_single: 's', ingest_batch: 'b' };
+const ROLE = { trigger: 1, filler: 2 };
+const SCENARIO_DIGIT = { s: 1, b: 2 };
+
+/** GB 32100-2015 check character (as src/ingest/credit-code.ts). */
+function checkChar(first17) {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += ALPHABET.indexOf(first17[i]) * WEIGHTS[i];
+  return ALPHABET[(31 - (sum % 31)) % 31];
+}
+
+function company(run, district, role, index) {
+  if (!(index >= 0 && index < 1000000)) throw new RangeError(`company index ${index} out of range`);
+  const first17 = `91${district}${run.nonce}${role}${String(index).padStart(6, '0')}`;
+  return first17 + checkChar(first17);
+}
+
+const cityOf = (district) => `${district.slice(0, 4)}00`;
+const agencyOf = (district) => `${cityOf(district)}-SCJG`;
+const officersOf = (agency, n) => [`${agency}-${String(1 + (n % 40)).padStart(3, '0')}`];
+const isoMs = (ms) => new Date(ms).toISOString();
+const shanghaiDay = (ms) => new Date(ms + 8 * HOUR).getUTCDate();
+
+/** A new run: its id, company nonce and start, from the clock and a random number in [0, 1). */
+export function newRun(now, random) {
+  const nonce = String(10 + Math.floor(random * 90));
+  return { id: `${now.toString(36)}${nonce}`, nonce, started_at: now };
+}
+
+/** Iterations an arrival-rate scenario starts (k6 options; constant and ramping arrival rate). */
+export function plannedIterations(scenario) {
+  const unit = seconds(scenario.timeUnit || '1s');
+  if (scenario.executor === 'constant-arrival-rate') return Math.ceil((scenario.rate / unit) * seconds(scenario.duration));
+  if (scenario.executor === 'ramping-arrival-rate') {
+    let rate = scenario.startRate || 0;
+    let total = 0;
+    for (const stage of scenario.stages) {
+      total += ((rate + stage.target) / 2 / unit) * seconds(stage.duration);
+      rate = stage.target;
+    }
+    return Math.ceil(total);
+  }
+  return 0;
+}
+
+/** k6 duration strings ('90s', '2m', '1m30s', '500ms') in seconds. */
+export function seconds(text) {
+  if (typeof text === 'number') return text;
+  const units = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let match;
+  let consumed = 0;
+  while ((match = re.exec(text)) !== null) {
+    total += Number(match[1]) * units[match[2]];
+    consumed += match[0].length;
+  }
+  if (consumed === 0 || consumed !== text.length) throw new Error(`bad duration '${text}'`);
+  return total;
+}
+
+/** How long a scenario runs, in seconds (its duration, or the sum of its stages). */
+export function scenarioSeconds(scenario) {
+  if (scenario.stages) return scenario.stages.reduce((sum, stage) => sum + seconds(stage.duration), 0);
+  return seconds(scenario.duration);
+}
+
+/** Events per iteration of a scenario (the batch scenario posts `batch_size`). */
+export function eventsPerIteration(plan, scenarioName) {
+  return scenarioName === 'ingest_batch' ? plan.traffic.batch_size : 1;
+}
+
+/**
+ * The traffic of one run: events by (scenario, event number), the companies
+ * setup registers, and the read mix's requests.
+ */
+export function createTraffic(plan, run) {
+  const t = plan.traffic;
+  const regions = t.regions;
+  const quietDay = ((shanghaiDay(run.started_at) + 13) % 28) + 1;
+
+  function triggerCompany(code, k) {
+    const index = Math.floor(k / t.trigger_every);
+    if (index >= 100000) throw new RangeError(`more than 100,000 triggers in one scenario: raise trigger_every`);
+    // Scenario digit first, so the single and batch scenarios never share a company.
+    return company(run, regions[index % regions.length], ROLE.trigger, SCENARIO_DIGIT[code] * 100000 + index);
+  }
+  const fillerCompany = (i) => {
+    const j = i % FILLERS;
+    return company(run, regions[j % regions.length], ROLE.filler, j);
+  };
+
+  /** Event number k of a scenario, sent at `now` (ms). */
+  function event(code, k, now) {
+    const id = `lt-${run.id}-${code}-${k}`;
+    if (k % t.trigger_every === 0) {
+      const enterprise_id = triggerCompany(code, k);
+      const district = enterprise_id.slice(2, 8);
+      const agency_id = agencyOf(district);
+      return {
+        id, type: 'checkin', occurred_at: isoMs(now), region: district, source: 'loadtest', enterprise_id, agency_id,
+        officer_ids: officersOf(agency_id, k), action: 'enter', method: 'qr', onsite: true,
+      };
+    }
+    const enterprise_id = fillerCompany(k);
+    const district = enterprise_id.slice(2, 8);
+    const agency_id = agencyOf(district);
+    if (k % t.complaint_every === 1) {
+      return {
+        id, type: 'complaint', occurred_at: isoMs(now), region: district, source: '12345', enterprise_id, agency_id,
+        category: 'misconduct', channel: '12345', text: `压测投诉 ${k}：执法人员态度粗暴`,
+      };
+    }
+    const base = { id, region: district, source: 'loadtest', enterprise_id, agency_id, officer_ids: officersOf(agency_id, k) };
+    return k % 2 === 0
+      ? { ...base, type: 'checkin', occurred_at: isoMs(now), action: 'exit', method: 'qr', onsite: true }
+      : { ...base, type: 'inspection', occurred_at: isoMs(now), started_at: isoMs(now - HOUR), onsite: false, outcome: 'no_issue' };
+  }
+
+  /** The events of one iteration of an ingest scenario. */
+  function iteration(scenarioName, i, now) {
+    const code = INGEST_SCENARIOS[scenarioName];
+    const n = eventsPerIteration(plan, scenarioName);
+    const events = [];
+    for (let j = 0; j < n; j++) events.push(event(code, i * n + j, now));
+    return events;
+  }
+
+  /** Reference data for setup: the agencies, the filler pool and one company per trigger the run can send. */
+  function referenceData() {
+    const agencies = [...new Set(regions.map(cityOf))].map((city) => ({
+      agency_id: `${city}-SCJG`, name: `压测市场监督管理局（${city}）`, region: city, kind: 'market_regulation',
+    }));
+    const enterprise = (enterprise_id, name) => ({
+      enterprise_id, name, region: enterprise_id.slice(2, 8), credit_grade: 'C', exempt: false, quiet_period: { days_of_month: [quietDay] },
+    });
+    const enterprises = [];
+    for (let i = 0; i < FILLERS; i++) enterprises.push(enterprise(fillerCompany(i), `压测日常企业${i}号有限公司`));
+    for (const [name, code] of Object.entries(INGEST_SCENARIOS)) {
+      const scenario = plan.options.scenarios[name];
+      if (!scenario) continue;
+      const events = plannedIterations(scenario) * eventsPerIteration(plan, name);
+      // One spare: an arrival-rate executor may start one iteration more than the rate × duration.
+      const triggers = Math.ceil(events / t.trigger_every) + 1;
+      for (let k = 0; k < triggers * t.trigger_every; k += t.trigger_every) {
+        enterprises.push(enterprise(triggerCompany(code, k), `压测新设企业${code}${k}号有限公司`));
+      }
+    }
+    return { agencies, enterprises };
+  }
+
+  /** The i-th request of the read mix: [tag name, path]. */
+  function read(i) {
+    const region = regions[i % regions.length];
+    switch (i % 4) {
+      case 0: return ['alerts', '/v1/alerts?limit=50'];
+      case 1: return ['alerts_filtered', `/v1/alerts?rule=no-plan&region=${region.slice(0, 4)}&limit=50`];
+      case 2: return ['timeline', `/v1/enterprises/${fillerCompany(i)}/timeline?limit=100`];
+      default: return ['tickets', '/v1/hotline/tickets?limit=50'];
+    }
+  }
+
+  return { event, iteration, referenceData, read, isTrigger: (k) => k % t.trigger_every === 0, isComplaint: (k) => k % t.trigger_every !== 0 && k % t.complaint_every === 1 };
+}
+
+/** Counts of one batch of events by what it must leave behind. */
+export function outcomeCounts(events, traffic) {
+  let triggers = 0;
+  let complaints = 0;
+  for (const e of events) {
+    const k = Number(e.id.slice(e.id.lastIndexOf('-') + 1));
+    if (traffic.isTrigger(k)) triggers++;
+    else if (traffic.isComplaint(k)) complaints++;
+  }
+  return { events: events.length, triggers, complaints };
+}
+
+/** The listener's region filter: listeners are spread over the regions' cities, as commissions are. */
+export function listenerRegion(plan, vu) {
+  const regions = plan.traffic.regions;
+  return regions[vu % regions.length].slice(0, 4);
+}

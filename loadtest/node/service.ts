@@ -1,0 +1,154 @@
+/**
+ * The service under test for the Node twin, as the README's quick start runs
+ * it: `qingjian start` (API + workers, embedded ClickHouse) in a process of
+ * its own, with a redis-server the twin starts (so Redis outlives a service
+ * restart and its memory can be read). A sampler records the service's RSS and
+ * CPU (/proc), Redis memory and the queues once a second.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createEscalationQueue } from '../../src/alerts/index.js';
+import { createHotlineQueue } from '../../src/hotline/index.js';
+import { createEvaluateQueue, createStoreQueue } from '../../src/pipeline/queues.js';
+import { freePort } from '../../src/redis/local-server.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const REDIS_PREFIX = 'qj';
+const CLK_TCK = 100;
+
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  /** SIGTERM (graceful: in-flight work finishes, the embedded engine closes), then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `qingjian <command>` and waits until /readyz answers 200. */
+export async function startService(options: {
+  command: 'start' | 'api'; dataDir: string; redisUrl: string; token: string; logFile: string; env?: Record<string, string>; port?: number;
+}): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
+  const log = openSync(options.logFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', options.command], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      PORT: String(port), HOST: '127.0.0.1', DATA_DIR: options.dataDir, REDIS_URL: options.redisUrl, REDIS_PREFIX,
+      QINGJIAN_BOOTSTRAP_TOKEN: options.token, LOG_LEVEL: 'warn', RULES_WATCH: 'false', METRICS_PORT: '0',
+      // One token per role drives the whole run: limits are not what is measured.
+      RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_INGEST_PER_MINUTE: '0',
+      ...options.env,
+    },
+  });
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`qingjian ${options.command} exited (code ${child.exitCode}); see ${options.logFile}`);
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`qingjian ${options.command} not ready after 120 s; see ${options.logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface Sample {
+  at: number;
+  rssMiB: number;
+  /** CPU seconds the service process has used so far. */
+  cpuSeconds: number;
+  redisMiB: number;
+  /** Jobs waiting, active or delayed per queue. */
+  queues: Record<string, number>;
+}
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+/** Reads the service's /proc entries, Redis INFO and the queues every `everyMs`. */
+export function startSampler(pid: () => number, redisUrl: string, everyMs = 1000) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues: Array<[string, Queue]> = [
+    ['store', createStoreQueue(redis, REDIS_PREFIX)],
+    ['evaluate', createEvaluateQueue(redis, REDIS_PREFIX)],
+    ['hotline', createHotlineQueue(redis, REDIS_PREFIX)],
+    ['escalation', createEscalationQueue(redis, REDIS_PREFIX)],
+  ];
+  const samples: Sample[] = [];
+  let stopped = false;
+
+  async function sample(): Promise<Sample> {
+    const counts: Record<string, number> = {};
+    for (const [name, queue] of queues) {
+      const c = await queue.getJobCounts(...QUEUE_STATES);
+      counts[name] = QUEUE_STATES.reduce((sum, s) => sum + (c[s] ?? 0), 0);
+    }
+    const info = await redis.info('memory');
+    const used = Number(info.match(/used_memory:(\d+)/)?.[1] ?? 0);
+    return { at: Date.now(), ...processFigures(pid()), redisMiB: used / 2 ** 20, queues: counts };
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      const next = Date.now() + everyMs;
+      samples.push(await sample().catch(() => ({ at: Date.now(), rssMiB: 0, cpuSeconds: 0, redisMiB: 0, queues: {} })));
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  })();
+
+  return {
+    samples,
+    sample,
+    /**
+     * Jobs the pipeline still has to run now: every store job, and evaluate and hotline jobs that are ready or
+     * running. Delayed evaluate and hotline jobs are deadlines (SLA timers, deferred decisions) that wait on
+     * purpose, like the escalation timers.
+     */
+    async pending(): Promise<number> {
+      let total = 0;
+      for (const [name, queue] of queues) {
+        if (name === 'escalation') continue;
+        const states = name === 'store' ? QUEUE_STATES : (['waiting', 'active', 'prioritized'] as const);
+        const c = await queue.getJobCounts(...states);
+        total += states.reduce((sum, s) => sum + (c[s] ?? 0), 0);
+      }
+      return total;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      for (const [, queue] of queues) await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export type Sampler = ReturnType<typeof startSampler>;
+
+function processFigures(pid: number): { rssMiB: number; cpuSeconds: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKiB = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+    // Fields 14 and 15 (utime, stime) follow the command name in parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { rssMiB: rssKiB / 1024, cpuSeconds: ticks / CLK_TCK };
+  } catch {
+    return { rssMiB: 0, cpuSeconds: 0 };
+  }
+}
+
+export const logFileIn = (dir: string, name: string) => join(dir, `${name}.log`);

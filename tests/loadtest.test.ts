@@ -177,6 +177,8 @@ describe('npm run load (the Node twin) against a real service', () => {
       ingest_batch: { executor: 'constant-arrival-rate', exec: 'ingestBatch', startTime: '1s', duration: '4s', rate: 1, timeUnit: '1s', preAllocatedVUs: 2, maxVUs: 10 },
       reads: { executor: 'constant-arrival-rate', exec: 'reads', startTime: '1s', duration: '4s', rate: 2, timeUnit: '1s', preAllocatedVUs: 2, maxVUs: 10 },
     };
+    // An alert per 20 events: enough triggers for the listeners to count (40 single, 400 batched events).
+    plan.traffic.trigger_every = 20;
     // Every threshold of the shipped file, plus one no service can meet: the run must fail it and say so.
     plan.options.thresholds['http_req_duration{scenario:reads}'] = ['p(99)<0.001'];
     const scenario = join(dir, 'tiny.json');

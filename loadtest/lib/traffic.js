@@ -13,8 +13,9 @@
  *   today, so the check-in never falls in a quiet period whatever the date.
  * - complaint (every `complaint_every`-th event, category `misconduct`, which no
  *   rule matches): exactly one 12345 ticket, no alert.
- * - the rest: exit check-ins and off-site inspection records at a small pool of
- *   companies: nothing (every rule matches entries or on-site inspections).
+ * - the rest: exit check-ins and off-site inspection records, four at a time at
+ *   one company (as a visit leaves a few records): nothing (every rule matches
+ *   entries or on-site inspections).
  *
  * Ids: `lt-<run>-<scenario code>-<event number>`. Companies:
  * `91 <district> <nonce:2> <role:1> <index:6> <check>`; the nonce (10–99) is the
@@ -24,7 +25,9 @@
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 const HOUR = 3600000;
-const FILLERS = 100;
+/** Consecutive other events that share a company: one visit's worth, as a company sees a few events at a time. */
+const EVENTS_PER_COMPANY = 4;
+const PER_SCENARIO = 100000;
 
 /** Scenario executors that send events, and the code that goes into their ids. */
 export const INGEST_SCENARIOS = { ingest_single: 's', ingest_batch: 'b' };
@@ -108,16 +111,18 @@ export function createTraffic(plan, run) {
   const regions = t.regions;
   const quietDay = ((shanghaiDay(run.started_at) + 13) % 28) + 1;
 
+  // Scenario digit first, so the single and batch scenarios never share a company.
   function triggerCompany(code, k) {
     const index = Math.floor(k / t.trigger_every);
-    if (index >= 100000) throw new RangeError(`more than 100,000 triggers in one scenario: raise trigger_every`);
-    // Scenario digit first, so the single and batch scenarios never share a company.
-    return company(run, regions[index % regions.length], ROLE.trigger, SCENARIO_DIGIT[code] * 100000 + index);
+    if (index >= PER_SCENARIO) throw new RangeError(`more than ${PER_SCENARIO} triggers in one scenario: raise trigger_every`);
+    return company(run, regions[index % regions.length], ROLE.trigger, SCENARIO_DIGIT[code] * PER_SCENARIO + index);
   }
-  const fillerCompany = (i) => {
-    const j = i % FILLERS;
-    return company(run, regions[j % regions.length], ROLE.filler, j);
-  };
+  // Spread over many companies: a company's rule evaluation reads its history, so a few companies taking
+  // every event would measure ever longer histories instead of the service. Past 400,000 events it wraps.
+  function fillerCompany(code, k) {
+    const index = Math.floor(k / EVENTS_PER_COMPANY) % PER_SCENARIO;
+    return company(run, regions[index % regions.length], ROLE.filler, SCENARIO_DIGIT[code] * PER_SCENARIO + index);
+  }
 
   /** Event number k of a scenario, sent at `now` (ms). */
   function event(code, k, now) {
@@ -131,7 +136,7 @@ export function createTraffic(plan, run) {
         officer_ids: officersOf(agency_id, k), action: 'enter', method: 'qr', onsite: true,
       };
     }
-    const enterprise_id = fillerCompany(k);
+    const enterprise_id = fillerCompany(code, k);
     const district = enterprise_id.slice(2, 8);
     const agency_id = agencyOf(district);
     if (k % t.complaint_every === 1) {
@@ -155,7 +160,7 @@ export function createTraffic(plan, run) {
     return events;
   }
 
-  /** Reference data for setup: the agencies, the filler pool and one company per trigger the run can send. */
+  /** Reference data for setup: the agencies and every company the run's planned iterations can reach. */
   function referenceData() {
     const agencies = [...new Set(regions.map(cityOf))].map((city) => ({
       agency_id: `${city}-SCJG`, name: `压测市场监督管理局（${city}）`, region: city, kind: 'market_regulation',
@@ -164,7 +169,6 @@ export function createTraffic(plan, run) {
       enterprise_id, name, region: enterprise_id.slice(2, 8), credit_grade: 'C', exempt: false, quiet_period: { days_of_month: [quietDay] },
     });
     const enterprises = [];
-    for (let i = 0; i < FILLERS; i++) enterprises.push(enterprise(fillerCompany(i), `压测日常企业${i}号有限公司`));
     for (const [name, code] of Object.entries(INGEST_SCENARIOS)) {
       const scenario = plan.options.scenarios[name];
       if (!scenario) continue;
@@ -174,9 +178,18 @@ export function createTraffic(plan, run) {
       for (let k = 0; k < triggers * t.trigger_every; k += t.trigger_every) {
         enterprises.push(enterprise(triggerCompany(code, k), `压测新设企业${code}${k}号有限公司`));
       }
+      const fillers = Math.min(PER_SCENARIO, Math.ceil(events / EVENTS_PER_COMPANY) + 1);
+      for (let k = 0; k < fillers * EVENTS_PER_COMPANY; k += EVENTS_PER_COMPANY) {
+        enterprises.push(enterprise(fillerCompany(code, k), `压测日常企业${code}${k / EVENTS_PER_COMPANY}号有限公司`));
+      }
     }
     return { agencies, enterprises };
   }
+
+  // Timelines are read from companies of the first ingest scenario the plan runs, within its first minute.
+  const readsScenario = Object.keys(INGEST_SCENARIOS).find((name) => plan.options.scenarios[name]) || 'ingest_batch';
+  const readsCode = INGEST_SCENARIOS[readsScenario];
+  const readableEvents = Math.max(EVENTS_PER_COMPANY, Math.min(PER_SCENARIO, 60 * eventsPerIteration(plan, readsScenario)));
 
   /** The i-th request of the read mix: [tag name, path]. */
   function read(i) {
@@ -184,7 +197,7 @@ export function createTraffic(plan, run) {
     switch (i % 4) {
       case 0: return ['alerts', '/v1/alerts?limit=50'];
       case 1: return ['alerts_filtered', `/v1/alerts?rule=no-plan&region=${region.slice(0, 4)}&limit=50`];
-      case 2: return ['timeline', `/v1/enterprises/${fillerCompany(i)}/timeline?limit=100`];
+      case 2: return ['timeline', `/v1/enterprises/${fillerCompany(readsCode, (i * 7) % readableEvents)}/timeline?limit=100`];
       default: return ['tickets', '/v1/hotline/tickets?limit=50'];
     }
   }

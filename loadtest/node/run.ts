@@ -37,7 +37,7 @@ import { Histogram } from './histogram.js';
 import { closeAgent, request } from './http.js';
 import type { ListenerPlan, ListenerReport } from './listeners.js';
 import { Metrics } from './metrics.js';
-import { logFileIn, startSampler, startService, type Sampler, type ServiceProcess } from './service.js';
+import { logFileIn, processFigures, startSampler, startService, type Sampler, type ServiceProcess } from './service.js';
 import { resources, Timeline } from './timeline.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -133,7 +133,7 @@ function ingestIteration(name: string, traffic: Traffic, target: Target, metrics
     const res = await request('POST', `${target.url}/v1/events`, target.tokens.ingest, body);
     const counts = outcomeCounts(events, traffic);
     const ok = res.status === 202;
-    recordHttp(metrics, res.ms, res.status, tags);
+    recordHttp(metrics, res.ms, res.status, tags, res.body);
     for (const key of ['events', 'triggers', 'complaints'] as const) {
       metrics.add(`${key}_sent`, counts[key], tags);
       if (ok) metrics.add(`${key}_acked`, counts[key], tags);
@@ -154,12 +154,19 @@ function readIteration(traffic: Traffic, target: Target, metrics: Metrics, timel
   return async (i: number) => {
     const [name, path] = traffic.read(i);
     const res = await request('GET', `${target.url}${path}`, name === 'tickets' ? target.tokens.hotline : target.tokens.read);
-    recordHttp(metrics, res.ms, res.status, { scenario: 'reads', name });
+    recordHttp(metrics, res.ms, res.status, { scenario: 'reads', name }, res.body);
     timeline.record('reads', Date.now(), res.ms, 0);
   };
 }
 
-function recordHttp(metrics: Metrics, ms: number, status: number, tags: Record<string, string>): void {
+/** Cores the load's own processes used: the twin (ingest and reads) and the listeners' process. */
+const clientCpu = { twin: 0, listeners: 0 };
+
+/** The first failed requests, to say what failed. */
+const failures: string[] = [];
+
+function recordHttp(metrics: Metrics, ms: number, status: number, tags: Record<string, string>, body = ''): void {
+  if ((status < 200 || status >= 400) && failures.length < 5) failures.push(`${tags.scenario} ${tags.name}: ${status || 'no answer'} ${body.slice(0, 160)}`);
   metrics.add('http_req_duration', ms, tags);
   // k6's default: a response is a failure unless its status is 200–399.
   metrics.add('http_req_failed', status >= 200 && status < 400 ? 0 : 1, tags);
@@ -172,7 +179,7 @@ interface Listeners {
   close(): void;
 }
 
-async function startListeners(plan: Plan, scenario: ScenarioOptions, target: Target, run: Run): Promise<Listeners & { connected: number; failed: number; seconds: number }> {
+async function startListeners(plan: Plan, scenario: ScenarioOptions, target: Target, run: Run): Promise<Listeners & { pid: number; connected: number; failed: number; seconds: number }> {
   const child = fork(join(ROOT, 'loadtest/node/listeners.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(type: string) => new Promise<T>((r) => {
     const on = (m: { type: string }) => {
@@ -190,6 +197,7 @@ async function startListeners(plan: Plan, scenario: ScenarioOptions, target: Tar
   child.send({ type: 'connect', ...listenerPlan });
   return {
     ...(await connected),
+    pid: child.pid!,
     async report() {
       const report = next<ListenerReport>('report');
       child.send({ type: 'report' });
@@ -238,6 +246,8 @@ async function loadRun(plan: Plan, target: Target): Promise<number> {
   });
   await Promise.all(runs);
   const loadEnded = Date.now();
+  const used = process.cpuUsage();
+  clientCpu.twin = (used.user + used.system) / 1e6 / ((loadEnded - clock) / 1000);
   const settledAfter = await settle(target.sampler);
 
   let report: ListenerReport | null = null;
@@ -245,6 +255,7 @@ async function loadRun(plan: Plan, target: Target): Promise<number> {
     // Listeners hold on until the feed scenario's end (k6 closes them then), or until the pipeline has drained.
     await sleep(Math.max(1000, clock + durationOf(feedScenario) * 1000 - Date.now()));
     report = await listeners.report();
+    clientCpu.listeners = processFigures(listeners.pid).cpuSeconds / ((Date.now() - clock) / 1000);
     listeners.close();
     const all = new Histogram();
     for (const [second, h] of Object.entries(report.bySecond)) {
@@ -306,6 +317,8 @@ function printTwinFigures(
       ? `  feed: each of ${listeners} listeners received every alert of its city once (${report.received} receipts, 0 duplicates, 0 dropped connections)`
       : `  feed: INCOMPLETE — ${shortfalls.join('; ') || 'none missing'}; duplicates ${report.duplicates}; connections closed early ${report.closedEarly}`);
   }
+  lines.push(`  the load's own processes on the same cores: the twin (ingest, reads) ${clientCpu.twin.toFixed(2)} cores, the listeners' process ${clientCpu.listeners.toFixed(2)} cores (averages over the run)`);
+  for (const failure of failures) lines.push(`  failed request: ${failure}`);
   for (const [name, s] of ingest) {
     if (!s.stages) continue;
     lines.push('', `STAGES of ${name} (held stages; offered = target × events per iteration)`);
@@ -341,6 +354,9 @@ async function stopAndVerify(target: Target, summary: SummaryData): Promise<bool
   try {
     const checks = await verifyRun(storage, summary);
     process.stdout.write(`\n${formatChecks(checks)}\n`);
+    const [disk] = await storage.query<{ rows: string; bytes: string }>(
+      "SELECT sum(rows) AS rows, sum(data_compressed_bytes) AS bytes FROM system.parts WHERE active AND database = currentDatabase() AND table = 'events'");
+    process.stdout.write(`  events on disk: ${Number(disk!.rows)} rows, ${(Number(disk!.bytes) / Number(disk!.rows)).toFixed(0)} compressed bytes per row (before merges fold retries)\n`);
     return checks.every((c) => c.ok);
   } finally {
     await storage.close();

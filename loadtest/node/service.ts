@@ -137,7 +137,7 @@ export function startSampler(pid: () => number, redisUrl: string, everyMs = 1000
 
 export type Sampler = ReturnType<typeof startSampler>;
 
-function processFigures(pid: number): { rssMiB: number; cpuSeconds: number } {
+export function processFigures(pid: number): { rssMiB: number; cpuSeconds: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKiB = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);

@@ -5,17 +5,16 @@
  * restart and its memory can be read). A sampler records the service's RSS and
  * CPU (/proc), Redis memory and the queues once a second.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createEscalationQueue } from '../../src/alerts/index.js';
 import { createHotlineQueue } from '../../src/hotline/index.js';
 import { createEvaluateQueue, createStoreQueue } from '../../src/pipeline/queues.js';
 import { freePort } from '../../src/redis/local-server.js';
+import { Managed } from '../../chaos/cluster.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const REDIS_PREFIX = 'qj';
 const CLK_TCK = 100;
 
@@ -26,15 +25,16 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `qingjian <command>` and waits until /readyz answers 200. */
+/** Starts `qingjian <command>` (supervised as the chaos suite does) and waits until /readyz answers 200. */
 export async function startService(options: {
   command: 'start' | 'api'; dataDir: string; redisUrl: string; token: string; logFile: string; env?: Record<string, string>; port?: number;
 }): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
-  const log = openSync(options.logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', options.command], {
-    cwd: ROOT,
-    stdio: ['ignore', log, log],
+  const url = `http://127.0.0.1:${port}`;
+  const service = new Managed({
+    name: `qingjian ${options.command}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/cli.ts', options.command],
     env: {
       ...process.env,
       PORT: String(port), HOST: '127.0.0.1', DATA_DIR: options.dataDir, REDIS_URL: options.redisUrl, REDIS_PREFIX,
@@ -43,26 +43,12 @@ export async function startService(options: {
       RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_INGEST_PER_MINUTE: '0',
       ...options.env,
     },
+    logFile: options.logFile,
+    ready: () => fetch(`${url}/readyz`).then((r) => r.ok),
+    startTimeoutMs: 120_000,
   });
-  closeSync(log);
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`qingjian ${options.command} exited (code ${child.exitCode}); see ${options.logFile}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`qingjian ${options.command} not ready after 120 s; see ${options.logFile}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  await service.start();
+  return { url, pid: service.pid!, stop: () => service.kill('SIGTERM') };
 }
 
 export interface Sample {

@@ -118,7 +118,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
     const { storage } = options;
     const rules = options.rules.current().rules;
     const companies = await readCompanies(storage, ids);
-    const spans = mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? '', c)));
+    const spans = mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c)));
     const events = await readEvents(storage, ids, spans);
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
     const [names, stored] = await Promise.all([readAgencyNames(storage, agencyIds), options.alerts.forEnterprises(ids)]);
@@ -157,7 +157,7 @@ function mergeByCompany(changes: readonly Change[]): Change[] {
   for (const c of changes) {
     const seen = merged.get(c.enterprise_id);
     merged.set(c.enterprise_id, seen
-      ? { enterprise_id: c.enterprise_id, from: Math.min(seen.from, c.from), to: Math.max(seen.to, c.to), event_ids: [...seen.event_ids, ...c.event_ids] }
+      ? { enterprise_id: c.enterprise_id, from: Math.min(seen.from, c.from), to: Math.max(seen.to, c.to), event_ids: [...seen.event_ids, ...c.event_ids], region: seen.region ?? c.region }
       : c);
   }
   return [...merged.values()];

@@ -28,6 +28,8 @@ export interface Change {
   from: number;
   to: number;
   event_ids: string[];
+  /** The region the events name: which rules hold for a company not registered yet. */
+  region?: string;
 }
 
 export type EvaluateJob =

@@ -104,7 +104,7 @@ function changesOf(rows: readonly Row[]): Change[] {
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);
   }
-  return [...byCompany].map(([enterprise_id, events]) => ({ enterprise_id, ...influence(events), event_ids: events.map((e) => e.id) }));
+  return [...byCompany].map(([enterprise_id, events]) => ({ enterprise_id, ...influence(events), event_ids: events.map((e) => e.id), region: events[0]!.region }));
 }
 
 // One observation per event: a batch of 2,000 weighs 2,000 times one lone event.

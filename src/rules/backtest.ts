@@ -55,7 +55,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const now = options.now ?? Date.now();
 
   // Every region with its own parameters may need a different span; read the union.
-  const regions = new Set(['', ...rules.flatMap((r) => r.spec.overrides.map((o) => o.region))]);
+  const regions = new Set(['', ...rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);
   const spans = mergeNeeds([...regions].flatMap((region) => anchorNeeds(rules, region, anchors)));
 
   const slices = await sliceCount(storage, spans);

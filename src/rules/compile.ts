@@ -4,13 +4,22 @@ import { TEMPLATE_VARIABLES, templateNames } from './wording.js';
 
 /**
  * A validated rule ready to run: `forRegion` gives the rule with the
- * parameters in force for a company's region (the longest matching override
- * prefix wins) and its conditions compiled.
+ * parameters in force for a company's region (from the policy map: the
+ * longest prefix that places the rule wins) and its conditions compiled, or
+ * null where the rule is not in force.
  */
 export interface CompiledRule {
   spec: RuleSpec;
   file: string;
-  forRegion(region: string): ResolvedRule;
+  /** Where the rule holds (null: everywhere, for a rule directory without a policy map). */
+  placement: readonly Placement[] | null;
+  forRegion(region: string): ResolvedRule | null;
+}
+
+/** A prefix of the policy map that puts the rule in force, with the parameters merged there. */
+export interface Placement {
+  prefix: string;
+  params: Record<string, unknown>;
 }
 
 export interface ResolvedRule {
@@ -31,20 +40,19 @@ interface PathProblem {
 
 type Compiled = { ok: true; rule: CompiledRule } | { ok: false; problems: PathProblem[] };
 
-export function compileRule(spec: RuleSpec, library: Library, file: string): Compiled {
+export function compileRule(spec: RuleSpec, library: Library, file: string, placement: readonly Placement[] | null = null): Compiled {
   const problems = [
     ...checkReferences(spec),
-    ...checkParamValues(spec),
-    ...checkOverrides(spec),
+    ...checkParamValues(spec.params, ['params']),
     ...checkWording(spec),
-    ...checkDayRanges(spec),
+    ...checkDayRanges(spec.params, ['params']),
+    ...checkDayRanges(spec.detect, ['detect']),
   ];
   if (problems.length > 0) return { ok: false, problems };
 
   const resolved = new Map<string, ResolvedRule>();
-  const prefixes = ['', ...spec.overrides.map((o) => o.region)];
-  for (const prefix of new Set(prefixes)) {
-    const result = resolve(spec, library, prefix);
+  for (const { prefix, params } of placement ?? [{ prefix: '', params: {} }]) {
+    const result = resolve(spec, library, prefix, { ...spec.params, ...params });
     if ('problems' in result) return { ok: false, problems: result.problems };
     resolved.set(prefix, result);
   }
@@ -54,20 +62,29 @@ export function compileRule(spec: RuleSpec, library: Library, file: string): Com
     rule: {
       spec,
       file,
-      forRegion: (region) => resolved.get(byLength.find((p) => region.startsWith(p)) ?? '')!,
+      placement,
+      forRegion: (region) => {
+        const prefix = byLength.find((p) => region.startsWith(p));
+        return prefix === undefined ? null : resolved.get(prefix)!;
+      },
     },
   };
 }
 
-function paramsFor(spec: RuleSpec, prefix: string): Record<string, unknown> {
-  const params = { ...spec.params };
-  const matching = spec.overrides.filter((o) => prefix.startsWith(o.region)).sort((a, b) => a.region.length - b.region.length);
-  for (const o of matching) Object.assign(params, o.params);
-  return params;
+/** What the policy map may set for a rule: declared parameters, each shaped like its default. */
+export function checkPlacedParams(spec: RuleSpec, params: Record<string, unknown>, path: (string | number)[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const shape = (v: unknown) => (Array.isArray(v) ? 'list' : typeof v);
+  for (const [name, value] of Object.entries(params)) {
+    if (!(name in spec.params)) problems.push({ path: [...path, name], message: `sets parameter ${name}, which rule ${spec.id} does not declare` });
+    else if (shape(value) !== shape(spec.params[name])) {
+      problems.push({ path: [...path, name], message: `must be a ${shape(spec.params[name])} like the default of ${spec.id}, got a ${shape(value)}` });
+    }
+  }
+  return [...problems, ...checkParamValues(params, path), ...checkDayRanges(params, path)];
 }
 
-function resolve(spec: RuleSpec, library: Library, prefix: string): ResolvedRule | { problems: PathProblem[] } {
-  const params = paramsFor(spec, prefix);
+function resolve(spec: RuleSpec, library: Library, prefix: string, params: Record<string, unknown>): ResolvedRule | { problems: PathProblem[] } {
   const substituted = substitute(spec, params) as RuleSpec;
   const where = prefix ? ` (with the parameters of region ${prefix})` : '';
   const checked = Rule.safeParse(substituted);
@@ -95,7 +112,7 @@ function resolve(spec: RuleSpec, library: Library, prefix: string): ResolvedRule
 
 /** Replaces `$name` strings in the detection parts with the parameter's value. */
 function substitute(value: unknown, params: Record<string, unknown>, key = ''): unknown {
-  if (key === 'title' || key === 'message' || key === 'params' || key === 'overrides' || key === 'description') return value;
+  if (key === 'title' || key === 'message' || key === 'params' || key === 'description') return value;
   const ref = typeof value === 'string' ? PARAM_REF.exec(value) : null;
   if (ref) {
     const resolved = params[ref[2]!];
@@ -142,27 +159,10 @@ function checkReferences(spec: RuleSpec): PathProblem[] {
 }
 
 /** Parameters are substituted once: a value that is itself a $reference would reach the engine unresolved. */
-function checkParamValues(spec: RuleSpec): PathProblem[] {
+function checkParamValues(params: Record<string, unknown>, path: (string | number)[]): PathProblem[] {
   const problems: PathProblem[] = [];
-  const check = (params: Record<string, unknown>, path: (string | number)[]) => walk(params, path, (v, at) => {
+  walk(params, path, (v, at) => {
     if (typeof v === 'string' && PARAM_REF.test(v)) problems.push({ path: at, message: `must be a value, not a reference to a parameter (${v})` });
-  });
-  check(spec.params, ['params']);
-  spec.overrides.forEach((o, i) => check(o.params, ['overrides', i, 'params']));
-  return problems;
-}
-
-function checkOverrides(spec: RuleSpec): PathProblem[] {
-  const problems: PathProblem[] = [];
-  const shape = (v: unknown) => (Array.isArray(v) ? 'list' : typeof v);
-  spec.overrides.forEach((o, i) => {
-    for (const [name, value] of Object.entries(o.params)) {
-      const path = ['overrides', i, 'params', name];
-      if (!(name in spec.params)) problems.push({ path, message: `overrides parameter ${name}, which params does not declare` });
-      else if (shape(value) !== shape(spec.params[name])) {
-        problems.push({ path, message: `must be a ${shape(spec.params[name])} like the default, got a ${shape(value)}` });
-      }
-    }
   });
   return problems;
 }
@@ -180,7 +180,7 @@ function checkWording(spec: RuleSpec): PathProblem[] {
   return problems;
 }
 
-function checkDayRanges(spec: RuleSpec): PathProblem[] {
+function checkDayRanges(value: unknown, path: (string | number)[]): PathProblem[] {
   const problems: PathProblem[] = [];
   const check = (v: unknown, path: (string | number)[]) => {
     const m = typeof v === 'string' ? /^(-?\d+)\.\.(-?\d+)$/.exec(v) : null;
@@ -190,9 +190,7 @@ function checkDayRanges(spec: RuleSpec): PathProblem[] {
       problems.push({ path, message: `"${v}" must run upwards between two days of the same sign, e.g. 21..31 or -10..-1` });
     }
   };
-  walk(spec.params, ['params'], check);
-  walk(spec.overrides, ['overrides'], check);
-  walk(spec.detect, ['detect'], check);
+  walk(value, path, check);
   return problems;
 }
 

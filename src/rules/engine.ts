@@ -52,6 +52,7 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
   const out: CompanyEvaluation = { candidates: [], scopes: [], pending: [] };
   for (const compiled of rules) {
     const rule = compiled.forRegion(input.company.region);
+    if (!rule) continue;
     const kind = KINDS[rule.spec.kind];
     const [from, to] = input.anchors
       ? [input.anchors.from, input.anchors.to]
@@ -75,6 +76,7 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
 export function contextNeeds(rules: readonly CompiledRule[], region: string, changed: { from: number; to: number }): Need[] {
   return rules.flatMap((compiled) => {
     const rule = compiled.forRegion(region);
+    if (!rule) return [];
     const kind = KINDS[rule.spec.kind];
     const [from, to] = kind.decideRange(rule, changed.from, changed.to);
     return kind.context(rule, from, to);
@@ -85,6 +87,7 @@ export function contextNeeds(rules: readonly CompiledRule[], region: string, cha
 export function anchorNeeds(rules: readonly CompiledRule[], region: string, anchors: { from: number; to: number }): Need[] {
   return rules.flatMap((compiled) => {
     const rule = compiled.forRegion(region);
+    if (!rule) return [];
     return KINDS[rule.spec.kind].context(rule, anchors.from, anchors.to);
   });
 }

@@ -3,13 +3,15 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
-import { compileRule, type CompiledRule } from './compile.js';
+import { checkPlacedParams, compileRule, type CompiledRule, type Placement } from './compile.js';
 import { compileCondition, ConditionError } from './conditions.js';
+import { policyMap, PolicyMapFile, POLICY_MAP_FILE, type PolicyMap } from './policy-map.js';
 import { Library, Rule, type RuleSpec } from './schema.js';
 
 /**
  * Reads a rule directory: `*.yaml` rules, shared lists and macros in
- * `lib/*.yaml`. Every problem names its file, line and field; a directory
+ * `lib/*.yaml`, and the policy map `regions.yaml` (which rule holds where;
+ * without it every rule holds everywhere). Every problem names its file, line and field; a directory
  * with any problem yields no rule set at all, so a half-valid set never runs.
  */
 export interface Problem {
@@ -30,6 +32,8 @@ export const formatProblem = (p: Problem) => `${p.file}:${p.line}: ${p.field ? `
 export interface RuleSet {
   rules: CompiledRule[];
   library: Library;
+  /** Which rule is in force where; null when the directory has no regions.yaml (every rule everywhere). */
+  policy: PolicyMap | null;
   /** Changes whenever any file's content changes: which rule set is live. */
   digest: string;
   dir: string;
@@ -101,9 +105,13 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     }
   }
 
-  const rules: CompiledRule[] = [];
+  const mapSource = await read(join(dir, POLICY_MAP_FILE)).catch(() => null);
+  const mapFile = mapSource && validate(mapSource, PolicyMapFile, problems);
+  const policy = mapFile ? policyMap(mapFile) : null;
+
+  const specs: Array<{ spec: RuleSpec; source: Source }> = [];
   const ids = new Map<string, string>();
-  const ruleFiles = await yamlFiles(dir);
+  const ruleFiles = (await yamlFiles(dir)).filter((path) => basename(path) !== POLICY_MAP_FILE);
   // A mistyped RULES_DIR must stop the start, not run a service that watches nothing.
   if (ruleFiles.length === 0) problems.push({ file: dir, line: 0, field: '', message: 'no rule files (*.yaml) here; is the directory right?' });
   for (const path of ruleFiles) {
@@ -115,12 +123,35 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     }
     if (ids.has(spec.id)) problems.push(at(source, ['id'], `rule "${spec.id}" is also defined in ${ids.get(spec.id)}`));
     ids.set(spec.id, source.file);
-    const compiled = compileRule(spec, library, source.file);
+    specs.push({ spec, source });
+  }
+  if (mapSource && mapFile) problems.push(...checkPolicyMap(mapSource, mapFile, new Map(specs.map(({ spec }) => [spec.id, spec]))));
+
+  const rules: CompiledRule[] = [];
+  for (const { spec, source } of specs) {
+    const placement: Placement[] | null = policy ? policy.prefixesOf(spec.id) : null;
+    const compiled = compileRule(spec, library, source.file, placement);
     if (compiled.ok) rules.push(compiled.rule);
     else problems.push(...compiled.problems.map((p) => at(source, p.path, p.message)));
   }
   if (problems.length > 0) throw new RuleSetError(problems);
-  return { rules, library, digest: digest.digest('hex').slice(0, 16), dir };
+  return { rules, library, policy, digest: digest.digest('hex').slice(0, 16), dir };
+}
+
+/** Every rule the map places exists, and every parameter it sets is one the rule declares, shaped like its default. */
+function checkPolicyMap(source: Source, map: PolicyMapFile, specs: ReadonlyMap<string, RuleSpec>): Problem[] {
+  const problems: Problem[] = [];
+  map.regions.forEach((region, i) => {
+    for (const [id, inForce] of Object.entries(region.rules)) {
+      const spec = specs.get(id);
+      if (!spec) {
+        problems.push(at(source, ['regions', i, 'rules', id], `no rule "${id}" in the rule set (known: ${[...specs.keys()].sort().join(', ')})`));
+        continue;
+      }
+      for (const p of checkPlacedParams(spec, inForce.params, ['regions', i, 'rules', id, 'params'])) problems.push(at(source, p.path, p.message));
+    }
+  });
+  return problems;
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Hono } from 'hono';
+import type { PolicyMap } from './policy-map.js';
 import type { RuleRegistry } from './registry.js';
 
 /**
@@ -11,17 +12,32 @@ export function ruleRoutes(registry: RuleRegistry): Hono {
   const app = new Hono();
   app.get('/v1/rules', (c) => {
     const set = registry.current();
-    return c.json({ ...registry.status(), rules: set.rules.map((r) => summary(r.spec)) });
+    return c.json({ ...registry.status(), rules: set.rules.map((r) => summary(r, set.policy)), regions: set.policy?.regions ?? null });
   });
   app.get('/v1/rules/:id', async (c) => {
     const rule = registry.current().rules.find((r) => r.spec.id === c.req.param('id'));
     if (!rule) return c.json({ error: 'not_found', message: `no rule ${c.req.param('id')}` }, 404);
-    return c.json({ ...rule.spec, text: await readFile(rule.file, 'utf8').catch(() => null) });
+    return c.json({ ...rule.spec, in_force: inForce(rule, registry.current().policy), text: await readFile(rule.file, 'utf8').catch(() => null) });
   });
   return app;
 }
 
-const summary = (spec: ReturnType<RuleRegistry['current']>['rules'][number]['spec']) => ({
+type Rule = ReturnType<RuleRegistry['current']>['rules'][number];
+
+/** Where a rule holds: each prefix of the policy map that places it, the document and the parameters there ('*': everywhere). */
+function inForce(rule: Rule, policy: PolicyMap | null) {
+  if (!rule.placement || !policy) return [{ prefix: '*', name: '全部地区', params: rule.spec.params }];
+  return rule.placement.map(({ prefix, params }) => {
+    const region = policy.regions.find((r) => r.prefix === prefix)!;
+    const own = region.rules[rule.spec.id];
+    return {
+      prefix, name: region.name, source: own?.source ?? region.source, reading: own?.reading ?? null, local_choice: own?.local_choice ?? null,
+      params: { ...rule.spec.params, ...params },
+    };
+  });
+}
+
+const summary = ({ spec, ...rule }: Rule, policy: PolicyMap | null) => ({
   id: spec.id,
   version: spec.version,
   kind: spec.kind,
@@ -32,5 +48,5 @@ const summary = (spec: ReturnType<RuleRegistry['current']>['rules'][number]['spe
   description: spec.description ?? null,
   source: spec.source,
   params: spec.params,
-  overrides: spec.overrides,
+  in_force: inForce({ spec, ...rule }, policy),
 });

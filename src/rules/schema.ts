@@ -7,7 +7,7 @@ import { ALERT_MODES, CHANNELS, SEVERITIES } from '../alerts/model.js';
  * schema`), so an editor and the loader agree on every field.
  *
  * Any number can be a `$parameter` reference: the rule's `params` give the
- * defaults and `overrides` let a region (by code prefix) set its own values.
+ * defaults and the policy map (rules/regions.yaml) sets a region's own values.
  */
 const ParamRef = z.string().regex(/^-?\$[a-z][a-z0-9_]*$/, 'must be a number or a $parameter reference (-$parameter negates it)');
 const Num = z.union([z.number(), ParamRef]);
@@ -22,7 +22,8 @@ export const Localized = z.object({
 /** Event fields a condition may test. */
 export const CONDITION_FIELDS = [
   'type', 'action', 'method', 'onsite', 'urgent_reason', 'category', 'channel', 'status', 'mode',
-  'source', 'region', 'agency_id', 'outcome', 'plan_id',
+  'source', 'region', 'agency_id', 'outcome', 'plan_id', 'purpose', 'national_basis', 'reviewed_by',
+  'filing_kind', 'filed_with', 'approved_by',
 ] as const;
 export type ConditionField = (typeof CONDITION_FIELDS)[number];
 
@@ -77,6 +78,7 @@ const Correlation = z.union([
   z.object({
     same: z.enum(CORRELATION_FIELDS),
     or_in: z.literal('joint_agency_ids').optional().describe('the trigger value may also appear in this list field'),
+    if_set: z.boolean().optional().describe('only when the trigger has a value (a check-in naming its plan must find that plan)'),
   }).strict(),
   z.object({
     covers: z.tuple([z.literal('window_start'), z.literal('window_end')])
@@ -110,6 +112,7 @@ export const Variant = z.object({
 
 export const Exemption = z.object({
   id: Name,
+  enabled: z.union([z.boolean(), ParamRef]).default(true).describe('a $parameter lets the policy map adopt the exemption per region'),
   when: Condition.describe('trigger events this exemption may cover'),
   requires: z.object(Expectation).strict().optional().describe('a filing the exemption needs, e.g. within 3 working days'),
   otherwise: z.object({ variant: Name, ...Wording }).strict().optional()
@@ -130,9 +133,8 @@ export const Counting = z.union([
   z.literal('events'),
   z.object({
     visits: z.object({
-      by: z.array(z.enum(['agency_id'])).default([]).describe('extra fields that keep visits apart'),
-      gap_hours: NonNegative.describe('check-ins closer than this belong to one visit'),
-    }).strict(),
+      gap_hours: NonNegative.describe("one agency's scans and on-site records closer than this belong to one visit"),
+    }).strict().describe('visits: one agency on site on one occasion; agencies of one joint plan together count once'),
   }).strict(),
   z.object({ distinct: z.enum(['agency_id', 'officer_ids']) }).strict(),
 ]);
@@ -164,6 +166,12 @@ const ThresholdDetect = z.object({
     z.object({ calendar: z.enum(PERIODS) }).strict(),
   ]),
   at_least: NonNegative,
+  also: z.array(z.object({
+    id: Name,
+    group_by: GroupBy,
+    at_least: NonNegative,
+    ...Wording,
+  }).strict()).default([]).describe('further readings of the same clause: another grouping with its own threshold, raised as a variant'),
 }).strict();
 
 const AbsenceDetect = z.object({
@@ -173,6 +181,10 @@ const AbsenceDetect = z.object({
   lateness: Offset.optional().describe('how long to wait for late events before deciding'),
   variants: z.array(Variant).default([]),
   direct: z.array(Direct).default([]),
+  every_officer: z.object({ id: Name, ...Wording }).strict().optional()
+    .describe('when found, every officer named on the trigger must be on a matching event; otherwise this variant'),
+  whitelisted_expect: Condition.optional()
+    .describe('for a whitelisted company (白名单) the expected event must also match this (e.g. reviewed by the justice bureau)'),
 }).strict();
 
 const CalendarDetect = z.object({
@@ -190,6 +202,7 @@ const CapDetect = z.object({
   period: z.enum(PERIODS),
   count: Counting,
   limit: lookup(z.union([NonNegative, z.null()])),
+  not_counted: Condition.optional().describe('a unit with any event matching this is left out of the count (e.g. 国家另有规定), and the alert says how many'),
 }).strict();
 
 const ParamValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
@@ -215,10 +228,6 @@ const RuleBase = {
   }).strict(),
   description: Localized.optional(),
   params: z.record(Name, ParamValue).default({}),
-  overrides: z.array(z.object({
-    region: z.string().regex(/^\d{2,6}$/, 'must be a region code prefix of 2 to 6 digits'),
-    params: z.record(Name, ParamValue),
-  }).strict()).default([]),
 };
 
 export const Rule = z.discriminatedUnion('kind', [

@@ -66,8 +66,11 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
   const exemption = exemptionFor(rule, exemptions, trigger, anchor, input.events, input.now, detect.lateness);
   if (exemption.state !== 'none') return applyExemption(exemption, trigger, anchor, verdict);
 
-  const main = search(rule, detect, trigger, anchor, input.events, input.now, detect.lateness);
-  if (main.state === 'found') return;
+  const expectation = input.company.whitelisted && detect.whitelisted_expect
+    ? { ...detect, expect: { ...detect.whitelisted_expect, ...detect.expect, use: [detect.expect.use ?? [], detect.whitelisted_expect.use ?? []].flat() } }
+    : detect;
+  const main = search(rule, expectation, trigger, anchor, input.events, input.now, detect.lateness);
+  if (main.state === 'found') return officersCheck(rule, trigger, anchor, main.matches, verdict);
   if (main.state === 'pending') return void verdict.pending.push({ at: main.deadline, anchor });
   for (const variant of detect.variants) {
     const weaker: ExpectationSpec = {
@@ -88,6 +91,20 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
     }
   }
   verdict.findings.push(dayFinding(trigger, anchor, { variant: '', figures: searched(anchor, main.from, main.to) }));
+}
+
+/** Every officer the trigger names must be on a matching event (each officer scans in for himself). */
+function officersCheck(rule: ResolvedRule, trigger: EngineEvent, anchor: number, matches: EngineEvent[], verdict: Verdict): void {
+  const every = spec(rule).detect.every_officer;
+  if (!every) return;
+  const seen = new Set(matches.flatMap((m) => m.officer_ids));
+  const missing = trigger.officer_ids.filter((o) => !seen.has(o));
+  if (missing.length === 0) return;
+  verdict.findings.push(dayFinding(trigger, anchor, {
+    variant: every.id, severity: every.severity, wording: every,
+    extra: matches.map((event) => ({ event, role: 'partial_match' })),
+    figures: { anchor: readableTime(anchor), missing_officers: missing.join('、'), missing_count: missing.length },
+  }));
 }
 
 /** Shared with the calendar kind: what an exemption outcome adds to the verdict. */

@@ -7,6 +7,7 @@ import { applyExemption, dayFinding, reach } from './absence.js';
 import { exemptionFor, requirementNeeds, requirementsOf } from './exemptions.js';
 import { lookup, type Lookup } from './lookup.js';
 import type { Kind } from './types.js';
+import { timeOf } from './visits.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'calendar' }>;
 const spec = (rule: ResolvedRule) => rule.spec as Rule;
@@ -25,7 +26,7 @@ export const calendar: Kind = {
     if (!days) return verdict;
     const matches = rule.when(detect.match);
     for (const event of input.events) {
-      const at = event.occurred_at;
+      const at = timeOf(event);
       if (!matches(event) || at < input.from || at > input.to || !inPeriod(rule, days, at)) continue;
       const exemption = exemptionFor(rule, exemptions, event, at, input.events, input.now);
       if (exemption.state !== 'none') {

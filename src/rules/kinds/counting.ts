@@ -1,17 +1,13 @@
-import { HOUR } from '../../calendar/index.js';
 import type { EngineEvent } from '../events.js';
 import { num } from '../offsets.js';
+import { assembleVisits } from './visits.js';
 
-export type CountingSpec = 'events' | { visits: { by: 'agency_id'[]; gap_hours: number | string } } | { distinct: 'agency_id' | 'officer_ids' };
+import type { CountingSpec, Unit } from './types.js';
 
-/** One thing counted: an event, a visit (check-ins close together), or a distinct value. */
-export interface Unit {
-  at: number;
-  events: EngineEvent[];
-}
+export type { CountingSpec, Unit };
 
-/** Turns time-ordered events into the units a threshold or cap counts. */
-export function countUnits(events: readonly EngineEvent[], counting: CountingSpec): Unit[] {
+/** Turns time-ordered events into the units a threshold or cap counts; `plans` tell joint visits apart. */
+export function countUnits(events: readonly EngineEvent[], counting: CountingSpec, plans: readonly EngineEvent[] = []): Unit[] {
   if (counting === 'events') return events.map((e) => ({ at: e.occurred_at, events: [e] }));
   if ('distinct' in counting) {
     const units = new Map<string, Unit>();
@@ -24,23 +20,7 @@ export function countUnits(events: readonly EngineEvent[], counting: CountingSpe
     }
     return [...units.values()].sort((a, b) => a.at - b.at);
   }
-  // Officers of one visit scan in one after another: a check-in within the gap of the visit's last one joins it.
-  const gap = num(counting.visits.gap_hours) * HOUR;
-  const open = new Map<string, Unit & { last: number }>();
-  const units: Unit[] = [];
-  for (const e of events) {
-    const key = counting.visits.by.map((f) => e[f]).join('|');
-    const visit = open.get(key);
-    if (visit && e.occurred_at - visit.last <= gap) {
-      visit.events.push(e);
-      visit.last = e.occurred_at;
-    } else {
-      const unit = { at: e.occurred_at, events: [e], last: e.occurred_at };
-      open.set(key, unit);
-      units.push(unit);
-    }
-  }
-  return units.map(({ at, events }) => ({ at, events }));
+  return assembleVisits(events, plans, num(counting.visits.gap_hours));
 }
 
 export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

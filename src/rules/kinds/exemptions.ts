@@ -9,6 +9,7 @@ import type { Need } from './types.js';
 
 export interface ExemptionSpec {
   id: string;
+  enabled: boolean | string;
   when: ExpectationSpec['expect'];
   requires?: ExpectationSpec;
   otherwise?: { variant: string; severity?: Severity; title?: Localized; message?: Localized };
@@ -30,7 +31,7 @@ export function exemptionFor(
   rule: ResolvedRule, exemptions: readonly ExemptionSpec[], trigger: EngineEvent, anchor: number,
   events: readonly EngineEvent[], now: number, lateness?: Offset,
 ): ExemptionOutcome {
-  const exemption = exemptions.find((e) => rule.when(e.when)(trigger));
+  const exemption = exemptions.find((e) => e.enabled === true && rule.when(e.when)(trigger));
   if (!exemption) return { state: 'none' };
   if (!exemption.requires) return { state: 'exempt', exemption: exemption.id, filings: [] };
   const found = search(rule, exemption.requires, trigger, anchor, events, now, lateness);

@@ -3,11 +3,12 @@ import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import { boundAt, type Bound } from '../offsets.js';
 import type { ConditionSpec, Offset } from '../schema.js';
+import { plansAsOf } from './plans.js';
 
 /** How another event must relate to a trigger (the `expect`/`correlate`/`within` triple of the rule language). */
 export interface ExpectationSpec {
   expect: ConditionSpec;
-  correlate: Array<{ same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids' } | { covers: ['window_start', 'window_end'] }>;
+  correlate: Array<{ same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids'; if_set?: boolean } | { covers: ['window_start', 'window_end'] }>;
   within: { from: Bound; to: Bound };
 }
 
@@ -29,7 +30,7 @@ export function search(
   const from = boundAt(anchor, spec.within.from, 'from');
   const to = boundAt(anchor, spec.within.to, 'to');
   const expected = rule.when(spec.expect);
-  const matches = events.filter((e) =>
+  const matches = plansAsOf(events, anchor).filter((e) =>
     e.id !== trigger.id && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
@@ -44,6 +45,7 @@ function correlated(spec: ExpectationSpec, trigger: EngineEvent, anchor: number,
       return other.window_start !== null && other.window_end !== null && other.window_start <= day && day <= other.window_end;
     }
     const value = trigger[c.same];
+    if (value === '' && c.if_set) return true;
     return value !== '' && (other[c.same] === value || (c.or_in !== undefined && other[c.or_in].includes(value)));
   });
 }

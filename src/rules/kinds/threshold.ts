@@ -4,6 +4,7 @@ import type { EngineEvent } from '../events.js';
 import type { Finding } from '../findings.js';
 import { num } from '../offsets.js';
 import { countUnits, groupBy, type Unit } from './counting.js';
+import { planNeeds } from './visits.js';
 import { periodOf } from './periods.js';
 import type { Kind } from './types.js';
 
@@ -23,11 +24,19 @@ export const threshold: Kind = {
   evaluate(rule, { events, from, to }) {
     const spec = detect(rule);
     const matching = events.filter(rule.when(spec.match));
+    const plans = events.filter((e) => e.type === 'plan');
     const findings: Finding[] = [];
-    for (const [key, group] of groupBy(matching, (e) => spec.group_by.map((f) => e[f]).join('\n'))) {
-      const units = countUnits(group, spec.count);
-      const found = 'sliding_days' in spec.window ? episodes(units, rule) : periods(units, rule);
-      findings.push(...found.map((f) => ({ ...f, key: key.split('\n') })));
+    const readings = [{ id: '', group_by: spec.group_by, at_least: spec.at_least }, ...spec.also];
+    for (const reading of readings) {
+      for (const [key, group] of groupBy(matching, (e) => reading.group_by.map((f) => e[f]).join('\n'))) {
+        const units = countUnits(group, spec.count, plans);
+        const atLeast = num(reading.at_least);
+        const found = 'sliding_days' in spec.window ? episodes(units, rule, atLeast) : periods(units, rule, atLeast);
+        const wording = 'title' in reading ? { title: reading.title, message: reading.message } : undefined;
+        const severity = 'severity' in reading ? reading.severity : undefined;
+        // The key names the reading's own fields: an agency's episode is its own alert beside the company's.
+        findings.push(...found.map((f) => ({ ...f, key: key.split('\n'), variant: reading.id, severity, wording })));
+      }
     }
     return { findings: findings.filter((f) => f.anchor >= from && f.anchor <= to), pending: [] };
   },
@@ -39,16 +48,16 @@ export const threshold: Kind = {
   context(rule, from, to) {
     const spec = detect(rule);
     const types = rule.types(spec.match);
-    if ('calendar' in spec.window) return [{ types, from, to: periodOf(to, spec.window.calendar).end }];
-    const span = num(spec.window.sliding_days) * DAY;
-    return [{ types, from: from - span, to: to + 3 * span }];
+    const [first, last] = 'calendar' in spec.window
+      ? [from, periodOf(to, spec.window.calendar).end]
+      : [from - num(spec.window.sliding_days) * DAY, to + 3 * num(spec.window.sliding_days) * DAY];
+    return [{ types, from: first, to: last }, ...planNeeds(spec.count, first, last)];
   },
 };
 
-function episodes(units: Unit[], rule: ResolvedRule): Omit<Finding, 'key'>[] {
+function episodes(units: Unit[], rule: ResolvedRule, atLeast: number): Omit<Finding, 'key'>[] {
   const spec = detect(rule);
   const days = num((spec.window as { sliding_days: number }).sliding_days);
-  const atLeast = num(spec.at_least);
   const runs: Array<{ first: number; last: number; max: number }> = [];
   for (let i = 0, j = 0; i < units.length; i++) {
     while (dayIndex(units[i]!.at) - dayIndex(units[j]!.at) >= days) j++;
@@ -64,10 +73,9 @@ function episodes(units: Unit[], rule: ResolvedRule): Omit<Finding, 'key'>[] {
   });
 }
 
-function periods(units: Unit[], rule: ResolvedRule): Omit<Finding, 'key'>[] {
+function periods(units: Unit[], rule: ResolvedRule, atLeast: number): Omit<Finding, 'key'>[] {
   const spec = detect(rule);
   const period = (spec.window as { calendar: 'week' | 'month' | 'year' }).calendar;
-  const atLeast = num(spec.at_least);
   const byPeriod = groupBy(units, (u) => periodOf(u.at, period).label);
   return [...byPeriod.values()].filter((us) => us.length >= atLeast).map((us) => {
     const { start, end, label } = periodOf(us[0]!.at, period);

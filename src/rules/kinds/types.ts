@@ -27,3 +27,11 @@ export interface Kind {
   /** Events needed to decide anchors in [from, to]. */
   context(rule: ResolvedRule, from: number, to: number): Need[];
 }
+
+export type CountingSpec = 'events' | { visits: { gap_hours: number | string } } | { distinct: 'agency_id' | 'officer_ids' };
+
+/** One thing counted: an event, a visit (see visits.ts), or a distinct value. */
+export interface Unit {
+  at: number;
+  events: EngineEvent[];
+}

@@ -26,6 +26,7 @@ import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics 
 import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline/queues.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
+import { complaintsGoTo } from './rules/load.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
 import { holidayTablesCover } from './calendar/index.js';
@@ -207,8 +208,8 @@ function startWorkers(
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     metrics,
-    // Every stored complaint becomes a hotline ticket.
-    onStored: (events) => enqueueComplaintTickets(hotline.queue, events),
+    // A stored complaint becomes a 12345 ticket where the policy map sends complaints to the hotline (the default).
+    onStored: (events) => enqueueComplaintTickets(hotline.queue, events.filter((e) => complaintsGoTo(rules.current(), e.region, 'hotline'))),
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
 }

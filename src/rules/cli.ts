@@ -5,6 +5,7 @@ import { loadConfig } from '../config/index.js';
 import { createStorage, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
 import { formatProblem, loadRuleSet, RuleSetError, type Problem, type RuleSet } from './load.js';
+import { policyMapJsonSchema } from './policy-map.js';
 import { libraryJsonSchema, ruleJsonSchema } from './schema.js';
 import { runRuleTests } from './testing.js';
 
@@ -33,6 +34,11 @@ export function rulesCommand(): Command {
       for (const { spec } of set.rules) {
         console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${spec.channels.join(',') || '-'}`);
       }
+      if (!set.policy) console.log('no policy map (regions.yaml): every rule holds everywhere');
+      for (const region of set.policy?.regions ?? []) {
+        const inForce = [...set.policy!.forRegion(region.prefix).rules.keys()].sort();
+        console.log(`region ${region.prefix} ${region.name}: ${inForce.join(', ') || '-'}`);
+      }
     });
 
   rules.command('test')
@@ -56,9 +62,11 @@ export function rulesCommand(): Command {
   rules.command('schema')
     .description('print the JSON Schema of a rule file (rules/schema.json is generated with this)')
     .option('--library', 'the schema of a shared lists-and-macros file (rules/lib/*.yaml) instead')
+    .option('--regions', 'the schema of the policy map (rules/regions.yaml) instead')
     .option('--out <file>', 'write to this file instead of standard output')
-    .action(async (opts: { library?: boolean; out?: string }) => {
-      const text = `${JSON.stringify(opts.library ? libraryJsonSchema() : ruleJsonSchema(), null, 2)}\n`;
+    .action(async (opts: { library?: boolean; regions?: boolean; out?: string }) => {
+      const schema = opts.regions ? policyMapJsonSchema() : opts.library ? libraryJsonSchema() : ruleJsonSchema();
+      const text = `${JSON.stringify(schema, null, 2)}\n`;
       if (opts.out) await writeFile(opts.out, text);
       else process.stdout.write(text);
     });

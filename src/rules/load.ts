@@ -5,7 +5,7 @@ import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } fr
 import type { z } from 'zod';
 import { checkPlacedParams, compileRule, type CompiledRule, type Placement } from './compile.js';
 import { compileCondition, ConditionError } from './conditions.js';
-import { policyMap, PolicyMapFile, POLICY_MAP_FILE, type PolicyMap } from './policy-map.js';
+import { policyMap, PolicyMapFile, POLICY_MAP_FILE, type ComplaintDestination, type PolicyMap } from './policy-map.js';
 import { Library, Rule, type RuleSpec } from './schema.js';
 
 /**
@@ -136,6 +136,11 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
   }
   if (problems.length > 0) throw new RuleSetError(problems);
   return { rules, library, policy, digest: digest.digest('hex').slice(0, 16), dir };
+}
+
+/** Whether complaints about companies in `region` go to `destination` (without a policy map: to the hotline). */
+export function complaintsGoTo(set: RuleSet, region: string, destination: ComplaintDestination): boolean {
+  return (set.policy?.forRegion(region).complaintsTo ?? ['hotline']).includes(destination);
 }
 
 /** Every rule the map places exists, and every parameter it sets is one the rule declares, shaped like its default. */

@@ -18,8 +18,15 @@ const Source = z.object({
 
 const ParamValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
 
-/** Where complaints about a region's companies go (12345 queue by default). */
-export const COMPLAINT_DESTINATIONS = ['hotline', 'justice_bureau', 'feed'] as const;
+/**
+ * Where complaints about a region's companies go: `hotline`, a 12345 ticket
+ * (the default); `feed`, an alert in the live feed that the discipline
+ * commission and the justice bureau watch (the rule COMPLAINT_RULE, which the
+ * map puts in force wherever complaints go to the feed).
+ */
+export const COMPLAINT_DESTINATIONS = ['hotline', 'feed'] as const;
+export type ComplaintDestination = (typeof COMPLAINT_DESTINATIONS)[number];
+export const COMPLAINT_RULE = 'complaint-received';
 
 const RuleInForce = z.object({
   source: Source.optional().describe("the clause that puts this rule in force here (the region's own when omitted)"),
@@ -33,7 +40,7 @@ export const PolicyRegion = z.object({
   name: z.string().min(1),
   source: Source,
   complaints_to: z.array(z.enum(COMPLAINT_DESTINATIONS)).min(1).optional()
-    .describe('who receives complaints about companies here (inherited from a shorter prefix; default: hotline)'),
+    .describe('who receives complaints about companies here: hotline (12345 tickets) and/or feed (inherited from a shorter prefix; default: hotline)'),
   rules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.union([RuleInForce, z.null()]).transform((r) => r ?? RuleInForce.parse({})))
     .default({}),
 }).strict();
@@ -55,7 +62,7 @@ export interface RegionPolicy {
   /** The entries that govern the region, shortest prefix first. */
   entries: PolicyRegion[];
   rules: Map<string, Record<string, unknown>>;
-  complaintsTo: ReadonlyArray<(typeof COMPLAINT_DESTINATIONS)[number]>;
+  complaintsTo: readonly ComplaintDestination[];
 }
 
 export interface PolicyMap {
@@ -79,6 +86,7 @@ export function policyMap(file: PolicyMapFile): PolicyMap {
       for (const [id, inForce] of Object.entries(entry.rules)) rules.set(id, { ...rules.get(id), ...inForce.params });
       if (entry.complaints_to) complaintsTo = entry.complaints_to;
     }
+    if (complaintsTo.includes('feed') && !rules.has(COMPLAINT_RULE)) rules.set(COMPLAINT_RULE, {});
     const policy = { entries, rules, complaintsTo };
     cache.set(region, policy);
     return policy;
@@ -90,4 +98,8 @@ export function policyMap(file: PolicyMapFile): PolicyMap {
       .filter((r) => forRegion(r.prefix).rules.has(ruleId))
       .map((r) => ({ prefix: r.prefix, params: forRegion(r.prefix).rules.get(ruleId)! })),
   };
+}
+
+export function policyMapJsonSchema(): object {
+  return { title: 'Qingjian policy map: which rule holds where', ...z.toJSONSchema(PolicyMapFile, { io: 'input', unrepresentable: 'any' }) };
 }

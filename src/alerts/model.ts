@@ -11,7 +11,8 @@ export const CHANNELS = ['feed', 'hotline'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Shadow alerts are evaluated and stored but notify nobody: how a city tries a rule out. */
-export const ALERT_MODES = ['active', 'shadow'] as const;
+/** active: pushed to people; shadow: a rule on trial, stored only; record: an entry listed for review afterwards (事后追溯核查), never pushed. */
+export const ALERT_MODES = ['active', 'shadow', 'record'] as const;
 export type AlertMode = (typeof ALERT_MODES)[number];
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;

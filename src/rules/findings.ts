@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SEVERITIES, type AlertCandidate, type Evidence, type Figures, type Localized, type Severity } from '../alerts/model.js';
+import { SEVERITIES, type AlertCandidate, type AlertMode, type Evidence, type Figures, type Localized, type Severity } from '../alerts/model.js';
 import type { CompanyFacts, EngineEvent } from './events.js';
 import type { ResolvedRule } from './compile.js';
 import { readableTime, render } from './wording.js';
@@ -16,6 +16,8 @@ export interface Finding {
   windowEnd: number;
   variant: string;
   severity?: Severity;
+  /** Overrides the rule's mode (an exempted entry listed for review is a `record`). */
+  mode?: AlertMode;
   wording?: { title?: Localized; message?: Localized };
   evidence: Array<{ event: EngineEvent; role: string }>;
   figures: Figures;
@@ -86,7 +88,7 @@ function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Fin
     rule_version: spec.version,
     variant: f.variant,
     severity: f.severity ?? spec.severity,
-    mode: spec.mode,
+    mode: spec.mode === 'active' && f.mode ? f.mode : spec.mode,
     channels: spec.channels,
     title: render(f.wording?.title ?? spec.title, values),
     message: render(f.wording?.message ?? spec.message, values),

@@ -117,6 +117,8 @@ export const Exemption = z.object({
   requires: z.object(Expectation).strict().optional().describe('a filing the exemption needs, e.g. within 3 working days'),
   otherwise: z.object({ variant: Name, ...Wording }).strict().optional()
     .describe('the alert raised when the required filing is missing'),
+  record: z.object({ variant: Name, ...Wording }).strict().optional()
+    .describe('an exempted trigger is still listed for review afterwards (mode record: stored, filterable, never pushed)'),
 }).strict();
 
 const Direct = z.object({

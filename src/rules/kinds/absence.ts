@@ -110,6 +110,16 @@ function officersCheck(rule: ResolvedRule, trigger: EngineEvent, anchor: number,
 /** Shared with the calendar kind: what an exemption outcome adds to the verdict. */
 export function applyExemption(outcome: ExemptionOutcome, trigger: EngineEvent, anchor: number, verdict: Verdict): void {
   if (outcome.state === 'pending') verdict.pending.push({ at: outcome.deadline, anchor });
+  if (outcome.state === 'exempt' && outcome.exemption.record) {
+    const record = outcome.exemption.record;
+    const finding = dayFinding(trigger, anchor, {
+      variant: record.variant, severity: record.severity, wording: record,
+      extra: outcome.filings.map((event) => ({ event, role: 'filing' })),
+      figures: { anchor: readableTime(anchor), exemption: outcome.exemption.id, urgent_reason: trigger.urgent_reason },
+    });
+    // Its own alert (fingerprint) beside any breach of the same company, agency and day.
+    verdict.findings.push({ ...finding, key: [...finding.key, record.variant], mode: 'record' });
+  }
   if (outcome.state !== 'unfiled') return;
   const otherwise = outcome.exemption.otherwise;
   verdict.findings.push(dayFinding(trigger, anchor, {

@@ -13,11 +13,12 @@ export interface ExemptionSpec {
   when: ExpectationSpec['expect'];
   requires?: ExpectationSpec;
   otherwise?: { variant: string; severity?: Severity; title?: Localized; message?: Localized };
+  record?: { variant: string; severity?: Severity; title?: Localized; message?: Localized };
 }
 
 export type ExemptionOutcome =
   | { state: 'none' }
-  | { state: 'exempt'; exemption: string; filings: EngineEvent[] }
+  | { state: 'exempt'; exemption: ExemptionSpec; filings: EngineEvent[] }
   | { state: 'pending'; deadline: number }
   | { state: 'unfiled'; exemption: ExemptionSpec; figures: Record<string, string> };
 
@@ -33,9 +34,9 @@ export function exemptionFor(
 ): ExemptionOutcome {
   const exemption = exemptions.find((e) => e.enabled === true && rule.when(e.when)(trigger));
   if (!exemption) return { state: 'none' };
-  if (!exemption.requires) return { state: 'exempt', exemption: exemption.id, filings: [] };
+  if (!exemption.requires) return { state: 'exempt', exemption, filings: [] };
   const found = search(rule, exemption.requires, trigger, anchor, events, now, lateness);
-  if (found.state === 'found') return { state: 'exempt', exemption: exemption.id, filings: found.matches };
+  if (found.state === 'found') return { state: 'exempt', exemption, filings: found.matches };
   if (found.state === 'pending') return found;
   return {
     state: 'unfiled',

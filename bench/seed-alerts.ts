@@ -22,7 +22,7 @@ export async function seedHistoryAlerts(
   const alerts = createAlertStore(storage, locks);
   const sorted = [...companyIds].sort();
   const now = new Date();
-  const regions = new Set(['', ...rules.rules.flatMap((r) => r.spec.overrides.map((o) => o.region))]);
+  const regions = new Set(['', ...rules.rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);
   const spans = mergeNeeds([...regions].flatMap((region) => anchorNeeds(rules.rules, region, anchors)));
   const byRule: Record<string, number> = {};
   let raised = 0;

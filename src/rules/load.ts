@@ -3,14 +3,17 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import type { HolidayCalendar } from '../calendar/index.js';
 import { compileRule, type CompiledRule } from './compile.js';
 import { compileCondition, ConditionError } from './conditions.js';
+import { compileHolidayCalendar, HolidayFile } from './holidays.js';
 import { Library, Rule, type RuleSpec } from './schema.js';
 
 /**
  * Reads a rule directory: `*.yaml` rules, shared lists and macros in
- * `lib/*.yaml`. Every problem names its file, line and field; a directory
- * with any problem yields no rule set at all, so a half-valid set never runs.
+ * `lib/*.yaml`, the holiday calendar in `calendar/<year>.yaml`. Every
+ * problem names its file, line and field; a directory with any problem
+ * yields no rule set at all, so a half-valid set never runs.
  */
 export interface Problem {
   file: string;
@@ -30,6 +33,8 @@ export const formatProblem = (p: Problem) => `${p.file}:${p.line}: ${p.field ? `
 export interface RuleSet {
   rules: CompiledRule[];
   library: Library;
+  /** The operator's holiday calendar, in force while this set is (see registry.ts). */
+  calendar: HolidayCalendar;
   /** Changes whenever any file's content changes: which rule set is live. */
   digest: string;
   dir: string;
@@ -101,6 +106,8 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     }
   }
 
+  const calendar = await loadHolidayCalendar(join(dir, 'calendar'), read, problems);
+
   const rules: CompiledRule[] = [];
   const ids = new Map<string, string>();
   const ruleFiles = await yamlFiles(dir);
@@ -120,7 +127,19 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     else problems.push(...compiled.problems.map((p) => at(source, p.path, p.message)));
   }
   if (problems.length > 0) throw new RuleSetError(problems);
-  return { rules, library, digest: digest.digest('hex').slice(0, 16), dir };
+  return { rules, library, calendar, digest: digest.digest('hex').slice(0, 16), dir };
+}
+
+async function loadHolidayCalendar(dir: string, read: (path: string) => Promise<Source | null>, problems: Problem[]): Promise<HolidayCalendar> {
+  const files: Array<{ source: Source; name: string; spec: HolidayFile }> = [];
+  for (const path of await yamlFiles(dir)) {
+    const source = await read(path);
+    const spec = source && validate(source, HolidayFile, problems);
+    if (spec) files.push({ source, name: basename(path), spec });
+  }
+  const compiled = compileHolidayCalendar(files.map(({ source, name, spec }) => ({ file: source.file, name, spec })));
+  for (const p of compiled.problems) problems.push(at(files.find((f) => f.source.file === p.file)!.source, p.path, p.message));
+  return compiled.calendar;
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {

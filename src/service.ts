@@ -27,9 +27,9 @@ import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { complaintsGoTo } from './rules/load.js';
+import { holidayWarnings } from './rules/holidays.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
-import { holidayTablesCover } from './calendar/index.js';
 import { producerConnection, workerConnection } from './redis/connection.js';
 import { upgradeKeyLayout } from './redis/key-layout.js';
 import { createLocks, type Locks } from './redis/lock.js';
@@ -140,10 +140,7 @@ async function startRules(config: Config, log: Logger, stops: Array<() => Promis
   });
   log.info({ dir: config.RULES_DIR, ...rules.status() }, 'rules loaded');
   // Deadlines reach a few weeks ahead: warn while this year's or (from December) next year's holidays are unknown.
-  const soon = new Date(Date.now() + 40 * 24 * 3600_000).getFullYear();
-  for (const year of new Set([new Date().getFullYear(), soon])) {
-    if (!holidayTablesCover(year)) log.warn({ year }, 'chinese-days has no official holidays for this year: only weekends count as days off until the package is updated');
-  }
+  for (const { year, file, message } of holidayWarnings(config.RULES_DIR, Date.now())) log.warn({ year, file }, message);
   return rules;
 }
 

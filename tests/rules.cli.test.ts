@@ -48,11 +48,15 @@ function copyRules(name: string, change?: { file: string; from: string; to: stri
 const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
 
 describe('qingjian rules check', () => {
-  it('lists the five shipped rules, one line each, and exits 0', async () => {
+  it('lists the five shipped rules, one line each, then where the holidays come from, and exits 0', async () => {
     const run = await qingjian('check');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const lines = run.stdout.trimEnd().split('\n');
+    const all = run.stdout.trimEnd().split('\n');
+    // The holiday lines (tests/calendar.test.ts) follow the rules; a warning about next year depends on today's date.
+    const lines = all.slice(0, all.findIndex((l) => l.startsWith('holidays ')));
+    expect(all.slice(lines.length).every((l) => /^(holidays \S+ \S+|warning: )/.test(l)), run.stdout).toBe(true);
+    expect(all[lines.length]).toMatch(/^holidays 2004-20\d\d chinese-days$/);
     expect(lines.every((l) => RULE_LINE.test(l)), run.stdout).toBe(true);
     expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual(['annual-cap', 'entry-without-scan', 'frequent-visits', 'no-plan', 'quiet-period']);
     expect(lines).toContain('frequent-visits@1 threshold active high feed');

@@ -1,25 +1,75 @@
 import chineseDays from 'chinese-days';
-import { DAY, calendarDate } from './shanghai-time.js';
+import { DAY, calendarDate, isWeekend } from './shanghai-time.js';
 
 /**
  * China's official working-day calendar: public holidays and the weekends
- * declared working days in exchange (调休), from the maintained `chinese-days`
- * tables. Dates are Asia/Shanghai calendar dates, YYYY-MM-DD.
+ * declared working days in exchange (调休). Dates are Asia/Shanghai calendar
+ * dates, YYYY-MM-DD.
  *
- * The State Council publishes each year's holidays in November or December;
- * for a year the installed tables do not cover yet, only weekends are days off
- * (see `holidayTablesCover`).
+ * The maintained `chinese-days` tables answer by default. The State Council
+ * publishes each year's holidays in November or December, often before the
+ * package has them, so an operator's holiday calendar (rules/calendar/<year>.yaml,
+ * installed with the rule set) decides every year it covers. A year neither
+ * knows has only weekends off (see `holidaySources`).
  */
 export type CalendarDate = string;
 
-const { isWorkday, findWorkday, getDayDetail } = chineseDays;
+/** Where a year's days off come from when an operator's file decides them. */
+export interface CalendarYear {
+  file: string;
+  /** The notice transcribed, or why the entry is provisional. */
+  source: string;
+  provisional: boolean;
+}
 
-export const isWorkingDay = (date: CalendarDate): boolean => isWorkday(date);
+export interface HolidayCalendar {
+  /** Years the calendar decides alone: a day it does not list is a working day unless it is a weekend. */
+  years: ReadonlyMap<number, CalendarYear>;
+  /** Every listed day: a day off (放假) or an adjusted working day (调休上班). */
+  days: ReadonlyMap<CalendarDate, { working: boolean; name: string }>;
+}
+
+const { isWorkday, getDayDetail } = chineseDays;
+
+let active: HolidayCalendar = { years: new Map(), days: new Map() };
+
+/** Makes `calendar` the one every working-day question uses (the rule registry installs its live set's). */
+export function installHolidayCalendar(calendar: HolidayCalendar): void {
+  active = calendar;
+}
+
+/**
+ * Runs `work` with `calendar` in force and then restores the installed one.
+ * `work` must be synchronous: nothing else runs in between, so a rule set that
+ * is being tested, or one that was replaced while its evaluation waited for
+ * storage, decides with its own calendar without disturbing the live one.
+ */
+export function withHolidayCalendar<T>(calendar: HolidayCalendar, work: () => T): T {
+  const installed = active;
+  active = calendar;
+  try {
+    return work();
+  } finally {
+    active = installed;
+  }
+}
+
+export function isWorkingDay(date: CalendarDate): boolean {
+  const listed = active.days.get(date);
+  if (listed) return listed.working;
+  if (active.years.has(yearOf(date))) return !isWeekend(midnight(date));
+  return isWorkday(date);
+}
 
 /** The n-th working day after `date` (n > 0) or before it (n < 0). */
 export function addWorkingDays(date: CalendarDate, n: number): CalendarDate {
   if (!Number.isInteger(n) || n === 0) throw new RangeError(`working days must be a non-zero integer, got ${n}`);
-  return findWorkday(n, date);
+  let day = date;
+  for (let left = Math.abs(n); left > 0;) {
+    day = addDays(day, Math.sign(n));
+    if (isWorkingDay(day)) left--;
+  }
+  return day;
 }
 
 export function addDays(date: CalendarDate, n: number): CalendarDate {
@@ -31,7 +81,11 @@ export function midnight(date: CalendarDate): number {
   return Date.parse(`${date}T00:00:00+08:00`);
 }
 
-/** Whether the installed tables know the year's holidays (New Year's Day is always one). */
-export function holidayTablesCover(year: number): boolean {
-  return getDayDetail(`${year}-01-01`).work === false && getDayDetail(`${year}-01-01`).name.includes('New Year');
+/** Who knows a year's days off: an operator's file (which then decides), the chinese-days tables, both or neither. */
+export function holidaySources(year: number): { file: CalendarYear | null; tables: boolean } {
+  // New Year's Day is a holiday every year, so the tables know a year exactly when they know that day.
+  const newYear = getDayDetail(`${year}-01-01`);
+  return { file: active.years.get(year) ?? null, tables: newYear.work === false && newYear.name.includes('New Year') };
 }
+
+const yearOf = (date: CalendarDate) => Number(date.slice(0, 4));

@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../alerts/index.js';
+import { withHolidayCalendar } from '../calendar/index.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
@@ -116,9 +117,10 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
 
   async function decide(changes: readonly Change[], ids: string[], reason: string) {
     const { storage } = options;
-    const rules = options.rules.current().rules;
+    // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
+    const { rules, calendar } = options.rules.current();
     const companies = await readCompanies(storage, ids);
-    const spans = mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c)));
+    const spans = withHolidayCalendar(calendar, () => mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c))));
     const events = await readEvents(storage, ids, spans);
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
     const [names, stored] = await Promise.all([readAgencyNames(storage, agencyIds), options.alerts.forEnterprises(ids)]);
@@ -129,7 +131,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
     const pending: Array<CompanyEvaluation['pending'][number] & { enterprise_id: string }> = [];
     for (const change of mergeByCompany(changes)) {
       const company = companyOf(change.enterprise_id, companies, events);
-      const result = evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming }, timed);
+      const result = withHolidayCalendar(calendar, () => evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming }, timed));
       const own = new Map((storedByCompany.get(change.enterprise_id) ?? []).map((a) => [a.id, a]));
       const why = change.event_ids.length > 0 ? `${reason}: ${change.event_ids.slice(0, 10).join(', ')}` : reason;
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));

@@ -1,5 +1,5 @@
 import type { AlertCandidate } from '../alerts/model.js';
-import { calendarDate } from '../calendar/index.js';
+import { calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import type { CompiledRule } from './compile.js';
 import { readAgencyNames, readCompanies, readEvents, spanFilter, type Spans } from './context.js';
@@ -72,8 +72,11 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
       outcome.companies++;
       outcome.events += own.length;
       const input = { company, events: own, changed: null, anchors, now, naming };
-      outcome.current.push(...anchoredIn(anchors, evaluateCompany([current], input).candidates));
-      if (candidate) outcome.candidate.push(...anchoredIn(anchors, evaluateCompany([candidate], input).candidates));
+      // Each side decides with its own set's holiday calendar: a calendar edit can be backtested too.
+      const decide = (set: RuleSet, rule: CompiledRule) =>
+        anchoredIn(anchors, withHolidayCalendar(set.calendar, () => evaluateCompany([rule], input)).candidates);
+      outcome.current.push(...decide(options.current, current));
+      if (options.candidate && candidate) outcome.candidate.push(...decide(options.candidate, candidate));
     }
   }
 

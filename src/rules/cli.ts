@@ -1,9 +1,10 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DAY, calendarDate, midnight } from '../calendar/index.js';
+import { DAY, calendarDate, holidaySources, midnight, withHolidayCalendar, type HolidayCalendar } from '../calendar/index.js';
 import { loadConfig } from '../config/index.js';
 import { createStorage, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
+import { holidayFileJsonSchema, holidayWarnings } from './holidays.js';
 import { formatProblem, loadRuleSet, RuleSetError, type Problem, type RuleSet } from './load.js';
 import { policyMapJsonSchema } from './policy-map.js';
 import { libraryJsonSchema, ruleJsonSchema } from './schema.js';
@@ -26,14 +27,16 @@ export function rulesCommand(): Command {
   const dirOption = () => new Option('--dir <dir>', 'rule directory (default: RULES_DIR, the shipped rules/)');
 
   rules.command('check')
-    .description('validate every rule file; one line per rule, or every problem as file:line: field: message')
+    .description('validate every rule and calendar file; one line per rule and per source of holidays, or every problem as file:line: field: message')
     .addOption(dirOption())
     .action(async (opts: { dir?: string }) => {
-      const set = await loadOrReport(opts.dir ?? loadConfig().RULES_DIR);
+      const dir = opts.dir ?? loadConfig().RULES_DIR;
+      const set = await loadOrReport(dir);
       if (!set) return;
       for (const { spec } of set.rules) {
         console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${spec.channels.join(',') || '-'}`);
       }
+      for (const line of holidayCoverage(dir, set.calendar, Date.now())) console.log(line);
       if (!set.policy) console.log('no policy map (regions.yaml): every rule holds everywhere');
       for (const region of set.policy?.regions ?? []) {
         const inForce = [...set.policy!.forRegion(region.prefix).rules.keys()].sort();
@@ -61,11 +64,12 @@ export function rulesCommand(): Command {
 
   rules.command('schema')
     .description('print the JSON Schema of a rule file (rules/schema.json is generated with this)')
-    .option('--library', 'the schema of a shared lists-and-macros file (rules/lib/*.yaml) instead')
+    .addOption(new Option('--library', 'the schema of a shared lists-and-macros file (rules/lib/*.yaml) instead').conflicts(['calendar', 'regions']))
+    .addOption(new Option('--calendar', 'the schema of a holiday calendar file (rules/calendar/<year>.yaml) instead').conflicts('regions'))
     .option('--regions', 'the schema of the policy map (rules/regions.yaml) instead')
     .option('--out <file>', 'write to this file instead of standard output')
-    .action(async (opts: { library?: boolean; regions?: boolean; out?: string }) => {
-      const schema = opts.regions ? policyMapJsonSchema() : opts.library ? libraryJsonSchema() : ruleJsonSchema();
+    .action(async (opts: { library?: boolean; calendar?: boolean; regions?: boolean; out?: string }) => {
+      const schema = opts.regions ? policyMapJsonSchema() : opts.library ? libraryJsonSchema() : opts.calendar ? holidayFileJsonSchema() : ruleJsonSchema();
       const text = `${JSON.stringify(schema, null, 2)}\n`;
       if (opts.out) await writeFile(opts.out, text);
       else process.stdout.write(text);
@@ -117,6 +121,40 @@ async function loadOrReport(dir: string): Promise<RuleSet | null> {
     process.exitCode = 1;
     return null;
   }
+}
+
+/**
+ * Where each year's days off come from, e.g. `holidays 2004-2025,2027 chinese-days` and
+ * `holidays 2027 rules/calendar/2027.yaml 国办发明电〔2026〕N号`, then what is missing or provisional.
+ */
+function holidayCoverage(dir: string, calendar: HolidayCalendar, now: number): string[] {
+  return withHolidayCalendar(calendar, () => {
+    const last = Math.max(Number(calendarDate(now).slice(0, 4)) + 1, ...calendar.years.keys());
+    const years = Array.from({ length: last + 1 - FIRST_YEAR }, (_, i) => FIRST_YEAR + i).map((year) => ({ year, ...holidaySources(year) }));
+    const fromTables = spans(years.filter((y) => y.tables && !y.file).map((y) => y.year));
+    return [
+      ...(fromTables.length > 0 ? [`holidays ${fromTables.join(',')} chinese-days`] : []),
+      ...years.flatMap(({ year, file, tables }) => (file
+        ? [`holidays ${year} ${file.file} ${file.source}${file.provisional ? ' (provisional)' : ''}${tables ? ' (in place of chinese-days)' : ''}`]
+        : [])),
+      ...holidayWarnings(dir, now).map((w) => `warning: ${w.message}`),
+    ];
+  });
+}
+
+// chinese-days' tables begin in 2004; a calendar file may cover any year from 2000.
+const FIRST_YEAR = 2000;
+
+/** Consecutive years as ranges: 2004-2025 and 2027 for 2004, 2005, … 2025, 2027. */
+function spans(years: number[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < years.length;) {
+    let j = i;
+    while (j + 1 < years.length && years[j + 1] === years[j]! + 1) j++;
+    out.push(i === j ? `${years[i]}` : `${years[i]}-${years[j]}`);
+    i = j + 1;
+  }
+  return out;
 }
 
 function reportProblems(problems: readonly Problem[]): void {

@@ -3,16 +3,20 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import type { HolidayCalendar } from '../calendar/index.js';
 import { checkPlacedParams, compileRule, type CompiledRule, type Placement } from './compile.js';
 import { compileCondition, ConditionError } from './conditions.js';
+import { compileHolidayCalendar, HolidayFile } from './holidays.js';
 import { policyMap, PolicyMapFile, POLICY_MAP_FILE, type ComplaintDestination, type PolicyMap } from './policy-map.js';
 import { Library, Rule, type RuleSpec } from './schema.js';
 
 /**
  * Reads a rule directory: `*.yaml` rules, shared lists and macros in
- * `lib/*.yaml`, and the policy map `regions.yaml` (which rule holds where;
- * without it every rule holds everywhere). Every problem names its file, line and field; a directory
- * with any problem yields no rule set at all, so a half-valid set never runs.
+ * `lib/*.yaml`, the policy map `regions.yaml` (which rule holds where;
+ * without it every rule holds everywhere) and the holiday calendar in
+ * `calendar/<year>.yaml`. Every problem names its file, line and field; a
+ * directory with any problem yields no rule set at all, so a half-valid set
+ * never runs.
  */
 export interface Problem {
   file: string;
@@ -34,6 +38,8 @@ export interface RuleSet {
   library: Library;
   /** Which rule is in force where; null when the directory has no regions.yaml (every rule everywhere). */
   policy: PolicyMap | null;
+  /** The operator's holiday calendar, in force while this set is (see registry.ts). */
+  calendar: HolidayCalendar;
   /** Changes whenever any file's content changes: which rule set is live. */
   digest: string;
   dir: string;
@@ -105,6 +111,7 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     }
   }
 
+  const calendar = await loadHolidayCalendar(join(dir, 'calendar'), read, problems);
   const mapSource = await read(join(dir, POLICY_MAP_FILE)).catch(() => null);
   const mapFile = mapSource && validate(mapSource, PolicyMapFile, problems);
   const policy = mapFile ? policyMap(mapFile) : null;
@@ -135,7 +142,7 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     else problems.push(...compiled.problems.map((p) => at(source, p.path, p.message)));
   }
   if (problems.length > 0) throw new RuleSetError(problems);
-  return { rules, library, policy, digest: digest.digest('hex').slice(0, 16), dir };
+  return { rules, library, policy, calendar, digest: digest.digest('hex').slice(0, 16), dir };
 }
 
 /** Whether complaints about companies in `region` go to `destination` (without a policy map: to the hotline). */
@@ -157,6 +164,18 @@ function checkPolicyMap(source: Source, map: PolicyMapFile, specs: ReadonlyMap<s
     }
   });
   return problems;
+}
+
+async function loadHolidayCalendar(dir: string, read: (path: string) => Promise<Source | null>, problems: Problem[]): Promise<HolidayCalendar> {
+  const files: Array<{ source: Source; name: string; spec: HolidayFile }> = [];
+  for (const path of await yamlFiles(dir)) {
+    const source = await read(path);
+    const spec = source && validate(source, HolidayFile, problems);
+    if (spec) files.push({ source, name: basename(path), spec });
+  }
+  const compiled = compileHolidayCalendar(files.map(({ source, name, spec }) => ({ file: source.file, name, spec })));
+  for (const p of compiled.problems) problems.push(at(files.find((f) => f.source.file === p.file)!.source, p.path, p.message));
+  return compiled.calendar;
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {

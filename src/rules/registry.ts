@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { installHolidayCalendar } from '../calendar/index.js';
 import type { Logger } from '../log.js';
 import { loadRuleSet, RuleSetError, type RuleSet } from './load.js';
 import { runRuleTests } from './testing.js';
@@ -6,8 +7,10 @@ import { runRuleTests } from './testing.js';
 /**
  * The live rule set. A reload validates the files and runs their tests
  * first; only a set that passes replaces the current one, in one assignment,
- * so an evaluation never sees half of a change. A failed reload keeps the last
- * good set and reports why (logs and `status()`).
+ * so an evaluation never sees half of a change. The set's holiday calendar is
+ * installed in the same step, so the calendar in force is always the live
+ * set's. A failed reload keeps the last good set and calendar and reports why
+ * (logs and `status()`).
  */
 export interface RuleRegistry {
   current(): RuleSet;
@@ -21,6 +24,8 @@ export type ReloadOutcome = { ok: true; digest: string; changed: boolean } | { o
 export interface RegistryStatus {
   digest: string;
   rules: Array<{ id: string; version: number; mode: string }>;
+  /** Years whose days off an operator's file decides (the others: chinese-days). */
+  calendar: Array<{ year: number; file: string; source: string; provisional: boolean }>;
   loaded_at: string;
   last_error: { at: string; message: string } | null;
 }
@@ -37,8 +42,14 @@ export async function loadTestedRuleSet(dir: string): Promise<RuleSet> {
   return set;
 }
 
+/** Puts a set's calendar in force; the caller makes the set live in the same synchronous step. */
+function activate(set: RuleSet): RuleSet {
+  installHolidayCalendar(set.calendar);
+  return set;
+}
+
 export async function createRuleRegistry(dir: string, log: Logger, options: { watch?: boolean } = {}): Promise<RuleRegistry> {
-  let set = await loadTestedRuleSet(dir);
+  let set = activate(await loadTestedRuleSet(dir));
   let loadedAt = new Date();
   let lastError: RegistryStatus['last_error'] = null;
   let reloading: Promise<ReloadOutcome> | null = null;
@@ -48,9 +59,9 @@ export async function createRuleRegistry(dir: string, log: Logger, options: { wa
       const next = await loadTestedRuleSet(dir);
       const changed = next.digest !== set.digest;
       if (changed) {
-        set = next;
+        set = activate(next);
         loadedAt = new Date();
-        log.info({ digest: next.digest, rules: next.rules.map((r) => `${r.spec.id}@${r.spec.version}`) }, 'rule set reloaded');
+        log.info({ digest: next.digest, rules: next.rules.map((r) => `${r.spec.id}@${r.spec.version}`), calendar: [...next.calendar.years.keys()] }, 'rule set reloaded');
       }
       lastError = null;
       return { ok: true, digest: next.digest, changed };
@@ -79,6 +90,7 @@ export async function createRuleRegistry(dir: string, log: Logger, options: { wa
     status: () => ({
       digest: set.digest,
       rules: set.rules.map((r) => ({ id: r.spec.id, version: r.spec.version, mode: r.spec.mode })),
+      calendar: [...set.calendar.years].map(([year, y]) => ({ year, ...y })),
       loaded_at: loadedAt.toISOString(),
       last_error: lastError,
     }),

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
-import { DAY, HOUR, MINUTE, calendarDate } from '../calendar/index.js';
+import { DAY, HOUR, MINUTE, calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import { EVENT_TYPES, Enterprise, Event } from '../ingest/schema.js';
 import { companyFacts } from './events.js';
 import { at, readSource, validate, type Problem, type RuleSet } from './load.js';
@@ -86,13 +86,14 @@ export async function runRuleTests(ruleSet: RuleSet, dir = join(ruleSet.dir, 'te
         report.problems.push(...events.problems.map((p) => at(source, p.path, p.message)));
         return;
       }
-      const alerts = simulate({
+      // A candidate set is tested with its own calendar, not the live one.
+      const alerts = withHolidayCalendar(ruleSet.calendar, () => simulate({
         rules: [rule],
         companies: data.companies.map(companyFacts),
         agencyNames: new Map(data.agencies.map((a) => [a.agency_id, a.name])),
         arrivals: events.arrivals,
         until: Date.parse(c.now),
-      });
+      }));
       report.results.push({ file: source.file, rule: rule.spec.id, name: c.name, expected: c.expect.length, failures: compare(alerts, c.expect) });
     });
   }

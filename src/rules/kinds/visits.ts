@@ -1,5 +1,6 @@
 import { DAY, HOUR, calendarDate } from '../../calendar/index.js';
 import type { EngineEvent } from '../events.js';
+import { plansAsOf } from './plans.js';
 import type { CountingSpec, Need, Unit } from './types.js';
 
 /**
@@ -50,7 +51,8 @@ function plannedTogether(a: string, b: string, aEvents: readonly EngineEvent[], 
   const aPlans = new Set(aEvents.map((e) => e.plan_id).filter(Boolean));
   if (bEvents.some((e) => e.plan_id !== '' && aPlans.has(e.plan_id))) return true;
   const day = calendarDate(at);
-  return plans.some((p) => p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null
+  // The plan as it stood at the visit: a later cancelled version withdraws it, one cancelled after the visit does not.
+  return plansAsOf(plans, at).some((p) => p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null
     && p.window_start <= day && day <= p.window_end
     && [p.agency_id, ...p.joint_agency_ids].includes(a) && [p.agency_id, ...p.joint_agency_ids].includes(b));
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
 import { DAY, HOUR, MINUTE, calendarDate } from '../calendar/index.js';
-import { Enterprise, Event } from '../ingest/schema.js';
+import { EVENT_TYPES, Enterprise, Event } from '../ingest/schema.js';
 import { companyFacts } from './events.js';
 import { at, readSource, validate, type Problem, type RuleSet } from './load.js';
 import { simulate } from './simulate.js';
@@ -18,7 +18,7 @@ const Offset = z.string().regex(/^[+-]?(\d+d)?(\d+h)?(\d+m)?$|^\d{4}-\d\d-\d\dT/
 
 const ShortEvent = z.looseObject({
   id: z.string().min(1),
-  type: z.enum(['checkin', 'inspection', 'plan', 'complaint']),
+  type: z.enum(EVENT_TYPES),
   at: Offset.describe('event time'),
   arrives: Offset.optional().describe('arrival time (default: the event time)'),
   started: Offset.optional(),
@@ -121,6 +121,8 @@ function expandEvents(file: TestFile, caseIndex: number): Expanded {
         window_start: day(window?.[0] ?? '0d', occurred), window_end: day(window?.[1] ?? '+10d', occurred),
       },
       complaint: { enterprise_id: defaults.enterprise_id, category: 'other', channel: '12345', text: '测试投诉' },
+      // kind, filed_with, visit_date and approved_by are what a filing is judged on: each case writes them.
+      filing: { enterprise_id: defaults.enterprise_id, agency_id: defaults.agency_id },
     }[short.type];
     const parsed = Event.safeParse({ ...base, ...typed, ...fields });
     if (!parsed.success) {

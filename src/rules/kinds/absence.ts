@@ -63,18 +63,22 @@ export const anchorOf = (rule: ResolvedRule, e: EngineEvent) =>
 
 function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input: KindInput, verdict: Verdict): void {
   const { detect, exemptions } = spec(rule);
+  // A white-list company's requirement (e.g. reviewed by the justice bureau) holds for every match, variants included.
+  const required = (expect: ExpectationSpec['expect']): ExpectationSpec['expect'] => {
+    const extra = input.company.whitelisted ? detect.whitelisted_expect : undefined;
+    return extra ? { ...expect, ...extra, use: [expect.use ?? [], extra.use ?? []].flat() } : expect;
+  };
+  // An exemption (e.g. 烟台's green channel) is a way to be covered without the expected event: a trigger
+  // that has the expected event needs none.
+  const main = search(rule, { ...detect, expect: required(detect.expect) }, trigger, anchor, input.events, input.now, detect.lateness);
+  if (main.state === 'found') return officersCheck(rule, trigger, anchor, main.matches, verdict);
   const exemption = exemptionFor(rule, exemptions, trigger, anchor, input.events, input.now, detect.lateness);
   if (exemption.state !== 'none') return applyExemption(exemption, trigger, anchor, verdict);
 
-  const expectation = input.company.whitelisted && detect.whitelisted_expect
-    ? { ...detect, expect: { ...detect.whitelisted_expect, ...detect.expect, use: [detect.expect.use ?? [], detect.whitelisted_expect.use ?? []].flat() } }
-    : detect;
-  const main = search(rule, expectation, trigger, anchor, input.events, input.now, detect.lateness);
-  if (main.state === 'found') return officersCheck(rule, trigger, anchor, main.matches, verdict);
   if (main.state === 'pending') return void verdict.pending.push({ at: main.deadline, anchor });
   for (const variant of detect.variants) {
     const weaker: ExpectationSpec = {
-      expect: variant.expect ?? detect.expect,
+      expect: required(variant.expect ?? detect.expect),
       correlate: variant.correlate ?? detect.correlate,
       within: variant.within ?? detect.within,
     };

@@ -1,9 +1,11 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline), the person on duty, the connection state, the two views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules), the person on duty, the connection state, the views. */
 import { initActor } from './actor.js';
+import { ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
+import { startRules } from './rules.js';
 
 const STATE_TEXT = {
   connecting: '连接中…',
@@ -58,14 +60,17 @@ startFeed({
   },
 });
 const hotline = startHotline({ root: document.getElementById('hotline-view') });
+const rules = startRules({ root: document.getElementById('rules-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
+  rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
 };
 
 function route() {
-  const name = location.hash === '#hotline' ? 'hotline' : 'feed';
+  const asked = location.hash.slice(1);
+  const name = Object.hasOwn(views, asked) && !views[asked].tab.hidden ? asked : 'feed';
   for (const [key, view] of Object.entries(views)) {
     view.section.hidden = key !== name;
     if (key === name) view.tab.setAttribute('aria-current', 'page');
@@ -73,9 +78,17 @@ function route() {
   }
   if (name === 'hotline') hotline.show();
   else hotline.hide();
+  if (name === 'rules') rules.show();
 }
 addEventListener('hashchange', route);
 route();
+
+// A role that may not read the rules (12345 staff) has no 规则适用 view: the tab goes, and #rules shows the feed.
+listRules().catch((err) => {
+  if (!(err instanceof ApiError) || err.status !== 403) return;
+  views.rules.tab.hidden = true;
+  route();
+});
 
 // Relative times ("3分钟前") stay true over a whole shift.
 setInterval(() => refreshTimes(), 30_000);

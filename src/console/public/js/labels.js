@@ -36,7 +36,7 @@ export const ACTION = {
 };
 export const action = label(ACTION);
 
-export const MODE = { active: '生效', shadow: '试运行' };
+export const MODE = { active: '生效', shadow: '试运行', record: '待核查记录' };
 export const mode = label(MODE);
 
 export const ROLE = {
@@ -122,6 +122,7 @@ export const PARAM = {
   grade_a: 'A类企业每年上限（次）',
   grade_b: 'B类企业每年上限（次）',
   grade_c: 'C类企业每年上限（次）',
+  grade_d: 'D类企业每年上限（次）',
   unknown_grade: '未评级企业每年上限（次）',
   scan_before_hours: '检查前扫码时限（小时）',
   scan_after_hours: '检查后扫码时限（小时）',
@@ -130,6 +131,11 @@ export const PARAM = {
   days: '安静期（每月日）',
   grade_b_days: 'B类企业安静期（每月日）',
   filing_working_days: '补充备案时限（工作日）',
+  research_filing_working_days: '调研提前备案（工作日）',
+  agency_at_least: '同一部门预警阈值（次）',
+  exit_within_hours: '离企扫码时限（小时）',
+  green_channel: '绿色通道',
+  green_channel_minutes: '绿色通道录入时限（分钟）',
 };
 export const param = (key) => PARAM[key] ?? key;
 

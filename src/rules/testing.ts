@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
+import { ALERT_MODES, CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
 import { DAY, HOUR, MINUTE, calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import { EVENT_TYPES, Enterprise, Event } from '../ingest/schema.js';
 import { companyFacts } from './events.js';
@@ -32,6 +32,7 @@ const ExpectedAlert = z.object({
   variant: z.string().default(''),
   severity: z.enum(SEVERITIES).optional(),
   status: z.enum(['open', 'cleared', 'resolved', 'acknowledged']).default('open'),
+  mode: z.enum(ALERT_MODES).default('active').describe('record: listed for review, never pushed'),
   evidence: z.array(z.string()).optional(),
   figures: z.record(z.string(), z.unknown()).optional(),
   count: z.number().int().optional(),
@@ -170,7 +171,7 @@ const statusOf = (a: Alert) => (a.resolution === CLEARED ? 'cleared' : a.status)
 
 function summary(a: Alert) {
   return {
-    variant: a.variant, severity: a.severity, status: statusOf(a), count: a.count, agency_id: a.agency_id,
+    variant: a.variant, severity: a.severity, status: statusOf(a), mode: a.mode, count: a.count, agency_id: a.agency_id,
     evidence: a.evidence.map((e) => e.event_id).sort(), figures: a.figures, message: a.message.zh,
   };
 }
@@ -179,6 +180,7 @@ function matches(a: Alert, want: ExpectedAlert): boolean {
   const s = summary(a);
   return s.variant === want.variant
     && s.status === want.status
+    && s.mode === want.mode
     && (want.severity === undefined || s.severity === want.severity)
     && (want.count === undefined || s.count === want.count)
     && (want.agency_id === undefined || s.agency_id === want.agency_id)

@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatProblem, loadRuleSet, MAX_FILE_BYTES, RuleSetError, type Problem } from '../src/rules/load.js';
+import { policyMapJsonSchema } from '../src/rules/policy-map.js';
 import { libraryJsonSchema, ruleJsonSchema } from '../src/rules/schema.js';
 import { runRuleTests } from '../src/rules/testing.js';
 
@@ -64,7 +65,9 @@ const problem = (dir: string, file: string, line: number, field: string, message
 describe('each mistake is reported with its file, line and field', () => {
   it('loads the shipped rules without problems (the baseline every mutation below breaks)', async () => {
     const set = await loadRuleSet(copyRules());
-    expect(set.rules.map((r) => r.spec.id)).toEqual(['annual-cap', 'entry-without-scan', 'frequent-visits', 'no-plan', 'quiet-period']);
+    expect(set.rules.map((r) => r.spec.id)).toEqual([
+      'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan', 'quiet-period',
+    ]);
   });
 
   it('a YAML syntax error', async () => {
@@ -81,7 +84,7 @@ describe('each mistake is reported with its file, line and field', () => {
 
   it('a wrong type', async () => {
     const dir = copyRules();
-    edit(dir, 'annual-cap.yaml', (t) => t.replace('version: 1', 'version: "one"'));
+    edit(dir, 'annual-cap.yaml', (t) => t.replace('version: 2', 'version: "one"'));
     const [only, ...rest] = await problemsOf(dir);
     expect(rest).toEqual([]);
     expect(only).toEqual(problem(dir, 'annual-cap.yaml', lineOf(dir, 'annual-cap.yaml', 'version:'), 'version', /expected number, received string/));
@@ -102,21 +105,48 @@ describe('each mistake is reported with its file, line and field', () => {
     ]);
   });
 
-  it('an override of an undeclared parameter, and an override of the wrong type', async () => {
+  it('a policy map setting an undeclared parameter, or one of the wrong type', async () => {
     const dir = copyRules();
-    edit(dir, 'frequent-visits.yaml', (t) => `${t}overrides:\n  - region: "3706"\n    params:\n      at_most: 3\n      window_days: "fifteen"\n`);
-    const line = (text: string) => lineOf(dir, 'frequent-visits.yaml', text);
+    edit(dir, 'regions.yaml', (t) => t.replace('      frequent-visits:\n', '      frequent-visits:\n        params:\n          at_most: 3\n          window_days: "fifteen"\n'));
+    const line = (text: string) => lineOf(dir, 'regions.yaml', text);
     expect(await problemsOf(dir)).toEqual([
-      problem(dir, 'frequent-visits.yaml', line('at_most: 3'), 'overrides.0.params.at_most', /which params does not declare/),
-      problem(dir, 'frequent-visits.yaml', line('window_days: "fifteen"'), 'overrides.0.params.window_days', /must be a number like the default, got a string/),
+      problem(dir, 'regions.yaml', line('at_most: 3'), 'regions.0.rules.frequent-visits.params.at_most', /sets parameter at_most, which rule frequent-visits does not declare/),
+      problem(dir, 'regions.yaml', line('window_days: "fifteen"'), 'regions.0.rules.frequent-visits.params.window_days', /must be a number like the default of frequent-visits, got a string/),
+    ]);
+  });
+
+  it('a policy map placing a rule that does not exist', async () => {
+    const dir = copyRules();
+    edit(dir, 'regions.yaml', (t) => t.replace('      frequent-visits:\n', '      frequent-visit:\n'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'regions.yaml', lineOf(dir, 'regions.yaml', 'frequent-visit:'), 'regions.0.rules.frequent-visit', /no rule "frequent-visit" in the rule set/),
+    ]);
+  });
+
+  it('a policy map sending complaints to the feed without the rule that raises them', async () => {
+    const dir = copyRules();
+    rmSync(join(dir, 'complaint-received.yaml'));
+    rmSync(join(dir, 'tests', 'complaint-received.test.yaml'), { force: true });
+    const line = (nth: number) => readFileSync(join(dir, 'regions.yaml'), 'utf8').split('\n').map((l, i) => [l, i + 1] as const).filter(([l]) => /^    complaints_to: .*feed/.test(l))[nth]![1];
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'regions.yaml', line(0), 'regions.0.complaints_to', /through the rule complaint-received, which the rule set does not have/),
+      problem(dir, 'regions.yaml', line(1), 'regions.1.complaints_to', /through the rule complaint-received/),
+    ]);
+  });
+
+  it('a policy map listing one prefix twice', async () => {
+    const dir = copyRules();
+    edit(dir, 'regions.yaml', (t) => t.replace('  - prefix: "3503"', '  - prefix: "3706"'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'regions.yaml', lineOf(dir, 'regions.yaml', 'name: 莆田市') - 1, 'regions.2.prefix', /prefix 3706 is also listed at regions.1/),
     ]);
   });
 
   it('an unknown macro, at the condition that uses it', async () => {
     const dir = copyRules();
-    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', 'match: { use: onsite_entri }'));
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_presence }', 'match: { use: onsite_presense }'));
     expect(await problemsOf(dir)).toEqual([
-      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'onsite_entri'), 'detect.match.use', /unknown macro "onsite_entri"/),
+      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'onsite_presense'), 'detect.match.use', /unknown macro "onsite_presense"/),
     ]);
   });
 
@@ -128,7 +158,10 @@ describe('each mistake is reported with its file, line and field', () => {
     expect(problems).toContainEqual(
       problem(dir, 'entry-without-scan.yaml', lineOf(dir, 'entry-without-scan.yaml', 'expect: { use: qr_entry }'), 'detect.expect.use', /uses itself/),
     );
-    expect(problems).toHaveLength(2);
+    expect(problems).toContainEqual(
+      problem(dir, 'exit-without-scan.yaml', lineOf(dir, 'exit-without-scan.yaml', 'trigger: { use: qr_entry }'), 'detect.trigger.use', /uses itself/),
+    );
+    expect(problems).toHaveLength(3);
   });
 
   it('an unknown list, in an exemption (not blamed on detect)', async () => {
@@ -149,7 +182,7 @@ describe('each mistake is reported with its file, line and field', () => {
 
   it('an unknown template placeholder', async () => {
     const dir = copyRules();
-    edit(dir, 'frequent-visits.yaml', (t) => t.replace('阈值{{at_least}}', '阈值{{at_leest}}'));
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('预警线{{at_least}}', '预警线{{at_leest}}'));
     expect(await problemsOf(dir)).toEqual([
       problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', '{{at_leest}}'), 'message.zh', /unknown placeholder \{\{at_leest\}\}; known: .*at_least/),
     ]);
@@ -171,7 +204,7 @@ describe('each mistake is reported with its file, line and field', () => {
 
   it('a day range that does not run upwards within one sign', async () => {
     const dir = copyRules();
-    edit(dir, 'quiet-period.yaml', (t) => t.replace('days: ["-10..-1"]', 'days: ["-3..5"]'));
+    edit(dir, 'quiet-period.yaml', (t) => t.replace('days: ["21..31"]', 'days: ["-3..5"]'));
     expect(await problemsOf(dir)).toEqual([problem(dir, 'quiet-period.yaml', lineOf(dir, 'quiet-period.yaml', '"-3..5"'), 'params.days.0', /"-3\.\.5" must run upwards/)]);
   });
 
@@ -237,7 +270,7 @@ describe('hostile input is rejected quickly, without a crash or a memory blow-up
     const dir = copyRules();
     const levels = Array.from({ length: 40 }, (_, k) => `  a${k + 1}: { use: [a${k}, b${k}] }\n  b${k + 1}: { use: [a${k}, b${k}] }`);
     writeFileSync(join(dir, 'lib', 'bomb.yaml'), `macros:\n  a0: { type: checkin }\n  b0: { type: checkin }\n${levels.join('\n')}\n`);
-    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', 'match: { use: a40 }'));
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_presence }', 'match: { use: a40 }'));
     const problems = await bounded(10_000, () => problemsOf(dir));
     expect(problems).toContainEqual(problem(dir, 'lib/bomb.yaml', lineOf(dir, 'lib/bomb.yaml', '  a40:'), 'macros.a40.use', /more than 1000 macro uses/));
     expect(problems).toContainEqual(problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'use: a40'), 'detect.match.use', /more than 1000 macro uses/));
@@ -246,7 +279,7 @@ describe('hostile input is rejected quickly, without a crash or a memory blow-up
   it('a condition with 10,000 fields is rejected with one problem at the first unknown field', async () => {
     const dir = copyRules();
     const fields = Array.from({ length: 10_000 }, (_, i) => `f${i}: 1`).join(', ');
-    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', `match: { use: onsite_entry, ${fields} }`));
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_presence }', `match: { use: onsite_presence, ${fields} }`));
     expect(statSync(join(dir, 'frequent-visits.yaml')).size).toBeLessThan(MAX_FILE_BYTES);
     expect(await bounded(10_000, () => problemsOf(dir))).toEqual([
       problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'f0: 1'), 'detect.match.f0', /^unknown fields "f0", "f1", "f2", "f3", "f4" and 9995 more$/),
@@ -256,35 +289,37 @@ describe('hostile input is rejected quickly, without a crash or a memory blow-up
   it('a condition listing 10,000 values is fine', async () => {
     const dir = copyRules();
     const agencies = Array.from({ length: 10_000 }, (_, i) => `A${i}`).join(', ');
-    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_entry }', `match: { use: onsite_entry, agency_id: [${agencies}] }`));
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_presence }', `match: { use: onsite_presence, agency_id: [${agencies}] }`));
     const set = await bounded(10_000, () => loadRuleSet(dir));
-    const rule = set.rules.find((r) => r.spec.id === 'frequent-visits')!.forRegion('371400');
+    const rule = set.rules.find((r) => r.spec.id === 'frequent-visits')!.forRegion('371400')!;
     expect((rule.spec.detect as { match: { agency_id: string[] } }).match.agency_id).toHaveLength(10_000);
   });
 });
 
-describe('per-region parameters', () => {
-  // One Yantai (370600) and one Dezhou (371400) company, three visits each within 15 days.
+describe('the policy map: which rule holds where', () => {
+  // One Yantai (370602) and one Dezhou (371402) company, three visits each within 15 days, by three agencies.
   const testFile = `
 rule: frequent-visits
 companies:
-  - { enterprise_id: 91370600000000003W, name: 烟台示例食品有限公司, region: "370600", credit_grade: C }
-  - { enterprise_id: 91371400000000001Q, name: 德州示例机械有限公司, region: "371400", credit_grade: C }
+  - { enterprise_id: 91370600000000003W, name: 烟台示例食品有限公司, region: "370602", credit_grade: C }
+  - { enterprise_id: 91371400000000001Q, name: 德州示例机械有限公司, region: "371402", credit_grade: C }
+agencies:
+  - { agency_id: 370600-SCJG, name: 烟台市市场监督管理局 }
 cases:
-  - name: three visits in Yantai reach its own threshold of three
+  - name: three visits in Yantai reach its own line of three
     now: 2026-03-20T18:00:00+08:00
     events:
       - { id: y1, type: checkin, at: -12d }
-      - { id: y2, type: checkin, at: -8d }
-      - { id: y3, type: checkin, at: -4d }
+      - { id: y2, type: checkin, at: -8d, agency_id: 370600-YJGL }
+      - { id: y3, type: checkin, at: -4d, agency_id: 370600-STHJ }
     expect:
       - { count: 3, evidence: [y1, y2, y3], figures: { at_least: 3 } }
-  - name: three visits in Dezhou stay under the default of four
+  - name: three visits in Dezhou stay under its line of four
     now: 2026-03-20T18:00:00+08:00
     events:
-      - { id: d1, type: checkin, at: -12d, enterprise_id: 91371400000000001Q, region: "371400" }
-      - { id: d2, type: checkin, at: -8d, enterprise_id: 91371400000000001Q, region: "371400" }
-      - { id: d3, type: checkin, at: -4d, enterprise_id: 91371400000000001Q, region: "371400" }
+      - { id: d1, type: checkin, at: -12d, enterprise_id: 91371400000000001Q, region: "371402", agency_id: 371400-SCJG }
+      - { id: d2, type: checkin, at: -8d, enterprise_id: 91371400000000001Q, region: "371402", agency_id: 371400-YJGL }
+      - { id: d3, type: checkin, at: -4d, enterprise_id: 91371400000000001Q, region: "371402", agency_id: 371400-STHJ }
     expect: []
 `;
 
@@ -294,53 +329,82 @@ cases:
     return dir;
   }
 
-  it('an override for region 3706 applies to 370600 companies and not to 371400 ones', async () => {
+  /** Puts frequent-visits in force in 烟台 with its own line of three. */
+  const adoptInYantai = (t: string) =>
+    t.replace('  - prefix: "3706"\n    name: 烟台市\n', '  - prefix: "3706"\n    name: 烟台市\n').replace(/(- prefix: "3706"[\s\S]*?\n    rules:\n)/, '$1      frequent-visits:\n        params: { at_least: 3 }\n');
+
+  it('a city adopts a rule with one entry, with its own parameters; the others keep theirs', async () => {
     const dir = copyRules();
-    edit(dir, 'frequent-visits.yaml', (t) => `${t}overrides:\n  - region: "3706"\n    params: { at_least: 3 }\n`);
+    edit(dir, 'regions.yaml', adoptInYantai);
     const report = await runRuleTests(await loadRuleSet(dir), regionalTests());
     expect(report.problems).toEqual([]);
     expect(report.results.map((r) => [r.name, r.failures])).toEqual([
-      ['three visits in Yantai reach its own threshold of three', []],
-      ['three visits in Dezhou stay under the default of four', []],
+      ['three visits in Yantai reach its own line of three', []],
+      ['three visits in Dezhou stay under its line of four', []],
     ]);
   });
 
-  it('without the override the Yantai case fails (so the override is what raised its alert)', async () => {
+  it('without the entry the rule is not in force in Yantai at all (so the entry is what raised its alert)', async () => {
     const report = await runRuleTests(await loadRuleSet(copyRules()), regionalTests());
     expect(report.results.map((r) => r.failures.length > 0)).toEqual([true, false]);
+    const set = await loadRuleSet(copyRules());
+    expect(set.rules.find((r) => r.spec.id === 'frequent-visits')!.forRegion('370602')).toBeNull();
   });
 
-  it('the longest matching region prefix wins', async () => {
+  it('a longer prefix inherits the shorter one\'s rules and overrides its parameters; outside every prefix nothing holds', async () => {
     const dir = copyRules();
-    edit(dir, 'frequent-visits.yaml', (t) => `${t}overrides:\n  - region: "3706"\n    params: { at_least: 3 }\n  - region: "37"\n    params: { at_least: 5, window_days: 10 }\n`);
-    const rule = (await loadRuleSet(dir)).rules.find((r) => r.spec.id === 'frequent-visits')!;
-    const params = (region: string) => rule.forRegion(region).params;
-    expect(params('370602')).toMatchObject({ at_least: 3, window_days: 10 });
-    expect(params('371402')).toMatchObject({ at_least: 5, window_days: 10 });
-    expect(params('350300')).toMatchObject({ at_least: 4, window_days: 15 });
+    edit(dir, 'regions.yaml', (t) => `${adoptInYantai(t)}
+  - prefix: "37"
+    name: 山东省
+    source: { document: yantai-joint-inspection-platform.txt, clause: test }
+    rules:
+      frequent-visits:
+        params: { at_least: 5, window_days: 10 }
+`);
+    const set = await loadRuleSet(dir);
+    const rule = set.rules.find((r) => r.spec.id === 'frequent-visits')!;
+    expect(rule.forRegion('370602')!.params).toMatchObject({ at_least: 3, window_days: 10 });
+    expect(rule.forRegion('371402')!.params).toMatchObject({ at_least: 5, window_days: 10 });
+    expect(rule.forRegion('350300')).toBeNull();
+    // 云和 331125 keeps 丽水 3311's quiet period and adds its own rules.
+    expect([...set.policy!.forRegion('331125').rules.keys()].sort()).toEqual(['annual-cap', 'entry-without-scan', 'no-plan', 'quiet-period']);
+    expect([...set.policy!.forRegion('331102').rules.keys()]).toEqual(['quiet-period']);
+    expect([...set.policy!.forRegion('440300').rules.keys()]).toEqual([]);
+  });
+
+  it('complaints go to the feed where the map says so: complaint-received is in force there and nowhere else', async () => {
+    const set = await loadRuleSet(copyRules());
+    const complaints = set.rules.find((r) => r.spec.id === 'complaint-received')!;
+    expect(complaints.forRegion('371402')).not.toBeNull();
+    expect(complaints.forRegion('370602')).not.toBeNull();
+    expect(complaints.forRegion('350302')).toBeNull();
+    expect(set.policy!.forRegion('350302').complaintsTo).toEqual(['hotline']);
+    expect(set.policy!.forRegion('371402').complaintsTo).toEqual(['feed']);
   });
 });
 
 describe('the shipped rule files', () => {
-  it('rules/schema.json and rules/lib/schema.json are what `qingjian rules schema` generates now', () => {
+  it('rules/schema.json, rules/lib/schema.json and rules/regions.schema.json are what `qingjian rules schema` generates now', () => {
     const generated = (schema: object) => `${JSON.stringify(schema, null, 2)}\n`;
     expect(readFileSync(join(shipped, 'schema.json'), 'utf8')).toBe(generated(ruleJsonSchema()));
     expect(readFileSync(join(shipped, 'lib', 'schema.json'), 'utf8')).toBe(generated(libraryJsonSchema()));
+    expect(readFileSync(join(shipped, 'regions.schema.json'), 'utf8')).toBe(generated(policyMapJsonSchema()));
   });
 
   it('every rule and library file names its schema for editors on its first line', () => {
     const files = [
-      ...readdirSync(shipped).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, f)),
+      ...readdirSync(shipped).filter((f) => f.endsWith('.yaml') && f !== 'regions.yaml').map((f) => join(shipped, f)),
       ...readdirSync(join(shipped, 'lib')).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, 'lib', f)),
     ];
-    expect(files.length).toBe(6);
+    expect(files.length).toBe(8);
     for (const file of files) expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe('# yaml-language-server: $schema=./schema.json');
+    expect(readFileSync(join(shipped, 'regions.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./regions.schema.json');
   });
 
   it('every rule cites a document that exists in ../shared/policy-sources', async () => {
     const sources = resolve(root, '..', 'shared', 'policy-sources');
     const set = await loadRuleSet(shipped);
-    expect(set.rules).toHaveLength(5);
+    expect(set.rules).toHaveLength(7);
     for (const { spec } of set.rules) {
       const path = join(sources, spec.source.document);
       expect(existsSync(path), `${spec.id} cites ${path}`).toBe(true);
@@ -360,19 +424,19 @@ describe('the rule test runner catches wrong tests', () => {
 
   it('an expected count that is wrong', async () => {
     const failed = await failuresAfter('frequent-visits.test.yaml', (t) => t.replace('count: 4\n        evidence: [v1, v2, v3, v4]', 'count: 5\n        evidence: [v1, v2, v3, v4]'));
-    expect(failed.map((f) => f.name)).toEqual(['four visits within 15 days raise one alert']);
+    expect(failed.map((f) => f.name)).toEqual(['德州 4次/15天: four visits by four agencies within 15 days raise one alert']);
     expect(failed[0]!.failures[0]).toMatch(/^missing .*"count":5/);
   });
 
   it('expected evidence that is wrong', async () => {
-    const failed = await failuresAfter('annual-cap.test.yaml', (t) => t.replace('evidence: [i1, i2, i3], figures: { limit: 2', 'evidence: [i1, i2], figures: { limit: 2'));
-    expect(failed.map((f) => f.name)).toEqual(['a third on-site inspection of a grade C company by one agency raises the alert']);
+    const failed = await failuresAfter('annual-cap.test.yaml', (t) => t.replace('        evidence: [i1, i2, i3]\n        figures: { count: 3, limit: 2', '        evidence: [i1, i2]\n        figures: { count: 3, limit: 2'));
+    expect(failed.map((f) => f.name)).toEqual(['云和(二)四 / (六) C类不得高于2次: a third on-site visit by one agency in the year raises the alert']);
     expect(failed[0]!.failures).toEqual([expect.stringMatching(/^missing .*"evidence":\["i1","i2"\]/), expect.stringMatching(/^unexpected .*"evidence":\["i1","i2","i3"\]/), expect.stringMatching(/^alerts produced: /)]);
   });
 
   it('an alert nobody expected', async () => {
     const failed = await failuresAfter('annual-cap.test.yaml', (t) => t.replace('    expect:\n      - { count: 2, evidence: [b1, b2], figures: { limit: 1, grade: B } }', '    expect: []'));
-    expect(failed.map((f) => f.name)).toEqual(['grade B companies allow one']);
+    expect(failed.map((f) => f.name)).toEqual(['云和(六) B类每年不得高于1次 (reading: per agency): a second visit by one agency raises the alert']);
     expect(failed[0]!.failures[0]).toMatch(/^unexpected .*"evidence":\["b1","b2"\]/);
   });
 

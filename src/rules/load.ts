@@ -7,7 +7,7 @@ import type { HolidayCalendar } from '../calendar/index.js';
 import { checkPlacedParams, compileRule, type CompiledRule, type Placement } from './compile.js';
 import { compileCondition, ConditionError } from './conditions.js';
 import { compileHolidayCalendar, HolidayFile } from './holidays.js';
-import { policyMap, PolicyMapFile, POLICY_MAP_FILE, type ComplaintDestination, type PolicyMap } from './policy-map.js';
+import { COMPLAINT_RULE, policyMap, PolicyMapFile, POLICY_MAP_FILE, type ComplaintDestination, type PolicyMap } from './policy-map.js';
 import { Library, Rule, type RuleSpec } from './schema.js';
 
 /**
@@ -132,10 +132,14 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     ids.set(spec.id, source.file);
     specs.push({ spec, source });
   }
-  if (mapSource && mapFile) problems.push(...checkPolicyMap(mapSource, mapFile, new Map(specs.map(({ spec }) => [spec.id, spec]))));
+  // A rule file with problems of its own is reported there, not again as a rule the map cannot find.
+  const named = new Set(ruleFiles.map((path) => basename(path).replace(/\.ya?ml$/, '')));
+  const misplaced = new Set<string>();
+  if (mapSource && mapFile) problems.push(...checkPolicyMap(mapSource, mapFile, new Map(specs.map(({ spec }) => [spec.id, spec])), named, misplaced));
 
   const rules: CompiledRule[] = [];
-  for (const { spec, source } of specs) {
+  // A rule the map gives bad parameters is reported in the map, not again as a rule those values break.
+  for (const { spec, source } of specs.filter(({ spec }) => !misplaced.has(spec.id))) {
     const placement: Placement[] | null = policy ? policy.prefixesOf(spec.id) : null;
     const compiled = compileRule(spec, library, source.file, placement);
     if (compiled.ok) rules.push(compiled.rule);
@@ -151,16 +155,24 @@ export function complaintsGoTo(set: RuleSet, region: string, destination: Compla
 }
 
 /** Every rule the map places exists, and every parameter it sets is one the rule declares, shaped like its default. */
-function checkPolicyMap(source: Source, map: PolicyMapFile, specs: ReadonlyMap<string, RuleSpec>): Problem[] {
+function checkPolicyMap(
+  source: Source, map: PolicyMapFile, specs: ReadonlyMap<string, RuleSpec>, ruleFiles: ReadonlySet<string>, misplaced: Set<string>,
+): Problem[] {
   const problems: Problem[] = [];
   map.regions.forEach((region, i) => {
+    if (region.complaints_to?.includes('feed') && !ruleFiles.has(COMPLAINT_RULE)) {
+      problems.push(at(source, ['regions', i, 'complaints_to'], `complaints go to the feed through the rule ${COMPLAINT_RULE}, which the rule set does not have`));
+    }
     for (const [id, inForce] of Object.entries(region.rules)) {
       const spec = specs.get(id);
       if (!spec) {
-        problems.push(at(source, ['regions', i, 'rules', id], `no rule "${id}" in the rule set (known: ${[...specs.keys()].sort().join(', ')})`));
+        if (!ruleFiles.has(id)) problems.push(atKey(source, ['regions', i, 'rules'], id, `no rule "${id}" in the rule set (known: ${[...specs.keys()].sort().join(', ')})`));
         continue;
       }
-      for (const p of checkPlacedParams(spec, inForce.params, ['regions', i, 'rules', id, 'params'])) problems.push(at(source, p.path, p.message));
+      for (const p of checkPlacedParams(spec, inForce.params, ['regions', i, 'rules', id, 'params'])) {
+        problems.push(at(source, p.path, p.message));
+        misplaced.add(id);
+      }
     }
   });
   return problems;
@@ -202,12 +214,17 @@ export function validate<T extends z.ZodType>(source: Source, schema: T, problem
 
 /** zod reports unknown keys at their parent and lists them all; point at the first key itself, and list a few. */
 function unknownKeys(source: Source, path: (string | number)[], keys: string[]): Problem {
-  const parent = path.length === 0 ? source.doc.contents : source.doc.getIn(path, true);
-  const key = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === keys[0])?.key : undefined;
   const shown = keys.slice(0, 5).map((k) => `"${k}"`).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
-  const problem = at(source, path, `unknown field${keys.length > 1 ? 's' : ''} ${shown}`);
+  return atKey(source, path, keys[0]!, `unknown field${keys.length > 1 ? 's' : ''} ${shown}`);
+}
+
+/** A problem with a key of the map at `path`, at the line of the key itself. */
+function atKey(source: Source, path: (string | number)[], name: string, message: string): Problem {
+  const parent = path.length === 0 ? source.doc.contents : source.doc.getIn(path, true);
+  const key = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === name)?.key : undefined;
+  const problem = at(source, path, message);
   const line = isNode(key) && key.range ? source.lines.linePos(key.range[0]).line : problem.line;
-  return { ...problem, line, field: [...path, keys[0]!].join('.') };
+  return { ...problem, line, field: [...path, name].join('.') };
 }
 
 /** Points at the deepest part of `path` that exists in the file (a missing field points at its parent). */

@@ -25,8 +25,8 @@ const runs = (n: number) => ({ seed: SEED, numRuns: n, endOnFailure: process.env
 const RUN_LIMIT_MS = 10_000;
 
 const SHIPPED = join(import.meta.dirname, '..', 'rules');
-const RULE_FILES = readdirSync(SHIPPED).filter((f) => f.endsWith('.yaml')).sort();
-const FILES = [...RULE_FILES, 'lib/common.yaml'];
+const RULE_FILES = readdirSync(SHIPPED).filter((f) => f.endsWith('.yaml') && f !== 'regions.yaml').sort();
+const FILES = [...RULE_FILES, 'lib/common.yaml', 'regions.yaml'];
 const temps: string[] = [];
 afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -123,7 +123,7 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
 );
 
-const KNOWN_KEYS = ['id', 'version', 'kind', 'title', 'message', 'severity', 'mode', 'channels', 'source', 'params', 'overrides', 'detect', 'exemptions',
+const KNOWN_KEYS = ['id', 'version', 'kind', 'title', 'message', 'severity', 'mode', 'channels', 'source', 'params', 'regions', 'prefix', 'rules', 'detect', 'exemptions',
   'match', 'trigger', 'expect', 'correlate', 'within', 'from', 'to', 'days', 'hours', 'minutes', 'working_days', 'lateness', 'variants', 'direct',
   'group_by', 'count', 'window', 'sliding_days', 'at_least', 'limit', 'values', 'default', 'by', 'period', 'days_of_month', 'use', 'type', 'lists', 'macros'];
 
@@ -300,7 +300,7 @@ describe(`properties of hostile rule files (seed ${SEED})`, () => {
         const own = result.problems.filter((p) => p.file.endsWith(file));
         const { paths } = applied;
         const direct = paths.length > 0 && file !== 'lib/common.yaml' && !original.includes('&')
-          && paths.every((path) => !['params', 'overrides', 'kind', 'id'].includes(String(path[0])));
+          && paths.every((path) => !['params', 'regions', 'kind', 'id'].includes(String(path[0])));
         // (A problem with no field is about the whole file: its syntax, its size, an alias bomb.)
         if (direct && !own.some((p) => p.field === '' || paths.some((path) => names(p.field, path)))) {
           fail(`no problem names ${paths.map((p) => p.join('.')).join(' or ')}: ${result.problems.map(formatProblem).join(' | ').slice(0, 800)}`, context);
@@ -311,9 +311,10 @@ describe(`properties of hostile rule files (seed ${SEED})`, () => {
     }), runs(250));
   });
 
-  it('hostile parameters (huge, negative, fractional, wrong types, per-region overrides) are refused at their field or the engine runs them', async () => {
+  it('hostile parameters (huge, negative, fractional, wrong types, set per region by the policy map) are refused at their field or the engine runs them', async () => {
     const dir = copyRules();
     const docs = new Map(RULE_FILES.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    const regions = readFileSync(join(dir, 'regions.yaml'), 'utf8');
     const params = RULE_FILES.flatMap((f) => Object.keys((parseDocument(docs.get(f)!).toJS() as { params?: object }).params ?? {}).map((name) => [f, name] as const));
     await fc.assert(fc.asyncProperty(
       fc.constantFrom(...params),
@@ -321,11 +322,17 @@ describe(`properties of hostile rule files (seed ${SEED})`, () => {
       fc.option(fc.constantFrom('37', '3714', '371402', '3706', '1', '3714021'), { nil: undefined }),
       async ([file, name], value, region) => {
         const original = docs.get(file)!;
-        const doc = parseDocument(original);
-        if (region === undefined) doc.setIn(['params', name], value);
-        else doc.set('overrides', doc.createNode([{ region, params: { [name]: value } }]));
-        writeFileSync(join(dir, file), doc.toString());
-        const context = `${file}: ${region === undefined ? '' : `overrides for region ${region}: `}${name} = ${JSON.stringify(value)}`;
+        if (region === undefined) {
+          const doc = parseDocument(original);
+          doc.setIn(['params', name], value);
+          writeFileSync(join(dir, file), doc.toString());
+        } else {
+          const map = parseDocument(regions);
+          const entry = { prefix: region, name: '测试', source: { document: 'x.txt', clause: 'test' }, rules: { [file.replace('.yaml', '')]: { params: { [name]: value } } } };
+          map.addIn(['regions'], map.createNode(entry));
+          writeFileSync(join(dir, 'regions.yaml'), map.toString());
+        }
+        const context = `${file}: ${region === undefined ? '' : `the policy map for region ${region}: `}${name} = ${JSON.stringify(value)}`;
         try {
           const result = await load(dir);
           if (result.outcome === 'hang') fail(`loading and running took more than ${RUN_LIMIT_MS} ms`, context);
@@ -336,6 +343,7 @@ describe(`properties of hostile rule files (seed ${SEED})`, () => {
           }
         } finally {
           writeFileSync(join(dir, file), original);
+          writeFileSync(join(dir, 'regions.yaml'), regions);
         }
       },
     ), runs(200));

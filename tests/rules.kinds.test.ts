@@ -12,12 +12,14 @@ import { checkin, creditCode, inspection } from './support/fixtures.js';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function ruleFrom(yaml: string) {
+/** A rule directory holding one rule (in force everywhere, or where `regions` — a policy map — says). */
+async function ruleFrom(yaml: string, regions?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'qingjian-kind-'));
   dirs.push(dir);
   cpSync(join(import.meta.dirname, '..', 'rules', 'lib'), join(dir, 'lib'), { recursive: true });
   const id = /^id: (\S+)/m.exec(yaml)![1];
   writeFileSync(join(dir, `${id}.yaml`), yaml);
+  if (regions) writeFileSync(join(dir, 'regions.yaml'), regions);
   return (await loadRuleSet(dir)).rules;
 }
 
@@ -49,18 +51,18 @@ const visit = (company: typeof DEZHOU, at: string, extra: Record<string, unknown
   checkin({ enterprise_id: company.enterprise_id, region: company.region, occurred_at: at, ...extra });
 
 describe('threshold', () => {
-  it('counts per calendar month and per distinct agency, with region overrides by longest prefix', async () => {
+  it('counts per calendar month and per distinct agency, with the policy map\'s parameters by longest prefix', async () => {
     const rules = await ruleFrom(HEADER('agencies-per-month', 'threshold', `params: { at_least: 3 }
-overrides:
-  - { region: "37", params: { at_least: 2 } }
-  - { region: "3706", params: { at_least: 4 } }
 detect:
   match: { use: onsite_entry }
   group_by: [enterprise_id]
   count: { distinct: agency_id }
   window: { calendar: month }
   at_least: $at_least
-`));
+`), `regions:
+  - { prefix: "37", name: 山东省, source: { document: x.txt, clause: test }, rules: { agencies-per-month: { params: { at_least: 2 } } } }
+  - { prefix: "3706", name: 烟台市, source: { document: x.txt, clause: test }, rules: { agencies-per-month: { params: { at_least: 4 } } } }
+`);
     const twoAgencies = (c: typeof DEZHOU, month: string) => [
       visit(c, `2026-${month}-03T10:00:00+08:00`, { agency_id: 'A-1' }),
       visit(c, `2026-${month}-05T10:00:00+08:00`, { agency_id: 'A-1' }),

@@ -49,8 +49,8 @@ describe('the registry', () => {
       edit(dir, 'frequent-visits.yaml', (t) => t.replace('at_least: 4', 'at_least: 3'));
       const outcome = await registry.reload();
       expect(outcome.ok).toBe(false);
-      expect(!outcome.ok && outcome.error).toContain('three visits raise nothing');
-      expect(registry.current().rules.find((r) => r.spec.id === 'frequent-visits')!.forRegion('371400').params.at_least).toBe(4);
+      expect(!outcome.ok && outcome.error).toContain('three visits by three agencies within 15 days are under the line');
+      expect(registry.current().rules.find((r) => r.spec.id === 'frequent-visits')!.forRegion('371400')!.params.at_least).toBe(4);
     } finally {
       registry.close();
       rmSync(dir, { recursive: true, force: true });

@@ -109,6 +109,8 @@ describe('visits are the unit', () => {
     const all = await alertsOf(dezhou, '&rule=frequent-visits');
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ id: alert!.id, variant: 'same_agency', count: 3, agency_id: '371400-SCJG' });
+    // The explanation lists the visits and the events that make each one: two entries and an exit, then an entry and an exit twice.
+    expect(all[0]!.evidence.map((e) => e.visit)).toEqual([1, 1, 1, 2, 2, 3, 3]);
   });
 
   it('云和 annual cap: two officers\' records of one visit count once; a visit under national rules is not counted', async () => {
@@ -162,6 +164,30 @@ describe('plans have an identity', () => {
     // The other company's cancellation (with a second marker) was evaluated too and changed nothing.
     await waitFor('second marker', async () => ((await alertsOf(covered, '&rule=complaint-received'))[0]?.count === 2 ? true : undefined));
     expect(await alertsOf(covered, '&rule=no-plan')).toEqual([]);
+  });
+});
+
+describe('烟台\'s green channel', () => {
+  it('an urgent check entered within 30 minutes is no alert but a record for review; entered later, it is an alert', async () => {
+    const inTime = await company('370602');
+    const late = await company('370602');
+    const urgent = (enterprise: string, planAt: string) => [
+      checkin({ enterprise_id: enterprise, region: '370602', agency_id: '370600-SCJG', occurred_at: '2026-11-20T10:00:00+08:00', urgent_reason: 'complaint' }),
+      plan({
+        enterprise_ids: [enterprise], region: '370600', agency_id: '370600-SCJG', status: 'filed', urgent_reason: 'complaint',
+        window_start: '2026-11-20', window_end: '2026-11-20', occurred_at: planAt,
+      }),
+    ];
+    await send([...urgent(inTime, '2026-11-20T10:20:00+08:00'), ...urgent(late, '2026-11-20T10:45:00+08:00')]);
+    const [record] = await waitFor('green-channel record', async () => {
+      const found = await alertsOf(inTime, '&mode=record&variant=green_channel');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(record).toMatchObject({ rule_id: 'no-plan', mode: 'record', severity: 'low', region: '370602' });
+    const [lateAlert] = await settled(late, 'no-plan');
+    expect(lateAlert).toMatchObject({ variant: 'green_channel_late', mode: 'active' });
+    // The record is not among the active alerts the feed and the console show.
+    expect(await alertsOf(inTime, '&mode=active&rule=no-plan')).toEqual([]);
   });
 });
 

@@ -40,6 +40,8 @@ export interface Evidence {
   occurred_at: string;
   /** e.g. trigger, counted, weak_match, exemption. */
   role: string;
+  /** For rules that count visits: which counted visit (1, 2, …) the event belongs to. */
+  visit?: number;
 }
 
 export type Figures = Record<string, string | number | boolean | null>;

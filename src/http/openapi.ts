@@ -109,7 +109,10 @@ const alertProperties = {
     items: {
       type: 'object',
       required: ['event_id', 'type', 'occurred_at', 'role'],
-      properties: { event_id: text, type: text, occurred_at: time, role: { type: 'string', description: 'e.g. trigger, counted, weak_match, exemption' } },
+      properties: {
+        event_id: text, type: text, occurred_at: time, role: { type: 'string', description: 'e.g. trigger, counted, weak_match, exemption' },
+        visit: { type: 'integer', minimum: 1, description: 'For rules that count visits: the counted visit (1, 2, …) this event is part of' },
+      },
     },
   },
   figures: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },

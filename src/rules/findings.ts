@@ -19,7 +19,7 @@ export interface Finding {
   /** Overrides the rule's mode (an exempted entry listed for review is a `record`). */
   mode?: AlertMode;
   wording?: { title?: Localized; message?: Localized };
-  evidence: Array<{ event: EngineEvent; role: string }>;
+  evidence: Array<{ event: EngineEvent; role: string; visit?: number }>;
   figures: Figures;
   count: number;
 }
@@ -102,7 +102,9 @@ function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Fin
     first_seen_at: iso(Math.min(...times)),
     last_seen_at: iso(Math.max(...times)),
     count: f.count,
-    evidence: evidence.map((e): Evidence => ({ event_id: e.event.id, type: e.event.type, occurred_at: iso(e.event.occurred_at), role: e.role })),
+    evidence: evidence.map((e): Evidence => ({
+      event_id: e.event.id, type: e.event.type, occurred_at: iso(e.event.occurred_at), role: e.role, ...(e.visit ? { visit: e.visit } : {}),
+    })),
     figures: f.figures,
     params: rule.params,
   };

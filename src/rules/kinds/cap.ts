@@ -52,6 +52,7 @@ export const cap: Kind = {
 function overLimit(rule: ResolvedRule, all: Unit[], limit: number, grade: string | null): Finding | null {
   const { detect } = spec(rule);
   const excluded = detect.not_counted ? rule.when(detect.not_counted) : () => false;
+  const visits = typeof detect.count === 'object' && 'visits' in detect.count;
   const units = all.filter((u) => !u.events.some(excluded));
   const left = all.filter((u) => u.events.some(excluded));
   if (units.length <= limit) return null;
@@ -63,7 +64,7 @@ function overLimit(rule: ResolvedRule, all: Unit[], limit: number, grade: string
     windowEnd: period.end,
     variant: '',
     evidence: [
-      ...units.flatMap((u, i) => u.events.map((event) => ({ event, role: i < limit ? 'counted' : 'over_limit' }))),
+      ...units.flatMap((u, i) => u.events.map((event) => ({ event, role: i < limit ? 'counted' : 'over_limit', ...(visits ? { visit: i + 1 } : {}) }))),
       ...left.flatMap((u) => u.events.map((event) => ({ event, role: 'not_counted' }))),
     ],
     figures: {

@@ -69,7 +69,7 @@ function episodes(units: Unit[], rule: ResolvedRule, atLeast: number): Omit<Find
   }
   return runs.map(({ first, last, max }) => {
     const counted = units.slice(first, last + 1);
-    return finding(counted, counted[0]!.at, counted.at(-1)!.at, { at_least: atLeast, max_in_window: max, window_days: days });
+    return finding(rule, counted, counted[0]!.at, counted.at(-1)!.at, { at_least: atLeast, max_in_window: max, window_days: days });
   });
 }
 
@@ -79,11 +79,13 @@ function periods(units: Unit[], rule: ResolvedRule, atLeast: number): Omit<Findi
   const byPeriod = groupBy(units, (u) => periodOf(u.at, period).label);
   return [...byPeriod.values()].filter((us) => us.length >= atLeast).map((us) => {
     const { start, end, label } = periodOf(us[0]!.at, period);
-    return finding(us, start, end, { at_least: atLeast, max_in_window: us.length, period: label });
+    return finding(rule, us, start, end, { at_least: atLeast, max_in_window: us.length, period: label });
   });
 }
 
-function finding(units: Unit[], windowStart: number, windowEnd: number, figures: Finding['figures']): Omit<Finding, 'key'> {
-  const evidence = units.flatMap((u) => u.events.map((event: EngineEvent) => ({ event, role: 'counted' })));
+function finding(rule: ResolvedRule, units: Unit[], windowStart: number, windowEnd: number, figures: Finding['figures']): Omit<Finding, 'key'> {
+  const { count } = detect(rule);
+  const visits = typeof count === 'object' && 'visits' in count;
+  const evidence = units.flatMap((u, i) => u.events.map((event: EngineEvent) => ({ event, role: 'counted', ...(visits ? { visit: i + 1 } : {}) })));
   return { anchor: windowStart, windowStart, windowEnd, variant: '', evidence, figures: { count: units.length, ...figures }, count: units.length };
 }

@@ -2,6 +2,9 @@
  * The fixed vocabulary of the demo world: the cities whose practice the product
  * follows (see ../shared/policy-sources), their agencies and what they inspect.
  */
+
+/** The world `qingjian start --demo` and `qingjian demo` build unless given another seed. */
+export const DEMO_SEED = 2024;
 export interface DemoRegion {
   /** City-level division code (GB/T 2260); agencies and events use it. */
   code: string;

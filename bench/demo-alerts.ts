@@ -88,7 +88,7 @@ export async function countDemoAlerts(options: Options, rules: RuleSet): Promise
 }
 
 function cities(world: World): AlertCounts['regions'] {
-  const byPrefix = new Map(world.regions.map((r) => [r.code.slice(0, 4), r.name]));
+  const byPrefix = new Map(world.regions.map((r) => [r.code.slice(0, 4), r.city]));
   return [...byPrefix].map(([prefix, name]) => ({ prefix, name }));
 }
 

@@ -15,7 +15,7 @@ describe('demo alert counts', async () => {
   });
 
   it('has a row for every rule and columns for every demo city, and the rows add up to the totals', () => {
-    expect(counts.regions.map((r) => `${r.prefix} ${r.name}`)).toEqual(['3714 德州', '3706 烟台', '3503 莆田']);
+    expect(counts.regions.map((r) => `${r.prefix} ${r.name}`)).toEqual(['3714 德州', '3706 烟台', '3503 莆田', '3311 丽水', '3302 宁波']);
     for (const rule of rules.rules) expect(counts.rows.some((r) => r.rule === rule.spec.id && r.variant === '')).toBe(true);
     for (const row of counts.rows) expect(Object.values(row.by_region).reduce((a, b) => a + b, 0)).toBe(row.total);
     for (const { prefix } of counts.regions) expect(counts.rows.reduce((n, r) => n + r.by_region[prefix]!, 0)).toBe(counts.totals.by_region[prefix]);

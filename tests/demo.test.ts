@@ -80,17 +80,35 @@ describe('createWorld', () => {
     expect(createWorld({ seed: 8 }).enterprises).not.toEqual(world.enterprises);
   });
 
-  it('has three cities with five agencies each and officers for every agency', () => {
-    expect(world.regions.map((r) => r.code)).toEqual(['371400', '370600', '350300']);
-    expect(world.agencies).toHaveLength(15);
-    expect(world.agencies.map((a) => a.agency_id)).toContain('371400-SCJG');
-    expect(new Set(world.agencies.map((a) => a.kind))).toEqual(new Set(['market_regulation', 'emergency', 'ecology', 'fire', 'agriculture']));
+  it('has three cities and two Zhejiang counties, their agencies named at their level, officers for every agency', () => {
+    expect(world.regions.map((r) => r.code)).toEqual(['371400', '370600', '350300', '331125', '330203']);
+    expect(world.agencies).toHaveLength(3 * 5 + 2 * 6);
+    const names = Object.fromEntries(world.agencies.map((a) => [a.agency_id, a.name]));
+    expect(names).toMatchObject({
+      '371400-SCJG': '德州市市场监督管理局', '371400-XFJY': '德州市消防救援支队', '370600-STHJ': '烟台市生态环境局',
+      '331125-SCJG': '云和县市场监督管理局', '331125-ZHZF': '云和县综合行政执法局', '331125-XFJY': '云和县消防救援大队',
+      '331125-STHJ': '丽水市生态环境局云和分局', '330203-YJGL': '宁波市海曙区应急管理局', '330203-STHJ': '宁波市生态环境局海曙分局',
+    });
+    // 综合行政执法 inspects companies only where Zhejiang's reform gave it the matters.
+    expect(world.agencies.filter((a) => a.kind === 'comprehensive_enforcement').map((a) => a.region)).toEqual(['331125', '330203']);
+    expect(new Set(world.agencies.map((a) => a.kind))).toEqual(new Set(['market_regulation', 'emergency', 'ecology', 'fire', 'agriculture', 'comprehensive_enforcement']));
     for (const agency of world.agencies) {
       expect(agency.agency_id).toMatch(/^\d{6}-[A-Z]{4}$/);
+      expect(agency.agency_id.startsWith(agency.region)).toBe(true);
       const officers = world.officers[agency.agency_id]!;
       expect(officers.length).toBeGreaterThanOrEqual(5);
       for (const officer of officers) expect(officer).toMatch(new RegExp(`^${agency.agency_id}-\\d{3}$`));
     }
+  });
+
+  it('registers county companies under the county code, named after the county, its towns or the city', () => {
+    const yunhe = world.enterprises.filter((c) => c.region === '331125');
+    const haishu = world.enterprises.filter((c) => c.region === '330203');
+    expect(yunhe).toHaveLength(600);
+    expect(haishu).toHaveLength(600);
+    expect(yunhe.every((c) => /^(云和县|丽水市|浙江)/.test(c.name))).toBe(true);
+    expect(yunhe.some((c) => /^云和县(.+街道|.+镇|.+乡)/.test(c.name))).toBe(true);
+    expect(haishu.every((c) => /^(宁波市海曙区|宁波市|浙江)/.test(c.name))).toBe(true);
   });
 
   it('produces companies and agencies the API accepts, with valid credit codes', () => {
@@ -131,12 +149,12 @@ describe('createWorld', () => {
     }
   });
 
-  it('takes a subset of cities and a size, and names the cities it knows when asked for another', () => {
+  it('takes a subset of regions and a size, and names the regions it knows when asked for another', () => {
     const small = createWorld({ seed: 1, regions: ['350300'], enterprisesPerRegion: 50 });
     expect(small.enterprises).toHaveLength(50);
     expect(small.agencies.every((a) => a.region === '350300')).toBe(true);
     expect(small.enterprises.every((c) => c.region.startsWith('35'))).toBe(true);
-    expect(() => createWorld({ seed: 1, regions: ['110000'] })).toThrow(/371400 德州/);
+    expect(() => createWorld({ seed: 1, regions: ['110000'] })).toThrow(/371400 德州.*331125 云和, 330203 海曙/);
   });
 });
 

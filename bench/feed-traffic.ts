@@ -72,7 +72,7 @@ export interface Traffic {
   spec: TrafficSpec;
   world: World;
   day: number;
-  /** Grade C/D companies of the world (no exempt list, no long quiet period), in visit order. */
+  /** Grade C/D companies of the world (not white-listed, no long quiet period), in visit order. */
   eligible: Enterprise[];
   freshCompany(i: number): Enterprise;
   /** Agency of fresh company i's trigger. */
@@ -90,7 +90,7 @@ export function createTraffic(spec: TrafficSpec, now = Date.now()): Traffic {
   const world = createWorld({ seed: spec.seed, enterprisesPerRegion: spec.enterprisesPerRegion });
   const day = eventDay(now);
   const known = new Set(world.enterprises.map((e) => e.enterprise_id));
-  const eligible = world.enterprises.filter((e) => (e.credit_grade === 'C' || e.credit_grade === 'D') && !e.exempt && !e.quiet_period);
+  const eligible = world.enterprises.filter((e) => (e.credit_grade === 'C' || e.credit_grade === 'D') && !e.whitelisted && !e.quiet_period);
   const agencies = new Map<string, Agency>(world.agencies.map((a) => [a.agency_id, a]));
   const regionOf = (city: string) => world.regions.find((r) => r.code === city)!;
   const officers = (agency: string, n: number) => {
@@ -112,7 +112,7 @@ export function createTraffic(spec: TrafficSpec, now = Date.now()): Traffic {
       const first17 = `91${district}${String(serial++).padStart(9, '0')}`;
       id = first17 + creditCodeCheckChar(first17);
     } while (known.has(id));
-    company = { enterprise_id: id, name: `${region.name}压测新设企业${i + 1}号有限公司`, region: district, credit_grade: 'C', exempt: false };
+    company = { enterprise_id: id, name: `${region.name}压测新设企业${i + 1}号有限公司`, region: district, credit_grade: 'C', whitelisted: false };
     freshCache.set(i, company);
     return company;
   }

@@ -131,7 +131,7 @@ export function phaseTraffic(options: { run: string; phase: string; digit: numbe
     const out: Enterprise[] = [];
     const add = (role: Role, n: number, label: string) => {
       for (let i = 0; i < n; i++) {
-        out.push({ enterprise_id: company(role, i), name: `混沌测试${label}企业${digit}-${i}号有限公司`, region: DISTRICT, credit_grade: 'C', exempt: false });
+        out.push({ enterprise_id: company(role, i), name: `混沌测试${label}企业${digit}-${i}号有限公司`, region: DISTRICT, credit_grade: 'C', whitelisted: false });
       }
     };
     add(Role.Trigger, maxRequests * TRIGGERS_PER_REQUEST, '入企');

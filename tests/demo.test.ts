@@ -127,7 +127,7 @@ describe('createWorld', () => {
     expect(new Set(world.enterprises.map((c) => c.name)).size).toBeGreaterThan(2990);
   });
 
-  it('mixes credit grades realistically, with a few exempt and a few long quiet periods', () => {
+  it('mixes credit grades realistically, with a few white-listed (莱州 pilot) and a few long quiet periods', () => {
     const share = (grade: string) => world.enterprises.filter((c) => c.credit_grade === grade).length / 3000;
     expect(share('A')).toBeGreaterThan(0.12);
     expect(share('A')).toBeLessThan(0.18);
@@ -137,9 +137,10 @@ describe('createWorld', () => {
     expect(share('C')).toBeLessThan(0.34);
     expect(share('D')).toBeGreaterThan(0.07);
     expect(share('D')).toBeLessThan(0.13);
-    const exempt = world.enterprises.filter((c) => c.exempt);
-    expect(exempt.length).toBeGreaterThan(0);
-    expect(exempt.length).toBeLessThan(150);
+    const whitelisted = world.enterprises.filter((c) => c.whitelisted);
+    expect(whitelisted.length).toBeGreaterThan(0);
+    expect(whitelisted.length).toBeLessThan(150);
+    expect(whitelisted.every((c) => c.region === '370683')).toBe(true);
     const quiet = world.enterprises.filter((c) => c.quiet_period);
     expect(quiet.length).toBeGreaterThan(0);
     expect(quiet.length).toBeLessThan(150);
@@ -317,9 +318,15 @@ describe('generateEvents', () => {
     expect(checkins.length).toBeGreaterThan(1000);
     expect(checkins.every((c) => c.plan_id && !c.urgent_reason)).toBe(true);
     expect(ofType(clean, 'complaint')).toHaveLength(0);
+    const plans = new Map(ofType(clean, 'plan').map((p) => [p.id, p]));
+    let whitelistedVisits = 0;
     for (const c of checkins) {
       const company = companyById.get(c.enterprise_id)!;
-      expect(company.exempt).toBe(false);
+      // A white-listed company is visited only under a plan the justice bureau reviewed.
+      if (company.whitelisted) {
+        whitelistedVisits += 1;
+        expect(plans.get(c.plan_id!)?.reviewed_by).toBe('justice_bureau');
+      }
       expect(company.credit_grade).not.toBe('A');
       expect(isQuietFor(company, c.occurred_at.slice(0, 10))).toBe(false);
     }
@@ -328,6 +335,7 @@ describe('generateEvents', () => {
       if (record.onsite) expect(scanned.has(`${record.enterprise_id}|${record.agency_id}|${record.started_at}`)).toBe(true);
     }
     expect([...visitDays(clean).values()].some(hasFourIn15Days)).toBe(false);
+    expect(whitelistedVisits).toBeGreaterThan(0);
   });
 
   it('rejects a period that ends before it starts', () => {

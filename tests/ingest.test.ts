@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { seenKey } from '../src/ingest/index.js';
-import { checkin, complaint, creditCode, ENTERPRISE, inspection, plan } from './support/fixtures.js';
+import { checkin, complaint, creditCode, ENTERPRISE, filing, inspection, plan } from './support/fixtures.js';
 import { auth, eventually, get, post, startTestService, type TestService } from './support/service.js';
 
 let service: TestService;
@@ -41,7 +41,7 @@ describe('POST /v1/events accepts', () => {
   });
 
   it('a JSON array of every event type', async () => {
-    const batch = [checkin(), inspection(), plan(), complaint()];
+    const batch = [checkin(), inspection(), plan(), complaint(), filing()];
     const res = await post(events(), batch);
     expect(res.status).toBe(202);
     expect(res.body.ids).toEqual(batch.map((e) => e.id));
@@ -127,7 +127,7 @@ describe('validation names each field', () => {
     ['id empty', checkin({ id: '' }), 'id', /empty/],
     ['id too long', checkin({ id: 'x'.repeat(65) }), 'id', /64/],
     ['id with spaces', checkin({ id: 'a b' }), 'id', /printable/],
-    ['type unknown', checkin({ type: 'visit' }), 'type', /checkin, inspection, plan, complaint/],
+    ['type unknown', checkin({ type: 'visit' }), 'type', /checkin, inspection, plan, complaint, filing/],
     ['occurred_at without offset', checkin({ occurred_at: '2026-11-20T09:30:00' }), 'occurred_at', /offset/],
     ['occurred_at not a time', checkin({ occurred_at: 'yesterday' }), 'occurred_at', /RFC 3339/],
     ['occurred_at in the future', checkin({ occurred_at: new Date(Date.now() + 3_600_000).toISOString() }), 'occurred_at', /future/],
@@ -227,7 +227,7 @@ describe('reference data', () => {
     expect((await put('/v1/enterprises', [company])).status).toBe(200);
     expect((await put('/v1/enterprises', [{ ...company, credit_grade: 'C' }])).status).toBe(200);
     const read = await get(`${service.url}/v1/enterprises/${id}`);
-    expect(read.body).toMatchObject({ ...company, credit_grade: 'C', exempt: false });
+    expect(read.body).toMatchObject({ ...company, credit_grade: 'C', whitelisted: false });
 
     const agency = { agency_id: '370600-YJGL', name: '烟台市应急管理局', region: '370600', kind: 'emergency' };
     expect((await put('/v1/agencies', agency)).status).toBe(200);
@@ -322,6 +322,6 @@ describe('service endpoints', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/enterprises', '/v1/agencies', '/v1/enterprises/{id}/timeline']));
     const types = doc.components.schemas.Event.oneOf.map((s: { properties: { type: { const: string } } }) => s.properties.type.const);
-    expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint']);
+    expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint', 'filing']);
   });
 });

@@ -340,7 +340,7 @@ describe(`properties of POST /v1/events (seed ${SEED})`, () => {
     const name = textArb(200).filter((n) => n.length > 0);
     const reason = textArb(500).filter((r) => r.trim().length > 0);
     const request = fc.oneof(
-      fc.record({ enterprise_id: creditCodeArb, name, region: regionArb, credit_grade: fc.constantFrom('A', 'B', 'C', 'D'), exempt: fc.boolean() })
+      fc.record({ enterprise_id: creditCodeArb, name, region: regionArb, credit_grade: fc.constantFrom('A', 'B', 'C', 'D'), whitelisted: fc.boolean() })
         .map((body): [Req, number] => [{ method: 'PUT', path: '/v1/enterprises', headers: { 'content-type': 'application/json' }, body: JSON.stringify([body]) }, 200]),
       fc.record({ agency_id: identifier, name, region: regionArb, kind: identifier })
         .map((body): [Req, number] => [{ method: 'PUT', path: '/v1/agencies', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, 200]),

@@ -31,8 +31,8 @@ mode: active
 source: { document: yunhe-2025-ten-mechanisms.txt, clause: test }
 ${extra}`;
 
-const DEZHOU = { enterprise_id: creditCode('371402', 11), name: '德州甲', region: '371402', credit_grade: 'C' as const, exempt: false };
-const YANTAI = { enterprise_id: creditCode('370602', 12), name: '烟台乙', region: '370602', credit_grade: 'C' as const, exempt: false };
+const DEZHOU = { enterprise_id: creditCode('371402', 11), name: '德州甲', region: '371402', credit_grade: 'C' as const, whitelisted: false };
+const YANTAI = { enterprise_id: creditCode('370602', 12), name: '烟台乙', region: '370602', credit_grade: 'C' as const, whitelisted: false };
 
 function run(rules: Awaited<ReturnType<typeof ruleFrom>>, events: Array<Record<string, unknown>>) {
   const parsed = events.map((e) => Event.parse(e));

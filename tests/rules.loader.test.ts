@@ -383,4 +383,35 @@ describe('the rule test runner catches wrong tests', () => {
     const report = await runRuleTests(await loadRuleSet(dir), join(dir, 'more'));
     expect(report.problems).toEqual([problem(dir, 'more/x.test.yaml', 1, 'rule', /no rule "no-such-rule"/)]);
   });
+
+  describe('filings written short', () => {
+    // A 云和 company: filings (备案/报备) are that county's.
+    const header = 'rule: no-plan\ncompanies:\n  - { enterprise_id: "913311250000090011", name: 云和测试企业, region: "331125", credit_grade: C }\ncases:\n';
+    const run = async (events: string) => {
+      const dir = copyRules();
+      mkdirSync(join(dir, 'more'));
+      writeFileSync(join(dir, 'more', 'f.test.yaml'), `${header}  - name: filings\n    now: 2026-11-25T18:00:00+08:00\n    events:\n${events}    expect: []\n`);
+      return { dir, report: await runRuleTests(await loadRuleSet(dir), join(dir, 'more')) };
+    };
+
+    it('are valid filings with the defaults, a visit date and any field given', async () => {
+      const { report } = await run([
+        '      - { id: f1, type: filing, at: -2d }\n',
+        '      - { id: f2, type: filing, at: -1d, visit: +3d, kind: research, filed_with: county_party_government_offices }\n',
+        '      - { id: f3, type: filing, at: -1d, visit: 2026-11-30, approved_by: head-2, plan_id: p-7 }\n',
+      ].join(''));
+      expect(report.problems).toEqual([]);
+      expect(report.results).toEqual([expect.objectContaining({ name: 'filings', failures: [] })]);
+    });
+
+    it('report a bad visit date or field by its path instead of crashing', async () => {
+      const { dir, report } = await run('      - { id: f1, type: filing, at: -2d, visit: soon }\n      - { id: f2, type: plan, at: -2d, window: [0d, later] }\n');
+      expect(report.problems).toEqual([
+        problem(dir, 'more/f.test.yaml', 8, 'cases.0.events.0.visit', /date YYYY-MM-DD or a day offset/),
+        problem(dir, 'more/f.test.yaml', 9, 'cases.0.events.1.window.1', /date YYYY-MM-DD or a day offset/),
+      ]);
+      const wrongOffice = await run('      - { id: f1, type: filing, at: -2d, filed_with: mayor }\n');
+      expect(wrongOffice.report.problems).toEqual([problem(wrongOffice.dir, 'more/f.test.yaml', 8, 'cases.0.events.0.filed_with', /county_enforcement_office/)]);
+    });
+  });
 });

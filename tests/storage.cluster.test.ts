@@ -178,6 +178,14 @@ describe('rendering for a cluster, checked by ClickHouse 26', () => {
     const [local, distributed] = renderForCluster(alter, cluster);
     expect(local).toMatch(/^ALTER TABLE alerts_local ON CLUSTER `qj`\s+ADD COLUMN IF NOT EXISTS silenced_by/);
     expect(distributed).toMatch(/^ALTER TABLE alerts ON CLUSTER `qj`\s+ADD COLUMN IF NOT EXISTS silenced_by/);
+    // Every clause of a multi-column ALTER is carried to both tables.
+    const [eventsLocal, eventsDistributed] = renderForCluster(MIGRATIONS.find((m) => m.version === 8)!.statements[0]!, cluster);
+    for (const sql of [eventsLocal, eventsDistributed]) {
+      expect(sql!.match(/ADD COLUMN IF NOT EXISTS \w+/g)).toEqual(
+        ['purpose', 'national_basis', 'reviewed_by', 'filing_kind', 'filed_with', 'approved_by'].map((c) => `ADD COLUMN IF NOT EXISTS ${c}`));
+    }
+    expect(eventsLocal).toMatch(/^ALTER TABLE events_local ON CLUSTER `qj`/);
+    expect(eventsDistributed).toMatch(/^ALTER TABLE events ON CLUSTER `qj`/);
     expect(() => renderForCluster('ALTER TABLE alerts DELETE WHERE 1', cluster)).toThrow(/column changes only/);
     expect(() => renderForCluster('ALTER TABLE events\n ADD INDEX i id TYPE minmax', cluster)).toThrow(/column changes only/);
     expect(() => renderForCluster('CREATE TABLE IF NOT EXISTS unknown_t (a String) ENGINE = MergeTree ORDER BY a', cluster))
@@ -252,8 +260,11 @@ describe('on this node as a one-shard cluster (testkeeper)', () => {
         expect(tables.find((r) => r.name === `${t}_local`)?.engine, `${t}_local`).toMatch(/MergeTree$/);
         expect(await columnsOf(storage, t), t).toEqual(await columnsOf(storage, `${t}_local`));
       }
-      // The ALTER of migration 4 reached both tables.
+      // The ALTERs of migrations 4 and 8 reached both tables (x and x_local have equal columns, checked above).
       expect((await columnsOf(storage, 'alerts')).map((c) => c.name)).toContain('silenced_by');
+      expect((await columnsOf(storage, 'events')).map((c) => c.name)).toEqual(expect.arrayContaining(
+        ['purpose', 'national_basis', 'reviewed_by', 'filing_kind', 'filed_with', 'approved_by']));
+      expect((await columnsOf(storage, 'enterprises')).map((c) => c.name)).toEqual(expect.arrayContaining(['exempt', 'whitelisted']));
       const ledger = await storage.query<{ version: number }>('SELECT version FROM schema_migrations_local FINAL ORDER BY version');
       expect(ledger.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
     });

@@ -166,7 +166,7 @@ export function createTraffic(plan, run) {
       agency_id: `${city}-SCJG`, name: `压测市场监督管理局（${city}）`, region: city, kind: 'market_regulation',
     }));
     const enterprise = (enterprise_id, name) => ({
-      enterprise_id, name, region: enterprise_id.slice(2, 8), credit_grade: 'C', exempt: false, quiet_period: { days_of_month: [quietDay] },
+      enterprise_id, name, region: enterprise_id.slice(2, 8), credit_grade: 'C', whitelisted: false, quiet_period: { days_of_month: [quietDay] },
     });
     const enterprises = [];
     for (const [name, code] of Object.entries(INGEST_SCENARIOS)) {

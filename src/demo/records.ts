@@ -94,6 +94,8 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       status: draft.status,
     };
     if (draft.joint.length > 0) event.joint_agency_ids = draft.joint.map((o) => o.agency.agency_id);
+    // 莱州's pilot: a plan naming a white-listed company goes to the justice bureau for review first.
+    if (draft.companies.some((c) => c.whitelisted)) event.reviewed_by = 'justice_bureau';
     out.push({ at: filedAt, origin: filedAt, event });
     return event.id;
   }

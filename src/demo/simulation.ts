@@ -126,7 +126,7 @@ export function createSimulation(world: World, random: Random, options: Simulati
   function injectIncident(incident: Incident, day: number, visits: VisitRecord[], out: TimedEvent[]): void {
     const office = random.weighted(officeTable);
     // The agency's own visits would overlap with a second one on the same day.
-    const anyCompany = () => pickCompany(office.region, ONSITE_WEIGHT, (c) => !c.exempt && !ledger.visitedBy(c, office, day));
+    const anyCompany = () => pickCompany(office.region, ONSITE_WEIGHT, (c) => !ledger.visitedBy(c, office, day));
     switch (incident) {
       case 'no_plan':
       case 'urgent': {
@@ -206,7 +206,7 @@ export function createSimulation(world: World, random: Random, options: Simulati
     for (const allowed of rules) {
       let day: number | undefined;
       const company = pickCompany(office.region, onsite ? ONSITE_WEIGHT : OFFSITE_WEIGHT, (c) => {
-        if (c.exempt || skip.has(c.enterprise_id)) return false;
+        if (skip.has(c.enterprise_id)) return false;
         day = dayFor(c);
         return day !== undefined && allowed(c, office, day);
       });

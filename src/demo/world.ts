@@ -24,8 +24,9 @@ export interface WorldOptions {
 
 // A ~15%, B ~45%, C ~30%, D ~10%: the shape of a typical county's credit grading.
 const GRADES = [['A', 15], ['B', 45], ['C', 30], ['D', 10]] as const;
-// A-grade companies go on the exempt list (免检清单) in 云和; only some cities have adopted it.
-const EXEMPT_SHARE_OF_A = 0.1;
+// 烟台's white list (白名单) is a pilot in 莱州: some of its companies are on it.
+const WHITE_LIST_DISTRICT = '370683';
+const WHITE_LIST_SHARE = 0.1;
 // B-grade companies get a longer quiet period (延长企业安静期): the last half of the month.
 const LONG_QUIET_SHARE_OF_B = 0.06;
 const LONG_QUIET_PERIOD = { days_of_month: Array.from({ length: 15 }, (_, i) => i - 15) };
@@ -59,7 +60,7 @@ export function createWorld(options: WorldOptions): World {
         name: uniqueName(random, region, district.name, names),
         region: district.code,
         credit_grade: grade,
-        exempt: grade === 'A' && random.chance(EXEMPT_SHARE_OF_A),
+        whitelisted: district.code === WHITE_LIST_DISTRICT && random.chance(WHITE_LIST_SHARE),
       };
       if (grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
       enterprises.push(enterprise);

@@ -38,7 +38,22 @@ const CalendarDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' })
   .refine((d) => !/^\d{4}-/.test(d) || (d >= '1970-01-01' && d <= '2149-06-06'), 'must be between 1970-01-01 and 2149-06-06');
 const Text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
-export const URGENT_REASONS = ['emergency', 'complaint', 'case', 'superior', 'public_safety', 'serious_dishonesty'] as const;
+/**
+ * Why a check could not wait. Together they are 云和's nine special cases ("除外") of the quiet period:
+ * life_property 生命财产安全, public_interest 重大公共利益, public_safety 重大公共安全,
+ * social_impact 重大社会影响, emergency 突发事件, complaint 投诉举报, case 案件查处,
+ * superior 上级安排部署, serious_dishonesty 严重失信主体.
+ */
+export const URGENT_REASONS = [
+  'emergency', 'complaint', 'case', 'superior', 'public_safety', 'serious_dishonesty',
+  'life_property', 'public_interest', 'social_impact',
+] as const;
+/** Why an agency is at a company: 行政检查, 调研, 行政指导服务, 领导干部入企公务. */
+export const PURPOSES = ['inspection', 'research', 'guidance', 'leader_visit'] as const;
+/** What a filing (备案/报备) is for; see FilingEvent. */
+export const FILING_KINDS = ['quiet_period_check', 'research', 'leader_visit'] as const;
+/** Where a filing goes: 县综合执法办, or 县委办公室、县政府办公室. */
+export const FILING_OFFICES = ['county_enforcement_office', 'county_party_government_offices'] as const;
 export const COMPLAINT_CATEGORIES = ['no_scan', 'frequent', 'no_plan', 'quiet_period', 'misconduct', 'other'] as const;
 export const OUTCOMES = ['no_issue', 'rectification_ordered', 'penalty', 'case_opened', 'other'] as const;
 
@@ -48,6 +63,12 @@ const common = {
   region: Region,
   source: identifier('source').describe('The sending platform or app, e.g. dezhou-app'),
 };
+
+const UrgentReason = z.enum(URGENT_REASONS);
+const Purpose = z.enum(PURPOSES).default('inspection')
+  .describe('inspection 行政检查 | research 调研 | guidance 行政指导服务 | leader_visit 领导干部入企公务');
+const NationalBasis = Text(200)
+  .describe('国家另有规定: the national law or regulation that requires this on-site visit; the annual cap does not count it');
 
 const Location = z.object({
   lat: z.number().min(-90).max(90),
@@ -64,8 +85,10 @@ export const CheckinEvent = z.object({
   action: z.enum(['enter', 'exit']),
   method: z.enum(['qr', 'manual']),
   onsite: z.boolean().default(true),
+  purpose: Purpose,
   plan_id: identifier('plan_id').optional(),
-  urgent_reason: z.enum(URGENT_REASONS).optional(),
+  urgent_reason: UrgentReason.optional(),
+  national_basis: NationalBasis.optional(),
   location: Location.optional(),
 }).strict().describe('A QR scan (亮码/扫码入企) at the company gate');
 
@@ -78,7 +101,10 @@ export const InspectionEvent = z.object({
   started_at: Timestamp,
   ended_at: Timestamp.optional(),
   onsite: z.boolean().default(true),
+  purpose: Purpose,
   plan_id: identifier('plan_id').optional(),
+  urgent_reason: UrgentReason.optional(),
+  national_basis: NationalBasis.optional(),
   outcome: z.enum(OUTCOMES).optional(),
 }).strict().refine((e) => !e.ended_at || Date.parse(e.ended_at) >= Date.parse(e.started_at), {
   message: 'must not be before started_at', path: ['ended_at'],
@@ -87,6 +113,8 @@ export const InspectionEvent = z.object({
 export const PlanEvent = z.object({
   ...common,
   type: z.literal('plan'),
+  plan_id: identifier('plan_id').optional()
+    .describe("The plan's stable identity (default: the event id). A later plan event with the same plan_id supersedes this one; status cancelled withdraws it"),
   agency_id: AgencyId,
   enterprise_ids: z.array(EnterpriseId).min(1, 'needs at least one company').max(1000),
   window_start: CalendarDate,
@@ -95,6 +123,10 @@ export const PlanEvent = z.object({
   joint_agency_ids: z.array(AgencyId).max(20).optional(),
   matters: z.array(Text(200)).max(50).optional(),
   status: z.enum(['filed', 'approved', 'cancelled']),
+  reviewed_by: z.enum(['justice_bureau']).optional()
+    .describe('Reviewed and approved by the justice bureau at the same level (烟台 白名单 pilot: "各行政执法单位将检查计划报同级司法局进行审核,审核通过后纳入平台再进行检查")'),
+  urgent_reason: UrgentReason.optional()
+    .describe('A green-channel entry (烟台 绿色通道 "即时录入、即时检查"): a plan entered at the time of an urgent check'),
 }).strict().refine((e) => e.window_end >= e.window_start, {
   message: 'must not be before window_start', path: ['window_end'],
 }).describe('An inspection plan filed ahead (计划报备); occurred_at is the filing time');
@@ -110,8 +142,26 @@ export const ComplaintEvent = z.object({
   checkin_id: identifier('checkin_id').optional(),
 }).strict().describe('A company complaint, e.g. through the 12345 hotline');
 
-export const EVENT_TYPES = ['checkin', 'inspection', 'plan', 'complaint'] as const;
-export const Event = z.discriminatedUnion('type', [CheckinEvent, InspectionEvent, PlanEvent, ComplaintEvent]);
+export const FilingEvent = z.object({
+  ...common,
+  type: z.literal('filing'),
+  agency_id: AgencyId,
+  enterprise_id: EnterpriseId,
+  kind: z.enum(FILING_KINDS).describe(
+    'quiet_period_check: an ordinary inspection in the quiet period ("报请本单位主要负责人批准并于3个工作日内向县综合执法办备案"); '
+    + 'research: 调研 ("提前三个工作日向县委办公室、县政府办公室备案"); leader_visit: 领导干部入企公务 ("提前三个工作日向县委办公室、县政府办公室报备")'),
+  filed_with: z.enum(FILING_OFFICES).describe('county_enforcement_office 县综合执法办 | county_party_government_offices 县委办公室、县政府办公室'),
+  visit_date: CalendarDate.describe('The day of the visit the filing is for'),
+  approved_by: identifier('approved_by').optional()
+    .describe('The head of unit who approved (本单位主要负责人); required for quiet_period_check'),
+  plan_id: identifier('plan_id').optional(),
+  note: Text(500).optional(),
+}).strict().refine((e) => e.kind !== 'quiet_period_check' || e.approved_by !== undefined, {
+  message: 'is required when kind is quiet_period_check (报请本单位主要负责人批准)', path: ['approved_by'],
+}).describe('A filing (备案/报备) of a visit with the county; occurred_at is the filing time');
+
+export const EVENT_TYPES = ['checkin', 'inspection', 'plan', 'complaint', 'filing'] as const;
+export const Event = z.discriminatedUnion('type', [CheckinEvent, InspectionEvent, PlanEvent, ComplaintEvent, FilingEvent]);
 export type Event = z.infer<typeof Event>;
 export type EventInput = z.input<typeof Event>;
 
@@ -126,7 +176,9 @@ export const Enterprise = z.object({
   name: z.string().min(1).max(200),
   region: Region,
   credit_grade: z.enum(['A', 'B', 'C', 'D']),
-  exempt: z.boolean().default(false).describe('On the inspection-exempt list (免检清单)'),
+  // Grade A 免检 follows from credit_grade; there is no separate exemption flag.
+  whitelisted: z.boolean().default(false)
+    .describe('烟台 白名单 (莱州 pilot): only plans reviewed by the justice bureau count for this company'),
   quiet_period: QuietPeriod.optional(),
 }).strict();
 export type Enterprise = z.infer<typeof Enterprise>;

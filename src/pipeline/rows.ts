@@ -27,8 +27,10 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
         action: event.action,
         method: event.method,
         onsite: event.onsite,
+        purpose: event.purpose,
         plan_id: event.plan_id ?? '',
         urgent_reason: event.urgent_reason ?? '',
+        national_basis: event.national_basis ?? '',
       }];
     case 'inspection':
       return [{
@@ -36,7 +38,10 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
         enterprise_id: event.enterprise_id,
         officer_ids: event.officer_ids,
         onsite: event.onsite,
+        purpose: event.purpose,
         plan_id: event.plan_id ?? '',
+        urgent_reason: event.urgent_reason ?? '',
+        national_basis: event.national_basis ?? '',
         started_at: time(event.started_at),
         ended_at: event.ended_at ? time(event.ended_at) : null,
         outcome: event.outcome ?? '',
@@ -45,12 +50,15 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
         ...base,
         enterprise_id,
+        plan_id: event.plan_id ?? event.id,
         window_start: event.window_start,
         window_end: event.window_end,
         mode: event.mode,
         onsite: event.mode === 'onsite',
         status: event.status,
         joint_agency_ids: event.joint_agency_ids ?? [],
+        reviewed_by: event.reviewed_by ?? '',
+        urgent_reason: event.urgent_reason ?? '',
       }));
     case 'complaint':
       return [{
@@ -59,6 +67,18 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
         category: event.category,
         channel: event.channel,
         checkin_id: event.checkin_id ?? '',
+      }];
+    case 'filing':
+      // The visit's day as a one-day window, so a company's filings are found by the day they cover.
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        window_start: event.visit_date,
+        window_end: event.visit_date,
+        plan_id: event.plan_id ?? '',
+        filing_kind: event.kind,
+        filed_with: event.filed_with,
+        approved_by: event.approved_by ?? '',
       }];
   }
 }

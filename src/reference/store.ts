@@ -2,7 +2,7 @@ import type { Agency, Enterprise } from '../ingest/index.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
 
 /**
- * Reference data the rules read: companies (credit grade, exemption, quiet
+ * Reference data the rules read: companies (credit grade, white list, quiet
  * period) and agencies. An upsert is a new version row; the newest wins
  * (ReplacingMergeTree(updated_at), read with FINAL), so repeating a PUT is harmless.
  */
@@ -22,7 +22,7 @@ export function createReferenceStore(storage: Storage) {
     },
     async enterprise(id: string): Promise<(Enterprise & { updated_at: string }) | null> {
       const [row] = await storage.query<EnterpriseRow>(
-        `SELECT enterprise_id, name, region, credit_grade, exempt, quiet_period, updated_at
+        `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period, updated_at
          FROM enterprises FINAL WHERE enterprise_id = {id:String}`, { id });
       if (!row) return null;
       const { quiet_period, ...rest } = row;

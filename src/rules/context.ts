@@ -49,21 +49,21 @@ interface CompanyRow {
   name: string;
   region: string;
   credit_grade: CompanyFacts['credit_grade'];
-  exempt: boolean | number;
+  whitelisted: boolean | number;
   quiet_period: string;
 }
 
 export async function readCompanies(storage: Storage, ids: readonly string[]): Promise<Map<string, CompanyFacts>> {
   if (ids.length === 0) return new Map();
   const rows = await storage.query<CompanyRow>(
-    `SELECT enterprise_id, name, region, credit_grade, exempt, quiet_period
+    `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period
      FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}`, { ids });
   return new Map(rows.map((r) => [r.enterprise_id, {
     enterprise_id: r.enterprise_id,
     name: r.name,
     region: r.region,
     credit_grade: r.credit_grade,
-    exempt: r.exempt === true || r.exempt === 1,
+    whitelisted: r.whitelisted === true || r.whitelisted === 1,
     quiet_days: r.quiet_period ? (JSON.parse(r.quiet_period) as { days_of_month: number[] }).days_of_month : null,
   }]));
 }

@@ -17,8 +17,13 @@ export interface EngineEvent {
   action: string;
   method: string;
   onsite: boolean;
+  /** inspection | research | guidance | leader_visit on check-ins and records ('inspection' when not sent); '' otherwise. */
+  purpose: string;
+  /** A plan's stable identity (its own id unless it names one); the plan a check-in, record or filing names. */
   plan_id: string;
   urgent_reason: string;
+  /** 国家另有规定: the national law that requires this visit; '' when none. */
+  national_basis: string;
   started_at: number | null;
   outcome: string;
   window_start: string | null;
@@ -26,8 +31,14 @@ export interface EngineEvent {
   mode: string;
   status: string;
   joint_agency_ids: string[];
+  /** 'justice_bureau' when a plan was reviewed by the justice bureau (烟台 白名单); '' otherwise. */
+  reviewed_by: string;
   category: string;
   channel: string;
+  /** A filing's kind (quiet_period_check | research | leader_visit), office and approving head; '' otherwise. */
+  filing_kind: string;
+  filed_with: string;
+  approved_by: string;
 }
 
 /** What rules may know about a company; null fields when no reference data was sent. */
@@ -36,27 +47,34 @@ export interface CompanyFacts {
   name: string;
   region: string;
   credit_grade: Enterprise['credit_grade'] | null;
-  exempt: boolean;
+  /** 烟台 白名单: only plans reviewed by the justice bureau count for this company. */
+  whitelisted: boolean;
   quiet_days: number[] | null;
 }
 
 /** The columns of `events` the engine reads (see `EVENT_COLUMNS`). */
 export const EVENT_COLUMNS = [
   'id', 'type', 'enterprise_id', 'occurred_at', 'region', 'source', 'agency_id', 'officer_ids', 'action', 'method',
-  'onsite', 'plan_id', 'urgent_reason', 'started_at', 'outcome', 'window_start', 'window_end', 'mode', 'status',
-  'joint_agency_ids', 'category', 'channel',
+  'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'started_at', 'outcome', 'window_start', 'window_end',
+  'mode', 'status', 'joint_agency_ids', 'reviewed_by', 'category', 'channel', 'filing_kind', 'filed_with', 'approved_by',
 ] as const;
 
 type Raw = Record<(typeof EVENT_COLUMNS)[number], unknown>;
 
 const ms = (t: unknown) => (t == null ? null : Date.parse(String(t).replace(' ', 'T') + 'Z'));
 const str = (v: unknown) => (v == null ? '' : String(v));
+const VISIT_TYPES: ReadonlySet<string> = new Set(['checkin', 'inspection']);
 
-/** From a row of `events` as ClickHouse returns it (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). */
+/**
+ * From a row of `events` as ClickHouse returns it (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). Rows stored
+ * before these columns existed read '': the contract's defaults are applied here, as ingest applies them now.
+ */
 export function fromStoredRow(row: Raw): EngineEvent {
+  const id = str(row.id);
+  const type = str(row.type) as EngineEvent['type'];
   return {
-    id: str(row.id),
-    type: str(row.type) as EngineEvent['type'],
+    id,
+    type,
     enterprise_id: str(row.enterprise_id),
     occurred_at: ms(row.occurred_at)!,
     region: str(row.region),
@@ -66,8 +84,10 @@ export function fromStoredRow(row: Raw): EngineEvent {
     action: str(row.action),
     method: str(row.method),
     onsite: row.onsite === true || row.onsite === 1 || row.onsite === 'true',
-    plan_id: str(row.plan_id),
+    purpose: str(row.purpose) || (VISIT_TYPES.has(type) ? 'inspection' : ''),
+    plan_id: str(row.plan_id) || (type === 'plan' ? id : ''),
     urgent_reason: str(row.urgent_reason),
+    national_basis: str(row.national_basis),
     started_at: ms(row.started_at),
     outcome: str(row.outcome),
     window_start: row.window_start == null ? null : str(row.window_start),
@@ -75,8 +95,12 @@ export function fromStoredRow(row: Raw): EngineEvent {
     mode: str(row.mode),
     status: str(row.status),
     joint_agency_ids: (row.joint_agency_ids as string[] | null) ?? [],
+    reviewed_by: str(row.reviewed_by),
     category: str(row.category),
     channel: str(row.channel),
+    filing_kind: str(row.filing_kind),
+    filed_with: str(row.filed_with),
+    approved_by: str(row.approved_by),
   };
 }
 
@@ -85,36 +109,45 @@ export function fromEvent(event: Event): EngineEvent[] {
   const base: EngineEvent = {
     id: event.id, type: event.type, enterprise_id: '', occurred_at: Date.parse(event.occurred_at), region: event.region,
     source: event.source, agency_id: event.agency_id ?? '', officer_ids: [], action: '', method: '', onsite: false,
-    plan_id: '', urgent_reason: '', started_at: null, outcome: '', window_start: null, window_end: null, mode: '',
-    status: '', joint_agency_ids: [], category: '', channel: '',
+    purpose: '', plan_id: '', urgent_reason: '', national_basis: '', started_at: null, outcome: '', window_start: null,
+    window_end: null, mode: '', status: '', joint_agency_ids: [], reviewed_by: '', category: '', channel: '',
+    filing_kind: '', filed_with: '', approved_by: '',
   };
   switch (event.type) {
     case 'checkin':
       return [{
         ...base, enterprise_id: event.enterprise_id, officer_ids: event.officer_ids, action: event.action, method: event.method,
-        onsite: event.onsite, plan_id: event.plan_id ?? '', urgent_reason: event.urgent_reason ?? '',
+        onsite: event.onsite, purpose: event.purpose, plan_id: event.plan_id ?? '',
+        urgent_reason: event.urgent_reason ?? '', national_basis: event.national_basis ?? '',
       }];
     case 'inspection':
       return [{
         ...base, enterprise_id: event.enterprise_id, officer_ids: event.officer_ids, onsite: event.onsite,
-        plan_id: event.plan_id ?? '', started_at: Date.parse(event.started_at), outcome: event.outcome ?? '',
+        purpose: event.purpose, plan_id: event.plan_id ?? '', urgent_reason: event.urgent_reason ?? '',
+        national_basis: event.national_basis ?? '', started_at: Date.parse(event.started_at), outcome: event.outcome ?? '',
       }];
     case 'plan':
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
-        ...base, enterprise_id, window_start: event.window_start, window_end: event.window_end, mode: event.mode,
-        onsite: event.mode === 'onsite', status: event.status, joint_agency_ids: event.joint_agency_ids ?? [],
+        ...base, enterprise_id, plan_id: event.plan_id ?? event.id, window_start: event.window_start, window_end: event.window_end,
+        mode: event.mode, onsite: event.mode === 'onsite', status: event.status, joint_agency_ids: event.joint_agency_ids ?? [],
+        reviewed_by: event.reviewed_by ?? '', urgent_reason: event.urgent_reason ?? '',
       }));
     case 'complaint':
       return [{ ...base, enterprise_id: event.enterprise_id, category: event.category, channel: event.channel }];
+    case 'filing':
+      return [{
+        ...base, enterprise_id: event.enterprise_id, window_start: event.visit_date, window_end: event.visit_date,
+        plan_id: event.plan_id ?? '', filing_kind: event.kind, filed_with: event.filed_with, approved_by: event.approved_by ?? '',
+      }];
   }
 }
 
 export const byTime = (a: EngineEvent, b: EngineEvent) => a.occurred_at - b.occurred_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Expands a company's quiet_period override (negatives count from the month's end). */
-export function companyFacts(e: Pick<Enterprise, 'enterprise_id' | 'name' | 'region' | 'credit_grade' | 'exempt' | 'quiet_period'>): CompanyFacts {
+export function companyFacts(e: Pick<Enterprise, 'enterprise_id' | 'name' | 'region' | 'credit_grade' | 'whitelisted' | 'quiet_period'>): CompanyFacts {
   return {
-    enterprise_id: e.enterprise_id, name: e.name, region: e.region, credit_grade: e.credit_grade, exempt: e.exempt ?? false,
+    enterprise_id: e.enterprise_id, name: e.name, region: e.region, credit_grade: e.credit_grade, whitelisted: e.whitelisted ?? false,
     quiet_days: e.quiet_period?.days_of_month ?? null,
   };
 }

@@ -146,7 +146,7 @@ const DayOfMonth = z.union([
 ]);
 const DayList = z.union([z.array(DayOfMonth).min(1), ParamRef]);
 
-const ENTERPRISE_ATTRIBUTES = ['credit_grade', 'exempt'] as const;
+const ENTERPRISE_ATTRIBUTES = ['credit_grade', 'whitelisted'] as const;
 const lookup = <T extends z.ZodType>(value: T) => z.object({
   by: z.enum(ENTERPRISE_ATTRIBUTES),
   values: z.record(z.string(), value),

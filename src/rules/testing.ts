@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
 import { DAY, HOUR, MINUTE, calendarDate } from '../calendar/index.js';
-import { Enterprise, Event } from '../ingest/schema.js';
+import { EVENT_TYPES, Enterprise, Event } from '../ingest/schema.js';
 import { companyFacts } from './events.js';
 import { at, readSource, validate, type Problem, type RuleSet } from './load.js';
 import { simulate } from './simulate.js';
@@ -16,13 +16,16 @@ import { simulate } from './simulate.js';
  */
 const Offset = z.string().regex(/^[+-]?(\d+d)?(\d+h)?(\d+m)?$|^\d{4}-\d\d-\d\dT/, 'must be an offset like -3d2h, +90m, or an RFC 3339 time');
 
+const DayText = z.string().regex(/^\d{4}-\d\d-\d\d$|^[+-]?\d+d$/, 'must be a date YYYY-MM-DD or a day offset like +3d');
+
 const ShortEvent = z.looseObject({
   id: z.string().min(1),
-  type: z.enum(['checkin', 'inspection', 'plan', 'complaint']),
+  type: z.enum(EVENT_TYPES),
   at: Offset.describe('event time'),
   arrives: Offset.optional().describe('arrival time (default: the event time)'),
   started: Offset.optional(),
-  window: z.tuple([z.string(), z.string()]).optional().describe('plan dates: YYYY-MM-DD or day offsets like +3d'),
+  window: z.tuple([DayText, DayText]).optional().describe('plan dates: YYYY-MM-DD or day offsets like +3d'),
+  visit: DayText.optional().describe("a filing's visit date: YYYY-MM-DD or a day offset like +3d (default: the filing's day)"),
 });
 
 const ExpectedAlert = z.object({
@@ -110,7 +113,7 @@ function expandEvents(file: TestFile, caseIndex: number): Expanded {
   const arrivals: Array<{ at: number; event: Event }> = [];
   const problems: Array<{ path: (string | number)[]; message: string }> = [];
   c.events.forEach((short, i) => {
-    const { at: when, arrives, started, window, ...fields } = short;
+    const { at: when, arrives, started, window, visit, ...fields } = short;
     const occurred = instant(when, now);
     const base = { source: 'rule-test', region: defaults.region, occurred_at: iso(occurred) };
     const typed = {
@@ -121,6 +124,10 @@ function expandEvents(file: TestFile, caseIndex: number): Expanded {
         window_start: day(window?.[0] ?? '0d', occurred), window_end: day(window?.[1] ?? '+10d', occurred),
       },
       complaint: { enterprise_id: defaults.enterprise_id, category: 'other', channel: '12345', text: '测试投诉' },
+      filing: {
+        enterprise_id: defaults.enterprise_id, agency_id: defaults.agency_id, kind: 'quiet_period_check',
+        filed_with: 'county_enforcement_office', visit_date: day(visit ?? '0d', occurred), approved_by: 'head-1',
+      },
     }[short.type];
     const parsed = Event.safeParse({ ...base, ...typed, ...fields });
     if (!parsed.success) {
@@ -142,7 +149,7 @@ function instant(text: string, base: number): number {
   return base + (m[1] === '-' ? -size : size);
 }
 
-/** A plan date: YYYY-MM-DD, or a day offset from the filing's date. */
+/** A plan's or filing's date: YYYY-MM-DD, or a day offset from the filing's date. */
 const day = (text: string, filed: number) => (/^\d{4}-\d\d-\d\d$/.test(text) ? text : calendarDate(instant(text, filed)));
 
 function compare(alerts: Alert[], expected: ExpectedAlert[]): string[] {

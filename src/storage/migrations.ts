@@ -308,6 +308,25 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY id`,
     ],
   },
+  {
+    version: 8,
+    name: 'policy fidelity: purpose, national basis, plan review, filings, white list',
+    statements: [
+      // Rows stored before this migration read '' here; the engine reads a check-in's or record's
+      // empty purpose as 'inspection', the contract's default.
+      `ALTER TABLE events
+        ADD COLUMN IF NOT EXISTS purpose LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS national_basis String,
+        ADD COLUMN IF NOT EXISTS reviewed_by LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS filing_kind LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS filed_with LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS approved_by String`,
+      // `exempt` stays, so processes of the previous version can still insert while a deployment rolls;
+      // nothing reads it or writes meaning into it any more.
+      `ALTER TABLE enterprises
+        ADD COLUMN IF NOT EXISTS whitelisted Bool`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

@@ -77,6 +77,23 @@ export function complaint(overrides: Record<string, unknown> = {}) {
   };
 }
 
+export function filing(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('fi'),
+    type: 'filing',
+    occurred_at: '2026-11-23T16:00:00+08:00',
+    region: '331125',
+    source: 'yunhe-platform',
+    agency_id: '331125-SCJG',
+    enterprise_id: creditCode('331125', 1),
+    kind: 'quiet_period_check',
+    filed_with: 'county_enforcement_office',
+    visit_date: '2026-11-23',
+    approved_by: '331125-SCJG-head',
+    ...overrides,
+  };
+}
+
 /**
  * A Shanghai date about a week ago, moved into the 8th–18th of its month: never in a quiet period
  * (the last ten or fifteen days), so an unplanned check-in on it raises exactly one no-plan alert.

@@ -49,19 +49,27 @@ export const ROLE = {
 };
 export const role = label(ROLE);
 
-export const EVENT_TYPE = { checkin: '扫码入企', inspection: '检查记录', plan: '检查计划', complaint: '投诉' };
+export const EVENT_TYPE = { checkin: '扫码入企', inspection: '检查记录', plan: '检查计划', complaint: '投诉', filing: '备案报备' };
 export const eventType = label(EVENT_TYPE);
 
 export const CHECKIN_ACTION = { enter: '进入', exit: '离开' };
 export const METHOD = { qr: '亮码扫码', manual: '手工登记' };
+// 云和's nine special cases, in the document's words.
 export const URGENT_REASON = {
+  life_property: '生命财产安全',
+  public_interest: '重大公共利益',
+  public_safety: '重大公共安全',
+  social_impact: '重大社会影响',
   emergency: '突发事件',
   complaint: '投诉举报',
-  case: '案件办理',
-  superior: '上级交办',
-  public_safety: '公共安全',
-  serious_dishonesty: '严重失信',
+  case: '案件查处',
+  superior: '上级安排部署',
+  serious_dishonesty: '严重失信主体',
 };
+export const PURPOSE = { inspection: '行政检查', research: '调研', guidance: '行政指导服务', leader_visit: '领导干部入企公务' };
+export const FILING_KIND = { quiet_period_check: '安静期内检查备案', research: '调研备案', leader_visit: '领导干部入企报备' };
+export const FILED_WITH = { county_enforcement_office: '县综合执法办', county_party_government_offices: '县委办公室、县政府办公室' };
+export const REVIEWED_BY = { justice_bureau: '同级司法局审核' };
 export const INSPECTION_OUTCOME = {
   no_issue: '未发现问题',
   rectification_ordered: '责令整改',
@@ -133,8 +141,10 @@ export const EVENT_FIELDS = [
   ['action', '动作', CHECKIN_ACTION],
   ['method', '方式', METHOD],
   ['onsite', '现场', { true: '是', false: '否' }],
+  ['purpose', '入企事由', PURPOSE],
   ['plan_id', '计划编号'],
   ['urgent_reason', '紧急事由', URGENT_REASON],
+  ['national_basis', '国家另有规定（依据）'],
   ['started_at', '开始时间', 'time'],
   ['ended_at', '结束时间', 'time'],
   ['outcome', '检查结果', INSPECTION_OUTCOME],
@@ -142,6 +152,7 @@ export const EVENT_FIELDS = [
   ['window_end', '计划结束', 'date'],
   ['mode', '检查方式', PLAN_MODE],
   ['status', '计划状态', PLAN_STATUS],
+  ['reviewed_by', '计划审核', REVIEWED_BY],
   ['joint_agency_ids', '联合检查部门'],
   ['enterprise_ids', '涉及企业'],
   ['matters', '检查事项'],
@@ -149,6 +160,11 @@ export const EVENT_FIELDS = [
   ['channel', '渠道', CHANNEL],
   ['text', '内容'],
   ['checkin_id', '关联扫码'],
+  ['kind', '备案类别', FILING_KIND],
+  ['filed_with', '备案机关', FILED_WITH],
+  ['visit_date', '入企日期', 'date'],
+  ['approved_by', '批准负责人'],
+  ['note', '备注'],
   ['enterprise_id', '企业'],
   ['region', '地区'],
   ['source', '来源系统'],

@@ -26,6 +26,11 @@ export interface DemoRegion {
    * towns and streets (乡镇、街道), which share the county's 6-digit code.
    */
   districts: readonly { code: string; name: string }[];
+  /**
+   * The monthly quiet period (企业安静期) where the county has one: from `fromDay` to the month's end, from
+   * `gradeBFromDay` for grade B companies (延长“企业安静期”), as rules/quiet-period.yaml reads 丽水's system.
+   */
+  quietPeriod?: { fromDay: number; gradeBFromDay: number };
 }
 
 /** Counties and districts have no level below them in a 6-digit code: their codes do not end in 00. */
@@ -60,6 +65,8 @@ export const DEMO_REGIONS: readonly DemoRegion[] = [
   {
     code: '331125', name: '云和', government: '云和县', city: '丽水', province: '浙江', source: ZHEJIANG_PLATFORM, center: { lat: 28.116, lng: 119.573 },
     districts: towns('331125', '浮云街道、元和街道、白龙山街道、凤凰山街道、崇头镇、紧水滩镇、石塘镇、雾溪畲族乡、安溪畲族乡、赤石乡'),
+    // "一般安排在每月下旬实施": the 21st to the month's end.
+    quietPeriod: { fromDay: 21, gradeBFromDay: 16 },
   },
   {
     code: '330203', name: '海曙', government: '宁波市海曙区', city: '宁波', province: '浙江', source: ZHEJIANG_PLATFORM, center: { lat: 29.859, lng: 121.551 },
@@ -83,33 +90,41 @@ export interface AgencyKind {
   /** Relative share of inspections; market regulation carries the most. */
   workload: number;
   matters: readonly string[];
+  /** A national rule that makes this unit inspect on site whatever local caps say (国家另有规定). */
+  nationalBasis: string;
 }
 
 export const AGENCY_KINDS: readonly AgencyKind[] = [
   {
     kind: 'market_regulation', code: 'SCJG', name: '市场监督管理局', officers: [20, 40], workload: 4,
     matters: ['特种设备安全', '食品生产安全', '产品质量抽查', '计量器具检定', '价格行为', '广告合规'],
+    nationalBasis: '《中华人民共和国特种设备安全法》：特种设备安全监督检查',
   },
   {
     kind: 'emergency', code: 'YJGL', name: '应急管理局', officers: [10, 25], workload: 3,
     matters: ['安全生产责任制落实', '危险化学品储存', '粉尘防爆', '有限空间作业', '隐患排查治理'],
+    nationalBasis: '《中华人民共和国安全生产法》：重大事故隐患整改复查',
   },
   {
     kind: 'ecology', code: 'STHJ', name: '生态环境局', countyBranchOfCity: true, officers: [8, 20], workload: 2,
     matters: ['废气排放', '废水排放', '危险废物管理', '排污许可执行', '噪声污染防治'],
+    nationalBasis: '《排污许可管理条例》：重点排污单位执法监测',
   },
   {
     kind: 'fire', code: 'XFJY', name: '消防救援支队', countyName: '消防救援大队', officers: [8, 20], workload: 2,
     matters: ['消防设施维护保养', '疏散通道畅通', '消防安全管理制度', '电气线路安全'],
+    nationalBasis: '《中华人民共和国消防法》：消防安全重点单位监督抽查',
   },
   {
     kind: 'agriculture', code: 'NYNC', name: '农业农村局', officers: [5, 15], workload: 1,
     matters: ['农药经营', '兽药经营', '种子质量', '农产品质量安全', '饲料生产'],
+    nationalBasis: '《农药管理条例》：农药经营许可条件核查',
   },
   {
     // Zhejiang's 大综合一体化 reform moved a large share of field inspections to one comprehensive enforcement bureau.
     kind: 'comprehensive_enforcement', code: 'ZHZF', name: '综合行政执法局', provinces: ['浙江'], officers: [15, 35], workload: 3,
     matters: ['市容环境卫生', '违法建设查处', '户外广告设施', '燃气经营安全', '餐饮油烟排放', '建筑垃圾处置'],
+    nationalBasis: '《城镇燃气管理条例》：燃气经营安全监督检查',
   },
 ];
 

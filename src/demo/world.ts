@@ -27,7 +27,7 @@ const GRADES = [['A', 15], ['B', 45], ['C', 30], ['D', 10]] as const;
 // 烟台's white list (白名单) is a pilot in 莱州: some of its companies are on it.
 const WHITE_LIST_DISTRICT = '370683';
 const WHITE_LIST_SHARE = 0.1;
-// B-grade companies get a longer quiet period (延长企业安静期): the last half of the month.
+// Where a county has a quiet period, some B-grade companies agree their own (延长企业安静期): the last half of the month.
 const LONG_QUIET_SHARE_OF_B = 0.06;
 const LONG_QUIET_PERIOD = { days_of_month: Array.from({ length: 15 }, (_, i) => i - 15) };
 
@@ -62,7 +62,7 @@ export function createWorld(options: WorldOptions): World {
         credit_grade: grade,
         whitelisted: district.code === WHITE_LIST_DISTRICT && random.chance(WHITE_LIST_SHARE),
       };
-      if (grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
+      if (region.quietPeriod && grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
       enterprises.push(enterprise);
     }
   }

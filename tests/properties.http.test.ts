@@ -120,13 +120,17 @@ function namesProblem(req: Req, res: Res): void {
 const PROVINCES = ['11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
   '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65', '71', '81', '82'];
 const CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const URGENT_REASONS = ['emergency', 'complaint', 'case', 'superior', 'public_safety', 'serious_dishonesty'];
+const URGENT_REASONS = ['emergency', 'complaint', 'case', 'superior', 'public_safety', 'serious_dishonesty', 'life_property', 'public_interest', 'social_impact'];
+const PURPOSES = ['inspection', 'research', 'guidance', 'leader_visit'];
+const FILING_KINDS = ['quiet_period_check', 'research', 'leader_visit'];
+const FILING_OFFICES = ['county_enforcement_office', 'county_party_government_offices'];
 const CATEGORIES = ['no_scan', 'frequent', 'no_plan', 'quiet_period', 'misconduct', 'other'];
 const OUTCOMES = ['no_issue', 'rectification_ordered', 'penalty', 'case_opened', 'other'];
 const ENUMS: Record<string, readonly string[]> = {
   action: ['enter', 'exit'], method: ['qr', 'manual'], urgent_reason: URGENT_REASONS, outcome: OUTCOMES,
   mode: ['onsite', 'offsite'], status: ['filed', 'approved', 'cancelled'], category: CATEGORIES, channel: ['12345', 'app', 'web', 'phone'],
-  type: ['checkin', 'inspection', 'plan', 'complaint'],
+  type: ['checkin', 'inspection', 'plan', 'complaint', 'filing'], purpose: PURPOSES, reviewed_by: ['justice_bureau'],
+  kind: FILING_KINDS, filed_with: FILING_OFFICES,
 };
 
 const charsOf = (chars: string) => fc.constantFrom(...chars.split(''));
@@ -187,8 +191,10 @@ const checkinArb = fc.record({
   action: fc.constantFrom('enter', 'exit'),
   method: fc.constantFrom('qr', 'manual'),
   onsite: fc.boolean(),
+  purpose: fc.constantFrom(...PURPOSES),
   plan_id: identifier,
   urgent_reason: fc.constantFrom(...URGENT_REASONS),
+  national_basis: textArb(200),
   location: fc.record({
     lat: fc.double({ min: -90, max: 90, noNaN: true }),
     lng: fc.double({ min: -180, max: 180, noNaN: true }),
@@ -205,7 +211,10 @@ const inspectionArb = fc.record({
   started_at: timeArb(),
   ended_at: timeArb(),
   onsite: fc.boolean(),
+  purpose: fc.constantFrom(...PURPOSES),
   plan_id: identifier,
+  urgent_reason: fc.constantFrom(...URGENT_REASONS),
+  national_basis: textArb(200),
   outcome: fc.constantFrom(...OUTCOMES),
 }, { requiredKeys: ['id', 'type', 'occurred_at', 'region', 'source', 'enterprise_id', 'agency_id', 'officer_ids', 'started_at'] })
   .map((e) => (e.ended_at !== undefined && Date.parse(e.ended_at) < Date.parse(e.started_at) ? { ...e, ended_at: e.started_at } : e));
@@ -220,6 +229,9 @@ const planArb = fc.record({
   window_end: planDateArb,
   mode: fc.constantFrom('onsite', 'offsite'),
   status: fc.constantFrom('filed', 'approved', 'cancelled'),
+  plan_id: identifier,
+  reviewed_by: fc.constant('justice_bureau'),
+  urgent_reason: fc.constantFrom(...URGENT_REASONS),
   joint_agency_ids: fc.array(identifier, { maxLength: 20 }),
   matters: fc.array(textArb(200), { maxLength: 50 }),
 }, { requiredKeys: ['id', 'type', 'occurred_at', 'region', 'source', 'agency_id', 'enterprise_ids', 'window_start', 'window_end', 'mode', 'status'] })
@@ -236,20 +248,37 @@ const complaintArb = fc.record({
   checkin_id: identifier,
 }, { requiredKeys: ['id', 'type', 'occurred_at', 'region', 'source', 'enterprise_id', 'category', 'channel', 'text'] });
 
+const filingArb = fc.record({
+  ...common,
+  type: fc.constant('filing'),
+  agency_id: identifier,
+  enterprise_id: creditCodeArb,
+  kind: fc.constantFrom(...FILING_KINDS),
+  filed_with: fc.constantFrom(...FILING_OFFICES),
+  visit_date: planDateArb,
+  approved_by: identifier,
+  plan_id: identifier,
+  note: textArb(500),
+}, { requiredKeys: ['id', 'type', 'occurred_at', 'region', 'source', 'agency_id', 'enterprise_id', 'kind', 'filed_with', 'visit_date'] })
+  // A quiet-period check needs the head's approval; research and leaders' visits may name one or not.
+  .chain((e) => (e.kind === 'quiet_period_check' && e.approved_by === undefined ? identifier.map((approved_by) => ({ ...e, approved_by })) : fc.constant(e)));
+
 type Ev = Record<string, any>;
-const eventArb: fc.Arbitrary<Ev> = fc.oneof(checkinArb, inspectionArb, planArb, complaintArb);
+const eventArb: fc.Arbitrary<Ev> = fc.oneof(checkinArb, inspectionArb, planArb, complaintArb, filingArb);
 
 const REQUIRED: Record<string, string[]> = {
   checkin: ['enterprise_id', 'agency_id', 'officer_ids', 'action', 'method'],
   inspection: ['enterprise_id', 'agency_id', 'officer_ids', 'started_at'],
   plan: ['agency_id', 'enterprise_ids', 'window_start', 'window_end', 'mode', 'status'],
   complaint: ['enterprise_id', 'category', 'channel', 'text'],
+  filing: ['agency_id', 'enterprise_id', 'kind', 'filed_with', 'visit_date'],
 };
 const KNOWN: Record<string, string[]> = {
-  checkin: ['onsite', 'plan_id', 'urgent_reason', 'location'],
-  inspection: ['ended_at', 'onsite', 'plan_id', 'outcome'],
-  plan: ['joint_agency_ids', 'matters'],
+  checkin: ['onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'location'],
+  inspection: ['ended_at', 'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'outcome'],
+  plan: ['plan_id', 'reviewed_by', 'urgent_reason', 'joint_agency_ids', 'matters'],
   complaint: ['agency_id', 'checkin_id'],
+  filing: ['approved_by', 'plan_id', 'note'],
 };
 const COMMON = ['id', 'type', 'occurred_at', 'region', 'source'];
 const knownFields = (type: string) => [...COMMON, ...REQUIRED[type]!, ...KNOWN[type]!];
@@ -320,6 +349,10 @@ describe(`properties of POST /v1/events (seed ${SEED})`, () => {
             if (e.type === 'plan') {
               check(row.window_start === e.window_start && row.window_end === e.window_end,
                 `${e.id}: window ${e.window_start}..${e.window_end} stored as ${row.window_start}..${row.window_end}`, req);
+            }
+            if (e.type === 'filing') {
+              check(row.window_start === e.visit_date && row.window_end === e.visit_date,
+                `${e.id}: visit_date ${e.visit_date} stored as ${row.window_start}..${row.window_end}`, req);
             }
           }
         }
@@ -445,6 +478,8 @@ describe(`properties of POST /v1/events (seed ${SEED})`, () => {
           [['matters'], Array.from({ length: 51 }, () => 'm'), 'matters'], [['matters'], ['ok', 'm'.repeat(201)], 'matters.1']);
       }
       if (e.type === 'complaint') options.push([['text'], '投'.repeat(4001), 'text']);
+      if (e.type === 'filing') options.push([['note'], '注'.repeat(501), 'note']);
+      if (e.type === 'checkin' || e.type === 'inspection') options.push([['national_basis'], '法'.repeat(201), 'national_basis']);
       if (e.location?.address !== undefined) options.push([['location', 'address'], 'a'.repeat(201), 'location.address']);
       options.push([['id'], 'x'.repeat(65), 'id'], [['id'], 'a b', 'id'], [['source'], 'é', 'source']);
       const [path, value, field] = options[pick % options.length]!;
@@ -462,6 +497,7 @@ describe(`properties of POST /v1/events (seed ${SEED})`, () => {
         options.push(['started_at', BAD_TIMES[pick % BAD_TIMES.length]], ['ended_at', BAD_TIMES[(pick >> 2) % BAD_TIMES.length]],
           ['ended_at', rfc3339(Date.parse(e.started_at) - 60_000 * (1 + (pick % 1000)), 'Z', 0)]);
       }
+      if (e.type === 'filing') options.push(['visit_date', BAD_DATES[pick % BAD_DATES.length]]);
       if (e.type === 'plan') {
         options.push(['window_start', BAD_DATES[pick % BAD_DATES.length]], ['window_end', BAD_DATES[(pick >> 2) % BAD_DATES.length]]);
         if (e.window_start > '0001-01-02') {

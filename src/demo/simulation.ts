@@ -53,7 +53,7 @@ const EXECUTED_SHARE = 0.9;
 // a cancelled version is filed after the first visits, and the visits still to come are dropped.
 const CALLED_OFF_SHARE = 0.05;
 // On-site visits one plan yields on average (measured); scales filings to `visitsPerDay`.
-const VISITS_PER_PLAN = 1.5;
+const VISITS_PER_PLAN = 1.75;
 const WEEKEND_ACTIVITY = 0.1;
 // Lawful special cases (a green-channel entry, a quiet-period check approved and filed, research, a leader's visit) per visit.
 const SPECIAL_CASE_SHARE = 0.03;

@@ -13,11 +13,11 @@ import type { World } from '../src/demo/world.js';
 import type { EventInput } from '../src/ingest/schema.js';
 
 /**
- * Events per day per unit of `visitsPerDay`, averaged over weeks and the monthly
- * quiet periods (measured on the demo world: ~4.8). Used to pick `visitsPerDay`
- * for a wanted number of events.
+ * Events per day per unit of `visitsPerDay`, averaged over weeks and 云和's
+ * monthly quiet period (measured on the demo world over 2026: 4.88). Used to
+ * pick `visitsPerDay` for a wanted number of events.
  */
-export const EVENTS_PER_VISIT_DAY = 4.7;
+export const EVENTS_PER_VISIT_DAY = 4.9;
 
 /** Yields the events of [from, to) in occurred_at order, one simulated day per chunk (some chunks are empty). */
 export function* streamEvents(world: World, options: EventOptions): Generator<EventInput[], void, undefined> {

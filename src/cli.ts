@@ -3,6 +3,7 @@ import { loadConfig } from './config/index.js';
 import { createLogger, type Logger } from './log.js';
 import { tokenOption, tokensCommand } from './auth/cli.js';
 import type { DemoApi } from './demo/api.js';
+import { DEMO_SEED } from './demo/catalogue.js';
 import { rulesCommand } from './rules/cli.js';
 import { startService, type Roles } from './service.js';
 import { createStorage, migrate } from './storage/index.js';
@@ -34,7 +35,7 @@ program.command('start')
   .description('API and workers in one process (embedded ClickHouse and a local Redis unless configured)')
   .option('--demo', 'feed the service realistic demo traffic')
   .option('--demo-visits <per_day>', 'live demo on-site visits per day', positiveInt, 2000)
-  .option('--demo-seed <seed>', 'seed of the demo world', positiveInt, 2024)
+  .option('--demo-seed <seed>', 'seed of the demo world', positiveInt, DEMO_SEED)
   .action(async (opts: { demo?: boolean; demoVisits: number; demoSeed: number }) => {
     await run({ api: true, worker: true }, opts.demo ? { visitsPerDay: opts.demoVisits, seed: opts.demoSeed } : null);
   });
@@ -43,7 +44,7 @@ program.command('demo')
   .description('feed an already running API with demo traffic and simulated staff until SIGTERM/SIGINT')
   .requiredOption('--url <api-url>', 'base URL of the API, e.g. http://api:8080', apiUrl)
   .option('--visits <per_day>', 'live on-site visits per day', positiveInt, 2000)
-  .option('--seed <seed>', 'seed of the demo world', positiveInt, 2024)
+  .option('--seed <seed>', 'seed of the demo world', positiveInt, DEMO_SEED)
   .addOption(tokenOption())
   .action(async (opts: { url: string; visits: number; seed: number; token: string }) => {
     const log = createLogger(loadConfig().LOG_LEVEL);

@@ -212,7 +212,8 @@ describe('dashboard files', () => {
 // ---------- against the real service ----------
 
 const DAY = 86_400_000;
-const WORLD = { seed: 11, enterprisesPerRegion: 40, regions: ['371400', '370600'] };
+// Two cities and the two Zhejiang counties: a county's agencies name no city the region variable could read.
+const WORLD = { seed: 11, enterprisesPerRegion: 40, regions: ['371400', '370600', '331125', '330203'] };
 const BATCH = 2_000;
 /** A grid of ~1,000 points over 30 days: what Grafana sends as the interval for a wide panel. */
 const INTERVAL_MS = 3_600_000;
@@ -317,6 +318,17 @@ describe('queries on the real schema, over demo data', () => {
     expect(outcomes.filter((o) => !hasValues(o.rows)).map((o) => o.where)).toEqual([]);
     const untimed = outcomes.filter((o) => o.timeseries && !o.rows.every((r) => isTime(r.time)));
     expect(untimed.map((o) => o.where)).toEqual([]);
+  });
+
+  it('offers every city of the data as a region, the counties\' cities included, each with its name and companies', async () => {
+    for (const { file, board } of clickhouseBoards) {
+      const variable = board.templating.list.find((v) => v.name === 'region')!;
+      const rows = await service.storage.query<{ __value: string; __text: string }>(
+        expandClickHouse(variableSql(variable)!, board.templating.list, { region: ALL, agency: ALL }, range));
+      expect(rows.map((r) => `${r.__value}: ${r.__text}`), file).toEqual([
+        '3302: 3302 宁波市（40 家企业）', '3311: 3311 丽水市（40 家企业）', '3706: 3706 烟台市（40 家企业）', '3714: 3714 德州市（40 家企业）',
+      ]);
+    }
   });
 
   it('every ClickHouse query runs with a region and agency chosen from the variables', async () => {

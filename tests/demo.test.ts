@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { createRandom, createWorld, generateEvents, liveEvents, type World } from '../src/demo/index.js';
 import { Agency, Enterprise, Event, type EventInput } from '../src/ingest/schema.js';
 import { creditCodeProblem } from '../src/ingest/credit-code.js';
+import { addDays, isWorkingDay, timestamp } from '../src/calendar/index.js';
 
 type Of<T extends EventInput['type']> = Extract<EventInput, { type: T }>;
 const ofType = <T extends EventInput['type']>(events: EventInput[], type: T) => events.filter((e): e is Of<T> => e.type === type);
@@ -29,26 +30,99 @@ function monthDay(date: string): { fromStart: number; fromEnd: number } {
   return { fromStart: day, fromEnd: day - daysInMonth - 1 };
 }
 
+const DEZHOU = '371400';
+const YANTAI = '370600';
+const PUTIAN = '350300';
+const HAISHU = '330203';
+const YUNHE = '331125';
+/** Where the policy map requires a plan (no-plan), and every officer to scan in (entry-without-scan). */
+const PLAN_REGIONS = [YANTAI, PUTIAN, HAISHU, YUNHE];
+const SCAN_REGIONS = [DEZHOU, YANTAI, YUNHE];
+const GRADE_CAP = { A: 0, B: 1, C: 2, D: 4 } as const;
+
+/** 云和's quiet period: 下旬, from the 16th for grade B, or the company's own days; no other demo region has one. */
 function isQuietFor(company: Enterprise, date: string): boolean {
+  if (company.region !== YUNHE) return false;
   const { fromStart, fromEnd } = monthDay(date);
-  if (company.quiet_period) return company.quiet_period.days_of_month.some((d) => d === fromStart || d === fromEnd);
-  return fromStart >= 21 || fromEnd >= -10;
+  if (company.quiet_period?.days_of_month.some((d) => d === fromStart || d === fromEnd)) return true;
+  return fromStart >= (company.credit_grade === 'B' ? 16 : 21);
 }
 
-/** Distinct visit days of each (agency, company) pair, from enter check-ins. */
-function visitDays(list: EventInput[]): Map<string, string[]> {
+const leadDays = (p: Of<'plan'>) => (time(`${p.window_start}T00:00:00+08:00`) - time(`${p.occurred_at.slice(0, 10)}T00:00:00+08:00`)) / DAY;
+const visitStart = (e: Of<'checkin'> | Of<'inspection'>) => time(e.type === 'inspection' ? e.started_at : e.occurred_at);
+/** Working days from `a` to `b`: positive when `b` is later. */
+function workingDaysBetween(a: string, b: string): number {
+  const [first, last, sign] = a <= b ? [a, b, 1] : [b, a, -1];
+  let n = 0;
+  for (let d = addDays(first, 1); d <= last; d = addDays(d, 1)) if (isWorkingDay(d)) n++;
+  return sign * n;
+}
+
+/** One agency's presence at one company on one day: its scans and its on-site records. */
+interface DayVisit {
+  region: string;
+  agency: string;
+  company: string;
+  date: string;
+  purpose: string;
+  enters: Of<'checkin'>[];
+  exits: Of<'checkin'>[];
+  records: Of<'inspection'>[];
+}
+
+function visitsOf(list: EventInput[]): DayVisit[] {
+  const visits = new Map<string, DayVisit>();
+  for (const e of list) {
+    if ((e.type !== 'checkin' && e.type !== 'inspection') || e.onsite === false) continue;
+    const date = timestamp(visitStart(e)).slice(0, 10);
+    const key = `${e.agency_id}|${e.enterprise_id}|${date}`;
+    let visit = visits.get(key);
+    if (!visit) {
+      visit = { region: e.region, agency: e.agency_id, company: e.enterprise_id, date, purpose: e.purpose ?? 'inspection', enters: [], exits: [], records: [] };
+      visits.set(key, visit);
+    }
+    if (e.type === 'inspection') visit.records.push(e);
+    else (e.action === 'enter' ? visit.enters : visit.exits).push(e);
+  }
+  return [...visits.values()];
+}
+
+const planOf = (visit: DayVisit, plans: Map<string, Of<'plan'>>) => {
+  const id = [...visit.enters, ...visit.records].find((e) => e.plan_id)?.plan_id;
+  return id === undefined ? undefined : plans.get(id);
+};
+const firstEntry = (visit: DayVisit) => Math.min(...visit.enters.map((c) => time(c.occurred_at)), ...visit.records.map((r) => time(r.started_at)));
+const isUrgent = (visit: DayVisit) => [...visit.enters, ...visit.records].some((e) => e.urgent_reason);
+const hasNationalBasis = (visit: DayVisit) => [...visit.enters, ...visit.records].some((e) => e.national_basis);
+const isQuietDay = (visit: DayVisit) => isQuietFor(companyById.get(visit.company)!, visit.date);
+const filingsFor = (visit: DayVisit, filings: Of<'filing'>[], kind: Of<'filing'>['kind']) =>
+  filings.filter((f) => f.kind === kind && f.agency_id === visit.agency && f.enterprise_id === visit.company && f.visit_date === visit.date);
+const regionsOf = (list: readonly { region: string }[]) => new Set(list.map((v) => v.region));
+const only = (list: readonly { region: string }[], allowed: string[]) => [...regionsOf(list)].filter((r) => !allowed.includes(r));
+
+/** 云和's agency-company pairs with more inspections than the company's grade allows, visits under national rules left out. */
+function overGradeCap(inspections: DayVisit[]): string[] {
+  const counted = new Map<string, number>();
+  for (const v of inspections.filter((v) => v.region === YUNHE && !hasNationalBasis(v))) {
+    counted.set(`${v.agency}|${v.company}`, (counted.get(`${v.agency}|${v.company}`) ?? 0) + 1);
+  }
+  return [...counted].filter(([key, n]) => n > GRADE_CAP[companyById.get(key.split('|')[1]!)!.credit_grade]).map(([key]) => key);
+}
+
+/** Visit days per company (any agency) or per agency and company, sorted. */
+function visitDays(list: EventInput[], byAgency: boolean): Map<string, string[]> {
   const days = new Map<string, Set<string>>();
-  for (const e of ofType(list, 'checkin')) {
-    if (e.action !== 'enter') continue;
-    const key = `${e.agency_id}|${e.enterprise_id}`;
+  for (const v of visitsOf(list)) {
+    const key = byAgency ? `${v.agency}|${v.company}` : v.company;
     if (!days.has(key)) days.set(key, new Set());
-    days.get(key)!.add(e.occurred_at.slice(0, 10));
+    days.get(key)!.add(v.date);
   }
   return new Map([...days].map(([key, set]) => [key, [...set].sort()]));
 }
 
-const hasFourIn15Days = (days: string[]) =>
-  days.some((d, i) => i + 3 < days.length && time(`${days[i + 3]}T00:00:00+08:00`) - time(`${d}T00:00:00+08:00`) < 15 * DAY);
+/** `count` visit days within `span` calendar days, both ends counted. */
+const crowded = (days: string[], count: number, span: number) =>
+  days.some((d, i) => i + count - 1 < days.length && time(`${days[i + count - 1]}T00:00:00+08:00`) - time(`${d}T00:00:00+08:00`) < span * DAY);
 
 describe('createRandom', () => {
   it('repeats its sequence for a seed and differs between seeds', () => {
@@ -80,17 +154,35 @@ describe('createWorld', () => {
     expect(createWorld({ seed: 8 }).enterprises).not.toEqual(world.enterprises);
   });
 
-  it('has three cities with five agencies each and officers for every agency', () => {
-    expect(world.regions.map((r) => r.code)).toEqual(['371400', '370600', '350300']);
-    expect(world.agencies).toHaveLength(15);
-    expect(world.agencies.map((a) => a.agency_id)).toContain('371400-SCJG');
-    expect(new Set(world.agencies.map((a) => a.kind))).toEqual(new Set(['market_regulation', 'emergency', 'ecology', 'fire', 'agriculture']));
+  it('has three cities and two Zhejiang counties, their agencies named at their level, officers for every agency', () => {
+    expect(world.regions.map((r) => r.code)).toEqual(['371400', '370600', '350300', '331125', '330203']);
+    expect(world.agencies).toHaveLength(3 * 5 + 2 * 6);
+    const names = Object.fromEntries(world.agencies.map((a) => [a.agency_id, a.name]));
+    expect(names).toMatchObject({
+      '371400-SCJG': '德州市市场监督管理局', '371400-XFJY': '德州市消防救援支队', '370600-STHJ': '烟台市生态环境局',
+      '331125-SCJG': '云和县市场监督管理局', '331125-ZHZF': '云和县综合行政执法局', '331125-XFJY': '云和县消防救援大队',
+      '331125-STHJ': '丽水市生态环境局云和分局', '330203-YJGL': '宁波市海曙区应急管理局', '330203-STHJ': '宁波市生态环境局海曙分局',
+    });
+    // 综合行政执法 inspects companies only where Zhejiang's reform gave it the matters.
+    expect(world.agencies.filter((a) => a.kind === 'comprehensive_enforcement').map((a) => a.region)).toEqual(['331125', '330203']);
+    expect(new Set(world.agencies.map((a) => a.kind))).toEqual(new Set(['market_regulation', 'emergency', 'ecology', 'fire', 'agriculture', 'comprehensive_enforcement']));
     for (const agency of world.agencies) {
       expect(agency.agency_id).toMatch(/^\d{6}-[A-Z]{4}$/);
+      expect(agency.agency_id.startsWith(agency.region)).toBe(true);
       const officers = world.officers[agency.agency_id]!;
       expect(officers.length).toBeGreaterThanOrEqual(5);
       for (const officer of officers) expect(officer).toMatch(new RegExp(`^${agency.agency_id}-\\d{3}$`));
     }
+  });
+
+  it('registers county companies under the county code, named after the county, its towns or the city', () => {
+    const yunhe = world.enterprises.filter((c) => c.region === '331125');
+    const haishu = world.enterprises.filter((c) => c.region === '330203');
+    expect(yunhe).toHaveLength(600);
+    expect(haishu).toHaveLength(600);
+    expect(yunhe.every((c) => /^(云和县|丽水市|浙江)/.test(c.name))).toBe(true);
+    expect(yunhe.some((c) => /^云和县(.+街道|.+镇|.+乡)/.test(c.name))).toBe(true);
+    expect(haishu.every((c) => /^(宁波市海曙区|宁波市|浙江)/.test(c.name))).toBe(true);
   });
 
   it('produces companies and agencies the API accepts, with valid credit codes', () => {
@@ -127,17 +219,18 @@ describe('createWorld', () => {
     expect(quiet.length).toBeGreaterThan(0);
     expect(quiet.length).toBeLessThan(150);
     for (const company of quiet) {
+      expect(company.region).toBe('331125');
       expect(company.credit_grade).toBe('B');
       expect(company.quiet_period!.days_of_month).toEqual([-15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1]);
     }
   });
 
-  it('takes a subset of cities and a size, and names the cities it knows when asked for another', () => {
+  it('takes a subset of regions and a size, and names the regions it knows when asked for another', () => {
     const small = createWorld({ seed: 1, regions: ['350300'], enterprisesPerRegion: 50 });
     expect(small.enterprises).toHaveLength(50);
     expect(small.agencies.every((a) => a.region === '350300')).toBe(true);
     expect(small.enterprises.every((c) => c.region.startsWith('35'))).toBe(true);
-    expect(() => createWorld({ seed: 1, regions: ['110000'] })).toThrow(/371400 德州/);
+    expect(() => createWorld({ seed: 1, regions: ['110000'] })).toThrow(/371400 德州.*331125 云和, 330203 海曙/);
   });
 });
 
@@ -157,12 +250,13 @@ describe('generateEvents', () => {
     expect(custom.every((e) => e.id.startsWith('bench-a-'))).toBe(true);
   });
 
-  it('sorts by occurred_at in +08:00 and keeps to the period, except plans filed ahead of it', () => {
+  it('sorts by occurred_at in +08:00 and keeps to the period, except plans and filings made ahead of it', () => {
     expect(events.every((e) => e.occurred_at.endsWith('+08:00'))).toBe(true);
     for (let i = 1; i < events.length; i++) expect(time(events[i]!.occurred_at)).toBeGreaterThanOrEqual(time(events[i - 1]!.occurred_at));
     for (const e of events) {
       expect(time(e.occurred_at)).toBeLessThan(to.getTime());
       if (e.type === 'plan') expect(time(e.occurred_at) >= from.getTime() || e.window_end >= '2026-03-01').toBe(true);
+      else if (e.type === 'filing') expect(time(e.occurred_at) >= from.getTime() || e.visit_date >= '2026-03-01').toBe(true);
       else expect(time(e.occurred_at)).toBeGreaterThanOrEqual(from.getTime());
     }
     expect(ofType(events, 'plan').some((p) => time(p.occurred_at) < from.getTime())).toBe(true);
@@ -198,26 +292,53 @@ describe('generateEvents', () => {
 
   it('files plans mostly a week or more ahead, some late, a few cancelled, some joint or off-site', () => {
     const plans = ofType(events, 'plan');
-    const lead = (p: Of<'plan'>) => (time(`${p.window_start}T00:00:00+08:00`) - time(`${p.occurred_at.slice(0, 10)}T00:00:00+08:00`)) / DAY;
-    const ahead = plans.filter((p) => lead(p) >= 7).length;
-    const late = plans.filter((p) => lead(p) >= 1 && lead(p) < 7).length;
-    expect(ahead / plans.length).toBeGreaterThan(0.8);
+    // Entries made at the time of an urgent check and later versions that call a plan off are not filed ahead.
+    const routine = plans.filter((p) => !p.urgent_reason && !p.plan_id);
+    const ahead = routine.filter((p) => leadDays(p) >= 7).length;
+    const late = routine.filter((p) => leadDays(p) >= 1 && leadDays(p) < 7).length;
+    expect(ahead / routine.length).toBeGreaterThan(0.8);
     expect(late).toBeGreaterThan(0);
-    expect(ahead + late).toBe(plans.length);
-    const cancelled = plans.filter((p) => p.status === 'cancelled').length;
+    expect(ahead + late).toBe(routine.length);
+    const cancelled = routine.filter((p) => p.status === 'cancelled').length;
     expect(cancelled).toBeGreaterThan(0);
-    expect(cancelled / plans.length).toBeLessThan(0.1);
-    expect(plans.some((p) => (p.joint_agency_ids?.length ?? 0) > 0)).toBe(true);
-    const offsite = plans.filter((p) => p.mode === 'offsite').length;
+    expect(cancelled / routine.length).toBeLessThan(0.1);
+    expect(routine.some((p) => (p.joint_agency_ids?.length ?? 0) > 0)).toBe(true);
+    const offsite = routine.filter((p) => p.mode === 'offsite').length;
     expect(offsite).toBeGreaterThan(0);
-    expect(offsite / plans.length).toBeLessThan(0.3);
+    expect(offsite / routine.length).toBeLessThan(0.3);
     for (const plan of plans) {
       expect(plan.enterprise_ids.length).toBeGreaterThanOrEqual(1);
       expect(plan.enterprise_ids.length).toBeLessThanOrEqual(5);
       const days = (time(`${plan.window_end}T00:00:00+08:00`) - time(`${plan.window_start}T00:00:00+08:00`)) / DAY + 1;
       expect(days).toBeGreaterThanOrEqual(1);
-      expect(days).toBeLessThanOrEqual(10);
+      expect(days).toBeLessThanOrEqual(12);
     }
+    // An urgent check's entry covers its own day: 云和 files it that day before going in; 烟台's green channel
+    // enters it at the time, or (the breach) a day late.
+    const onTheSpot = plans.filter((p) => p.urgent_reason);
+    expect(new Set(onTheSpot.map((p) => p.region))).toEqual(new Set(['370600', '331125']));
+    for (const plan of onTheSpot) {
+      expect(plan.window_start).toBe(plan.window_end);
+      expect(leadDays(plan)).toBeLessThanOrEqual(0);
+      expect(leadDays(plan)).toBeGreaterThanOrEqual(plan.region === '331125' ? 0 : -1);
+    }
+  });
+
+  it('calls some plans off after their first visits: a cancelled version of the plan, and no visit under it afterwards', () => {
+    const plans = ofType(events, 'plan');
+    const first = new Map(plans.map((p) => [p.id, p]));
+    const calledOff = plans.filter((p) => p.plan_id && first.has(p.plan_id));
+    expect(calledOff.length).toBeGreaterThan(0);
+    let visitedBefore = 0;
+    for (const version of calledOff) {
+      const plan = first.get(version.plan_id!)!;
+      expect(version).toMatchObject({ status: 'cancelled', agency_id: plan.agency_id, enterprise_ids: plan.enterprise_ids, window_start: plan.window_start });
+      expect(plan.status).not.toBe('cancelled');
+      const under = [...ofType(events, 'checkin'), ...ofType(events, 'inspection')].filter((e) => e.plan_id === plan.id);
+      for (const e of under) expect(visitStart(e)).toBeLessThan(time(version.occurred_at));
+      if (under.length > 0) visitedBefore++;
+    }
+    expect(visitedBefore).toBeGreaterThan(0);
   });
 
   it('visits in working hours, mostly on weekdays, at about visitsPerDay a working day', () => {
@@ -234,29 +355,28 @@ describe('generateEvents', () => {
     expect(visits / workingDays).toBeLessThan(45);
   });
 
-  it('has every officer scan in and out, seconds apart, 20 to 180 minutes on site, mostly by QR', () => {
-    const checkins = ofType(events, 'checkin');
-    const byOfficer = new Map<string, Of<'checkin'>[]>();
-    for (const c of checkins) {
-      const key = `${c.enterprise_id}|${c.agency_id}|${c.officer_ids[0]}`;
-      byOfficer.set(key, [...(byOfficer.get(key) ?? []), c]);
-    }
-    for (const scans of byOfficer.values()) {
-      for (let i = 0; i < scans.length; i += 2) {
-        const [enter, exit] = [scans[i]!, scans[i + 1]];
-        expect(enter.action).toBe('enter');
-        expect(exit?.action).toBe('exit');
-        const minutes = (time(exit!.occurred_at) - time(enter.occurred_at)) / MINUTE;
+  it('has the officers scan in and out, seconds apart, 20 to 180 minutes on site, mostly by QR', () => {
+    const scanned = visitsOf(events).filter((v) => v.enters.length > 0);
+    // Only 德州 asks for a scan on leaving too; its injected visits without one are the only ones.
+    const unexited = scanned.filter((v) => v.exits.length === 0);
+    expect([...regionsOf(unexited)]).toEqual([DEZHOU]);
+    expect(unexited.length / scanned.length).toBeLessThan(0.02);
+    for (const visit of scanned.filter((v) => v.exits.length > 0)) {
+      for (const enter of visit.enters) {
+        const exit = visit.exits.find((x) => x.officer_ids[0] === enter.officer_ids[0])!;
+        expect(exit.method).toBe(enter.method);
+        const minutes = (time(exit.occurred_at) - time(enter.occurred_at)) / MINUTE;
         expect(minutes).toBeGreaterThanOrEqual(20);
         expect(minutes).toBeLessThan(186); // 180 plus the seconds between officers
       }
     }
-    const enters = checkins.filter((c) => c.action === 'enter');
+    const enters = ofType(events, 'checkin').filter((c) => c.action === 'enter');
     const together = enters.filter((c, i) => i > 0 && c.enterprise_id === enters[i - 1]!.enterprise_id
       && time(c.occurred_at) - time(enters[i - 1]!.occurred_at) <= 2 * MINUTE);
     expect(together.length / enters.length).toBeGreaterThan(0.3);
+    const checkins = ofType(events, 'checkin');
     const qr = checkins.filter((c) => c.method === 'qr');
-    expect(qr.length / checkins.length).toBeGreaterThan(0.8);
+    expect(qr.length / checkins.length).toBeGreaterThan(0.9);
     expect(qr.length).toBeLessThan(checkins.length);
     expect(qr.every((c) => c.location !== undefined)).toBe(true);
   });
@@ -276,48 +396,159 @@ describe('generateEvents', () => {
       expect(record.outcome).toBeDefined();
       expect(record.plan_id !== undefined || record.onsite).toBe(true);
     }
+    // Research, guidance and leaders' visits leave scans and no inspection record.
+    const other = visitsOf(events).filter((v) => v.purpose !== 'inspection');
+    expect(new Set(other.map((v) => v.purpose))).toEqual(new Set(['research', 'guidance', 'leader_visit']));
+    expect(other.every((v) => v.records.length === 0 && v.enters.length > 0)).toBe(true);
+    expect(only(other, [YUNHE, HAISHU])).toEqual([]);
+  });
+});
+
+// Each region's policy (rules/regions.yaml) names breaches and lawful special cases; the demo shows them there.
+describe('generateEvents: what each region\'s policy names, where it holds', () => {
+  const visits = visitsOf(events);
+  const inspections = visits.filter((v) => v.purpose === 'inspection');
+  const plans = new Map(ofType(events, 'plan').map((p) => [p.id, p]));
+  const filings = ofType(events, 'filing');
+
+  it('has checks without any plan only where a plan is required, 海曙 and 莆田 among them', () => {
+    const unplanned = inspections.filter((v) => v.enters.length > 0 && !planOf(v, plans) && !isUrgent(v));
+    expect(only(unplanned, PLAN_REGIONS)).toEqual([]);
+    expect(regionsOf(unplanned)).toContain(HAISHU);
+    expect(regionsOf(unplanned)).toContain(PUTIAN);
   });
 
-  it('injects each kind of violation when violationRate > 0', () => {
-    const checkins = ofType(events, 'checkin').filter((c) => c.action === 'enter');
-    const urgent = checkins.filter((c) => c.urgent_reason);
-    expect(urgent.length).toBeGreaterThan(0);
-    expect(urgent.every((c) => c.plan_id === undefined)).toBe(true);
-    expect(checkins.some((c) => !c.plan_id && !c.urgent_reason)).toBe(true);
-    const scanned = new Set(checkins.map((c) => `${c.enterprise_id}|${c.agency_id}|${c.occurred_at.slice(0, 10)}`));
-    const unscanned = ofType(events, 'inspection').filter((i) => i.onsite && !scanned.has(`${i.enterprise_id}|${i.agency_id}|${i.started_at.slice(0, 10)}`));
+  it('has on-site records nobody scanned for, and records naming an officer who did not scan, where every officer must', () => {
+    const unscanned = inspections.filter((v) => v.records.length > 0 && v.enters.length === 0);
     expect(unscanned.length).toBeGreaterThan(0);
-    expect(checkins.some((c) => monthDay(c.occurred_at.slice(0, 10)).fromEnd >= -10)).toBe(true);
-    expect([...visitDays(events).values()].some(hasFourIn15Days)).toBe(true);
+    expect(only(unscanned, SCAN_REGIONS)).toEqual([]);
+    const partly = inspections.filter((v) => v.enters.length > 0
+      && v.records.some((r) => r.officer_ids.some((o) => !v.enters.some((c) => c.officer_ids[0] === o))));
+    expect(only(partly, SCAN_REGIONS)).toEqual([]);
+    expect(regionsOf(partly)).toContain(YUNHE);
+    // Several officers of one agency on one visit is the rule (两人执法), not the exception.
+    expect(inspections.filter((v) => v.enters.length >= 2).length / inspections.length).toBeGreaterThan(0.5);
+  });
+
+  it('has 德州 companies visited by one agency 3 times in 12 days (禹城) and by 4 agencies in turn within 15 days', () => {
+    const byAgency = [...visitDays(events, true)].filter(([, days]) => crowded(days, 3, 12));
+    expect(byAgency.some(([key]) => key.startsWith(DEZHOU))).toBe(true);
+    const inTurn = [...visitDays(events, false)].filter(([company, days]) => crowded(days, 4, 15)
+      && new Set(visits.filter((v) => v.company === company).map((v) => v.agency)).size >= 4);
+    expect(inTurn.some(([company]) => companyById.get(company)!.region.startsWith('3714'))).toBe(true);
+  });
+
+  it('has 烟台 urgent checks entered through the green channel in time, too late or never, and joint plans carried out together', () => {
+    const urgent = inspections.filter(isUrgent);
+    expect(only(urgent, [YANTAI, YUNHE])).toEqual([]);
+    const entered = (v: DayVisit) => [...plans.values()].find((p) => p.urgent_reason && p.agency_id === v.agency
+      && p.enterprise_ids.includes(v.company) && p.window_start === v.date);
+    const delays = urgent.filter((v) => v.region === YANTAI).map((v) => {
+      const entry = entered(v);
+      return entry ? (time(entry.occurred_at) - firstEntry(v)) / MINUTE : null;
+    });
+    expect(delays.some((d) => d !== null && d > 0 && d <= 30)).toBe(true);
+    expect(delays.some((d) => d === null || d > 30)).toBe(true);
+    // Officers of the agencies of one joint plan arrive together, each scanning under the plan.
+    for (const region of [YANTAI, HAISHU]) {
+      const joint = inspections.filter((v) => v.region === region && planOf(v, plans)?.joint_agency_ids?.length
+        && visits.some((w) => w.agency !== v.agency && w.company === v.company && w.date === v.date && planOf(w, plans) === planOf(v, plans)));
+      expect(joint.length, region).toBeGreaterThan(0);
+    }
+  });
+
+  it('has 莱州 white-listed companies visited under plans the justice bureau reviewed, and once under one it did not', () => {
+    const listed = inspections.filter((v) => companyById.get(v.company)!.whitelisted && planOf(v, plans));
+    const reviewed = listed.filter((v) => planOf(v, plans)!.reviewed_by === 'justice_bureau');
+    expect(reviewed.length).toBeGreaterThan(0);
+    expect(listed.length - reviewed.length).toBeGreaterThan(0);
+  });
+
+  it('has 云和 checks in the quiet period: special cases, approved and filed in time, and not filed', () => {
+    const quiet = inspections.filter((v) => v.region === YUNHE && isQuietDay(v));
+    const special = quiet.filter(isUrgent);
+    const filed = quiet.filter((v) => filingsFor(v, filings, 'quiet_period_check').some((f) => f.approved_by && workingDaysBetween(v.date, f.occurred_at.slice(0, 10)) <= 3));
+    expect(special.length).toBeGreaterThan(0);
+    expect(filed.length).toBeGreaterThan(0);
+    expect(quiet.length - special.length - filed.length).toBeGreaterThan(0);
+    // 云和's special cases file their plan with the county before they go in (查前备案).
+    for (const visit of special) expect(time(planOf(visit, plans)!.occurred_at)).toBeLessThan(firstEntry(visit));
+    expect(only(inspections.filter(isQuietDay), [YUNHE])).toEqual([]);
+  });
+
+  it('has 云和 research visits in the quiet period filed three working days ahead, and some not', () => {
+    const research = visits.filter((v) => v.purpose === 'research' && isQuietDay(v));
+    const filedAhead = research.filter((v) => filingsFor(v, filings, 'research').some((f) => workingDaysBetween(f.occurred_at.slice(0, 10), v.date) >= 3));
+    expect(filedAhead.length).toBeGreaterThan(0);
+    expect(research.length - filedAhead.length).toBeGreaterThan(0);
+    const leaders = visits.filter((v) => v.purpose === 'leader_visit');
+    expect(leaders.length).toBeGreaterThan(0);
+    for (const visit of leaders) expect(filingsFor(visit, filings, 'leader_visit')).toHaveLength(1);
+    expect(only(filings, [YUNHE])).toEqual([]);
+  });
+
+  it('has 云和 agencies over a company\'s yearly cap for its grade, and visits under national rules', () => {
+    expect(overGradeCap(inspections).length).toBeGreaterThan(0);
+    const national = inspections.filter(hasNationalBasis);
+    expect([...regionsOf(national)]).toEqual([YUNHE]);
+    expect(national.some((v) => companyById.get(v.company)!.credit_grade === 'A')).toBe(true);
+  });
+
+  it('has complaints in Chinese, some citing the check-in they are about', () => {
     const complaints = ofType(events, 'complaint');
     expect(complaints.length).toBeGreaterThan(0);
     expect(complaints.every((c) => /[\u4e00-\u9fff]/.test(c.text))).toBe(true);
     expect(complaints.some((c) => c.checkin_id)).toBe(true);
   });
+});
 
-  it('keeps the rules when violationRate is 0', () => {
-    const checkins = ofType(clean, 'checkin');
-    expect(checkins.length).toBeGreaterThan(1000);
-    expect(checkins.every((c) => c.plan_id && !c.urgent_reason)).toBe(true);
+describe('generateEvents with violationRate 0', () => {
+  const visits = visitsOf(clean);
+  const inspections = visits.filter((v) => v.purpose === 'inspection');
+  const plans = new Map(ofType(clean, 'plan').map((p) => [p.id, p]));
+  const filings = ofType(clean, 'filing');
+
+  it('checks under a plan, or urgent with an entry made in time (烟台 within 30 minutes, 云和 before going in)', () => {
+    expect(inspections.length).toBeGreaterThan(400);
     expect(ofType(clean, 'complaint')).toHaveLength(0);
-    const plans = new Map(ofType(clean, 'plan').map((p) => [p.id, p]));
-    let whitelistedVisits = 0;
-    for (const c of checkins) {
-      const company = companyById.get(c.enterprise_id)!;
-      // A white-listed company is visited only under a plan the justice bureau reviewed.
-      if (company.whitelisted) {
-        whitelistedVisits += 1;
-        expect(plans.get(c.plan_id!)?.reviewed_by).toBe('justice_bureau');
+    for (const visit of inspections.filter((v) => v.enters.length > 0)) {
+      const plan = planOf(visit, plans);
+      if (!isUrgent(visit)) {
+        expect(plan, `${visit.agency} ${visit.company} ${visit.date}`).toBeDefined();
+        continue;
       }
-      expect(company.credit_grade).not.toBe('A');
-      expect(isQuietFor(company, c.occurred_at.slice(0, 10))).toBe(false);
+      const entry = [...plans.values()].find((p) => p.urgent_reason && p.agency_id === visit.agency && p.enterprise_ids.includes(visit.company) && p.window_start === visit.date)!;
+      const delay = (time(entry.occurred_at) - firstEntry(visit)) / MINUTE;
+      expect(delay).toBeLessThanOrEqual(visit.region === YANTAI ? 30 : 0);
     }
-    const scanned = new Set(checkins.map((c) => `${c.enterprise_id}|${c.agency_id}|${c.occurred_at}`));
-    for (const record of ofType(clean, 'inspection')) {
-      if (record.onsite) expect(scanned.has(`${record.enterprise_id}|${record.agency_id}|${record.started_at}`)).toBe(true);
+  });
+
+  it('has every officer named on a record scan in and out, and nobody crowd a company', () => {
+    for (const visit of inspections) {
+      expect(visit.enters.length).toBeGreaterThan(0);
+      expect(visit.exits.length).toBe(visit.enters.length);
+      for (const record of visit.records) for (const officer of record.officer_ids) expect(visit.enters.map((c) => c.officer_ids[0])).toContain(officer);
     }
-    expect([...visitDays(clean).values()].some(hasFourIn15Days)).toBe(false);
-    expect(whitelistedVisits).toBeGreaterThan(0);
+    expect([...visitDays(clean, false).values()].some((days) => crowded(days, 4, 15))).toBe(false);
+    expect([...visitDays(clean, true).values()].some((days) => crowded(days, 3, 15))).toBe(false);
+  });
+
+  it('keeps 云和\'s quiet period (special cases, approved and filed checks, research filed ahead) and its caps', () => {
+    for (const visit of visits.filter(isQuietDay)) {
+      expect(visit.region).toBe(YUNHE);
+      if (visit.purpose === 'research') {
+        expect(filingsFor(visit, filings, 'research').some((f) => workingDaysBetween(f.occurred_at.slice(0, 10), visit.date) >= 3)).toBe(true);
+      } else if (visit.purpose === 'inspection' && !isUrgent(visit)) {
+        expect(filingsFor(visit, filings, 'quiet_period_check').some((f) => f.approved_by && workingDaysBetween(visit.date, f.occurred_at.slice(0, 10)) <= 3)).toBe(true);
+      }
+    }
+    expect(overGradeCap(inspections)).toEqual([]);
+  });
+
+  it('visits a white-listed company only under a plan the justice bureau reviewed', () => {
+    const listed = inspections.filter((v) => companyById.get(v.company)!.whitelisted);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const visit of listed) expect(planOf(visit, plans)?.reviewed_by).toBe('justice_bureau');
   });
 
   it('rejects a period that ends before it starts', () => {
@@ -345,10 +576,11 @@ describe('liveEvents', () => {
     expect(stream.every((e) => e.id.startsWith('live-'))).toBe(true);
   });
 
-  it('opens with the plans already on file, then runs from now on around the clock', () => {
+  it('opens with the plans and filings already on file, then runs from now on around the clock', () => {
     const opening = stream.findIndex((e) => time(e.occurred_at) >= now.getTime());
     expect(opening).toBeGreaterThan(0);
-    expect(stream.slice(0, opening).every((e) => e.type === 'plan' && e.window_end >= '2026-03-10')).toBe(true);
+    const onFile = (e: EventInput) => (e.type === 'plan' && e.window_end >= '2026-03-10') || (e.type === 'filing' && e.visit_date >= '2026-03-10');
+    expect(stream.slice(0, opening).every(onFile)).toBe(true);
     expect(stream.slice(opening).every((e) => time(e.occurred_at) >= now.getTime())).toBe(true);
     expect(afterStart.length).toBeGreaterThan(1000);
     const nightVisits = ofType(afterStart, 'checkin').filter((c) => clock(c) < '06:00');

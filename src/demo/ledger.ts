@@ -55,3 +55,5 @@ export function createLedger() {
 
   return { remember, visitedBy, notTwiceADay, keepsCaps, staysUncrowded };
 }
+
+export type Ledger = ReturnType<typeof createLedger>;

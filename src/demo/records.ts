@@ -1,9 +1,8 @@
-/** Turns simulated plans, visits and complaints into wire events. */
-import type { Agency, Enterprise, EventInput, URGENT_REASONS } from '../ingest/schema.js';
+/** Turns simulated plans, visits, filings and complaints into wire events. */
+import type { Agency, Enterprise, EventInput, FILING_KINDS, PURPOSES, URGENT_REASONS } from '../ingest/schema.js';
 import { COMPLAINT_TEXTS, type AgencyKind, type DemoRegion } from './catalogue.js';
 import type { Random } from './random.js';
-import { DAY, MINUTE, calendarDate, timestamp } from '../calendar/index.js';
-
+import { DAY, MINUTE, addWorkingDays, calendarDate, midnight, timestamp } from '../calendar/index.js';
 
 export interface TimedEvent {
   at: number;
@@ -20,11 +19,13 @@ export interface Office {
   region: DemoRegion;
   kind: AgencyKind;
   officers: string[];
-  /** Other agencies of the same city, candidates for joint checks. */
+  /** Other agencies of the same region, candidates for joint checks. */
   partners: Office[];
 }
 
-type UrgentReason = (typeof URGENT_REASONS)[number];
+export type UrgentReason = (typeof URGENT_REASONS)[number];
+type Purpose = (typeof PURPOSES)[number];
+type FilingKind = (typeof FILING_KINDS)[number];
 
 export interface Visit {
   day: number;
@@ -36,6 +37,23 @@ export interface Visit {
   urgentReason?: UrgentReason | undefined;
   /** False when the record is filed without anyone having scanned in. */
   scanned: boolean;
+  /** Inspection unless said otherwise; research, guidance and leaders' visits leave scans but no inspection record. */
+  purpose?: Purpose;
+  /** 国家另有规定: the national rule that requires this visit (the annual cap does not count it). */
+  nationalBasis?: string;
+  /** Officers of the agency on site (default: a usual team of one to three). */
+  teamSize?: number;
+  /** Officers named on the record who never scan (云和 asks every officer to show his code). */
+  unscannedOfficers?: number;
+  /** Nobody scans out (德州 asks for scans on entering and on leaving). */
+  noExitScan?: boolean;
+  /**
+   * A plan entered at the time of the visit rather than ahead, `minutes` from the first entry: before it
+   * (an urgent check filed just before, 查前备案) or after it (烟台's green channel, 即时录入); null: never entered.
+   */
+  onTheSpotPlan?: { minutes: number | null };
+  /** A filing after the visit: an ordinary quiet-period check approved by the head and filed `workingDaysAfter` later (0: the same day). */
+  filingAfter?: { workingDaysAfter: number };
 }
 
 export interface VisitRecord {
@@ -55,20 +73,50 @@ export interface PlanDraft {
   status: 'filed' | 'approved' | 'cancelled';
   mode: 'onsite' | 'offsite';
   companies: Enterprise[];
+  /** A later version of this plan (supersedes it; `cancelled` withdraws it). */
+  planId?: string;
+  /** A green-channel entry of an urgent check. */
+  urgentReason?: UrgentReason;
+  /** Sent to the justice bureau first when it names a white-listed company (default); false: it was not. */
+  reviewed?: boolean;
+}
+
+export interface FilingDraft {
+  office: Office;
+  company: Enterprise;
+  kind: FilingKind;
+  visitDay: number;
+  filedAt: number;
+  /** The visit's start, or its day when the filing comes first: the filing belongs to the visit's period. */
+  origin: number;
 }
 
 // Law enforcement normally sends two officers (两人执法); some visits bend that.
 const TEAM_SIZES = [[1, 1], [2, 7], [3, 2]] as const;
 const OUTCOME_WEIGHTS = [['no_issue', 60], ['rectification_ordered', 28], ['penalty', 6], ['case_opened', 3], ['other', 3]] as const;
-const URGENT_REASON_WEIGHTS = [['complaint', 35], ['case', 25], ['emergency', 15], ['superior', 15], ['public_safety', 7], ['serious_dishonesty', 3]] as const;
+const URGENT_REASON_WEIGHTS = [
+  ['complaint', 30], ['case', 20], ['emergency', 12], ['superior', 12], ['public_safety', 7], ['life_property', 7],
+  ['public_interest', 5], ['social_impact', 4], ['serious_dishonesty', 3],
+] as const;
 const CATEGORY_WEIGHTS = [['misconduct', 20], ['frequent', 20], ['other', 20], ['no_scan', 15], ['no_plan', 15], ['quiet_period', 10]] as const;
 const CHANNEL_WEIGHTS = [['12345', 50], ['app', 25], ['phone', 15], ['web', 10]] as const;
-const QR_SHARE = 0.9;
+// A team scans the code at the gate; when that fails (no signal, a worn code) all of it checks in by hand.
+const QR_SHARE = 0.97;
 const COMPLAINT_CITES_CHECKIN = 0.6;
 const OPENING = 8 * 60 + 30;
 const CLOSING = 17 * 60 + 30;
 const LAST_ENTRY = 16 * 60 + 30;
 const SECOND = 1000;
+const FILED_WITH: Record<FilingKind, 'county_enforcement_office' | 'county_party_government_offices'> = {
+  quiet_period_check: 'county_enforcement_office',
+  research: 'county_party_government_offices',
+  leader_visit: 'county_party_government_offices',
+};
+const FILING_NOTES: Record<FilingKind, string> = {
+  quiet_period_check: '安静期内确需实施行政检查，已报本单位主要负责人批准',
+  research: '安静期内入企调研，提前三个工作日备案',
+  leader_visit: '领导干部入企公务活动，提前三个工作日报备',
+};
 
 type Of<T extends EventInput['type']> = Extract<EventInput, { type: T }>;
 
@@ -93,54 +141,94 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       matters: random.sample(office.kind.matters, random.int(1, 3)),
       status: draft.status,
     };
+    if (draft.planId) event.plan_id = draft.planId;
     if (draft.joint.length > 0) event.joint_agency_ids = draft.joint.map((o) => o.agency.agency_id);
     // 莱州's pilot: a plan naming a white-listed company goes to the justice bureau for review first.
-    if (draft.companies.some((c) => c.whitelisted)) event.reviewed_by = 'justice_bureau';
+    if (draft.reviewed !== false && draft.companies.some((c) => c.whitelisted)) event.reviewed_by = 'justice_bureau';
+    if (draft.urgentReason) event.urgent_reason = draft.urgentReason;
     out.push({ at: filedAt, origin: filedAt, event });
-    return event.id;
+    return draft.planId ?? event.id;
+  }
+
+  function filing(draft: FilingDraft, out: TimedEvent[]): void {
+    const { office } = draft;
+    const event: Of<'filing'> = {
+      id: nextId(), occurred_at: timestamp(draft.filedAt), region: office.region.code, source: office.region.source,
+      type: 'filing',
+      agency_id: office.agency.agency_id,
+      enterprise_id: draft.company.enterprise_id,
+      kind: draft.kind,
+      filed_with: FILED_WITH[draft.kind],
+      visit_date: calendarDate(draft.visitDay),
+      note: FILING_NOTES[draft.kind],
+    };
+    // The head of unit (主要负责人) approves an ordinary check in the quiet period before it is filed.
+    if (draft.kind === 'quiet_period_check') event.approved_by = `${office.agency.agency_id}-FZR`;
+    out.push({ at: draft.filedAt, origin: draft.origin, event });
   }
 
   function visit(v: Visit, out: TimedEvent[]): VisitRecord {
     const start = v.day + (options.aroundTheClock ? minuteOfDay(0, 24 * 60 - 1) : minuteOfDay(OPENING, LAST_ENTRY));
     if (!v.onsite) return reviewOnPaper(v, start, out);
+    const entry = v.onTheSpotPlan;
+    // An entry made before the visit is on file when the officers scan; one made after is named on the record only.
+    const planId = entry?.minutes != null
+      ? plan({
+        office: v.office, filedAt: start + entry.minutes * MINUTE, windowStart: v.day, windowDays: 1, joint: [], status: 'filed',
+        mode: 'onsite', companies: [v.company], ...(v.urgentReason ? { urgentReason: v.urgentReason } : {}),
+      }, out)
+      : v.planId;
+    const scanPlanId = entry?.minutes != null && entry.minutes > 0 ? undefined : planId;
     const longest = options.aroundTheClock ? 180 : Math.min(180, CLOSING - (start - v.day) / MINUTE);
     const stay = random.int(20, Math.max(20, Math.floor(longest))) * MINUTE;
+    const own = random.sample(v.office.officers, v.teamSize ?? random.weighted(TEAM_SIZES));
     const team: [Office, string][] = [
-      ...random.sample(v.office.officers, random.weighted(TEAM_SIZES)).map((o): [Office, string] => [v.office, o]),
+      ...own.map((o): [Office, string] => [v.office, o]),
       ...v.joint.map((o): [Office, string] => [o, random.pick(o.officers)]),
     ];
+    const unscanned = new Set(own.slice(own.length - (v.unscannedOfficers ?? 0)));
+    const scanning = team.filter(([, officer]) => !unscanned.has(officer));
+    const method = random.chance(QR_SHARE) ? 'qr' : 'manual';
     let enterCheckinId: string | undefined;
     let endedAt = start + stay;
     if (v.scanned) {
       // Each officer scans the company's code with their own phone, seconds apart.
       let at = start;
       let lastEntry = start;
-      for (const [office, officer] of team) {
-        const id = checkin(v, office, officer, 'enter', at, start, out);
+      for (const [office, officer] of scanning) {
+        const id = checkin(v, office, officer, 'enter', method, at, start, scanPlanId, out);
         enterCheckinId ??= id;
         lastEntry = at;
         at += random.int(5, 40) * SECOND;
       }
       at = lastEntry + stay;
-      for (const [office, officer] of team) {
-        checkin(v, office, officer, 'exit', at, start, out);
+      for (const [office, officer] of v.noExitScan ? [] : scanning) {
+        checkin(v, office, officer, 'exit', method, at, start, scanPlanId, out);
         endedAt = at;
         at += random.int(5, 40) * SECOND;
       }
     }
-    const officers = team.filter(([office]) => office === v.office).map(([, officer]) => officer);
-    inspection(v, officers, start, endedAt, endedAt + random.int(60, 48 * 60) * MINUTE, out);
+    if (v.filingAfter) {
+      const filedAt = v.filingAfter.workingDaysAfter === 0
+        ? endedAt + random.int(30, 120) * MINUTE
+        : workingMoment(midnight(addWorkingDays(calendarDate(v.day), v.filingAfter.workingDaysAfter)));
+      filing({ office: v.office, company: v.company, kind: 'quiet_period_check', visitDay: v.day, filedAt, origin: start }, out);
+    }
+    if ((v.purpose ?? 'inspection') === 'inspection') {
+      const officers = team.filter(([office]) => office === v.office).map(([, officer]) => officer);
+      inspection(v, officers, planId, start, endedAt, endedAt + random.int(60, 48 * 60) * MINUTE, out);
+    }
     return { company: v.company, office: v.office, startedAt: start, endedAt, enterCheckinId };
   }
 
   /** Off-site checks review documents remotely: a record, and nobody at the gate. */
   function reviewOnPaper(v: Visit, start: number, out: TimedEvent[]): VisitRecord {
     const endedAt = start + random.int(30, 120) * MINUTE;
-    inspection(v, random.sample(v.office.officers, 2), start, endedAt, endedAt + random.int(10, 24 * 60) * MINUTE, out);
+    inspection(v, random.sample(v.office.officers, 2), v.planId, start, endedAt, endedAt + random.int(10, 24 * 60) * MINUTE, out);
     return { company: v.company, office: v.office, startedAt: start, endedAt };
   }
 
-  function inspection(v: Visit, officers: string[], start: number, endedAt: number, filedAt: number, out: TimedEvent[]): void {
+  function inspection(v: Visit, officers: string[], planId: string | undefined, start: number, endedAt: number, filedAt: number, out: TimedEvent[]): void {
     const event: Of<'inspection'> = {
       id: nextId(), occurred_at: timestamp(filedAt), region: v.office.region.code, source: v.office.region.source,
       type: 'inspection',
@@ -152,11 +240,16 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       onsite: v.onsite,
       outcome: random.weighted(OUTCOME_WEIGHTS),
     };
-    if (v.planId) event.plan_id = v.planId;
+    if (planId) event.plan_id = planId;
+    if (v.urgentReason) event.urgent_reason = v.urgentReason;
+    if (v.nationalBasis) event.national_basis = v.nationalBasis;
     out.push({ at: filedAt, origin: start, event });
   }
 
-  function checkin(v: Visit, office: Office, officer: string, action: 'enter' | 'exit', at: number, origin: number, out: TimedEvent[]): string {
+  function checkin(
+    v: Visit, office: Office, officer: string, action: 'enter' | 'exit', method: 'qr' | 'manual', at: number, origin: number,
+    planId: string | undefined, out: TimedEvent[],
+  ): string {
     const event: Of<'checkin'> = {
       id: nextId(), occurred_at: timestamp(at), region: office.region.code, source: office.region.source,
       type: 'checkin',
@@ -164,13 +257,15 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       agency_id: office.agency.agency_id,
       officer_ids: [officer],
       action,
-      method: random.chance(QR_SHARE) ? 'qr' : 'manual',
+      method,
       onsite: true,
     };
-    if (v.planId) event.plan_id = v.planId;
+    if (v.purpose && v.purpose !== 'inspection') event.purpose = v.purpose;
+    if (planId) event.plan_id = planId;
     if (v.urgentReason) event.urgent_reason = v.urgentReason;
+    if (v.nationalBasis) event.national_basis = v.nationalBasis;
     // Only a scan carries the phone's position; a manual entry is typed in afterwards.
-    if (event.method === 'qr') {
+    if (method === 'qr') {
       const { lat, lng } = office.region.center;
       event.location = { lat: round(lat + random.next() * 0.2 - 0.1), lng: round(lng + random.next() * 0.2 - 0.1) };
     }
@@ -178,11 +273,11 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
     return event.id;
   }
 
-  function complaint(company: Enterprise, city: DemoRegion, about: VisitRecord | undefined, day: number, out: TimedEvent[]): void {
+  function complaint(company: Enterprise, region: DemoRegion, about: VisitRecord | undefined, day: number, out: TimedEvent[]): void {
     const category = random.weighted(CATEGORY_WEIGHTS);
     const at = about ? about.endedAt + random.int(30, 10 * 60) * MINUTE : workingMoment(day);
     const event: Of<'complaint'> = {
-      id: nextId(), occurred_at: timestamp(at), region: city.code, source: city.source,
+      id: nextId(), occurred_at: timestamp(at), region: region.code, source: region.source,
       type: 'complaint',
       enterprise_id: company.enterprise_id,
       category,
@@ -194,7 +289,9 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
     out.push({ at, origin: about ? about.startedAt : at, event });
   }
 
-  return { plan, visit, complaint, workingMoment, urgentReason: () => random.weighted(URGENT_REASON_WEIGHTS) };
+  return { plan, filing, visit, complaint, workingMoment, urgentReason: (): UrgentReason => random.weighted(URGENT_REASON_WEIGHTS) };
 }
+
+export type Records = ReturnType<typeof createRecords>;
 
 const round = (degrees: number) => Math.round(degrees * 1e5) / 1e5;

@@ -2,7 +2,8 @@ import type { Enterprise } from '../ingest/schema.js';
 import { AGENCY_KINDS, type DemoRegion } from './catalogue.js';
 import { createLedger } from './ledger.js';
 import type { Random } from './random.js';
-import { createRecords, type Office, type TimedEvent, type Visit, type VisitRecord } from './records.js';
+import { createRecords, type Office, type PlanDraft, type TimedEvent, type Visit } from './records.js';
+import { SPECIAL_CASES, VIOLATIONS, type Scenario, type ScenarioContext, type ScenarioDay } from './scenarios.js';
 import { DAY, dayOfMonth, isWeekend } from '../calendar/index.js';
 import type { World } from './world.js';
 
@@ -10,8 +11,10 @@ import type { World } from './world.js';
  * A day-by-day simulation of how agencies plan and carry out inspections.
  * Plans are filed ahead and their visits booked at filing time, so a visit
  * always has its plan on record before it happens. Violations are injected
- * on purpose at a given rate; the rest of the traffic keeps the rules, apart
- * from the few plans filed late that every city reports.
+ * on purpose at a given rate, and lawful special cases at a small fixed share
+ * (src/demo/scenarios.ts), each in the regions whose policy names it; the rest
+ * of the traffic keeps the rules, apart from the few plans filed late that
+ * every city reports and the odd team that checks in by hand.
  */
 export interface SimulationOptions {
   visitsPerDay: number;
@@ -46,50 +49,66 @@ const OFFSITE_SHARE = 0.15;
 const JOINT_SHARE = 0.25;
 // Not every planned company is visited: plans get merged, moved or dropped on the day.
 const EXECUTED_SHARE = 0.9;
-// On-site visits one plan yields on average, quiet-period lull included (measured); scales filings to `visitsPerDay`.
-const VISITS_PER_PLAN = 1.5;
+// Some plans of several companies are called off part-way (merged into another check, the matter closed):
+// a cancelled version is filed after the first visits, and the visits still to come are dropped.
+const CALLED_OFF_SHARE = 0.05;
+// On-site visits one plan yields on average (measured); scales filings to `visitsPerDay`.
+const VISITS_PER_PLAN = 1.75;
 const WEEKEND_ACTIVITY = 0.1;
+// Lawful special cases (a green-channel entry, a quiet-period check approved and filed, research, a leader's visit) per visit.
+const SPECIAL_CASE_SHARE = 0.03;
 
 // Differentiated supervision (云和): worse credit, more checks; A-grade is checked on paper.
 const ONSITE_WEIGHT: Record<Grade, number> = { A: 0, B: 1, C: 2, D: 4 };
 const OFFSITE_WEIGHT: Record<Grade, number> = { A: 3, B: 1, C: 1, D: 1 };
 
-const INCIDENTS = ['no_plan', 'urgent', 'no_checkin', 'quiet_period', 'frequent', 'complaint'] as const;
-type Incident = (typeof INCIDENTS)[number];
-
 export function createSimulation(world: World, random: Random, options: SimulationOptions): Simulation {
   const offices = createOffices(world);
   const officeTable = offices.map((o) => [o, o.kind.workload] as const);
-  const cityOf = new Map(world.regions.flatMap((r) => r.districts.map((d) => [d.code, r] as const)));
-  const companiesByCity = groupCompanies(world.enterprises, cityOf);
+  const regionOf = new Map(world.regions.flatMap((r) => r.districts.map((d) => [d.code, r] as const)));
+  const companiesByRegion = groupCompanies(world.enterprises, regionOf);
   const ledger = createLedger();
   const booked = new Map<number, Visit[]>();
   const records = createRecords(random, options);
-  // Cycling through a shuffled list guarantees every kind shows up once a few incidents have happened.
-  const incidentOrder = random.shuffle(INCIDENTS);
-  let incidentCount = 0;
 
   const isWorkingDay = (day: number) => options.aroundTheClock || !isWeekend(day);
   const activity = (day: number) => (isWorkingDay(day) ? 1 : WEEKEND_ACTIVITY);
   const roundRandomly = (mean: number) => Math.floor(mean) + (random.chance(mean % 1) ? 1 : 0);
+  const isQuiet = (company: Enterprise, day: number) => quietOn(regionOf.get(company.region), company, day);
+
+  const context: ScenarioContext = {
+    random, records, ledger, book, isWorkingDay, isQuiet, firstDayFrom,
+    visitNow(visit, today) {
+      ledger.remember(visit.company, [visit.office], visit.day);
+      return records.visit(visit, today.out);
+    },
+    pickVisit: (office, dayFor) => pickVisit(office, dayFor),
+    companiesIn: (region) => GRADES.flatMap((g) => companiesByRegion.get(region.code)?.[g] ?? []),
+  };
+  const violations = cycle(VIOLATIONS, offices, random);
+  const specialCases = cycle(SPECIAL_CASES, offices, random);
 
   function runDay(day: number, plansOnly = false): TimedEvent[] {
     if (offices.length === 0 || world.enterprises.length === 0) return [];
-    const out: TimedEvent[] = [];
+    const today: ScenarioDay = { day, out: [], visits: [] };
     const plans = roundRandomly((options.visitsPerDay / VISITS_PER_PLAN) * activity(day));
-    for (let i = 0; i < plans; i++) fileRoutinePlan(day, out);
-    const visits: VisitRecord[] = [];
+    for (let i = 0; i < plans; i++) fileRoutinePlan(day, today.out);
     for (const visit of plansOnly ? [] : booked.get(day) ?? []) {
-      const record = records.visit(visit, out);
-      if (visit.onsite) visits.push(record);
+      const record = records.visit(visit, today.out);
+      if (visit.onsite && (visit.purpose ?? 'inspection') === 'inspection') today.visits.push(record);
     }
     booked.delete(day);
-    const incidents = roundRandomly(options.visitsPerDay * activity(day) * options.violationRate);
-    for (let i = 0; i < incidents; i++) {
-      const incident = incidentOrder[incidentCount++ % incidentOrder.length]!;
-      if (!plansOnly || isBookedAhead(incident)) injectIncident(incident, day, visits, out);
+    happen(violations, roundRandomly(options.visitsPerDay * activity(day) * options.violationRate), today, plansOnly);
+    happen(specialCases, roundRandomly(options.visitsPerDay * activity(day) * SPECIAL_CASE_SHARE), today, plansOnly);
+    return today.out;
+  }
+
+  /** Warm-up days only book the future: what they would do today lies before the period and is discarded anyway. */
+  function happen(next: () => Cycled | undefined, count: number, today: ScenarioDay, plansOnly: boolean): void {
+    for (let i = 0; i < count; i++) {
+      const cycled = next();
+      if (cycled && (!plansOnly || cycled.scenario.bookedAhead)) cycled.scenario.run(context, random.weighted(cycled.offices), today);
     }
-    return out;
   }
 
   function fileRoutinePlan(day: number, out: TimedEvent[]): void {
@@ -110,77 +129,17 @@ export function createSimulation(world: World, random: Random, options: Simulati
     if (chosen.size === 0) return;
     const free = office.partners.filter((p) => [...chosen.values()].every((c) => !ledger.visitedBy(c.company, p, c.day)));
     const joint = onsite && random.chance(JOINT_SHARE) ? random.sample(free, random.int(1, 2)) : [];
-    const planId = records.plan({
+    const draft: PlanDraft = {
       office, filedAt: records.workingMoment(day), windowStart, windowDays, joint, status,
       mode: onsite ? 'onsite' : 'offsite', companies: [...chosen.values()].map((c) => c.company),
-    }, out);
+    };
+    const planId = records.plan(draft, out);
     if (status === 'cancelled') return;
-    for (const { company, day: visitDay } of chosen.values()) {
-      if (random.chance(EXECUTED_SHARE)) book({ day: visitDay, office, company, onsite, planId, joint, scanned: onsite });
-    }
-  }
-
-  /** Incidents that file a plan today for a visit a week or more ahead. */
-  const isBookedAhead = (incident: Incident) => incident === 'no_checkin' || incident === 'quiet_period' || incident === 'frequent';
-
-  function injectIncident(incident: Incident, day: number, visits: VisitRecord[], out: TimedEvent[]): void {
-    const office = random.weighted(officeTable);
-    // The agency's own visits would overlap with a second one on the same day.
-    const anyCompany = () => pickCompany(office.region, ONSITE_WEIGHT, (c) => !ledger.visitedBy(c, office, day));
-    switch (incident) {
-      case 'no_plan':
-      case 'urgent': {
-        const company = anyCompany();
-        if (!company) return;
-        const urgentReason = incident === 'urgent' ? records.urgentReason() : undefined;
-        ledger.remember(company, [office], day);
-        visits.push(records.visit({ day, office, company, onsite: true, joint: [], scanned: true, urgentReason }, out));
-        return;
-      }
-      case 'no_checkin': {
-        const windowStart = firstDayFrom(day + random.int(7, 20) * DAY, isWorkingDay)!;
-        const windowDays = random.int(1, 5);
-        const pick = pickVisit(office, (c) => pickVisitDay(c, windowStart, windowDays));
-        if (!pick) return;
-        const { company, day: visitDay } = pick;
-        const planId = records.plan({
-          office, filedAt: records.workingMoment(day), windowStart, windowDays, joint: [], status: 'approved', mode: 'onsite', companies: [company],
-        }, out);
-        book({ day: visitDay, office, company, onsite: true, planId, joint: [], scanned: false });
-        return;
-      }
-      case 'quiet_period': {
-        const quietDay = firstDayFrom(day + 7 * DAY, (d) => isWorkingDay(d) && isQuietEverywhere(d));
-        const company = quietDay === undefined ? undefined : pickVisit(office, () => quietDay)?.company;
-        if (quietDay === undefined || !company) return;
-        const planId = records.plan({
-          office, filedAt: records.workingMoment(day), windowStart: quietDay, windowDays: random.int(1, 4), joint: [], status: 'approved', mode: 'onsite', companies: [company],
-        }, out);
-        book({ day: quietDay, office, company, onsite: true, planId, joint: [], scanned: true });
-        return;
-      }
-      case 'frequent': {
-        const company = anyCompany();
-        if (!company) return;
-        // Four visits by one agency inside one ten-day plan window: within Dezhou's 15 days.
-        const windowDays = 10;
-        const open = (start: number) => daysOf(start, windowDays).filter((d) => isWorkingDay(d) && !isQuiet(company, d));
-        const windowStart = firstDayFrom(day + 7 * DAY, (d) => open(d).length >= 4);
-        if (windowStart === undefined) return;
-        const planId = records.plan({
-          office, filedAt: records.workingMoment(day), windowStart, windowDays, joint: [], status: 'approved', mode: 'onsite', companies: [company],
-        }, out);
-        for (const visitDay of random.sample(open(windowStart), 4)) {
-          book({ day: visitDay, office, company, onsite: true, planId, joint: [], scanned: true });
-        }
-        return;
-      }
-      case 'complaint': {
-        const about = visits.length > 0 ? random.pick(visits) : undefined;
-        const company = about?.company ?? anyCompany();
-        if (company) records.complaint(company, cityOf.get(company.region)!, about, day, out);
-        return;
-      }
+    const executed = [...chosen.values()].filter(() => random.chance(EXECUTED_SHARE));
+    const calledOffOn = onsite && executed.length >= 2 && random.chance(CALLED_OFF_SHARE) ? Math.min(...executed.map((c) => c.day)) + DAY : undefined;
+    if (calledOffOn !== undefined) records.plan({ ...draft, planId, status: 'cancelled', filedAt: records.workingMoment(calledOffOn) }, out);
+    for (const { company, day: visitDay } of executed) {
+      if (calledOffOn === undefined || visitDay < calledOffOn) book({ day: visitDay, office, company, onsite, planId, joint, scanned: onsite });
     }
   }
 
@@ -221,8 +180,8 @@ export function createSimulation(world: World, random: Random, options: Simulati
     return open.length > 0 ? random.pick(open) : undefined;
   }
 
-  function pickCompany(city: DemoRegion, weights: Record<Grade, number>, accept: (c: Enterprise) => boolean): Enterprise | undefined {
-    const buckets = companiesByCity.get(city.code);
+  function pickCompany(region: DemoRegion, weights: Record<Grade, number>, accept: (c: Enterprise) => boolean): Enterprise | undefined {
+    const buckets = companiesByRegion.get(region.code);
     if (!buckets) return undefined;
     const table = GRADES.map((g) => [g, buckets[g].length * weights[g]] as const).filter(([, w]) => w > 0);
     if (table.length === 0) return undefined;
@@ -236,23 +195,36 @@ export function createSimulation(world: World, random: Random, options: Simulati
   return { runDay };
 }
 
+interface Cycled {
+  scenario: Scenario;
+  offices: ReadonlyArray<readonly [Office, number]>;
+}
+
 /**
- * The region default is the last third of the month (下旬, from the 21st), and
- * some rules read it as the last ten days; clean visits avoid both readings.
+ * Every scenario in every region of this world it belongs to, in a shuffled
+ * order repeated for ever: each shows up in each of its regions once a few
+ * have happened, whatever the regions' sizes.
  */
-function isQuiet(company: Enterprise, day: number): boolean {
-  const { fromStart, fromEnd } = dayOfMonth(day);
-  if (company.quiet_period) return company.quiet_period.days_of_month.some((d) => d === fromStart || d === fromEnd);
-  return fromStart >= 21 || fromEnd >= -10;
+function cycle(scenarios: readonly Scenario[], offices: readonly Office[], random: Random): () => Cycled | undefined {
+  const pairs = scenarios.flatMap((scenario) => scenario.regions.map((region) => ({
+    scenario, offices: offices.filter((o) => o.region.code === region).map((o) => [o, o.kind.workload] as const),
+  })));
+  const usable = random.shuffle(pairs.filter((p) => p.offices.length > 0));
+  let count = 0;
+  return () => (usable.length === 0 ? undefined : usable[count++ % usable.length]);
 }
 
-/** Quiet under both readings of the default, and inside every long override (the last 15 days). */
-function isQuietEverywhere(day: number): boolean {
+/**
+ * Whether a day is quiet for a company: in its own period or its county's
+ * (longer for grade B). Counties without a quiet period have no quiet days.
+ */
+function quietOn(region: DemoRegion | undefined, company: Enterprise, day: number): boolean {
+  const period = region?.quietPeriod;
+  if (!period) return false;
   const { fromStart, fromEnd } = dayOfMonth(day);
-  return fromStart >= 21 && fromEnd >= -10;
+  if (company.quiet_period?.days_of_month.some((d) => d === fromStart || d === fromEnd)) return true;
+  return fromStart >= (company.credit_grade === 'B' ? period.gradeBFromDay : period.fromDay);
 }
-
-const daysOf = (start: number, count: number) => Array.from({ length: count }, (_, i) => start + i * DAY);
 
 /** Searches start at least a week ahead and must not book past what the warm-up covers. */
 function firstDayFrom(start: number, ok: (day: number) => boolean): number | undefined {
@@ -271,14 +243,14 @@ function createOffices(world: World): Office[] {
   return offices;
 }
 
-function groupCompanies(enterprises: Enterprise[], cityOf: Map<string, DemoRegion>): Map<string, Record<Grade, Enterprise[]>> {
-  const byCity = new Map<string, Record<Grade, Enterprise[]>>();
+function groupCompanies(enterprises: Enterprise[], regionOf: Map<string, DemoRegion>): Map<string, Record<Grade, Enterprise[]>> {
+  const byRegion = new Map<string, Record<Grade, Enterprise[]>>();
   for (const company of enterprises) {
-    const city = cityOf.get(company.region);
-    if (!city) continue;
-    let buckets = byCity.get(city.code);
-    if (!buckets) byCity.set(city.code, (buckets = { A: [], B: [], C: [], D: [] }));
+    const region = regionOf.get(company.region);
+    if (!region) continue;
+    let buckets = byRegion.get(region.code);
+    if (!buckets) byRegion.set(region.code, (buckets = { A: [], B: [], C: [], D: [] }));
     buckets[company.credit_grade].push(company);
   }
-  return byCity;
+  return byRegion;
 }

@@ -3,6 +3,7 @@ import type { Alert, ResolutionCode } from '../alerts/model.js';
 import { HOUR, startOfDay } from '../calendar/index.js';
 import type { Assignee, Ticket, TicketOutcome } from '../hotline/model.js';
 import type { Logger } from '../log.js';
+import { governmentOf } from './catalogue.js';
 import { createRandom, type Random } from './random.js';
 
 /**
@@ -180,11 +181,14 @@ function onShift(now: Date) {
   return hour >= 8 && hour < 20 ? ROSTER.day : ROSTER.night;
 }
 
-/** Misconduct goes to discipline inspection; a complaint naming no agency can only go to the justice bureau. */
+/**
+ * Misconduct goes to discipline inspection; a complaint naming no agency can only go to the justice bureau.
+ * Both are the units of the government whose agencies inspect there: 德州市's, or 云和县's in 云和.
+ */
 function assignee(ticket: Ticket, random: Random): Assignee {
-  const city = `${ticket.region.slice(0, 4)}00`;
-  if (ticket.category === 'misconduct') return { kind: 'discipline', id: `${city}-JWJW` };
-  if (ticket.agency_id === '' || random.chance(JUSTICE_SHARE)) return { kind: 'justice', id: `${city}-SFJ` };
+  const government = governmentOf(ticket.region)?.code ?? `${ticket.region.slice(0, 4)}00`;
+  if (ticket.category === 'misconduct') return { kind: 'discipline', id: `${government}-JWJW` };
+  if (ticket.agency_id === '' || random.chance(JUSTICE_SHARE)) return { kind: 'justice', id: `${government}-SFJ` };
   return { kind: 'agency', id: ticket.agency_id };
 }
 

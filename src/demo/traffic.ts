@@ -21,14 +21,19 @@ export interface DemoTrafficOptions {
   staffEveryMs?: number;
 }
 
-const HISTORY_DAYS = 30;
+export const HISTORY_DAYS = 30;
 const BATCH = 2_000;
+
+/** The history the demo loads before going live: the `days` before `to`. `npm run demo:alerts` counts its alerts. */
+export function demoHistory(world: World, options: { seed: number; to: Date; days?: number }): EventInput[] {
+  const { seed, to, days = HISTORY_DAYS } = options;
+  return generateEvents(world, { seed, from: new Date(to.getTime() - days * 86_400_000), to, idPrefix: `demo-${seed}` });
+}
 
 export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() => Promise<void>> {
   const { api, seed, log } = options;
   const world = createWorld({ seed });
-  const now = new Date();
-  const history = generateEvents(world, { seed, from: new Date(now.getTime() - HISTORY_DAYS * 86_400_000), to: now, idPrefix: `demo-${seed}` });
+  const history = demoHistory(world, { seed, to: new Date() });
   await loadDemoWorld(api, world, history);
   log.info({ enterprises: world.enterprises.length, agencies: world.agencies.length, history: history.length }, 'demo world loaded');
 

@@ -1,7 +1,7 @@
 import type { Agency, Enterprise } from '../ingest/schema.js';
 import { creditCodeCheckChar } from '../ingest/credit-code.js';
 import {
-  AGENCY_KINDS, DEMO_REGIONS, INDUSTRIES, LEGAL_FORMS, TRADE_NAME_FIRST, TRADE_NAME_SECOND, type DemoRegion,
+  DEMO_REGIONS, INDUSTRIES, LEGAL_FORMS, TRADE_NAME_FIRST, TRADE_NAME_SECOND, agencyKindsOf, agencyName, isCounty, type DemoRegion,
 } from './catalogue.js';
 import { createRandom, type Random } from './random.js';
 
@@ -16,8 +16,9 @@ export interface World {
 
 export interface WorldOptions {
   seed: number;
+  /** Default 600: the five regions hold 3,000 companies, as three cities of 1,000 did. */
   enterprisesPerRegion?: number;
-  /** City codes from the demo catalogue; all of them when omitted. */
+  /** Region codes from the demo catalogue (cities and counties); all of them when omitted. */
   regions?: string[];
 }
 
@@ -26,7 +27,7 @@ const GRADES = [['A', 15], ['B', 45], ['C', 30], ['D', 10]] as const;
 // 烟台's white list (白名单) is a pilot in 莱州: some of its companies are on it.
 const WHITE_LIST_DISTRICT = '370683';
 const WHITE_LIST_SHARE = 0.1;
-// B-grade companies get a longer quiet period (延长企业安静期): the last half of the month.
+// Where a county has a quiet period, some B-grade companies agree their own (延长企业安静期): the last half of the month.
 const LONG_QUIET_SHARE_OF_B = 0.06;
 const LONG_QUIET_PERIOD = { days_of_month: Array.from({ length: 15 }, (_, i) => i - 15) };
 
@@ -37,7 +38,7 @@ const ORG_CODE_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2];
 export function createWorld(options: WorldOptions): World {
   const random = createRandom(options.seed);
   const regions = selectRegions(options.regions);
-  const perRegion = options.enterprisesPerRegion ?? 1000;
+  const perRegion = options.enterprisesPerRegion ?? 600;
   const agencies: Agency[] = [];
   const officers: Record<string, string[]> = {};
   const enterprises: Enterprise[] = [];
@@ -45,9 +46,9 @@ export function createWorld(options: WorldOptions): World {
   const names = new Set<string>();
 
   for (const region of regions) {
-    for (const kind of AGENCY_KINDS) {
+    for (const kind of agencyKindsOf(region)) {
       const agencyId = `${region.code}-${kind.code}`;
-      agencies.push({ agency_id: agencyId, name: `${region.name}市${kind.name}`, region: region.code, kind: kind.kind });
+      agencies.push({ agency_id: agencyId, name: agencyName(kind, region), region: region.code, kind: kind.kind });
       const count = random.int(...kind.officers);
       officers[agencyId] = Array.from({ length: count }, (_, i) => `${agencyId}-${String(i + 1).padStart(3, '0')}`);
     }
@@ -61,7 +62,7 @@ export function createWorld(options: WorldOptions): World {
         credit_grade: grade,
         whitelisted: district.code === WHITE_LIST_DISTRICT && random.chance(WHITE_LIST_SHARE),
       };
-      if (grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
+      if (region.quietPeriod && grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
       enterprises.push(enterprise);
     }
   }
@@ -108,11 +109,16 @@ function organizationCode(random: Random): string {
 /**
  * Registries refuse duplicate names in one area, so retry a few times; a world
  * larger than the vocabulary keeps a duplicate rather than looping forever.
+ * A name starts with where it was registered: the city or a county in it, or
+ * in a county the county (and sometimes its town), the city, the province.
  */
 function uniqueName(random: Random, region: DemoRegion, district: string, taken: Set<string>): string {
+  const places = isCounty(region)
+    ? [[region.government, 5], [region.government + district, 2], [`${region.city}市`, 2], [region.province, 1]] as const
+    : [[region.government, 6], [district, 3], [region.province, 1]] as const;
   let name = '';
   for (let attempt = 0; attempt < 20; attempt++) {
-    const place = random.weighted([[`${region.name}市`, 6], [district, 3], [region.province, 1]]);
+    const place = random.weighted(places);
     const trade = random.pick(TRADE_NAME_FIRST) + random.pick(TRADE_NAME_SECOND);
     name = place + trade + random.pick(INDUSTRIES) + random.weighted(LEGAL_FORMS);
     if (!taken.has(name)) break;

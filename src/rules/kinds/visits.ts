@@ -7,7 +7,8 @@ import type { CountingSpec, Need, Unit } from './types.js';
  * Visits, the unit frequency and caps count (issue: "visits as the unit").
  * A visit is one agency's on-site presence at one company on one occasion,
  * assembled from that agency's scans (enter and exit) and on-site inspection
- * records: an event within `gap` of the visit's latest one belongs to it.
+ * records: an event belongs to the visit while an officer who scanned in has
+ * not scanned out (up to LONGEST_VISIT), or within `gap` of its latest event.
  * Agencies that come in turn are separate visits. A joint visit — agencies
  * named together in one plan (its agency and joint_agency_ids, or the same
  * plan_id on their scans and records), present within `gap` of each other —
@@ -15,16 +16,20 @@ import type { CountingSpec, Need, Unit } from './types.js';
  */
 export function assembleVisits(presences: readonly EngineEvent[], plans: readonly EngineEvent[], gapHours: number): Unit[] {
   const gap = gapHours * HOUR;
-  const perAgency: Array<Unit & { last: number; agency: string }> = [];
+  const perAgency: Array<Unit & { last: number; agency: string; inside: Set<string> }> = [];
   const open = new Map<string, (typeof perAgency)[number]>();
   for (const e of [...presences].sort((a, b) => timeOf(a) - timeOf(b))) {
     const at = timeOf(e);
     const visit = open.get(e.agency_id);
-    if (visit && at - visit.last <= gap) {
+    // Officers who scanned in and not yet out are still there: a long visit stays one visit until they leave.
+    const stillInside = visit !== undefined && visit.inside.size > 0 && at - visit.at <= LONGEST_VISIT;
+    if (visit && (at - visit.last <= gap || stillInside)) {
       visit.events.push(e);
       visit.last = at;
+      track(visit.inside, e);
     } else {
-      const started = { at, last: at, agency: e.agency_id, events: [e] };
+      const started = { at, last: at, agency: e.agency_id, events: [e], inside: new Set<string>() };
+      track(started.inside, e);
       open.set(e.agency_id, started);
       perAgency.push(started);
     }
@@ -42,6 +47,17 @@ export function assembleVisits(presences: readonly EngineEvent[], plans: readonl
     }
   }
   return joint.map(({ at, events }) => ({ at, events: events.sort((a, b) => a.occurred_at - b.occurred_at) }));
+}
+
+/** Local choice: officers who never scanned out are taken to have left after 12 hours (exit-without-scan's span). */
+const LONGEST_VISIT = 12 * HOUR;
+
+function track(inside: Set<string>, e: EngineEvent): void {
+  if (e.type !== 'checkin') return;
+  for (const officer of e.officer_ids) {
+    if (e.action === 'enter') inside.add(officer);
+    else inside.delete(officer);
+  }
 }
 
 /** When an on-site presence happened: an inspection record's start, a scan's time. */

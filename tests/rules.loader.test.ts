@@ -134,6 +134,15 @@ describe('each mistake is reported with its file, line and field', () => {
     ]);
   });
 
+  it('a rule no region has adopted is still checked, so its mistakes show before a city adopts it', async () => {
+    const dir = copyRules();
+    edit(dir, 'regions.yaml', (t) => t.replace(/      frequent-visits:\n(        .*\n)+/, ''));
+    edit(dir, 'frequent-visits.yaml', (t) => t.replace('match: { use: onsite_presence }', 'match: { use: onsite_presense }'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'frequent-visits.yaml', lineOf(dir, 'frequent-visits.yaml', 'onsite_presense'), 'detect.match.use', /unknown macro "onsite_presense"/),
+    ]);
+  });
+
   it('a policy map listing one prefix twice', async () => {
     const dir = copyRules();
     edit(dir, 'regions.yaml', (t) => t.replace('  - prefix: "3503"', '  - prefix: "3706"'));

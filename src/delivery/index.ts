@@ -98,11 +98,12 @@ function count(metrics: Metrics, delivered: readonly Item[]): void {
     if (action === 'raised' || action === 'reraised') metrics.alertsRaised.inc({ rule, severity: alert.severity });
     if (alert.silenced_by.length > 0) metrics.alertsSuppressed.inc({ rule, by: 'silence' });
     else if (alert.inhibited_by) metrics.alertsSuppressed.inc({ rule, by: 'inhibition' });
-    else if (alert.mode !== 'active') metrics.alertsSuppressed.inc({ rule, by: 'shadow' });
+    else if (alert.mode !== 'active') metrics.alertsSuppressed.inc({ rule, by: alert.mode });
   }
 }
 
-// Every complaint opens its own ticket when it is stored; an alert a complaint raised directly would be a second one.
+// A complaint opens its own ticket when it is stored (where its region sends complaints to the 12345 queue); an
+// alert a complaint raised directly would be a second one. Where complaints go to the feed, the alert is what reaches people.
 const triggeredByComplaint = (alert: Alert) => alert.evidence.some((e) => e.role === 'trigger' && e.type === 'complaint');
 
 const key = (alert: Alert) => `${alert.id}:${alert.revision}`;

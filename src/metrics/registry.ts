@@ -72,7 +72,7 @@ export function createMetrics(options: { role: string; version: string }) {
       name: 'qingjian_alert_changes_total', help: 'Alert revisions delivered, by what changed', labelNames: ['rule', 'action'], registers,
     }),
     alertsSuppressed: new Counter({
-      name: 'qingjian_alerts_suppressed_total', help: 'Alert revisions stored but pushed to nobody, by what held them back (silence, inhibition, shadow rule)', labelNames: ['rule', 'by'], registers,
+      name: 'qingjian_alerts_suppressed_total', help: 'Alert revisions stored but pushed to nobody, by what held them back (silence, inhibition, a shadow rule, or a record listed for review)', labelNames: ['rule', 'by'], registers,
     }),
     feedClients: new Gauge({
       name: 'qingjian_feed_clients', help: 'WebSocket feed clients connected to this process', registers,

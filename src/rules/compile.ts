@@ -51,6 +51,11 @@ export function compileRule(spec: RuleSpec, library: Library, file: string, plac
   if (problems.length > 0) return { ok: false, problems };
 
   const resolved = new Map<string, ResolvedRule>();
+  // A rule no region has adopted yet is still checked with its defaults: its mistakes show now, not on adoption.
+  if (placement?.length === 0) {
+    const checked = resolve(spec, library, '', spec.params);
+    if ('problems' in checked) return { ok: false, problems: checked.problems };
+  }
   for (const { prefix, params } of placement ?? [{ prefix: '', params: {} }]) {
     const result = resolve(spec, library, prefix, { ...spec.params, ...params });
     if ('problems' in result) return { ok: false, problems: result.problems };

@@ -34,7 +34,7 @@ import { upgradeKeyLayout } from './redis/key-layout.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
-import { createReferenceStore, referenceRoutes } from './reference/index.js';
+import { createHomes, createReferenceStore, referenceRoutes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
 import { timelineRoutes } from './timeline/index.js';
 
@@ -271,6 +271,9 @@ async function startApi(
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
   const evaluations = createEvaluateQueue(connections.queues, config.REDIS_PREFIX);
   stops.push(() => evaluations.close());
+  const reference = createReferenceStore(storage);
+  // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
+  const homes = createHomes(redis, reference, config.REDIS_PREFIX);
   // The API samples every queue: workers may be many or none, and their queues are shared.
   stops.push(startSampler({
     metrics, queues: [queue, evaluations, escalations, hotlineQueue], storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
@@ -295,8 +298,8 @@ async function startApi(
         },
       }),
       openApiRoutes({ maxItems: config.INGEST_MAX_EVENTS, maxBytes: config.INGEST_MAX_BYTES }),
-      ingestRoutes({ acceptor, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
-      referenceRoutes(createReferenceStore(storage), config.INGEST_MAX_EVENTS),
+      ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
+      referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       feedRoutes(),
       alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),

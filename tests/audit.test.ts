@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledge, reconcile, type AlertCandidate } from '../src/alerts/index.js';
 import { createAlertStore, enterpriseLock } from '../src/alerts/store.js';
 import { auditRoutes, createAuditLog, recordTokenChange, type AuditEntry, type AuditedToken } from '../src/audit/index.js';
-import { ticketId, type Ticket } from '../src/hotline/index.js';
+import { complaintTicketId, type Ticket } from '../src/hotline/index.js';
 import { createLocks, type Locks } from '../src/redis/lock.js';
 import type { Storage } from '../src/storage/index.js';
 import { complaint, creditCode } from './support/fixtures.js';
@@ -116,7 +116,7 @@ let companies = 0;
 async function complaintTicket(region = '371402'): Promise<Ticket> {
   const event = complaint({ enterprise_id: creditCode(region, 7_000 + ++companies), region, category: 'other' });
   expect((await post('/v1/events', event)).status).toBe(202);
-  const id = ticketId('complaint', event.id);
+  const id = complaintTicketId(event);
   return eventually(async () => {
     const res = await get(`/v1/hotline/tickets/${id}`);
     return res.status === 200 ? (res.body as Ticket) : undefined;

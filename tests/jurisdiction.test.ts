@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, plan, shanghaiAt } from './support/fixtures.js';
+import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, plan, shanghaiAt, uniqueId } from './support/fixtures.js';
 import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
@@ -144,5 +144,42 @@ describe("2. events are judged by the home of every company and agency they name
     expect((await call('PUT', '/v1/enterprises', yantai.admin, [{ enterprise_id: unknown, name: '烟台新企业', region: '370602', credit_grade: 'C' }])).status).toBe(200);
     expect((await call('POST', '/v1/events', yantai.ingest, [visitAt(unknown, '370602', YANTAI_AGENCY)])).status).toBe(202);
     expect((await call('POST', '/v1/events', dezhou.ingest, [visitAt(unknown, '371402', DEZHOU_AGENCY)])).status).toBe(403);
+  });
+});
+
+describe("3. event ids are scoped to their sender", () => {
+  it("an id 德州 sent first neither suppresses 烟台's event with that id nor mixes into its evidence or tickets", async () => {
+    const id = uniqueId('yantai-platform');
+    const ahead = [
+      visitAt(DEZHOU, '371402', DEZHOU_AGENCY, { id, source: 'yantai-platform' }),
+      complaint({ id: `${id}-c`, source: 'yantai-platform', enterprise_id: DEZHOU, region: '371402', text: '德州抢注的投诉' }),
+    ];
+    expect((await call('POST', '/v1/events', dezhou.ingest, ahead)).body).toMatchObject({ accepted: 2, duplicates: 0 });
+
+    const company = creditCode('370602', 7105);
+    expect((await call('PUT', '/v1/enterprises', yantai.admin, [{ enterprise_id: company, name: '烟台企业', region: '370602', credit_grade: 'C' }])).status).toBe(200);
+    const real = [
+      visitAt(company, '370602', YANTAI_AGENCY, { id, source: 'yantai-platform' }),
+      complaint({ id: `${id}-c`, source: 'yantai-platform', enterprise_id: company, region: '370602', text: '烟台的真实投诉' }),
+    ];
+    expect((await call('POST', '/v1/events', yantai.ingest, real)).body).toMatchObject({ accepted: 2, duplicates: 0, ids: [id, `${id}-c`] });
+    // Its own retry is still answered as a duplicate.
+    expect((await call('POST', '/v1/events', yantai.ingest, real)).body).toMatchObject({ accepted: 0, duplicates: 2 });
+
+    const timeline = await eventually(async () => {
+      const items = (await call('GET', `/v1/enterprises/${company}/timeline`, yantai.discipline)).body.items as any[];
+      return items.length === 2 ? items : undefined;
+    }, 20_000, '烟台 timeline');
+    expect(timeline.map((e) => e.id).sort()).toEqual([id, `${id}-c`]);
+    const alert = await eventually(async () =>
+      (await call('GET', `/v1/alerts?enterprise=${company}&rule=no-plan`, yantai.discipline)).body.items[0]?.id as string | undefined, 20_000, 'alert');
+    const evidence = (await call('GET', `/v1/alerts/${alert}`, yantai.discipline)).body.evidence_events as any[];
+    expect(evidence.map((e) => e.event.enterprise_id)).toEqual([company]);
+    const ticket = await eventually(async () =>
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', yantai.hotline)).body.items as any[]).find((t) => t.enterprise_id === company), 20_000, '烟台 ticket');
+    expect(ticket).toMatchObject({ source_id: `${id}-c`, region: '370602', description: '烟台的真实投诉' });
+    const dezhouTicket = await eventually(async () =>
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', dezhou.hotline)).body.items as any[]).find((t) => t.source_id === `${id}-c`), 20_000, '德州 ticket');
+    expect(dezhouTicket.id).not.toBe(ticket.id);
   });
 });

@@ -8,7 +8,7 @@ import { workerConnection } from '../redis/connection.js';
 import type { Locks } from '../redis/lock.js';
 import type { Storage } from '../storage/index.js';
 import { breachSla, openTicket, slaMissed } from './lifecycle.js';
-import { ticketId } from './model.js';
+import { draftTicketId } from './model.js';
 import { createHotlineQueue, HOTLINE_QUEUE, scheduleSla, type HotlineJob, type HotlineQueue } from './queue.js';
 import { deadlines, slaAlert, type HotlineSettings } from './sla.js';
 import { createTicketStore } from './store.js';
@@ -52,7 +52,7 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
   queue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
 
   async function open(job: Job<HotlineJob>, draft: Extract<HotlineJob, { kind: 'open' }>['draft']): Promise<void> {
-    const id = ticketId(draft.source, draft.source_id);
+    const id = draftTicketId(draft);
     await store.locked(id, async () => {
       if (await store.stored(id)) return;
       // The job's creation time, so a retry computes the same ticket and the same timers.

@@ -142,7 +142,7 @@ const AlertChangeSchema = {
   },
 };
 
-const ticketIdParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'sha256 of source and source_id (32 hex characters)' };
+const ticketIdParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: "sha256 of its source: the alert's id, or the complaint's company and event id (32 hex characters)" };
 
 const ticketAction = (summary: string, body: string) => ({
   post: {

@@ -32,7 +32,7 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono {
     }
     const refused = await judgeEvents(batch.values, caller.jurisdiction, options.homes);
     if (refused.length > 0) return refuseOutside(c, refused);
-    const result = await options.acceptor.accept(batch.values);
+    const result = await options.acceptor.accept(batch.values, caller.jurisdiction);
     return c.json(result, 202);
   });
   return app;

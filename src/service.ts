@@ -287,7 +287,7 @@ async function startApi(
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     routes: [
-      tokenRoutes(tokens, audit),
+      tokenRoutes(tokens, audit, homes),
       metricsRoutes(metrics.registry),
       healthRoutes({
         ...redisChecks(connections),

@@ -183,3 +183,31 @@ describe("3. event ids are scoped to their sender", () => {
     expect(dezhouTicket.id).not.toBe(ticket.id);
   });
 });
+
+describe('4. token creation checks the target', () => {
+  it("lets a 德州 admin hand out a company token for a 德州 company only", async () => {
+    const foreign = await call('POST', '/v1/tokens', dezhou.admin, { name: '烟台企业', role: 'enterprise', jurisdiction: '3714', enterprise_id: YANTAI });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.errors).toEqual([expect.objectContaining({ index: null, field: 'enterprise_id' })]);
+    const unknown = await call('POST', '/v1/tokens', dezhou.admin, { name: '无名企业', role: 'enterprise', jurisdiction: '3714', enterprise_id: creditCode('371402', 7106) });
+    expect(unknown.status).toBe(403);
+    expect((await call('GET', `/v1/enterprises/${YANTAI}/timeline`, yantai.discipline)).status).toBe(200);
+
+    const own = await call('POST', '/v1/tokens', dezhou.admin, { name: '德州企业', role: 'enterprise', jurisdiction: '3714', enterprise_id: DEZHOU });
+    expect(own.status).toBe(201);
+    expect((await call('GET', `/v1/enterprises/${DEZHOU}/timeline`, own.body.token)).status).toBe(200);
+    expect((await call('GET', `/v1/enterprises/${YANTAI}/timeline`, own.body.token)).status).toBe(404);
+  });
+});
+
+describe('5. silences end within the same bound however they are given', () => {
+  it('refuses an ends_at further than 90 days, as duration_minutes does', async () => {
+    const silence = (ends_at: string) => call('POST', '/v1/silences', dezhou.discipline, { matchers: { rule: 'no-plan' }, reason: '演练', created_by: '德州纪委', ends_at });
+    for (const ends_at of ['9999-12-31T23:59:59Z', new Date(Date.now() + 91 * 86_400_000).toISOString()]) {
+      const res = await silence(ends_at);
+      expect(res.status, ends_at).toBe(400);
+      expect(res.body.errors, ends_at).toEqual([expect.objectContaining({ field: 'ends_at' })]);
+    }
+    expect((await silence(new Date(Date.now() + 89 * 86_400_000).toISOString())).status).toBe(201);
+  });
+});

@@ -155,6 +155,7 @@ function startWorkers(
   stops.push(async () => connections.disconnect());
   const locks = createLocks(connections.coordination, config.REDIS_PREFIX);
   const alerts = createAlertStore(storage, locks);
+  const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
   const redisUrl = redis.queues;
   const { delivery } = startDelivery(config, redis, connections, storage, rules, metrics, stops);
@@ -188,6 +189,7 @@ function startWorkers(
     redisPrefix: config.REDIS_PREFIX,
     storage,
     locks,
+    homes,
     log: log.child({ role: 'hotline-worker' }),
     settings: hotlineSettings(config),
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
@@ -310,6 +312,7 @@ async function startApi(
         queue: hotlineQueue,
         settings: hotlineSettings(config),
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
+        homes,
       }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),

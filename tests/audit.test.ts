@@ -45,7 +45,7 @@ afterAll(async () => {
 
 type Reply = { status: number; body: any };
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   const res = await fetch(`${service.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -198,6 +198,8 @@ describe('recording people\'s actions', () => {
     await refused('claim', { actor: 'zhang.min' });
     await ok('notes', { actor: 'zhang.min', text: '来电人补充了时间' });
     await ok('categorise', { actor: 'li.wei', category: 'frequent', note: '实为频繁检查' });
+    // A ticket goes only to a known agency.
+    expect((await call('PUT', '/v1/agencies', { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' })).status).toBe(200);
     await ok('assign', { actor: 'li.wei', to: { kind: 'agency', id: '371400-SCJG' } });
     await ok('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '已核实' });
     await refused('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '再次' });

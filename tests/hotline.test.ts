@@ -166,7 +166,7 @@ describe('the queue', () => {
   it('filters by state, priority, category, region, source, claimed_by and assignee_kind', async () => {
     const { ticket } = await complaintTicket({ category: 'misconduct', region: '370603' });
     expect((await act(ticket.id, 'claim', { actor: 'filter.tester' })).status).toBe(200);
-    expect((await act(ticket.id, 'assign', { actor: 'filter.tester', to: { kind: 'discipline', id: 'DZ-JW' } })).status).toBe(200);
+    expect((await act(ticket.id, 'assign', { actor: 'filter.tester', to: { kind: 'discipline', id: '371400-JWJW' } })).status).toBe(200);
     const ids = async (query: string) => (await listAll(query)).map((t) => t.id);
     expect(await ids('claimed_by=filter.tester')).toEqual([ticket.id]);
     expect(await ids('assignee_kind=discipline')).toEqual([ticket.id]);

@@ -211,3 +211,33 @@ describe('5. silences end within the same bound however they are given', () => {
     expect((await silence(new Date(Date.now() + 89 * 86_400_000).toISOString())).status).toBe(201);
   });
 });
+
+describe('8. the hotline: tickets follow the company, and go only to known units inside the jurisdiction', () => {
+  it("files a complaint's ticket under the company's region, whatever region the complaint names", async () => {
+    const filed = complaint({ enterprise_id: DEZHOU, region: '371400', text: '市级平台转来的投诉' });
+    expect((await call('POST', '/v1/events', dezhou.hotline, [filed])).status).toBe(202);
+    const ticket = await eventually(async () =>
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', dezhou.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
+    expect(ticket.region).toBe('371402');
+    expect((await call('GET', '/v1/hotline/tickets?region=371402&limit=1000', dezhou.hotline)).body.items.map((t: any) => t.id)).toContain(ticket.id);
+  });
+
+  it('assigns to a known agency or a division office of its own jurisdiction only, naming to.id otherwise', async () => {
+    const filed = complaint({ enterprise_id: DEZHOU, region: '371402' });
+    expect((await call('POST', '/v1/events', dezhou.hotline, [filed])).status).toBe(202);
+    const ticket = await eventually(async () =>
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', dezhou.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
+    const act = (action: string, body: unknown) => call('POST', `/v1/hotline/tickets/${ticket.id}/${action}`, dezhou.hotline, body);
+    expect((await act('claim', { actor: '德州12345' })).status).toBe(200);
+    for (const to of [
+      { kind: 'agency', id: '<b>x</b>' }, { kind: 'agency', id: YANTAI_AGENCY }, { kind: 'agency', id: '371400-NOSUCH' },
+      { kind: 'justice', id: '370600-SFJ' }, { kind: 'discipline', id: '<b>x</b>' }, { kind: 'justice', id: '371400' },
+    ]) {
+      const res = await act('assign', { actor: '德州12345', to });
+      expect(res.status, JSON.stringify(to)).toBe(400);
+      expect(res.body.errors, JSON.stringify(to)).toEqual([expect.objectContaining({ field: 'to.id' })]);
+    }
+    expect((await act('assign', { actor: '德州12345', to: { kind: 'justice', id: '371400-SFJ' } })).status).toBe(200);
+    expect((await act('assign', { actor: '德州12345', to: { kind: 'agency', id: DEZHOU_AGENCY } })).body.assignee).toEqual({ kind: 'agency', id: DEZHOU_AGENCY });
+  });
+});

@@ -288,6 +288,7 @@ async function startApi(
     rateLimiter: createRateLimiter(redis, config.REDIS_PREFIX, { perMinute: config.RATE_LIMIT_PER_MINUTE, ingestPerMinute: config.RATE_LIMIT_INGEST_PER_MINUTE }),
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
+    bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
     routes: [
       tokenRoutes(tokens, audit, homes),
       metricsRoutes(metrics.registry),

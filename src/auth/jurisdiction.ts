@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { listed } from '../http/json.js';
 import { principalOf } from './middleware.js';
 
 /**
@@ -40,5 +41,5 @@ export const outsideMessage = (jurisdiction: string) => `is outside this token's
 export const refuseOutside = (c: Context, refused: readonly OutsideItem[]) => c.json({
   error: 'forbidden',
   message: `${refused.length} problem(s): this token may write inside its jurisdiction (${jurisdictionOf(c)}) only; nothing was accepted`,
-  errors: refused,
+  ...listed(refused),
 }, 403);

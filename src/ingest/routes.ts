@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { can, principalOf, refuseOutside } from '../auth/index.js';
+import { listed } from '../http/json.js';
 import type { Homes } from '../reference/homes.js';
 import type { EventAcceptor } from './accept.js';
 import { readValidBatch } from './batch.js';
@@ -28,7 +29,7 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono {
     // The hotline files complaints taken on the phone, and nothing else.
     if (!can(caller.role, 'events:write')) {
       const others = batch.values.flatMap((e, index) => (e.type === 'complaint' ? [] : [{ index, field: 'type', message: 'this token may send complaints only' }]));
-      if (others.length > 0) return c.json({ error: 'forbidden', message: 'this token may send complaints only; nothing was accepted', errors: others }, 403);
+      if (others.length > 0) return c.json({ error: 'forbidden', message: 'this token may send complaints only; nothing was accepted', ...listed(others) }, 403);
     }
     const refused = await judgeEvents(batch.values, caller.jurisdiction, options.homes);
     if (refused.length > 0) return refuseOutside(c, refused);

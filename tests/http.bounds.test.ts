@@ -75,14 +75,16 @@ describe('6. bounds that hold before the body is parsed', () => {
 });
 
 describe('7. slow bodies', () => {
-  const head = (token: string | null, length: number) =>
-    `POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}\r\n`;
+  const head = (token: string | null, length: number, path = '/v1/events') =>
+    `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}\r\n`;
 
   it('answers a caller without a token from the headers at once, and closes, without waiting for its body', async () => {
-    const res = await raw(head(null, 100_000), 5_000);
-    expect(res.text).toMatch(/^HTTP\/1\.1 401/);
-    expect(res.closed).toBe(true);
-    expect(res.ms).toBeLessThan(BODY_TIMEOUT_MS);
+    for (const [path, status] of [['/v1/events', 401], ['/v1/no-such-route', 404], ['/healthz', 404]] as const) {
+      const res = await raw(head(null, 100_000, path), 5_000);
+      expect(res.text, path).toMatch(new RegExp(`^HTTP/1\\.1 ${status}`));
+      expect(res.closed, path).toBe(true);
+      expect(res.ms, path).toBeLessThan(BODY_TIMEOUT_MS);
+    }
   });
 
   it('answers 408 and closes when a body does not arrive within REQUEST_BODY_TIMEOUT_MS', async () => {

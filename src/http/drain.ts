@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { callerOf } from '../auth/index.js';
 import { declaresBody } from './request-body.js';
 
 /**
@@ -10,9 +11,10 @@ import { declaresBody } from './request-body.js';
  * other unread body closes the connection (`Connection: close`, which clients honour) instead of
  * leaving a trap.
  *
- * A refused caller (no valid token, a role that may not, over its rate, a body too large or too
- * slow) is not waited for at all: the answer goes out at once and the connection closes, so
- * nobody without a token can hold a connection open by sending a body slowly.
+ * Only an authenticated caller's body is drained. Anyone else (no valid token, or a path no route
+ * answers) and a refused caller (a role that may not, over its rate, a body too large or too slow)
+ * is not waited for at all: the answer goes out at once and the connection closes, so nobody
+ * without a token can hold a connection open by sending a body slowly.
  */
 const REFUSED = new Set([401, 403, 408, 413, 429]);
 
@@ -23,7 +25,7 @@ export function drainUnreadBody(maxBytes: number, timeoutMs: number): Middleware
     const raw = c.req.raw;
     if (raw.bodyUsed) return;
     const length = Number(c.req.header('content-length'));
-    if (!REFUSED.has(c.res.status) && raw.method !== 'GET' && raw.method !== 'HEAD' && Number.isSafeInteger(length) && length <= maxBytes) {
+    if (callerOf(c) && !REFUSED.has(c.res.status) && raw.method !== 'GET' && raw.method !== 'HEAD' && Number.isSafeInteger(length) && length <= maxBytes) {
       let timer: NodeJS.Timeout | undefined;
       // A client gone mid-body leaves nothing to drain; the answer reaches nobody.
       const drained = await Promise.race([

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { callerOf } from '../auth/index.js';
 
 /**
  * What a request body may cost before a route parses it. Platforms send large
@@ -7,7 +8,8 @@ import type { Context, MiddlewareHandler } from 'hono';
  * say what it is (Content-Type) and arrive within REQUEST_BODY_TIMEOUT_MS,
  * else the connection is answered and closed instead of being held open by a
  * trickle. It runs after authentication, which answers from the headers alone:
- * a caller without a valid token never gets to send a body at all.
+ * a caller without a valid token never gets to send a body at all, and a body
+ * sent where no route needs a token (a public or unknown path) is not read.
  */
 export interface BodyBounds {
   /** Body bytes on the bulk routes (POST /v1/events, PUT /v1/enterprises, PUT /v1/agencies). */
@@ -32,7 +34,7 @@ const closing = (c: Context) => c.header('Connection', 'close');
 
 export function boundedBody(bounds: BodyBounds): MiddlewareHandler {
   return async (c, next) => {
-    if (!declaresBody(c) || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    if (!declaresBody(c) || c.req.method === 'GET' || c.req.method === 'HEAD' || !callerOf(c)) return next();
     const bulk = BULK_ROUTES.has(`${c.req.method} ${c.req.path}`);
     const maxBytes = bulk ? bounds.bulkMaxBytes : bounds.maxBytes;
     const tooLarge = () => {

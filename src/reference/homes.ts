@@ -20,7 +20,7 @@ import type { ReferenceStore } from './store.js';
 export type HomeKind = 'enterprise' | 'agency';
 
 /** How stale a process's memory of homes may be: a moved company is judged by its new home within this delay everywhere. */
-export const HOME_CHECK_MS = 1_000;
+const HOME_CHECK_MS = 1_000;
 // Enough for every company of a province; past it the oldest are forgotten (read again from Redis).
 const MAX_REMEMBERED = 200_000;
 

@@ -1,4 +1,6 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHomes, createReferenceStore } from '../src/reference/index.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, plan, shanghaiAt, uniqueId } from './support/fixtures.js';
 import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
@@ -99,6 +101,30 @@ describe('1. reference upserts are judged by the stored record and the new one',
     const back = await call('POST', '/v1/events', dezhou.ingest, [visitAt(mover, '371402', DEZHOU_AGENCY)]);
     expect(back.status).toBe(403);
     expect(back.body.errors).toEqual([expect.objectContaining({ index: 0, field: 'enterprise_id' })]);
+  });
+});
+
+describe('homes, as every API process sees them', () => {
+  it('are judged anew by every process within a second of a move, and registered once across processes', async () => {
+    const connections = [new Redis(service.redisUrl), new Redis(service.redisUrl)];
+    try {
+      const reference = createReferenceStore(service.storage);
+      const [here, there] = connections.map((redis) => createHomes(redis, reference, service.config.REDIS_PREFIX));
+      const company = creditCode('371402', 7110);
+      expect((await call('PUT', '/v1/enterprises', TEST_TOKEN, [{ enterprise_id: company, name: '待迁企业', region: '371402', credit_grade: 'C' }])).status).toBe(200);
+      expect((await here!.regions('enterprise', [company])).get(company)).toBe('371402');
+      await there!.moved('enterprise', new Map([[company, '370602']]));
+      expect((await there!.regions('enterprise', [company])).get(company)).toBe('370602');
+      await eventually(async () => ((await here!.regions('enterprise', [company])).get(company) === '370602' ? true : undefined), 1_500, 'the move seen by the other process');
+
+      const unknown = creditCode('371402', 7111);
+      const [first, second] = await Promise.all([
+        here!.register('enterprise', new Map([[unknown, '371402']])), there!.register('enterprise', new Map([[unknown, '370602']])),
+      ]);
+      expect(first.get(unknown)).toBe(second.get(unknown));
+    } finally {
+      for (const redis of connections) redis.disconnect();
+    }
   });
 });
 

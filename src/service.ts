@@ -35,7 +35,7 @@ import { upgradeKeyLayout } from './redis/key-layout.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
-import { createReferenceStore, referenceRoutes } from './reference/index.js';
+import { createHomes, createReferenceStore, referenceRoutes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
 import { timelineRoutes } from './timeline/index.js';
 
@@ -153,6 +153,7 @@ function startWorkers(
   stops.push(async () => connections.disconnect());
   const locks = createLocks(connections.coordination, config.REDIS_PREFIX);
   const alerts = createAlertStore(storage, locks);
+  const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
   const redisUrl = redis.queues;
   const { delivery } = startDelivery(config, redis, connections, storage, rules, metrics, stops);
@@ -186,6 +187,7 @@ function startWorkers(
     redisPrefix: config.REDIS_PREFIX,
     storage,
     locks,
+    homes,
     log: log.child({ role: 'hotline-worker' }),
     settings: hotlineSettings(config),
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
@@ -269,6 +271,9 @@ async function startApi(
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
   const evaluations = createEvaluateQueue(connections.queues, config.REDIS_PREFIX);
   stops.push(() => evaluations.close());
+  const reference = createReferenceStore(storage);
+  // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
+  const homes = createHomes(redis, reference, config.REDIS_PREFIX);
   // The API samples every queue: workers may be many or none, and their queues are shared.
   stops.push(startSampler({
     metrics, queues: [queue, evaluations, escalations, hotlineQueue], storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
@@ -281,8 +286,9 @@ async function startApi(
     rateLimiter: createRateLimiter(redis, config.REDIS_PREFIX, { perMinute: config.RATE_LIMIT_PER_MINUTE, ingestPerMinute: config.RATE_LIMIT_INGEST_PER_MINUTE }),
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
+    bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
     routes: [
-      tokenRoutes(tokens, audit),
+      tokenRoutes(tokens, audit, homes),
       metricsRoutes(metrics.registry),
       healthRoutes({
         ...redisChecks(connections),
@@ -293,8 +299,8 @@ async function startApi(
         },
       }),
       openApiRoutes({ maxItems: config.INGEST_MAX_EVENTS, maxBytes: config.INGEST_MAX_BYTES }),
-      ingestRoutes({ acceptor, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
-      referenceRoutes(createReferenceStore(storage), config.INGEST_MAX_EVENTS),
+      ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
+      referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       feedRoutes(),
       alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
@@ -305,6 +311,7 @@ async function startApi(
         queue: hotlineQueue,
         settings: hotlineSettings(config),
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
+        homes,
       }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledge, reconcile, type AlertCandidate } from '../src/alerts/index.js';
 import { createAlertStore, enterpriseLock } from '../src/alerts/store.js';
 import { auditRoutes, createAuditLog, recordTokenChange, type AuditEntry, type AuditedToken } from '../src/audit/index.js';
-import { ticketId, type Ticket } from '../src/hotline/index.js';
+import { complaintTicketId, type Ticket } from '../src/hotline/index.js';
 import { createLocks, type Locks } from '../src/redis/lock.js';
 import type { Storage } from '../src/storage/index.js';
 import { complaint, creditCode } from './support/fixtures.js';
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 type Reply = { status: number; body: any };
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   const res = await fetch(`${service.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -116,7 +116,7 @@ let companies = 0;
 async function complaintTicket(region = '371402'): Promise<Ticket> {
   const event = complaint({ enterprise_id: creditCode(region, 7_000 + ++companies), region, category: 'other' });
   expect((await post('/v1/events', event)).status).toBe(202);
-  const id = ticketId('complaint', event.id);
+  const id = complaintTicketId(event);
   return eventually(async () => {
     const res = await get(`/v1/hotline/tickets/${id}`);
     return res.status === 200 ? (res.body as Ticket) : undefined;
@@ -198,6 +198,8 @@ describe('recording people\'s actions', () => {
     await refused('claim', { actor: 'zhang.min' });
     await ok('notes', { actor: 'zhang.min', text: '来电人补充了时间' });
     await ok('categorise', { actor: 'li.wei', category: 'frequent', note: '实为频繁检查' });
+    // A ticket goes only to a known agency.
+    expect((await call('PUT', '/v1/agencies', { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' })).status).toBe(200);
     await ok('assign', { actor: 'li.wei', to: { kind: 'agency', id: '371400-SCJG' } });
     await ok('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '已核实' });
     await refused('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '再次' });

@@ -215,10 +215,10 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
 
   it('cannot send or change data outside its region', async () => {
     const events = await as(tokens.ingest, 'POST', '/v1/events', [checkin({ enterprise_id: dezhou }), checkin({ enterprise_id: yantai, region: '370602' })]);
-    expect(events.status).toBe(400);
-    expect(events.body.errors).toEqual([expect.objectContaining({ index: 1, field: 'region' })]);
+    expect(events.status).toBe(403);
+    expect(events.body.errors).toEqual([expect.objectContaining({ index: 1, field: 'region' }), expect.objectContaining({ index: 1, field: 'enterprise_id' })]);
     const companies = await as(tokens.ingest, 'PUT', '/v1/enterprises', [{ enterprise_id: yantai, name: '改名', region: '370602', credit_grade: 'A' }]);
-    expect(companies.status).toBe(400);
+    expect(companies.status).toBe(403);
     expect((await call('GET', `/v1/enterprises/${yantai}`, TEST_TOKEN)).body.name).toBe('烟台测试企业');
   });
 

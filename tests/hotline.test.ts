@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/index.js';
 import { addWorkingMinutes } from '../src/calendar/index.js';
 import {
-  createHotlineQueue, enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, ticketId, type HotlineQueue, type Ticket,
+  createHotlineQueue, enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, complaintTicketId, ticketId, type HotlineQueue, type Ticket,
 } from '../src/hotline/index.js';
 import type { Event } from '../src/ingest/index.js';
 import { asOf, breachSla, claim, openTicket, reopen, resolve, slaMissed } from '../src/hotline/lifecycle.js';
@@ -54,7 +54,7 @@ let serial = 1_000;
 async function complaintTicket(overrides: Record<string, unknown> = {}): Promise<{ event: ReturnType<typeof complaint>; ticket: Ticket }> {
   const event = complaint({ enterprise_id: creditCode('371402', ++serial), ...overrides });
   expect((await post(`${service.url}/v1/events`, event)).status).toBe(202);
-  return { event, ticket: await ticketOf(ticketId('complaint', event.id)) };
+  return { event, ticket: await ticketOf(complaintTicketId(event)) };
 }
 
 async function storedRows(table: 'tickets' | 'ticket_changes', id: string): Promise<number> {
@@ -81,7 +81,7 @@ describe('opening tickets', () => {
   it('makes exactly one ticket of a complaint, however often it is posted, stored or queued', async () => {
     const { event, ticket } = await complaintTicket({ agency_id: '371400-SCJG' });
     expect(ticket).toMatchObject({
-      id: ticketId('complaint', event.id), source: 'complaint', source_id: event.id, alert_id: null, region: '371402',
+      id: complaintTicketId(event), source: 'complaint', source_id: event.id, alert_id: null, region: '371402',
       enterprise_id: event.enterprise_id, agency_id: '371400-SCJG', category: 'no_scan', description: event.text,
       priority: 'normal', state: 'new', claimed_by: '', claimed_until: null, assignee: null, outcome: '', accepted_at: null,
       resolved_at: null, sla_breaches: [], revision: 1,
@@ -166,7 +166,7 @@ describe('the queue', () => {
   it('filters by state, priority, category, region, source, claimed_by and assignee_kind', async () => {
     const { ticket } = await complaintTicket({ category: 'misconduct', region: '370603' });
     expect((await act(ticket.id, 'claim', { actor: 'filter.tester' })).status).toBe(200);
-    expect((await act(ticket.id, 'assign', { actor: 'filter.tester', to: { kind: 'discipline', id: 'DZ-JW' } })).status).toBe(200);
+    expect((await act(ticket.id, 'assign', { actor: 'filter.tester', to: { kind: 'discipline', id: '371400-JWJW' } })).status).toBe(200);
     const ids = async (query: string) => (await listAll(query)).map((t) => t.id);
     expect(await ids('claimed_by=filter.tester')).toEqual([ticket.id]);
     expect(await ids('assignee_kind=discipline')).toEqual([ticket.id]);

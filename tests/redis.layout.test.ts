@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ticketId } from '../src/hotline/model.js';
+import { complaintTicketId } from '../src/hotline/model.js';
 import { bullPrefix, DURABLE_JOB_OPTIONS } from '../src/pipeline/queues.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
@@ -55,7 +55,7 @@ async function traffic(service: TestService): Promise<{ alert: any; visit: Recor
     // A person's action takes the company's lock and publishes again.
     expect((await post(`${service.url}/v1/alerts/${raised.alert.id}/ack`, { actor: '值班员', note: '已核实' })).status).toBe(200);
     await client.next((m) => m.type === 'alert' && m.alert.id === raised.alert.id && m.action === 'acknowledged', 20_000, 'the acknowledgement');
-    const ticket = ticketId('complaint', filed.id);
+    const ticket = complaintTicketId(filed);
     await eventually(async () => ((await get(`${service.url}/v1/hotline/tickets/${ticket}`)).status === 200 ? true : undefined), 30_000, 'the complaint ticket');
     return { alert: raised.alert, visit, ticket };
   } finally {

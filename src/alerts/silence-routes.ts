@@ -59,6 +59,10 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (end.getTime() <= Date.now()) {
       return invalid(c, 'bad request body', [{ index: null, field: 'ends_at', message: 'must be in the future' }], 'validation_failed');
     }
+    // The same bound as duration_minutes: a silence that never ends would mute a rule for the whole jurisdiction for good.
+    if (end.getTime() > Date.now() + MAX_SILENCE_MINUTES * 60_000) {
+      return invalid(c, 'bad request body', [{ index: null, field: 'ends_at', message: `must be at most ${MAX_SILENCE_MINUTES} minutes (90 days) from now` }], 'validation_failed');
+    }
     return c.json(await store.create({ matchers, reason, created_by, ends_at: end }, auditContext(c)), 201);
   });
 

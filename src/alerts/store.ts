@@ -109,9 +109,11 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
     async evidenceEvents(alert: Alert): Promise<EvidenceEvent[]> {
       const ids = [...new Set(alert.evidence.map((e) => e.event_id))];
       if (ids.length === 0) return [];
-      // A plan is stored as one row per company it names; any row's payload is the event.
+      // Evidence is the alert's company's events. Ids are their senders', so another region may use the
+      // same id for an event about its own company: read this company's rows only (a plan has one per company).
       const rows = await storage.query<{ id: string; payload: string }>(
-        'SELECT id, payload FROM events FINAL WHERE id IN {ids:Array(String)} LIMIT 1 BY id', { ids });
+        'SELECT id, payload FROM events FINAL WHERE enterprise_id = {enterprise:String} AND id IN {ids:Array(String)} LIMIT 1 BY id',
+        { enterprise: alert.enterprise_id, ids });
       const events = new Map(rows.map((r) => [r.id, JSON.parse(r.payload) as Record<string, unknown>]));
       return alert.evidence.flatMap((e) => {
         const event = events.get(e.event_id);

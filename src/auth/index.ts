@@ -1,7 +1,7 @@
 /** Bearer tokens, roles and the access policy of every route. */
-export { authenticate, bearerToken, principalOf } from './middleware.js';
+export { authenticate, bearerToken, callerOf, principalOf } from './middleware.js';
 export { ensureBootstrapToken } from './bootstrap.js';
-export { emptyPage, inJurisdiction, jurisdictionOf, narrowRegion, within } from './jurisdiction.js';
+export { emptyPage, jurisdictionOf, narrowRegion, outsideMessage, refuseOutside, within, type OutsideItem } from './jurisdiction.js';
 export { ROUTE_ACCESS, routeKey } from './policy.js';
 export { createRateLimiter, rateLimit, type RateLimiter } from './rate-limit.js';
 export { ROLES, can, type Role, type Permission } from './roles.js';

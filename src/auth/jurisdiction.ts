@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { listed } from '../http/json.js';
 import { principalOf } from './middleware.js';
 
 /**
@@ -24,6 +25,21 @@ export const jurisdictionOf = (c: Context) => principalOf(c).jurisdiction;
 
 export const emptyPage = (c: Context) => c.json({ items: [], next_cursor: null });
 
-/** For batch validation: an item whose region lies outside the caller's jurisdiction is refused, naming the field. */
-export const inJurisdiction = (jurisdiction: string) => (item: { region: string }) =>
-  within(item.region, jurisdiction) ? [] : [{ field: 'region', message: `is outside this token's jurisdiction (${jurisdiction})` }];
+/** One refused item of a write: its index in the batch (null for a single object) and the field that reaches outside. */
+export interface OutsideItem {
+  index: number | null;
+  field: string;
+  message: string;
+}
+
+export const outsideMessage = (jurisdiction: string) => `is outside this token's jurisdiction (${jurisdiction})`;
+
+/**
+ * A write that touches data outside the caller's jurisdiction: 403 naming every
+ * such item and field, and nothing of the request is done.
+ */
+export const refuseOutside = (c: Context, refused: readonly OutsideItem[]) => c.json({
+  error: 'forbidden',
+  message: `${refused.length} problem(s): this token may write inside its jurisdiction (${jurisdictionOf(c)}) only; nothing was accepted`,
+  ...listed(refused),
+}, 403);

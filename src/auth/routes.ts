@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { invalid, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { EnterpriseId } from '../ingest/index.js';
+import type { Homes } from '../reference/index.js';
+import { refuseOutside, within } from './jurisdiction.js';
 import { principalOf } from './middleware.js';
 import { ROLES } from './roles.js';
 import type { TokenStore } from './tokens.js';
@@ -22,7 +24,7 @@ export const NewTokenBody = z.object({
 });
 
 /** Token management (admins): create (the token is shown once), list, revoke. */
-export function tokenRoutes(tokens: TokenStore, audit: AuditLog): Hono {
+export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Homes, 'regions'>): Hono {
   const app = new Hono();
 
   app.post('/v1/tokens', async (c) => {
@@ -34,6 +36,14 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog): Hono {
     // An admin hands out at most what it holds.
     if (!body.data.jurisdiction.startsWith(admin.jurisdiction)) {
       return invalid(c, 'bad token request', [{ index: null, field: 'jurisdiction', message: `must lie within your own (${admin.jurisdiction})` }], 'validation_failed');
+    }
+    // A company's token reads the company's whole record: only an admin whose jurisdiction holds the company hands it out.
+    const company = body.data.enterprise_id;
+    if (company && admin.jurisdiction) {
+      const home = (await homes.regions('enterprise', [company])).get(company);
+      if (home === undefined || !within(home, admin.jurisdiction)) {
+        return refuseOutside(c, [{ index: null, field: 'enterprise_id', message: `is not a company registered inside your jurisdiction (${admin.jurisdiction})` }]);
+      }
     }
     const days = body.data.expires_in_days;
     const { token, record } = await tokens.create({

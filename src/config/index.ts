@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a cluster name from remote_servers (A-Z a-z 0-9 _ . -)').optional(),
   INGEST_MAX_EVENTS: int(1).default(5000),
   INGEST_MAX_BYTES: int(1024).default(5 * 1024 * 1024),
+  // A body that has not arrived by then is answered 408 and its connection closed (a trickle must not hold it).
+  REQUEST_BODY_TIMEOUT_MS: int(100).default(30_000),
   INGEST_COALESCE_MS: int(0).default(2),
   INGEST_MAX_FUTURE_SKEW_S: int(0).default(300),
   DEDUP_TTL_S: int(60).default(3 * 24 * 3600),

@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR } from '../alerts/model.js';
 import {
-  PRIORITIES, ticketId,
+  draftTicketId, PRIORITIES,
   type Assignee, type TicketOutcome, type SlaKind, type Ticket, type TicketAction, type TicketChange, type TicketDraft, type TicketState,
 } from './model.js';
 
@@ -34,7 +34,7 @@ export function openTicket(draft: TicketDraft, createdAt: Date, due: Deadlines):
   const at = createdAt.toISOString();
   const ticket: Ticket = {
     ...draft,
-    id: ticketId(draft.source, draft.source_id),
+    id: draftTicketId(draft),
     state: 'new',
     claimed_by: '',
     claimed_until: null,

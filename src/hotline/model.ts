@@ -91,5 +91,18 @@ export interface TicketChange {
 export const ticketId = (source: string, sourceId: string): string =>
   createHash('sha256').update(`${source}\n${sourceId}`).digest('hex').slice(0, 32);
 
+/**
+ * A complaint's ticket: one per company and event id. Event ids are their
+ * sender's (src/ingest/accept.ts), and a sender writes about companies of its
+ * own jurisdiction only, so another region's complaint with the same id is
+ * about another company and gets a ticket of its own.
+ */
+export const complaintTicketId = (complaint: { enterprise_id: string; id: string }): string =>
+  ticketId('complaint', `${complaint.enterprise_id}/${complaint.id}`);
+
+/** The ticket a draft opens: a complaint's by its company and id, an alert's by the alert. */
+export const draftTicketId = (draft: Pick<TicketDraft, 'source' | 'source_id' | 'enterprise_id'>): string =>
+  (draft.source === 'complaint' ? complaintTicketId({ enterprise_id: draft.enterprise_id, id: draft.source_id }) : ticketId(draft.source, draft.source_id));
+
 /** What staff may file a ticket under: the complaint categories, the ids of the rules in force, and other. */
 export const ticketCategories = (ruleIds: readonly string[]): string[] => [...new Set([...COMPLAINT_CATEGORIES, ...ruleIds, 'other'])];

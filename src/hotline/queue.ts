@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Alert } from '../alerts/model.js';
 import type { Event } from '../ingest/schema.js';
 import { bullPrefix, DURABLE_JOB_OPTIONS } from '../pipeline/queues.js';
-import { ticketId, type Priority, type SlaKind, type TicketDraft } from './model.js';
+import { draftTicketId, type Priority, type SlaKind, type TicketDraft } from './model.js';
 
 /**
  * The `hotline` queue: opening tickets, SLA deadlines and claim leases. Job
@@ -84,7 +84,7 @@ export async function enqueueAlertTickets(queue: HotlineQueue, alerts: readonly 
 
 async function enqueueOpen(queue: HotlineQueue, drafts: readonly TicketDraft[]): Promise<string[]> {
   if (drafts.length === 0) return [];
-  const ids = drafts.map((d) => ticketId(d.source, d.source_id));
+  const ids = drafts.map(draftTicketId);
   await queue.addBulk(drafts.map((draft, i) => ({
     name: 'open',
     data: { kind: 'open' as const, draft },

@@ -1,4 +1,6 @@
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
+import { Region } from '../ingest/schema.js';
+import type { Homes } from '../reference/index.js';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
@@ -6,7 +8,7 @@ import { Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
-import { ASSIGNEE_KINDS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Ticket } from './model.js';
+import { ASSIGNEE_KINDS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Assignee, type Ticket } from './model.js';
 import { scheduleClaimLapse, scheduleSla, type HotlineQueue } from './queue.js';
 import { resolveDeadline, type HotlineSettings } from './sla.js';
 import { decodeCursor, type TicketStore } from './store.js';
@@ -32,7 +34,7 @@ export const AssignBody = z.object({
   actor: Actor,
   to: z.object({
     kind: z.enum(ASSIGNEE_KINDS, oneOf(ASSIGNEE_KINDS)),
-    id: Name('id').describe('The agency id, or the office of the justice bureau or discipline inspection'),
+    id: Name('id').describe('A known agency, or the office of a division\'s justice bureau or discipline commission (`371400-SFJ`, `371400-JWJW`): inside the jurisdiction'),
   }, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object {kind, id}') }).strict(),
   note: Note.optional(),
 }).strict();
@@ -56,6 +58,28 @@ export interface HotlineRoutesOptions {
   settings: HotlineSettings;
   /** Categories a ticket may be filed under: complaint categories, the ids of the rules in force, other. */
   categories: () => readonly string[];
+  /** Where agencies are at home: a ticket is handed only to units inside the caller's jurisdiction. */
+  homes: Pick<Homes, 'regions'>;
+}
+
+// The office of a division's justice bureau (行政执法监督) or discipline commission: its division code, then a suffix.
+const OFFICE = /^(\d{6})-[A-Z]{2,10}$/;
+
+/**
+ * Why a ticket may not go to this unit, or null: an agency must be known
+ * (reference data, or named by an accepted event) and at home inside the
+ * caller's jurisdiction; an office is named by a division inside it. An
+ * unknown unit and another region's are refused alike, telling nothing.
+ */
+async function assigneeProblem(to: Assignee, jurisdiction: string, homes: Pick<Homes, 'regions'>): Promise<string | null> {
+  const where = jurisdiction ? ` inside your jurisdiction (${jurisdiction})` : '';
+  if (to.kind === 'agency') {
+    const home = (await homes.regions('agency', [to.id])).get(to.id);
+    return home !== undefined && within(home, jurisdiction) ? null : `must be a known agency${where}`;
+  }
+  const division = OFFICE.exec(to.id)?.[1];
+  return division && Region.safeParse(division).success && within(division, jurisdiction)
+    ? null : `must be the office of a division${where}: its 6-digit code and a suffix, e.g. 371400-SFJ`;
 }
 
 /** The hotline queue: tickets in queue order, one ticket with its notes and history, and staff's actions. */
@@ -111,6 +135,9 @@ async function act<S extends z.ZodType>(
   if (typeof category === 'string' && !options.categories().includes(category)) {
     return invalid(c, 'bad request body', [{ index: null, field: 'category', message: `must be one of ${options.categories().join(', ')}` }], 'validation_failed');
   }
+  const to = (body.data as { to?: Assignee }).to;
+  const unitProblem = to ? await assigneeProblem(to, jurisdictionOf(c), options.homes) : null;
+  if (unitProblem) return invalid(c, 'bad request body', [{ index: null, field: 'to.id', message: unitProblem }], 'validation_failed');
   const seen = await options.store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {

@@ -2,13 +2,14 @@ import { Worker, type Job } from 'bullmq';
 import type { AlertCandidate } from '../alerts/model.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
+import type { Homes } from '../reference/index.js';
 import { closeWorker } from '../pipeline/close-worker.js';
 import { bullPrefix, cappedBackoff, queueLabel } from '../pipeline/queues.js';
 import { workerConnection } from '../redis/connection.js';
 import type { Locks } from '../redis/lock.js';
 import type { Storage } from '../storage/index.js';
 import { breachSla, openTicket, slaMissed } from './lifecycle.js';
-import { ticketId } from './model.js';
+import { draftTicketId } from './model.js';
 import { createHotlineQueue, HOTLINE_QUEUE, scheduleSla, type HotlineJob, type HotlineQueue } from './queue.js';
 import { deadlines, slaAlert, type HotlineSettings } from './sla.js';
 import { createTicketStore } from './store.js';
@@ -18,6 +19,8 @@ export interface HotlineWorkerOptions {
   redisPrefix: string;
   storage: Storage;
   locks: Locks;
+  /** Where companies are at home: a ticket is filed under its company's region. */
+  homes: Pick<Homes, 'regions'>;
   log: Logger;
   settings: HotlineSettings;
   /** Raises (or leaves as it is) a system alert on the feed; must be idempotent, since timers retry. */
@@ -52,12 +55,15 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
   queue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
 
   async function open(job: Job<HotlineJob>, draft: Extract<HotlineJob, { kind: 'open' }>['draft']): Promise<void> {
-    const id = ticketId(draft.source, draft.source_id);
+    const id = draftTicketId(draft);
     await store.locked(id, async () => {
       if (await store.stored(id)) return;
       // The job's creation time, so a retry computes the same ticket and the same timers.
       const createdAt = new Date(job.timestamp);
-      const opened = openTicket(draft, createdAt, deadlines(createdAt, settings));
+      // Filed where the company is at home, which the hotline of that region works: a complaint sent
+      // with its city's code (or another district's) still reaches the company's own queue.
+      const home = (await options.homes.regions('enterprise', [draft.enterprise_id])).get(draft.enterprise_id);
+      const opened = openTicket({ ...draft, region: home ?? draft.region }, createdAt, deadlines(createdAt, settings));
       // Timers first: if the save fails, the retry schedules the same jobs again, which adds nothing.
       await scheduleSla(queue, id, 'accept', opened.ticket.accept_due_at);
       await scheduleSla(queue, id, 'resolve', opened.ticket.resolve_due_at);

@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../log.js';
 import { authenticate, rateLimit, type RateLimiter, type TokenStore } from '../auth/index.js';
 import { httpMetrics, type Metrics } from '../metrics/index.js';
 import { drainUnreadBody } from './drain.js';
+import { boundedBody, PEOPLE_MAX_BYTES } from './request-body.js';
 
 /**
- * The HTTP shell every route group mounts into: body size limit, JSON errors
- * for everything (never a stack trace), request logs.
+ * The HTTP shell every route group mounts into: authentication from the
+ * headers, then bounds on the body (type, size, time), JSON errors for
+ * everything (never a stack trace), request logs.
  */
 export interface HttpAppOptions {
   log: Logger;
@@ -16,7 +17,10 @@ export interface HttpAppOptions {
   rateLimiter: RateLimiter;
   /** GET /metrics without a token (Prometheus on a private network). */
   metricsPublic: boolean;
+  /** Body bytes on the bulk routes (INGEST_MAX_BYTES); people's routes take PEOPLE_MAX_BYTES. */
   maxBodyBytes: number;
+  /** How long a request body may take to arrive (REQUEST_BODY_TIMEOUT_MS). */
+  bodyTimeoutMs: number;
   routes: Hono[];
 }
 
@@ -30,17 +34,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     await next();
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
-  app.use('*', drainUnreadBody(options.maxBodyBytes));
-  // Before the body limit: a caller without a token is turned away before its body is read (and drained).
+  app.use('*', drainUnreadBody(options.maxBodyBytes, options.bodyTimeoutMs));
+  // Before the body is read: a caller without a token is answered from the headers, and its body never read.
   app.use('*', authenticate({ tokens: options.tokens, metricsPublic: options.metricsPublic }));
   app.use('*', rateLimit(options.rateLimiter, log));
-  app.use('/v1/*', bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: (c) => c.json({
-      error: 'body_too_large',
-      message: `request body exceeds ${options.maxBodyBytes} bytes (INGEST_MAX_BYTES)`,
-    }, 413),
-  }));
+  app.use('*', boundedBody({ bulkMaxBytes: options.maxBodyBytes, maxBytes: PEOPLE_MAX_BYTES, timeoutMs: options.bodyTimeoutMs }));
 
   for (const routes of options.routes) app.route('/', routes);
 

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { listed, parseJson } from './json.js';
 import type { RequestFieldError } from './query.js';
 
 /**
@@ -17,12 +18,9 @@ export async function readJson(c: Context): Promise<{ ok: true; value: unknown }
   if (mediaType !== 'application/json') {
     return { ok: false, response: c.json({ error: 'unsupported_media_type', message: 'Content-Type must be application/json' }, 415) };
   }
-  try {
-    return { ok: true, value: JSON.parse(await c.req.text()) };
-  } catch (err) {
-    return { ok: false, response: c.json({ error: 'malformed_json', message: (err as Error).message, errors: [] }, 400) };
-  }
+  const parsed = parseJson(await c.req.text());
+  return parsed.ok ? parsed : { ok: false, response: c.json({ error: parsed.error, message: parsed.message, errors: [] }, 400) };
 }
 
 export const invalid = (c: Context, message: string, errors: RequestFieldError[], error = 'invalid_request') =>
-  c.json({ error, message, errors }, 400);
+  c.json({ error, message, ...listed(errors) }, 400);

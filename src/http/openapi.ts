@@ -49,9 +49,11 @@ const batchBody = (ref: string) => ({
 });
 
 const batchErrors = {
-  400: errorResponse('Malformed JSON or invalid items; lists every problem; nothing was stored'),
+  400: errorResponse('Malformed or too deeply nested JSON, or invalid items; lists the problems (at most 100); nothing was stored'),
+  403: errorResponse("An item touches data outside the token's jurisdiction (its region, or the home of a company or agency it names); names each; nothing was stored"),
+  408: errorResponse('The body did not arrive within REQUEST_BODY_TIMEOUT_MS'),
   413: errorResponse('Body or item count over the limit'),
-  415: errorResponse('Content-Type is not JSON or NDJSON'),
+  415: errorResponse('Content-Type missing, or not JSON or NDJSON'),
   503: errorResponse('Redis or ClickHouse unavailable; nothing was accepted, retry'),
 };
 
@@ -145,7 +147,7 @@ const AlertChangeSchema = {
   },
 };
 
-const ticketIdParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'sha256 of source and source_id (32 hex characters)' };
+const ticketIdParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: "sha256 of its source: the alert's id, or the complaint's company and event id (32 hex characters)" };
 
 const ticketAction = (summary: string, body: string) => ({
   post: {
@@ -251,7 +253,7 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
       '/v1/events': {
         post: {
           summary: 'Submit events (one, a JSON array, or NDJSON)',
-          description: 'Answers 202 once every event is durably queued. The same id submitted again is reported as a duplicate and stored once.',
+          description: 'Answers 202 once every event is durably queued. The same id submitted again by the same sender (source, in the jurisdiction of the token) is reported as a duplicate and stored once.',
           requestBody: batchBody('#/components/schemas/Event'),
           responses: {
             202: { description: 'Queued', content: { 'application/json': { schema: { $ref: '#/components/schemas/Acceptance' } } } },

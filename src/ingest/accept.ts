@@ -16,10 +16,23 @@ export interface Acceptance {
 }
 
 export interface EventAcceptor {
-  accept(events: readonly Event[]): Promise<Acceptance>;
+  /** Queues the events a token of this jurisdiction sent: ids are remembered per sender (`senderKey`). */
+  accept(events: readonly Event[], jurisdiction: string): Promise<Acceptance>;
   /** Queues whatever is still being coalesced; used at shutdown. */
   flush(): Promise<void>;
 }
+
+/**
+ * An event id's key among the ids remembered: the id within its sender, which is the
+ * platform (`source`) inside the jurisdiction of the token that sent it. A token
+ * writes inside its own jurisdiction only, so no platform of another region can
+ * take an id before its owner sends it (and have the real event answered
+ * "duplicate"); a platform retrying with a new token of the same jurisdiction
+ * still meets its own ids. The source is URI-encoded so that `:` separates the
+ * three parts unambiguously (a jurisdiction is digits; the id comes last).
+ */
+export const senderKey = (jurisdiction: string, event: Pick<Event, 'source' | 'id'>) =>
+  `${jurisdiction}:${encodeURIComponent(event.source)}:${event.id}`;
 
 /**
  * Queues validated events. Requests that arrive within a few milliseconds of
@@ -35,29 +48,29 @@ export function createEventAcceptor(options: {
   log: Logger;
   metrics: Metrics;
 }): EventAcceptor {
-  const envelopes = createBatcher<Event, boolean>({
+  const envelopes = createBatcher<{ event: Event; key: string }, boolean>({
     maxItems: options.maxEventsPerJob,
     maxWaitMs: options.coalesceMs,
-    write: async (events) => {
-      const seenBefore = await options.seen.filterSeen(events.map((e) => e.id));
+    write: async (items) => {
+      const seenBefore = await options.seen.filterSeen(items.map((i) => i.key));
       // Two requests racing with one id: the first in the envelope wins.
       const inEnvelope = new Set<string>();
-      const queued = events.map((e, i) => {
-        if (seenBefore[i] || inEnvelope.has(e.id)) return false;
-        inEnvelope.add(e.id);
+      const queued = items.map(({ key }, i) => {
+        if (seenBefore[i] || inEnvelope.has(key)) return false;
+        inEnvelope.add(key);
         return true;
       });
-      const fresh = events.filter((_, i) => queued[i]);
-      if (fresh.length > 0) await options.queue.add('envelope', { received_at: new Date().toISOString(), events: fresh });
-      await options.seen.remember(fresh.map((e) => e.id)).catch((err: Error) =>
+      const fresh = items.filter((_, i) => queued[i]);
+      if (fresh.length > 0) await options.queue.add('envelope', { received_at: new Date().toISOString(), events: fresh.map((i) => i.event) });
+      await options.seen.remember(fresh.map((i) => i.key)).catch((err: Error) =>
         options.log.warn({ err: err.message }, 'could not mark ids as seen; a retry will be folded by storage'));
       return queued;
     },
   });
 
   return {
-    async accept(events) {
-      const queued = await envelopes.add(events);
+    async accept(events, jurisdiction) {
+      const queued = await envelopes.add(events.map((event) => ({ event, key: senderKey(jurisdiction, event) })));
       countByType(events, queued, options.metrics);
       const ids = events.filter((_, i) => queued[i]).map((e) => e.id);
       const duplicate_ids = events.filter((_, i) => !queued[i]).map((e) => e.id);

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { listed } from '../http/json.js';
 import { readItems, type FieldError } from './body.js';
 import { validateAll } from './validate.js';
 
@@ -15,7 +16,7 @@ export async function readValidBatch<S extends z.ZodType>(
 ): Promise<{ values: z.infer<S>[] } | { response: Response }> {
   const body = await readItems(c, { maxItems });
   if (!body.ok) {
-    return { response: c.json({ error: body.error, message: body.message, errors: body.errors ?? [] }, body.status) };
+    return { response: c.json({ error: body.error, message: body.message, ...listed(body.errors ?? []) }, body.status) };
   }
   const result = validateAll(schema, body.items, extraCheck);
   if (!result.ok) {
@@ -23,7 +24,7 @@ export async function readValidBatch<S extends z.ZodType>(
       response: c.json({
         error: 'validation_failed',
         message: `${result.errors.length} problem(s) in ${body.items.length} item(s); nothing was stored`,
-        errors: result.errors,
+        ...listed(result.errors),
       }, 400),
     };
   }

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { MAX_JSON_DEPTH, nestedDeeperThan, parseJson, tooDeep } from '../http/json.js';
 
 /**
  * Reads a request body of one object, a JSON array, or NDJSON into items.
@@ -27,11 +28,11 @@ export async function readItems(c: Context, limits: BodyLimits): Promise<BodyRes
   if (!isNdjson && !JSON_TYPES.has(mediaType)) {
     return {
       ok: false, status: 415, error: 'unsupported_media_type',
-      message: `Content-Type must be application/json or application/x-ndjson, got "${mediaType || 'none'}"`,
+      message: `Content-Type must be application/json or application/x-ndjson, got ${JSON.stringify(mediaType.slice(0, 100) || 'none')}`,
     };
   }
   const text = await c.req.text();
-  const parsed = isNdjson ? parseNdjson(text) : parseJson(text);
+  const parsed = isNdjson ? parseNdjson(text) : parseItems(text);
   if (!parsed.ok) return parsed;
   if (parsed.items.length === 0) {
     return { ok: false, status: 400, error: 'empty_body', message: 'the body holds no items' };
@@ -45,19 +46,18 @@ export async function readItems(c: Context, limits: BodyLimits): Promise<BodyRes
   return parsed;
 }
 
-function parseJson(text: string): BodyResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, status: 400, error: 'malformed_json', message: `body is not valid JSON: ${(err as Error).message}` };
-  }
+function parseItems(text: string): BodyResult {
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ...parsed, status: 400 };
+  const { value } = parsed;
   if (Array.isArray(value)) return { ok: true, items: value };
   if (value !== null && typeof value === 'object') return { ok: true, items: [value] };
   return { ok: false, status: 400, error: 'malformed_json', message: 'body must be a JSON object or an array of objects' };
 }
 
 function parseNdjson(text: string): BodyResult {
+  // One pass over the whole text: each well-formed line returns to depth 0.
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) return { ...tooDeep, status: 400 };
   const items: unknown[] = [];
   const errors: FieldError[] = [];
   for (const line of text.split('\n')) {

@@ -3,5 +3,5 @@ export type { EventInput } from './schema.js';
 export { creditCodeProblem, creditCodeCheckChar, isCreditCode } from './credit-code.js';
 export { readValidBatch } from './batch.js';
 export { createSeenIds, seenKey } from './seen-ids.js';
-export { createEventAcceptor, type EventAcceptor, type Acceptance } from './accept.js';
+export { createEventAcceptor, senderKey, type EventAcceptor, type Acceptance } from './accept.js';
 export { ingestRoutes } from './routes.js';

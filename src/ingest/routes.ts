@@ -1,11 +1,15 @@
 import { Hono } from 'hono';
-import { can, inJurisdiction, principalOf } from '../auth/index.js';
+import { can, principalOf, refuseOutside } from '../auth/index.js';
+import { listed } from '../http/json.js';
+import type { Homes } from '../reference/homes.js';
 import type { EventAcceptor } from './accept.js';
 import { readValidBatch } from './batch.js';
+import { judgeEvents } from './jurisdiction.js';
 import { Event } from './schema.js';
 
 export interface IngestRoutesOptions {
   acceptor: EventAcceptor;
+  homes: Homes;
   maxEvents: number;
   maxFutureSkewSeconds: number;
 }
@@ -14,21 +18,22 @@ export interface IngestRoutesOptions {
 export function ingestRoutes(options: IngestRoutesOptions): Hono {
   const app = new Hono();
   app.post('/v1/events', async (c) => {
-    const outside = inJurisdiction(principalOf(c).jurisdiction);
+    const caller = principalOf(c);
     const batch = await readValidBatch(c, Event, options.maxEvents, (event) => {
       const skewMs = Date.parse(event.occurred_at) - Date.now();
-      const skew = skewMs > options.maxFutureSkewSeconds * 1000
+      return skewMs > options.maxFutureSkewSeconds * 1000
         ? [{ field: 'occurred_at', message: `is ${Math.round(skewMs / 1000)} s in the future (clock skew allowed: ${options.maxFutureSkewSeconds} s)` }]
         : [];
-      return [...skew, ...outside(event)];
     });
     if ('response' in batch) return batch.response;
     // The hotline files complaints taken on the phone, and nothing else.
-    if (!can(principalOf(c).role, 'events:write')) {
+    if (!can(caller.role, 'events:write')) {
       const others = batch.values.flatMap((e, index) => (e.type === 'complaint' ? [] : [{ index, field: 'type', message: 'this token may send complaints only' }]));
-      if (others.length > 0) return c.json({ error: 'forbidden', message: 'this token may send complaints only; nothing was accepted', errors: others }, 403);
+      if (others.length > 0) return c.json({ error: 'forbidden', message: 'this token may send complaints only; nothing was accepted', ...listed(others) }, 403);
     }
-    const result = await options.acceptor.accept(batch.values);
+    const refused = await judgeEvents(batch.values, caller.jurisdiction, options.homes);
+    if (refused.length > 0) return refuseOutside(c, refused);
+    const result = await options.acceptor.accept(batch.values, caller.jurisdiction);
     return c.json(result, 202);
   });
   return app;

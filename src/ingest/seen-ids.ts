@@ -13,7 +13,8 @@ export interface SeenIds {
 }
 
 /**
- * Key of a remembered id: `<prefix>:seen:{<bucket>}:<id>`. The bucket is a
+ * Key of a remembered id: `<prefix>:seen:{<bucket>}:<id>`, the id being scoped
+ * to its sender by the caller (src/ingest/accept.ts `senderKey`). The bucket is a
  * Redis Cluster hash tag, so one batch check is one MGET per bucket (a
  * command's keys must share a slot), and the ids still spread over 256 slots,
  * hence over every node of a cluster: this is the memory-heavy role.
@@ -24,8 +25,12 @@ export function seenKey(prefix: string, id: string): string {
 
 const BUCKETS = 256;
 
-// FNV-1a: cheap and stable. Changing it only forgets remembered ids, which storage folds anyway.
-function bucketOf(id: string): number {
+/**
+ * Which of 256 Redis Cluster hash tags a key goes under. FNV-1a: cheap and stable. Changing it only
+ * forgets remembered ids (storage folds a retry anyway) and the homes in Redis (src/reference/homes.ts:
+ * read again from reference data, or registered again by the next event).
+ */
+export function bucketOf(id: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % BUCKETS;
@@ -35,26 +40,8 @@ export function createSeenIds(redis: Redis, prefix: string, ttlSeconds: number):
   const key = (id: string) => seenKey(prefix, id);
   return {
     async filterSeen(ids) {
-      if (ids.length === 0) return [];
-      // One MGET per bucket, all in one round trip; answers go back to the ids' positions.
-      const byBucket = new Map<number, number[]>();
-      ids.forEach((id, i) => {
-        const bucket = bucketOf(id);
-        const group = byBucket.get(bucket);
-        if (group) group.push(i);
-        else byBucket.set(bucket, [i]);
-      });
-      const groups = [...byBucket.values()];
-      const pipeline = redis.pipeline();
-      for (const group of groups) pipeline.mget(group.map((i) => key(ids[i]!)));
-      const replies = (await pipeline.exec()) ?? [];
-      const seen = new Array<boolean>(ids.length).fill(false);
-      groups.forEach((group, g) => {
-        const [err, values] = replies[g] ?? [new Error('no reply')];
-        if (err) throw err;
-        group.forEach((i, j) => (seen[i] = (values as Array<string | null>)[j] !== null));
-      });
-      return seen;
+      const values = await mgetByBucket(redis, ids.map((id) => ({ key: key(id), bucket: bucketOf(id) })));
+      return values.map((value) => value !== null);
     },
     async remember(ids) {
       if (ids.length === 0) return;
@@ -63,4 +50,29 @@ export function createSeenIds(redis: Redis, prefix: string, ttlSeconds: number):
       await pipeline.exec();
     },
   };
+}
+
+/**
+ * Reads keys spread over hash-tag buckets: one MGET per bucket (a command's keys must share a
+ * slot), all in one round trip; the values come back in the keys' order.
+ */
+export async function mgetByBucket(redis: Redis, keys: ReadonlyArray<{ key: string; bucket: number }>): Promise<Array<string | null>> {
+  if (keys.length === 0) return [];
+  const byBucket = new Map<number, number[]>();
+  keys.forEach(({ bucket }, i) => {
+    const group = byBucket.get(bucket);
+    if (group) group.push(i);
+    else byBucket.set(bucket, [i]);
+  });
+  const groups = [...byBucket.values()];
+  const pipeline = redis.pipeline();
+  for (const group of groups) pipeline.mget(group.map((i) => keys[i]!.key));
+  const replies = (await pipeline.exec()) ?? [];
+  const values = new Array<string | null>(keys.length).fill(null);
+  groups.forEach((group, g) => {
+    const [err, found] = replies[g] ?? [new Error('no reply')];
+    if (err) throw err;
+    group.forEach((i, j) => (values[i] = (found as Array<string | null>)[j] ?? null));
+  });
+  return values;
 }

@@ -1,25 +1,35 @@
-import { Hono } from 'hono';
-import { inJurisdiction, jurisdictionOf, within } from '../auth/index.js';
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
+import { jurisdictionOf, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
 import { Agency, Enterprise, readValidBatch } from '../ingest/index.js';
+import type { HomeKind, Homes } from './homes.js';
 import type { ReferenceStore } from './store.js';
 
 /** Bulk upserts and lookups of companies and agencies; same validation rules as events. */
-export function referenceRoutes(store: ReferenceStore, maxItems: number): Hono {
+export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number): Hono {
   const app = new Hono();
 
-  app.put('/v1/enterprises', async (c) => {
-    const batch = await readValidBatch(c, Enterprise, maxItems, inJurisdiction(jurisdictionOf(c)));
+  /**
+   * An upsert touches the stored record (if any) and the new one: both must lie
+   * in the caller's jurisdiction, and moving a record to another region is an
+   * admin's act, so a platform cannot take another region's company into its own.
+   */
+  async function upsert<T extends { region: string }>(
+    c: Context, kind: HomeKind, schema: z.ZodType<T>, idOf: (item: T) => string, write: (items: T[]) => Promise<void>,
+  ) {
+    const batch = await readValidBatch(c, schema, maxItems);
     if ('response' in batch) return batch.response;
-    await store.upsertEnterprises(batch.values);
+    const items = batch.values.map((item) => ({ id: idOf(item), region: item.region }));
+    const before = await store.storedRegions(kind, items.map((i) => i.id));
+    const refused = items.flatMap((item, index) => judgeUpsert(principalOf(c), kind, item, before.get(item.id), index));
+    if (refused.length > 0) return refuseOutside(c, refused);
+    await write(batch.values);
+    await homes.moved(kind, new Map(items.map((i) => [i.id, i.region])));
     return c.json({ upserted: batch.values.length });
-  });
+  }
 
-  app.put('/v1/agencies', async (c) => {
-    const batch = await readValidBatch(c, Agency, maxItems, inJurisdiction(jurisdictionOf(c)));
-    if ('response' in batch) return batch.response;
-    await store.upsertAgencies(batch.values);
-    return c.json({ upserted: batch.values.length });
-  });
+  app.put('/v1/enterprises', (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, (items) => store.upsertEnterprises(items)));
+  app.put('/v1/agencies', (c) => upsert(c, 'agency', Agency, (a) => a.agency_id, (items) => store.upsertAgencies(items)));
 
   app.get('/v1/enterprises/:id', async (c) => {
     const enterprise = await store.enterprise(c.req.param('id'));
@@ -32,4 +42,18 @@ export function referenceRoutes(store: ReferenceStore, maxItems: number): Hono {
   });
 
   return app;
+}
+
+function judgeUpsert(caller: Principal, kind: HomeKind, item: { id: string; region: string }, stored: string | undefined, index: number): OutsideItem[] {
+  const { jurisdiction } = caller;
+  const idField = kind === 'enterprise' ? 'enterprise_id' : 'agency_id';
+  const refused: OutsideItem[] = [];
+  if (!within(item.region, jurisdiction)) refused.push({ index, field: 'region', message: outsideMessage(jurisdiction) });
+  // The stored record's region is not named: a foreign token learns only that it may not touch this id.
+  if (stored !== undefined && !within(stored, jurisdiction)) {
+    refused.push({ index, field: idField, message: `is registered in a region outside this token's jurisdiction (${jurisdiction})` });
+  } else if (stored !== undefined && stored !== item.region && caller.role !== 'admin') {
+    refused.push({ index, field: 'region', message: `would move the ${kind} from ${stored} to ${item.region}: only an admin token whose jurisdiction covers both may move it` });
+  }
+  return refused;
 }

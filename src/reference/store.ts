@@ -28,6 +28,14 @@ export function createReferenceStore(storage: Storage) {
       const { quiet_period, ...rest } = row;
       return { ...rest, ...(quiet_period ? { quiet_period: JSON.parse(quiet_period) } : {}) };
     },
+    /** The region reference data holds for each id that has a record (the upsert's "before"). */
+    async storedRegions(kind: 'enterprise' | 'agency', ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const [table, column] = kind === 'enterprise' ? ['enterprises', 'enterprise_id'] : ['agencies', 'agency_id'];
+      const rows = await storage.query<{ id: string; region: string }>(
+        `SELECT ${column} AS id, region FROM ${table} FINAL WHERE ${column} IN {ids:Array(String)}`, { ids: [...new Set(ids)] });
+      return new Map(rows.map((r) => [r.id, r.region]));
+    },
     async agency(id: string): Promise<(Agency & { updated_at: string }) | null> {
       const [row] = await storage.query<Agency & { updated_at: string }>(
         `SELECT agency_id, name, region, kind, updated_at FROM agencies FINAL WHERE agency_id = {id:String}`, { id });

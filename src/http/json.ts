@@ -1,0 +1,62 @@
+/**
+ * Request bodies as JSON, at a bounded cost. JSON.parse and the validation
+ * after it walk a value recursively, so a few megabytes of `[[[[…]]]]` would
+ * hold the event loop for a second: the nesting is measured first, in one pass
+ * over the text, and a body nested deeper than any request of this API is
+ * refused before it is parsed. Error bodies list a bounded number of problems,
+ * each cut short, so a bad batch cannot make the answer larger than the request.
+ */
+
+/** Deeper than any request: an event batch is 4 levels (array, event, location or list, item). */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether brackets nest deeper than `max` (outside strings); malformed text is left to JSON.parse. */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+export type ParsedJson =
+  | { ok: true; value: unknown }
+  | { ok: false; error: 'too_deeply_nested' | 'malformed_json'; message: string };
+
+export const tooDeep = { ok: false, error: 'too_deeply_nested', message: `the body nests deeper than ${MAX_JSON_DEPTH} levels` } as const;
+
+export function parseJson(text: string): ParsedJson {
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) return tooDeep;
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, error: 'malformed_json', message: `body is not valid JSON: ${clip((err as Error).message)}` };
+  }
+}
+
+/** At most this many problems are listed in an error body. */
+export const MAX_LISTED_ERRORS = 100;
+const MAX_CHARS = 200;
+
+const clip = (text: string) => (text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…` : text);
+
+/**
+ * The problems an error body lists: the first MAX_LISTED_ERRORS, with fields
+ * (an unknown key is named as sent) and messages cut short; `errors_omitted`
+ * says how many more there were.
+ */
+export function listed<T extends { field: string; message: string }>(errors: readonly T[]): { errors: T[]; errors_omitted?: number } {
+  const shown = errors.slice(0, MAX_LISTED_ERRORS).map((e) => ({ ...e, field: clip(e.field), message: clip(e.message) }));
+  return errors.length > MAX_LISTED_ERRORS ? { errors: shown, errors_omitted: errors.length - MAX_LISTED_ERRORS } : { errors: shown };
+}

@@ -178,7 +178,7 @@ describe("3. event ids are scoped to their sender", () => {
     const id = uniqueId('yantai-platform');
     const ahead = [
       visitAt(DEZHOU, '371402', DEZHOU_AGENCY, { id, source: 'yantai-platform' }),
-      complaint({ id: `${id}-c`, source: 'yantai-platform', enterprise_id: DEZHOU, region: '371402', text: '德州抢注的投诉' }),
+      complaint({ id: `${id}-c`, source: 'yantai-platform', enterprise_id: DEZHOU, region: '371402', category: 'misconduct', text: '德州抢注的投诉' }),
     ];
     expect((await call('POST', '/v1/events', dezhou.ingest, ahead)).body).toMatchObject({ accepted: 2, duplicates: 0 });
 
@@ -204,9 +204,12 @@ describe("3. event ids are scoped to their sender", () => {
     const ticket = await eventually(async () =>
       ((await call('GET', '/v1/hotline/tickets?limit=1000', yantai.hotline)).body.items as any[]).find((t) => t.enterprise_id === company), 20_000, '烟台 ticket');
     expect(ticket).toMatchObject({ source_id: `${id}-c`, region: '370602', description: '烟台的真实投诉' });
-    const dezhouTicket = await eventually(async () =>
-      ((await call('GET', '/v1/hotline/tickets?limit=1000', dezhou.hotline)).body.items as any[]).find((t) => t.source_id === `${id}-c`), 20_000, '德州 ticket');
-    expect(dezhouTicket.id).not.toBe(ticket.id);
+    // 德州 sends complaints to the discipline commission's feed (its policy map): its own complaint with that id is there,
+    // with its own text, and 烟台's ticket above holds 烟台's.
+    const dezhouAlert = await eventually(async () =>
+      (await call('GET', `/v1/alerts?enterprise=${DEZHOU}&rule=complaint-received`, dezhou.discipline)).body.items[0]?.id as string | undefined, 20_000, '德州 complaint alert');
+    const dezhouEvidence = (await call('GET', `/v1/alerts/${dezhouAlert}`, dezhou.discipline)).body.evidence_events as any[];
+    expect(dezhouEvidence.map((e) => [e.event.id, e.event.enterprise_id, e.event.text])).toEqual([[`${id}-c`, DEZHOU, '德州抢注的投诉']]);
   });
 });
 
@@ -239,31 +242,33 @@ describe('5. silences end within the same bound however they are given', () => {
 });
 
 describe('8. the hotline: tickets follow the company, and go only to known units inside the jurisdiction', () => {
+  // 烟台 sends complaints to its 12345 line (德州 sends them to the commission's feed instead).
   it("files a complaint's ticket under the company's region, whatever region the complaint names", async () => {
-    const filed = complaint({ enterprise_id: DEZHOU, region: '371400', text: '市级平台转来的投诉' });
-    expect((await call('POST', '/v1/events', dezhou.hotline, [filed])).status).toBe(202);
+    const filed = complaint({ enterprise_id: YANTAI, region: '370600', source: 'yantai-12345', text: '市级平台转来的投诉' });
+    expect((await call('POST', '/v1/events', yantai.hotline, [filed])).status).toBe(202);
     const ticket = await eventually(async () =>
-      ((await call('GET', '/v1/hotline/tickets?limit=1000', dezhou.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
-    expect(ticket.region).toBe('371402');
-    expect((await call('GET', '/v1/hotline/tickets?region=371402&limit=1000', dezhou.hotline)).body.items.map((t: any) => t.id)).toContain(ticket.id);
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', yantai.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
+    expect(ticket.region).toBe('370602');
+    expect((await call('GET', '/v1/hotline/tickets?region=370602&limit=1000', yantai.hotline)).body.items.map((t: any) => t.id)).toContain(ticket.id);
   });
 
   it('assigns to a known agency or a division office of its own jurisdiction only, naming to.id otherwise', async () => {
-    const filed = complaint({ enterprise_id: DEZHOU, region: '371402' });
-    expect((await call('POST', '/v1/events', dezhou.hotline, [filed])).status).toBe(202);
+    const filed = complaint({ enterprise_id: YANTAI, region: '370602', source: 'yantai-12345' });
+    expect((await call('POST', '/v1/events', yantai.hotline, [filed])).status).toBe(202);
     const ticket = await eventually(async () =>
-      ((await call('GET', '/v1/hotline/tickets?limit=1000', dezhou.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
-    const act = (action: string, body: unknown) => call('POST', `/v1/hotline/tickets/${ticket.id}/${action}`, dezhou.hotline, body);
-    expect((await act('claim', { actor: '德州12345' })).status).toBe(200);
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', yantai.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
+    const act = (action: string, body: unknown) => call('POST', `/v1/hotline/tickets/${ticket.id}/${action}`, yantai.hotline, body);
+    expect((await act('claim', { actor: '烟台12345' })).status).toBe(200);
     for (const to of [
-      { kind: 'agency', id: '<b>x</b>' }, { kind: 'agency', id: YANTAI_AGENCY }, { kind: 'agency', id: '371400-NOSUCH' },
-      { kind: 'justice', id: '370600-SFJ' }, { kind: 'discipline', id: '<b>x</b>' }, { kind: 'justice', id: '371400' },
+      { kind: 'agency', id: '<b>x</b>' }, { kind: 'agency', id: DEZHOU_AGENCY }, { kind: 'agency', id: '370600-NOSUCH' },
+      { kind: 'justice', id: '371400-SFJ' }, { kind: 'discipline', id: '<b>x</b>' }, { kind: 'justice', id: '370600' },
     ]) {
-      const res = await act('assign', { actor: '德州12345', to });
+      const res = await act('assign', { actor: '烟台12345', to });
       expect(res.status, JSON.stringify(to)).toBe(400);
       expect(res.body.errors, JSON.stringify(to)).toEqual([expect.objectContaining({ field: 'to.id' })]);
     }
-    expect((await act('assign', { actor: '德州12345', to: { kind: 'justice', id: '371400-SFJ' } })).status).toBe(200);
-    expect((await act('assign', { actor: '德州12345', to: { kind: 'agency', id: DEZHOU_AGENCY } })).body.assignee).toEqual({ kind: 'agency', id: DEZHOU_AGENCY });
+    expect((await act('assign', { actor: '烟台12345', to: { kind: 'justice', id: '370600-SFJ' } })).status).toBe(200);
+    expect((await act('assign', { actor: '烟台12345', to: { kind: 'agency', id: YANTAI_AGENCY } })).body.assignee).toEqual({ kind: 'agency', id: YANTAI_AGENCY });
   });
 });
+

@@ -24,14 +24,21 @@ export function ruleRoutes(registry: RuleRegistry): Hono {
 
 type Rule = ReturnType<RuleRegistry['current']>['rules'][number];
 
-/** Where a rule holds: each prefix of the policy map that places it, the document and the parameters there ('*': everywhere). */
+/**
+ * Where a rule holds: each prefix of the policy map that places it, with the clause, reading and local choice of
+ * the entry that names it there (a shorter prefix's, `inherited_from`, when the region only inherits it; the
+ * rule's own clause for complaint-received, placed by `complaints_to`), and the parameters there ('*': everywhere).
+ */
 function inForce(rule: Rule, policy: PolicyMap | null) {
   if (!rule.placement || !policy) return [{ prefix: '*', name: '全部地区', params: rule.spec.params }];
   return rule.placement.map(({ prefix, params }) => {
-    const region = policy.regions.find((r) => r.prefix === prefix)!;
-    const own = region.rules[rule.spec.id];
+    const { entries } = policy.forRegion(prefix);
+    const region = entries.find((r) => r.prefix === prefix)!;
+    const naming = entries.filter((r) => r.rules[rule.spec.id]).at(-1);
+    const own = naming?.rules[rule.spec.id];
     return {
-      prefix, name: region.name, source: own?.source ?? region.source, reading: own?.reading ?? null, local_choice: own?.local_choice ?? null,
+      prefix, name: region.name, inherited_from: naming && naming.prefix !== prefix ? naming.prefix : null,
+      source: own?.source ?? naming?.source ?? rule.spec.source, reading: own?.reading ?? null, local_choice: own?.local_choice ?? null,
       params: { ...rule.spec.params, ...params },
     };
   });

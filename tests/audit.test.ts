@@ -113,7 +113,8 @@ async function raise(c: AlertCandidate): Promise<string> {
 }
 
 let companies = 0;
-async function complaintTicket(region = '371402'): Promise<Ticket> {
+/** A complaint's 12345 ticket: 莆田 (350302) by default, whose complaints go to the hotline (德州's go to the feed). */
+async function complaintTicket(region = '350302'): Promise<Ticket> {
   const event = complaint({ enterprise_id: creditCode(region, 7_000 + ++companies), region, category: 'other' });
   expect((await post('/v1/events', event)).status).toBe(202);
   const id = complaintTicketId(event);
@@ -199,8 +200,8 @@ describe('recording people\'s actions', () => {
     await ok('notes', { actor: 'zhang.min', text: '来电人补充了时间' });
     await ok('categorise', { actor: 'li.wei', category: 'frequent', note: '实为频繁检查' });
     // A ticket goes only to a known agency.
-    expect((await call('PUT', '/v1/agencies', { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' })).status).toBe(200);
-    await ok('assign', { actor: 'li.wei', to: { kind: 'agency', id: '371400-SCJG' } });
+    expect((await call('PUT', '/v1/agencies', { agency_id: '350300-SCJG', name: '莆田市市场监督管理局', region: '350300', kind: 'market_regulation' })).status).toBe(200);
+    await ok('assign', { actor: 'li.wei', to: { kind: 'agency', id: '350300-SCJG' } });
     await ok('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '已核实' });
     await refused('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '再次' });
     await ok('reopen', { actor: 'wang.fang', note: '来电人不满意' });
@@ -214,7 +215,7 @@ describe('recording people\'s actions', () => {
     const { body: detail } = await get(url);
     const people = detail.history.filter((h: any) => h.action !== 'opened');
     expect(entries.map((e) => [e.revision, e.actor, e.at, e.note])).toEqual(people.map((h: any) => [h.revision, h.actor, h.at, h.note]));
-    expect(entries.every((e) => e.id === `ticket:${ticket.id}:${e.revision}` && e.region === '371402')).toBe(true);
+    expect(entries.every((e) => e.id === `ticket:${ticket.id}:${e.revision}` && e.region === '350302')).toBe(true);
 
     const [claim, note, categorise, assign, resolve, reopen] = entries;
     expect(claim).toMatchObject({
@@ -223,7 +224,7 @@ describe('recording people\'s actions', () => {
     });
     expect(note).toMatchObject({ before: {}, after: {}, note: '来电人补充了时间' }); // not the holder: nothing renewed
     expect(categorise).toMatchObject({ before: { category: 'other' }, after: { category: 'frequent' } });
-    expect(assign).toMatchObject({ before: { state: 'claimed', assignee: null }, after: { state: 'assigned', assignee: { kind: 'agency', id: '371400-SCJG' } } });
+    expect(assign).toMatchObject({ before: { state: 'claimed', assignee: null }, after: { state: 'assigned', assignee: { kind: 'agency', id: '350300-SCJG' } } });
     expect(resolve).toMatchObject({ before: { state: 'assigned', outcome: '' }, after: { state: 'resolved', outcome: 'substantiated', claimed_by: '' } });
     expect(reopen).toMatchObject({ before: { state: 'resolved' }, after: { state: 'new', outcome: '', resolved_at: null } });
   });

@@ -32,7 +32,7 @@ beforeAll(async () => {
   worker = await startTestService(shared(), { api: false, worker: true }, join(dir, 'worker'));
   apiA = await startTestService(shared(), { api: true, worker: false }, join(dir, 'api-a'));
   apiB = await startTestService(shared(), { api: true, worker: false }, join(dir, 'api-b'));
-  await put(`${apiA.url}/v1/agencies`, { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' });
+  await put(`${apiA.url}/v1/agencies`, { agency_id: '370600-SCJG', name: '烟台市市场监督管理局', region: '370600', kind: 'market_regulation' });
 });
 
 afterAll(async () => {
@@ -53,11 +53,16 @@ async function subscribed(url: string, after: string | null = null): Promise<Fee
   return client;
 }
 
+// A 烟台 (370602) company: no-plan holds there, so a check-in without a plan raises one alert.
 let serial = 1100;
 async function unplannedVisit(api: TestService): Promise<string> {
-  const company = creditCode('371402', serial++);
-  expect((await put(`${api.url}/v1/enterprises`, { enterprise_id: company, name: `集群测试企业${serial}号`, region: '371402', credit_grade: 'C' })).status).toBe(200);
-  expect((await post(`${api.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) })])).status).toBe(202);
+  const company = creditCode('370602', serial++);
+  expect((await put(`${api.url}/v1/enterprises`, { enterprise_id: company, name: `集群测试企业${serial}号`, region: '370602', credit_grade: 'C' })).status).toBe(200);
+  const visit = checkin({
+    enterprise_id: company, region: '370602', source: 'yantai-platform', agency_id: '370600-SCJG', officer_ids: ['370600-SCJG-001'],
+    occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO),
+  });
+  expect((await post(`${api.url}/v1/events`, [visit])).status).toBe(202);
   return company;
 }
 
@@ -72,6 +77,7 @@ describe('feed across processes', () => {
       const b = await onB.next((m) => m.type === 'alert' && m.alert.enterprise_id === company, 20_000, `alert for ${company} on B`);
       expect(a.seq).toBe(b.seq);
       expect(a.alert.id).toBe(b.alert.id);
+      expect(a.alert.rule_id).toBe('no-plan');
     }
   });
 

@@ -37,17 +37,21 @@ async function subscribed(filters: Record<string, unknown> = {}, after: string |
   return client;
 }
 
+// 烟台 (370602): no-plan holds there, and an unplanned check-in raises it and nothing else.
 let serial = 700;
 async function newCompany(): Promise<string> {
-  const id = creditCode('371402', serial++);
-  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: id, name: `推送测试企业${serial}号`, region: '371402', credit_grade: 'C' })).status).toBe(200);
+  const id = creditCode('370602', serial++);
+  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: id, name: `推送测试企业${serial}号`, region: '370602', credit_grade: 'C' })).status).toBe(200);
   return id;
 }
 
-
 async function unplannedVisit(): Promise<string> {
   const company = await newCompany();
-  expect((await post(`${service.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) })])).status).toBe(202);
+  const visit = checkin({
+    enterprise_id: company, region: '370602', source: 'yantai-platform', agency_id: '370600-SCJG', officer_ids: ['370600-SCJG-001'],
+    occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO),
+  });
+  expect((await post(`${service.url}/v1/events`, [visit])).status).toBe(202);
   return company;
 }
 

@@ -50,9 +50,14 @@ async function ticketOf(id: string, timeoutMs = 20_000): Promise<Ticket> {
 }
 
 let serial = 1_000;
-/** Posts a complaint about a company of its own and waits for its ticket. */
+/**
+ * Posts a complaint about a company of its own (at home in the complaint's region) and waits for its ticket.
+ * 莆田 (350302) by default: the policy map sends its complaints to the 12345 hotline, the default destination
+ * (德州's go to the discipline commission's feed instead).
+ */
 async function complaintTicket(overrides: Record<string, unknown> = {}): Promise<{ event: ReturnType<typeof complaint>; ticket: Ticket }> {
-  const event = complaint({ enterprise_id: creditCode('371402', ++serial), ...overrides });
+  const region = (overrides.region as string | undefined) ?? '350302';
+  const event = complaint({ enterprise_id: creditCode(region, ++serial), region, ...overrides });
   expect((await post(`${service.url}/v1/events`, event)).status).toBe(202);
   return { event, ticket: await ticketOf(complaintTicketId(event)) };
 }
@@ -79,10 +84,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('opening tickets', () => {
   it('makes exactly one ticket of a complaint, however often it is posted, stored or queued', async () => {
-    const { event, ticket } = await complaintTicket({ agency_id: '371400-SCJG' });
+    const { event, ticket } = await complaintTicket({ agency_id: '350300-SCJG' });
     expect(ticket).toMatchObject({
-      id: complaintTicketId(event), source: 'complaint', source_id: event.id, alert_id: null, region: '371402',
-      enterprise_id: event.enterprise_id, agency_id: '371400-SCJG', category: 'no_scan', description: event.text,
+      id: complaintTicketId(event), source: 'complaint', source_id: event.id, alert_id: null, region: '350302',
+      enterprise_id: event.enterprise_id, agency_id: '350300-SCJG', category: 'no_scan', description: event.text,
       priority: 'normal', state: 'new', claimed_by: '', claimed_until: null, assignee: null, outcome: '', accepted_at: null,
       resolved_at: null, sla_breaches: [], revision: 1,
     });
@@ -166,7 +171,7 @@ describe('the queue', () => {
   it('filters by state, priority, category, region, source, claimed_by and assignee_kind', async () => {
     const { ticket } = await complaintTicket({ category: 'misconduct', region: '370603' });
     expect((await act(ticket.id, 'claim', { actor: 'filter.tester' })).status).toBe(200);
-    expect((await act(ticket.id, 'assign', { actor: 'filter.tester', to: { kind: 'discipline', id: '371400-JWJW' } })).status).toBe(200);
+    expect((await act(ticket.id, 'assign', { actor: 'filter.tester', to: { kind: 'discipline', id: '370600-JWJW' } })).status).toBe(200);
     const ids = async (query: string) => (await listAll(query)).map((t) => t.id);
     expect(await ids('claimed_by=filter.tester')).toEqual([ticket.id]);
     expect(await ids('assignee_kind=discipline')).toEqual([ticket.id]);
@@ -227,7 +232,7 @@ describe('working a ticket', () => {
   it('assigns, re-categorises, takes notes, resolves and reopens, keeping every change', async () => {
     const { ticket } = await complaintTicket({ category: 'other' });
     const id = ticket.id;
-    expect(await act(id, 'assign', { actor: 'li.wei', to: { kind: 'agency', id: '371400-SCJG' } }))
+    expect(await act(id, 'assign', { actor: 'li.wei', to: { kind: 'agency', id: '350300-SCJG' } }))
       .toEqual({ status: 409, body: { error: 'conflict', message: 'claim the ticket before assigning it' } });
     expect((await act(id, 'claim', { actor: 'li.wei' })).status).toBe(200);
 
@@ -238,8 +243,8 @@ describe('working a ticket', () => {
     expect(await act(id, 'categorise', { actor: 'zhang.min', category: 'no_plan' })).toMatchObject({ status: 409, body: { claimed_by: 'li.wei' } });
     expect((await act(id, 'categorise', { actor: 'li.wei', category: 'frequent-visits' })).body.category).toBe('frequent-visits');
 
-    const assigned = await act(id, 'assign', { actor: 'li.wei', to: { kind: 'justice', id: '371400-SFJ' }, note: '移交司法局执法监督科' });
-    expect(assigned.body).toMatchObject({ state: 'assigned', assignee: { kind: 'justice', id: '371400-SFJ' }, claimed_by: 'li.wei' });
+    const assigned = await act(id, 'assign', { actor: 'li.wei', to: { kind: 'justice', id: '350300-SFJ' }, note: '移交司法局执法监督科' });
+    expect(assigned.body).toMatchObject({ state: 'assigned', assignee: { kind: 'justice', id: '350300-SFJ' }, claimed_by: 'li.wei' });
     expect(await act(id, 'resolve', { actor: 'zhang.min', outcome: 'substantiated', note: 'x' })).toMatchObject({ status: 409, body: { claimed_by: 'li.wei' } });
     expect(await act(id, 'reopen', { actor: 'li.wei', note: '?' })).toEqual({
       status: 409, body: { error: 'conflict', message: 'ticket is assigned; only a resolved ticket can be reopened' },
@@ -251,7 +256,7 @@ describe('working a ticket', () => {
     });
     expect(resolved.body.resolved_at).not.toBeNull();
     expect(await act(id, 'claim', { actor: 'li.wei' })).toMatchObject({ status: 409, body: { error: 'conflict' } });
-    expect((await get(`${service.url}/v1/hotline/tickets?region=371402`)).body.items.map((t: Ticket) => t.id)).not.toContain(id);
+    expect((await get(`${service.url}/v1/hotline/tickets?region=350302`)).body.items.map((t: Ticket) => t.id)).not.toContain(id);
     expect((await listAll('state=resolved')).map((t) => t.id)).toContain(id);
 
     const reopened = await act(id, 'reopen', { actor: 'wang.fang', note: '企业再次来电' });
@@ -278,7 +283,7 @@ describe('working a ticket', () => {
     const rows = await service.storage.query<Record<string, string>>(
       'SELECT revision, action, region, category, source, enterprise_id FROM ticket_changes FINAL WHERE ticket_id = {id:String} ORDER BY revision', { id });
     expect(rows).toHaveLength(8);
-    expect(rows.every((r) => r.region === '371402' && r.source === 'complaint' && r.enterprise_id === ticket.enterprise_id)).toBe(true);
+    expect(rows.every((r) => r.region === '350302' && r.source === 'complaint' && r.enterprise_id === ticket.enterprise_id)).toBe(true);
     expect(rows.map((r) => r.category)).toEqual(['other', 'other', 'other', 'frequent', 'frequent-visits', 'frequent-visits', 'frequent-visits', 'frequent-visits']);
   });
 

@@ -21,7 +21,7 @@ import {
   createHotlineQueue, createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
 } from './hotline/index.js';
 import { openApiRoutes } from './http/openapi.js';
-import { createEventAcceptor, createSeenIds, ingestRoutes, type EventAcceptor } from './ingest/index.js';
+import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type EventAcceptor } from './ingest/index.js';
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
 import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline/queues.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
@@ -35,7 +35,7 @@ import { upgradeKeyLayout } from './redis/key-layout.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
-import { createHomes, createReferenceStore, referenceRoutes } from './reference/index.js';
+import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
 import { timelineRoutes } from './timeline/index.js';
 
@@ -207,10 +207,20 @@ function startWorkers(
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     metrics,
-    // A stored complaint becomes a 12345 ticket where the policy map sends complaints to the hotline (the default).
-    onStored: (events) => enqueueComplaintTickets(hotline.queue, events.filter((e) => complaintsGoTo(rules.current(), e.region, 'hotline'))),
+    onStored: async (events) => enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules)),
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
+}
+
+/**
+ * The stored complaints that become 12345 tickets: those about companies whose home region's policy sends
+ * complaints to the hotline (the default), judged like the rules and the ticket's own filing, by the company's home.
+ */
+async function forTheHotline(events: readonly Event[], homes: Pick<Homes, 'regions'>, rules: RuleRegistry): Promise<Event[]> {
+  const complaints = events.filter((e): e is Extract<Event, { type: 'complaint' }> => e.type === 'complaint');
+  if (complaints.length === 0) return [];
+  const home = await homes.regions('enterprise', complaints.map((e) => e.enterprise_id));
+  return complaints.filter((e) => complaintsGoTo(rules.current(), home.get(e.enterprise_id) ?? e.region, 'hotline'));
 }
 
 /**

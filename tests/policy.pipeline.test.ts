@@ -64,6 +64,7 @@ describe('each rule holds only where its policy holds', () => {
     await send([
       checkin({ enterprise_id: yunhe, region: '331125', agency_id: '331125-SCJG', occurred_at: at }),
       checkin({ enterprise_id: dezhou, agency_id: '371400-SCJG', occurred_at: at }),
+      checkin({ enterprise_id: dezhou, agency_id: '371400-SCJG', occurred_at: '2026-11-23T11:00:00+08:00', action: 'exit' }),
       // A marker: 德州 sends complaints to the feed, so this raises complaint-received once everything before is stored.
       complaint({ enterprise_id: dezhou, category: 'other', occurred_at: at }),
     ]);
@@ -198,11 +199,27 @@ describe('complaints go where the region sends them', () => {
     const putianComplaint = complaint({ enterprise_id: putian, region: '350302', category: 'misconduct', occurred_at: '2026-11-25T10:00:00+08:00' });
     const dezhouComplaint = complaint({ enterprise_id: dezhou, category: 'misconduct', occurred_at: '2026-11-25T10:00:00+08:00' });
     await send([putianComplaint, dezhouComplaint]);
-    const tickets = async (region: string) => (await get(`${service.url}/v1/hotline/tickets?state=all&region=${region}&limit=500`)).body.items as Array<{ source_id: string }>;
+    const tickets = async (region: string) => (await get(`${service.url}/v1/hotline/tickets?region=${region}&limit=500`)).body.items as Array<{ source_id: string }>;
     await waitFor('莆田 ticket', async () => ((await tickets('3503')).some((t) => t.source_id === putianComplaint.id) ? true : undefined));
     const [feedAlert] = await settled(dezhou, 'complaint-received');
     expect(feedAlert!.evidence.map((e) => e.event_id)).toEqual([dezhouComplaint.id]);
     expect((await tickets('3714')).some((t) => t.source_id === dezhouComplaint.id)).toBe(false);
     expect(await alertsOf(putian)).toEqual([]);
+  });
+});
+
+describe('complaints are routed by the company\'s home, whatever region the event names', () => {
+  it('a 德州 company\'s complaint sent under an 烟台 code goes to the feed only; an 烟台 company\'s under a 德州 code is a ticket', async () => {
+    const dezhou = await company('371402');
+    const yantai = await company('370602');
+    const dezhouComplaint = complaint({ enterprise_id: dezhou, region: '370602', category: 'misconduct', occurred_at: '2026-11-26T10:00:00+08:00' });
+    const yantaiComplaint = complaint({ enterprise_id: yantai, region: '371402', category: 'misconduct', occurred_at: '2026-11-26T10:00:00+08:00' });
+    await send([dezhouComplaint, yantaiComplaint]);
+    const tickets = async () => (await get(`${service.url}/v1/hotline/tickets?limit=500`)).body.items as Array<{ source_id: string; region: string }>;
+    const ticket = await waitFor('烟台 ticket', async () => (await tickets()).find((t) => t.source_id === yantaiComplaint.id));
+    expect(ticket.region).toBe('370602');
+    await settled(dezhou, 'complaint-received');
+    await settled(yantai, 'complaint-received');
+    expect((await tickets()).some((t) => t.source_id === dezhouComplaint.id)).toBe(false);
   });
 });

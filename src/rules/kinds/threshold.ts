@@ -1,4 +1,4 @@
-import { DAY, HOUR } from '../../calendar/index.js';
+import { DAY, HOUR, startOfDay } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import type { Finding } from '../findings.js';
@@ -43,7 +43,10 @@ export const threshold: Kind = {
   decideRange(rule, t1, t2) {
     const window = detect(rule).window;
     if ('calendar' in window) return [periodOf(t1, window.calendar).start, periodOf(t2, window.calendar).end];
-    return [t1 - 2 * num(window.sliding_days) * DAY, t2];
+    // A late event can join an episode that began before it, or pull a later episode's start back to its day:
+    // the alert anchored there must be decided again (cleared and replaced), or two alerts would stand for one episode.
+    const span = num(window.sliding_days) * DAY;
+    return [t1 - 2 * span, t2 + span];
   },
   context(rule, from, to) {
     const spec = detect(rule);
@@ -87,5 +90,7 @@ function finding(rule: ResolvedRule, units: Unit[], windowStart: number, windowE
   const { count } = detect(rule);
   const visits = typeof count === 'object' && 'visits' in count;
   const evidence = units.flatMap((u, i) => u.events.map((event: EngineEvent) => ({ event, role: 'counted', ...(visits ? { visit: i + 1 } : {}) })));
-  return { anchor: windowStart, windowStart, windowEnd, variant: '', evidence, figures: { count: units.length, ...figures }, count: units.length };
+  // Anchored at the day the episode starts, not its first instant: a late scan earlier that morning (an officer's
+  // entry synced after his exit) extends the same alert instead of replacing it with a new one.
+  return { anchor: startOfDay(windowStart), windowStart, windowEnd, variant: '', evidence, figures: { count: units.length, ...figures }, count: units.length };
 }

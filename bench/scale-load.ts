@@ -6,9 +6,10 @@
  *
  * Open loop: batch i of a step starts at start + i·(batch/rate) s whatever the
  * answers take, round-robin over the API URLs. One event per batch is a
- * check-in with no plan at a company never seen before (district 371402, which
- * the background world does not use): it raises one no-plan alert at once, and
- * its send time is reported for the event → alert latency.
+ * check-in with no plan at a company never seen before (宁波海曙 330203, where
+ * the policy map puts no-plan in force and which the background world does not
+ * use): it raises one no-plan alert at once, and its send time is reported for
+ * the event → alert latency.
  */
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -50,8 +51,8 @@ export interface StepReport {
 }
 
 export const BACKGROUND_REGIONS = ['370600', '350300'];
-export const TRIGGER_DISTRICT = '371402';
-export const TRIGGER_AGENCY = { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' as const };
+export const TRIGGER_DISTRICT = '330203';
+export const TRIGGER_AGENCY = { agency_id: '330203-SCJG', name: '宁波市海曙区市场监督管理局', region: '330203', kind: 'market_regulation' as const };
 const shanghai = (ms: number) => `${new Date(ms + 8 * HOUR).toISOString().slice(0, 19)}+08:00`;
 
 /** The background world: the same in the coordinator (reference data) and here (events). */
@@ -66,7 +67,7 @@ export function triggerCompany(step: number, index: number): string {
 /** How many trigger companies a step can name (one per batch). */
 export const triggersOf = (plan: StepPlan, batch: number) => Math.ceil((plan.rate * plan.seconds) / (batch - 1));
 
-/** A week ago at 10:00 Shanghai, moved to the 8th–18th: never in a quiet period, so one no-plan alert. */
+/** A week ago at 10:00 Shanghai, moved to the 8th–18th (long past no-plan's 5-minute wait): one no-plan alert at once. */
 function triggerTime(): number {
   const d = new Date(Date.now() - 7 * DAY);
   const day = Math.min(Math.max(d.getUTCDate(), 8), 18);
@@ -119,7 +120,7 @@ async function main() {
       offset += perBatch;
       const company = triggerCompany(plan.step, i);
       slice.push({
-        id: `trigger-${plan.step}-${i}`, type: 'checkin', occurred_at: shanghai(at), region: TRIGGER_DISTRICT, source: 'dezhou-app', enterprise_id: company,
+        id: `trigger-${plan.step}-${i}`, type: 'checkin', occurred_at: shanghai(at), region: TRIGGER_DISTRICT, source: 'zhejiang-enforcement', enterprise_id: company,
         agency_id: TRIGGER_AGENCY.agency_id, officer_ids: [officer], action: 'enter', method: 'qr',
       });
       bodies.push({ body: JSON.stringify(slice), company, size: slice.length });

@@ -2,17 +2,19 @@
  * Steady traffic whose outcome is known exactly, and the ledger of what the
  * API acknowledged.
  *
- * Every request of `batch` events holds:
+ * The companies are in 莆田 (城厢区 350302), where the policy map
+ * (rules/regions.yaml) puts no-plan in force and nothing else, and sends
+ * complaints to the 12345 hotline only. Every request of `batch` events holds:
  * - 3 triggers: an on-site QR check-in at a fresh company with no plan on file.
- *   Each raises exactly one `no-plan` alert (one visit: never frequent, never
- *   over a yearly cap; the event day is the 12th, outside every quiet period).
- * - 1 complaint (category `misconduct`, which no rule matches directly) at a
- *   fresh company: exactly one hotline ticket, no alert.
+ *   Each raises exactly one `no-plan` alert, as it arrives (the event day, the
+ *   12th, is long past, so the rule's wait for late plans is over).
+ * - 1 complaint (category `misconduct`) at a fresh company: exactly one hotline
+ *   ticket, no alert (莆田 sends complaints to 12345, not to the feed).
  * - 1 plan naming 3 fresh companies (stored as 3 rows with one id): nothing.
  * - fillers: exit check-ins and off-site inspection records at a small pool of
  *   companies: nothing (every rule matches entries or on-site inspections).
  *
- * Companies are phase-scoped: their credit codes are `91 371402 <phase><role>
+ * Companies are phase-scoped: their credit codes are `91 350302 <phase><role>
  * <7-digit index> <check>`, so a phase's rows, alerts and tickets can be
  * selected by prefix, and any alert outside the expected ones is visible.
  *
@@ -24,9 +26,9 @@ import { eventDay } from '../bench/feed-traffic.js';
 import { creditCodeCheckChar } from '../src/ingest/credit-code.js';
 import type { Agency, Enterprise, EventInput } from '../src/ingest/schema.js';
 
-const DISTRICT = '371402';
-const CITY = '371400';
-const SOURCE = 'dezhou-app';
+const DISTRICT = '350302';
+const CITY = '350300';
+const SOURCE = 'putian-app';
 const TRIGGERS_PER_REQUEST = 3;
 const PLAN_COMPANIES = 3;
 const FILLER_POOL = 100;
@@ -34,8 +36,8 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 export const AGENCIES: Agency[] = [
-  { agency_id: `${CITY}-SCJG`, name: '德州市市场监督管理局', region: CITY, kind: 'market_regulation' },
-  { agency_id: `${CITY}-YJGL`, name: '德州市应急管理局', region: CITY, kind: 'emergency' },
+  { agency_id: `${CITY}-SCJG`, name: '莆田市市场监督管理局', region: CITY, kind: 'market_regulation' },
+  { agency_id: `${CITY}-YJGL`, name: '莆田市应急管理局', region: CITY, kind: 'emergency' },
 ];
 const [TRIGGER_AGENCY, PLAN_AGENCY] = [AGENCIES[0]!.agency_id, AGENCIES[1]!.agency_id];
 

@@ -15,7 +15,7 @@ import http from 'k6/http';
 import ws from 'k6/ws';
 import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
-import { createTraffic, listenerRegion, newRun, outcomeCounts, scenarioSeconds, seconds } from './lib/traffic.js';
+import { createTraffic, listenerRegion, newRun, outcomeCounts, scenarioSeconds, seconds, triggerSentAt } from './lib/traffic.js';
 import { formatSummary } from './lib/summary.js';
 
 const plan = JSON.parse(open(__ENV.SCENARIO || './scenario.json'));
@@ -91,7 +91,7 @@ export function feed(data) {
       const receivedAt = Date.now();
       const message = JSON.parse(text);
       if (message.type !== 'alert' || message.action !== 'raised') return;
-      const sentAt = Date.parse(message.alert.first_seen_at);
+      const sentAt = triggerSentAt(message.alert);
       // This run's triggers only: its company nonce, sent after it began.
       if (message.alert.enterprise_id.slice(8, 10) !== run.nonce || sentAt < run.started_at) return;
       alertLatency.add(receivedAt - sentAt);

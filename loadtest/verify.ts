@@ -24,7 +24,7 @@ import { createServerStorage } from '../src/storage/server.js';
 import type { Storage } from '../src/storage/index.js';
 import { toClickHouseTime } from '../src/storage/index.js';
 import type { SummaryData } from './lib/summary.js';
-import type { Run } from './lib/traffic.js';
+import { TRIGGER_AGE_MS, type Run } from './lib/traffic.js';
 
 export interface Check {
   what: string;
@@ -43,7 +43,8 @@ export async function verifyRun(storage: Storage, summary: SummaryData): Promise
   const run = summary.setup_data?.run as Run | undefined;
   if (!run) throw new Error('the summary holds no setup_data.run: not a Qingjian load-test summary');
   const prefix = `lt-${run.id}-`;
-  const since = toClickHouseTime(new Date(run.started_at));
+  // A trigger's event time is TRIGGER_AGE_MS before it was sent, and so is its alert's first_seen_at.
+  const since = toClickHouseTime(new Date(run.started_at - TRIGGER_AGE_MS));
   const [rows] = await storage.query<{ rows: string; ids: string }>(
     'SELECT count() AS rows, uniqExact(id) AS ids FROM events FINAL WHERE startsWith(id, {prefix:String})', { prefix });
   const alerts = await storage.query<{ rule_id: string; alerts: string; companies: string; non_trigger: string }>(

@@ -37,12 +37,32 @@ const startApiA = () => startTestService({ ...shared(), PORT: String(portA ?? 0)
 const shanghai = (ms: number) => new Date(ms + 8 * HOUR).toISOString().slice(0, 19) + '+08:00';
 const WEEK_AGO = Date.parse(shanghaiAt(MID_MONTH_WEEK_AGO));
 
+// Where the rules under test hold (rules/regions.yaml): no-plan and 12345 tickets for complaints in 烟台 (芝罘区),
+// frequent visits in 德州 (德城区), whose agencies come in turn.
+const YANTAI = '370602';
+const DEZHOU = '371402';
+const YANTAI_SCJG = '370600-SCJG';
+const DEZHOU_AGENCIES = [
+  { agency_id: '371400-SCJG', name: '德州市市场监督管理局', kind: 'market_regulation' },
+  { agency_id: '371400-YJGL', name: '德州市应急管理局', kind: 'emergency' },
+  { agency_id: '371400-STHJ', name: '德州市生态环境局', kind: 'ecology' },
+  { agency_id: '371400-XFJY', name: '德州市消防救援支队', kind: 'fire' },
+];
+
 let serial = 700;
-async function newCompany(url: string, name: string): Promise<string> {
-  const id = creditCode('371402', serial++);
-  expect((await put(`${url}/v1/enterprises`, { enterprise_id: id, name, region: '371402', credit_grade: 'C' })).status).toBe(200);
+async function newCompany(url: string, name: string, region = YANTAI): Promise<string> {
+  const id = creditCode(region, serial++);
+  expect((await put(`${url}/v1/enterprises`, { enterprise_id: id, name, region, credit_grade: 'C' })).status).toBe(200);
   return id;
 }
+
+/** An entry scan in 烟台 by its market regulator, with no plan on file: a no-plan alert. */
+const yantaiEntry = (enterprise_id: string, at: number) => checkin({
+  enterprise_id, occurred_at: shanghai(at), region: YANTAI, source: 'yantai-platform', agency_id: YANTAI_SCJG, officer_ids: [`${YANTAI_SCJG}-001`],
+});
+
+/** A complaint about a 烟台 company: 烟台 sends complaints to its 12345 line (and to the feed). */
+const yantaiComplaint = (overrides: Record<string, unknown>) => complaint({ region: YANTAI, agency_id: YANTAI_SCJG, ...overrides });
 
 async function alertOf(url: string, enterprise: string, rule = 'no-plan'): Promise<{ id: string } & Record<string, any>> {
   return eventually(async () => {
@@ -74,7 +94,9 @@ beforeAll(async () => {
   apiA = await startApiA();
   portA = Number(new URL(apiA.url).port);
   apiB = await startTestService(shared(), { api: true, worker: false }, join(dir, 'api-b'));
-  expect((await put(`${apiB.url}/v1/agencies`, { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' })).status).toBe(200);
+  const agencies = [...DEZHOU_AGENCIES.map((a) => ({ ...a, region: '371400' })),
+    { agency_id: YANTAI_SCJG, name: '烟台市市场监督管理局', region: '370600', kind: 'market_regulation' }];
+  expect((await put(`${apiB.url}/v1/agencies`, agencies)).status).toBe(200);
   browser = await launchBrowser();
 });
 
@@ -113,27 +135,32 @@ describe('the console', () => {
     await expect(page.locator('#connection .text').textContent()).resolves.toBe('已连接');
     await page.locator('#alert-list[aria-busy]').waitFor({ state: 'detached' });
 
-    const company = await newCompany(apiA.url, '德州鲁信食品有限公司');
-    const visit = checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) });
-    expect((await post(`${apiA.url}/v1/events`, [visit])).status).toBe(202);
+    const company = await newCompany(apiA.url, '烟台鲁信食品有限公司');
+    expect((await post(`${apiA.url}/v1/events`, [yantaiEntry(company, WEEK_AGO)])).status).toBe(202);
     const alert = await alertOf(apiA.url, company);
     firstAlert = alert.id;
 
     const row = rowsOf(alert.id);
     await row.waitFor({ timeout: 15_000 });
-    await expect(row.locator('.row-title').textContent()).resolves.toBe('未按规定报备检查计划');
+    await expect(row.locator('.row-title').textContent()).resolves.toBe('无计划入企检查');
     await expect(row.locator('.sev-badge').textContent()).resolves.toBe('高');
     await expect(row.locator('.status-chip').textContent()).resolves.toBe('待确认');
-    expect(await row.locator('.row-message').textContent()).toContain('德州鲁信食品有限公司');
+    expect(await row.locator('.row-message').textContent()).toContain('烟台鲁信食品有限公司');
     expect(Number(await page.locator('#unacked-count').getAttribute('data-count'))).toBeGreaterThanOrEqual(1);
     expect(feed.errors).toEqual([]);
   });
 
   it('acknowledges an alert with a note from its detail panel, which explains the alert', async () => {
     const { page } = feed;
-    // A company visited four times in twelve days as well, so the list and the screenshot show more than one kind.
-    const busy = await newCompany(apiA.url, '德州华宇机械制造有限公司');
-    const visits = [12, 9, 6, 3].map((daysAgo) => checkin({ enterprise_id: busy, occurred_at: shanghai(WEEK_AGO - daysAgo * 24 * HOUR) }));
+    // A 德州 company visited four times in twelve days as well, by four agencies in turn (each scanning in and out),
+    // so the list and the screenshot show more than one kind.
+    const busy = await newCompany(apiA.url, '德州华宇机械制造有限公司', DEZHOU);
+    const visits = [12, 9, 6, 3].flatMap((daysAgo, i) => {
+      const { agency_id } = DEZHOU_AGENCIES[i]!;
+      const enter = WEEK_AGO - daysAgo * 24 * HOUR;
+      const scan = { enterprise_id: busy, agency_id, officer_ids: [`${agency_id}-001`] };
+      return [checkin({ ...scan, occurred_at: shanghai(enter) }), checkin({ ...scan, occurred_at: shanghai(enter + HOUR), action: 'exit' })];
+    });
     expect((await post(`${apiA.url}/v1/events`, visits)).status).toBe(202);
     const frequent = await alertOf(apiA.url, busy, 'frequent-visits');
     await rowsOf(frequent.id).waitFor({ timeout: 15_000 });
@@ -143,7 +170,7 @@ describe('the console', () => {
     await rowsOf(firstAlert).locator('.row-main').click();
     const detail = page.locator('#alert-detail');
     await detail.locator('.detail-section').first().waitFor();
-    await expect(detail.locator('h2').first().textContent()).resolves.toBe('未按规定报备检查计划');
+    await expect(detail.locator('h2').first().textContent()).resolves.toBe('无计划入企检查');
     // Evidence: the check-in that triggered it, with its fields in words.
     const evidence = detail.locator('.evidence-item');
     await expect(evidence.count()).resolves.toBe(1);
@@ -151,13 +178,14 @@ describe('the console', () => {
     expect(evidenceText).toContain('触发事件');
     expect(evidenceText).toContain('扫码入企');
     expect(evidenceText).toContain('亮码扫码');
-    expect(evidenceText).toContain('371400-SCJG-001');
+    expect(evidenceText).toContain('370600-SCJG-001');
     // Figures with readable labels, the rule's source and the params in force.
     const figures = await detail.locator('table.figures').first().textContent();
     expect(figures).toContain('入企时间');
     const rule = await detail.locator('.rule').textContent();
     expect(rule).toContain('yantai-joint-inspection-platform.txt');
-    expect(rule).toContain('检查计划至少提前7天报备');
+    expect(rule).toContain('部门需至少提前7天通过‘涉企联合检查平台’提报检查计划');
+    expect(rule).toContain('no-plan，第 2 版');
     expect(rule).toContain('提前报备（天）');
     expect(await detail.locator('.history').textContent()).toContain('产生预警');
 
@@ -197,7 +225,7 @@ describe('the console', () => {
     const silence = silences.find((x) => x.created_by === ACTOR)!;
     expect(silence).toMatchObject({
       reason: '该企业本周开展联合专项检查，已向县综合执法办报备', state: 'active',
-      matchers: expect.objectContaining({ rule: 'no-plan', enterprise: (await get(`${apiA.url}/v1/alerts/${firstAlert}`)).body.enterprise_id, agency: '371400-SCJG' }),
+      matchers: expect.objectContaining({ rule: 'no-plan', enterprise: (await get(`${apiA.url}/v1/alerts/${firstAlert}`)).body.enterprise_id, agency: YANTAI_SCJG }),
     });
     const minutes = (Date.parse(silence.ends_at) - Date.parse(silence.created_at)) / 60_000;
     expect(minutes).toBeGreaterThan(239);
@@ -239,8 +267,8 @@ describe('the console', () => {
     expect(['重新连接中…', '已断开']).toContain(await page.locator('#connection .text').textContent());
 
     // While A is down, B takes an event that raises an alert.
-    const company = await newCompany(apiB.url, '德州恒信建材有限公司');
-    expect((await post(`${apiB.url}/v1/events`, [checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })])).status).toBe(202);
+    const company = await newCompany(apiB.url, '烟台恒信建材有限公司');
+    expect((await post(`${apiB.url}/v1/events`, [yantaiEntry(company, WEEK_AGO)])).status).toBe(202);
     const missed = await alertOf(apiB.url, company);
     expect(await rowsOf(missed.id).count()).toBe(0);
 
@@ -293,16 +321,16 @@ describe('the console', () => {
 
   it('lists a complaint as a hotline ticket and claims it', async () => {
     const { page } = feed;
-    const company = await newCompany(apiA.url, '德州万和商贸有限公司');
-    const filed = complaint({
-      enterprise_id: company, agency_id: '371400-SCJG', occurred_at: shanghai(Date.now() - 2 * HOUR),
+    const company = await newCompany(apiA.url, '烟台万和商贸有限公司');
+    const filed = yantaiComplaint({
+      enterprise_id: company, occurred_at: shanghai(Date.now() - 2 * HOUR),
       text: '两名检查人员上午进入门店检查，未出示执法证件，也未扫码亮证。',
     });
     expect((await post(`${apiA.url}/v1/events`, [filed])).status).toBe(202);
     // Two more, older, so the queue has an order to show.
     const others = [
-      complaint({ enterprise_id: await newCompany(apiA.url, '德州金源纺织有限公司'), category: 'frequent', occurred_at: shanghai(Date.now() - 26 * HOUR), text: '本月已有三批检查人员入企检查，内容重复，影响正常生产。' }),
-      complaint({ enterprise_id: await newCompany(apiA.url, '德州润丰农业科技有限公司'), category: 'quiet_period', occurred_at: shanghai(Date.now() - 5 * HOUR), text: '月底安静期内有执法人员入企检查。' }),
+      yantaiComplaint({ enterprise_id: await newCompany(apiA.url, '烟台金源纺织有限公司'), category: 'frequent', occurred_at: shanghai(Date.now() - 26 * HOUR), text: '本月已有三批检查人员入企检查，内容重复，影响正常生产。' }),
+      yantaiComplaint({ enterprise_id: await newCompany(apiA.url, '烟台润丰农业科技有限公司'), category: 'quiet_period', occurred_at: shanghai(Date.now() - 5 * HOUR), text: '月底安静期内有执法人员入企检查。' }),
     ];
     expect((await post(`${apiA.url}/v1/events`, others)).status).toBe(202);
     const ticket = await eventually(async () => {

@@ -13,10 +13,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { creditCodeProblem } from '../src/ingest/credit-code.js';
 import { Agency, Enterprise, Event } from '../src/ingest/schema.js';
+import { complaintsGoTo, loadRuleSet } from '../src/rules/load.js';
 import { dueBy, runArrivalRate } from '../loadtest/node/executors.js';
 import { Histogram } from '../loadtest/node/histogram.js';
 import { Metrics, parseThreshold } from '../loadtest/node/metrics.js';
-import { createTraffic, newRun, outcomeCounts, plannedIterations, type Plan } from '../loadtest/lib/traffic.js';
+import { createTraffic, newRun, outcomeCounts, plannedIterations, TRIGGER_AGE_MS, type Plan } from '../loadtest/lib/traffic.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const LOADTEST = join(ROOT, 'loadtest');
@@ -54,6 +55,31 @@ describe('traffic (loadtest/lib/traffic.js)', () => {
       const d = day.days_of_month[0]!;
       return d !== today && d !== (today % 31) + 1 && d >= 1 && d <= 28;
     }));
+  });
+
+  it('sends triggers to cities where no-plan holds, old enough to be decided on arrival, and complaints where only 12345 gets them', async () => {
+    const rules = await loadRuleSet(join(ROOT, 'rules'));
+    const noPlan = rules.rules.find((r) => r.spec.id === 'no-plan')!;
+    for (const file of scenarioFiles) {
+      const { regions, complaint_regions } = readPlan(file).traffic;
+      for (const region of regions) {
+        // Listeners subscribe by city: the rule must hold in the whole city, not only in the district.
+        const city = `${region.slice(0, 4)}00`;
+        const inForce = noPlan.forRegion(city);
+        expect(inForce, `${file}: no-plan in force in ${city}`).not.toBeNull();
+        expect(Number(inForce!.params.lateness_minutes) * 60_000, `${file}: no-plan's lateness in ${city}`).toBeLessThan(TRIGGER_AGE_MS);
+      }
+      for (const region of complaint_regions ?? regions) {
+        expect(complaintsGoTo(rules, region, 'hotline'), `${file}: complaints of ${region} to 12345`).toBe(true);
+        expect(complaintsGoTo(rules, region, 'feed'), `${file}: complaints of ${region} to the feed`).toBe(false);
+      }
+    }
+    // A trigger happened TRIGGER_AGE_MS before it is sent; every other event, when it is sent.
+    const events = traffic.iteration('ingest_batch', 0, run.started_at);
+    expect(events.filter((e) => traffic.isTrigger(Number(e.id.split('-').at(-1)))).map((e) => e.occurred_at))
+      .toEqual([new Date(run.started_at - TRIGGER_AGE_MS).toISOString()]);
+    expect(new Set(events.filter((e) => e.type !== 'checkin' || e.action !== 'enter').map((e) => e.occurred_at)))
+      .toEqual(new Set([new Date(run.started_at).toISOString()]));
   });
 
   it('counts outcomes the way the ids say: one trigger per trigger_every events, complaints apart', () => {
@@ -203,6 +229,9 @@ describe('npm run load (the Node twin) against a real service', () => {
     expect(summary.metrics.events_sent.values.count).toBe(acked);
     expect(triggers).toBe(acked / plan.traffic.trigger_every);
     expect(summary.metrics.alert_latency.values.count).toBeGreaterThan(0);
+    // Measured from the moment a trigger was sent, not from its event time TRIGGER_AGE_MS earlier.
+    expect(summary.metrics.alert_latency.values.min).toBeGreaterThanOrEqual(0);
+    expect(summary.metrics.alert_latency.values.max).toBeLessThan(TRIGGER_AGE_MS / 2);
     expect(output).toMatch(new RegExp(`✓ stored rows \\(events FINAL\\)\\s+expected\\s+${acked}\\s+found\\s+${acked}`));
     expect(output).toMatch(new RegExp(`✓ no-plan alerts\\s+expected\\s+${triggers}\\s+found\\s+${triggers}`));
     expect(output).toMatch(/✓ alerts of any other rule\s+expected\s+0\s+found\s+0/);

@@ -14,7 +14,7 @@ import { HOTLINE_QUEUE } from '../src/hotline/queue.js';
 import { Event, type EventInput } from '../src/ingest/schema.js';
 import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../src/pipeline/queues.js';
 import { companyFacts } from '../src/rules/events.js';
-import { loadRuleSet } from '../src/rules/load.js';
+import { complaintsGoTo, loadRuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
 import { createServerStorage } from '../src/storage/server.js';
 import type { Storage } from '../src/storage/index.js';
@@ -39,9 +39,12 @@ import { auth, get, startTestService, TEST_TOKEN, type TestService } from './sup
  * standing in one deployment is never cleared or missing in the other.
  *
  * The workload is the demo simulation over a month that ended at least three
- * weeks ago, so every decision the rules defer (an hour's lateness, 3 working
- * days to file an urgent plan) is already due on arrival: both deployments see
- * the same inputs whatever the wall clock says.
+ * weeks ago, so every decision the rules defer (an hour's lateness, 12 hours
+ * for an exit scan, 30 minutes for a green-channel entry) is already due on
+ * arrival: both deployments see the same inputs whatever the wall clock says.
+ * Its two cities hold different rules (rules/regions.yaml): 德州 frequent
+ * visits, entry and exit scans, complaints to the feed; 烟台 no-plan with the
+ * green channel, entry scans, complaints to 12345 and the feed.
  */
 
 // ---------------------------------------------------------------- the workload
@@ -57,7 +60,13 @@ const TO = (() => {
 const inputs: EventInput[] = generateEvents(world, {
   seed: 5, from: new Date(TO - 30 * DAY), to: new Date(TO), visitsPerDay: 30, violationRate: 0.3, idPrefix: ID_PREFIX,
 });
-const complaintIds = inputs.filter((e) => e.type === 'complaint').map((e) => e.id);
+const ruleSet = await loadRuleSet(join(import.meta.dirname, '..', 'rules'));
+const complaints = inputs.filter((e) => e.type === 'complaint');
+// A 12345 ticket for each complaint about a company whose home region sends complaints to the hotline (烟台, not 德州).
+const homeOf = new Map(world.enterprises.map((c) => [c.enterprise_id, c.region]));
+const ticketedComplaintIds = complaints.filter((e) => complaintsGoTo(ruleSet, homeOf.get(e.enterprise_id)!, 'hotline')).map((e) => e.id);
+// The rules in force in the two cities (德州 3714, 烟台 3706): every one of them stands somewhere.
+const RULES_IN_FORCE = ['complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan'];
 const expectedRows = inputs.reduce((n, e) => n + (e.type === 'plan' ? new Set(e.enterprise_ids).size : 1), 0);
 
 interface Request {
@@ -253,7 +262,7 @@ async function verify(d: Deployment): Promise<Outcome> {
   const tickets = await d.storage.query<{ source: string; source_id: string; n: string }>(
     'SELECT source, source_id, count() AS n FROM tickets FINAL GROUP BY source, source_id');
   expect(tickets.filter((t) => Number(t.n) !== 1)).toEqual([]);
-  expect(tickets.filter((t) => t.source === 'complaint').map((t) => t.source_id).sort()).toEqual([...complaintIds].sort());
+  expect(tickets.filter((t) => t.source === 'complaint').map((t) => t.source_id).sort()).toEqual([...ticketedComplaintIds].sort());
   const alertTickets = tickets.filter((t) => t.source === 'alert');
   expect(alertTickets.filter((t) => !revisionOf.has(t.source_id))).toEqual([]);
   const [openedTwice] = await d.storage.query<{ n: string }>(
@@ -270,7 +279,7 @@ async function verify(d: Deployment): Promise<Outcome> {
     cleared: alerts.length - standing.length,
     raisedOnFeed: raised.size,
     inhibited: alerts.filter((a) => a.inhibited_by !== '').length,
-    complaintTickets: complaintIds.length,
+    complaintTickets: ticketedComplaintIds.length,
     alertTickets: alertTickets.length,
   };
 }
@@ -287,7 +296,11 @@ let clusterStorage: Storage | undefined;
 
 beforeAll(() => {
   expect(inputs.length).toBeGreaterThan(3000);
-  expect(complaintIds.length).toBeGreaterThan(10);
+  // Complaints in both cities: some ticketed (烟台), some only on the feed (德州).
+  expect(ticketedComplaintIds.length).toBeGreaterThan(10);
+  expect(complaints.length - ticketedComplaintIds.length).toBeGreaterThan(10);
+  const inForce = (city: string) => ruleSet.rules.filter((r) => r.forRegion(city) !== null).map((r) => r.spec.id);
+  expect([...new Set([...inForce('371400'), ...inForce('370600')])].sort()).toEqual(RULES_IN_FORCE);
 });
 
 afterAll(async () => {
@@ -333,14 +346,13 @@ describe('multi-process mode', () => {
     const { single: a, cluster: b } = outcomes;
     expect(a && b).toBeTruthy();
     expect(b!.standing).toEqual(a!.standing);
-    expect(new Set(a!.standing.map((s) => s.split(' ')[0]!.split('/')[0])).size).toBe(5);
+    expect([...new Set(a!.standing.map((s) => s.split(' ')[0]!.split('/')[0]))].sort()).toEqual(RULES_IN_FORCE);
     expect(a!.standing.length).toBeGreaterThan(200);
     expect(b!.complaintTickets).toBe(a!.complaintTickets);
 
     // The in-memory engine on a pinned clock, every event arriving when it happened.
-    const rules = (await loadRuleSet(join(import.meta.dirname, '..', 'rules'))).rules;
     const expected = simulate({
-      rules,
+      rules: ruleSet.rules,
       companies: world.enterprises.map(companyFacts),
       agencyNames: new Map(world.agencies.map((x) => [x.agency_id, x.name])),
       arrivals: inputs.map((input) => Event.parse(input)).map((event) => ({ at: Date.parse(event.occurred_at), event })),

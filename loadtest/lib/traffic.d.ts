@@ -16,7 +16,15 @@ export interface ScenarioOptions {
 
 export interface Plan {
   description?: string;
-  traffic: { regions: string[]; batch_size: number; trigger_every: number; complaint_every: number };
+  traffic: {
+    /** Where triggers and the rest go: districts of cities where no-plan is in force (the listeners subscribe by city). */
+    regions: string[];
+    /** Where complaints go (default: regions): districts whose complaints go to the 12345 hotline only. */
+    complaint_regions?: string[];
+    batch_size: number;
+    trigger_every: number;
+    complaint_every: number;
+  };
   options: { setupTimeout?: string; scenarios: Record<string, ScenarioOptions>; thresholds: Record<string, string[]> };
 }
 
@@ -37,6 +45,8 @@ export interface Traffic {
   isComplaint(k: number): boolean;
 }
 
+export const TRIGGER_AGE_MS: number;
+export function triggerSentAt(alert: { first_seen_at: string }): number;
 export const INGEST_SCENARIOS: Record<'ingest_single' | 'ingest_batch', string>;
 export function newRun(now: number, random: number): Run;
 export function plannedIterations(scenario: ScenarioOptions): number;

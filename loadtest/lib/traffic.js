@@ -3,16 +3,23 @@
  * its Node twin (`npm run load`): plain JavaScript with no imports, because k6
  * runs it in its own JavaScript engine.
  *
- * Every event's outcome is known, so a run can be checked afterwards:
- * - trigger (every `trigger_every`-th event): an on-site QR check-in, now, at a
- *   company of its own with no plan on file — exactly one `no-plan` alert. Its
- *   `occurred_at` is the moment it is sent: a listener's receipt time minus the
- *   alert's `first_seen_at` (the event time of its only evidence, the trigger)
- *   is event → alert latency.
+ * Every event's outcome is known, so a run can be checked afterwards. The
+ * scenario's `traffic.regions` must lie where the policy map (rules/regions.yaml)
+ * puts `no-plan` in force citywide (烟台 3706, 莆田 3503), and
+ * `traffic.complaint_regions` where complaints go to the 12345 hotline only (莆田):
+ * - trigger (every `trigger_every`-th event): an on-site QR check-in at a
+ *   company of its own with no plan on file — exactly one `no-plan` alert.
+ *   It happened TRIGGER_AGE_MS before it is sent (see there), so the rule
+ *   decides on arrival: a listener's receipt time minus the alert's
+ *   `first_seen_at` (the event time of its only evidence, the trigger) minus
+ *   TRIGGER_AGE_MS is event → alert latency.
  *   The company is registered in setup with its own quiet period far from
- *   today, so the check-in never falls in a quiet period whatever the date.
- * - complaint (every `complaint_every`-th event, category `misconduct`, which no
- *   rule matches): exactly one 12345 ticket, no alert.
+ *   today, so the check-in falls in no quiet period whatever the date, should
+ *   the map put one in force there.
+ * - complaint (every `complaint_every`-th event, category `misconduct`), at a
+ *   company of its own in a complaint region: exactly one 12345 ticket, no
+ *   alert (where complaints also go to the feed, 烟台 and 德州, each raises a
+ *   `complaint-received` alert).
  * - the rest: exit check-ins and off-site inspection records, four at a time at
  *   one company (as a visit leaves a few records): nothing (every rule matches
  *   entries or on-site inspections).
@@ -28,10 +35,17 @@ const HOUR = 3600000;
 /** Consecutive other events that share a company: one visit's worth, as a company sees a few events at a time. */
 const EVENTS_PER_COMPANY = 4;
 const PER_SCENARIO = 100000;
+/**
+ * How long before it is sent a trigger happened. `no-plan` waits `lateness_minutes` (5, rules/no-plan.yaml) after
+ * a check-in for a plan synced late before it decides; a check-in older than that is decided as it arrives, so the
+ * latency measured is the service's, not the rule's wait. Ten minutes leaves room for a load generator's clock
+ * running behind the service's.
+ */
+export const TRIGGER_AGE_MS = 10 * 60000;
 
 /** Scenario executors that send events, and the code that goes into their ids. */
 export const INGEST_SCENARIOS = { ingest_single: 's', ingest_batch: 'b' };
-const ROLE = { trigger: 1, filler: 2 };
+const ROLE = { trigger: 1, filler: 2, complainant: 3 };
 const SCENARIO_DIGIT = { s: 1, b: 2 };
 
 /** GB 32100-2015 check character (as src/ingest/credit-code.ts). */
@@ -52,6 +66,9 @@ const agencyOf = (district) => `${cityOf(district)}-SCJG`;
 const officersOf = (agency, n) => [`${agency}-${String(1 + (n % 40)).padStart(3, '0')}`];
 const isoMs = (ms) => new Date(ms).toISOString();
 const shanghaiDay = (ms) => new Date(ms + 8 * HOUR).getUTCDate();
+
+/** When the trigger of a run's alert was sent (ms): its event time, the alert's `first_seen_at`, plus TRIGGER_AGE_MS. */
+export const triggerSentAt = (alert) => Date.parse(alert.first_seen_at) + TRIGGER_AGE_MS;
 
 /** A new run: its id, company nonce and start, from the clock and a random number in [0, 1). */
 export function newRun(now, random) {
@@ -109,6 +126,7 @@ export function eventsPerIteration(plan, scenarioName) {
 export function createTraffic(plan, run) {
   const t = plan.traffic;
   const regions = t.regions;
+  const complaintRegions = t.complaint_regions || regions;
   const quietDay = ((shanghaiDay(run.started_at) + 13) % 28) + 1;
 
   // Scenario digit first, so the single and batch scenarios never share a company.
@@ -123,6 +141,11 @@ export function createTraffic(plan, run) {
     const index = Math.floor(k / EVENTS_PER_COMPANY) % PER_SCENARIO;
     return company(run, regions[index % regions.length], ROLE.filler, SCENARIO_DIGIT[code] * PER_SCENARIO + index);
   }
+  function complainantCompany(code, k) {
+    const index = Math.floor(k / t.complaint_every);
+    if (index >= PER_SCENARIO) throw new RangeError(`more than ${PER_SCENARIO} complaints in one scenario: raise complaint_every`);
+    return company(run, complaintRegions[index % complaintRegions.length], ROLE.complainant, SCENARIO_DIGIT[code] * PER_SCENARIO + index);
+  }
 
   /** Event number k of a scenario, sent at `now` (ms). */
   function event(code, k, now) {
@@ -132,19 +155,21 @@ export function createTraffic(plan, run) {
       const district = enterprise_id.slice(2, 8);
       const agency_id = agencyOf(district);
       return {
-        id, type: 'checkin', occurred_at: isoMs(now), region: district, source: 'loadtest', enterprise_id, agency_id,
+        id, type: 'checkin', occurred_at: isoMs(now - TRIGGER_AGE_MS), region: district, source: 'loadtest', enterprise_id, agency_id,
         officer_ids: officersOf(agency_id, k), action: 'enter', method: 'qr', onsite: true,
+      };
+    }
+    if (k % t.complaint_every === 1) {
+      const enterprise_id = complainantCompany(code, k);
+      const district = enterprise_id.slice(2, 8);
+      return {
+        id, type: 'complaint', occurred_at: isoMs(now), region: district, source: '12345', enterprise_id, agency_id: agencyOf(district),
+        category: 'misconduct', channel: '12345', text: `压测投诉 ${k}：执法人员态度粗暴`,
       };
     }
     const enterprise_id = fillerCompany(code, k);
     const district = enterprise_id.slice(2, 8);
     const agency_id = agencyOf(district);
-    if (k % t.complaint_every === 1) {
-      return {
-        id, type: 'complaint', occurred_at: isoMs(now), region: district, source: '12345', enterprise_id, agency_id,
-        category: 'misconduct', channel: '12345', text: `压测投诉 ${k}：执法人员态度粗暴`,
-      };
-    }
     const base = { id, region: district, source: 'loadtest', enterprise_id, agency_id, officer_ids: officersOf(agency_id, k) };
     return k % 2 === 0
       ? { ...base, type: 'checkin', occurred_at: isoMs(now), action: 'exit', method: 'qr', onsite: true }
@@ -162,7 +187,7 @@ export function createTraffic(plan, run) {
 
   /** Reference data for setup: the agencies and every company the run's planned iterations can reach. */
   function referenceData() {
-    const agencies = [...new Set(regions.map(cityOf))].map((city) => ({
+    const agencies = [...new Set([...regions, ...complaintRegions].map(cityOf))].map((city) => ({
       agency_id: `${city}-SCJG`, name: `压测市场监督管理局（${city}）`, region: city, kind: 'market_regulation',
     }));
     const enterprise = (enterprise_id, name) => ({
@@ -181,6 +206,10 @@ export function createTraffic(plan, run) {
       const fillers = Math.min(PER_SCENARIO, Math.ceil(events / EVENTS_PER_COMPANY) + 1);
       for (let k = 0; k < fillers * EVENTS_PER_COMPANY; k += EVENTS_PER_COMPANY) {
         enterprises.push(enterprise(fillerCompany(code, k), `压测日常企业${code}${k / EVENTS_PER_COMPANY}号有限公司`));
+      }
+      const complainants = Math.ceil(events / t.complaint_every) + 1;
+      for (let k = 1; k < complainants * t.complaint_every; k += t.complaint_every) {
+        enterprises.push(enterprise(complainantCompany(code, k), `压测投诉企业${code}${(k - 1) / t.complaint_every}号有限公司`));
       }
     }
     return { agencies, enterprises };

@@ -3,12 +3,14 @@
  * of their own, so their work never shares the load generator's event loop.
  * Each listener subscribes to `no-plan` alerts of one city (commissions watch
  * their own region) and records, for every alert of the run, receipt time −
- * the alert's first_seen_at (its only evidence is the trigger, whose event time is the moment it was sent).
+ * the moment its trigger was sent (the alert's first_seen_at, the trigger's
+ * event time, plus TRIGGER_AGE_MS: lib/traffic.js).
  *
  * Parent → child: {type:'connect', ...ListenerPlan}, {type:'report'}, {type:'close'}.
  * Child → parent: {type:'connected', ...}, {type:'report', ...ListenerReport}.
  */
 import { WebSocket } from 'ws';
+import { triggerSentAt } from '../lib/traffic.js';
 import { Histogram, type SerializedHistogram } from './histogram.js';
 
 export interface ListenerPlan {
@@ -72,7 +74,7 @@ function open(plan: ListenerPlan, region: string): Promise<void> {
       }
       if (message.type !== 'alert' || message.action !== 'raised') return;
       const alert = message.alert;
-      const sentAt = Date.parse(alert.first_seen_at);
+      const sentAt = triggerSentAt(alert);
       if (alert.enterprise_id.slice(8, 10) !== plan.run.nonce || sentAt < plan.run.started_at) return;
       if (listener.seen.has(alert.id)) {
         duplicates++;

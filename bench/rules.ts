@@ -61,14 +61,14 @@ const TARGETS = { p99Ms: 500, p99AtRate: 5_000, backtestMs: 10_000 };
 function decisionDue(a: { rule_id: string; variant: string; anchor: number }): number {
   const after = (offset: Offset, latenessMinutes = 0) => boundAt(a.anchor, offset, 'to') + latenessMinutes * MINUTE;
   switch (a.rule_id) {
-    case 'no-plan': return after({ minutes: a.variant === 'green_channel_late' ? 30 : 0 }, 5);
+    case 'no-plan': return a.variant === 'green_channel_late' ? after({ minutes: 30 }, 5) : a.anchor;
     case 'entry-without-scan': return a.variant === 'complaint' ? a.anchor : after({ hours: 2 }, 60);
     case 'exit-without-scan': return after({ hours: 12 }, 60);
     case 'quiet-period': return a.variant === 'unfiled' ? after({ working_days: 3 }) : a.anchor;
     default: return a.anchor;
   }
 }
-const DEFERRED_DESCRIPTION = 'evidence that arrived before the decision was due: within 5 minutes of an entry for no-plan (35 for green_channel_late), '
+const DEFERRED_DESCRIPTION = 'evidence that arrived before the decision was due: within 35 minutes of an entry for no-plan/green_channel_late, '
   + '3 hours of an on-site record for entry-without-scan (not its complaint variant), 13 hours of an entry for exit-without-scan, '
   + '3 working days of a visit for quiet-period/unfiled';
 const INSERT_ROWS = 200_000;

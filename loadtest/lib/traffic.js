@@ -36,10 +36,10 @@ const HOUR = 3600000;
 const EVENTS_PER_COMPANY = 4;
 const PER_SCENARIO = 100000;
 /**
- * How long before it is sent a trigger happened. `no-plan` waits `lateness_minutes` (5, rules/no-plan.yaml) after
- * a check-in for a plan synced late before it decides; a check-in older than that is decided as it arrives, so the
- * latency measured is the service's, not the rule's wait. Ten minutes leaves room for a load generator's clock
- * running behind the service's.
+ * How long before it is sent a trigger happened. `no-plan` decides a check-in at the moment of entry, by event
+ * time: a check-in dated even a little after the service's clock (a load generator whose clock runs ahead) waits
+ * until that moment. Dating triggers ten minutes back keeps any such skew out of the measured latency, which is
+ * the service's alone (the listeners add it back).
  */
 export const TRIGGER_AGE_MS = 10 * 60000;
 

@@ -1,7 +1,7 @@
 import { DAY, HOUR, MINUTE, addDays, addWorkingDays, calendarDate, midnight } from '../calendar/index.js';
 import type { Offset } from './schema.js';
 
-export type Bound = Offset | 'unbounded';
+export type Bound = Offset | readonly Offset[] | 'unbounded';
 
 /** A resolved number (parameters are substituted before evaluation). */
 export const num = (value: unknown): number => {
@@ -16,6 +16,8 @@ export const num = (value: unknown): number => {
  */
 export function boundAt(anchor: number, bound: Bound, side: 'from' | 'to'): number {
   if (bound === 'unbounded') return side === 'from' ? -Infinity : Infinity;
+  // Several offsets: the tightest (a plan filed 7 days ahead *and* before the check).
+  if (isList(bound)) return (side === 'to' ? Math.min : Math.max)(...bound.map((b) => boundAt(anchor, b, side)));
   if (bound.minutes !== undefined) return anchor + num(bound.minutes) * MINUTE;
   if (bound.hours !== undefined) return anchor + num(bound.hours) * HOUR;
   const date = calendarDate(anchor);
@@ -27,8 +29,11 @@ export function boundAt(anchor: number, bound: Bound, side: 'from' | 'to'): numb
 /** A span certainly at least as long as the offset, for deciding what to re-read (holidays can add ten days). */
 export function reachOf(bound: Bound, unboundedMs: number): number {
   if (bound === 'unbounded') return unboundedMs;
+  if (isList(bound)) return Math.max(...bound.map((b) => reachOf(b, unboundedMs)));
   if (bound.minutes !== undefined) return Math.abs(num(bound.minutes)) * MINUTE;
   if (bound.hours !== undefined) return Math.abs(num(bound.hours)) * HOUR;
   if (bound.days !== undefined) return (Math.abs(num(bound.days)) + 1) * DAY;
   return (2 * Math.abs(num(bound.working_days)) + 12) * DAY;
 }
+
+const isList = (bound: Bound): bound is readonly Offset[] => Array.isArray(bound);

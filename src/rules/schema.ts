@@ -71,7 +71,11 @@ export const Offset = z.object(Object.fromEntries(UNITS.map((u) => [u, z.union([
   .refine((o) => Object.values(o).filter((v) => v !== undefined).length === 1, 'needs exactly one of minutes, hours, days, working_days');
 export type Offset = { [U in DurationUnit]?: number | string };
 
-const Bound = z.union([z.literal('unbounded'), Offset]);
+const Bound = z.union([
+  z.literal('unbounded'),
+  Offset,
+  z.array(Offset).min(2).describe('several offsets: the earliest of them as a `to` bound, the latest as a `from` bound'),
+]);
 
 export const CORRELATION_FIELDS = ['enterprise_id', 'agency_id', 'plan_id'] as const;
 const Correlation = z.union([
@@ -113,6 +117,7 @@ export const Variant = z.object({
 export const Exemption = z.object({
   id: Name,
   enabled: z.union([z.boolean(), ParamRef]).default(true).describe('a $parameter lets the policy map adopt the exemption per region'),
+  lateness: Offset.optional().describe("how long to wait for a late filing past the requirement's span (default: the detection's)"),
   when: Condition.describe('trigger events this exemption may cover'),
   requires: z.object(Expectation).strict().optional().describe('a filing the exemption needs, e.g. within 3 working days'),
   otherwise: z.object({ variant: Name, ...Wording }).strict().optional()

@@ -179,6 +179,7 @@ export function reach(rule: ResolvedRule, list = expectations(rule)): { before: 
 /** How far a bound reaches in one direction from the anchor (0 if it lies the other way). */
 function extent(bound: ExpectationSpec['within']['from'], direction: 1 | -1): number {
   if (bound === 'unbounded') return UNBOUNDED_LOOKBACK;
+  if (Array.isArray(bound)) return Math.max(...bound.map((b) => extent(b, direction)));
   const value = Number(Object.values(bound).find((v) => v !== undefined));
   return value * direction >= 0 ? reachOf(bound, UNBOUNDED_LOOKBACK) : 0;
 }

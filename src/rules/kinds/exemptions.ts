@@ -10,6 +10,7 @@ import type { Need } from './types.js';
 export interface ExemptionSpec {
   id: string;
   enabled: boolean | string;
+  lateness?: Offset;
   when: ExpectationSpec['expect'];
   requires?: ExpectationSpec;
   otherwise?: { variant: string; severity?: Severity; title?: Localized; message?: Localized };
@@ -35,7 +36,7 @@ export function exemptionFor(
   const exemption = exemptions.find((e) => e.enabled === true && rule.when(e.when)(trigger));
   if (!exemption) return { state: 'none' };
   if (!exemption.requires) return { state: 'exempt', exemption, filings: [] };
-  const found = search(rule, exemption.requires, trigger, anchor, events, now, lateness);
+  const found = search(rule, exemption.requires, trigger, anchor, events, now, exemption.lateness ?? lateness);
   if (found.state === 'found') return { state: 'exempt', exemption, filings: found.matches };
   if (found.state === 'pending') return found;
   return {

@@ -1,4 +1,4 @@
-import { DAY, HOUR } from '../../calendar/index.js';
+import { DAY, HOUR, startOfDay } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import type { Finding } from '../findings.js';
@@ -17,8 +17,8 @@ const dayIndex = (ms: number) => Math.floor((ms + 8 * HOUR) / DAY);
  * Counts matching events (or visits, or distinct values) per key. With a
  * sliding window of N days, every run of N calendar days holding at least the
  * threshold is a breach; overlapping breaches form one episode, one alert,
- * anchored at the episode's first visit. With a calendar window, one alert
- * per period.
+ * anchored at the (Shanghai) day of the episode's first visit. With a
+ * calendar window, one alert per period.
  */
 export const threshold: Kind = {
   evaluate(rule, { events, from, to }) {
@@ -69,7 +69,10 @@ function episodes(units: Unit[], rule: ResolvedRule, atLeast: number): Omit<Find
   }
   return runs.map(({ first, last, max }) => {
     const counted = units.slice(first, last + 1);
-    return finding(rule, counted, counted[0]!.at, counted.at(-1)!.at, { at_least: atLeast, max_in_window: max, window_days: days });
+    // Windows are whole days, so no two episodes of one key start on one day. The day, not the first visit's
+    // instant, keeps the alert when an earlier scan of that same visit arrives late.
+    const anchor = startOfDay(counted[0]!.at);
+    return finding(rule, counted, anchor, counted[0]!.at, counted.at(-1)!.at, { at_least: atLeast, max_in_window: max, window_days: days });
   });
 }
 
@@ -79,13 +82,15 @@ function periods(units: Unit[], rule: ResolvedRule, atLeast: number): Omit<Findi
   const byPeriod = groupBy(units, (u) => periodOf(u.at, period).label);
   return [...byPeriod.values()].filter((us) => us.length >= atLeast).map((us) => {
     const { start, end, label } = periodOf(us[0]!.at, period);
-    return finding(rule, us, start, end, { at_least: atLeast, max_in_window: us.length, period: label });
+    return finding(rule, us, start, start, end, { at_least: atLeast, max_in_window: us.length, period: label });
   });
 }
 
-function finding(rule: ResolvedRule, units: Unit[], windowStart: number, windowEnd: number, figures: Finding['figures']): Omit<Finding, 'key'> {
+function finding(
+  rule: ResolvedRule, units: Unit[], anchor: number, windowStart: number, windowEnd: number, figures: Finding['figures'],
+): Omit<Finding, 'key'> {
   const { count } = detect(rule);
   const visits = typeof count === 'object' && 'visits' in count;
   const evidence = units.flatMap((u, i) => u.events.map((event: EngineEvent) => ({ event, role: 'counted', ...(visits ? { visit: i + 1 } : {}) })));
-  return { anchor: windowStart, windowStart, windowEnd, variant: '', evidence, figures: { count: units.length, ...figures }, count: units.length };
+  return { anchor, windowStart, windowEnd, variant: '', evidence, figures: { count: units.length, ...figures }, count: units.length };
 }

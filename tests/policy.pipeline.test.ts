@@ -60,10 +60,12 @@ describe('each rule holds only where its policy holds', () => {
     const yunhe = await company('331125');
     const dezhou = await company('371402');
     // Monday 23 November 2026: 下旬. 云和 needs a head-approved filing within 3 working days; 德州 has no quiet period.
+    // (德州 wants a scan on leaving too: the 德州 officer scans out, so that nothing else is wrong with the visit.)
     const at = '2026-11-23T10:00:00+08:00';
     await send([
       checkin({ enterprise_id: yunhe, region: '331125', agency_id: '331125-SCJG', occurred_at: at }),
       checkin({ enterprise_id: dezhou, agency_id: '371400-SCJG', occurred_at: at }),
+      checkin({ enterprise_id: dezhou, agency_id: '371400-SCJG', occurred_at: '2026-11-23T11:00:00+08:00', action: 'exit' }),
       // A marker: 德州 sends complaints to the feed, so this raises complaint-received once everything before is stored.
       complaint({ enterprise_id: dezhou, category: 'other', occurred_at: at }),
     ]);
@@ -198,7 +200,7 @@ describe('complaints go where the region sends them', () => {
     const putianComplaint = complaint({ enterprise_id: putian, region: '350302', category: 'misconduct', occurred_at: '2026-11-25T10:00:00+08:00' });
     const dezhouComplaint = complaint({ enterprise_id: dezhou, category: 'misconduct', occurred_at: '2026-11-25T10:00:00+08:00' });
     await send([putianComplaint, dezhouComplaint]);
-    const tickets = async (region: string) => (await get(`${service.url}/v1/hotline/tickets?state=all&region=${region}&limit=500`)).body.items as Array<{ source_id: string }>;
+    const tickets = async (region: string) => (await get(`${service.url}/v1/hotline/tickets?region=${region}&limit=500`)).body.items as Array<{ source_id: string }>;
     await waitFor('莆田 ticket', async () => ((await tickets('3503')).some((t) => t.source_id === putianComplaint.id) ? true : undefined));
     const [feedAlert] = await settled(dezhou, 'complaint-received');
     expect(feedAlert!.evidence.map((e) => e.event_id)).toEqual([dezhouComplaint.id]);

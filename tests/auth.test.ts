@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ROUTE_ACCESS, routeKey } from '../src/auth/index.js';
-import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
+import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
 import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
@@ -146,16 +146,19 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
       { enterprise_id: dezhou, name: '德州测试企业', region: '371402', credit_grade: 'C' },
       { enterprise_id: yantai, name: '烟台测试企业', region: '370602', credit_grade: 'C' },
     ])).status).toBe(200);
-    const visit = (company: string, region: string) => checkin({ enterprise_id: company, region, agency_id: `${region.slice(0, 4)}00-SCJG`, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) });
-    const complaintAt = (company: string, region: string) => complaint({ enterprise_id: company, region });
-    expect((await call('POST', '/v1/events', TEST_TOKEN, [
-      visit(dezhou, '371402'), visit(yantai, '370602'), complaintAt(dezhou, '371402'), complaintAt(yantai, '370602'),
-    ])).status).toBe(202);
-    const alertIn = (company: string) => eventually(async () =>
-      (await call('GET', `/v1/alerts?enterprise=${company}&rule=no-plan`, TEST_TOKEN)).body.items[0]?.id as string | undefined, 20_000, `alert of ${company}`);
+    // An alert and a ticket in each city, by the rules in force there. 德州: an on-site record with no scan
+    // (entry-without-scan, whose alerts also open a ticket). 烟台: an unplanned visit (no-plan) and a complaint (a ticket).
+    const day = MID_MONTH_WEEK_AGO;
+    const unscanned = inspection({
+      enterprise_id: dezhou, started_at: shanghaiAt(day, '09:30:00'), ended_at: shanghaiAt(day, '11:00:00'), occurred_at: shanghaiAt(day, '15:00:00'),
+    });
+    const visit = checkin({ enterprise_id: yantai, region: '370602', agency_id: '370600-SCJG', officer_ids: ['370600-SCJG-001'], occurred_at: shanghaiAt(day) });
+    expect((await call('POST', '/v1/events', TEST_TOKEN, [unscanned, visit, complaint({ enterprise_id: yantai, region: '370602' })])).status).toBe(202);
+    const alertIn = (company: string, rule: string) => eventually(async () =>
+      (await call('GET', `/v1/alerts?enterprise=${company}&rule=${rule}`, TEST_TOKEN)).body.items[0]?.id as string | undefined, 20_000, `alert of ${company}`);
     const ticketIn = (company: string) => eventually(async () =>
       (await call('GET', `/v1/hotline/tickets?limit=1000`, TEST_TOKEN)).body.items.find((t: any) => t.enterprise_id === company)?.id as string | undefined, 20_000, `ticket of ${company}`);
-    alertOf = { dezhou: await alertIn(dezhou), yantai: await alertIn(yantai) };
+    alertOf = { dezhou: await alertIn(dezhou, 'entry-without-scan'), yantai: await alertIn(yantai, 'no-plan') };
     ticketOf = { dezhou: await ticketIn(dezhou), yantai: await ticketIn(yantai) };
     const make = async (role: string) => (await newToken(role, { jurisdiction: '3714' })).token;
     tokens = { discipline: await make('discipline'), hotline: await make('hotline'), ingest: await make('ingest') };

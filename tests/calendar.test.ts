@@ -145,6 +145,14 @@ detect:
   correlate: [{ same: enterprise_id }]
   within: { from: unbounded, to: { working_days: 3 } }
 `;
+/** The shipped policy map with that rule adopted in 烟台 (3706), the test company's city: one entry, as the README shows. */
+const ADOPTED = (() => {
+  const map = readFileSync(join(root, 'rules', 'regions.yaml'), 'utf8');
+  const yantaiRules = map.indexOf('    rules:\n', map.indexOf('  - prefix: "3706"\n'));
+  expect(yantaiRules).toBeGreaterThan(0);
+  const at = yantaiRules + '    rules:\n'.length;
+  return { 'regions.yaml': `${map.slice(0, at)}      urgent-filing:\n${map.slice(at)}` };
+})();
 const filingTest = (cases: string) => `rule: urgent-filing
 companies:
   - { enterprise_id: 91370600000000003W, name: 烟台示例食品有限公司, region: "370600", credit_grade: C }
@@ -175,7 +183,7 @@ const IN_2026 = `  - name: a plan filed on the third working day is in time
 
 describe('the rule engine', () => {
   it('counts a rule\'s working days on the rule set\'s calendar', async () => {
-    const files = { 'urgent-filing.yaml': FILING_RULE, 'tests/urgent-filing.test.yaml': filingTest(BEFORE_SPRING_FESTIVAL) };
+    const files = { ...ADOPTED, 'urgent-filing.yaml': FILING_RULE, 'tests/urgent-filing.test.yaml': filingTest(BEFORE_SPRING_FESTIVAL) };
     const withCalendar = await runRuleTests(await loadRuleSet(rulesWith({ ...files, 'calendar/2027.yaml': EXAMPLE })));
     const mine = (report: typeof withCalendar) => report.results.filter((r) => r.rule === 'urgent-filing');
     expect(withCalendar.problems).toEqual([]);
@@ -258,7 +266,7 @@ describe('validation', () => {
 describe('reload through the registry', () => {
   it('picks up a saved calendar file, tests the new set on its own calendar, and keeps the last good calendar on a bad file', async () => {
     // The rule's tests at first need nothing from a calendar; the edit adds a file and cases that need it.
-    const dir = rulesWith({ 'urgent-filing.yaml': FILING_RULE, 'tests/urgent-filing.test.yaml': filingTest(IN_2026) });
+    const dir = rulesWith({ ...ADOPTED, 'urgent-filing.yaml': FILING_RULE, 'tests/urgent-filing.test.yaml': filingTest(IN_2026) });
     const registry = await createRuleRegistry(dir, createLogger('silent'), { watch: true });
     try {
       expect(registry.status().calendar).toEqual([]);
@@ -285,7 +293,7 @@ describe('reload through the registry', () => {
 
   it('refuses a calendar edit that breaks a rule test, and keeps the calendar in force', async () => {
     const dir = rulesWith({
-      'urgent-filing.yaml': FILING_RULE, 'tests/urgent-filing.test.yaml': filingTest(BEFORE_SPRING_FESTIVAL), 'calendar/2027.yaml': EXAMPLE,
+      ...ADOPTED, 'urgent-filing.yaml': FILING_RULE, 'tests/urgent-filing.test.yaml': filingTest(BEFORE_SPRING_FESTIVAL), 'calendar/2027.yaml': EXAMPLE,
     });
     const registry = await createRuleRegistry(dir, createLogger('silent'));
     try {

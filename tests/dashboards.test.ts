@@ -277,12 +277,12 @@ async function runAll(values: Record<string, VariableValue>, range: QueryRange) 
   return outcomes;
 }
 
-/** The first option a variable query offers (its first column is the value, as the plugin reads it). */
-async function firstOption(board: DashboardModel, name: string, values: Record<string, VariableValue>, range: QueryRange): Promise<string> {
+/** The options a variable query offers, in order (its first column is the value, as the plugin reads it). */
+async function optionsOf(board: DashboardModel, name: string, values: Record<string, VariableValue>, range: QueryRange): Promise<string[]> {
   const variable = board.templating.list.find((v) => v.name === name)!;
   const rows = await service.storage.query<Record<string, unknown>>(expandClickHouse(variableSql(variable)!, board.templating.list, values, range));
   expect(rows.length, `options of ${name}`).toBeGreaterThan(0);
-  return String(Object.values(rows[0]!)[0]);
+  return rows.map((row) => String(Object.values(row)[0]));
 }
 
 describe('queries on the real schema, over demo data', () => {
@@ -333,11 +333,12 @@ describe('queries on the real schema, over demo data', () => {
 
   it('every ClickHouse query runs with a region and agency chosen from the variables', async () => {
     const [justice] = clickhouseBoards.filter(({ board }) => board.uid === 'qingjian-justice');
-    const region = await firstOption(justice!.board, 'region', { region: ALL, agency: ALL }, range);
-    const agency = await firstOption(justice!.board, 'agency', { region, agency: ALL }, range);
-    expect(region).toMatch(/^\d{4}$/);
-    expect(agency.startsWith(region)).toBe(true);
-    const outcomes = await runAll({ region, agency }, range);
+    // 丽水, whose county 云和 holds four rules; 宁波 (first in the list) holds only no-plan, in 海曙, too little for most panels.
+    const region = '3311';
+    expect(await optionsOf(justice!.board, 'region', { region: ALL, agency: ALL }, range)).toContain(region);
+    const [agency] = await optionsOf(justice!.board, 'agency', { region, agency: ALL }, range);
+    expect(agency!.startsWith(region)).toBe(true);
+    const outcomes = await runAll({ region, agency: agency! }, range);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.where}: ${o.error}`)).toEqual([]);
     // The filters narrow, they do not empty the boards: one agency of one city still has most panels filled.
     expect(outcomes.filter((o) => hasValues(o.rows)).length).toBeGreaterThan(outcomes.length / 2);

@@ -7,8 +7,12 @@ import { eventually, get, post, put, startTestService, type TestService } from '
 // /metrics of a real service after real traffic: counts must equal what happened, labels must stay bounded.
 let service: TestService;
 let feed: FeedClient;
-const company = creditCode('371402', 4242);
-const RULES = ['annual-cap', 'entry-without-scan', 'frequent-visits', 'no-plan', 'quiet-period'];
+// A 烟台 company: no-plan holds there, and complaints there get a 12345 ticket.
+const company = creditCode('370602', 4242);
+const OFFICER = '370600-SCJG-001';
+// The rules in force in 烟台 (rules/regions.yaml), and those that are not: a company is evaluated only by the former.
+const RULES = ['complaint-received', 'entry-without-scan', 'no-plan'];
+const NOT_IN_FORCE = ['annual-cap', 'exit-without-scan', 'frequent-visits', 'quiet-period'];
 const QUEUES = ['store-events', 'evaluate-events', 'alert-timers', 'hotline'];
 
 const metrics = () => scrape(`${service.url}/metrics`);
@@ -18,10 +22,12 @@ beforeAll(async () => {
   feed = await connectFeed(service.url);
   feed.subscribe({}, null);
   await feed.next((m) => m.type === 'caught_up', 10_000, 'caught_up');
-  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: company, name: '指标测试企业', region: '371402', credit_grade: 'C' })).status).toBe(200);
+  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: company, name: '指标测试企业', region: '370602', credit_grade: 'C' })).status).toBe(200);
   // An unplanned visit (no-plan alert), a complaint (a hotline ticket), and one retried event.
-  const visit = checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) });
-  expect((await post(`${service.url}/v1/events`, [visit, complaint({ enterprise_id: company })])).status).toBe(202);
+  const visit = checkin({
+    enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO), region: '370602', source: 'yantai-platform', agency_id: '370600-SCJG', officer_ids: [OFFICER],
+  });
+  expect((await post(`${service.url}/v1/events`, [visit, complaint({ enterprise_id: company, region: '370602' })])).status).toBe(202);
   expect((await post(`${service.url}/v1/events`, [visit])).status).toBe(202);
   await get(`${service.url}/v1/alerts/no-such-alert-${company}`);
   await get(`${service.url}/probe/${company}`);
@@ -54,15 +60,16 @@ describe('GET /metrics', () => {
     expect(m.value('qingjian_http_request_duration_seconds_count', { route: '/v1/events' })).toBe(2);
     const text = await (await fetch(`${service.url}/metrics`)).text();
     expect(text).not.toContain(company);
-    expect(text).not.toContain('371400-SCJG-001');
+    expect(text).not.toContain(OFFICER);
   });
 
-  it('counts the evaluation of every rule, and the alert raised, by rule and severity', async () => {
+  it('counts the evaluation of every rule in force, and the alert raised, by rule and severity', async () => {
     const m = await metrics();
     for (const rule of RULES) {
       expect(m.value('qingjian_rule_evaluations_total', { rule }), rule).toBeGreaterThan(0);
       expect(m.value('qingjian_rule_evaluation_duration_seconds_count', { rule })).toBe(m.value('qingjian_rule_evaluations_total', { rule }));
     }
+    for (const rule of NOT_IN_FORCE) expect(m.value('qingjian_rule_evaluations_total', { rule }), rule).toBe(0);
     const raised = m.samples.filter((s) => s.name === 'qingjian_alerts_raised_total' && s.labels.rule === 'no-plan');
     expect(raised).toHaveLength(1);
     expect(raised[0]!.value).toBe(1);

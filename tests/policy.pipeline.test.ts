@@ -60,6 +60,7 @@ describe('each rule holds only where its policy holds', () => {
     const yunhe = await company('331125');
     const dezhou = await company('371402');
     // Monday 23 November 2026: 下旬. 云和 needs a head-approved filing within 3 working days; 德州 has no quiet period.
+    // (德州 wants a scan on leaving too: the 德州 officer scans out, so that nothing else is wrong with the visit.)
     const at = '2026-11-23T10:00:00+08:00';
     await send([
       checkin({ enterprise_id: yunhe, region: '331125', agency_id: '331125-SCJG', occurred_at: at }),

@@ -408,6 +408,11 @@ describe('a running service whose RULES_DIR gets hostile files', () => {
     // was put in force (no test failed) and every evaluation threw, for every company and every rule.
     writeFileSync(join(dir, 'hostile-visits.yaml'), readFileSync(join(dir, 'frequent-visits.yaml'), 'utf8')
       .replace('id: frequent-visits', 'id: hostile-visits').replace('window_days: 15', 'window_days: 0'));
+    // Adopted in 德州 beside frequent-visits, so that it would run for the company below if it were put in force.
+    const map = readFileSync(join(dir, 'regions.yaml'), 'utf8');
+    const dezhouRules = map.indexOf('    rules:\n      frequent-visits:\n', map.indexOf('  - prefix: "3714"\n'));
+    expect(dezhouRules).toBeGreaterThan(0);
+    writeFileSync(join(dir, 'regions.yaml'), `${map.slice(0, dezhouRules)}    rules:\n      hostile-visits:\n${map.slice(dezhouRules + '    rules:\n'.length)}`);
     await eventually(async () => ((await get('/v1/rules')).last_error?.message.includes('hostile-visits.yaml') ? true : undefined), 20_000, 'hostile-visits refused');
     expect((await get('/v1/rules')).digest).toBe(before.digest);
     // Then a library alias bomb and an edit that breaks a shipped rule.
@@ -424,14 +429,18 @@ describe('a running service whose RULES_DIR gets hostile files', () => {
     expect(failed.last_error.message).toMatch(/lib\/bomb\.yaml:1: .*alias/i);
     expect(failed.last_error.message).toMatch(/frequent-visits\.yaml:\d+: detect\.at_least:/);
 
-    // Four visits within 15 days: frequent-visits (the old, shipped version) raises its alert; the workers run.
+    // Four agencies' visits within 15 days to a 德州 company: frequent-visits (the old, shipped version) raises its
+    // alert; the workers run.
     const company = creditCode('371402', 8800);
     const base = Date.parse('2026-11-03T10:00:00+08:00');
-    const visits = [0, 3, 6, 9].map((d) => checkin({ enterprise_id: company, occurred_at: new Date(base + d * 86_400_000).toISOString() }));
+    const agencies = ['371400-SCJG', '371400-YJGL', '371400-STHJ', '371400-XFJY'];
+    const visits = [0, 3, 6, 9].map((d, i) => checkin({
+      enterprise_id: company, occurred_at: new Date(base + d * 86_400_000).toISOString(), agency_id: agencies[i], officer_ids: [`${agencies[i]}-001`],
+    }));
     const res = await fetch(`${service.url}/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(visits) });
     expect(res.status).toBe(202);
     const alert = await eventually(async () => (await get(`/v1/alerts?enterprise=${company}&rule=frequent-visits`)).items?.[0], 30_000, 'an alert from the old rules');
-    expect(alert).toMatchObject({ rule_id: 'frequent-visits', rule_version: 1, count: 4 });
+    expect(alert).toMatchObject({ rule_id: 'frequent-visits', rule_version: 2, variant: '', count: 4 });
     expect((await get(`/v1/alerts?enterprise=${company}&rule=hostile-visits`)).items).toEqual([]);
   });
 });

@@ -40,16 +40,22 @@ async function allKeys(redis: Redis): Promise<string[]> {
 }
 
 let serial = 900;
-/** Traffic that uses every role: an unplanned visit (alert on the feed, evaluation, escalation), a complaint (hotline ticket), a retried request. */
+/**
+ * Traffic that uses every role: an unplanned visit (alert on the feed, evaluation, escalation), a complaint (hotline
+ * ticket), a retried request. At a 烟台 company: no-plan holds there, and complaints there go to a 12345 ticket.
+ */
 async function traffic(service: TestService): Promise<{ alert: any; visit: Record<string, unknown>; ticket: string }> {
-  const company = creditCode('371402', serial++);
-  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: company, name: `布局测试企业${serial}号`, region: '371402', credit_grade: 'C' })).status).toBe(200);
+  const company = creditCode('370602', serial++);
+  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: company, name: `布局测试企业${serial}号`, region: '370602', credit_grade: 'C' })).status).toBe(200);
   const client: FeedClient = await connectFeed(service.url);
   try {
     client.subscribe({ rule: 'no-plan' }, null);
     await client.next((m) => m.type === 'caught_up', 10_000, 'caught_up');
-    const visit = checkin({ enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) });
-    const filed = complaint({ enterprise_id: company });
+    const visit = checkin({
+      enterprise_id: company, occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO), region: '370602', source: 'yantai-platform',
+      agency_id: '370600-SCJG', officer_ids: ['370600-SCJG-001'],
+    });
+    const filed = complaint({ enterprise_id: company, region: '370602' });
     expect((await post(`${service.url}/v1/events`, [visit, filed])).status).toBe(202);
     const raised = await client.next((m) => m.type === 'alert' && m.alert.enterprise_id === company, 30_000, 'the raised alert');
     // A person's action takes the company's lock and publishes again.

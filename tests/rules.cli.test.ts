@@ -48,22 +48,35 @@ function copyRules(name: string, change?: { file: string; from: string; to: stri
 const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
 
 describe('qingjian rules check', () => {
-  it('lists the five shipped rules, one line each, then where the holidays come from, and exits 0', async () => {
+  it('lists the seven shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
     const run = await qingjian('check');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const all = run.stdout.trimEnd().split('\n');
     // The holiday lines (tests/calendar.test.ts) follow the rules; a warning about next year depends on today's date.
     const lines = all.slice(0, all.findIndex((l) => l.startsWith('holidays ')));
-    expect(all.slice(lines.length).every((l) => /^(holidays \S+ \S+|warning: )/.test(l)), run.stdout).toBe(true);
+    const regions = all.findIndex((l) => l.startsWith('region '));
+    expect(regions).toBeGreaterThan(lines.length);
+    expect(all.slice(lines.length, regions).every((l) => /^(holidays \S+ \S+|warning: )/.test(l)), run.stdout).toBe(true);
     expect(all[lines.length]).toMatch(/^holidays 2004-20\d\d chinese-days$/);
     expect(lines.every((l) => RULE_LINE.test(l)), run.stdout).toBe(true);
-    expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual(['annual-cap', 'entry-without-scan', 'frequent-visits', 'no-plan', 'quiet-period']);
-    expect(lines).toContain('frequent-visits@1 threshold active high feed');
+    expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual([
+      'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan', 'quiet-period',
+    ]);
+    expect(lines).toContain('frequent-visits@2 threshold active high feed');
+    // The policy map (rules/regions.yaml): the rules in force per prefix, a longer prefix adding to a shorter one.
+    expect(all.slice(regions)).toEqual([
+      'region 3714 德州市: complaint-received, entry-without-scan, exit-without-scan, frequent-visits',
+      'region 3706 烟台市: complaint-received, entry-without-scan, no-plan',
+      'region 3503 莆田市: no-plan',
+      'region 330203 宁波市海曙区: no-plan',
+      'region 3311 丽水市: quiet-period',
+      'region 331125 丽水市云和县: annual-cap, entry-without-scan, no-plan, quiet-period',
+    ]);
   });
 
   it('prints every problem of a broken directory as file:line: field: message and exits 1', async () => {
-    const dir = copyRules('broken', { file: 'annual-cap.yaml', from: 'version: 1', to: 'version: "one"' });
+    const dir = copyRules('broken', { file: 'annual-cap.yaml', from: 'version: 2', to: 'version: "one"' });
     const run = await qingjian('check', '--dir', dir);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
@@ -91,7 +104,7 @@ describe('qingjian rules test', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toBe(`${cases} passed, 0 failed`);
     expect(lines.filter((l) => l.startsWith('ok   '))).toHaveLength(cases);
-    expect(lines).toContain('ok   frequent-visits: four visits within 15 days raise one alert');
+    expect(lines).toContain('ok   frequent-visits: 德州 4次/15天: four visits by four agencies within 15 days raise one alert');
   });
 
   it('reports a broken expectation as FAIL with the reason indented, and exits 1', async () => {
@@ -99,7 +112,7 @@ describe('qingjian rules test', () => {
     const run = await qingjian('test', '--dir', dir);
     expect(run.code).toBe(1);
     const lines = run.stdout.trimEnd().split('\n');
-    const fail = lines.indexOf('FAIL frequent-visits: four visits within 15 days raise one alert');
+    const fail = lines.indexOf('FAIL frequent-visits: 德州 4次/15天: four visits by four agencies within 15 days raise one alert');
     expect(fail).toBeGreaterThanOrEqual(0);
     expect(lines[fail + 1]).toMatch(/^ {7}missing \{.*"count":5/);
     expect(lines.at(-1)).toBe(`${cases - 1} passed, 1 failed`);

@@ -38,11 +38,17 @@ const WEEK_AGO = (() => {
 })();
 
 let serial = 500;
-async function newCompany(grade = 'C'): Promise<string> {
-  const id = creditCode('371402', serial++);
-  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: id, name: `测试企业${serial}号`, region: '371402', credit_grade: grade })).status).toBe(200);
+// 德州 (371402) holds frequent-visits and entry-without-scan; no-plan holds in 烟台 (370602), not in 德州.
+async function newCompany(district = '371402'): Promise<string> {
+  const id = creditCode(district, serial++);
+  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: id, name: `测试企业${serial}号`, region: district, credit_grade: 'C' })).status).toBe(200);
   return id;
 }
+const YANTAI = '370602';
+// A check-in by 烟台's market regulator at a 烟台 company.
+const yantaiCheckin = (overrides: Record<string, unknown>) => checkin({
+  region: YANTAI, source: 'yantai-platform', agency_id: '370600-SCJG', officer_ids: ['370600-SCJG-001'], ...overrides,
+});
 
 async function alertsOf(enterprise: string, extra = ''): Promise<Alert[]> {
   const res = await get(`${service.url}/v1/alerts?enterprise=${enterprise}&limit=1000${extra}`);
@@ -54,20 +60,20 @@ const send = async (events: unknown[]) => expect((await post(`${service.url}/v1/
 
 describe('live evaluation', () => {
   it('raises a no-plan alert at once and explains it', async () => {
-    await put(`${service.url}/v1/agencies`, { agency_id: '371400-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' });
-    const company = await newCompany();
-    const visit = checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) });
+    await put(`${service.url}/v1/agencies`, { agency_id: '370600-SCJG', name: '烟台市市场监督管理局', region: '370600', kind: 'market_regulation' });
+    const company = await newCompany(YANTAI);
+    const visit = yantaiCheckin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) });
     await send([visit]);
     const [alert] = await eventually(async () => {
       const found = await alertsOf(company, '&rule=no-plan');
       return found.length > 0 ? found : undefined;
     }, 20_000, 'no-plan alert');
     expect(alert).toMatchObject({
-      rule_id: 'no-plan', rule_version: 1, variant: '', severity: 'high', status: 'open', count: 1,
-      enterprise_id: company, agency_id: '371400-SCJG', params: { lead_days: 7, urgent_filing_working_days: 3 },
+      rule_id: 'no-plan', rule_version: 2, variant: '', severity: 'high', status: 'open', count: 1,
+      enterprise_id: company, agency_id: '370600-SCJG', params: { lead_days: 7, green_channel: true },
     });
-    expect(alert!.message.zh).toContain('德州市市场监督管理局');
-    expect(alert!.message.zh).toContain('没有提前7天报备');
+    expect(alert!.message.zh).toContain('烟台市市场监督管理局');
+    expect(alert!.message.zh).toContain('没有覆盖该企业和日期、提前7天报备的检查计划');
     expect(alert!.evidence).toEqual([{ event_id: visit.id, type: 'checkin', occurred_at: new Date(WEEK_AGO).toISOString(), role: 'trigger' }]);
     const detail = await get(`${service.url}/v1/alerts/${alert!.id}`);
     expect(detail.body.evidence_events[0].event.id).toBe(visit.id);
@@ -76,11 +82,14 @@ describe('live evaluation', () => {
 
   it('counts a repeat into the same alert: count, last seen, one record', async () => {
     const company = await newCompany();
-    const visits = [12, 9, 6, 3].map((daysAgo) => checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO - daysAgo * 24 * HOUR) }));
+    // Four agencies in turn: four visits to the company, none of them one agency's third (that is the same_agency alert).
+    const agencies = ['371400-SCJG', '371400-YJGL', '371400-STHJ', '371400-XFJY', '371402-SCJG'];
+    const visit = (i: number, at: number) => checkin({ enterprise_id: company, occurred_at: shanghai(at), agency_id: agencies[i], officer_ids: [`${agencies[i]}-001`] });
+    const visits = [12, 9, 6, 3].map((daysAgo, i) => visit(i, WEEK_AGO - daysAgo * 24 * HOUR));
     await send(visits);
     const first = await eventually(async () => (await alertsOf(company, '&rule=frequent-visits'))[0], 20_000, 'frequent-visits alert');
     expect(first.count).toBe(4);
-    const fifth = checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) });
+    const fifth = visit(4, WEEK_AGO);
     await send([fifth]);
     const updated = await eventually(async () => {
       const [a] = await alertsOf(company, '&rule=frequent-visits');
@@ -126,10 +135,10 @@ describe('live evaluation', () => {
   });
 
   it('hands a company another evaluation holds back to the queue, and decides it once free', async () => {
-    const company = await newCompany();
+    const company = await newCompany(YANTAI);
     const lock = `${service.config.REDIS_PREFIX}:lock:enterprise:${company}`;
     await redis.set(lock, 'another-worker', 'PX', 30_000);
-    await send([checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })]);
+    await send([yantaiCheckin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })]);
     await eventually(async () => ((await evaluations.getDelayed()).some((j) => j.data.kind === 'batch'
       && j.data.changes.some((c: { enterprise_id: string }) => c.enterprise_id === company)) ? true : undefined), 10_000, 'handed back');
     expect(await alertsOf(company)).toEqual([]);
@@ -139,8 +148,8 @@ describe('live evaluation', () => {
   });
 
   it('replaying an evaluation stores nothing new', async () => {
-    const company = await newCompany();
-    await send([checkin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })]);
+    const company = await newCompany(YANTAI);
+    await send([yantaiCheckin({ enterprise_id: company, occurred_at: shanghai(WEEK_AGO) })]);
     const alert = await eventually(async () => (await alertsOf(company, '&rule=no-plan'))[0], 20_000, 'alert');
     const changes = async () => (await service.storage.query<{ n: number }>(
       'SELECT count() AS n FROM alert_changes WHERE alert_id = {id:String}', { id: alert.id }))[0]!.n;
@@ -155,7 +164,8 @@ describe('live evaluation', () => {
 
 describe('arrival order', () => {
   it('late, shuffled arrival ends with the alerts of in-order arrival', { timeout: 120_000 }, async () => {
-    const world = createWorld({ seed: 77, enterprisesPerRegion: 40, regions: ['371400'] });
+    // 德州 and 云和 between them hold all seven rules (rules/regions.yaml).
+    const world = createWorld({ seed: 77, enterprisesPerRegion: 40, regions: ['371400', '331125'] });
     await put(`${service.url}/v1/enterprises`, world.enterprises);
     await put(`${service.url}/v1/agencies`, world.agencies);
     const to = new Date(Date.now() - 20 * 24 * HOUR);
@@ -172,7 +182,8 @@ describe('arrival order', () => {
       arrivals: events.map((event) => ({ at: Date.parse(event.occurred_at), event })),
       until: Date.now(),
     }).filter((a) => a.resolution !== CLEARED);
-    expect(new Set(expected.map((a) => a.rule_id)).size).toBe(5);
+    expect(new Set(expected.map((a) => a.rule_id)).size).toBe(rules.length);
+    expect(rules).toHaveLength(7);
     expect(expected.length).toBeGreaterThan(50);
 
     // Actual: the workers, with events arriving weeks late in a random order.
@@ -180,7 +191,7 @@ describe('arrival order', () => {
     for (let i = 0; i < shuffled.length; i += 50) await send(shuffled.slice(i, i + 50));
     const companies = new Set(world.enterprises.map((e) => e.enterprise_id));
     const standing = async () => {
-      const res = await get(`${service.url}/v1/alerts?region=3714&limit=1000`);
+      const res = await get(`${service.url}/v1/alerts?limit=1000`);
       return (res.body.items as Alert[]).filter((a) => companies.has(a.enterprise_id) && a.resolution !== CLEARED);
     };
     const summary = (alerts: Array<Pick<Alert, 'fingerprint' | 'rule_id' | 'variant' | 'count' | 'evidence'>>) =>

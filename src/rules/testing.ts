@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ALERT_MODES, CLEARED, SEVERITIES, type Alert } from '../alerts/model.js';
+import { ALERT_MODES, CLEARED, SEVERITIES, type Alert, type AlertMode } from '../alerts/model.js';
 import { DAY, HOUR, MINUTE, calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import { EVENT_TYPES, Enterprise, Event } from '../ingest/schema.js';
 import { companyFacts } from './events.js';
@@ -32,7 +32,8 @@ const ExpectedAlert = z.object({
   variant: z.string().default(''),
   severity: z.enum(SEVERITIES).optional(),
   status: z.enum(['open', 'cleared', 'resolved', 'acknowledged']).default('open'),
-  mode: z.enum(ALERT_MODES).default('active').describe('record: listed for review, never pushed'),
+  mode: z.enum(ALERT_MODES).optional()
+    .describe("default: the rule's own mode, so that a rule switched to shadow keeps passing its tests; record: listed for review, never pushed"),
   evidence: z.array(z.string()).optional(),
   figures: z.record(z.string(), z.unknown()).optional(),
   count: z.number().int().optional(),
@@ -95,7 +96,7 @@ export async function runRuleTests(ruleSet: RuleSet, dir = join(ruleSet.dir, 'te
         arrivals: events.arrivals,
         until: Date.parse(c.now),
       }));
-      report.results.push({ file: source.file, rule: rule.spec.id, name: c.name, expected: c.expect.length, failures: compare(alerts, c.expect) });
+      report.results.push({ file: source.file, rule: rule.spec.id, name: c.name, expected: c.expect.length, failures: compare(alerts, c.expect, rule.spec.mode) });
     });
   }
   return report;
@@ -154,10 +155,11 @@ function instant(text: string, base: number): number {
 /** A plan's or filing's date: YYYY-MM-DD, or a day offset from the filing's date. */
 const day = (text: string, filed: number) => (/^\d{4}-\d\d-\d\d$/.test(text) ? text : calendarDate(instant(text, filed)));
 
-function compare(alerts: Alert[], expected: ExpectedAlert[]): string[] {
+function compare(alerts: Alert[], expected: ExpectedAlert[], ruleMode: AlertMode): string[] {
   const unmatched = [...alerts];
   const failures: string[] = [];
-  for (const want of expected) {
+  for (const given of expected) {
+    const want = { ...given, mode: given.mode ?? ruleMode };
     const i = unmatched.findIndex((a) => matches(a, want));
     if (i >= 0) unmatched.splice(i, 1);
     else failures.push(`missing ${JSON.stringify(want)}`);
@@ -176,7 +178,7 @@ function summary(a: Alert) {
   };
 }
 
-function matches(a: Alert, want: ExpectedAlert): boolean {
+function matches(a: Alert, want: ExpectedAlert & { mode: AlertMode }): boolean {
   const s = summary(a);
   return s.variant === want.variant
     && s.status === want.status

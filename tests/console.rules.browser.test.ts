@@ -61,7 +61,7 @@ describe('the console shows where each rule holds', () => {
     await expect(lishui.locator('h3').textContent()).resolves.toBe('3311 丽水市');
     expect(await lishui.textContent()).toContain('yunhe-2025-ten-mechanisms.txt');
     expect(await lishui.locator('.clause').textContent()).toContain('丽水市“企业安静期”制度(试行)');
-    expect(await lishui.locator('.place-note', { hasText: '解读' }).textContent()).toContain('下旬 by default');
+    expect(await lishui.locator('.place-note', { hasText: '解读' }).textContent()).toContain('默认为每月下旬');
     expect(await lishui.locator('.param-list').textContent()).toContain('安静期（每月日） 21–31');
     const yunhe = quiet.locator('.place[data-prefix="331125"]');
     expect(await yunhe.locator('h3').textContent()).toBe('331125 丽水市云和县（沿用 3311 丽水市）');
@@ -78,7 +78,7 @@ describe('the console shows where each rule holds', () => {
     const dezhou = frequent.locator('.place[data-prefix="3714"]');
     await expect(dezhou.locator('h3').textContent()).resolves.toBe('3714 德州市');
     expect(await dezhou.locator('.clause').textContent()).toBe('15天到同一个企业4次就会出现预警信息');
-    expect(await dezhou.locator('.place-note', { hasText: '解读' }).textContent()).toContain("comes from 禹城's own platform");
+    expect(await dezhou.locator('.place-note', { hasText: '解读' }).textContent()).toContain('出自禹城“禹企亲清”平台');
     const params = await dezhou.locator('.param-list').textContent();
     expect(params).toContain('预警阈值（次） 4');
     expect(params).toContain('同一部门预警阈值（次） 3');
@@ -100,10 +100,10 @@ describe('the console shows where each rule holds', () => {
     expect(await line('3311').textContent()).toBe('3311 丽水市：企业安静期内入企');
     expect(await line('331125').textContent()).toContain('年度现场检查次数超限');
     expect(await view.locator('.region-lines > li').count()).toBe(6);
-    // A clause the map quotes already is not put in quotation marks (<q>) again.
-    const quoted = view.locator('.rule-card[data-rule="complaint-received"] .place[data-prefix="3714"] .clause');
-    expect(await quoted.textContent()).toBe('“公职人员要扫码进入企业。”');
-    expect(await quoted.evaluate((e) => e.tagName)).toBe('SPAN');
+    // complaint-received, placed by complaints_to, cites its own clause (德州's code poster).
+    const complaints = view.locator('.rule-card[data-rule="complaint-received"] .place[data-prefix="3714"] .clause');
+    expect(await complaints.textContent()).toContain('监督举报电话');
+    expect(await complaints.evaluate((e) => e.tagName)).toBe('Q');
     expect(await dezhou.locator('.clause').evaluate((e) => e.tagName)).toBe('Q');
 
     await page.setViewportSize({ width: 1600, height: 2700 });

@@ -73,7 +73,7 @@ describe('live evaluation', () => {
       enterprise_id: company, agency_id: '370600-SCJG', params: { lead_days: 7, green_channel: true },
     });
     expect(alert!.message.zh).toContain('烟台市市场监督管理局');
-    expect(alert!.message.zh).toContain('没有覆盖该企业和日期、提前7天报备的检查计划');
+    expect(alert!.message.zh).toContain('没有覆盖该企业和日期、在检查前（提前7天）报备的检查计划');
     expect(alert!.evidence).toEqual([{ event_id: visit.id, type: 'checkin', occurred_at: new Date(WEEK_AGO).toISOString(), role: 'trigger' }]);
     const detail = await get(`${service.url}/v1/alerts/${alert!.id}`);
     expect(detail.body.evidence_events[0].event.id).toBe(visit.id);

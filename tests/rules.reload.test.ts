@@ -107,7 +107,7 @@ describe('a running service', () => {
       const r = await get(`${service.url}/v1/rules`);
       return r.body.last_error ? r.body : undefined;
     }, 10_000, 'last_error');
-    expect(res.last_error.message).toMatch(/no-plan\.yaml:\d+: detect\.lateness\.minutes/);
+    expect(res.last_error.message).toMatch(/no-plan\.yaml:\d+: exemptions\.0\.lateness\.minutes/);
     expect(res.rules).toHaveLength(7);
     const rule = await get(`${service.url}/v1/rules/no-plan`);
     expect(rule.body.params).toMatchObject({ lead_days: 7, lateness_minutes: 5 });

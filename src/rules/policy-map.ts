@@ -28,10 +28,13 @@ export const COMPLAINT_DESTINATIONS = ['hotline', 'feed'] as const;
 export type ComplaintDestination = (typeof COMPLAINT_DESTINATIONS)[number];
 export const COMPLAINT_RULE = 'complaint-received';
 
+/** Shown to people (the console's 规则适用): Chinese first, English beside it. */
+const Note = z.object({ zh: z.string().min(1, 'Chinese text is required'), en: z.string().min(1, 'English text is required') }).strict();
+
 const RuleInForce = z.object({
   source: Source.optional().describe("the clause that puts this rule in force here (the region's own when omitted)"),
-  reading: z.string().min(1).optional().describe('how the document is read here, where it could be read otherwise'),
-  local_choice: z.string().min(1).optional().describe('a figure the document leaves open, chosen here, and why'),
+  reading: Note.optional().describe('how the document is read here, where it could be read otherwise'),
+  local_choice: Note.optional().describe('a figure the document leaves open, chosen here, and why'),
   params: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), ParamValue).default({}),
 }).strict();
 

@@ -13,25 +13,14 @@ import * as L from './labels.js';
 const regionLabel = (entry) => (entry.prefix === '*' ? entry.name : `${entry.prefix} ${entry.name}`);
 
 /**
- * The map entry that names a rule for a prefix: its own, else the longest shorter prefix that names it
- * (云和 331125 holds 丽水 3311's quiet period). The API answers a region's own document for an inherited rule;
- * the clause that puts the rule in force is the ancestor's. Null where no entry names it (e.g. the complaint
- * rule, placed by complaints_to).
+ * What the view shows for one place a rule holds: the in_force entry (GET /v1/rules gives the clause of the entry
+ * that names the rule there). An inherited place (云和 331125 holds 丽水 3311's quiet period) does not repeat that
+ * entry's reading and local choice: the entry is listed just before it.
  */
-function governing(regions, prefix, ruleId) {
-  return (regions ?? [])
-    .filter((r) => prefix.startsWith(r.prefix) && r.rules?.[ruleId] !== undefined)
-    .sort((a, b) => b.prefix.length - a.prefix.length)[0] ?? null;
-}
-
-/**
- * What the view shows for one place a rule holds: the in_force entry, with the clause from the entry that names
- * it. An inherited place does not repeat that entry's reading and local choice: the entry is listed just before it.
- */
-function placeOf(regions, ruleId, entry) {
-  const owner = entry.prefix === '*' ? null : governing(regions, entry.prefix, ruleId);
-  if (!owner || owner.prefix === entry.prefix) return { ...entry, inherited: null };
-  return { ...entry, source: owner.rules[ruleId]?.source ?? owner.source, reading: null, local_choice: null, inherited: owner };
+function placeOf(regions, entry) {
+  if (!entry.inherited_from) return { ...entry, inherited: null };
+  const owner = (regions ?? []).find((r) => r.prefix === entry.inherited_from) ?? { prefix: entry.inherited_from, name: '' };
+  return { ...entry, reading: null, local_choice: null, inherited: owner };
 }
 
 const paramValue = (value) => {
@@ -67,13 +56,13 @@ function placeItem(rule, place) {
     h('h3', {}, regionLabel(place),
       place.inherited ? h('span', { class: 'muted small' }, `（沿用 ${regionLabel(place.inherited)}）`) : null),
     sourceLine(place.source),
-    place.reading ? h('p', { class: 'place-note' }, h('span', { class: 'tag' }, '解读'), ' ', place.reading) : null,
-    place.local_choice ? h('p', { class: 'place-note' }, h('span', { class: 'tag' }, '本地取值'), ' ', place.local_choice) : null,
+    place.reading ? h('p', { class: 'place-note' }, h('span', { class: 'tag' }, '解读'), ' ', place.reading.zh) : null,
+    place.local_choice ? h('p', { class: 'place-note' }, h('span', { class: 'tag' }, '本地取值'), ' ', place.local_choice.zh) : null,
     paramList(place.params, rule.params));
 }
 
 function ruleCard(rule, regions) {
-  const places = (rule.in_force ?? []).map((entry) => placeOf(regions, rule.id, entry));
+  const places = (rule.in_force ?? []).map((entry) => placeOf(regions, entry));
   return h('article', { class: 'rule-card', dataset: { rule: rule.id }, 'aria-labelledby': `rule-${rule.id}` },
     h('header', {},
       h('h2', { id: `rule-${rule.id}` }, rule.title?.zh ?? rule.id),

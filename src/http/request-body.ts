@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { callerOf } from '../auth/index.js';
 
@@ -50,19 +51,46 @@ export function boundedBody(bounds: BodyBounds): MiddlewareHandler {
     }
     const declared = Number(c.req.header('content-length'));
     if (declared > maxBytes) return tooLarge();
-    const read = await readWithin(c.req.raw.body!, maxBytes, bounds.timeoutMs);
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const read = incoming ? await readIncoming(incoming, maxBytes, bounds.timeoutMs) : await readWithin(c.req.raw.body!, maxBytes, bounds.timeoutMs);
     if (read === 'too_large') return tooLarge();
     if (read === 'timed_out') {
       closing(c);
       return c.json({ error: 'request_timeout', message: `the request body did not arrive within ${bounds.timeoutMs / 1000} s` }, 408);
     }
-    // Routes read the body as before, from memory now.
-    c.req.raw = new Request(c.req.raw, { body: read });
+    // Routes read the body with c.req.text() as before, from Hono's body cache now (decoded as fetch decodes it).
+    // Building a second Request around the bytes instead cost a quarter of a single-event request's time.
+    // (Hono keeps the promise of each body form there; its type names the settled values.)
+    (c.req.bodyCache as Record<string, Promise<unknown>>).text = Promise.resolve(UTF8.decode(read));
     return next();
   };
 }
 
-/** The whole body, unless it grows past maxBytes or has not ended within timeoutMs. */
+const UTF8 = new TextDecoder();
+
+/** The whole body from Node's request, unless it grows past maxBytes or has not ended within timeoutMs. */
+function readIncoming(incoming: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer | 'too_large' | 'timed_out'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (finish: () => void) => {
+      clearTimeout(timer);
+      incoming.off('data', onData).off('end', onEnd).off('error', onError);
+      finish();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) settle(() => resolve('too_large'));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(() => resolve(Buffer.concat(chunks, size)));
+    const onError = (err: Error) => settle(() => reject(err));
+    const timer = setTimeout(() => settle(() => resolve('timed_out')), timeoutMs);
+    incoming.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
+/** The same from a web stream, where there is no Node request (an app called in-process). */
 async function readWithin(body: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number): Promise<Buffer<ArrayBuffer> | 'too_large' | 'timed_out'> {
   const reader = body.getReader();
   let timer: NodeJS.Timeout | undefined;

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { qingjianRules as qingjian } from './support/cli.js';
 import {
   addWorkingDays, addWorkingMinutes, installHolidayCalendar, isWorkingDay, parseWorkingHours, withHolidayCalendar, type HolidayCalendar,
 } from '../src/calendar/index.js';
@@ -339,18 +339,6 @@ describe('the start-up warning', () => {
   });
 });
 
-/** `qingjian rules …` as a person runs it: the real CLI in a child process. */
-function qingjian(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'rules', ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('qingjian rules check and schema', () => {
   it('checks the calendar files and prints which years each source covers', async () => {

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
+import { loadRuleSet } from '../src/rules/load.js';
 import { createRandom, createWorld, generateEvents, liveEvents, type World } from '../src/demo/index.js';
 import { Agency, Enterprise, Event, type EventInput } from '../src/ingest/schema.js';
 import { creditCodeProblem } from '../src/ingest/credit-code.js';
@@ -35,9 +37,11 @@ const YANTAI = '370600';
 const PUTIAN = '350300';
 const HAISHU = '330203';
 const YUNHE = '331125';
-/** Where the policy map requires a plan (no-plan), and every officer to scan in (entry-without-scan). */
-const PLAN_REGIONS = [YANTAI, PUTIAN, HAISHU, YUNHE];
-const SCAN_REGIONS = [DEZHOU, YANTAI, YUNHE];
+/** Where the shipped policy map requires a plan (no-plan), and every officer to scan in (entry-without-scan). */
+const policy = (await loadRuleSet(join(import.meta.dirname, '..', 'rules'))).policy!;
+const holding = (rule: string) => [DEZHOU, YANTAI, PUTIAN, HAISHU, YUNHE].filter((region) => policy.forRegion(region).rules.has(rule));
+const PLAN_REGIONS = holding('no-plan');
+const SCAN_REGIONS = holding('entry-without-scan');
 const GRADE_CAP = { A: 0, B: 1, C: 2, D: 4 } as const;
 
 /** 云和's quiet period: 下旬, from the 16th for grade B, or the company's own days; no other demo region has one. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -7,31 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../src/rules/load.js';
 import { libraryJsonSchema, ruleJsonSchema } from '../src/rules/schema.js';
 import { runRuleTests } from '../src/rules/testing.js';
+import { qingjianRules as qingjian } from './support/cli.js';
 
 /** `qingjian rules check|test|schema` as a person runs them: the real CLI in a child process. */
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const work = mkdtempSync(join(tmpdir(), 'qingjian-rules-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function qingjian(...args: string[]): Promise<Run> {
-  // Without RULES_DIR the default is the shipped rules/, which is what `check` with no --dir must read.
-  const { RULES_DIR: _ignored, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'rules', ...args], { cwd: root, env: { ...env, LOG_LEVEL: 'silent' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function copyRules(name: string, change?: { file: string; from: string; to: string }): string {
   const dir = join(work, name);

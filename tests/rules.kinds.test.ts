@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Event } from '../src/ingest/schema.js';
 import { companyFacts } from '../src/rules/events.js';
+import { absence } from '../src/rules/kinds/absence.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
 import { checkin, creditCode, inspection } from './support/fixtures.js';
@@ -105,5 +106,19 @@ describe('cap', () => {
     const [alert] = run(rules, [record('r1', '02'), record('r4', '20')]);
     expect(alert).toMatchObject({ count: 2, figures: { limit: 1, period: '2026-03' } });
     expect(alert!.evidence.map((e) => [e.event_id, e.role])).toEqual([['r1', 'counted'], ['r4', 'over_limit']]);
+  });
+});
+
+describe('what a change can reach', () => {
+  it("a check-in reaches only its own day in no-plan; a plan (or an unknown change) reaches the visits it may cover", async () => {
+    const set = await loadRuleSet(join(import.meta.dirname, '..', 'rules'));
+    const rule = set.rules.find((r) => r.spec.id === 'no-plan')!.forRegion('370602')!;
+    const at = Date.parse('2026-03-20T10:00:00+08:00');
+    const day = (iso: string) => Date.parse(`${iso}T00:00:00+08:00`);
+    expect(absence.decideRange(rule, at, at, ['checkin'])).toEqual([day('2026-03-20'), day('2026-03-21') - 1]);
+    expect(absence.decideRange(rule, at, at, ['inspection', 'checkin'])).toEqual([day('2026-03-20'), day('2026-03-21') - 1]);
+    const [, planReach] = absence.decideRange(rule, at, at, ['plan']);
+    expect(planReach).toBeGreaterThan(day('2027-03-20'));
+    expect(absence.decideRange(rule, at, at)).toEqual(absence.decideRange(rule, at, at, ['plan', 'checkin']));
   });
 });

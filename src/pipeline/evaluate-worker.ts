@@ -159,7 +159,8 @@ function mergeByCompany(changes: readonly Change[]): Change[] {
   for (const c of changes) {
     const seen = merged.get(c.enterprise_id);
     merged.set(c.enterprise_id, seen
-      ? { enterprise_id: c.enterprise_id, from: Math.min(seen.from, c.from), to: Math.max(seen.to, c.to), event_ids: [...seen.event_ids, ...c.event_ids], region: seen.region ?? c.region }
+      ? { enterprise_id: c.enterprise_id, from: Math.min(seen.from, c.from), to: Math.max(seen.to, c.to), event_ids: [...seen.event_ids, ...c.event_ids], region: seen.region ?? c.region,
+        types: seen.types && c.types ? [...new Set([...seen.types, ...c.types])] : undefined }
       : c);
   }
   return [...merged.values()];

@@ -30,6 +30,8 @@ export interface Change {
   event_ids: string[];
   /** The region the events name: which rules hold for a company not registered yet. */
   region?: string;
+  /** The events' types (absent for a deferred decision: then anything may have changed). */
+  types?: string[];
 }
 
 export type EvaluateJob =

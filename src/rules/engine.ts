@@ -12,8 +12,15 @@ import type { Kind, Need } from './kinds/types.js';
 
 const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap };
 
-/** Event times a new event can change decisions at: its own, an inspection's start, the dates a plan covers. */
-export function influence(events: readonly EngineEvent[]): { from: number; to: number } {
+/** What new events can change: the span of their times (their own, an inspection's start, a plan's dates) and their types. */
+export interface Changed {
+  from: number;
+  to: number;
+  /** The events' types; unknown (a deferred decision) when absent. */
+  types?: readonly string[];
+}
+
+export function influence(events: readonly EngineEvent[]): { from: number; to: number; types: string[] } {
   let from = Infinity;
   let to = -Infinity;
   for (const e of events) {
@@ -22,7 +29,7 @@ export function influence(events: readonly EngineEvent[]): { from: number; to: n
     from = Math.min(from, ...points);
     to = Math.max(to, ...points);
   }
-  return { from, to };
+  return { from, to, types: [...new Set(events.map((e) => e.type))] };
 }
 
 export interface CompanyEvaluation {
@@ -38,7 +45,7 @@ export interface CompanyInput {
   /** The company's events in event-time order (at least what `contextNeeds` asked for). */
   events: readonly EngineEvent[];
   /** The span new events influence: the alerts they can change are re-decided. */
-  changed: { from: number; to: number } | null;
+  changed: Changed | null;
   /** Instead of `changed`: decide exactly the alerts anchored here (backtests). */
   anchors?: { from: number; to: number };
   now: number;
@@ -56,7 +63,7 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
     const kind = KINDS[rule.spec.kind];
     const [from, to] = input.anchors
       ? [input.anchors.from, input.anchors.to]
-      : input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to) : [-Infinity, Infinity];
+      : input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to, input.changed.types) : [-Infinity, Infinity];
     const started = performance.now();
     const verdict = kind.evaluate(rule, { company: input.company, events: input.events, from, to, now: input.now });
     timed?.(rule.spec.id, (performance.now() - started) / 1000);
@@ -73,12 +80,12 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
 }
 
 /** What to read so that `evaluateCompany` can decide everything new events in `changed` influence. */
-export function contextNeeds(rules: readonly CompiledRule[], region: string, changed: { from: number; to: number }): Need[] {
+export function contextNeeds(rules: readonly CompiledRule[], region: string, changed: Changed): Need[] {
   return rules.flatMap((compiled) => {
     const rule = compiled.forRegion(region);
     if (!rule) return [];
     const kind = KINDS[rule.spec.kind];
-    const [from, to] = kind.decideRange(rule, changed.from, changed.to);
+    const [from, to] = kind.decideRange(rule, changed.from, changed.to, changed.types);
     return kind.context(rule, from, to);
   });
 }

@@ -2,7 +2,7 @@ import type { Alert } from '../alerts/model.js';
 import { reconcile } from '../alerts/lifecycle.js';
 import type { Event } from '../ingest/schema.js';
 import type { CompiledRule } from './compile.js';
-import { evaluateCompany, influence } from './engine.js';
+import { evaluateCompany, influence, type Changed } from './engine.js';
 import { byTime, fromEvent, type CompanyFacts, type EngineEvent } from './events.js';
 
 /**
@@ -28,7 +28,7 @@ export function simulate(sim: Simulation): Alert[] {
   const naming = { agencyName: (id: string) => sim.agencyNames.get(id) ?? id };
   const arrivals = [...sim.arrivals].sort((a, b) => a.at - b.at);
 
-  const step = (company: CompanyFacts, changed: { from: number; to: number }, now: number, reason: string) => {
+  const step = (company: CompanyFacts, changed: Changed, now: number, reason: string) => {
     const own = events.get(company.enterprise_id) ?? [];
     const result = evaluateCompany(sim.rules, { company, events: own, changed, now, naming });
     const stored = new Map([...alerts].filter(([, a]) => a.enterprise_id === company.enterprise_id));

@@ -44,8 +44,8 @@ export const absence: Kind = {
     }
     return verdict;
   },
-  decideRange(rule, t1, t2) {
-    const { before, after } = reach(rule);
+  decideRange(rule, t1, t2, types) {
+    const { before, after } = reach(rule, expectations(rule).filter((e) => mayMatch(rule, e.expect, types)));
     return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
   },
   context(rule, from, to) {
@@ -163,6 +163,12 @@ function expectations(rule: ResolvedRule): ExpectationSpec[] {
     ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within })),
     ...requirementsOf(exemptions),
   ];
+}
+
+/** Whether events of these types (unknown: any) can be what an expectation looks for. */
+export function mayMatch(rule: ResolvedRule, expect: ExpectationSpec['expect'], types: readonly string[] | undefined): boolean {
+  const expected = rule.types(expect);
+  return !types || !expected || expected.some((t) => types.includes(t));
 }
 
 /** How far before and after an anchor the expected events may lie. */

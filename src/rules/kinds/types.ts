@@ -23,7 +23,11 @@ export interface Need {
 export interface Kind {
   evaluate(rule: ResolvedRule, input: KindInput): Verdict;
   /** Anchors whose decision events in [t1, t2] can change. */
-  decideRange(rule: ResolvedRule, t1: number, t2: number): [number, number];
+  /**
+   * Anchors whose decision events in [t1, t2] can change. With `types` (the changed events' types), a kind may
+   * leave out what only other types reach (a check-in is no plan: it cannot cover a visit months later).
+   */
+  decideRange(rule: ResolvedRule, t1: number, t2: number, types?: readonly string[]): [number, number];
   /** Events needed to decide anchors in [from, to]. */
   context(rule: ResolvedRule, from: number, to: number): Need[];
 }

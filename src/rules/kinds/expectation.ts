@@ -30,7 +30,10 @@ export function search(
   const from = boundAt(anchor, spec.within.from, 'from');
   const to = boundAt(anchor, spec.within.to, 'to');
   const expected = rule.when(spec.expect);
-  const matches = plansAsOf(events, anchor).filter((e) =>
+  // Plan versions are resolved only when plans are what the expectation looks for (scans are not versioned).
+  const types = rule.types(spec.expect);
+  const pool = types === null || types.includes('plan') ? plansAsOf(events, anchor) : events;
+  const matches = pool.filter((e) =>
     e.id !== trigger.id && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { createWorld } from '../src/demo/index.js';
 import type { Event, EventInput } from '../src/ingest/schema.js';
-import { eventRows } from '../src/pipeline/rows.js';
+import { eventRows } from '../src/storage/tables/events.js';
 import type { Row } from '../src/storage/index.js';
 import { streamEvents } from './history.js';
 

@@ -1,6 +1,7 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
 import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
+import { companyPayloads } from '../storage/tables/events.js';
 import type { Revision } from './lifecycle.js';
 import type { Alert, AlertAction, AlertChange, AlertStatus, Severity } from './model.js';
 
@@ -109,11 +110,8 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
     async evidenceEvents(alert: Alert): Promise<EvidenceEvent[]> {
       const ids = [...new Set(alert.evidence.map((e) => e.event_id))];
       if (ids.length === 0) return [];
-      // Evidence is the alert's company's events. Ids are their senders', so another region may use the
-      // same id for an event about its own company: read this company's rows only (a plan has one per company).
-      const rows = await storage.query<{ id: string; payload: string }>(
-        'SELECT id, payload FROM events FINAL WHERE enterprise_id = {enterprise:String} AND id IN {ids:Array(String)} LIMIT 1 BY id',
-        { enterprise: alert.enterprise_id, ids });
+      // Evidence is the alert's company's events (a plan has one row per company).
+      const rows = await companyPayloads(storage, { enterpriseId: alert.enterprise_id, ids });
       const events = new Map(rows.map((r) => [r.id, JSON.parse(r.payload) as Record<string, unknown>]));
       return alert.evidence.flatMap((e) => {
         const event = events.get(e.event_id);

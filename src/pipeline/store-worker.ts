@@ -3,11 +3,12 @@ import { workerConnection } from '../redis/connection.js';
 import { closeWorker } from './close-worker.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Row, Storage } from '../storage/index.js';
+import type { Storage } from '../storage/index.js';
+import { parseRows } from '../storage/tables/query.js';
+import { EngineEventRow, eventRows, insertEvents, type EventInsert } from '../storage/tables/events.js';
 import type { Event } from '../ingest/schema.js';
 import { createBatcher } from './batcher.js';
-import { eventRows } from './rows.js';
-import { fromStoredRow } from '../rules/events.js';
+import { fromStoredRow, type EngineEvent } from '../rules/events.js';
 import { influence } from '../rules/engine.js';
 import { bullPrefix, cappedBackoff, createEvaluateQueue, queueLabel, STORE_QUEUE, type Change, type Envelope } from './queues.js';
 
@@ -45,12 +46,12 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
   evaluationConnection.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue redis error'));
   const evaluations = createEvaluateQueue(evaluationConnection, options.redisPrefix);
   evaluations.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue error'));
-  const batcher = createBatcher<Row>({
+  const batcher = createBatcher<EventInsert>({
     maxItems: options.batchRows,
     maxWaitMs: options.batchWaitMs,
     write: async (rows) => {
       const started = performance.now();
-      await storage.insert('events', rows);
+      await insertEvents(storage, rows);
       await evaluations.add('batch', { kind: 'batch', changes: changesOf(rows) });
       log.debug({ rows: rows.length, ms: Math.round(performance.now() - started) }, 'stored batch');
     },
@@ -95,11 +96,14 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
   };
 }
 
-/** Per company: the stored events and the event-time span they can change decisions in. */
-function changesOf(rows: readonly Row[]): Change[] {
-  const byCompany = new Map<string, ReturnType<typeof fromStoredRow>[]>();
-  for (const row of rows) {
-    const event = fromStoredRow(row as Parameters<typeof fromStoredRow>[0]);
+/**
+ * Per company: the stored events and the event-time span they can change decisions in. The rows are read
+ * as the table now holds them (its defaults for the columns an insert leaves out), exactly as evaluation will.
+ */
+function changesOf(rows: readonly EventInsert[]): Change[] {
+  const byCompany = new Map<string, EngineEvent[]>();
+  for (const row of parseRows('events.stored', EngineEventRow, rows)) {
+    const event = fromStoredRow(row);
     const own = byCompany.get(event.enterprise_id);
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);

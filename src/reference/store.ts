@@ -1,5 +1,7 @@
 import type { Agency, Enterprise } from '../ingest/index.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
+import { agencyById, agencyRegions, agencyRow, insertAgencies } from '../storage/tables/agencies.js';
+import { enterpriseById, enterpriseRegions, enterpriseRow, insertEnterprises } from '../storage/tables/enterprises.js';
 
 /**
  * Reference data the rules read: companies (credit grade, white list, quiet
@@ -9,41 +11,32 @@ import { toClickHouseTime, type Storage } from '../storage/index.js';
 export function createReferenceStore(storage: Storage) {
   return {
     async upsertEnterprises(enterprises: readonly Enterprise[]) {
-      const updated_at = toClickHouseTime(new Date());
-      await storage.insert('enterprises', enterprises.map((e) => ({
-        ...e,
-        quiet_period: e.quiet_period ? JSON.stringify(e.quiet_period) : '',
-        updated_at,
-      })));
+      const updatedAt = toClickHouseTime(new Date());
+      await insertEnterprises(storage, enterprises.map((e) => enterpriseRow(e, updatedAt)));
     },
     async upsertAgencies(agencies: readonly Agency[]) {
-      const updated_at = toClickHouseTime(new Date());
-      await storage.insert('agencies', agencies.map((a) => ({ ...a, updated_at })));
+      const updatedAt = toClickHouseTime(new Date());
+      await insertAgencies(storage, agencies.map((a) => agencyRow(a, updatedAt)));
     },
     async enterprise(id: string): Promise<(Enterprise & { updated_at: string }) | null> {
-      const [row] = await storage.query<EnterpriseRow>(
-        `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period, updated_at
-         FROM enterprises FINAL WHERE enterprise_id = {id:String}`, { id });
+      const [row] = await enterpriseById(storage, { id });
       if (!row) return null;
       const { quiet_period, ...rest } = row;
-      return { ...rest, ...(quiet_period ? { quiet_period: JSON.parse(quiet_period) } : {}) };
+      return { ...rest, ...(quiet_period ? { quiet_period } : {}) };
     },
     /** The region reference data holds for each id that has a record (the upsert's "before"). */
     async storedRegions(kind: 'enterprise' | 'agency', ids: readonly string[]): Promise<Map<string, string>> {
       if (ids.length === 0) return new Map();
-      const [table, column] = kind === 'enterprise' ? ['enterprises', 'enterprise_id'] : ['agencies', 'agency_id'];
-      const rows = await storage.query<{ id: string; region: string }>(
-        `SELECT ${column} AS id, region FROM ${table} FINAL WHERE ${column} IN {ids:Array(String)}`, { ids: [...new Set(ids)] });
-      return new Map(rows.map((r) => [r.id, r.region]));
+      const unique = [...new Set(ids)];
+      return kind === 'enterprise'
+        ? new Map((await enterpriseRegions(storage, { ids: unique })).map((r) => [r.enterprise_id, r.region]))
+        : new Map((await agencyRegions(storage, { ids: unique })).map((r) => [r.agency_id, r.region]));
     },
     async agency(id: string): Promise<(Agency & { updated_at: string }) | null> {
-      const [row] = await storage.query<Agency & { updated_at: string }>(
-        `SELECT agency_id, name, region, kind, updated_at FROM agencies FINAL WHERE agency_id = {id:String}`, { id });
+      const [row] = await agencyById(storage, { id });
       return row ?? null;
     },
   };
 }
 
 export type ReferenceStore = ReturnType<typeof createReferenceStore>;
-
-type EnterpriseRow = Omit<Enterprise, 'quiet_period'> & { quiet_period: string; updated_at: string };

@@ -2,7 +2,8 @@ import type { AlertCandidate } from '../alerts/model.js';
 import { calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import type { CompiledRule } from './compile.js';
-import { readAgencyNames, readCompanies, readEvents, spanFilter, type Spans } from './context.js';
+import { companiesInSlice as companiesInSliceOf, sizeOfSpans, type Spans } from '../storage/tables/events.js';
+import { readAgencyNames, readCompanies, readEvents } from './context.js';
 import { anchorNeeds, evaluateCompany, mergeNeeds } from './engine.js';
 import type { RuleSet } from './load.js';
 import { companyOf } from './simulate.js';
@@ -114,23 +115,15 @@ function pick(set: RuleSet, id: string): CompiledRule {
 // and at most SLICE_COMPANIES ids: the embedded engine stops answering a query bound with an array of
 // ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms, 38,000 not within 20 s).
 async function sliceCount(storage: Storage, spans: Spans): Promise<number> {
-  const filter = spanFilter(spans);
-  const [row] = await storage.query<{ n: number; companies: number }>(
-    `SELECT count() AS n, uniq(enterprise_id) AS companies FROM events WHERE ${filter.sql}`, filter.params);
-  const byRows = Math.ceil(Number(row?.n ?? 0) / SLICE_ROWS);
+  const [row] = await sizeOfSpans(storage, { spans });
+  const byRows = Math.ceil((row?.n ?? 0) / SLICE_ROWS);
   // uniq() is approximate to ~2%; the margin keeps the largest slice well under the limit.
-  const byCompanies = Math.ceil(Number(row?.companies ?? 0) / SLICE_COMPANIES);
+  const byCompanies = Math.ceil((row?.companies ?? 0) / SLICE_COMPANIES);
   return Math.max(1, byRows, byCompanies);
 }
 
 async function companiesInSlice(storage: Storage, spans: Spans, slice: number, slices: number): Promise<string[]> {
-  const filter = spanFilter(spans);
-  const rows = await storage.query<{ enterprise_id: string }>(
-    `SELECT DISTINCT enterprise_id FROM events
-     WHERE ${filter.sql} AND cityHash64(enterprise_id) % {slices:UInt32} = {slice:UInt32}`,
-    { ...filter.params, slices, slice },
-  );
-  return rows.map((r) => r.enterprise_id);
+  return (await companiesInSliceOf(storage, { spans, slice, slices })).map((r) => r.enterprise_id);
 }
 
 function tally<T>(items: readonly T[], key: (item: T) => string): Array<[string, number]> {

@@ -1,5 +1,5 @@
-import type { Event } from '../ingest/schema.js';
-import type { Enterprise } from '../ingest/schema.js';
+import type { Enterprise, Event } from '../ingest/schema.js';
+import type { EngineEventRow } from '../storage/tables/events.js';
 
 /**
  * An event as the engine sees it: one per company (a plan naming three
@@ -52,55 +52,20 @@ export interface CompanyFacts {
   quiet_days: number[] | null;
 }
 
-/** The columns of `events` the engine reads (see `EVENT_COLUMNS`). */
-export const EVENT_COLUMNS = [
-  'id', 'type', 'enterprise_id', 'occurred_at', 'region', 'source', 'agency_id', 'officer_ids', 'action', 'method',
-  'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'started_at', 'outcome', 'window_start', 'window_end',
-  'mode', 'status', 'joint_agency_ids', 'reviewed_by', 'category', 'channel', 'filing_kind', 'filed_with', 'approved_by',
-] as const;
-
-type Raw = Record<(typeof EVENT_COLUMNS)[number], unknown>;
-
-const ms = (t: unknown) => (t == null ? null : Date.parse(String(t).replace(' ', 'T') + 'Z'));
-const str = (v: unknown) => (v == null ? '' : String(v));
+const ms = (clickHouseTime: string) => Date.parse(clickHouseTime.replace(' ', 'T') + 'Z');
 const VISIT_TYPES: ReadonlySet<string> = new Set(['checkin', 'inspection']);
 
 /**
- * From a row of `events` as ClickHouse returns it (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). Rows stored
- * before these columns existed read '': the contract's defaults are applied here, as ingest applies them now.
+ * From a validated row of `events` (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). Rows stored before these
+ * columns existed read '': the contract's defaults are applied here, as ingest applies them now.
  */
-export function fromStoredRow(row: Raw): EngineEvent {
-  const id = str(row.id);
-  const type = str(row.type) as EngineEvent['type'];
+export function fromStoredRow(row: EngineEventRow): EngineEvent {
   return {
-    id,
-    type,
-    enterprise_id: str(row.enterprise_id),
-    occurred_at: ms(row.occurred_at)!,
-    region: str(row.region),
-    source: str(row.source),
-    agency_id: str(row.agency_id),
-    officer_ids: (row.officer_ids as string[] | null) ?? [],
-    action: str(row.action),
-    method: str(row.method),
-    onsite: row.onsite === true || row.onsite === 1 || row.onsite === 'true',
-    purpose: str(row.purpose) || (VISIT_TYPES.has(type) ? 'inspection' : ''),
-    plan_id: str(row.plan_id) || (type === 'plan' ? id : ''),
-    urgent_reason: str(row.urgent_reason),
-    national_basis: str(row.national_basis),
-    started_at: ms(row.started_at),
-    outcome: str(row.outcome),
-    window_start: row.window_start == null ? null : str(row.window_start),
-    window_end: row.window_end == null ? null : str(row.window_end),
-    mode: str(row.mode),
-    status: str(row.status),
-    joint_agency_ids: (row.joint_agency_ids as string[] | null) ?? [],
-    reviewed_by: str(row.reviewed_by),
-    category: str(row.category),
-    channel: str(row.channel),
-    filing_kind: str(row.filing_kind),
-    filed_with: str(row.filed_with),
-    approved_by: str(row.approved_by),
+    ...row,
+    occurred_at: ms(row.occurred_at),
+    started_at: row.started_at === null ? null : ms(row.started_at),
+    purpose: row.purpose || (VISIT_TYPES.has(row.type) ? 'inspection' : ''),
+    plan_id: row.plan_id || (row.type === 'plan' ? row.id : ''),
   };
 }
 

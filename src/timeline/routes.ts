@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { EnterpriseId } from '../ingest/index.js';
 import { fieldErrors, TimeBound as Bound } from '../http/query.js';
 import type { Storage } from '../storage/index.js';
+import { enterpriseRegions } from '../storage/tables/enterprises.js';
 import { decodeCursor, readTimeline } from './store.js';
 
 const TimelineParams = z.object({
@@ -44,7 +45,6 @@ export function timelineRoutes(storage: Storage): Hono {
 
 // A caller limited to a jurisdiction sees companies the reference data places inside it (an unknown company: none).
 async function companyRegion(storage: Storage, enterpriseId: string): Promise<string | null> {
-  const [row] = await storage.query<{ region: string }>(
-    'SELECT region FROM enterprises FINAL WHERE enterprise_id = {id:String} LIMIT 1', { id: enterpriseId });
+  const [row] = await enterpriseRegions(storage, { ids: [enterpriseId] });
   return row?.region ?? null;
 }

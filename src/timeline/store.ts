@@ -1,4 +1,5 @@
 import { isClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
+import { timelinePage } from '../storage/tables/events.js';
 
 export interface TimelinePage {
   items: Array<Record<string, unknown>>;
@@ -21,28 +22,18 @@ export interface Cursor {
 
 /**
  * A company's events in event-time order: the public inspection record.
- * Keyset pagination on (occurred_at, id) stays correct while late events
- * arrive, and reads one key range of the table's (enterprise_id, occurred_at) order.
+ * Keyset pagination on (occurred_at, id): see `timelinePage`.
  */
 export async function readTimeline(storage: Storage, q: TimelineQuery): Promise<TimelinePage> {
   const after = q.after ?? { occurred_at: toClickHouseTime(new Date(0)), id: '' };
-  const rows = await storage.query<{ id: string; occurred_at: string; received_at: string; payload: string }>(
-    `SELECT id, occurred_at, received_at, payload
-     FROM events FINAL
-     WHERE enterprise_id = {enterprise:String}
-       AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
-       AND (occurred_at, id) > ({after_time:DateTime64(3, 'UTC')}, {after_id:String})
-     ORDER BY occurred_at, id
-     LIMIT {limit:UInt32}`,
-    {
-      enterprise: q.enterpriseId,
-      from: toClickHouseTime(q.from),
-      to: toClickHouseTime(q.to),
-      after_time: after.occurred_at,
-      after_id: after.id,
-      limit: q.limit + 1,
-    },
-  );
+  const rows = await timelinePage(storage, {
+    enterpriseId: q.enterpriseId,
+    from: toClickHouseTime(q.from),
+    to: toClickHouseTime(q.to),
+    afterTime: after.occurred_at,
+    afterId: after.id,
+    limit: q.limit + 1,
+  });
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   return {

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { Event } from '../../src/ingest/schema.js';
-import { spanFilter } from '../../src/rules/context.js';
+import { spanFilter } from '../../src/storage/tables/events.js';
 import type { CompiledRule } from '../../src/rules/compile.js';
 import { contextNeeds, evaluateCompany, influence, mergeNeeds } from '../../src/rules/engine.js';
 import { byTime, fromEvent, type CompanyFacts } from '../../src/rules/events.js';

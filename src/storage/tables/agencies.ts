@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { Agency } from '../../ingest/schema.js';
+import type { Storage } from '../port.js';
+import { column, columnsOf, namedQuery } from './query.js';
+
+/**
+ * `agencies` (migration 2): reference data on inspecting agencies. An upsert is a new version row and the
+ * newest wins (ReplacingMergeTree(updated_at), read with FINAL).
+ */
+export const AgencyRow = z.object({
+  agency_id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  kind: z.string(),
+  updated_at: column.time,
+});
+export type AgencyRow = z.output<typeof AgencyRow>;
+
+export const agencyRow = (agency: Agency, updatedAt: string): AgencyRow => ({ ...agency, updated_at: updatedAt });
+
+export const insertAgencies = (storage: Storage, rows: readonly AgencyRow[]) => storage.insert('agencies', rows);
+
+export const agencyById = namedQuery({
+  name: 'agencies.byId',
+  row: AgencyRow,
+  statement: (values: { id: string }) => ({
+    sql: `SELECT ${columnsOf(AgencyRow)} FROM agencies FINAL WHERE agency_id = {id:String}`, values,
+  }),
+});
+
+export const agencyNames = namedQuery({
+  name: 'agencies.names',
+  row: AgencyRow.pick({ agency_id: true, name: true }),
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: 'SELECT agency_id, name FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
+  }),
+});
+
+/** The region reference data places each of these agencies in (ids without a record are left out). */
+export const agencyRegions = namedQuery({
+  name: 'agencies.regions',
+  row: AgencyRow.pick({ agency_id: true, region: true }),
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: 'SELECT agency_id, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
+  }),
+});

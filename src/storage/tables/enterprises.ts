@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { Enterprise, QuietPeriod } from '../../ingest/schema.js';
+import type { Storage } from '../port.js';
+import { column, columnsOf, namedQuery } from './query.js';
+
+/**
+ * `enterprises` (migrations 2 and 8): reference data on companies. An upsert is a new version row and the
+ * newest wins (ReplacingMergeTree(updated_at), read with FINAL), so repeating a PUT is harmless.
+ * `exempt` (migration 2) is left out: it stays in the table so processes of the previous version can still
+ * insert while a deployment rolls, but nothing writes meaning into it or reads it.
+ */
+export const EnterpriseRow = z.object({
+  enterprise_id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  credit_grade: Enterprise.shape.credit_grade,
+  /** Migration 8: rows stored before it read false. */
+  whitelisted: z.boolean(),
+  /** The company's quiet-period override as JSON, '' when it has none. */
+  quiet_period: z.union([z.literal('').transform(() => null), column.json(QuietPeriod)]),
+  updated_at: column.time,
+});
+export type EnterpriseRow = z.output<typeof EnterpriseRow>;
+export type EnterpriseInsert = z.input<typeof EnterpriseRow>;
+
+/** A company as PUT /v1/enterprises accepted it, as a row stamped with the upsert's time. */
+export const enterpriseRow = (enterprise: Enterprise, updatedAt: string): EnterpriseInsert => ({
+  ...enterprise,
+  quiet_period: enterprise.quiet_period ? JSON.stringify(enterprise.quiet_period) : '',
+  updated_at: updatedAt,
+});
+
+export const insertEnterprises = (storage: Storage, rows: readonly EnterpriseInsert[]) => storage.insert('enterprises', rows);
+
+export const enterpriseById = namedQuery({
+  name: 'enterprises.byId',
+  row: EnterpriseRow,
+  statement: (values: { id: string }) => ({
+    sql: `SELECT ${columnsOf(EnterpriseRow)} FROM enterprises FINAL WHERE enterprise_id = {id:String}`, values,
+  }),
+});
+
+/** What rules may know about these companies. */
+const CompanyRow = EnterpriseRow.omit({ updated_at: true });
+export const companyRows = namedQuery({
+  name: 'enterprises.companies',
+  row: CompanyRow,
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: `SELECT ${columnsOf(CompanyRow)} FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}`, values,
+  }),
+});
+
+/** The region reference data places each of these companies in (ids without a record are left out). */
+export const enterpriseRegions = namedQuery({
+  name: 'enterprises.regions',
+  row: EnterpriseRow.pick({ enterprise_id: true, region: true }),
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: 'SELECT enterprise_id, region FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}', values,
+  }),
+});

@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import { EVENT_TYPES, type Event } from '../../ingest/schema.js';
+import { toClickHouseTime, type Storage } from '../port.js';
+import { column, columnsOf, namedQuery } from './query.js';
+
+/**
+ * `events` (migrations 1 and 8): one row per event and company (a plan naming three companies is three rows
+ * with one id), typed columns for what rules and dashboards filter on, and the accepted JSON as `payload` for
+ * evidence and the public record. ReplacingMergeTree folds a retried insert of the same (company, time, id);
+ * reads use FINAL because folding happens at merge time.
+ *
+ * The defaults are the table's: a column an insert leaves out reads '' / [] / false / null, and so does a column
+ * added after the row was stored. `stored_at` (DEFAULT now64(3), the engine's clock at insert) is left out:
+ * only ClickHouse writes it and no query here reads it.
+ */
+export const EventRow = z.object({
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  enterprise_id: z.string(),
+  occurred_at: column.time,
+  received_at: column.time,
+  region: z.string(),
+  source: z.string(),
+  agency_id: z.string(),
+  officer_ids: z.array(z.string()).default([]),
+  action: z.string().default(''),
+  method: z.string().default(''),
+  onsite: z.boolean().default(false),
+  /** Migration 8; the engine reads a check-in's or record's '' as 'inspection', the contract's default. */
+  purpose: z.string().default(''),
+  plan_id: z.string().default(''),
+  urgent_reason: z.string().default(''),
+  national_basis: z.string().default(''),
+  started_at: column.time.nullable().default(null),
+  ended_at: column.time.nullable().default(null),
+  outcome: z.string().default(''),
+  window_start: column.date.nullable().default(null),
+  window_end: column.date.nullable().default(null),
+  mode: z.string().default(''),
+  status: z.string().default(''),
+  joint_agency_ids: z.array(z.string()).default([]),
+  reviewed_by: z.string().default(''),
+  category: z.string().default(''),
+  channel: z.string().default(''),
+  checkin_id: z.string().default(''),
+  filing_kind: z.string().default(''),
+  filed_with: z.string().default(''),
+  approved_by: z.string().default(''),
+  payload: z.string(),
+});
+export type EventRow = z.output<typeof EventRow>;
+/** A row as an insert sends it: columns with a default may be left out. */
+export type EventInsert = z.input<typeof EventRow>;
+
+/** The columns the rule engine reads: everything but the raw payload, the arrival times and what no rule uses. */
+export const EngineEventRow = EventRow.omit({ received_at: true, ended_at: true, checkin_id: true, payload: true });
+export type EngineEventRow = z.output<typeof EngineEventRow>;
+
+/** An event as rows of `events`: one per company it concerns. */
+export function eventRows(event: Event, receivedAt: string): EventInsert[] {
+  const base = {
+    id: event.id,
+    type: event.type,
+    occurred_at: time(event.occurred_at),
+    received_at: time(receivedAt),
+    region: event.region,
+    source: event.source,
+    agency_id: event.agency_id ?? '',
+    payload: JSON.stringify(event),
+  };
+  switch (event.type) {
+    case 'checkin':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        officer_ids: event.officer_ids,
+        action: event.action,
+        method: event.method,
+        onsite: event.onsite,
+        purpose: event.purpose,
+        plan_id: event.plan_id ?? '',
+        urgent_reason: event.urgent_reason ?? '',
+        national_basis: event.national_basis ?? '',
+      }];
+    case 'inspection':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        officer_ids: event.officer_ids,
+        onsite: event.onsite,
+        purpose: event.purpose,
+        plan_id: event.plan_id ?? '',
+        urgent_reason: event.urgent_reason ?? '',
+        national_basis: event.national_basis ?? '',
+        started_at: time(event.started_at),
+        ended_at: event.ended_at ? time(event.ended_at) : null,
+        outcome: event.outcome ?? '',
+      }];
+    case 'plan':
+      return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
+        ...base,
+        enterprise_id,
+        plan_id: event.plan_id ?? event.id,
+        window_start: event.window_start,
+        window_end: event.window_end,
+        mode: event.mode,
+        onsite: event.mode === 'onsite',
+        status: event.status,
+        joint_agency_ids: event.joint_agency_ids ?? [],
+        reviewed_by: event.reviewed_by ?? '',
+        urgent_reason: event.urgent_reason ?? '',
+      }));
+    case 'complaint':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        category: event.category,
+        channel: event.channel,
+        checkin_id: event.checkin_id ?? '',
+      }];
+    case 'filing':
+      // The visit's day as a one-day window, so a company's filings are found by the day they cover.
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        window_start: event.visit_date,
+        window_end: event.visit_date,
+        plan_id: event.plan_id ?? '',
+        filing_kind: event.kind,
+        filed_with: event.filed_with,
+        approved_by: event.approved_by ?? '',
+      }];
+  }
+}
+
+const time = (rfc3339: string) => toClickHouseTime(new Date(rfc3339));
+
+export const insertEvents = (storage: Storage, rows: readonly EventInsert[]) => storage.insert('events', rows);
+
+/** Event-time spans per event type (null: any type), in epoch ms: what an evaluation or a backtest reads. */
+export type Spans = ReadonlyMap<string | null, { from: number; to: number }>;
+
+const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
+const LATEST = Date.parse('2100-01-01T00:00:00Z');
+const clamp = (ms: number) => Math.min(LATEST, Math.max(EARLIEST, ms));
+
+/** A WHERE clause selecting events of each type (null: any type) in its span, with its parameters. */
+export function spanFilter(spans: Spans): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const clauses = [...spans].map(([type, span], i) => {
+    params[`from${i}`] = toClickHouseTime(new Date(clamp(span.from)));
+    params[`to${i}`] = toClickHouseTime(new Date(clamp(span.to)));
+    const window = `occurred_at BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`;
+    if (type === null) return `(${window})`;
+    params[`type${i}`] = type;
+    return `(type = {type${i}:String} AND ${window})`;
+  });
+  return { sql: clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0', params };
+}
+
+/** These companies' events in the spans, in (company, event time, id) order: the engine's context. */
+export const eventsInSpans = namedQuery({
+  name: 'events.inSpans',
+  row: EngineEventRow,
+  statement: ({ enterpriseIds, spans }: { enterpriseIds: readonly string[]; spans: Spans }) => {
+    const filter = spanFilter(spans);
+    return {
+      sql: `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL
+            WHERE enterprise_id IN {ids:Array(String)} AND ${filter.sql}
+            ORDER BY enterprise_id, occurred_at, id`,
+      values: { ...filter.params, ids: enterpriseIds },
+    };
+  },
+});
+
+/** Rows and (approximately, ~2%) companies in the spans, without FINAL: how a backtest sizes its slices. */
+export const sizeOfSpans = namedQuery({
+  name: 'events.sizeOfSpans',
+  row: z.object({ n: column.uint64, companies: column.uint64 }),
+  statement: ({ spans }: { spans: Spans }) => {
+    const filter = spanFilter(spans);
+    return { sql: `SELECT count() AS n, uniq(enterprise_id) AS companies FROM events WHERE ${filter.sql}`, values: filter.params };
+  },
+});
+
+/** The companies with events in the spans whose id hashes to this slice: every slice holds whole companies. */
+export const companiesInSlice = namedQuery({
+  name: 'events.companiesInSlice',
+  row: EventRow.pick({ enterprise_id: true }),
+  statement: ({ spans, slice, slices }: { spans: Spans; slice: number; slices: number }) => {
+    const filter = spanFilter(spans);
+    return {
+      sql: `SELECT DISTINCT enterprise_id FROM events
+            WHERE ${filter.sql} AND cityHash64(enterprise_id) % {slices:UInt32} = {slice:UInt32}`,
+      values: { ...filter.params, slices, slice },
+    };
+  },
+});
+
+/**
+ * One page of a company's events in (occurred_at, id) order after a position: keyset pagination that stays
+ * correct while late events arrive, over one key range of the table's (enterprise_id, occurred_at) order.
+ * Times are ClickHouse's DateTime64(3) text.
+ */
+export const timelinePage = namedQuery({
+  name: 'events.timelinePage',
+  row: EventRow.pick({ id: true, occurred_at: true, received_at: true, payload: true }),
+  statement: (p: { enterpriseId: string; from: string; to: string; afterTime: string; afterId: string; limit: number }) => ({
+    sql: `SELECT id, occurred_at, received_at, payload
+          FROM events FINAL
+          WHERE enterprise_id = {enterprise:String}
+            AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
+            AND (occurred_at, id) > ({after_time:DateTime64(3, 'UTC')}, {after_id:String})
+          ORDER BY occurred_at, id
+          LIMIT {limit:UInt32}`,
+    values: { enterprise: p.enterpriseId, from: p.from, to: p.to, after_time: p.afterTime, after_id: p.afterId, limit: p.limit },
+  }),
+});
+
+/**
+ * The accepted JSON of one company's events with these ids (one row per id). Ids are their senders', so
+ * another region may use the same id for an event about its own company: only this company's rows are read.
+ */
+export const companyPayloads = namedQuery({
+  name: 'events.companyPayloads',
+  row: EventRow.pick({ id: true, payload: true }),
+  statement: (p: { enterpriseId: string; ids: readonly string[] }) => ({
+    sql: 'SELECT id, payload FROM events FINAL WHERE enterprise_id = {enterprise:String} AND id IN {ids:Array(String)} LIMIT 1 BY id',
+    values: { enterprise: p.enterpriseId, ids: p.ids },
+  }),
+});

@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, AlertChange } from '../src/alerts/model.js';
 import { Enterprise, Event } from '../src/ingest/schema.js';
 import { fromEvent, fromStoredRow } from '../src/rules/events.js';
 import { createEmbeddedStorage } from '../src/storage/embedded.js';
 import { migrate } from '../src/storage/migrations.js';
 import type { Storage } from '../src/storage/port.js';
+import {
+  alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
+} from '../src/storage/tables/alerts.js';
 import { TABLE_ROWS } from '../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../src/storage/tables/enterprises.js';
 import { EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../src/storage/tables/events.js';
@@ -92,5 +96,36 @@ describe('enterprises', () => {
     const other = creditCode('370683', 82);
     await insertEnterprises(storage, [{ ...enterpriseRow({ ...company, enterprise_id: other }, '2026-11-24 00:00:00.000'), quiet_period: '{"days_of_month":[0]}' }]);
     await expect(companyRows(storage, { ids: [other] })).rejects.toThrow(/^enterprises\.companies: row 0 does not fit the table's schema: quiet_period\.days_of_month\.0: day 0 does not exist/);
+  });
+});
+
+describe('alerts', () => {
+  const alert: Alert = {
+    id: 'a-tables-1', fingerprint: 'a-tables-1', rule_id: 'no-plan', rule_version: 3, variant: 'manual_checkin', severity: 'high',
+    mode: 'active', channels: ['feed', 'hotline'], title: { zh: '无计划入企', en: 'No plan' }, message: { zh: '“未报备”\n检查', en: "O'Reilly" },
+    region: '371402', enterprise_id: creditCode('371402', 91), agency_id: '371400-SCJG', officer_ids: ['o1'],
+    window_start: '2026-11-20T00:00:00.000Z', window_end: '2026-11-21T00:00:00.000Z', anchor_at: '2026-11-20T01:30:00.000Z',
+    first_seen_at: '2026-11-20T01:30:00.000Z', last_seen_at: '2026-11-20T01:30:00.000Z', count: 1,
+    evidence: [{ event_id: 'ci-1', type: 'checkin', occurred_at: '2026-11-20T01:30:00.000Z', role: 'trigger', visit: 1 }],
+    figures: { visits: 5, threshold: 4, late: null }, params: { lateness_hours: 24 }, status: 'acknowledged', resolution: '',
+    resolution_note: '', resolved_by: '', resolved_at: null, acknowledged_by: 'staff-1', acknowledged_at: '2026-11-20T02:00:00.123Z',
+    raised_at: '2026-11-20T01:31:00.000Z', updated_at: '2026-11-20T02:00:00.123Z', silenced_by: [], inhibited_by: '', escalation: 0, revision: 2,
+  };
+  const change: AlertChange = {
+    alert_id: alert.id, revision: 2, at: '2026-11-20T02:00:00.123Z', actor: 'staff-1', action: 'acknowledged', from_status: 'open', to_status: 'acknowledged', note: '',
+  };
+
+  it('round-trips an alert and its history', async () => {
+    await insertAlerts(storage, [alertRow({ ...alert, revision: 1, status: 'open', acknowledged_by: '', acknowledged_at: null }), alertRow(alert)]);
+    await insertAlertChanges(storage, [alertChangeRow(alert, change)]);
+    expect((await alertsByIds(storage, { ids: [alert.id] })).map(alertOf)).toEqual([alert]);
+    expect((await alertPage(storage, { filters: { enterprise: alert.enterprise_id, status: 'acknowledged' }, limit: 10 })).map(alertOf)).toEqual([alert]);
+    expect((await alertHistory(storage, { id: alert.id })).map(alertChangeOf)).toEqual([change]);
+  });
+
+  it('refuses a stored alert whose evidence is not what the engine writes', async () => {
+    const id = 'a-tables-2';
+    await insertAlerts(storage, [{ ...alertRow({ ...alert, id }), evidence: '[{"event_id":"ci-1"}]' }]);
+    await expect(alertsByIds(storage, { ids: [id] })).rejects.toThrow(/^alerts\.byIds: row 0 does not fit the table's schema: evidence\.0\.type: /);
   });
 });

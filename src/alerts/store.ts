@@ -1,30 +1,15 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
-import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
+import { isClickHouseTime, type Storage } from '../storage/index.js';
+import {
+  alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, alertsOfCompanies, insertAlertChanges, insertAlerts,
+  type AlertFilters, type AlertRow,
+} from '../storage/tables/alerts.js';
 import { companyPayloads } from '../storage/tables/events.js';
 import type { Revision } from './lifecycle.js';
-import type { Alert, AlertAction, AlertChange, AlertStatus, Severity } from './model.js';
+import type { Alert, AlertAction, AlertChange } from './model.js';
 
-/**
- * Alerts in ClickHouse: `alerts` holds every revision of every alert and the
- * highest revision wins (ReplacingMergeTree(revision), read with FINAL);
- * `alert_changes` is the history. Every write of an existing alert happens
- * under its company's lock, which the engine takes too while it reconciles.
- */
-export interface AlertFilters {
-  rule?: string;
-  severity?: Severity;
-  status?: AlertStatus;
-  mode?: Alert['mode'];
-  /** Prefix of the 6-digit division code: 37 (province), 3714 (city), 371402 (county). */
-  region?: string;
-  agency?: string;
-  enterprise?: string;
-  variant?: string;
-  /** On first_seen_at (event time): from inclusive, to exclusive. */
-  from?: Date;
-  to?: Date;
-}
+export type { AlertFilters } from '../storage/tables/alerts.js';
 
 export interface AlertPage {
   items: Alert[];
@@ -39,14 +24,17 @@ export interface EvidenceEvent {
 /** The lock the engine and people's actions share for one company's alerts. */
 export const enterpriseLock = (enterpriseId: string) => `enterprise:${enterpriseId}`;
 
+/**
+ * Alerts in ClickHouse: `alerts` holds every revision of every alert and the
+ * highest revision wins (ReplacingMergeTree(revision), read with FINAL);
+ * `alert_changes` is the history. Every write of an existing alert happens
+ * under its company's lock, which the engine takes too while it reconciles.
+ */
 export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog = createAuditLog(storage)) {
-  async function select(where: string, params: Record<string, unknown>): Promise<Map<string, Alert>> {
-    const rows = await storage.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts FINAL WHERE ${where}`, params);
-    return new Map(rows.map((row) => [row.id, fromRow(row)]));
-  }
+  const byId = (rows: readonly AlertRow[]) => new Map(rows.map((row) => [row.id, alertOf(row)]));
 
   async function byIds(ids: readonly string[]): Promise<Map<string, Alert>> {
-    return ids.length === 0 ? new Map() : select('id IN {ids:Array(String)}', { ids });
+    return ids.length === 0 ? new Map() : byId(await alertsByIds(storage, { ids }));
   }
 
   async function get(id: string): Promise<Alert | null> {
@@ -59,8 +47,8 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
     // Audit and history first: if a later insert fails, the alert keeps its
     // old revision, the caller retries, and the repeated rows fold (same ids).
     await audit.record(audited);
-    await storage.insert('alert_changes', revisions.map(changeRow));
-    await storage.insert('alerts', revisions.map((r) => alertRow(r.alert)));
+    await insertAlertChanges(storage, revisions.map((r) => alertChangeRow(r.alert, r.change)));
+    await insertAlerts(storage, revisions.map((r) => alertRow(r.alert)));
   }
 
   return {
@@ -71,39 +59,23 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
     /** Every alert (any status) of these companies, optionally of these rules only: what the engine reconciles against. */
     async forEnterprises(enterpriseIds: readonly string[], ruleIds?: readonly string[]): Promise<Map<string, Alert>> {
       if (enterpriseIds.length === 0 || ruleIds?.length === 0) return new Map();
-      return ruleIds
-        ? select('enterprise_id IN {ids:Array(String)} AND rule_id IN {rules:Array(String)}', { ids: enterpriseIds, rules: ruleIds })
-        : select('enterprise_id IN {ids:Array(String)}', { ids: enterpriseIds });
+      return byId(await alertsOfCompanies(storage, { enterpriseIds, ruleIds }));
     },
 
     /** Newest first by (first_seen_at, id), keyset-paginated. */
     async list(filters: AlertFilters, limit: number, after?: AlertCursor): Promise<AlertPage> {
-      const { conditions, params } = filterConditions(filters);
-      if (after) {
-        conditions.push(`(first_seen_at, id) < ({after_time:DateTime64(3, 'UTC')}, {after_id:String})`);
-        Object.assign(params, { after_time: after.first_seen_at, after_id: after.id });
-      }
-      const rows = await storage.query<AlertRow>(
-        `SELECT ${ALERT_COLUMNS} FROM alerts FINAL
-         WHERE ${conditions.join(' AND ') || '1'}
-         ORDER BY first_seen_at DESC, id DESC
-         LIMIT {limit:UInt32}`,
-        { ...params, limit: limit + 1 },
-      );
+      const rows = await alertPage(storage, { filters, limit: limit + 1, after });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map(fromRow),
+        items: page.map(alertOf),
         next_cursor: rows.length > limit && last ? encodeCursor({ first_seen_at: last.first_seen_at, id: last.id }) : null,
       };
     },
 
     /** The alert's changes, oldest first. */
     async history(id: string): Promise<AlertChange[]> {
-      const rows = await storage.query<AlertChange & { at: string }>(
-        `SELECT alert_id, revision, at, actor, action, from_status, to_status, note
-         FROM alert_changes FINAL WHERE alert_id = {id:String} ORDER BY revision`, { id });
-      return rows.map((r) => ({ ...r, revision: Number(r.revision), at: isoTime(r.at) }));
+      return (await alertHistory(storage, { id })).map(alertChangeOf);
     },
 
     /** The stored events behind the alert, in evidence order; events not (yet) stored are left out. */
@@ -164,97 +136,6 @@ export function decodeCursor(text: string): AlertCursor | null {
   }
 }
 
-// Fixed SQL per filter; only the values vary, and they travel as parameters.
-const FILTER_SQL: Record<keyof AlertFilters, string> = {
-  rule: 'rule_id = {rule:String}',
-  severity: 'severity = {severity:String}',
-  status: 'status = {status:String}',
-  mode: 'mode = {mode:String}',
-  region: 'startsWith(region, {region:String})',
-  agency: 'agency_id = {agency:String}',
-  enterprise: 'enterprise_id = {enterprise:String}',
-  variant: 'variant = {variant:String}',
-  from: "first_seen_at >= {from:DateTime64(3, 'UTC')}",
-  to: "first_seen_at < {to:DateTime64(3, 'UTC')}",
-};
-
-function filterConditions(filters: AlertFilters): { conditions: string[]; params: Record<string, unknown> } {
-  const conditions: string[] = [];
-  const params: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(filters) as Array<[keyof AlertFilters, unknown]>) {
-    if (value === undefined) continue;
-    conditions.push(FILTER_SQL[name]);
-    params[name] = value instanceof Date ? toClickHouseTime(value) : value;
-  }
-  return { conditions, params };
-}
-
-const ALERT_COLUMNS = `id, fingerprint, rule_id, rule_version, variant, severity, mode, channels,
-  title_zh, title_en, message_zh, message_en, region, enterprise_id, agency_id, officer_ids,
-  window_start, window_end, anchor_at, first_seen_at, last_seen_at, count, evidence, figures, params,
-  status, resolution, resolution_note, resolved_by, resolved_at, acknowledged_by, acknowledged_at,
-  raised_at, updated_at, silenced_by, inhibited_by, escalation, revision`;
-
-/** An alert as the `alerts` table holds it: flat text, times as ClickHouse prints them, JSON in strings. */
-type AlertRow = Omit<Alert, 'title' | 'message' | 'evidence' | 'figures' | 'params' | 'rule_version' | 'count' | 'escalation' | 'revision'> & {
-  title_zh: string;
-  title_en: string;
-  message_zh: string;
-  message_en: string;
-  evidence: string;
-  figures: string;
-  params: string;
-  // 64-bit integers may arrive as strings.
-  rule_version: number | string;
-  count: number | string;
-  escalation: number | string;
-  revision: number | string;
-};
-
-const TIME_FIELDS = ['window_start', 'window_end', 'anchor_at', 'first_seen_at', 'last_seen_at', 'raised_at', 'updated_at'] as const;
-const NULLABLE_TIME_FIELDS = ['resolved_at', 'acknowledged_at'] as const;
-
-function alertRow(alert: Alert): Row {
-  const { title, message, evidence, figures, params, ...rest } = alert;
-  const row: Row = {
-    ...rest,
-    title_zh: title.zh,
-    title_en: title.en,
-    message_zh: message.zh,
-    message_en: message.en,
-    evidence: JSON.stringify(evidence),
-    figures: JSON.stringify(figures),
-    params: JSON.stringify(params),
-  };
-  for (const field of TIME_FIELDS) row[field] = chTime(alert[field]);
-  for (const field of NULLABLE_TIME_FIELDS) row[field] = alert[field] === null ? null : chTime(alert[field]);
-  return row;
-}
-
-function fromRow(row: AlertRow): Alert {
-  const { title_zh, title_en, message_zh, message_en, evidence, figures, params, ...rest } = row;
-  const alert: Alert = {
-    ...rest,
-    title: { zh: title_zh, en: title_en },
-    message: { zh: message_zh, en: message_en },
-    evidence: JSON.parse(evidence),
-    figures: JSON.parse(figures),
-    params: JSON.parse(params),
-    rule_version: Number(row.rule_version),
-    count: Number(row.count),
-    escalation: Number(row.escalation),
-    revision: Number(row.revision),
-  };
-  for (const field of TIME_FIELDS) alert[field] = isoTime(row[field]);
-  for (const field of NULLABLE_TIME_FIELDS) alert[field] = row[field] === null ? null : isoTime(row[field]);
-  return alert;
-}
-
-function changeRow({ alert, change }: Revision): Row {
-  const { rule_id, severity, region, agency_id, enterprise_id } = alert;
-  return { ...change, at: chTime(change.at), rule_id, severity, region, agency_id, enterprise_id };
-}
-
 const AUDIT_ACTIONS: Partial<Record<AlertAction, AuditAction>> = {
   acknowledged: 'alert.acknowledge', resolved: 'alert.resolve', reopened: 'alert.reopen',
 };
@@ -267,6 +148,3 @@ function alertAudit(before: Alert, { alert, change }: Revision, context: AuditCo
     region: alert.region, note: change.note, before, after: alert, context,
   });
 }
-
-const chTime = (rfc3339: string) => toClickHouseTime(new Date(rfc3339));
-const isoTime = (clickhouseTime: string) => fromClickHouseTime(clickhouseTime).toISOString();

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AgencyRow } from './agencies.js';
+import { AlertChangeRow, AlertRow } from './alerts.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
 
@@ -26,4 +27,6 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   events: EventRow,
   enterprises: EnterpriseRow,
   agencies: AgencyRow,
+  alerts: AlertRow,
+  alert_changes: AlertChangeRow,
 };

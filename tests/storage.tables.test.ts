@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertChange } from '../src/alerts/model.js';
+import type { Ticket, TicketChange } from '../src/hotline/model.js';
 import { Enterprise, Event } from '../src/ingest/schema.js';
 import { fromEvent, fromStoredRow } from '../src/rules/events.js';
 import { createEmbeddedStorage } from '../src/storage/embedded.js';
@@ -15,6 +16,9 @@ import { TABLE_ROWS } from '../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../src/storage/tables/enterprises.js';
 import { EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../src/storage/tables/events.js';
 import { parseRows, RowError } from '../src/storage/tables/query.js';
+import {
+  insertTicketChanges, insertTickets, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
+} from '../src/storage/tables/tickets.js';
 import { checkin, complaint, creditCode, filing, inspection, plan } from './support/fixtures.js';
 
 // The table modules against the real engine (chdb in this process), migrated as the service migrates it.
@@ -127,5 +131,35 @@ describe('alerts', () => {
     const id = 'a-tables-2';
     await insertAlerts(storage, [{ ...alertRow({ ...alert, id }), evidence: '[{"event_id":"ci-1"}]' }]);
     await expect(alertsByIds(storage, { ids: [id] })).rejects.toThrow(/^alerts\.byIds: row 0 does not fit the table's schema: evidence\.0\.type: /);
+  });
+});
+
+describe('tickets', () => {
+  const ticket: Ticket = {
+    id: 't-tables-1', source: 'complaint', source_id: 'co-1', alert_id: null, region: '371402', enterprise_id: creditCode('371402', 95),
+    agency_id: '371400-SCJG', category: 'no_scan', title: { zh: '投诉：未亮码', en: 'Complaint' }, description: '检查人员未亮码入企',
+    priority: 'high', state: 'assigned', claimed_by: '', claimed_until: null, assignee: { kind: 'justice', id: 'jb-1' }, outcome: '',
+    resolution_note: '', created_at: '2026-11-21T02:00:00.000Z', accepted_at: '2026-11-21T02:10:00.000Z', accept_due_at: '2026-11-21T04:00:00.000Z',
+    resolve_due_at: '2026-11-28T02:00:00.000Z', resolved_at: null, sla_breaches: ['accept'], revision: 3, updated_at: '2026-11-21T03:00:00.000Z',
+  };
+  const change: TicketChange = {
+    ticket_id: ticket.id, revision: 3, at: '2026-11-21T03:00:00.000Z', actor: 'staff-2', action: 'assigned', from_state: 'claimed',
+    to_state: 'assigned', priority: 'high', note: '转司法局',
+  };
+
+  it('round-trips a ticket, its history, its place in the queue and the count by state', async () => {
+    await insertTickets(storage, [ticketRow(ticket)]);
+    await insertTicketChanges(storage, [ticketChangeRow(ticket, change)]);
+    expect((await ticketById(storage, { id: ticket.id })).map(ticketOf)).toEqual([ticket]);
+    const page = await ticketPage(storage, { filters: { region: '371402', assignee_kind: 'justice' }, limit: 10, now: new Date('2026-11-21T05:00:00Z') });
+    expect(page.map(ticketOf)).toEqual([ticket]);
+    expect(await ticketHistory(storage, { id: ticket.id }).then((rows) => rows.map(ticketChangeOf))).toEqual([change]);
+    expect(await ticketCountsByState(storage, {})).toEqual([{ state: 'assigned', n: 1 }]);
+  });
+
+  it('refuses a stored ticket in a state the hotline does not know', async () => {
+    const id = 't-tables-2';
+    await storage.insert('tickets', [{ ...ticketRow({ ...ticket, id }), state: 'parked' }]);
+    await expect(ticketById(storage, { id })).rejects.toThrow(/^tickets\.byId: row 0 does not fit the table's schema: state: /);
   });
 });

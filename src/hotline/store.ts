@@ -1,26 +1,14 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
-import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
+import { isClickHouseTime, type Storage } from '../storage/index.js';
+import {
+  insertTicketChanges, insertTickets, rank, ticketById, ticketChangeOf, ticketChangeRow, ticketHistory, ticketOf, ticketPage, ticketRow,
+  type TicketFilters,
+} from '../storage/tables/tickets.js';
 import { asOf, claimLapsed, lapse, type TicketRevision } from './lifecycle.js';
-import { PRIORITIES, type AssigneeKind, type Priority, type Ticket, type TicketAction, type TicketChange, type TicketSource, type TicketState } from './model.js';
+import type { Ticket, TicketAction, TicketChange } from './model.js';
 
-/**
- * Tickets in ClickHouse: `tickets` holds every revision and the highest wins
- * (ReplacingMergeTree(revision), read with FINAL); `ticket_changes` is the
- * history, notes included. Every write happens under the ticket's lock after
- * re-reading it, so concurrent actions are applied one after the other.
- */
-export interface TicketFilters {
-  /** Unset: every ticket that is not resolved. */
-  state?: TicketState;
-  priority?: Priority;
-  category?: string;
-  /** Prefix of the 6-digit division code. */
-  region?: string;
-  source?: TicketSource;
-  claimed_by?: string;
-  assignee_kind?: AssigneeKind;
-}
+export type { TicketFilters } from '../storage/tables/tickets.js';
 
 export interface TicketPage {
   items: Ticket[];
@@ -29,11 +17,17 @@ export interface TicketPage {
 
 export const ticketLock = (id: string) => `ticket:${id}`;
 
+/**
+ * Tickets in ClickHouse: `tickets` holds every revision and the highest wins
+ * (ReplacingMergeTree(revision), read with FINAL); `ticket_changes` is the
+ * history, notes included. Every write happens under the ticket's lock after
+ * re-reading it, so concurrent actions are applied one after the other.
+ */
 export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLog = createAuditLog(storage)) {
   /** The ticket as stored (a lapsed claim still shows until its release is recorded). */
   async function stored(id: string): Promise<Ticket | null> {
-    const [row] = await storage.query<TicketRow>(`SELECT ${TICKET_COLUMNS} FROM tickets FINAL WHERE id = {id:String}`, { id });
-    return row ? fromRow(row) : null;
+    const [row] = await ticketById(storage, { id });
+    return row ? ticketOf(row) : null;
   }
 
   /** `audited`: the audit entries of people's actions among the revisions. */
@@ -42,8 +36,8 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
     // Audit and history first: if a later insert fails, the ticket keeps its
     // old revision, the caller retries, and the repeated rows fold (same ids).
     await audit.record(audited);
-    await storage.insert('ticket_changes', revisions.map(changeRow));
-    await storage.insert('tickets', revisions.map((r) => ticketRow(r.ticket)));
+    await insertTicketChanges(storage, revisions.map((r) => ticketChangeRow(r.ticket, r.change)));
+    await insertTickets(storage, revisions.map((r) => ticketRow(r.ticket)));
   }
 
   return {
@@ -96,61 +90,23 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
 
     /** Queue order: urgent first, then oldest first; keyset-paginated. */
     async list(filters: TicketFilters, limit: number, after?: TicketCursor, now = new Date()): Promise<TicketPage> {
-      const conditions: string[] = [filters.state === undefined ? "state != 'resolved'" : `${EFFECTIVE_STATE} = {state:String}`];
-      const params: Record<string, unknown> = { now: toClickHouseTime(now), limit: limit + 1 };
-      for (const [name, value] of Object.entries(filters) as Array<[keyof TicketFilters, string | undefined]>) {
-        if (value === undefined) continue;
-        params[name] = value;
-        if (name !== 'state') conditions.push(FILTER_SQL[name]);
-      }
-      if (after) {
-        conditions.push(`(${RANK}, created_at, id) > ({after_rank:UInt8}, {after_time:DateTime64(3, 'UTC')}, {after_id:String})`);
-        Object.assign(params, { after_rank: after.rank, after_time: after.created_at, after_id: after.id });
-      }
-      const rows = await storage.query<TicketRow>(
-        `SELECT ${TICKET_COLUMNS} FROM tickets FINAL
-         WHERE ${conditions.join(' AND ')}
-         ORDER BY ${RANK}, created_at, id
-         LIMIT {limit:UInt32}`,
-        params,
-      );
+      const rows = await ticketPage(storage, { filters, limit: limit + 1, now, after });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map((row) => asOf(fromRow(row), now)),
+        items: page.map((row) => asOf(ticketOf(row), now)),
         next_cursor: rows.length > limit && last ? encodeCursor({ rank: rank(last.priority), created_at: last.created_at, id: last.id }) : null,
       };
     },
 
     /** Every change, oldest first. */
     async history(id: string): Promise<TicketChange[]> {
-      const rows = await storage.query<TicketChange & { at: string; revision: number | string }>(
-        `SELECT ticket_id, revision, at, actor, action, from_state, to_state, priority, note
-         FROM ticket_changes FINAL WHERE ticket_id = {id:String} ORDER BY revision`, { id });
-      return rows.map((r) => ({ ...r, revision: Number(r.revision), at: isoTime(r.at) }));
+      return (await ticketHistory(storage, { id })).map(ticketChangeOf);
     },
   };
 }
 
 export type TicketStore = ReturnType<typeof createTicketStore>;
-
-// Urgent first: the position in the reversed priority list.
-const RANK_ORDER = [...PRIORITIES].reverse();
-const RANK = `indexOf([${RANK_ORDER.map((p) => `'${p}'`).join(', ')}], priority)`;
-const rank = (priority: Priority) => RANK_ORDER.indexOf(priority) + 1;
-
-// A claim that ran out counts as none, whether or not its release is recorded yet.
-const EFFECTIVE_STATE = "if(state = 'claimed' AND claimed_until <= {now:DateTime64(3, 'UTC')}, 'new', state)";
-
-// Fixed SQL per filter; only the values vary, and they travel as parameters.
-const FILTER_SQL: Record<Exclude<keyof TicketFilters, 'state'>, string> = {
-  priority: 'priority = {priority:String}',
-  category: 'category = {category:String}',
-  region: 'startsWith(region, {region:String})',
-  source: 'source = {source:String}',
-  claimed_by: "claimed_by = {claimed_by:String} AND claimed_until > {now:DateTime64(3, 'UTC')}",
-  assignee_kind: 'assignee_kind = {assignee_kind:String}',
-};
 
 /** Position after the last item of a page, in queue order. */
 export interface TicketCursor {
@@ -174,55 +130,6 @@ export function decodeCursor(text: string): TicketCursor | null {
   }
 }
 
-const TICKET_COLUMNS = `id, source, source_id, alert_id, region, enterprise_id, agency_id, category, title_zh, title_en,
-  description, priority, state, claimed_by, claimed_until, assignee_kind, assignee_id, outcome, resolution_note,
-  created_at, accepted_at, accept_due_at, resolve_due_at, resolved_at, sla_breaches, revision, updated_at`;
-
-/** A ticket as the `tickets` table holds it: flat text, times as ClickHouse prints them. */
-type TicketRow = Omit<Ticket, 'title' | 'assignee' | 'revision'> & {
-  title_zh: string;
-  title_en: string;
-  assignee_kind: AssigneeKind | '';
-  assignee_id: string;
-  // 64-bit integers may arrive as strings.
-  revision: number | string;
-};
-
-const TIME_FIELDS = ['created_at', 'accept_due_at', 'resolve_due_at', 'updated_at'] as const;
-const NULLABLE_TIME_FIELDS = ['claimed_until', 'accepted_at', 'resolved_at'] as const;
-
-function ticketRow(ticket: Ticket): Row {
-  const { title, assignee, ...rest } = ticket;
-  const row: Row = {
-    ...rest,
-    title_zh: title.zh,
-    title_en: title.en,
-    assignee_kind: assignee?.kind ?? '',
-    assignee_id: assignee?.id ?? '',
-  };
-  for (const field of TIME_FIELDS) row[field] = chTime(ticket[field]);
-  for (const field of NULLABLE_TIME_FIELDS) row[field] = ticket[field] === null ? null : chTime(ticket[field]);
-  return row;
-}
-
-function fromRow(row: TicketRow): Ticket {
-  const { title_zh, title_en, assignee_kind, assignee_id, ...rest } = row;
-  const ticket: Ticket = {
-    ...rest,
-    title: { zh: title_zh, en: title_en },
-    assignee: assignee_kind === '' ? null : { kind: assignee_kind, id: assignee_id },
-    revision: Number(row.revision),
-  };
-  for (const field of TIME_FIELDS) ticket[field] = isoTime(row[field]);
-  for (const field of NULLABLE_TIME_FIELDS) ticket[field] = row[field] === null ? null : isoTime(row[field]);
-  return ticket;
-}
-
-function changeRow({ ticket, change }: TicketRevision): Row {
-  const { region, category, source, enterprise_id, agency_id } = ticket;
-  return { ...change, at: chTime(change.at), region, category, source, enterprise_id, agency_id };
-}
-
 const AUDIT_ACTIONS: Partial<Record<TicketAction, AuditAction>> = {
   claimed: 'ticket.claim', released: 'ticket.release', assigned: 'ticket.assign', categorised: 'ticket.categorise',
   note: 'ticket.note', resolved: 'ticket.resolve', reopened: 'ticket.reopen',
@@ -236,6 +143,3 @@ function ticketAudit(before: Ticket, { ticket, change }: TicketRevision, context
     region: ticket.region, note: change.note, before, after: ticket, context,
   });
 }
-
-const chTime = (rfc3339: string) => toClickHouseTime(new Date(rfc3339));
-const isoTime = (clickhouseTime: string) => fromClickHouseTime(clickhouseTime).toISOString();

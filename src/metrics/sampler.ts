@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import { queueLabel } from '../pipeline/queues.js';
 import type { Storage } from '../storage/index.js';
+import { ticketCountsByState } from '../storage/tables/tickets.js';
 import type { Metrics } from './registry.js';
 
 /** The states that hold work not yet done, plus failed (kept for replay). */
@@ -47,7 +48,7 @@ async function sampleQueue(metrics: Metrics, queue: Queue): Promise<void> {
 }
 
 async function sampleTickets(metrics: Metrics, storage: Storage): Promise<void> {
-  const rows = await storage.query<{ state: string; n: number | string }>('SELECT state, count() AS n FROM tickets FINAL GROUP BY state');
+  const rows = await ticketCountsByState(storage, {});
   metrics.tickets.reset();
-  for (const row of rows) metrics.tickets.set({ state: row.state }, Number(row.n));
+  for (const row of rows) metrics.tickets.set({ state: row.state }, row.n);
 }

@@ -3,6 +3,7 @@ import { AgencyRow } from './agencies.js';
 import { AlertChangeRow, AlertRow } from './alerts.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
+import { TicketChangeRow, TicketRow } from './tickets.js';
 
 /**
  * One module per ClickHouse table, in the manner of Trigger.dev's ClickHouse package
@@ -29,4 +30,6 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   agencies: AgencyRow,
   alerts: AlertRow,
   alert_changes: AlertChangeRow,
+  tickets: TicketRow,
+  ticket_changes: TicketChangeRow,
 };

@@ -1,4 +1,4 @@
-import type { Agency, Enterprise } from '../ingest/index.js';
+import type { Agency, Enterprise } from '../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
 import { agencyById, agencyRegions, agencyRow, insertAgencies } from '../storage/tables/agencies.js';
 import { enterpriseById, enterpriseRegions, enterpriseRow, insertEnterprises } from '../storage/tables/enterprises.js';

@@ -182,7 +182,7 @@ export const AlertChangeRow = z.object({
   to_status: z.enum(ALERT_STATUSES),
   note: z.string(),
   rule_id: z.string(),
-  severity: z.string(),
+  severity: z.enum(SEVERITIES),
   region: z.string(),
   agency_id: z.string(),
   enterprise_id: z.string(),

@@ -161,7 +161,7 @@ export const TicketChangeRow = z.object({
   note: z.string(),
   region: z.string(),
   category: z.string(),
-  source: z.string(),
+  source: z.enum(TICKET_SOURCES),
   enterprise_id: z.string(),
   agency_id: z.string(),
 });

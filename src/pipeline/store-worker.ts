@@ -51,8 +51,10 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
     maxWaitMs: options.batchWaitMs,
     write: async (rows) => {
       const started = performance.now();
+      // Read before the insert: a row the engine could not read is refused, not stored unevaluated.
+      const changes = changesOf(rows);
       await insertEvents(storage, rows);
-      await evaluations.add('batch', { kind: 'batch', changes: changesOf(rows) });
+      await evaluations.add('batch', { kind: 'batch', changes });
       log.debug({ rows: rows.length, ms: Math.round(performance.now() - started) }, 'stored batch');
     },
   });

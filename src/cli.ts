@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config/index.js';
 import { createLogger, isPretty, type Logger } from './log.js';
 import { redactUrl } from './redis/roles.js';
 import { tokenOption, tokensCommand } from './auth/cli.js';
+import { backupCommand, restoreCommand } from './backup/cli.js';
 import type { DemoApi } from './demo/api.js';
 import { DEMO_SEED } from './demo/catalogue.js';
 import { rulesCommand } from './rules/cli.js';
@@ -66,6 +67,8 @@ program.command('api').description('the HTTP API only').action(() => run({ api: 
 program.command('worker').description('the workers only').action(() => run({ api: false, worker: true }, null));
 
 program.addCommand(rulesCommand());
+program.addCommand(backupCommand());
+program.addCommand(restoreCommand());
 program.addCommand(tokensCommand());
 
 program.command('migrate').description('apply pending ClickHouse migrations and exit').action(async () => {

@@ -12,6 +12,7 @@ import {
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
+import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
@@ -36,7 +37,7 @@ import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
-import { createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
+import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
 import { timelineRoutes } from './timeline/index.js';
 
@@ -333,6 +334,7 @@ async function startApi(
       }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
+      backupRoutes(backupSources(config, urls, redis, storage, [queue, evaluations, escalations, hotlineQueue], adminTokenFile), audit),
       consoleRoutes(),
     ],
   });
@@ -353,6 +355,23 @@ async function startApi(
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   const routes = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
   return { url: `http://${host}:${port}`, routes, adminToken, adminTokenFile };
+}
+
+// Only the embedded default is backed up by Qingjian itself: a ClickHouse server and an outside Redis have their own tools.
+function backupSources(
+  config: Config, urls: RedisUrls, redis: Redis, storage: Storage, queues: Queue[], adminTokenFile: string | null,
+): BackupSources | { unavailable: string } {
+  if (config.CLICKHOUSE_URL) return { unavailable: 'this service stores in a ClickHouse server: back that up with its own BACKUP (README: Production)' };
+  if (config.REDIS_URL || new Set(Object.values(urls)).size > 1) {
+    return { unavailable: 'this service uses an outside Redis: back it up with its own persistence (README: Production)' };
+  }
+  return {
+    storage, database: config.CLICKHOUSE_DATABASE, redis, queues, root: backupsDir(config), adminTokenFile, version: VERSION,
+    migrations: async () => {
+      const pending = new Set((await pendingMigrations(storage)).map((m) => m.version));
+      return MIGRATIONS.map((m) => m.version).filter((v) => !pending.has(v));
+    },
+  };
 }
 
 // `qingjian start` on its own data (the quick start) makes its first admin token and keeps it in a file;

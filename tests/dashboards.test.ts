@@ -333,8 +333,12 @@ describe('queries on the real schema, over demo data', () => {
     // 丽水, whose county 云和 holds four rules; 宁波 (first in the list) holds only no-plan, in 海曙, too little for most panels.
     const region = '3311';
     expect(await optionsOf(justice!.board, 'region', { region: ALL, agency: ALL }, range)).toContain(region);
-    const [agency] = await optionsOf(justice!.board, 'agency', { region, agency: ALL }, range);
-    expect(agency!.startsWith(region)).toBe(true);
+    const agencies = await optionsOf(justice!.board, 'agency', { region, agency: ALL }, range);
+    expect(agencies.every((a) => a.startsWith(region))).toBe(true);
+    // The busiest of them: the demo's month moves with the clock, and a quiet agency would leave most panels empty.
+    const busiest = await service.storage.query<{ agency_id: string }>(
+      "SELECT agency_id FROM alerts FINAL WHERE startsWith(region, {region:String}) GROUP BY agency_id ORDER BY count() DESC, agency_id", { region });
+    const agency = busiest.map((r) => r.agency_id).find((a) => agencies.includes(a));
     const outcomes = await runAll({ region, agency: agency! }, range);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.where}: ${o.error}`)).toEqual([]);
     // The filters narrow, they do not empty the boards: one agency of one city still has most panels filled.

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Storage } from '../storage/index.js';
 import { parseRows } from '../storage/tables/query.js';
-import { EngineEventRow, eventRows, insertEvents, type EventInsert } from '../storage/tables/events.js';
+import { asStored, EngineEventRow, eventRows, insertEvents, type EventInsert } from '../storage/tables/events.js';
 import type { Event } from '../ingest/schema.js';
 import { createBatcher } from './batcher.js';
 import { fromStoredRow, type EngineEvent } from '../rules/events.js';
@@ -106,7 +106,7 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
  */
 function changesOf(rows: readonly EventInsert[]): Change[] {
   const byCompany = new Map<string, EngineEvent[]>();
-  for (const row of parseRows('events.stored', EngineEventRow, rows)) {
+  for (const row of parseRows('events.stored', EngineEventRow, rows.map(asStored))) {
     const event = fromStoredRow(row);
     const own = byCompany.get(event.enterprise_id);
     if (own) own.push(event);

@@ -10,7 +10,7 @@ import {
 } from '../../src/storage/tables/alerts.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
-import { EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
+import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import {
   insertTicketChanges, insertTickets, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
@@ -73,7 +73,7 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         const rows = events.flatMap((e) => eventRows(e, '2026-11-24T00:00:00Z')).filter((r) => r.enterprise_id === company);
         const stored = await eventsInSpans(storage, { enterpriseIds: [company], spans });
         const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
-        expect(parseRows('events.stored', EngineEventRow, rows).sort(byId)).toEqual(stored.sort(byId));
+        expect(parseRows('events.stored', EngineEventRow, rows.map(asStored)).sort(byId)).toEqual(stored.sort(byId));
       });
 
       it('refuses a stored row that does not fit, naming the query, the row and the column', async () => {

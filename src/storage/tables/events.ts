@@ -65,7 +65,7 @@ export type EventInsert = Omit<EventRow, keyof typeof EVENT_DEFAULTS> & Partial<
 /** An insert row as the table will hold it once stored. */
 export const asStored = (row: EventInsert): Record<keyof EventRow, unknown> => ({ ...EVENT_DEFAULTS, ...row });
 
-/** The columns the rule engine reads: everything but the raw payload, the arrival times and what no rule uses. */
+/** The columns the rule engine reads: everything but the accepted JSON, the arrival time and what no rule uses. */
 export const EngineEventRow = EventRow.omit({ received_at: true, ended_at: true, checkin_id: true, payload: true });
 export type EngineEventRow = z.output<typeof EngineEventRow>;
 

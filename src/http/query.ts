@@ -30,3 +30,8 @@ export function fieldErrors(error: z.ZodError, unknownKey = 'is not a known para
     ? { index: null, field: i.keys.map((key) => [...i.path, key].join('.')).join(', '), message: unknownKey }
     : { index: null, field: i.path.join('.'), message: i.message });
 }
+
+/** A page cursor: valid only if `decode` (the store's own) reads it. */
+export const Cursor = (decode: (text: string) => unknown) => z.string().max(500)
+  .refine((text) => decode(text) !== null, 'is not a cursor this service issued')
+  .describe('next_cursor of the previous page');

@@ -4,7 +4,7 @@ import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.j
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { Actor, Note } from '../http/body.js';
-import { Cursor, TimeBound } from '../http/query.js';
+import { Cursor, firstValues, TimeBound } from '../http/query.js';
 import { defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
@@ -41,7 +41,7 @@ const AlertId = z.object({ id: z.string().describe("The alert's fingerprint") })
 const listAlerts = defineRoute({
   method: 'get', path: '/v1/alerts', access: ['alerts:read'],
   summary: 'Alerts, newest first by first_seen_at (event time)',
-  request: { query: AlertListParams },
+  request: { query: firstValues(AlertListParams) },
   responses: { 200: json('One page', ref('AlertPage')), 400: failure('Bad parameters (named in errors)') },
 });
 

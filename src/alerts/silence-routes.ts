@@ -3,6 +3,7 @@ import { jurisdictionOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { Actor, invalid } from '../http/body.js';
+import { firstValues } from '../http/query.js';
 import { defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import type { SilenceStore } from './silences.js';
@@ -38,7 +39,7 @@ const tags = ['alerts'];
 const listSilences = defineRoute({
   method: 'get', path: '/v1/silences', access: ['silences:read'], tags,
   summary: 'Silences, newest first',
-  request: { query: SilenceListParams },
+  request: { query: firstValues(SilenceListParams) },
   responses: {
     200: json('{items: Silence[]}', { type: 'object', properties: { items: { type: 'array', items: ref('Silence') } } }),
     400: failure('Bad parameters (named in errors)'),

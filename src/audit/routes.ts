@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { Cursor, TimeBound } from '../http/query.js';
+import { Cursor, firstValues, TimeBound } from '../http/query.js';
 import { defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
 import { decodeAuditCursor, type AuditLog } from './log.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_KINDS } from './model.js';
@@ -25,7 +25,7 @@ const listAudit = defineRoute({
   method: 'get', path: '/v1/audit', access: ['audit:read'], tags: ['admin'],
   summary: "People's actions (alerts, silences, tickets, tokens), newest first, for admins",
   description: "Refused actions (409) and the system's own changes are not entries; a caller limited to a jurisdiction only sees entries inside it.",
-  request: { query: AuditListParams },
+  request: { query: firstValues(AuditListParams) },
   responses: { 200: json('One page', ref('AuditPage')), 400: failure('Bad parameters (named in errors)') },
 });
 

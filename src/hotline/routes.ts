@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { Actor, invalid, Note } from '../http/body.js';
-import { Cursor } from '../http/query.js';
+import { Cursor, firstValues } from '../http/query.js';
 import { defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
@@ -59,7 +59,7 @@ const tags = ['hotline'];
 const listTickets = defineRoute({
   method: 'get', path: '/v1/hotline/tickets', access: ['tickets:read'], tags,
   summary: 'The hotline queue: urgent first, then oldest first',
-  request: { query: TicketListParams },
+  request: { query: firstValues(TicketListParams) },
   responses: { 200: json('One page', ref('TicketPage')), 400: failure('Bad parameters (named in errors)') },
 });
 

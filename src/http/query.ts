@@ -35,3 +35,12 @@ export function fieldErrors(error: z.ZodError, unknownKey = 'is not a known para
 export const Cursor = (decode: (text: string) => unknown) => z.string().max(500)
   .refine((text) => decode(text) !== null, 'is not a cursor this service issued')
   .describe('next_cursor of the previous page');
+
+/**
+ * A query schema that reads the first of a repeated parameter (`?limit=1&limit=2` is limit=1), as Hono's
+ * c.req.query() does; the route validator hands over every value of a repeated one. (A preprocess is a
+ * pipe, which the document generator reads as its object; its own type is stricter than a route's.)
+ */
+export const firstValues = <S extends z.ZodObject>(schema: S) => z.preprocess((query) => Object.fromEntries(
+  Object.entries(query as Record<string, string | string[]>).map(([key, value]) => [key, Array.isArray(value) ? value[0] : value])),
+schema) as unknown as z.ZodPipe<z.ZodTransform, S>;

@@ -4,7 +4,7 @@ import { can, principalOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { EnterpriseId } from '../ingest/index.js';
 import { invalid } from '../http/body.js';
-import { Cursor, fieldErrors, TimeBound as Bound } from '../http/query.js';
+import { Cursor, fieldErrors, firstValues, TimeBound as Bound } from '../http/query.js';
 import { defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
 import type { Storage } from '../storage/index.js';
 import { decodeCursor, readTimeline } from './store.js';
@@ -19,7 +19,7 @@ const TimelineParams = z.object({
 const timeline = defineRoute({
   method: 'get', path: '/v1/enterprises/{id}/timeline', access: ['timeline:read', 'timeline:own'], tags: ['ingest'],
   summary: "A company's events in event-time order (its public inspection record)",
-  request: { params: z.object({ id: EnterpriseId.describe('Unified social credit code') }), query: TimelineParams },
+  request: { params: z.object({ id: EnterpriseId.describe('Unified social credit code') }), query: firstValues(TimelineParams) },
   responses: {
     200: json('One page', ref('TimelinePage')),
     400: failure('Bad id or parameters'),

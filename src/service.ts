@@ -309,7 +309,7 @@ async function startApi(
           const pending = await pendingMigrations(storage);
           if (pending.length > 0) throw new Error(`pending: ${pending.map((m) => m.version).join(', ')}`);
         },
-      }),
+      }, { version: VERSION }),
       ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { defineRoute, routeGroup } from './route.js';
+import { z } from 'zod';
+import { defineRoute, json, routeGroup } from './route.js';
 
 export type Check = () => Promise<void>;
 
@@ -14,10 +15,20 @@ const readyz = defineRoute({
   responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready; names the failing checks' } },
 });
 
-/** /healthz: the process answers. /readyz: every dependency answers (503 naming the failing ones). */
-export function healthRoutes(checks: Record<string, Check>): OpenAPIHono {
+const version = defineRoute({
+  method: 'get', path: '/v1/version', access: 'public', tags: ['operations'],
+  summary: 'The version of Qingjian answering (package.json), e.g. to check a rollout',
+  responses: { 200: json('The version', z.object({ version: z.string() }).meta({ id: 'Version' })) },
+});
+
+/**
+ * /healthz: the process answers. /readyz: every dependency answers (503 naming the failing ones).
+ * /v1/version: which release answers.
+ */
+export function healthRoutes(checks: Record<string, Check>, release: { version: string }): OpenAPIHono {
   const app = routeGroup();
   app.openapi(healthz, (c) => c.json({ status: 'ok' }));
+  app.openapi(version, (c) => c.json({ version: release.version }));
   app.openapi(readyz, async (c) => {
     const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => {
       try {

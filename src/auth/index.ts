@@ -1,4 +1,4 @@
-/** Bearer tokens, roles and the access policy of every route. */
+/** Bearer tokens, roles, and the access rules routes declare. */
 export { authenticate, bearerToken, callerOf, principalOf } from './middleware.js';
 export { ensureBootstrapToken } from './bootstrap.js';
 export { emptyPage, jurisdictionOf, narrowRegion, outsideMessage, refuseOutside, within, type OutsideItem } from './jurisdiction.js';

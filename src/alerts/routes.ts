@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { Actor, Note } from '../http/body.js';
 import { Cursor, firstValues, TimeBound } from '../http/query.js';
-import { defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
 import { ALERT_MODES, ALERT_STATUSES, RESOLUTION_CODES, SEVERITIES, type Alert } from './model.js';
+import { ALERT_ANSWERS } from './responses.js';
 import { decodeCursor, type AlertStore } from './store.js';
 
 export const AlertListParams = z.object({
@@ -69,6 +70,7 @@ const alertAction = <S extends z.ZodType>(action: string, summary: string, body:
 /** The alert feed, one alert with its evidence and history, and people's actions on alerts. */
 export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) => Promise<void>): OpenAPIHono {
   const app = routeGroup();
+  components(app, ALERT_ANSWERS);
 
   app.openapi(listAlerts, async (c) => {
     const { limit, cursor, ...filters } = c.req.valid('query');

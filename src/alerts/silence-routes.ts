@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { Actor, invalid } from '../http/body.js';
 import { firstValues } from '../http/query.js';
-import { defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
+import { SILENCE_ANSWERS } from './responses.js';
 import type { SilenceStore } from './silences.js';
 
 const MAX_SILENCE_MINUTES = 90 * 24 * 60;
@@ -70,6 +71,7 @@ const expireSilence = defineRoute({
 /** Silences over HTTP: list, create, show, expire early. */
 export function silenceRoutes(store: SilenceStore): OpenAPIHono {
   const app = routeGroup();
+  components(app, SILENCE_ANSWERS);
 
   app.openapi(listSilences, async (c) => {
     const jurisdiction = jurisdictionOf(c);

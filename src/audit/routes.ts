@@ -2,9 +2,10 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { Cursor, firstValues, TimeBound } from '../http/query.js';
-import { defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
 import { decodeAuditCursor, type AuditLog } from './log.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_KINDS } from './model.js';
+import { AUDIT_ANSWERS } from './responses.js';
 
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
 
@@ -41,6 +42,7 @@ export interface AuditRoutesOptions {
 /** The audit log over HTTP: GET /v1/audit, newest first, for admins. */
 export function auditRoutes(audit: AuditLog, options: AuditRoutesOptions = {}): OpenAPIHono {
   const app = routeGroup();
+  components(app, AUDIT_ANSWERS);
 
   app.openapi(listAudit, async (c) => {
     const { region, ...query } = c.req.valid('query');

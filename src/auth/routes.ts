@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { recordTokenChange, type AuditLog } from '../audit/index.js';
 import { z } from 'zod';
 import { invalid } from '../http/body.js';
-import { component, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup, shapes } from '../http/route.js';
 import { EnterpriseId } from '../ingest/index.js';
 import type { Homes } from '../reference/index.js';
 import { refuseOutside, within } from './jurisdiction.js';
@@ -25,8 +25,7 @@ export const NewTokenBody = z.object({
 
 const access = ['tokens:admin'] as const;
 const tags = ['admin'];
-const text = { type: 'string' };
-const nullableTime = { type: ['string', 'null'], format: 'date-time' };
+const { text, nullableTime } = shapes;
 // Hand-written because records are computed, not validated input (src/auth/tokens.ts TokenRecord).
 const TokenSchema = {
   type: 'object',
@@ -69,7 +68,7 @@ const revokeToken = defineRoute({
 /** Token management (admins): create (the token is shown once), list, revoke. */
 export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Homes, 'regions'>): OpenAPIHono {
   const app = routeGroup();
-  component(app, 'Token', TokenSchema);
+  components(app, { Token: TokenSchema });
 
   app.openapi(createToken, async (c) => {
     const body = c.req.valid('json');

@@ -7,12 +7,13 @@ import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { Actor, invalid, Note } from '../http/body.js';
 import { Cursor, firstValues } from '../http/query.js';
-import { defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
 import { ASSIGNEE_KINDS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Assignee, type Ticket } from './model.js';
 import { scheduleClaimLapse, scheduleSla, type HotlineQueue } from './queue.js';
 import { resolveDeadline, type HotlineSettings } from './sla.js';
+import { TICKET_ANSWERS } from './responses.js';
 import { decodeCursor, type TicketStore } from './store.js';
 
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
@@ -120,6 +121,7 @@ async function assigneeProblem(to: Assignee, jurisdiction: string, homes: Pick<H
 export function hotlineRoutes(options: HotlineRoutesOptions): OpenAPIHono {
   const { store, settings } = options;
   const app = routeGroup();
+  components(app, TICKET_ANSWERS);
 
   app.openapi(listTickets, async (c) => {
     const { limit, cursor, ...filters } = c.req.valid('query');

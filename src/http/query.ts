@@ -22,7 +22,8 @@ const inStorageRange = (d: Date) => new Date(Math.min(LATEST, Math.max(EARLIEST,
 export const TimeBound = z.union([
   z.iso.datetime({ offset: true }).transform((t) => inStorageRange(new Date(t))),
   z.iso.date().transform((d) => inStorageRange(new Date(`${d}T00:00:00+08:00`))),
-], { message: 'must be an RFC 3339 time with offset or a date YYYY-MM-DD' });
+], { message: 'must be an RFC 3339 time with offset or a date YYYY-MM-DD' })
+  .describe('An RFC 3339 time with offset, or a date YYYY-MM-DD (the day in Asia/Shanghai); from is inclusive, to exclusive');
 
 /** One field error per zod issue; unknown keys are named as the field itself, with their path. */
 export function fieldErrors(error: z.ZodError, unknownKey = 'is not a known parameter'): RequestFieldError[] {

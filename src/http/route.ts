@@ -57,9 +57,26 @@ export const json = (description: string, schema: ZodType | object) => ({ descri
 /** A reference to a component schema of the document (src/http/openapi.ts, or a zod schema's id). */
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-/** Adds a component schema written as JSON Schema (answers, and bodies no zod schema of the route validates). */
-export const component = (group: OpenAPIHono, name: string, schema: object) =>
-  group.openAPIRegistry.registerComponent('schemas', name, schema as never);
+/** Adds component schemas written as JSON Schema (answers, and bodies no zod schema of the route validates). */
+export function components(group: OpenAPIHono, schemas: Record<string, object>): void {
+  for (const [name, schema] of Object.entries(schemas)) group.openAPIRegistry.registerComponent('schemas', name, schema as never);
+}
+
+/** JSON Schema pieces for answers written by hand. */
+export const shapes = {
+  time: { type: 'string', format: 'date-time' },
+  nullableTime: { type: ['string', 'null'], format: 'date-time' },
+  text: { type: 'string' },
+  strings: { type: 'array', items: { type: 'string' } },
+  localized: { type: 'object', required: ['zh', 'en'], properties: { zh: { type: 'string' }, en: { type: 'string' } } },
+};
+
+/** One page of a list: `{items, next_cursor}`. */
+export const page = (item: string) => ({
+  type: 'object',
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: ref(item) }, next_cursor: { type: ['string', 'null'] } },
+});
 
 /** An error answer: `{error, message, errors?}`. */
 export const failure = (description: string) => json(description, ref('Error'));

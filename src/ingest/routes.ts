@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { can, principalOf, refuseOutside } from '../auth/index.js';
 import { listed } from '../http/json.js';
-import { component, defineRoute, json, ref, routeGroup } from '../http/route.js';
+import { components, defineRoute, json, ref, routeGroup } from '../http/route.js';
 import type { Homes } from '../reference/homes.js';
 import type { EventAcceptor } from './accept.js';
 import { batchBody, batchErrors, batchItem, readValidBatch } from './batch.js';
@@ -26,7 +26,19 @@ const postEvents = defineRoute({
 /** POST /v1/events: one event, a JSON array, or NDJSON; 202 once durably queued. */
 export function ingestRoutes(options: IngestRoutesOptions): OpenAPIHono {
   const app = routeGroup();
-  component(app, 'Event', batchItem(Event));
+  components(app, {
+    Event: batchItem(Event),
+    Acceptance: {
+      type: 'object',
+      required: ['accepted', 'duplicates', 'ids', 'duplicate_ids'],
+      properties: {
+        accepted: { type: 'integer', description: 'Events queued by this request' },
+        duplicates: { type: 'integer', description: 'Items whose id was already accepted' },
+        ids: { type: 'array', items: { type: 'string' } },
+        duplicate_ids: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  });
   app.openapi(postEvents, async (c) => {
     const caller = principalOf(c);
     const batch = await readValidBatch(c, Event, options.maxEvents, (event) => {

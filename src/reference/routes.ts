@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { jurisdictionOf, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
-import { component, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
 import { Agency, batchBody, batchErrors, batchItem, Enterprise, readValidBatch } from '../ingest/index.js';
 import type { HomeKind, Homes } from './homes.js';
 import type { ReferenceStore } from './store.js';
@@ -22,8 +22,11 @@ const lookupRoute = (path: string, item: string, summary: string, unknown: strin
 /** Bulk upserts and lookups of companies and agencies; same validation rules as events. */
 export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number): OpenAPIHono {
   const app = routeGroup();
-  component(app, 'Enterprise', batchItem(Enterprise));
-  component(app, 'Agency', batchItem(Agency));
+  components(app, {
+    Enterprise: batchItem(Enterprise),
+    Agency: batchItem(Agency),
+    Upserted: { type: 'object', required: ['upserted'], properties: { upserted: { type: 'integer' } } },
+  });
 
   /**
    * An upsert touches the stored record (if any) and the new one: both must lie

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { EnterpriseId } from '../ingest/index.js';
 import { invalid } from '../http/body.js';
 import { Cursor, fieldErrors, firstValues, TimeBound as Bound } from '../http/query.js';
-import { defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
+import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
 import type { Storage } from '../storage/index.js';
 import { decodeCursor, readTimeline } from './store.js';
 
@@ -38,6 +38,13 @@ function timelineErrors(result: { success: boolean; target: string; error?: z.Zo
 /** GET /v1/enterprises/{id}/timeline?from&to&limit&cursor */
 export function timelineRoutes(storage: Storage): OpenAPIHono {
   const app = routeGroup();
+  components(app, {
+    TimelinePage: {
+      type: 'object',
+      required: ['enterprise_id', 'items', 'next_cursor'],
+      properties: { enterprise_id: { type: 'string' }, items: { type: 'array', items: ref('Event') }, next_cursor: { type: ['string', 'null'] } },
+    },
+  });
   app.openapi(timeline, async (c) => {
     const { id } = c.req.valid('param');
     // A company's token reads its own record; for any other id it is as if there were none.

@@ -229,7 +229,8 @@ describe('OpenAPI', () => {
       expect(operation['x-access'], route).toEqual(service.routes.get(route));
       expect(operation.security, route).toEqual(operation['x-access'] === 'public' ? [] : [{ bearer: [] }]);
       expect(Object.keys(operation.responses).length, route).toBeGreaterThan(0);
-      for (const tag of operation.tags ?? []) expect(tags, `${route} tag ${tag}`).toContain(tag);
+      expect(operation.tags?.length, `${route} has a tag`).toBeGreaterThan(0);
+      for (const tag of operation.tags) expect(tags, `${route} tag ${tag}`).toContain(tag);
       const pathParams = [...path.matchAll(/:(\w+)/g)].map((m) => m[1]);
       const declared = (operation.parameters ?? []).filter((p: { in: string }) => p.in === 'path');
       expect(declared.map((p: { name: string }) => p.name), route).toEqual(pathParams);

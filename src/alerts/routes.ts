@@ -38,23 +38,24 @@ export const ResolveBody = z.object({
 export const ReopenBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the alert is reopened') }).strict().meta({ id: 'ReopenBody' });
 
 const AlertId = z.object({ id: z.string().describe("The alert's fingerprint") });
+const tags = ['alerts'];
 
 const listAlerts = defineRoute({
-  method: 'get', path: '/v1/alerts', access: ['alerts:read'],
+  method: 'get', path: '/v1/alerts', access: ['alerts:read'], tags,
   summary: 'Alerts, newest first by first_seen_at (event time)',
   request: { query: firstValues(AlertListParams) },
   responses: { 200: json('One page', ref('AlertPage')), 400: failure('Bad parameters (named in errors)') },
 });
 
 const getAlert = defineRoute({
-  method: 'get', path: '/v1/alerts/{id}', access: ['alerts:read'],
+  method: 'get', path: '/v1/alerts/{id}', access: ['alerts:read'], tags,
   summary: 'One alert with its evidence events and history',
   request: { params: AlertId },
   responses: { 200: json('Found', ref('AlertDetail')), 404: failure('Unknown alert') },
 });
 
 const alertAction = <S extends z.ZodType>(action: string, summary: string, body: S) => defineRoute({
-  method: 'post', path: `/v1/alerts/{id}/${action}`, access: ['alerts:act'],
+  method: 'post', path: `/v1/alerts/{id}/${action}`, access: ['alerts:act'], tags,
   summary,
   request: { params: AlertId, body: jsonBody(body) },
   responses: {

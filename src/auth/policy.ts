@@ -45,6 +45,9 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /v1/rules': ['rules:read'],
   'GET /v1/rules/:id': ['rules:read'],
 
+  'GET /v1/stats': ['stats:read'],
+  'GET /v1/stats/:name': ['stats:read'],
+
   'GET /v1/audit': ['audit:read'],
   'GET /v1/tokens': ['tokens:admin'],
   'POST /v1/tokens': ['tokens:admin'],

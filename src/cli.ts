@@ -6,6 +6,7 @@ import type { DemoApi } from './demo/api.js';
 import { DEMO_SEED } from './demo/catalogue.js';
 import { rulesCommand } from './rules/cli.js';
 import { startService, type Roles } from './service.js';
+import { statsCommand } from './stats/cli.js';
 import { createStorage, migrate } from './storage/index.js';
 
 /** `qingjian start|api|worker|migrate|demo` — the process entry points. */
@@ -63,6 +64,7 @@ program.command('worker').description('the workers only').action(() => run({ api
 
 program.addCommand(rulesCommand());
 program.addCommand(tokensCommand());
+program.addCommand(statsCommand());
 
 program.command('migrate').description('apply pending ClickHouse migrations and exit').action(async () => {
   const config = loadConfig();

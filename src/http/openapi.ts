@@ -8,6 +8,7 @@ import {
   AssignBody, CategoriseBody, ClaimBody, NoteBody, ReleaseBody, ReopenTicketBody, ResolveTicketBody,
   ASSIGNEE_KINDS, PRIORITIES, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES,
 } from '../hotline/index.js';
+import { STATS } from '../stats/index.js';
 
 /**
  * OpenAPI 3.1 for the public contract. Component schemas are generated from
@@ -444,6 +445,30 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           summary: 'One rule as loaded, with its YAML text (schema: rules/schema.json)',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { 200: { description: 'The rule', content: { 'application/json': { schema: { type: 'object' } } } }, 404: errorResponse('Unknown rule') },
+        },
+      },
+      '/v1/stats': {
+        get: {
+          summary: "The statistics of the justice bureau's view and the Grafana boards (src/stats): name, title, what is counted, columns",
+          responses: { 200: { description: 'The statistics', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/v1/stats/{name}': {
+        get: {
+          summary: 'One statistic for a time range, a region prefix and an agency (justice, discipline, admin)',
+          description: "The same SQL as the Grafana panel whose query's refId is the name. A caller limited to a jurisdiction gets it narrowed there; a region outside it gives no rows. Numbers are numbers; a share of nothing is null.",
+          parameters: [
+            { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: STATS.map((s) => s.name) } },
+            queryParameter('from', text, 'Start, included; RFC 3339 or YYYY-MM-DD (Asia/Shanghai). Default: 30 days before to'),
+            queryParameter('to', text, 'End, included; RFC 3339 or YYYY-MM-DD (Asia/Shanghai). Default: now'),
+            queryParameter('region', text, 'Prefix of the division code: 37, 3714 or 371402'),
+            queryParameter('agency', text, 'An agency_id'),
+          ],
+          responses: {
+            200: { description: '{ name, title, description, columns, params, rows }', content: { 'application/json': { schema: { type: 'object' } } } },
+            400: errorResponse('Bad parameters (named in errors)'),
+            404: errorResponse('Unknown statistic'),
+          },
         },
       },
       '/healthz': { get: { summary: 'The process is up', responses: { 200: { description: 'Up' } } } },

@@ -5,6 +5,7 @@ import type { Column, StatDefinition } from './definition.js';
 import { HOTLINE_STATS } from './hotline.js';
 import { INSPECTION_STATS } from './inspections.js';
 import { PLAN_STATS } from './plans.js';
+import { REFERENCE_STATS } from './reference.js';
 import { REPORT_STATS } from './report.js';
 import { API_DIALECT, type LeadDays, type StatsContext } from './sql.js';
 
@@ -12,7 +13,7 @@ export type { Column, ColumnKind, Localized, StatDefinition } from './definition
 export { API_DIALECT, GRAFANA_DIALECT, type Dialect, type StatsContext } from './sql.js';
 
 /** Every statistic, by name: the justice bureau's view, GET /v1/stats/{name} and the boards read these. */
-export const STATS: readonly StatDefinition[] = [...INSPECTION_STATS, ...PLAN_STATS, ...ALERT_STATS, ...HOTLINE_STATS, ...REPORT_STATS];
+export const STATS: readonly StatDefinition[] = [...INSPECTION_STATS, ...PLAN_STATS, ...ALERT_STATS, ...HOTLINE_STATS, ...REPORT_STATS, ...REFERENCE_STATS];
 
 const BY_NAME = new Map(STATS.map((s) => [s.name, s]));
 export const statNamed = (name: string): StatDefinition | undefined => BY_NAME.get(name);

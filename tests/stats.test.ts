@@ -49,6 +49,12 @@ describe('the definitions and the boards', () => {
     expect(refIds).toEqual(expect.arrayContaining([
       'joint-rate', 'joint-and-detection-by-agency', 'low-quality-by-agency-month', 'plan-execution-by-week', 'plan-merging-by-agency',
     ]));
+    // The discipline and hotline boards show four of the same statistics, from the same definitions.
+    const others = boards.filter((b) => b.file !== 'justice-audit.json')
+      .flatMap((b) => panelsOf(b.json as Record<string, unknown>).flatMap((p) => (p.targets ?? []).map((t: { refId: string }) => t.refId)));
+    expect(others.filter((r: string) => STATS.some((s) => s.name === r)).sort()).toEqual([
+      'false-positive-share-by-rule', 'hotline-sla-by-category', 'tickets-by-category-state', 'time-to-acknowledge-by-rule',
+    ]);
     // A changed definition shows in the board check: the panel's SQL is compared with the definition's.
     const tampered = structuredClone(boards.find((b) => b.file === 'justice-audit.json')!.json) as { panels: Array<{ targets?: Array<{ rawSql: string }> }> };
     tampered.panels.find((p) => p.targets)!.targets![0]!.rawSql += ' ';

@@ -5,7 +5,7 @@ import { statNamed } from './index.js';
 
 /**
  * The Grafana boards' SQL comes from the statistics: a ClickHouse query whose refId names a statistic gets
- * that statistic's SQL in Grafana's dialect, and a table panel shows its columns by their bilingual labels.
+ * that statistic's SQL in Grafana's dialect, and its fields show by their bilingual labels (display-name overrides).
  * `qingjian stats boards` rewrites dashboards/*.json this way; tests/stats.board.test.ts proves the files
  * in the tree are what it would write.
  */
@@ -22,10 +22,16 @@ export function syncBoard(board: Json, context: StatsContext): Json {
       const stat = target.datasource?.type === CLICKHOUSE ? statNamed(target.refId) : undefined;
       if (!stat) continue;
       target.rawSql = stat.sql(GRAFANA_DIALECT, context);
-      if (panel.type === 'table' && targets.length === 1) {
-        const renameByName = Object.fromEntries(stat.columns.map((c) => [c.name, `${c.zh} ${c.en}`]));
-        const others = (panel.transformations ?? []).filter((t: Json) => t.id !== 'organize');
-        panel.transformations = [{ id: 'organize', options: { renameByName } }, ...others];
+      // Fields keep the statistic's column names (panel options may refer to them); people read the labels.
+      if (panel.type !== 'timeseries' && targets.length === 1) {
+        const names = new Set(stat.columns.map((c) => c.name));
+        const own = (panel.fieldConfig?.overrides ?? []).filter((o: Json) => !(o.matcher?.id === 'byName' && names.has(o.matcher.options)
+          && o.properties?.length === 1 && o.properties[0].id === 'displayName'));
+        panel.fieldConfig = {
+          ...panel.fieldConfig,
+          defaults: panel.fieldConfig?.defaults ?? {},
+          overrides: [...own, ...stat.columns.map((c) => ({ matcher: { id: 'byName', options: c.name }, properties: [{ id: 'displayName', value: `${c.zh} ${c.en}` }] }))],
+        };
       }
     }
   }

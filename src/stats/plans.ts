@@ -1,5 +1,5 @@
 import { column, type StatDefinition } from './definition.js';
-import { AGENCY_NAMES, CARRIED_OUT_PLANS, PLANS, agencyIs, isoWeek, nameOr, plansWithLead, regionIs, standing } from './sql.js';
+import { AGENCY_NAMES, PLAN_TASKS, PLANS, agencyIs, isoWeek, nameOr, plansWithLead, regionIs, standing } from './sql.js';
 
 const FILED_AHEAD = 'lead_days >= required_days';
 
@@ -82,15 +82,15 @@ ORDER BY filed_late DESC, agency_id`,
   {
     name: 'plan-execution-by-week',
     title: { zh: '计划执行（按部门和周）', en: 'Plans carried out by agency and week' },
-    description: '“年计划、月安排、周执行”：按检查窗口结束所在的ISO周，各部门计划中已执行（有入企扫码或检查记录关联该计划）、未执行与已取消的数量。Plans by the ISO week their window closes: carried out (a visit names the plan), not carried out, cancelled.',
+    description: '“年计划、月安排、周执行”：按检查窗口结束所在的ISO周，各部门的计划任务（一项计划在一家企业）中已执行（计划窗口内该部门或联合部门在该企业有现场扫码或检查记录，且未指向其他计划）、未执行与已撤销的数量。Plan tasks by the ISO week their window closes: carried out, not carried out, cancelled.',
     columns: [
       column('week', 'code', '周', 'ISO week'),
       column('agency_id', 'code', '部门编码', 'agency id'),
       column('agency', 'text', '部门', 'agency'),
-      column('planned', 'count', '计划', 'planned'),
+      column('planned', 'count', '计划任务', 'planned'),
       column('carried_out', 'count', '已执行', 'carried out'),
       column('not_carried_out', 'count', '未执行', 'not carried out'),
-      column('cancelled', 'count', '已取消', 'cancelled'),
+      column('cancelled', 'count', '已撤销', 'cancelled'),
       column('execution_rate', 'share', '执行率', 'carried out / planned'),
     ],
     sql: (d) => `SELECT ${isoWeek('p.window_end')} AS week, p.agency_id AS agency_id, ${nameOr('a.name', 'p.agency_id')} AS agency,
@@ -99,10 +99,7 @@ ORDER BY filed_late DESC, agency_id`,
        countIf(p.status != 'cancelled' AND NOT p.carried_out) AS not_carried_out,
        countIf(p.status = 'cancelled') AS cancelled,
        countIf(p.status != 'cancelled' AND p.carried_out) / nullIf(countIf(p.status != 'cancelled'), 0) AS execution_rate
-FROM (
-  SELECT *, toDateTime(window_end, 'Asia/Shanghai') AS closes_at, plan_key IN ${CARRIED_OUT_PLANS} AS carried_out
-  FROM ${PLANS}
-) AS p
+FROM (SELECT *, toDateTime(window_end, 'Asia/Shanghai') AS closes_at FROM ${PLAN_TASKS}) AS p
 LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = p.agency_id
 WHERE ${d.during('p.closes_at')}
   AND ${regionIs(d, 'p.region')}

@@ -137,10 +137,32 @@ export const agencyIs = (d: Dialect, column = 'agency_id') => `(${d.agency} = ''
 export const regionIs = (d: Dialect, column = 'region') => `startsWith(${column}, ${d.region})`;
 
 /**
- * Plans carried out: a check-in or inspection record names the plan (plan_id). Stands in for the plan
- * review's own query (issue 26) until that is on main.
+ * Plan tasks (a plan at one company, by the latest version naming the company) with whether a visit carried
+ * them out: an on-site scan or record at the company by the plan's agency or a joint agency, on a Shanghai day of
+ * the window, naming this plan or none. The weekly review of issue 26 reads plans the same way (src/plans on
+ * its branch); this is its SQL until both are on main.
  */
-export const CARRIED_OUT_PLANS = "(SELECT DISTINCT plan_id FROM events FINAL WHERE type IN ('checkin', 'inspection') AND plan_id != '')";
+export const PLAN_TASKS = `(
+    SELECT t.plan_key AS plan_key, t.enterprise_id AS enterprise_id, any(t.agency_id) AS agency_id, any(t.region) AS region,
+           any(t.status) AS status, any(t.window_start) AS window_start, any(t.window_end) AS window_end,
+           max((v.agency_id = t.agency_id OR has(t.joint_agency_ids, v.agency_id))
+               AND v.day >= t.window_start AND v.day <= t.window_end AND (v.plan_id = '' OR v.plan_id = t.plan_key)) AS carried_out
+    FROM (
+      SELECT if(plan_id = '', id, plan_id) AS plan_key, enterprise_id,
+             argMax(agency_id, occurred_at) AS agency_id, argMax(joint_agency_ids, occurred_at) AS joint_agency_ids,
+             argMax(region, occurred_at) AS region, argMax(status, occurred_at) AS status,
+             assumeNotNull(argMax(window_start, occurred_at)) AS window_start, assumeNotNull(argMax(window_end, occurred_at)) AS window_end
+      FROM events FINAL
+      WHERE type = 'plan'
+      GROUP BY plan_key, enterprise_id
+    ) AS t
+    LEFT JOIN (
+      SELECT enterprise_id, agency_id, plan_id, toDate(ifNull(started_at, occurred_at), 'Asia/Shanghai') AS day
+      FROM events FINAL
+      WHERE type IN ('checkin', 'inspection') AND onsite
+    ) AS v ON v.enterprise_id = t.enterprise_id
+    GROUP BY plan_key, enterprise_id
+  )`;
 
 /** An ISO week as 2025-W33. */
 export const isoWeek = (date: string) => `concat(toString(toISOYear(${date})), '-W', leftPad(toString(toISOWeek(${date})), 2, '0'))`;

@@ -10,7 +10,7 @@ import { absolute } from './format.js';
 import * as L from './labels.js';
 import { chinese, csvName, display, download, fetchStat, percent, statTable, toCsv } from './stats.js';
 
-export const ECHARTS = '/console/vendor/echarts.esm.min.js';
+const ECHARTS = '/console/vendor/echarts.esm.min.js';
 let echartsModule;
 const echarts = () => (echartsModule ??= import(ECHARTS));
 
@@ -25,7 +25,7 @@ const lines = (series, value, { percent: share = false } = {}) => ({ type: 'line
 const pie = (name, value) => ({ type: 'pie', name, value });
 
 /** The charts, in the order of the issue: inspections, plans, visits, breaches and handling, hotline, indicators. */
-export const CHARTS = [
+const CHARTS = [
   { stat: 'inspections-by-day-agency', draw: lines('agency', 'inspections'), wide: true },
   { stat: 'inspections-by-day-district', draw: lines('district', 'inspections'), wide: true },
   { stat: 'inspections-by-mode', draw: pie('mode', 'inspections') },

@@ -57,7 +57,7 @@ const columnOf = (stat, name) => stat.columns.find((c) => c.name === name);
 
 /** The ECharts option for a statistic's rows. Text is drawn on the canvas (richText tooltips): no inline styles under the CSP. */
 function optionOf(draw, stat, names) {
-  const base = { animation: false, tooltip: { renderMode: 'richText', trigger: draw.type === 'pie' ? 'item' : 'axis' }, textStyle: { fontFamily: 'inherit' } };
+  const base = { animation: false, backgroundColor: 'transparent', tooltip: { renderMode: 'richText', trigger: draw.type === 'pie' ? 'item' : 'axis' }, textStyle: { fontFamily: 'inherit' } };
   const axisValue = draw.share ? { type: 'value', max: 1, axisLabel: { formatter: (v) => percent(v, 0) } } : { type: 'value' };
   if (draw.type === 'pie') {
     return { ...base, legend: { bottom: 0 }, series: [{ type: 'pie', radius: ['40%', '68%'], data: stat.rows.map((r) => ({ name: r[draw.name], value: r[draw.value] })) }] };
@@ -170,7 +170,8 @@ export function startJustice({ root }) {
     entry.status.textContent = stat.rows.length === 0 ? '所选范围内没有数据。' : '';
     entry.status.hidden = stat.rows.length > 0;
     const lib = await echarts();
-    entry.instance ??= lib.init(entry.chartEl, null, { renderer: 'canvas' });
+    // ECharts' own dark theme where the page is dark; the card's background shows through.
+    entry.instance ??= lib.init(entry.chartEl, matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : null, { renderer: 'canvas' });
     entry.instance.setOption(optionOf(entry.chart.draw, stat, names), true);
     entry.el.dataset.state = stat.rows.length === 0 ? 'empty' : 'ready';
   }

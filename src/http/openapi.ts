@@ -460,7 +460,7 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           parameters: [
             { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: STATS.map((s) => s.name) } },
             queryParameter('from', text, 'Start, included; RFC 3339 or YYYY-MM-DD (Asia/Shanghai). Default: 30 days before to'),
-            queryParameter('to', text, 'End, included; RFC 3339 or YYYY-MM-DD (Asia/Shanghai). Default: now'),
+            queryParameter('to', text, 'End, included; RFC 3339 or YYYY-MM-DD (the whole Asia/Shanghai day). Default: now'),
             queryParameter('region', text, 'Prefix of the division code: 37, 3714 or 371402'),
             queryParameter('agency', text, 'An agency_id'),
           ],

@@ -9,12 +9,14 @@ import type { Storage } from '../storage/index.js';
 import { runStat, STATS, statNamed, statsContext, type StatDefinition } from './index.js';
 
 const DAY_MS = 86_400_000;
+/** The last instant storage holds (TimeBound moves later bounds here; a whole day after it must not pass it). */
+const LATEST = Date.parse('2299-12-31T23:59:59.999Z');
 /** Without a range: the last 30 days, as the boards open. */
 const DEFAULT_DAYS = 30;
 
 export const StatParamsQuery = z.object({
   from: TimeBound.optional().describe('Start of the range, included (default: 30 days before `to`)'),
-  to: TimeBound.optional().describe('End of the range, included (default: now)'),
+  to: TimeBound.optional().describe('End of the range, included; a date is the whole day (default: now)'),
   region: z.string().regex(/^\d{2,6}$/, 'must be 2 to 6 digits of a division code, e.g. 37, 3714 or 371402').optional(),
   agency: AgencyId.optional(),
 }).strict().refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'must not be after to', path: ['from'] });
@@ -33,7 +35,9 @@ export function statsRoutes(storage: Storage, rules: () => Pick<RuleSet, 'rules'
     if (!stat) return c.json({ error: 'not_found', message: `no statistic ${c.req.param('name')}; GET /v1/stats lists them` }, 404);
     const query = StatParamsQuery.safeParse(c.req.query());
     if (!query.success) return invalid(c, 'bad statistics request', fieldErrors(query.error));
-    const to = query.data.to ?? new Date();
+    // A bare date for `to` is that whole Shanghai day, as `from`'s bare date is from its start.
+    const wholeDay = /^\d{4}-\d{2}-\d{2}$/.test(c.req.query('to') ?? '');
+    const to = query.data.to ? new Date(Math.min(LATEST, query.data.to.getTime() + (wholeDay ? DAY_MS - 1 : 0))) : new Date();
     const from = query.data.from ?? new Date(to.getTime() - DEFAULT_DAYS * DAY_MS);
     const agency = query.data.agency ?? '';
     const region = narrowRegion(query.data.region, jurisdictionOf(c));

@@ -117,6 +117,12 @@ export function describeStatsOverDemo(storage: string, start: () => Promise<Test
       const span = Date.parse(res.body.params.to) - Date.parse(res.body.params.from);
       expect(span).toBe(30 * DAY);
       expect(res.body.rows[0].inspections).toBeGreaterThan(0);
+      // Dates are Shanghai days, both included.
+      const month = await get(`${service.url}/v1/stats/inspections?from=2026-11-01&to=2026-11-30`);
+      expect(month.body.params).toMatchObject({ from: '2026-10-31T16:00:00.000Z', to: '2026-11-30T15:59:59.999Z' });
+      const far = await get(`${service.url}/v1/stats/inspections?from=2299-12-31&to=9999-12-31`);
+      expect(far.status).toBe(200);
+      expect(far.body.rows[0].inspections).toBe(0);
     });
   });
 }

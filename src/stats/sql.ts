@@ -113,8 +113,8 @@ export const plansWithLead = (context: StatsContext) => `(
   )`;
 
 /**
- * Inspection records with whether their plan is joint (names joint agencies). `period` bounds the record's
- * start; the agency filter is left to the caller (a joint agency takes part too).
+ * Inspection records of the range and region with whether their plan is joint (names joint agencies). The
+ * agency filter is left to the caller: a joint agency takes part in the lead agency's inspection too.
  */
 export const inspectionsWithPlan = (d: Dialect) => `(
     SELECT i.agency_id AS agency_id, i.onsite AS onsite, i.outcome AS outcome, i.started_at AS started_at, i.enterprise_id AS enterprise_id,

@@ -38,6 +38,7 @@ import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
+import { statsRoutes } from './stats/routes.js';
 import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
 import { timelineRoutes } from './timeline/index.js';
@@ -326,6 +327,7 @@ async function startApi(
       alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
       silenceRoutes(silences),
       ruleRoutes(rules),
+      statsRoutes(storage, () => rules.current()),
       hotlineRoutes({
         store: createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX)),
         queue: hotlineQueue,

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, STORE_QUEUE } from '../src/pipeline/queues.js';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { checkin, creditCode } from './support/fixtures.js';
 import { eventually, post, startTestService, type TestService } from './support/service.js';
 

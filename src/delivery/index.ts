@@ -1,11 +1,12 @@
 import type { Queue } from 'bullmq';
-import { escalationTimer, MAX_ESCALATION, type EscalationJob } from '../alerts/escalation.js';
+import { escalationTimer, MAX_ESCALATION } from '../alerts/escalation.js';
 import type { Revision } from '../alerts/lifecycle.js';
 import type { Alert, AlertAction } from '../alerts/model.js';
 import { deliverable, route, type Inhibitor } from '../alerts/routing.js';
 import type { SilenceStore } from '../alerts/silences.js';
 import type { Journal, JournalEntry } from '../feed/journal.js';
 import type { Metrics } from '../metrics/index.js';
+import type { EscalationJob } from '../queues/index.js';
 import { alertPayload } from '../feed/protocol.js';
 import type { RuleRegistry } from '../rules/registry.js';
 

@@ -40,7 +40,7 @@ import { readCompanies, readEvents } from '../src/rules/context.js';
 import { boundAt } from '../src/rules/offsets.js';
 import type { Offset } from '../src/rules/schema.js';
 import { contextNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.js';
-import { companyOf } from '../src/rules/simulate.js';
+import { companyOf } from '../src/rules/company.js';
 import { createLocks, type Locks } from '../src/redis/lock.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';

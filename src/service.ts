@@ -155,7 +155,7 @@ function startWorkers(
   const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
   const redisUrl = redis.queues;
-  const { delivery } = startDelivery(config, redis, connections, storage, rules, metrics, stops);
+  const { delivery } = startDelivery(config, redis, connections, storage, alerts, rules, metrics, stops);
   const queues = (role: string): QueueWorkerSettings => ({
     redisUrl, redisPrefix: config.REDIS_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, metrics,
     log: log.child({ role }),
@@ -174,7 +174,7 @@ function startWorkers(
   const escalator = startEscalationWorker({
     ...queues('escalation-worker'),
     alerts,
-    deliver: (revision) => delivery.deliver([revision]),
+    out: delivery.acted,
   });
   stops.push(() => escalator.close(config.SHUTDOWN_TIMEOUT_MS));
   const hotline = startHotlineWorker({
@@ -210,21 +210,21 @@ async function forTheHotline(events: readonly Event[], homes: Pick<Homes, 'regio
 
 /**
  * Raises an alert the system itself decides (a hotline ticket missed its SLA),
- * under the company's lock like the engine's alerts, and delivers it. Raising
- * the same candidate again writes nothing.
+ * under the company's lock like the engine's alerts, and sends it out the same
+ * way. Raising the same candidate again writes nothing (and completes a
+ * delivery a crash cut short).
  */
 async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Delivery, candidate: AlertCandidate): Promise<void> {
   await locks.withLocks([enterpriseLock(candidate.enterprise_id)], async () => {
     const existing = await alerts.byIds([candidate.fingerprint]);
-    const revisions = await delivery.route(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), existing.values());
-    await alerts.save(revisions);
-    await delivery.deliver(revisions);
+    await delivery.decided(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), [...existing.values()]);
   });
 }
 
-/** Where decided alerts go (feed journal, hotline tickets, escalation timers); both roles deliver. */
+/** The way out for decided alerts (saved, then to the feed journal, hotline tickets, escalation timers); both roles send alerts out. */
 function startDelivery(
-  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, rules: RuleRegistry, metrics: Metrics, stops: Array<() => Promise<unknown>>,
+  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, alerts: AlertStore, rules: RuleRegistry, metrics: Metrics,
+  stops: Array<() => Promise<unknown>>,
 ) {
   const journal = createJournal(redis.feed, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(urls.feed) });
   const silences = createSilenceStore(storage);
@@ -233,7 +233,7 @@ function startDelivery(
   const hotlineQueue = openQueue('hotline', redis.queues, config.REDIS_PREFIX);
   stops.push(() => hotlineQueue.close());
   const openTickets = async (alerts: Alert[]) => void (await enqueueAlertTickets(hotlineQueue, alerts));
-  const delivery = createDelivery({ journal, silences, rules, escalations, openTickets, metrics });
+  const delivery = createDelivery({ alerts, journal, silences, rules, escalations, openTickets, metrics });
   return { journal, silences, delivery, hotlineQueue };
 }
 
@@ -262,7 +262,8 @@ async function startApi(
     metrics,
   });
   stops.push(() => acceptor.flush());
-  const { journal, silences, delivery, hotlineQueue } = startDelivery(config, urls, connections, storage, rules, metrics, stops);
+  const alerts = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX));
+  const { journal, silences, delivery, hotlineQueue } = startDelivery(config, urls, connections, storage, alerts, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
   const reference = createReferenceStore(storage);
   // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
@@ -296,7 +297,7 @@ async function startApi(
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       feedRoutes(),
-      alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
+      alertRoutes(alerts, delivery.acted),
       silenceRoutes(silences),
       ruleRoutes(rules),
       hotlineRoutes({

@@ -1,7 +1,7 @@
 import { startQueueWorker, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
-import { escalate, TransitionError, type Revision } from './lifecycle.js';
+import { escalate, TransitionError } from './lifecycle.js';
 import type { Alert } from './model.js';
-import type { AlertStore } from './store.js';
+import type { AlertOutlet, AlertStore } from './store.js';
 
 /**
  * Escalation timers: an open alert nobody acknowledges within its rule's
@@ -23,8 +23,8 @@ export function escalationTimer(alert: Alert, afterMs: number, now = Date.now())
 
 export interface EscalationWorkerOptions extends QueueWorkerSettings {
   alerts: AlertStore;
-  /** Delivers the escalated revision (inside the company's lock). */
-  deliver: (revision: Revision) => Promise<void>;
+  /** Where the escalated revision goes: saved and delivered (inside the company's lock). */
+  out: AlertOutlet;
 }
 
 // Each timer is one alert's read and write.
@@ -34,7 +34,7 @@ export function startEscalationWorker(options: EscalationWorkerOptions): QueueWo
   const { log } = options;
   return startQueueWorker('escalation', async (job) => {
     try {
-      const alert = await options.alerts.act(job.data.alert_id, (current) => escalate(current, job.data.escalation, new Date()), options.deliver);
+      const alert = await options.alerts.act(job.data.alert_id, (current) => escalate(current, job.data.escalation, new Date()), options.out);
       if (alert) log.info({ alert: alert.id, rule: alert.rule_id, escalation: alert.escalation }, 'alert escalated');
     } catch (err) {
       if (!(err instanceof TransitionError)) throw err;

@@ -8,7 +8,7 @@ import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
 import { ALERT_MODES, ALERT_STATUSES, RESOLUTION_CODES, SEVERITIES, type Alert } from './model.js';
-import { decodeCursor, type AlertStore } from './store.js';
+import { decodeCursor, type AlertOutlet, type AlertStore } from './store.js';
 
 export const AlertListParams = z.object({
   rule: z.string().min(1).max(64).optional(),
@@ -35,7 +35,7 @@ export const ResolveBody = z.object({
 export const ReopenBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the alert is reopened') }).strict();
 
 /** The alert feed, one alert with its evidence and history, and people's actions on alerts. */
-export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) => Promise<void>): Hono {
+export function alertRoutes(store: AlertStore, deliver?: AlertOutlet): Hono {
   const app = new Hono();
 
   app.get('/v1/alerts', async (c) => {
@@ -71,7 +71,7 @@ export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) =>
 /** Validates the body, then applies the transition under the company's lock; answers with the new alert. */
 async function act<S extends z.ZodType>(
   c: Context, store: AlertStore, schema: S, transition: (body: z.infer<S>, alert: Alert, now: Date) => Revision,
-  deliver: ((revision: Revision) => Promise<void>) | undefined,
+  deliver: AlertOutlet | undefined,
 ) {
   const read = await readJson(c);
   if (!read.ok) return read.response;

@@ -1,12 +1,12 @@
 import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../alerts/index.js';
 import { withHolidayCalendar } from '../calendar/index.js';
+import { groupBy } from '../collections.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import { readAgencyNames, readCompanies, readEvents } from '../rules/context.js';
 import type { RuleRegistry } from '../rules/registry.js';
-import { groupBy } from '../rules/kinds/counting.js';
-import { companyOf } from '../rules/simulate.js';
+import { companyOf } from '../rules/company.js';
 import type { Storage } from '../storage/index.js';
 import { openWorkerQueue, startQueueWorker, type Change, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
 
@@ -18,7 +18,7 @@ export interface EvaluateWorkerOptions extends QueueWorkerSettings {
   concurrency: number;
   /** Companies evaluated under one set of locks and one read. */
   chunk: number;
-  /** Routes what an evaluation decided, and delivers it while the companies are still locked. */
+  /** The way out for what an evaluation decided, taken while the companies are still locked. */
   delivery: Delivery;
 }
 
@@ -88,10 +88,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));
       pending.push(...result.pending.map((p) => ({ ...p, enterprise_id: change.enterprise_id })));
     }
-    const routed = await options.delivery.route(revisions, stored.values());
-    await options.alerts.save(routed);
-    await options.delivery.deliver(routed, [...stored.values()]);
-    return { revisions: routed, pending };
+    return { revisions: await options.delivery.decided(revisions, [...stored.values()]), pending };
   }
 
   return startQueueWorker('evaluate', async (job) => {

@@ -38,7 +38,7 @@ const CONCURRENCY = 8;
 export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker {
   const { log, settings } = options;
   const store = createTicketStore(options.storage, options.locks);
-  // The worker sets ticket timers in its own queue.
+  // Its own connection to the hotline queue: ticket timers, and the complaints the store worker hands over.
   const timers = openWorkerQueue('hotline', options);
   const { queue } = timers;
 

@@ -47,6 +47,8 @@ export function startQueueWorker<K extends QueueKey>(
     maxStalledCount: 1_000,
     settings: { backoffStrategy: spec.backoff },
   });
+  // At zero from the start: a rate over the failures needs the series before the first one.
+  options.metrics.jobsFailed.inc({ queue: spec.label }, 0);
   worker.on('failed', (job, err) => {
     options.metrics.jobsFailed.inc({ queue: spec.label });
     log.warn({ queue: spec.label, job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed; will retry');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServerStorage } from '../src/storage/server.js';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { describeTableModules } from './support/table-modules.js';
 
 // The table modules through the server adapter (@clickhouse/client over HTTP) against the chdb HTTP shim,

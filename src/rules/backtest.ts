@@ -6,7 +6,7 @@ import { companiesInSlice as companiesInSliceOf, sizeOfSpans, type Spans } from 
 import { readAgencyNames, readCompanies, readEvents } from './context.js';
 import { anchorNeeds, evaluateCompany, mergeNeeds } from './engine.js';
 import type { RuleSet } from './load.js';
-import { companyOf } from './simulate.js';
+import { companyOf } from './company.js';
 
 /**
  * Runs a rule (or an edited copy of it) over stored history without

@@ -4,6 +4,7 @@ import { DAY, calendarDate, holidaySources, midnight, withHolidayCalendar, type 
 import { loadConfig } from '../config/index.js';
 import { createStorage, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
+import { channelsOf } from './compile.js';
 import { holidayFileJsonSchema, holidayWarnings } from './holidays.js';
 import { formatProblem, loadRuleSet, RuleSetError, type Problem, type RuleSet } from './load.js';
 import { policyMapJsonSchema } from './policy-map.js';
@@ -34,7 +35,7 @@ export function rulesCommand(): Command {
       const set = await loadOrReport(dir);
       if (!set) return;
       for (const { spec } of set.rules) {
-        console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${spec.channels.join(',') || '-'}`);
+        console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${channelsOf(spec).join(',') || '-'}`);
       }
       for (const line of holidayCoverage(dir, set.calendar, Date.now())) console.log(line);
       if (!set.policy) console.log('no policy map (regions.yaml): every rule holds everywhere');

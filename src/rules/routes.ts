@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Hono } from 'hono';
+import { channelsOf } from './compile.js';
 import type { PolicyMap } from './policy-map.js';
 import type { RuleRegistry } from './registry.js';
 
@@ -50,7 +51,7 @@ const summary = ({ spec, ...rule }: Rule, policy: PolicyMap | null) => ({
   kind: spec.kind,
   mode: spec.mode,
   severity: spec.severity,
-  channels: spec.channels,
+  channels: channelsOf(spec),
   title: spec.title,
   description: spec.description ?? null,
   source: spec.source,

@@ -22,7 +22,8 @@ interface Measured {
 
 /**
  * How long an agency stayed on site (德州: "执法时长47分钟", "次数和时长都合理"): from its first entry scan
- * until every officer who scanned in has scanned out, or else from an on-site record's start to its end. A
+ * until every officer who scanned in has scanned out, or, for a visit with no entry scan, from an on-site
+ * record's start to its end. A
  * visit shorter than `at_least_minutes` raises `too_short`, one longer than `at_most_minutes` raises
  * `too_long`. A visit whose end is unknown (no exit scan within `exit_within_hours`, no end on the record)
  * is not measured: exit-without-scan is about that. Alerts are per company, agency and day.
@@ -64,7 +65,7 @@ export const duration: Kind = {
   },
 };
 
-/** Every visit whose length is known: by scans first, and by records no measured scan visit already covers. */
+/** Every visit whose length is known: by its scans, or by its record where the agency did not scan in. */
 function measure(rule: ResolvedRule, events: readonly EngineEvent[]): Measured[] {
   const { detect } = spec(rule);
   const isEntry = rule.when(detect.entry);
@@ -97,10 +98,14 @@ function measure(rule: ResolvedRule, events: readonly EngineEvent[]): Measured[]
       open.delete(e.agency_id);
     }
   }
+  // Where the agency scanned in for the visit the scans measure it (or, with no exit, nobody can): a record
+  // is measured only when no entry scan of its agency lies between exit_within before its start and its end.
   for (const e of events) {
     if (!isRecord(e) || e.started_at === null || e.ended_at === null) continue;
-    const covered = visits.some((v) => v.by === 'scans' && v.events[0]!.agency_id === e.agency_id && v.start <= e.started_at! && e.started_at! <= v.end);
-    if (!covered) visits.push({ start: e.started_at, end: e.ended_at, events: [e], by: 'record' });
+    const start = e.started_at;
+    const end = e.ended_at;
+    const scanned = events.some((s) => isEntry(s) && s.agency_id === e.agency_id && s.occurred_at >= start - within && s.occurred_at <= end);
+    if (!scanned) visits.push({ start, end, events: [e], by: 'record' });
   }
   return visits;
 }

@@ -117,6 +117,22 @@ describe('each mistake is reported with its file, line and field', () => {
     ]);
   });
 
+  it('a region routing a rule to a channel that does not exist, at the rule\'s channels, naming the region', async () => {
+    const dir = copyRules();
+    edit(dir, 'regions.yaml', (t) => t.replace('channels: [hotline, feed]', 'channels: [fax, feed]'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'low-satisfaction.yaml', lineOf(dir, 'low-satisfaction.yaml', 'channels: $channels'), 'channels', /must be a list of feed, hotline, or a \$parameter holding one \(with the parameters of region 3706\)/),
+    ]);
+  });
+
+  it('a mistake inside any_of, at its branch', async () => {
+    const dir = copyRules();
+    edit(dir, 'result-overdue.yaml', (t) => t.replace('expect: { use: complete_result }', 'expect: { type: inspection, any_of: [{ outcome: penalty }, { use: complete_reslt }] }'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'result-overdue.yaml', lineOf(dir, 'result-overdue.yaml', 'complete_reslt'), 'detect.expect.any_of.1.use', /unknown macro "complete_reslt"/),
+    ]);
+  });
+
   it('a policy map placing a rule that does not exist', async () => {
     const dir = copyRules();
     edit(dir, 'regions.yaml', (t) => t.replace('      frequent-visits:\n', '      frequent-visit:\n'));

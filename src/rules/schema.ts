@@ -259,7 +259,7 @@ const RuleBase = {
   message: Localized.describe('templates: {{name}} takes a parameter, a figure or a field of the alert'),
   severity: z.enum(SEVERITIES),
   mode: z.enum(ALERT_MODES).describe('shadow evaluates and stores but notifies nobody'),
-  channels: z.union([z.array(z.enum(CHANNELS)), ParamRef]).default([])
+  channels: z.union([z.array(z.enum(CHANNELS)), ParamRef], { error: `must be a list of ${CHANNELS.join(', ')}, or a $parameter holding one` }).default([])
     .describe('a list, or a $parameter so that the policy map routes the rule per region'),
   escalate_after_minutes: z.number().positive().max(7 * 24 * 60).optional()
     .describe('an open alert nobody acknowledges within this many minutes is re-sent one priority level up (up to 3 times)'),

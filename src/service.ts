@@ -310,7 +310,8 @@ async function startApi(
       }),
       openApiRoutes({ maxItems: config.INGEST_MAX_EVENTS, maxBytes: config.INGEST_MAX_BYTES }),
       ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
-      referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
+      // A company's status sent or corrected re-decides its alerts since the status date (已注销 arriving after the record).
+      referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS, async (changes) => void (await evaluations.add('batch', { kind: 'batch', changes }))),
       timelineRoutes(storage),
       feedRoutes(),
       alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AckBody, CreateSilenceBody, ExpireSilenceBody, ReopenBody, ResolveBody } from '../alerts/index.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_KINDS } from '../audit/index.js';
 import { ALERT_ACTIONS, ALERT_MODES, ALERT_STATUSES, CHANNELS, CLEARED, RESOLUTION_CODES, SEVERITIES } from '../alerts/model.js';
-import { Agency, Enterprise, Event } from '../ingest/index.js';
+import { Agency, ENTERPRISE_STATUSES, Enterprise, Event } from '../ingest/index.js';
 import {
   AssignBody, CategoriseBody, ClaimBody, NoteBody, ReleaseBody, ReopenTicketBody, ResolveTicketBody,
   ASSIGNEE_KINDS, PRIORITIES, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES,
@@ -545,9 +545,11 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
         Upserted: { type: 'object', required: ['upserted'], properties: { upserted: { type: 'integer' } } },
         TimelinePage: {
           type: 'object',
-          required: ['enterprise_id', 'items', 'next_cursor'],
+          required: ['enterprise_id', 'status', 'items', 'next_cursor'],
           properties: {
             enterprise_id: { type: 'string' },
+            status: { enum: [...ENTERPRISE_STATUSES], description: "The company's register status from reference data (active when none was sent)" },
+            deregistered_on: { type: 'string', format: 'date', description: 'With status deregistered: the day of deregistration (已注销)' },
             items: { type: 'array', items: { $ref: '#/components/schemas/Event' } },
             next_cursor: { type: ['string', 'null'] },
           },

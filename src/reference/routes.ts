@@ -2,11 +2,16 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { jurisdictionOf, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
 import { Agency, Enterprise, readValidBatch } from '../ingest/index.js';
+import type { Change } from '../pipeline/queues.js';
 import type { HomeKind, Homes } from './homes.js';
+import { statusChanges } from './status.js';
 import type { ReferenceStore } from './store.js';
 
-/** Bulk upserts and lookups of companies and agencies; same validation rules as events. */
-export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number): Hono {
+/**
+ * Bulk upserts and lookups of companies and agencies; same validation rules as events. A company whose status
+ * changed (deregistered, or corrected) is handed to `reevaluate`: its alerts since the status date are decided again.
+ */
+export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number, reevaluate: (changes: Change[]) => Promise<void>): Hono {
   const app = new Hono();
 
   /**
@@ -28,7 +33,12 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
     return c.json({ upserted: batch.values.length });
   }
 
-  app.put('/v1/enterprises', (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, (items) => store.upsertEnterprises(items)));
+  app.put('/v1/enterprises', (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, async (items) => {
+    const before = await store.storedStatuses(items.map((e) => e.enterprise_id));
+    await store.upsertEnterprises(items);
+    const changes = statusChanges(before, items, Date.now());
+    if (changes.length > 0) await reevaluate(changes);
+  }));
   app.put('/v1/agencies', (c) => upsert(c, 'agency', Agency, (a) => a.agency_id, (items) => store.upsertAgencies(items)));
 
   app.get('/v1/enterprises/:id', async (c) => {

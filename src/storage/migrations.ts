@@ -327,6 +327,16 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS whitelisted Bool`,
     ],
   },
+  {
+    version: 9,
+    name: 'company status: active or deregistered, with the date (海曙 已注销)',
+    statements: [
+      // Rows stored before read status '' and no date: the readers take '' as active, the contract's default.
+      `ALTER TABLE enterprises
+        ADD COLUMN IF NOT EXISTS status LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS deregistered_on Nullable(Date32)`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

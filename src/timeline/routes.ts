@@ -31,20 +31,23 @@ export function timelineRoutes(storage: Storage): Hono {
     // A company's token reads its own record; for any other id it is as if there were none.
     const caller = principalOf(c);
     const ownCompany = caller.enterprise_id === id.data;
+    const company = await companyStatus(storage, id.data);
     const visible = can(caller.role, 'timeline:read')
-      ? !caller.jurisdiction || within(await companyRegion(storage, id.data) ?? '', caller.jurisdiction)
+      ? !caller.jurisdiction || within(company?.region ?? '', caller.jurisdiction)
       : ownCompany;
     if (!visible) return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
     const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit } = params.data;
     const page = await readTimeline(storage, { enterpriseId: id.data, from, to, limit, after: after ?? undefined });
-    return c.json({ enterprise_id: id.data, ...page });
+    // The register status frames the record: a check after deregistered_on is a low-quality check (海曙 已注销).
+    const status = company?.status || 'active';
+    return c.json({ enterprise_id: id.data, status, ...(status === 'deregistered' && company?.deregistered_on ? { deregistered_on: company.deregistered_on } : {}), ...page });
   });
   return app;
 }
 
 // A caller limited to a jurisdiction sees companies the reference data places inside it (an unknown company: none).
-async function companyRegion(storage: Storage, enterpriseId: string): Promise<string | null> {
-  const [row] = await storage.query<{ region: string }>(
-    'SELECT region FROM enterprises FINAL WHERE enterprise_id = {id:String} LIMIT 1', { id: enterpriseId });
-  return row?.region ?? null;
+async function companyStatus(storage: Storage, enterpriseId: string): Promise<{ region: string; status: string; deregistered_on: string | null } | null> {
+  const [row] = await storage.query<{ region: string; status: string; deregistered_on: string | null }>(
+    'SELECT region, status, deregistered_on FROM enterprises FINAL WHERE enterprise_id = {id:String} LIMIT 1', { id: enterpriseId });
+  return row ?? null;
 }

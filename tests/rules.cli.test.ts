@@ -26,7 +26,7 @@ function copyRules(name: string, change?: { file: string; from: string; to: stri
   return dir;
 }
 
-const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
+const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap|together|execution) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
 
 describe('qingjian rules check', () => {
   it('lists the seven shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {

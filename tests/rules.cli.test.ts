@@ -29,7 +29,7 @@ function copyRules(name: string, change?: { file: string; from: string; to: stri
 const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap|together|execution) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
 
 describe('qingjian rules check', () => {
-  it('lists the seven shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
+  it('lists the ten shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
     const run = await qingjian('check');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -42,7 +42,8 @@ describe('qingjian rules check', () => {
     expect(all[lines.length]).toMatch(/^holidays 2004-20\d\d chinese-days$/);
     expect(lines.every((l) => RULE_LINE.test(l)), run.stdout).toBe(true);
     expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual([
-      'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan', 'quiet-period',
+      'annual-cap', 'complaint-received', 'deregistered-company', 'entry-without-scan', 'exit-without-scan', 'frequent-visits',
+      'joint-not-together', 'no-plan', 'plan-not-executed', 'quiet-period',
     ]);
     expect(lines).toContain('frequent-visits@2 threshold active high feed');
     // The policy map (rules/regions.yaml): the rules in force per prefix, a longer prefix adding to a shorter one.
@@ -50,7 +51,7 @@ describe('qingjian rules check', () => {
       'region 3714 德州市: complaint-received, entry-without-scan, exit-without-scan, frequent-visits',
       'region 3706 烟台市: complaint-received, entry-without-scan, no-plan',
       'region 3503 莆田市: no-plan',
-      'region 330203 宁波市海曙区: no-plan',
+      'region 330203 宁波市海曙区: deregistered-company, joint-not-together, no-plan, plan-not-executed',
       'region 3311 丽水市: quiet-period',
       'region 331125 丽水市云和县: annual-cap, entry-without-scan, no-plan, quiet-period',
     ]);

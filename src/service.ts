@@ -35,6 +35,7 @@ import { upgradeKeyLayout } from './redis/key-layout.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
+import { planReviewRoutes } from './plans/review-routes.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
 import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
 import { timelineRoutes } from './timeline/index.js';
@@ -313,6 +314,7 @@ async function startApi(
       // A company's status sent or corrected re-decides its alerts since the status date (已注销 arriving after the record).
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS, async (changes) => void (await evaluations.add('batch', { kind: 'batch', changes }))),
       timelineRoutes(storage),
+      planReviewRoutes(storage),
       feedRoutes(),
       alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
       silenceRoutes(silences),

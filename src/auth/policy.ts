@@ -42,6 +42,9 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /v1/hotline/tickets/:id': ['tickets:read'],
   ...Object.fromEntries(HOTLINE_ACTIONS.map((action) => [`POST /v1/hotline/tickets/:id/${action}`, ['tickets:act'] as const])),
 
+  // The weekly review of plans (海曙 周回看): who reads alerts reads whether plans were carried out.
+  'GET /v1/plans/review': ['alerts:read'],
+
   'GET /v1/rules': ['rules:read'],
   'GET /v1/rules/:id': ['rules:read'],
 

@@ -433,6 +433,22 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           },
         },
       },
+      '/v1/plans/review': {
+        get: {
+          summary: 'The weekly review of plans (海曙 以周為單位回看執行情況): each agency\'s plan tasks whose window ends in the ISO week',
+          description: 'A task is a plan at one company, read in its latest version: carried_out when a visit is linked to it '
+            + '(an on-site scan or record at the company by its agency or a joint agency, on a day of its window, naming this plan or none), '
+            + 'cancelled when its latest version cancels it, not_carried_out otherwise. Narrowed to the token\'s jurisdiction.',
+          parameters: [
+            queryParameter('region', text, 'Prefix of the division code of the plans: 33, 3302 or 330203 (default: the whole jurisdiction)'),
+            { ...queryParameter('week', { type: 'string', pattern: '^\\d{4}-W\\d{2}$' }, 'ISO week, e.g. 2025-W33 (Monday 11 to Sunday 17 August 2025)'), required: true },
+          ],
+          responses: {
+            200: jsonResponse('The review', '#/components/schemas/PlanReview'),
+            400: errorResponse('Bad parameters (named in errors)'),
+          },
+        },
+      },
       '/v1/rules': {
         get: {
           summary: 'The rule set in force: digest, load time, each rule with its parameters and overrides, and the last failed reload',
@@ -543,6 +559,52 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           },
         },
         Upserted: { type: 'object', required: ['upserted'], properties: { upserted: { type: 'integer' } } },
+        PlanReview: {
+          type: 'object',
+          required: ['region', 'week', 'from', 'to', 'agencies'],
+          properties: {
+            region: { type: 'string' },
+            week: { type: 'string', example: '2025-W33' },
+            from: { type: 'string', format: 'date', description: 'Monday of the week' },
+            to: { type: 'string', format: 'date', description: 'Sunday of the week' },
+            agencies: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['agency_id', 'name', 'planned', 'carried_out', 'not_carried_out', 'cancelled', 'tasks'],
+                properties: {
+                  agency_id: { type: 'string' },
+                  name: { type: ['string', 'null'] },
+                  planned: { type: 'integer', description: 'Tasks not cancelled (carried_out + not_carried_out)' },
+                  carried_out: { type: 'integer' },
+                  not_carried_out: { type: 'integer' },
+                  cancelled: { type: 'integer' },
+                  tasks: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['plan_id', 'enterprise_id', 'enterprise_name', 'window_start', 'window_end', 'joint_agency_ids', 'status', 'visit'],
+                      properties: {
+                        plan_id: { type: 'string' },
+                        enterprise_id: { type: 'string' },
+                        enterprise_name: { type: ['string', 'null'] },
+                        window_start: { type: 'string', format: 'date' },
+                        window_end: { type: 'string', format: 'date' },
+                        joint_agency_ids: { type: 'array', items: { type: 'string' } },
+                        status: { enum: ['carried_out', 'not_carried_out', 'cancelled'] },
+                        visit: {
+                          type: ['object', 'null'],
+                          description: 'The first linked visit',
+                          properties: { id: { type: 'string' }, agency_id: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
         TimelinePage: {
           type: 'object',
           required: ['enterprise_id', 'status', 'items', 'next_cursor'],

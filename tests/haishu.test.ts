@@ -161,7 +161,7 @@ describe('the weekly review (GET /v1/plans/review) and plan-not-executed', () =>
 
     // plan-not-executed: the missed plan only (its window closed more than a working day ago).
     const notice = await some(b, 'plan-not-executed');
-    expect(notice).toMatchObject({ severity: 'low', agency_id: XF, figures: { plan_id: missed.id, deadline: '2025-08-16 00:00' } });
+    expect(notice).toMatchObject({ severity: 'low', agency_id: XF, figures: { plan_id: missed.id, due: '2025-08-16 00:00' } });
     await some(a, 'plan-not-executed', (n) => n.figures.plan_id === nextWeek.id);
     expect((await alertsOf(a, 'plan-not-executed')).map((n) => n.figures.plan_id)).toEqual([nextWeek.id]);
     expect(await alertsOf(c, 'plan-not-executed')).toEqual([]);

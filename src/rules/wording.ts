@@ -9,8 +9,8 @@ export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> 
   absence: ['anchor', 'searched_from', 'searched_to', 'matched', 'matched_at', 'deadline', 'exemption', 'urgent_reason', 'missing_officers', 'missing_count'],
   calendar: ['anchor', 'day', 'period_days', 'since', 'officers', 'exemption', 'urgent_reason', 'deadline'],
   cap: ['limit', 'grade', 'period', 'not_counted', 'not_counted_basis'],
-  together: ['plan_id', 'first_agency', 'first_arrival', 'arrival', 'late_minutes', 'arrivals', 'deadline'],
-  execution: ['plan_id', 'plan_window', 'agencies', 'deadline'],
+  together: ['plan_id', 'first_agency', 'first_arrival', 'arrival', 'late_minutes', 'arrivals', 'together_by'],
+  execution: ['plan_id', 'plan_window', 'agencies', 'due'],
 };
 
 const PLACEHOLDER = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;

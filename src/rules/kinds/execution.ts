@@ -60,7 +60,7 @@ function judge(rule: ResolvedRule, plan: EngineEvent, input: KindInput, verdict:
     windowEnd: anchor + DAY - 1,
     variant: '',
     evidence: [{ event: plan, role: 'plan' }],
-    figures: { plan_id: plan.plan_id, plan_window: `${plan.window_start} 至 ${plan.window_end}`, deadline: readableTime(due) },
+    figures: { plan_id: plan.plan_id, plan_window: `${plan.window_start} 至 ${plan.window_end}`, due: readableTime(due) },
     agencyFigures: { agencies: planAgencies(plan).map((agency_id) => ({ agency_id, text: '' })) },
     count: 1,
   });

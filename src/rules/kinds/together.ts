@@ -87,7 +87,7 @@ function judge(rule: ResolvedRule, plan: EngineEvent, cutoff: number, input: Kin
         first_arrival: readableTime(first),
         arrival: late === null ? `截至${readableTime(deadline)}未到场` : `${readableTime(late)}到场`,
         late_minutes: late === null ? null : Math.round((late - first) / 60_000),
-        deadline: readableTime(deadline),
+        together_by: readableTime(deadline),
       },
       agencyFigures: { first_agency: [{ agency_id: firstAgency, text: '' }], arrivals: who },
       count: 1,

@@ -1,10 +1,11 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules), the person on duty, the connection state, the views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans), the person on duty, the connection state, the views. */
 import { initActor } from './actor.js';
 import { ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
+import { startPlans } from './plans.js';
 import { startRules } from './rules.js';
 
 const STATE_TEXT = {
@@ -61,11 +62,13 @@ startFeed({
 });
 const hotline = startHotline({ root: document.getElementById('hotline-view') });
 const rules = startRules({ root: document.getElementById('rules-view') });
+const plans = startPlans({ root: document.getElementById('plans-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
+  plans: { section: document.getElementById('plans-view'), tab: document.getElementById('tab-plans') },
 };
 
 function route() {
@@ -79,14 +82,17 @@ function route() {
   if (name === 'hotline') hotline.show();
   else hotline.hide();
   if (name === 'rules') rules.show();
+  if (name === 'plans') plans.show();
 }
 addEventListener('hashchange', route);
 route();
 
 // A role that may not read the rules (12345 staff) has no 规则适用 view: the tab goes, and #rules shows the feed.
+// The same staff may not read alerts, so the weekly review of plans (检查计划) goes with it.
 listRules().catch((err) => {
   if (!(err instanceof ApiError) || err.status !== 403) return;
   views.rules.tab.hidden = true;
+  views.plans.tab.hidden = true;
   route();
 });
 

@@ -113,6 +113,18 @@ export const FIGURE = {
   urgent_filing_working_days: '紧急补报时限（工作日）',
   visits: '入企次数',
   threshold: '阈值',
+  since: '企业注销日期',
+  officers: '执法人员',
+  plan_id: '计划编号',
+  plan_window: '计划窗口',
+  agencies: '实施部门',
+  first_agency: '首个到场部门',
+  first_arrival: '首个部门到场时间',
+  arrival: '本部门到场',
+  late_minutes: '晚到（分钟）',
+  arrivals: '各部门到场',
+  together_by: '同时到场截止',
+  due: '执行回看截止',
 };
 export const figure = (key) => FIGURE[key] ?? key;
 
@@ -136,6 +148,8 @@ export const PARAM = {
   exit_within_hours: '离企扫码时限（小时）',
   green_channel: '绿色通道',
   green_channel_minutes: '绿色通道录入时限（分钟）',
+  together_minutes: '联合检查同时到场时限（分钟）',
+  grace_working_days: '计划窗口结束后宽限（工作日）',
 };
 export const param = (key) => PARAM[key] ?? key;
 

@@ -9,7 +9,7 @@ export type Permission =
   | 'events:write' | 'complaints:write' | 'reference:write' | 'reference:read'
   | 'alerts:read' | 'alerts:act' | 'silences:read' | 'silences:write' | 'feed:read'
   | 'rules:read' | 'rules:backtest' | 'tickets:read' | 'tickets:act'
-  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read';
+  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read' | 'backups:write';
 
 const GRANTS: Record<Exclude<Role, 'admin'>, readonly Permission[]> = {
   // The platforms that send events and keep reference data current.

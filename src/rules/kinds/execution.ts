@@ -28,10 +28,12 @@ export const execution: Kind = {
     }
     return verdict;
   },
-  // A visit can carry out a plan whose window holds its day: anchors (window ends) after it.
+  // A visit can carry out a plan whose window holds its day: anchors (window ends) after it. A new version of a
+  // plan can move its window anywhere: the anchor of the window it replaces is decided again too.
   decideRange(_rule, t1, t2, types) {
-    const visits = !types || types.some((t) => t === 'checkin' || t === 'inspection');
-    return [startOfDay(t1), startOfDay(t2 + (visits ? UNBOUNDED_LOOKBACK : 0)) + DAY - 1];
+    const plans = !types || types.includes('plan');
+    const visits = plans || types.some((t) => t === 'checkin' || t === 'inspection');
+    return [startOfDay(t1 - (plans ? UNBOUNDED_LOOKBACK : 0)), startOfDay(t2 + (visits ? UNBOUNDED_LOOKBACK : 0)) + DAY - 1];
   },
   context(_rule, from, to) {
     return [

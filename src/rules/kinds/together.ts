@@ -34,9 +34,12 @@ export const together: Kind = {
     }
     return verdict;
   },
-  // An arrival can move the first arrival of a plan whose window holds it, earlier or later: its anchor.
-  decideRange(_rule, t1, t2) {
-    return [startOfDay(t1 - UNBOUNDED_LOOKBACK), startOfDay(t2 + UNBOUNDED_LOOKBACK) + DAY - 1];
+  // An arrival can move the first arrival of a plan whose window holds it, earlier or later: its anchor. So can
+  // a new version of a plan, which may move its window anywhere. Complaints and filings change nothing here.
+  decideRange(_rule, t1, t2, types) {
+    const reaches = !types || types.some((t) => t === 'plan' || t === 'checkin' || t === 'inspection');
+    const reach = reaches ? UNBOUNDED_LOOKBACK : 0;
+    return [startOfDay(t1 - reach), startOfDay(t2 + reach) + DAY - 1];
   },
   context(rule, from, to) {
     const { detect } = spec(rule);

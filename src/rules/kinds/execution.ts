@@ -5,6 +5,7 @@ import type { Verdict } from '../findings.js';
 import { boundAt } from '../offsets.js';
 import { readableTime } from '../wording.js';
 import { UNBOUNDED_LOOKBACK } from './absence.js';
+import { groupBy } from './counting.js';
 import { isLinkedVisit, planAgencies, planVersions } from './plans.js';
 import type { Kind, KindInput } from './types.js';
 
@@ -21,10 +22,15 @@ export const execution: Kind = {
   evaluate(rule, input) {
     const verdict: Verdict = { findings: [], pending: [] };
     const standing = rule.when(spec(rule).detect.plan);
+    // Only visits can carry a plan out: looked up by agency, not searched among every event for every plan.
+    const visits = groupBy(input.events.filter((e) => (e.type === 'checkin' || e.type === 'inspection') && e.onsite), (e) => e.agency_id);
     for (const versions of planVersions(input.events).values()) {
       const plan = versions.at(-1)!;
       if (!standing(plan) || plan.window_end === null || plan.window_start === null) continue;
-      judge(rule, plan, input, verdict);
+      const anchor = midnight(plan.window_end);
+      if (anchor < input.from || anchor > input.to) continue;
+      if (planAgencies(plan).some((agency) => (visits.get(agency) ?? []).some((e) => isLinkedVisit(plan, e)))) continue;
+      judge(rule, plan, anchor, input, verdict);
     }
     return verdict;
   },
@@ -43,11 +49,9 @@ export const execution: Kind = {
   },
 };
 
-function judge(rule: ResolvedRule, plan: EngineEvent, input: KindInput, verdict: Verdict): void {
+/** A plan with no linked visit: a notice once the grace has passed, a decision deferred until then. */
+function judge(rule: ResolvedRule, plan: EngineEvent, anchor: number, input: KindInput, verdict: Verdict): void {
   const { detect } = spec(rule);
-  const anchor = midnight(plan.window_end!);
-  if (anchor < input.from || anchor > input.to) return;
-  if (input.events.some((e) => isLinkedVisit(plan, e))) return;
   // The first instant after the grace: "closed more than one working day ago".
   const due = boundAt(anchor, detect.grace, 'to') + 1;
   const decideAt = detect.lateness ? boundAt(due, detect.lateness, 'to') : due;

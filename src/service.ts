@@ -6,7 +6,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { isPretty, type Logger } from './log.js';
-import { createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, tokenRoutes, type TokenStore } from './auth/index.js';
+import {
+  createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, routeAccess, tokenRoutes, type Access, type TokenStore,
+} from './auth/index.js';
 import {
   alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
@@ -21,7 +23,6 @@ import { healthRoutes } from './http/health.js';
 import {
   createHotlineQueue, createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
 } from './hotline/index.js';
-import { openApiRoutes } from './http/openapi.js';
 import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type EventAcceptor } from './ingest/index.js';
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
 import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline/queues.js';
@@ -33,10 +34,10 @@ import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
 import { producerConnection, workerConnection } from './redis/connection.js';
 import { upgradeKeyLayout } from './redis/key-layout.js';
+import { planReviewRoutes } from './plans/review-routes.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
-import { planReviewRoutes } from './plans/review-routes.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
 import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
@@ -55,8 +56,8 @@ export interface Roles {
 export interface Service {
   /** Base URL of the API (when the api role runs). */
   url: string | null;
-  /** `METHOD /pattern` of every route the API answers (checked against the access policy). */
-  routes: string[];
+  /** `METHOD /pattern` of every route the API answers, with the access rule it declared (undefined: none, so refused). */
+  routes: Map<string, Access | undefined>;
   /** The bootstrap admin token, when this process made sure of one (the in-process demo uses it). */
   adminToken: string | null;
   /** The file the quick start keeps that token in, when it made it (rather than QINGJIAN_BOOTSTRAP_TOKEN). */
@@ -97,7 +98,7 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     if (roles.worker) startWorkers(config, redis, storage, rules, metrics, log, stops);
     const { url, routes, adminToken, adminTokenFile } = roles.api
       ? await startApi(config, redis, storage, rules, metrics, log, stops, roles.worker)
-      : { url: null, routes: [], adminToken: null, adminTokenFile: null };
+      : { url: null, routes: new Map(), adminToken: null, adminTokenFile: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: Object.fromEntries(Object.entries(redis).map(([role, u]) => [role, redactUrl(u)])) }, 'qingjian started');
     return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, stop };
@@ -265,7 +266,7 @@ function startDelivery(
 async function startApi(
   config: Config, urls: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
   alone: boolean,
-): Promise<{ url: string; routes: string[]; adminToken: string | null; adminTokenFile: string | null }> {
+): Promise<{ url: string; routes: Map<string, Access | undefined>; adminToken: string | null; adminTokenFile: string | null }> {
   const tokens = createTokenStore(storage);
   const audit = createAuditLog(storage);
   const { token: adminToken, file: adminTokenFile } = await bootstrapAdmin(config, tokens, log, alone);
@@ -307,6 +308,7 @@ async function startApi(
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
+    maxItems: config.INGEST_MAX_EVENTS,
     routes: [
       tokenRoutes(tokens, audit, homes),
       metricsRoutes(metrics.registry),
@@ -317,8 +319,7 @@ async function startApi(
           const pending = await pendingMigrations(storage);
           if (pending.length > 0) throw new Error(`pending: ${pending.map((m) => m.version).join(', ')}`);
         },
-      }),
-      openApiRoutes({ maxItems: config.INGEST_MAX_EVENTS, maxBytes: config.INGEST_MAX_BYTES }),
+      }, { version: VERSION }),
       ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
       // A company's status sent or corrected re-decides its alerts since the status date (已注销 arriving after the record).
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS, async (changes) => void (await evaluations.add('batch', { kind: 'batch', changes }))),
@@ -356,8 +357,7 @@ async function startApi(
   metrics.observeFeed(feed.stats);
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  const routes = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
-  return { url: `http://${host}:${port}`, routes, adminToken, adminTokenFile };
+  return { url: `http://${host}:${port}`, routes: routeAccess(app), adminToken, adminTokenFile };
 }
 
 // Only the embedded default is backed up by Qingjian itself: a ClickHouse server and an outside Redis have their own tools.

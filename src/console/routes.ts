@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hono, type Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { requires } from '../auth/policy.js';
+import { routeGroup } from '../http/route.js';
 
 /**
  * The console: a plain HTML/CSS/JS-module page (no build step, nothing fetched
@@ -87,9 +90,9 @@ export interface ConsoleOptions {
   live?: boolean;
 }
 
-export function consoleRoutes(options: ConsoleOptions = {}): Hono {
+export function consoleRoutes(options: ConsoleOptions = {}): OpenAPIHono {
   const dir = options.dir ?? CONSOLE_DIR;
-  const app = new Hono();
+  const app = routeGroup();
   let exists = true;
   try {
     exists = statSync(dir).isDirectory();
@@ -137,9 +140,11 @@ export function consoleRoutes(options: ConsoleOptions = {}): Hono {
     if (!exists) return c.json({ error: 'not_found', message: `the console's files are missing (${dir})` }, 404);
     return send(c, asset('index.html'), true);
   };
-  app.on(['GET', 'HEAD'], '/', page);
-  app.on(['GET', 'HEAD'], '/index.html', page);
-  app.on(['GET', 'HEAD'], '/console/*', (c) => {
+  // Not in the OpenAPI document (files, not the API). They hold no data: the page asks for a token, then calls the API with it.
+  const open = requires('public');
+  app.on(['GET', 'HEAD'], '/', open, page);
+  app.on(['GET', 'HEAD'], '/index.html', open, page);
+  app.on(['GET', 'HEAD'], '/console/*', open, (c) => {
     const rel = c.req.path.slice('/console/'.length);
     return send(c, asset(rel), rel.endsWith('.html'));
   });

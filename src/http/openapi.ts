@@ -14,6 +14,7 @@ const TAGS = [
   { name: 'hotline', description: '12345 hotline tickets' },
   { name: 'rules', description: 'The rule set in force' },
   { name: 'plans', description: 'Inspection plans: the weekly review of plans carried out' },
+  { name: 'statistics', description: "The justice bureau's statistics, the same the Grafana boards run" },
   { name: 'admin', description: 'Tokens and the audit log' },
   { name: 'operations', description: 'Health, metrics and this document' },
 ];

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { jurisdictionOf, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
 import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
 import { Agency, batchBody, batchErrors, batchItem, Enterprise, readValidBatch } from '../ingest/index.js';
-import type { Change } from '../pipeline/queues.js';
+import type { Change } from '../queues/index.js';
 import type { HomeKind, Homes } from './homes.js';
 import { statusChanges } from './status.js';
 import type { ReferenceStore } from './store.js';

@@ -1,6 +1,6 @@
 import { DAY, midnight } from '../calendar/index.js';
 import type { Enterprise } from '../ingest/index.js';
-import type { Change } from '../pipeline/queues.js';
+import type { Change } from '../queues/index.js';
 import type { StatusFacts } from './store.js';
 
 /**

@@ -4,8 +4,8 @@ import type { EngineEvent } from '../events.js';
 import type { Verdict } from '../findings.js';
 import { boundAt } from '../offsets.js';
 import { readableTime } from '../wording.js';
-import { UNBOUNDED_LOOKBACK } from './absence.js';
-import { groupBy } from './counting.js';
+import { UNBOUNDED_LOOKBACK } from './expectation.js';
+import { groupBy } from '../../collections.js';
 import { isLinkedVisit, planAgencies, planVersions } from './plans.js';
 import type { Kind, KindInput } from './types.js';
 

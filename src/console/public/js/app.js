@@ -1,11 +1,13 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans), the person on duty, the connection state, the views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report), the person on duty, the connection state, the views. */
 import { initActor } from './actor.js';
-import { ApiError, listRules } from './api.js';
+import { api, ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
 import { startPlans } from './plans.js';
+import { startJustice } from './justice.js';
+import { startReport } from './report.js';
 import { startRules } from './rules.js';
 
 const STATE_TEXT = {
@@ -63,16 +65,21 @@ startFeed({
 const hotline = startHotline({ root: document.getElementById('hotline-view') });
 const rules = startRules({ root: document.getElementById('rules-view') });
 const plans = startPlans({ root: document.getElementById('plans-view') });
+const justice = startJustice({ root: document.getElementById('justice-view') });
+const report = startReport({ root: document.getElementById('report-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
   plans: { section: document.getElementById('plans-view'), tab: document.getElementById('tab-plans') },
+  justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
+  report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
 };
 
 function route() {
-  const asked = location.hash.slice(1);
+  // #justice/company/<id> is the justice view with a company's timeline open.
+  const asked = location.hash.slice(1).split('/')[0];
   const name = Object.hasOwn(views, asked) && !views[asked].tab.hidden ? asked : 'feed';
   for (const [key, view] of Object.entries(views)) {
     view.section.hidden = key !== name;
@@ -83,6 +90,8 @@ function route() {
   else hotline.hide();
   if (name === 'rules') rules.show();
   if (name === 'plans') plans.show();
+  if (name === 'justice') justice.show();
+  if (name === 'report') report.show();
 }
 addEventListener('hashchange', route);
 route();
@@ -93,6 +102,14 @@ listRules().catch((err) => {
   if (!(err instanceof ApiError) || err.status !== 403) return;
   views.rules.tab.hidden = true;
   views.plans.tab.hidden = true;
+  route();
+});
+
+// Roles that may not read the statistics (12345 staff) have no 执法监督 or 月度通报.
+api.get('/v1/stats').catch((err) => {
+  if (!(err instanceof ApiError) || err.status !== 403) return;
+  views.justice.tab.hidden = true;
+  views.report.tab.hidden = true;
   route();
 });
 

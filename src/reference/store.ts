@@ -1,11 +1,11 @@
 import type { Agency, Enterprise } from '../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
 import { agencyById, agencyRegions, agencyRow, insertAgencies } from '../storage/tables/agencies.js';
-import { enterpriseById, enterpriseRegions, enterpriseRow, insertEnterprises } from '../storage/tables/enterprises.js';
+import { enterpriseById, enterpriseRegions, enterpriseRow, enterpriseStatuses, insertEnterprises } from '../storage/tables/enterprises.js';
 
 /**
  * Reference data the rules read: companies (credit grade, white list, quiet
- * period) and agencies. An upsert is a new version row; the newest wins
+ * period, status) and agencies. An upsert is a new version row; the newest wins
  * (ReplacingMergeTree(updated_at), read with FINAL), so repeating a PUT is harmless.
  */
 export function createReferenceStore(storage: Storage) {
@@ -21,8 +21,19 @@ export function createReferenceStore(storage: Storage) {
     async enterprise(id: string): Promise<(Enterprise & { updated_at: string }) | null> {
       const [row] = await enterpriseById(storage, { id });
       if (!row) return null;
-      const { quiet_period, ...rest } = row;
-      return { ...rest, ...(quiet_period ? { quiet_period } : {}) };
+      const { quiet_period, status, deregistered_on, ...rest } = row;
+      return {
+        ...rest,
+        ...(quiet_period ? { quiet_period } : {}),
+        status: status || 'active',
+        ...(deregistered_on ? { deregistered_on } : {}),
+      };
+    },
+    /** The status each id's stored record has (the upsert's "before"): a change of it re-evaluates the company. */
+    async storedStatuses(ids: readonly string[]): Promise<Map<string, StatusFacts>> {
+      if (ids.length === 0) return new Map();
+      const rows = await enterpriseStatuses(storage, { ids: [...new Set(ids)] });
+      return new Map(rows.map((r) => [r.enterprise_id, { status: r.status || 'active', deregistered_on: r.deregistered_on }]));
     },
     /** The region reference data holds for each id that has a record (the upsert's "before"). */
     async storedRegions(kind: 'enterprise' | 'agency', ids: readonly string[]): Promise<Map<string, string>> {
@@ -40,3 +51,8 @@ export function createReferenceStore(storage: Storage) {
 }
 
 export type ReferenceStore = ReturnType<typeof createReferenceStore>;
+
+export interface StatusFacts {
+  status: string;
+  deregistered_on: string | null;
+}

@@ -30,6 +30,7 @@ export async function readCompanies(storage: Storage, ids: readonly string[]): P
     credit_grade: r.credit_grade,
     whitelisted: r.whitelisted,
     quiet_days: r.quiet_period?.days_of_month ?? null,
+    deregistered_on: r.status === 'deregistered' ? r.deregistered_on : null,
   }]));
 }
 

@@ -15,7 +15,7 @@ import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import {
   insertTicketChanges, insertTickets, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
 } from '../../src/storage/tables/tickets.js';
-import { checkin, complaint, creditCode, filing, inspection, plan } from './fixtures.js';
+import { checkin, complaint, creditCode, evaluation, filing, inspection, notice, plan } from './fixtures.js';
 import type { StorageUnderTest } from './storage-contract.js';
 
 /**
@@ -55,10 +55,12 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
       const company = creditCode('371402', 71);
       const events = [
         checkin({ enterprise_id: company }),
-        inspection({ enterprise_id: company }),
+        inspection({ enterprise_id: company, matters: ['特种设备'], remedies: '行政复议', credit_repair: '信用中国' }),
         plan({ enterprise_ids: [company, creditCode('371402', 72)] }),
         complaint({ enterprise_id: company, checkin_id: 'ci-1' }),
         filing({ enterprise_id: company, region: '371402' }),
+        notice({ enterprise_id: company }),
+        evaluation({ enterprise_id: company, score: 95 }),
       ].map((e) => Event.parse(e));
       const spans = new Map([[null, { from: Date.parse('2026-11-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') }]]);
 
@@ -90,7 +92,8 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
 
     describe('enterprises', () => {
       const id = creditCode('370683', 81);
-      const company = Enterprise.parse({ enterprise_id: id, name: '莱州市海岳石材有限公司', region: '370683', credit_grade: 'C', quiet_period: { days_of_month: [1, -1] } });
+      const company = Enterprise.parse({ enterprise_id: id, name: '莱州市海岳石材有限公司', region: '370683', credit_grade: 'C', quiet_period: { days_of_month: [1, -1] },
+        status: 'deregistered', deregistered_on: '2025-06-30' });
 
       it('round-trips a company, its quiet period parsed and checked', async () => {
         await insertEnterprises(storage, [enterpriseRow(company, '2026-11-24 00:00:00.000')]);

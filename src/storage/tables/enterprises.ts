@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Enterprise, QuietPeriod } from '../../ingest/schema.js';
+import { Enterprise, ENTERPRISE_STATUSES, QuietPeriod } from '../../ingest/schema.js';
 import type { Storage } from '../port.js';
 import { column, columnsOf, namedQuery } from './query.js';
 
 /**
- * `enterprises` (migrations 2 and 8): reference data on companies. An upsert is a new version row and the
+ * `enterprises` (migrations 2, 8 and 9): reference data on companies. An upsert is a new version row and the
  * newest wins (ReplacingMergeTree(updated_at), read with FINAL), so repeating a PUT is harmless.
  * `exempt` (migration 2) is left out: it stays in the table so processes of the previous version can still
  * insert while a deployment rolls, but nothing writes meaning into it or reads it.
@@ -18,6 +18,10 @@ export const EnterpriseRow = z.object({
   whitelisted: z.boolean(),
   /** The company's quiet-period override as JSON, '' when it has none. */
   quiet_period: z.union([z.literal('').transform(() => null), column.json(QuietPeriod)]),
+  /** Migration 9: rows stored before it read '' and null; readers take '' as active, the contract's default. */
+  status: z.enum([...ENTERPRISE_STATUSES, '']),
+  /** 已注销: the day of deregistration (Date32), with status deregistered. */
+  deregistered_on: column.date.nullable(),
   updated_at: column.time,
 });
 export type EnterpriseRow = z.output<typeof EnterpriseRow>;
@@ -27,6 +31,8 @@ export type EnterpriseInsert = z.input<typeof EnterpriseRow>;
 export const enterpriseRow = (enterprise: Enterprise, updatedAt: string): EnterpriseInsert => ({
   ...enterprise,
   quiet_period: enterprise.quiet_period ? JSON.stringify(enterprise.quiet_period) : '',
+  status: enterprise.status ?? 'active',
+  deregistered_on: enterprise.deregistered_on ?? null,
   updated_at: updatedAt,
 });
 
@@ -56,5 +62,22 @@ export const enterpriseRegions = namedQuery({
   row: EnterpriseRow.pick({ enterprise_id: true, region: true }),
   statement: (values: { ids: readonly string[] }) => ({
     sql: 'SELECT enterprise_id, region FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}', values,
+  }),
+});
+
+/** The region and register status reference data holds for each of these companies (ids without a record are left out). */
+export const enterpriseStatuses = namedQuery({
+  name: 'enterprises.statuses',
+  row: EnterpriseRow.pick({ enterprise_id: true, region: true, status: true, deregistered_on: true }),
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: 'SELECT enterprise_id, region, status, deregistered_on FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}', values,
+  }),
+});
+
+export const enterpriseNames = namedQuery({
+  name: 'enterprises.names',
+  row: EnterpriseRow.pick({ enterprise_id: true, name: true }),
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: 'SELECT enterprise_id, name FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}', values,
   }),
 });

@@ -4,7 +4,7 @@ import { toClickHouseTime, type Storage } from '../port.js';
 import { column, columnsOf, namedQuery } from './query.js';
 
 /**
- * `events` (migrations 1 and 8): one row per event and company (a plan naming three companies is three rows
+ * `events` (migrations 1, 8 and 11): one row per event and company (a plan naming three companies is three rows
  * with one id), typed columns for what rules and dashboards filter on, and the accepted JSON as `payload` for
  * evidence and the public record. ReplacingMergeTree folds a retried insert of the same (company, time, id);
  * reads use FINAL because folding happens at merge time.
@@ -33,6 +33,11 @@ export const EventRow = z.object({
   started_at: column.time.nullable(),
   ended_at: column.time.nullable(),
   outcome: z.string(),
+  /** Migration 11: an inspection record's or a notice's 检查事项, a record's 救济途径 and 信用修复流程, an evaluation's score. */
+  matters: z.array(z.string()),
+  remedies: z.string(),
+  credit_repair: z.string(),
+  score: z.number().nullable(),
   window_start: column.date.nullable(),
   window_end: column.date.nullable(),
   mode: z.string(),
@@ -55,7 +60,7 @@ export type EventRow = z.output<typeof EventRow>;
  */
 const EVENT_DEFAULTS = {
   officer_ids: [], action: '', method: '', onsite: false, purpose: '', plan_id: '', urgent_reason: '', national_basis: '',
-  started_at: null, ended_at: null, outcome: '', window_start: null, window_end: null, mode: '', status: '',
+  started_at: null, ended_at: null, outcome: '', matters: [], remedies: '', credit_repair: '', score: null, window_start: null, window_end: null, mode: '', status: '',
   joint_agency_ids: [], reviewed_by: '', category: '', channel: '', checkin_id: '', filing_kind: '', filed_with: '', approved_by: '',
 } satisfies Partial<EventRow>;
 
@@ -66,7 +71,7 @@ export type EventInsert = Omit<EventRow, keyof typeof EVENT_DEFAULTS> & Partial<
 export const asStored = (row: EventInsert): Record<keyof EventRow, unknown> => ({ ...EVENT_DEFAULTS, ...row });
 
 /** The columns the rule engine reads: everything but the accepted JSON, the arrival time and what no rule uses. */
-export const EngineEventRow = EventRow.omit({ received_at: true, ended_at: true, checkin_id: true, payload: true });
+export const EngineEventRow = EventRow.omit({ received_at: true, checkin_id: true, payload: true });
 export type EngineEventRow = z.output<typeof EngineEventRow>;
 
 /** An event as rows of `events`: one per company it concerns. */
@@ -108,6 +113,9 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         started_at: time(event.started_at),
         ended_at: event.ended_at ? time(event.ended_at) : null,
         outcome: event.outcome ?? '',
+        matters: event.matters ?? [],
+        remedies: event.remedies ?? '',
+        credit_repair: event.credit_repair ?? '',
       }];
     case 'plan':
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
@@ -142,6 +150,25 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         filing_kind: event.kind,
         filed_with: event.filed_with,
         approved_by: event.approved_by ?? '',
+      }];
+    case 'notice':
+      // The day noticed as a one-day window, like a filing's visit day.
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        officer_ids: event.officer_ids,
+        matters: event.matters,
+        window_start: event.visit_date,
+        window_end: event.visit_date,
+        plan_id: event.plan_id ?? '',
+        channel: event.channel ?? '',
+      }];
+    case 'evaluation':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        score: event.score,
+        channel: event.channel,
       }];
   }
 }
@@ -240,5 +267,35 @@ export const companyPayloads = namedQuery({
   statement: (p: { enterpriseId: string; ids: readonly string[] }) => ({
     sql: 'SELECT id, payload FROM events FINAL WHERE enterprise_id = {enterprise:String} AND id IN {ids:Array(String)} LIMIT 1 BY id',
     values: { enterprise: p.enterpriseId, ids: p.ids },
+  }),
+});
+
+/**
+ * Every version of the plans of a region (division-code prefix) any version of which ends in these days
+ * (YYYY-MM-DD, both included): a later version may move a plan into the days or out of them.
+ */
+export const planVersionsEndingIn = namedQuery({
+  name: 'events.planVersionsEndingIn',
+  row: EngineEventRow,
+  statement: (values: { region: string; from: string; to: string }) => ({
+    sql: `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL
+          WHERE type = 'plan' AND startsWith(region, {region:String})
+            AND if(plan_id = '', id, plan_id) IN (
+              SELECT if(plan_id = '', id, plan_id) FROM events FINAL
+              WHERE type = 'plan' AND startsWith(region, {region:String}) AND window_end BETWEEN {from:Date32} AND {to:Date32})`,
+    values,
+  }),
+});
+
+/** These companies' on-site scans and records whose visit (started_at, else occurred_at) lies in the span, in event-time order. */
+export const onsiteVisits = namedQuery({
+  name: 'events.onsiteVisits',
+  row: EngineEventRow,
+  statement: (p: { enterpriseIds: readonly string[]; from: Date; to: Date }) => ({
+    sql: `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL
+          WHERE type IN ('checkin', 'inspection') AND onsite AND enterprise_id IN {ids:Array(String)}
+            AND ifNull(started_at, occurred_at) BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')}
+          ORDER BY occurred_at, id`,
+    values: { ids: p.enterpriseIds, from: toClickHouseTime(p.from), to: toClickHouseTime(p.to) },
   }),
 });

@@ -66,7 +66,7 @@ describe('each mistake is reported with its file, line and field', () => {
   it('loads the shipped rules without problems (the baseline every mutation below breaks)', async () => {
     const set = await loadRuleSet(copyRules());
     expect(set.rules.map((r) => r.spec.id)).toEqual([
-      'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan', 'quiet-period',
+      'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan', 'plan-overlap', 'quiet-period',
     ]);
   });
 
@@ -376,7 +376,7 @@ cases:
     expect(rule.forRegion('371402')!.params).toMatchObject({ at_least: 5, window_days: 10 });
     expect(rule.forRegion('350300')).toBeNull();
     // 云和 331125 keeps 丽水 3311's quiet period and adds its own rules.
-    expect([...set.policy!.forRegion('331125').rules.keys()].sort()).toEqual(['annual-cap', 'entry-without-scan', 'no-plan', 'quiet-period']);
+    expect([...set.policy!.forRegion('331125').rules.keys()].sort()).toEqual(['annual-cap', 'entry-without-scan', 'no-plan', 'plan-overlap', 'quiet-period']);
     expect([...set.policy!.forRegion('331102').rules.keys()]).toEqual(['quiet-period']);
     expect([...set.policy!.forRegion('440300').rules.keys()]).toEqual([]);
   });
@@ -405,7 +405,7 @@ describe('the shipped rule files', () => {
       ...readdirSync(shipped).filter((f) => f.endsWith('.yaml') && f !== 'regions.yaml').map((f) => join(shipped, f)),
       ...readdirSync(join(shipped, 'lib')).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, 'lib', f)),
     ];
-    expect(files.length).toBe(8);
+    expect(files.length).toBe(9);
     for (const file of files) expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe('# yaml-language-server: $schema=./schema.json');
     expect(readFileSync(join(shipped, 'regions.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./regions.schema.json');
   });
@@ -413,7 +413,7 @@ describe('the shipped rule files', () => {
   it('every rule cites a document that exists in ../shared/policy-sources', async () => {
     const sources = resolve(root, '..', 'shared', 'policy-sources');
     const set = await loadRuleSet(shipped);
-    expect(set.rules).toHaveLength(7);
+    expect(set.rules).toHaveLength(8);
     for (const { spec } of set.rules) {
       const path = join(sources, spec.source.document);
       expect(existsSync(path), `${spec.id} cites ${path}`).toBe(true);

@@ -9,6 +9,7 @@ export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> 
   absence: ['anchor', 'searched_from', 'searched_to', 'matched', 'matched_at', 'deadline', 'exemption', 'urgent_reason', 'missing_officers', 'missing_count'],
   calendar: ['anchor', 'day', 'period_days', 'exemption', 'urgent_reason', 'deadline'],
   cap: ['limit', 'grade', 'period', 'not_counted', 'not_counted_basis'],
+  overlap: ['plan_a', 'plan_b', 'other_agency_id', 'other_agency_name', 'same_agency', 'overlap_start', 'overlap_end', 'overlap_days'],
 };
 
 const PLACEHOLDER = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;

@@ -12,6 +12,7 @@ import {
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
+import { createPlanChecker, planRoutes } from './plans/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
@@ -196,6 +197,7 @@ function startWorkers(
     metrics,
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
+  const plans = createPlanChecker(storage, rules, log.child({ role: 'plan-check' }));
   const store = startStoreWorker({
     redisUrl,
     redisPrefix: config.REDIS_PREFIX,
@@ -207,7 +209,11 @@ function startWorkers(
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     metrics,
-    onStored: async (events) => enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules)),
+    onStored: async (events) => {
+      await enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules));
+      // Every filed plan is checked and the result kept for the coordination view; a failed check must not hold up storing events.
+      await plans.recordFiled(events).catch((err: Error) => log.warn({ err: err.message }, 'plan check of filed plans failed'));
+    },
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
 }
@@ -323,6 +329,7 @@ async function startApi(
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
         homes,
       }),
+      planRoutes({ checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
       consoleRoutes(),

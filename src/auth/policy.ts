@@ -45,6 +45,11 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /v1/rules': ['rules:read'],
   'GET /v1/rules/:id': ['rules:read'],
 
+  'POST /v1/plans/check': ['plans:check'],
+  'GET /v1/plans/upcoming': ['plans:read'],
+  'GET /v1/plans/:id/check': ['plans:read'],
+  'POST /v1/plans/:id/suggestions': ['plans:coordinate'],
+
   'GET /v1/audit': ['audit:read'],
   'GET /v1/tokens': ['tokens:admin'],
   'POST /v1/tokens': ['tokens:admin'],

@@ -34,7 +34,7 @@ const EARLIEST_TIME = Date.parse('1900-01-01T00:00:00Z');
 const LATEST_TIME = Date.parse('2200-01-01T00:00:00Z');
 const Timestamp = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time with an offset, e.g. 2026-03-01T09:30:00+08:00' })
   .refine((t) => { const ms = Date.parse(t); return Number.isNaN(ms) || (ms >= EARLIEST_TIME && ms < LATEST_TIME); }, 'must be between 1900-01-01 and 2199-12-31');
-const CalendarDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' })
+export const CalendarDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' })
   .refine((d) => !/^\d{4}-/.test(d) || (d >= '1970-01-01' && d <= '2149-06-06'), 'must be between 1970-01-01 and 2149-06-06');
 const Text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 

@@ -49,7 +49,7 @@ export const calendar: Kind = {
   },
 };
 
-function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null {
+export function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null {
   const { period } = spec(rule).detect;
   if (period.company_override && company.quiet_days) return company.quiet_days;
   const source = period.days_of_month;
@@ -57,7 +57,7 @@ function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null 
   return days ? expand(days as Array<number | string>) : null;
 }
 
-function inPeriod(rule: ResolvedRule, days: number[], at: number): boolean {
+export function inPeriod(rule: ResolvedRule, days: number[], at: number): boolean {
   const { fromStart, fromEnd } = dayOfMonth(at);
   if (!days.includes(fromStart) && !days.includes(fromEnd)) return false;
   const filter = spec(rule).detect.period.days;

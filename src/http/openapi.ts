@@ -1,3 +1,4 @@
+import { CheckRequest, SuggestionBody } from '../plans/model.js';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AckBody, CreateSilenceBody, ExpireSilenceBody, ReopenBody, ResolveBody } from '../alerts/index.js';
@@ -446,6 +447,45 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
           responses: { 200: { description: 'The rule', content: { 'application/json': { schema: { type: 'object' } } } }, 404: errorResponse('Unknown rule') },
         },
       },
+      '/v1/plans/check': {
+        post: {
+          summary: 'Check a plan before filing it, or a filed one: what it would breach or risk per company (stores nothing)',
+          description: 'Per company, under the rules in force in its region (rules/regions.yaml): the annual cap (grade, visits so far, remaining), '
+            + 'the quiet-period days of the window, the frequent-visits risk, the lead time as the region counts it, the 预告 still possible, '
+            + 'white-list review, and merge candidates (other on-site plans for the company in the same days, of any agency or level). Each finding '
+            + 'cites its rule and clause; each company gets a verdict (ok, advise, breach) and suggestions (merge 合并检查, online 线上检查, '
+            + 'change 变更检查 with the nearest window that breaches nothing, cancel 取消检查). An ingest token checks plans of its own region only.',
+          requestBody: jsonBody('#/components/schemas/PlanCheckRequest'),
+          responses: {
+            200: { description: 'The check', content: { 'application/json': { schema: { type: 'object' } } } },
+            400: errorResponse('A bad field (named in errors)'),
+            403: errorResponse('A company, agency or region outside the token\'s jurisdiction (named in errors)'),
+            404: errorResponse('No such filed plan in the jurisdiction'),
+          },
+        },
+      },
+      '/v1/plans/upcoming': {
+        get: {
+          summary: 'Filed plans whose window is not over, with their stored checks and suggestions (the 计划统筹 view)',
+          parameters: [queryParameter('region', { type: 'string', pattern: '^\\d{2,6}$' }), queryParameter('limit', { type: 'integer', minimum: 1, maximum: 2000, default: 500 })],
+          responses: { 200: { description: '{items, suggestions}', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/v1/plans/{id}/check': {
+        get: {
+          summary: 'The stored check of a filed plan (its latest version), per company, with the suggestions recorded for it',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The check', content: { 'application/json': { schema: { type: 'object' } } } }, 404: errorResponse('No such plan in the jurisdiction') },
+        },
+      },
+      '/v1/plans/{id}/suggestions': {
+        post: {
+          summary: 'Record a suggestion to the plan\'s agencies (合并/线上/变更/取消); audited (plan.suggest) with the person and the token',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: jsonBody('#/components/schemas/PlanSuggestionBody'),
+          responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: { type: 'object' } } } }, 400: errorResponse('A bad field'), 404: errorResponse('No such plan in the jurisdiction') },
+        },
+      },
       '/healthz': { get: { summary: 'The process is up', responses: { 200: { description: 'Up' } } } },
       '/readyz': { get: { summary: 'Redis and ClickHouse reachable, migrations applied', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready; names the failing checks' } } } },
       '/metrics': {
@@ -525,6 +565,8 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
         ResolveTicketBody: schema(ResolveTicketBody),
         ReopenTicketBody: schema(ReopenTicketBody),
         AuditEntry: AuditEntrySchema,
+        PlanCheckRequest: schema(CheckRequest),
+        PlanSuggestionBody: schema(SuggestionBody),
         AuditPage: {
           type: 'object',
           required: ['items', 'next_cursor'],

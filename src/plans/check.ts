@@ -60,6 +60,9 @@ export function checkPlan(input: CheckInput): PlanCheck {
   return {
     plan_id: plan.plan_id,
     agency_id: plan.agency_id,
+    agency_name: input.agencies.get(plan.agency_id)?.name ?? plan.agency_id,
+    agency_level: levelOf(input.agencies.get(plan.agency_id)?.region),
+    matters: plan.matters,
     mode: plan.mode,
     window_start: plan.window_start,
     window_end: plan.window_end,

@@ -112,6 +112,9 @@ export interface CompanyCheck {
 export interface PlanCheck {
   plan_id: string | null;
   agency_id: string;
+  agency_name: string;
+  agency_level: AgencyLevel | null;
+  matters: string[];
   mode: string;
   window_start: string;
   window_end: string;

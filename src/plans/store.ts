@@ -90,6 +90,9 @@ export interface StoredCheck extends CompanyCheck {
   plan_id: string;
   event_id: string;
   agency_id: string;
+  agency_name: string;
+  agency_level: PlanCheck['agency_level'];
+  matters: string[];
   window_start: string;
   window_end: string;
   status: string;
@@ -136,7 +139,7 @@ export function createPlanCheckStore(storage: Storage) {
       await storage.insert('plan_checks', check.companies.map((c) => ({
         plan_id: check.plan_id, enterprise_id: c.enterprise_id, event_id: plan.event_id, region: c.region, agency_id: plan.agency_id,
         window_start: plan.window_start, window_end: plan.window_end, status: plan.status, verdict: c.verdict,
-        findings: JSON.stringify({ name: c.name, findings: c.findings, merge_candidates: c.merge_candidates }),
+        findings: JSON.stringify({ name: c.name, agency_name: check.agency_name, agency_level: check.agency_level, matters: check.matters, findings: c.findings, merge_candidates: c.merge_candidates }),
         suggestions: JSON.stringify(c.suggestions), checked_at: toClickHouseTime(new Date(check.checked_at)),
       })));
     },
@@ -186,9 +189,9 @@ const suggestionId = (r: Omit<SuggestionRecord, 'id' | 'at'>) => createHash('sha
   .digest('hex').slice(0, 32);
 
 function fromCheckRow(r: CheckRow): StoredCheck {
-  const stored = JSON.parse(r.findings) as Pick<CompanyCheck, 'name' | 'findings' | 'merge_candidates'>;
+  const stored = JSON.parse(r.findings) as Pick<CompanyCheck, 'name' | 'findings' | 'merge_candidates'> & Pick<PlanCheck, 'agency_name' | 'agency_level' | 'matters'>;
   return {
-    plan_id: r.plan_id, event_id: r.event_id, agency_id: r.agency_id, window_start: String(r.window_start), window_end: String(r.window_end),
+    plan_id: r.plan_id, event_id: r.event_id, agency_id: r.agency_id, agency_name: stored.agency_name, agency_level: stored.agency_level ?? null, matters: stored.matters ?? [], window_start: String(r.window_start), window_end: String(r.window_end),
     status: r.status, checked_at: fromClickHouseTime(String(r.checked_at)).toISOString(),
     enterprise_id: r.enterprise_id, name: stored.name, region: r.region, verdict: r.verdict, findings: stored.findings,
     merge_candidates: stored.merge_candidates, suggestions: JSON.parse(r.suggestions) as CompanyCheck['suggestions'],

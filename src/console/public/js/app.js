@@ -1,11 +1,12 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules), the person on duty, the connection state, the views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #coordination), the person on duty, the connection state, the views. */
 import { initActor } from './actor.js';
-import { ApiError, listRules } from './api.js';
+import { api, ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
 import { startRules } from './rules.js';
+import { startCoordination } from './coordination.js';
 
 const STATE_TEXT = {
   connecting: '连接中…',
@@ -61,11 +62,13 @@ startFeed({
 });
 const hotline = startHotline({ root: document.getElementById('hotline-view') });
 const rules = startRules({ root: document.getElementById('rules-view') });
+const coordination = startCoordination({ root: document.getElementById('coordination-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
+  coordination: { section: document.getElementById('coordination-view'), tab: document.getElementById('tab-coordination') },
 };
 
 function route() {
@@ -79,6 +82,7 @@ function route() {
   if (name === 'hotline') hotline.show();
   else hotline.hide();
   if (name === 'rules') rules.show();
+  if (name === 'coordination') coordination.show();
 }
 addEventListener('hashchange', route);
 route();
@@ -87,6 +91,13 @@ route();
 listRules().catch((err) => {
   if (!(err instanceof ApiError) || err.status !== 403) return;
   views.rules.tab.hidden = true;
+  route();
+});
+
+// Only the roles that see plans (统筹, 纪委, 司法局) have the 计划统筹 view.
+api.get('/v1/plans/upcoming?limit=1').catch((err) => {
+  if (!(err instanceof ApiError) || err.status !== 403) return;
+  views.coordination.tab.hidden = true;
   route();
 });
 

@@ -112,7 +112,8 @@ function checkCompany(input: CheckInput, enterpriseId: string): CompanyCheck {
     }
   }
   const notice = noticeRule(input, company.region);
-  if (notice) checks.push({ rule_id: ADVANCE_NOTICE.rule_id, source: notice.source, check: advanceNotice(notice.working_days, subject)! });
+  const noticeCheck = notice && advanceNotice(notice.working_days, subject);
+  if (notice && noticeCheck) checks.push({ rule_id: ADVANCE_NOTICE.rule_id, source: notice.source, check: noticeCheck });
 
   const findings: PlanFinding[] = checks.flatMap(({ rule_id, source, check }) => {
     const judged = check.at(plan.window_start, plan.window_end);

@@ -148,7 +148,7 @@ export function frequentVisits(rule: ResolvedRule, s: CheckSubject): PlanRuleChe
         }
       }
       const w = worstReading!;
-      const level: Verdict = w.risky === 0 ? (w.most === w.at_least - 1 ? 'advise' : 'ok') : w.risky === all.length ? 'breach' : 'advise';
+      const level: Verdict = w.risky === 0 ? 'ok' : w.risky === all.length ? 'breach' : 'advise';
       const who = w.who ? `${s.agencyName(w.who)}` : '各部门';
       return {
         level,

@@ -40,7 +40,7 @@ function check(plan: Partial<PlanUnderCheck> & Pick<PlanUnderCheck, 'region' | '
   const input: CheckInput = {
     plan: { plan_id: null, mode: 'onsite', joint_agency_ids: [], matters: [], reviewed_by: '', replaces: [], filed_at: Date.parse(now), status: 'filed', ...plan },
     rules: set.rules, policy: set.policy, companies: new Map(companies.map((c) => [c.enterprise_id, c])), events: byCompany,
-    agencies: new Map([['331125-SCJG', { name: '云和县市场监督管理局', region: '331125' }]]), matters: new Map(), now: Date.parse(now),
+    agencies: new Map([['331125-SCJG', { name: '云和县市场监督管理局', region: '331125' }]]), now: Date.parse(now),
   };
   return withHolidayCalendar(set.calendar, () => checkPlan(input));
 }

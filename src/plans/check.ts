@@ -3,7 +3,7 @@ import type { CompiledRule, ResolvedRule } from '../rules/compile.js';
 import type { CompanyFacts, EngineEvent } from '../rules/events.js';
 import { sharedDays, standingPlans } from '../rules/kinds/overlap.js';
 import type { PolicyMap } from '../rules/policy-map.js';
-import { advanceNotice, annualCap, daysOf, frequentVisits, leadTime, quietPeriod, whitelist, type CheckSubject, type PlanRuleCheck } from './checks.js';
+import { advanceNotice, annualCap, createMemo, daysOf, frequentVisits, leadTime, quietPeriod, whitelist, type CheckSubject, type Memo, type PlanRuleCheck } from './checks.js';
 import {
   SUGGESTION_LABELS, levelOf, worst, type Clause, type CompanyCheck, type MergeCandidate, type PlanCheck, type PlanFinding,
   type PlanUnderCheck, type Suggestion,
@@ -26,8 +26,6 @@ export interface CheckInput {
   /** Per company: its visits and plans around the window, in event-time order. */
   events: ReadonlyMap<string, readonly EngineEvent[]>;
   agencies: ReadonlyMap<string, { name: string; region: string }>;
-  /** The matters (检查事项) of plan versions, by event id. */
-  matters: ReadonlyMap<string, string[]>;
   now: number;
 }
 
@@ -56,7 +54,8 @@ const CHANGE_SEARCH_DAYS = 90;
 
 export function checkPlan(input: CheckInput): PlanCheck {
   const { plan } = input;
-  const companies = [...new Set(plan.enterprise_ids)].map((id) => checkCompany(input, id));
+  const memo = createMemo();
+  const companies = [...new Set(plan.enterprise_ids)].map((id) => checkCompany(input, id, memo));
   return {
     plan_id: plan.plan_id,
     agency_id: plan.agency_id,
@@ -72,46 +71,22 @@ export function checkPlan(input: CheckInput): PlanCheck {
   };
 }
 
-function checkCompany(input: CheckInput, enterpriseId: string): CompanyCheck {
+function checkCompany(input: CheckInput, enterpriseId: string, memo: Memo): CompanyCheck {
   const { plan } = input;
   const events = input.events.get(enterpriseId) ?? [];
   const company = input.companies.get(enterpriseId) ?? {
     enterprise_id: enterpriseId, name: enterpriseId, region: plan.region, credit_grade: null, whitelisted: false, quiet_days: null,
   };
   const agencyName = (id: string) => input.agencies.get(id)?.name ?? id;
-  const subject: CheckSubject = { plan, company, events, agencyName, now: input.now };
+  const subject: CheckSubject = { memo, plan, company, events, agencyName, now: input.now };
   const checks: Array<{ rule_id: string; source: Clause; check: PlanRuleCheck }> = [];
-  let candidates: MergeCandidate[] = [];
-  let overlapRule: { rule_id: string; source: Clause } | null = null;
-
-  for (const compiled of input.rules) {
-    const rule = compiled.forRegion(company.region);
-    if (!rule) continue;
-    const source = clauseOf(rule, input.policy, company.region);
-    const add = (check: PlanRuleCheck | null, cited: Clause = source) => check && checks.push({ rule_id: rule.spec.id, source: cited, check });
-    switch (rule.spec.kind) {
-      case 'cap':
-        if (rule.spec.detect.period === 'year' && visitsOnSite(rule, rule.spec.detect.match)) add(annualCap(rule, subject));
-        break;
-      case 'calendar':
-        if (visitsOnSite(rule, rule.spec.detect.match)) add(quietPeriod(rule, subject));
-        break;
-      case 'threshold':
-        if (visitsOnSite(rule, rule.spec.detect.match)) add(frequentVisits(rule, subject));
-        break;
-      case 'absence':
-        if (rule.types(rule.spec.detect.expect)?.includes('plan') && visitsOnSite(rule, rule.spec.detect.trigger)) {
-          add(leadTime(rule, subject));
-          add(whitelist(rule, subject, planEvent(plan, enterpriseId)), WHITELIST_CLAUSE);
-        }
-        break;
-      case 'overlap':
-        overlapRule = { rule_id: rule.spec.id, source };
-        candidates = mergeCandidates(rule, input, events);
-        break;
-    }
+  const policy = memo(`region:${company.region}`, () => regionChecks(input, company.region));
+  for (const { rule, source, build } of policy.rules) {
+    for (const { check, cited } of build(subject)) checks.push({ rule_id: rule.spec.id, source: cited ?? source, check });
   }
-  const notice = noticeRule(input, company.region);
+  const overlapRule = policy.overlap;
+  const candidates = overlapRule ? mergeCandidates(overlapRule.rule, input, events) : [];
+  const notice = policy.notice;
   const noticeCheck = notice && advanceNotice(notice.working_days, subject);
   if (notice && noticeCheck) checks.push({ rule_id: ADVANCE_NOTICE.rule_id, source: notice.source, check: noticeCheck });
 
@@ -123,10 +98,9 @@ function checkCompany(input: CheckInput, enterpriseId: string): CompanyCheck {
     const f = findings.find((x) => x.check === 'advance_notice');
     if (f) f.figures.figure_from = 'plan-check definition (no advance-notice rule in the rule set)';
   }
-  const merge = overlapRule as { rule_id: string; source: Clause } | null;
-  if (merge && candidates.length > 0) {
+  if (overlapRule && candidates.length > 0) {
     findings.push({
-      check: 'merge', rule_id: merge.rule_id, source: merge.source, level: 'advise',
+      check: 'merge', rule_id: overlapRule.rule.spec.id, source: overlapRule.source, level: 'advise',
       message: {
         zh: `同一企业同期另有${candidates.length}项现场检查计划，可合并：${candidates.map((c) => `${c.plan_id}（${c.agency_name}）`).join('、')}`,
         en: `${candidates.length} other on-site plans for this company in the same days can be merged: ${candidates.map((c) => c.plan_id).join(', ')}`,
@@ -142,8 +116,47 @@ function checkCompany(input: CheckInput, enterpriseId: string): CompanyCheck {
     verdict,
     findings,
     merge_candidates: candidates,
-    suggestions: verdict === 'ok' ? [] : suggest(plan, findings, candidates, checks.map((c) => c.check), input.now),
+    suggestions: verdict === 'ok' ? [] : suggest(plan, findings, candidates, checks.map((c) => c.check), input.now, memo),
   };
+}
+
+interface RegionChecks {
+  /** Each rule in force in the region that a plan can breach, with what it checks for one company. */
+  rules: Array<{ rule: ResolvedRule; source: Clause; build: (s: CheckSubject) => Array<{ check: PlanRuleCheck; cited?: Clause }> }>;
+  overlap: { rule: ResolvedRule; source: Clause } | null;
+  notice: ReturnType<typeof noticeRule>;
+}
+
+/** What the rules in force in a region check, decided once per region and check (companies of a plan share it). */
+function regionChecks(input: CheckInput, region: string): RegionChecks {
+  const out: RegionChecks = { rules: [], overlap: null, notice: noticeRule(input, region) };
+  const one = (check: PlanRuleCheck | null, cited?: Clause) => (check ? [{ check, cited }] : []);
+  for (const compiled of input.rules) {
+    const rule = compiled.forRegion(region);
+    if (!rule) continue;
+    const source = clauseOf(rule, input.policy, region);
+    const add = (build: RegionChecks['rules'][number]['build']) => out.rules.push({ rule, source, build });
+    switch (rule.spec.kind) {
+      case 'cap':
+        if (rule.spec.detect.period === 'year' && visitsOnSite(rule, rule.spec.detect.match)) add((s) => one(annualCap(rule, s)));
+        break;
+      case 'calendar':
+        if (visitsOnSite(rule, rule.spec.detect.match)) add((s) => one(quietPeriod(rule, s)));
+        break;
+      case 'threshold':
+        if (visitsOnSite(rule, rule.spec.detect.match)) add((s) => one(frequentVisits(rule, s)));
+        break;
+      case 'absence':
+        if (rule.types(rule.spec.detect.expect)?.includes('plan') && visitsOnSite(rule, rule.spec.detect.trigger)) {
+          add((s) => [...one(leadTime(rule, s)), ...one(whitelist(rule, s, planEvent(s.plan, s.company.enterprise_id)), WHITELIST_CLAUSE)]);
+        }
+        break;
+      case 'overlap':
+        out.overlap = { rule, source };
+        break;
+    }
+  }
+  return out;
 }
 
 /** The rule judges on-site visits (check-ins or inspection records): a plan for visits can breach it. */
@@ -190,7 +203,9 @@ function mergeCandidates(rule: ResolvedRule, input: CheckInput, events: readonly
         level: levelOf(input.agencies.get(v.agency_id)?.region),
         joint_agency_ids: v.joint_agency_ids,
         same_agency: [v.agency_id, ...v.joint_agency_ids].some((a) => own.includes(a)),
-        matters: input.matters.get(v.id) ?? [],
+        // Filled in by the caller, who reads them only for the plans named here.
+        matters: [],
+        event_id: v.id,
         window_start: v.window_start!,
         window_end: v.window_end!,
         overlap_days: shared.days,
@@ -200,7 +215,7 @@ function mergeCandidates(rule: ResolvedRule, input: CheckInput, events: readonly
 }
 
 /** 莆田's 调度建议: 合并检查 (naming the plans), 线上检查, 变更检查 (the nearest window that breaches nothing), 取消检查. */
-function suggest(plan: PlanUnderCheck, findings: PlanFinding[], candidates: MergeCandidate[], checks: PlanRuleCheck[], now: number): Suggestion[] {
+function suggest(plan: PlanUnderCheck, findings: PlanFinding[], candidates: MergeCandidate[], checks: PlanRuleCheck[], now: number, memo: Memo): Suggestion[] {
   const out: Suggestion[] = [];
   const failing = (name: PlanFinding['check']) => findings.some((f) => f.check === name && f.level !== 'ok');
   if (candidates.length > 0) {
@@ -216,8 +231,11 @@ function suggest(plan: PlanUnderCheck, findings: PlanFinding[], candidates: Merg
     });
   }
   const dated = checks.filter((c) => c.dated);
-  if (dated.some((c) => c.at(plan.window_start, plan.window_end)?.level !== 'ok')) {
-    const window = nearestClearWindow(plan, dated, now);
+  if (findings.some((f) => f.level !== 'ok' && dated.some((c) => c.check === f.check))) {
+    // Companies whose dated checks all judge alike (same rules, grade, quiet days) share one search.
+    const shared = dated.every((c) => c.sameFor !== null) ? dated.map((c) => c.sameFor).join('|') : null;
+    const search = () => nearestClearWindow(plan, dated, now);
+    const window = shared === null ? search() : memo(`window:${shared}:${plan.window_start}:${plan.window_end}`, search);
     if (window) {
       out.push({
         action: 'change', label: SUGGESTION_LABELS.change, window,

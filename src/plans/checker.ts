@@ -5,7 +5,7 @@ import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
 import { checkPlan } from './check.js';
 import type { PlanCheck, PlanUnderCheck } from './model.js';
-import { createPlanCheckStore, readCheckContext, readPlan, type PlanCheckStore } from './store.js';
+import { createPlanCheckStore, readCheckContext, readMatters, readPlan, type PlanCheckStore } from './store.js';
 
 /**
  * Runs the plan check with the live rule set and its holiday calendar: on a
@@ -28,7 +28,13 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, log:
   async function check(plan: PlanUnderCheck, now = Date.now()): Promise<PlanCheck> {
     const { rules, policy, calendar } = registry.current();
     const context = await readCheckContext(storage, plan, now);
-    return withHolidayCalendar(calendar, () => checkPlan({ ...context, plan, rules, policy }));
+    const result = withHolidayCalendar(calendar, () => checkPlan({ ...context, plan, rules, policy }));
+    // Matters only for the plans the check names as merge candidates: most plans have few or none.
+    const named = result.companies.flatMap((c) => c.merge_candidates);
+    if (named.length === 0) return result;
+    const matters = await readMatters(storage, result.companies.filter((c) => c.merge_candidates.length > 0).map((c) => c.enterprise_id), named.map((m) => m.event_id));
+    for (const m of named) m.matters = matters.get(m.event_id) ?? [];
+    return result;
   }
 
   async function recheck(planId: string, now: number): Promise<PlanCheck | null> {

@@ -20,7 +20,29 @@ export interface Judged {
   figures: Record<string, string | number | boolean | null>;
 }
 
+/** Remembers what one check of a plan computed, across its companies: most figures depend on a few facts only. */
+export type Memo = <T>(key: string, compute: () => T) => T;
+
+export function createMemo(): Memo {
+  const seen = new Map<string, unknown>();
+  return <T>(key: string, compute: () => T): T => {
+    if (seen.has(key)) return seen.get(key) as T;
+    const value = compute();
+    seen.set(key, value);
+    return value;
+  };
+}
+
+const ruleKeys = new WeakMap<ResolvedRule, number>();
+let rulesSeen = 0;
+/** One number per rule as resolved for a region (its parameters there). */
+const ruleKey = (rule: ResolvedRule) => {
+  if (!ruleKeys.has(rule)) ruleKeys.set(rule, ++rulesSeen);
+  return ruleKeys.get(rule)!;
+};
+
 export interface CheckSubject {
+  memo: Memo;
   plan: PlanUnderCheck;
   company: CompanyFacts;
   /** The company's events (visits of the year around the window, and plans), in event-time order. */
@@ -33,6 +55,8 @@ export interface PlanRuleCheck {
   check: CheckName;
   /** Whether the verdict depends on the plan's dates (变更 can help). */
   dated: boolean;
+  /** Checks with the same key judge every window alike (null: this company's own events decide). */
+  sameFor: string | null;
   at(start: string, end: string): Judged | null;
 }
 
@@ -58,6 +82,7 @@ export function annualCap(rule: ResolvedRule, s: CheckSubject): PlanRuleCheck | 
   return {
     check: 'annual_cap',
     dated: false,
+    sameFor: null,
     at(start) {
       const year = start.slice(0, 4);
       const counts = [s.plan.agency_id, ...s.plan.joint_agency_ids].map((agency) => {
@@ -84,12 +109,14 @@ export function annualCap(rule: ResolvedRule, s: CheckSubject): PlanRuleCheck | 
 export function quietPeriod(rule: ResolvedRule, s: CheckSubject): PlanRuleCheck | null {
   const days = periodDays(rule, s.company);
   if (!days || s.plan.mode !== 'onsite') return null;
+  const key = `quiet:${ruleKey(rule)}:${days.join(',')}`;
   return {
     check: 'quiet_period',
     dated: true,
+    sameFor: key,
     at(start, end) {
-      const all = daysOf(start, end);
-      const quiet = all.filter((d) => inPeriod(rule, days, midnight(d) + 12 * 3_600_000));
+      const all = s.memo(`days:${start}:${end}`, () => daysOf(start, end));
+      const quiet = all.filter((d) => s.memo(`${key}:${d}`, () => inPeriod(rule, days, midnight(d) + 12 * 3_600_000)));
       const level: Verdict = quiet.length === 0 ? 'ok' : quiet.length === all.length ? 'breach' : 'advise';
       const list = quiet.length > 0 ? `${quiet[0]}${quiet.length > 1 ? `至${quiet.at(-1)}` : ''}` : '';
       return {
@@ -135,8 +162,9 @@ export function frequentVisits(rule: ResolvedRule, s: CheckSubject): PlanRuleChe
   return {
     check: 'frequent_visits',
     dated: true,
+    sameFor: null,
     at(start, end) {
-      const all = daysOf(start, end);
+      const all = s.memo(`days:${start}:${end}`, () => daysOf(start, end));
       const around = units.filter((_, i) => dayOf[i]! >= midnight(start) - (span - 1) * DAY && dayOf[i]! <= midnight(end) + (span - 1) * DAY).length;
       let worstReading: { at_least: number; most: number; who: string | null; risky: number } | null = null;
       for (const reading of readings) {
@@ -173,13 +201,15 @@ export function leadTime(rule: ResolvedRule, s: CheckSubject): PlanRuleCheck | n
   const unit = dated?.working_days !== undefined ? 'working_days' : 'days';
   const unitZh = unit === 'working_days' ? '个工作日' : '天';
   // A visit on a day is covered when the plan was filed by the rule's bound for a visit at that day's end.
-  const inTime = (day: string) => to === 'unbounded' || s.plan.filed_at <= boundAt(midnight(addDays(day, 1)) - 1, to, 'to');
+  const key = `lead:${ruleKey(rule)}:${s.plan.filed_at}`;
+  const inTime = (day: string) => s.memo(`${key}:${day}`, () => to === 'unbounded' || s.plan.filed_at <= boundAt(midnight(addDays(day, 1)) - 1, to, 'to'));
   const filed = calendarDate(s.plan.filed_at);
   return {
     check: 'lead_time',
     dated: true,
+    sameFor: key,
     at(start, end) {
-      const all = daysOf(start, end);
+      const all = s.memo(`days:${start}:${end}`, () => daysOf(start, end));
       const late = all.filter((d) => !inTime(d));
       const firstInTime = all.find(inTime) ?? null;
       const level: Verdict = late.length === 0 ? 'ok' : late.length === all.length ? 'breach' : 'advise';
@@ -206,6 +236,7 @@ export function whitelist(rule: ResolvedRule, s: CheckSubject, planEvent: Engine
   return {
     check: 'whitelist',
     dated: false,
+    sameFor: null,
     at: () => ({
       level: approved ? 'ok' : 'breach',
       message: approved
@@ -224,12 +255,13 @@ export function advanceNotice(workingDays: number, s: CheckSubject): PlanRuleChe
   if (s.plan.mode !== 'onsite') return null;
   const today = calendarDate(s.now);
   // The last day to tell the company of a visit on `day`: `workingDays` working days before it.
-  const noticeBy = (day: string) => addWorkingDays(day, -workingDays);
+  const noticeBy = (day: string) => s.memo(`notice:${workingDays}:${day}`, () => addWorkingDays(day, -workingDays));
   return {
     check: 'advance_notice',
     dated: true,
+    sameFor: `notice:${workingDays}:${today}`,
     at(start, end) {
-      const all = daysOf(start, end);
+      const all = s.memo(`days:${start}:${end}`, () => daysOf(start, end));
       const possible = all.filter((d) => noticeBy(d) >= today);
       const level: Verdict = possible.length === all.length ? 'ok' : 'advise';
       const latest = noticeBy(start);

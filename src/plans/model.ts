@@ -73,6 +73,8 @@ export interface MergeCandidate {
   joint_agency_ids: string[];
   same_agency: boolean;
   matters: string[];
+  /** The candidate's version (its event id) whose matters are shown. */
+  event_id: string;
   window_start: string;
   window_end: string;
   overlap_days: number;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DAY, midnight } from '../calendar/index.js';
-import { EVENT_COLUMNS, fromStoredRow, type EngineEvent } from '../rules/events.js';
+import { EVENT_COLUMNS, fromStoredRow } from '../rules/events.js';
 import { readCompanies, readEvents } from '../rules/context.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
 import type { CheckInput } from './check.js';
@@ -64,8 +64,7 @@ export async function readCheckContext(storage: Storage, plan: PlanUnderCheck, n
   ]);
   const plans = [...events.values()].flat().filter((e) => e.type === 'plan');
   const agencyIds = [...new Set([plan.agency_id, ...plan.joint_agency_ids, ...plans.flatMap((p) => [p.agency_id, ...p.joint_agency_ids])])];
-  const [agencies, matters] = await Promise.all([readAgencies(storage, agencyIds), readMatters(storage, ids, plans)]);
-  return { companies, events, agencies, matters, now };
+  return { companies, events, agencies: await readAgencies(storage, agencyIds), now };
 }
 
 async function readAgencies(storage: Storage, ids: readonly string[]): Promise<Map<string, { name: string; region: string }>> {
@@ -75,9 +74,9 @@ async function readAgencies(storage: Storage, ids: readonly string[]): Promise<M
   return new Map(rows.map((r) => [r.agency_id, { name: r.name, region: r.region }]));
 }
 
-/** The matters (检查事项) of plan versions, from the accepted JSON. */
-async function readMatters(storage: Storage, enterpriseIds: readonly string[], plans: readonly EngineEvent[]): Promise<Map<string, string[]>> {
-  const ids = [...new Set(plans.map((p) => p.id))];
+/** The matters (检查事项) of plan versions (event ids) for these companies, from the accepted JSON. */
+export async function readMatters(storage: Storage, enterpriseIds: readonly string[], eventIds: readonly string[]): Promise<Map<string, string[]>> {
+  const ids = [...new Set(eventIds)];
   if (ids.length === 0) return new Map();
   const rows = await storage.query<{ id: string; payload: string }>(
     `SELECT id, any(payload) AS payload FROM events

@@ -183,7 +183,7 @@ describe('arrival order', () => {
       until: Date.now(),
     }).filter((a) => a.resolution !== CLEARED);
     expect(new Set(expected.map((a) => a.rule_id)).size).toBe(rules.length);
-    expect(rules).toHaveLength(7);
+    expect(rules).toHaveLength(8);
     expect(expected.length).toBeGreaterThan(50);
 
     // Actual: the workers, with events arriving weeks late in a random order.

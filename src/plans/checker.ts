@@ -37,8 +37,8 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, log:
     return result;
   }
 
-  async function recheck(planId: string, now: number): Promise<PlanCheck | null> {
-    const plan = await readPlan(storage, planId);
+  async function recheck(planId: string, companies: readonly string[], now: number): Promise<PlanCheck | null> {
+    const plan = await readPlan(storage, planId, companies);
     if (!plan) return null;
     const result = await check(plan, now);
     await store.save(result, plan);
@@ -53,14 +53,24 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, log:
       const plans = events.filter((e): e is Extract<Event, { type: 'plan' }> => e.type === 'plan');
       if (plans.length === 0) return;
       const now = Date.now();
-      const ids = new Set(plans.flatMap((p) => [p.plan_id ?? p.id, ...(p.replaces ?? [])]));
-      const neighbours = new Set<string>();
-      for (const id of ids) {
-        const result = await recheck(id, now);
-        for (const c of result?.companies ?? []) for (const m of c.merge_candidates) neighbours.add(m.plan_id);
+      // Each plan (and each plan it merges) as seen from the companies this version names; then the plans they
+      // share days with, from the companies they share.
+      const touched = new Map<string, Set<string>>();
+      const touch = (id: string, companies: readonly string[]) => {
+        const set = touched.get(id) ?? new Set<string>();
+        for (const c of companies) set.add(c);
+        touched.set(id, set);
+      };
+      for (const p of plans) for (const id of [p.plan_id ?? p.id, ...(p.replaces ?? [])]) touch(id, p.enterprise_ids);
+      const neighbours = new Map<string, Set<string>>();
+      for (const [id, companies] of touched) {
+        const result = await recheck(id, [...companies], now);
+        for (const c of result?.companies ?? []) {
+          for (const m of c.merge_candidates) if (!touched.has(m.plan_id)) neighbours.set(m.plan_id, (neighbours.get(m.plan_id) ?? new Set()).add(c.enterprise_id));
+        }
       }
-      for (const id of neighbours) if (!ids.has(id)) await recheck(id, now);
-      log.debug({ plans: ids.size, neighbours: neighbours.size }, 'plan checks stored');
+      for (const [id, companies] of neighbours) await recheck(id, [...companies], now);
+      log.debug({ plans: touched.size, neighbours: neighbours.size }, 'plan checks stored');
     },
   };
 }

@@ -20,15 +20,20 @@ const VISITS_AROUND = 31 * DAY;
 
 type Row = Parameters<typeof fromStoredRow>[0] & { payload?: string };
 
-/** The latest version of a filed plan, or null when no plan has this id. */
-export async function readPlan(storage: Storage, planId: string): Promise<(PlanUnderCheck & { event_id: string }) | null> {
+/**
+ * The latest version of a filed plan, or null when no plan has this id. With `within`, only as seen from these
+ * companies (a key range each, instead of every plan): its check then covers them alone.
+ */
+export async function readPlan(storage: Storage, planId: string, within?: readonly string[]): Promise<(PlanUnderCheck & { event_id: string }) | null> {
+  const companies = within ? 'AND enterprise_id IN {companies:Array(String)}' : '';
+  const params = { plan: planId, companies: within ?? [] };
   const rows = await storage.query<Row>(
     `SELECT ${EVENT_COLUMNS.join(', ')}, payload FROM events FINAL
-     WHERE type = 'plan' AND plan_id = {plan:String} ORDER BY occurred_at, id`, { plan: planId });
+     WHERE type = 'plan' AND plan_id = {plan:String} ${companies} ORDER BY occurred_at, id`, params);
   if (rows.length === 0) return null;
   // A standing joint plan that names this one in `replaces` has merged it away.
   const [merged] = await storage.query<{ n: string | number }>(
-    `SELECT count() AS n FROM events FINAL WHERE type = 'plan' AND status != 'cancelled' AND has(replaces, {plan:String})`, { plan: planId });
+    `SELECT count() AS n FROM events FINAL WHERE type = 'plan' AND status != 'cancelled' AND has(replaces, {plan:String}) ${companies}`, params);
   const versions = rows.map((r) => ({ event: fromStoredRow(r), payload: r.payload ?? '{}' }));
   const latest = versions.at(-1)!;
   const payload = JSON.parse(latest.payload) as { matters?: string[]; joint_agency_ids?: string[]; replaces?: string[] };

@@ -1,11 +1,15 @@
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from './config/index.js';
-import { createLogger, type Logger } from './log.js';
+import { loadConfig, type Config } from './config/index.js';
+import { createLogger, isPretty, type Logger } from './log.js';
+import { redactUrl } from './redis/roles.js';
 import { tokenOption, tokensCommand } from './auth/cli.js';
+import { backupCommand, restoreCommand } from './backup/cli.js';
 import type { DemoApi } from './demo/api.js';
 import { DEMO_SEED } from './demo/catalogue.js';
 import { rulesCommand } from './rules/cli.js';
-import { startService, type Roles } from './service.js';
+import { startService, type Roles, type Service } from './service.js';
+import { startBanner, type StartInfo } from './terminal/banner.js';
 import { createStorage, migrate } from './storage/index.js';
 
 /** `qingjian start|api|worker|migrate|demo` — the process entry points. */
@@ -34,7 +38,7 @@ function apiUrl(value: string): string {
 program.command('start')
   .description('API and workers in one process (embedded ClickHouse and a local Redis unless configured)')
   .option('--demo', 'feed the service realistic demo traffic')
-  .option('--demo-visits <per_day>', 'live demo on-site visits per day', positiveInt, 2000)
+  .option('--demo-visits <per_day>', 'live demo on-site visits per day (0: the history only)', positiveInt, 2000)
   .option('--demo-seed <seed>', 'seed of the demo world', positiveInt, DEMO_SEED)
   .action(async (opts: { demo?: boolean; demoVisits: number; demoSeed: number }) => {
     await run({ api: true, worker: true }, opts.demo ? { visitsPerDay: opts.demoVisits, seed: opts.demoSeed } : null);
@@ -47,7 +51,8 @@ program.command('demo')
   .option('--seed <seed>', 'seed of the demo world', positiveInt, DEMO_SEED)
   .addOption(tokenOption())
   .action(async (opts: { url: string; visits: number; seed: number; token: string }) => {
-    const log = createLogger(loadConfig().LOG_LEVEL);
+    const config = loadConfig();
+    const log = createLogger(config.LOG_LEVEL, config.LOG_FORMAT);
     let stopDemo: (() => Promise<void>) | null = null;
     // A signal while waiting or loading just ends the process: every batch sent is all-or-nothing.
     onShutdownSignal(log, async () => {
@@ -62,6 +67,8 @@ program.command('api').description('the HTTP API only').action(() => run({ api: 
 program.command('worker').description('the workers only').action(() => run({ api: false, worker: true }, null));
 
 program.addCommand(rulesCommand());
+program.addCommand(backupCommand());
+program.addCommand(restoreCommand());
 program.addCommand(tokensCommand());
 
 program.command('migrate').description('apply pending ClickHouse migrations and exit').action(async () => {
@@ -69,7 +76,7 @@ program.command('migrate').description('apply pending ClickHouse migrations and 
   const storage = createStorage(config);
   try {
     const applied = await migrate(storage);
-    createLogger(config.LOG_LEVEL).info({ applied }, 'migrations applied');
+    createLogger(config.LOG_LEVEL, config.LOG_FORMAT).info({ applied }, 'migrations applied');
   } finally {
     await storage.close();
   }
@@ -77,19 +84,35 @@ program.command('migrate').description('apply pending ClickHouse migrations and 
 
 async function run(roles: Roles, demo: { visitsPerDay: number; seed: number } | null): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, config.LOG_FORMAT);
   const service = await startService(config, roles, log);
   if (demo && !service.adminToken) throw new Error('the demo needs the bootstrap admin token, which was revoked: set QINGJIAN_BOOTSTRAP_TOKEN');
-  const stopDemo = demo && service.url && service.adminToken ? await startDemo({ url: service.url, token: service.adminToken }, demo, log) : null;
+  const human = isPretty(config.LOG_FORMAT);
+  if (human && service.url) process.stdout.write(`${startBanner(describeStart(config, service, demo !== null))}\n`);
+  const stopDemo = demo && service.url && service.adminToken
+    ? await startDemo({ url: service.url, token: service.adminToken }, demo, log, human)
+    : null;
   onShutdownSignal(log, async () => {
     await stopDemo?.();
     await service.stop();
   });
 }
 
-async function startDemo(api: DemoApi, demo: { visitsPerDay: number; seed: number }, log: Logger) {
+async function startDemo(api: DemoApi, demo: { visitsPerDay: number; seed: number }, log: Logger, showProgress = false) {
   const { startDemoTraffic } = await import('./demo/traffic.js');
-  return startDemoTraffic({ api, ...demo, log: log.child({ role: 'demo' }) });
+  return startDemoTraffic({ api, ...demo, log: log.child({ role: 'demo' }), showProgress });
+}
+
+function describeStart(config: Config, service: Service, demo: boolean): StartInfo {
+  return {
+    url: service.url!,
+    admin: service.adminToken && service.adminTokenFile ? { token: service.adminToken, file: resolve(service.adminTokenFile) } : null,
+    storage: config.CLICKHOUSE_URL
+      ? `ClickHouse ${redactUrl(config.CLICKHOUSE_URL)}`
+      : `嵌入式 ClickHouse (chdb) · embedded, in ${resolve(config.DATA_DIR)}`,
+    redis: config.REDIS_URL ? redactUrl(config.REDIS_URL) : `本地 redis-server · own, ${service.redisUrl}, data in ${resolve(config.DATA_DIR, 'redis')}`,
+    demo,
+  };
 }
 
 function onShutdownSignal(log: Logger, shutdown: () => Promise<void>): void {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
-import type { Logger } from './log.js';
+import { isPretty, type Logger } from './log.js';
 import { createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, tokenRoutes, type TokenStore } from './auth/index.js';
 import {
   alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
@@ -13,6 +13,7 @@ import {
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
 import { createPlanChecker, planRoutes } from './plans/index.js';
+import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
@@ -37,7 +38,8 @@ import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
-import { createStorage, migrate, pendingMigrations, type Storage } from './storage/index.js';
+import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
+import { progress, type Progress } from './terminal/progress.js';
 import { timelineRoutes } from './timeline/index.js';
 
 /**
@@ -57,6 +59,8 @@ export interface Service {
   routes: string[];
   /** The bootstrap admin token, when this process made sure of one (the in-process demo uses it). */
   adminToken: string | null;
+  /** The file the quick start keeps that token in, when it made it (rather than QINGJIAN_BOOTSTRAP_TOKEN). */
+  adminTokenFile: string | null;
   /** The coordination Redis (REDIS_URL or the service's own); `redisUrls` has every role's. */
   redisUrl: string;
   redisUrls: RedisUrls;
@@ -80,18 +84,23 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     const storage = createStorage(config);
     stops.push(() => storage.close());
     await waitUntilReachable(storage, log);
-    const applied = await migrate(storage);
+    let bar: Progress | undefined;
+    const applied = await migrate(storage, MIGRATIONS, (done, pending) => {
+      bar ??= progress('迁移 Migrations', pending, isPretty(config.LOG_FORMAT));
+      if (done > 0) bar.advance(1);
+    });
+    bar?.done();
     log.info({ storage: storage.kind, applied }, 'storage ready');
 
     const rules = await startRules(config, log, stops);
     const metrics = createMetrics({ role: roleName(roles), version: VERSION });
     if (roles.worker) startWorkers(config, redis, storage, rules, metrics, log, stops);
-    const { url, routes, adminToken } = roles.api
+    const { url, routes, adminToken, adminTokenFile } = roles.api
       ? await startApi(config, redis, storage, rules, metrics, log, stops, roles.worker)
-      : { url: null, routes: [], adminToken: null };
+      : { url: null, routes: [], adminToken: null, adminTokenFile: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: Object.fromEntries(Object.entries(redis).map(([role, u]) => [role, redactUrl(u)])) }, 'qingjian started');
-    return { url, routes, adminToken, redisUrl, redisUrls: redis, storage, stop };
+    return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -261,10 +270,10 @@ function startDelivery(
 async function startApi(
   config: Config, urls: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
   alone: boolean,
-): Promise<{ url: string; routes: string[]; adminToken: string | null }> {
+): Promise<{ url: string; routes: string[]; adminToken: string | null; adminTokenFile: string | null }> {
   const tokens = createTokenStore(storage);
   const audit = createAuditLog(storage);
-  const adminToken = await bootstrapAdmin(config, tokens, log, alone);
+  const { token: adminToken, file: adminTokenFile } = await bootstrapAdmin(config, tokens, log, alone);
   // Locks and rate limits on the coordination Redis; queues, remembered ids and the feed on theirs.
   const connections = openRoleConnections(urls, producerConnection);
   for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
@@ -332,6 +341,7 @@ async function startApi(
       planRoutes({ checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
+      backupRoutes(backupSources(config, urls, redis, storage, [queue, evaluations, escalations, hotlineQueue], adminTokenFile), audit),
       consoleRoutes(),
     ],
   });
@@ -351,17 +361,37 @@ async function startApi(
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   const routes = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
-  return { url: `http://${host}:${port}`, routes, adminToken };
+  return { url: `http://${host}:${port}`, routes, adminToken, adminTokenFile };
+}
+
+// Only the embedded default is backed up by Qingjian itself: a ClickHouse server and an outside Redis have their own tools.
+function backupSources(
+  config: Config, urls: RedisUrls, redis: Redis, storage: Storage, queues: Queue[], adminTokenFile: string | null,
+): BackupSources | { unavailable: string } {
+  if (config.CLICKHOUSE_URL) return { unavailable: 'this service stores in a ClickHouse server: back that up with its own BACKUP (README: Production)' };
+  if (config.REDIS_URL || new Set(Object.values(urls)).size > 1) {
+    return { unavailable: 'this service uses an outside Redis: back it up with its own persistence (README: Production)' };
+  }
+  return {
+    storage, database: config.CLICKHOUSE_DATABASE, redis, queues, root: backupsDir(config), adminTokenFile, version: VERSION,
+    migrations: async () => {
+      const pending = new Set((await pendingMigrations(storage)).map((m) => m.version));
+      return MIGRATIONS.map((m) => m.version).filter((v) => !pending.has(v));
+    },
+  };
 }
 
 // `qingjian start` on its own data (the quick start) makes its first admin token and keeps it in a file;
 // anything else gets its first token from QINGJIAN_BOOTSTRAP_TOKEN (or an admin's `qingjian tokens create`).
-async function bootstrapAdmin(config: Config, tokens: TokenStore, log: Logger, alone: boolean): Promise<string | null> {
+async function bootstrapAdmin(
+  config: Config, tokens: TokenStore, log: Logger, alone: boolean,
+): Promise<{ token: string | null; file: string | null }> {
   const tokenFile = alone && !config.CLICKHOUSE_URL ? join(config.DATA_DIR, 'admin-token') : undefined;
   const token = await ensureBootstrapToken(tokens, { token: config.QINGJIAN_BOOTSTRAP_TOKEN, tokenFile, log });
-  if (token && !config.QINGJIAN_BOOTSTRAP_TOKEN) log.info({ file: tokenFile }, 'admin token kept in this file: sign in to the console with it');
+  const file = token && !config.QINGJIAN_BOOTSTRAP_TOKEN && tokenFile ? tokenFile : null;
+  if (file) log.info({ file }, 'admin token kept in this file: sign in to the console with it');
   if (!token && (await tokens.list()).length === 0) log.warn('no API token exists: set QINGJIAN_BOOTSTRAP_TOKEN to create the first admin token');
-  return token;
+  return { token, file };
 }
 
 function untilReady(redis: Redis): Promise<void> {

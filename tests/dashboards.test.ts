@@ -10,16 +10,16 @@ import { createRandom, createWorld, generateEvents } from '../src/demo/index.js'
 import { staffRound, type StaffRound } from '../src/demo/staff.js';
 import { bullPrefix, EVALUATE_QUEUE } from '../src/pipeline/queues.js';
 import {
-  ALL, CLICKHOUSE_MACROS, DATASOURCES, GRAFANA_BUILTINS, PROMETHEUS_SERIES,
-  clickhouseQueries, dashboardModel, dashboardShape, expandClickHouse, exposedMetrics, loadDashboardFiles, macroCalls, prometheusQueries,
-  promqlMetricNames, seriesOf, variableReferences, variableSql, vizPanels,
+  ALL, CLICKHOUSE_MACROS, DATASOURCES, GRAFANA_BUILTINS,
+  clickhouseQueries, dashboardModel, dashboardShape, expandClickHouse, loadDashboardFiles, macroCalls, prometheusQueries,
+  promqlMetricNames, variableReferences, variableSql, vizPanels,
   type DashboardModel, type QueryRange, type VariableValue,
 } from './support/grafana.js';
 import { eventually, get, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 // The Grafana boards in dashboards/: their JSON against Grafana's dashboard model, their provisioning, and every
-// query as Grafana would send it, run on the real schema over demo data (ClickHouse) or checked against the
-// service's own /metrics (Prometheus).
+// query as Grafana would send it, run on the real schema over demo data (ClickHouse) or evaluated by the real
+// Prometheus (tests/prometheus.test.ts).
 
 const DASHBOARDS = fileURLToPath(new URL('../dashboards/', import.meta.url));
 const BOARD_UIDS = ['qingjian-discipline', 'qingjian-hotline', 'qingjian-justice', 'qingjian-service-health'];
@@ -105,9 +105,6 @@ describe('expansion as Grafana and the ClickHouse plugin do it', () => {
   it('finds the metric names in PromQL', () => {
     expect(promqlMetricNames('histogram_quantile(0.99, sum by (le, route) (rate(a_seconds_bucket{route!~"x|y"}[$__rate_interval])))')).toEqual(['a_seconds_bucket']);
     expect(promqlMetricNames('60 * sum without (instance) (rate(b_total[5m] offset 1h)) / on(job) group_left max(c{job="d"}) > bool 1e3')).toEqual(['b_total', 'c']);
-    const families = exposedMetrics('# TYPE a_seconds histogram\na_seconds_bucket{le="1"} 1\n# TYPE b_total counter\nb_total 2\nloose 1\n');
-    expect(['a_seconds_bucket', 'a_seconds_sum', 'b_total', 'loose', 'b_total_sum', 'nope'].map((n) => seriesOf(n, families)))
-      .toEqual(['a_seconds', 'a_seconds', 'b_total', 'loose', undefined, undefined]);
   });
 });
 
@@ -336,8 +333,12 @@ describe('queries on the real schema, over demo data', () => {
     // 丽水, whose county 云和 holds four rules; 宁波 (first in the list) holds only no-plan, in 海曙, too little for most panels.
     const region = '3311';
     expect(await optionsOf(justice!.board, 'region', { region: ALL, agency: ALL }, range)).toContain(region);
-    const [agency] = await optionsOf(justice!.board, 'agency', { region, agency: ALL }, range);
-    expect(agency!.startsWith(region)).toBe(true);
+    const agencies = await optionsOf(justice!.board, 'agency', { region, agency: ALL }, range);
+    expect(agencies.every((a) => a.startsWith(region))).toBe(true);
+    // The busiest of them: the demo's month moves with the clock, and a quiet agency would leave most panels empty.
+    const busiest = await service.storage.query<{ agency_id: string }>(
+      "SELECT agency_id FROM alerts FINAL WHERE startsWith(region, {region:String}) GROUP BY agency_id ORDER BY count() DESC, agency_id", { region });
+    const agency = busiest.map((r) => r.agency_id).find((a) => agencies.includes(a));
     const outcomes = await runAll({ region, agency: agency! }, range);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.where}: ${o.error}`)).toEqual([]);
     // The filters narrow, they do not empty the boards: one agency of one city still has most panels filled.
@@ -348,18 +349,5 @@ describe('queries on the real schema, over demo data', () => {
     const outcomes = await runAll({ region: "37' OR '1' = '1", agency: 'x\'); DROP TABLE "alerts"; --' }, range);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.where}: ${o.error}`)).toEqual([]);
     expect((await alertsOf('limit=1')).length).toBe(1);
-  });
-
-  it('every Prometheus query names metrics the service exposes at GET /metrics', async () => {
-    const res = await fetch(`${service.url}/metrics`);
-    expect(res.status).toBe(200);
-    const families = exposedMetrics(await res.text());
-    const queries = boards.flatMap(({ file, board }) => prometheusQueries(file, board));
-    expect(queries.length).toBeGreaterThan(20);
-    expect(queries.filter(({ target }) => promqlMetricNames(target.expr).length === 0).map(({ where }) => where)).toEqual([]);
-    const missing = queries.flatMap(({ where, target }) => promqlMetricNames(target.expr)
-      .filter((name) => !PROMETHEUS_SERIES.has(name) && !seriesOf(name, families))
-      .map((name) => `${where}: ${name}`));
-    expect(missing).toEqual([]);
   });
 });

@@ -229,6 +229,10 @@ describe('npm run load (the Node twin) against a real service', () => {
     expect(summary.metrics.events_sent.values.count).toBe(acked);
     expect(triggers).toBe(acked / plan.traffic.trigger_every);
     expect(summary.metrics.alert_latency.values.count).toBeGreaterThan(0);
+    // Every listener got every alert of its city: nothing missed, none dropped (as k6's listeners count them).
+    expect(output).toMatch(/✓ alerts_received\s+'count>0'/);
+    expect(output).toMatch(/✓ feed_alerts_missed\s+'count==0'\s+count=0/);
+    expect(output).toContain('feed connections: failed 0, closed by the server 0; alerts the listeners missed: 0');
     // Measured from the moment a trigger was sent, not from its event time TRIGGER_AGE_MS earlier.
     expect(summary.metrics.alert_latency.values.min).toBeGreaterThanOrEqual(0);
     expect(summary.metrics.alert_latency.values.max).toBeLessThan(TRIGGER_AGE_MS / 2);

@@ -1,11 +1,20 @@
 /**
  * The end-of-run report, from k6's summary data (`handleSummary(data)`): the
  * k6 script and its Node twin both build that shape and print it with this
- * function, so both print the same figures. Plain JavaScript, no imports.
+ * function, so both print the same figures. Plain JavaScript, no imports, and
+ * nothing locale-dependent: k6's engine (Sobek) has no Intl, and its
+ * `Number.prototype.toLocaleString` is `toString`, which reads a locale argument
+ * as a radix and throws (loadtest/eslint.config.js refuses both).
  */
 
 const fmtMs = (v) => (v === undefined || v === null ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
-const fmtInt = (v) => Math.round(v).toLocaleString('en-US');
+/** 12345.6 → "12,346" (thousands grouped by hand: see above). */
+function fmtInt(v) {
+  const digits = String(Math.abs(Math.round(v)));
+  let grouped = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = grouped.length; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
+  return (Math.round(v) < 0 ? '-' : '') + grouped;
+}
 const pad = (text, width) => (text.length >= width ? text : text + ' '.repeat(width - text.length));
 
 function metricValue(metric, stat) {
@@ -36,10 +45,22 @@ export function thresholdLines(data) {
 }
 
 export function thresholdsPassed(data) {
+  checkShape(data);
   return Object.values(data.metrics).every((m) => Object.values(m.thresholds || {}).every((t) => t.ok));
 }
 
+/**
+ * k6 hands handleSummary this shape unless run with `--new-machine-readable-summary` (k6 ≥ v1.0), whose data
+ * has no `metrics` map: say so rather than fail on a missing property.
+ */
+function checkShape(data) {
+  if (!data || typeof data.metrics !== 'object' || data.metrics === null) {
+    throw new Error('handleSummary: the summary data has no `metrics` map; run k6 without --new-machine-readable-summary (K6_NEW_MACHINE_READABLE_SUMMARY)');
+  }
+}
+
 export function formatSummary(data) {
+  checkShape(data);
   const m = data.metrics;
   const setup = data.setup_data || {};
   const durations = setup.durations || {};
@@ -63,7 +84,8 @@ export function formatSummary(data) {
   const count = (name) => fmtInt(metricValue(m[name], 'count') || 0);
   lines.push(`  sent / acknowledged: events ${count('events_sent')} / ${count('events_acked')}, alert triggers ${count('triggers_sent')} / ${count('triggers_acked')}, complaints ${count('complaints_sent')} / ${count('complaints_acked')}`);
   const failed = m.http_req_failed;
-  lines.push(`  HTTP requests failed: ${failed ? `${fmtInt(failed.values.passes)} of ${fmtInt(failed.values.passes + failed.values.fails)}` : '0'}; dropped iterations: ${count('dropped_iterations')}; feed connections failed: ${count('feed_connect_failed')}`);
+  lines.push(`  HTTP requests failed: ${failed ? `${fmtInt(failed.values.passes)} of ${fmtInt(failed.values.passes + failed.values.fails)}` : '0'}; dropped iterations: ${count('dropped_iterations')}`);
+  lines.push(`  feed connections: failed ${count('feed_connect_failed')}, closed by the server ${count('feed_dropped')}; alerts the listeners missed: ${count('feed_alerts_missed')}`);
   lines.push('', thresholdsPassed(data) ? 'result: every threshold met' : 'result: THRESHOLDS FAILED', '');
   return lines.join('\n');
 }

@@ -47,6 +47,8 @@ export interface Traffic {
 
 export const TRIGGER_AGE_MS: number;
 export function triggerSentAt(alert: { first_seen_at: string }): number;
+export function triggerOf(run: Run, alert: { enterprise_id: string }): { code: string; number: number } | null;
+export function requestsPerMinute(plan: Plan): { INGEST: number; READ: number; HOTLINE: number };
 export const INGEST_SCENARIOS: Record<'ingest_single' | 'ingest_batch', string>;
 export function newRun(now: number, random: number): Run;
 export function plannedIterations(scenario: ScenarioOptions): number;

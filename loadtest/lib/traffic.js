@@ -67,6 +67,18 @@ const officersOf = (agency, n) => [`${agency}-${String(1 + (n % 40)).padStart(3,
 const isoMs = (ms) => new Date(ms).toISOString();
 const shanghaiDay = (ms) => new Date(ms + 8 * HOUR).getUTCDate();
 
+/**
+ * The trigger behind an alert of this run (the inverse of its company code): its scenario code and trigger
+ * number; null for any other company.
+ */
+export function triggerOf(run, alert) {
+  const id = alert.enterprise_id;
+  if (typeof id !== 'string' || id.length !== 18 || id.slice(8, 10) !== run.nonce || Number(id[10]) !== ROLE.trigger) return null;
+  const digit = Number(id[11]);
+  const code = Object.keys(SCENARIO_DIGIT).find((c) => SCENARIO_DIGIT[c] === digit);
+  return code ? { code, number: Number(id.slice(12, 17)) } : null;
+}
+
 /** When the trigger of a run's alert was sent (ms): its event time, the alert's `first_seen_at`, plus TRIGGER_AGE_MS. */
 export const triggerSentAt = (alert) => Date.parse(alert.first_seen_at) + TRIGGER_AGE_MS;
 
@@ -244,6 +256,26 @@ export function outcomeCounts(events, traffic) {
     else if (traffic.isComplaint(k)) complaints++;
   }
   return { events: events.length, triggers, complaints };
+}
+
+/**
+ * Requests a minute each token role makes at the scenarios' peak rates (tokens are limited per minute):
+ * INGEST (both ingest scenarios), READ and HOTLINE (the read mix, one request in four to the ticket queue).
+ * Feed connections are WebSocket upgrades, which the rate limit does not count.
+ */
+export function requestsPerMinute(plan) {
+  const perMinute = (scenario) => {
+    if (!scenario) return 0;
+    const peak = scenario.stages ? Math.max(scenario.startRate || 0, ...scenario.stages.map((s) => s.target)) : scenario.rate;
+    return (peak / seconds(scenario.timeUnit || '1s')) * 60;
+  };
+  const scenarios = plan.options.scenarios;
+  const reads = perMinute(scenarios.reads);
+  return {
+    INGEST: Math.ceil(perMinute(scenarios.ingest_single) + perMinute(scenarios.ingest_batch)),
+    READ: Math.ceil((reads * 3) / 4),
+    HOTLINE: Math.ceil(reads / 4),
+  };
 }
 
 /** The listener's region filter: listeners are spread over the regions' cities, as commissions are. */

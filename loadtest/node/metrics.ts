@@ -27,6 +27,8 @@ const KINDS: Record<string, { kind: Kind; time: boolean }> = {
   alert_latency: { kind: 'trend', time: true },
   alerts_received: { kind: 'counter', time: false },
   feed_connect_failed: { kind: 'counter', time: false },
+  feed_dropped: { kind: 'counter', time: false },
+  feed_alerts_missed: { kind: 'counter', time: false },
   events_sent: { kind: 'counter', time: false },
   events_acked: { kind: 'counter', time: false },
   triggers_sent: { kind: 'counter', time: false },

@@ -265,6 +265,8 @@ async function loadRun(plan: Plan, target: Target): Promise<number> {
     }
     metrics.mergeTrend('alert_latency', all);
     metrics.add('alerts_received', report.received);
+    metrics.add('feed_dropped', report.closedEarly);
+    metrics.add('feed_alerts_missed', missedByListeners(report));
   }
 
   const durations = Object.fromEntries(Object.entries(scenarios).map(([name, s]) => [name, scenarioSeconds(s)]));
@@ -275,6 +277,13 @@ async function loadRun(plan: Plan, target: Target): Promise<number> {
   const extraOk = printTwinFigures(plan, target, clock, loadEnded, settledAfter, timeline, report);
   const verified = await stopAndVerify(target, summary);
   return !thresholdsPassed(summary) ? 99 : verified && extraOk ? 0 : 1;
+}
+
+/** Alerts the listeners should have received (every acknowledged trigger of their city, each) and did not. */
+function missedByListeners(report: ListenerReport): number {
+  let expected = 0;
+  for (const [city, r] of Object.entries(report.regions)) expected += (ackedTriggersByCity.get(city) ?? 0) * r.listeners;
+  return Math.max(0, expected - report.received);
 }
 
 function describe(plan: Plan, name: string, s: ScenarioOptions): string {

@@ -59,6 +59,8 @@ export function startEscalationWorker(options: EscalationWorkerOptions) {
     }
   }, { connection, prefix: bullPrefix(options.redisPrefix), concurrency: 8, settings: { backoffStrategy: cappedBackoff } });
   worker.on('error', (err) => log.error({ err: err.message }, 'escalation worker error'));
+  // At zero from the start: a rate over the failures needs the series before the first one.
+  options.metrics.jobsFailed.inc({ queue: queueLabel(ALERT_TIMERS_QUEUE) }, 0);
   worker.on('failed', (job, err) => {
     options.metrics.jobsFailed.inc({ queue: queueLabel(ALERT_TIMERS_QUEUE) });
     log.warn({ job: job?.id, err: err.message }, 'escalation failed; will retry');

@@ -54,6 +54,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /v1/tokens': ['tokens:admin'],
   'POST /v1/tokens': ['tokens:admin'],
   'POST /v1/tokens/:id/revoke': ['tokens:admin'],
+  'POST /v1/backups': ['backups:write'],
 };
 
 /** HEAD is answered by the GET route. */

@@ -9,7 +9,7 @@ export type Permission =
   | 'events:write' | 'complaints:write' | 'reference:write' | 'reference:read'
   | 'alerts:read' | 'alerts:act' | 'silences:read' | 'silences:write' | 'feed:read'
   | 'rules:read' | 'rules:backtest' | 'tickets:read' | 'tickets:act'
-  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read'
+  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read' | 'backups:write'
   | 'plans:check' | 'plans:read' | 'plans:coordinate';
 
 const GRANTS: Record<Exclude<Role, 'admin'>, readonly Permission[]> = {

@@ -70,6 +70,8 @@ const EnvSchema = z.object({
   METRICS_SAMPLE_MS: int(100).default(5_000),
   SHUTDOWN_TIMEOUT_MS: int(100).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: readable lines at a terminal, JSON lines when piped or in a container.
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { EventInput } from '../ingest/schema.js';
+import { progress } from '../terminal/progress.js';
 import { generateEvents } from './events.js';
 import { liveEvents } from './live.js';
 import { authorization, type DemoApi } from './api.js';
@@ -19,6 +20,8 @@ export interface DemoTrafficOptions {
   log: Logger;
   /** Pause between the staff's rounds (default: startDemoStaff's). */
   staffEveryMs?: number;
+  /** A progress bar while the history loads (a person at a terminal). */
+  showProgress?: boolean;
 }
 
 export const HISTORY_DAYS = 30;
@@ -34,11 +37,14 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() 
   const { api, seed, log } = options;
   const world = createWorld({ seed });
   const history = demoHistory(world, { seed, to: new Date() });
-  await loadDemoWorld(api, world, history);
+  const bar = progress('演示历史 Demo history', history.length, options.showProgress ?? false);
+  await loadDemoWorld(api, world, history, (sent) => bar.advance(sent));
+  bar.done();
   log.info({ enterprises: world.enterprises.length, agencies: world.agencies.length, history: history.length }, 'demo world loaded');
 
   let running = true;
-  const live = runLive(options, world, () => running);
+  // No visits a day is the history alone: the live stream would never yield an event.
+  const live = options.visitsPerDay > 0 ? runLive(options, world, () => running) : Promise.resolve();
   const stopStaff = startDemoStaff({ api, seed, log: log.child({ demo: 'staff' }), everyMs: options.staffEveryMs });
   return async () => {
     running = false;
@@ -47,10 +53,14 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() 
 }
 
 /** Reference data first, so the events' companies and agencies are known when they are evaluated. */
-export async function loadDemoWorld(api: DemoApi, world: World, events: readonly EventInput[]): Promise<void> {
+export async function loadDemoWorld(api: DemoApi, world: World, events: readonly EventInput[], onSent?: (events: number) => void): Promise<void> {
   await send(api, 'PUT', '/v1/agencies', world.agencies);
   for (let i = 0; i < world.enterprises.length; i += BATCH) await send(api, 'PUT', '/v1/enterprises', world.enterprises.slice(i, i + BATCH));
-  for (let i = 0; i < events.length; i += BATCH) await send(api, 'POST', '/v1/events', events.slice(i, i + BATCH));
+  for (let i = 0; i < events.length; i += BATCH) {
+    const batch = events.slice(i, i + BATCH);
+    await send(api, 'POST', '/v1/events', batch);
+    onSent?.(batch.length);
+  }
 }
 
 /** For `qingjian demo`, which may start before the API it feeds (e.g. in docker compose). */

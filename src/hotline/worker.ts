@@ -106,6 +106,8 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
       settings: { backoffStrategy: cappedBackoff },
     },
   );
+  // At zero from the start: a rate over the failures needs the series before the first one.
+  options.metrics.jobsFailed.inc({ queue: queueLabel(HOTLINE_QUEUE) }, 0);
   worker.on('failed', (job, err) => {
     options.metrics.jobsFailed.inc({ queue: queueLabel(HOTLINE_QUEUE) });
     log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'hotline job failed; will retry');

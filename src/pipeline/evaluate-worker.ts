@@ -80,6 +80,8 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): EvaluateWor
       settings: { backoffStrategy: cappedBackoff },
     },
   );
+  // At zero from the start: a rate over the failures needs the series before the first one.
+  options.metrics.jobsFailed.inc({ queue: queueLabel(EVALUATE_QUEUE) }, 0);
   worker.on('failed', (job, err) => {
     options.metrics.jobsFailed.inc({ queue: queueLabel(EVALUATE_QUEUE) });
     log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'evaluation failed; will retry');

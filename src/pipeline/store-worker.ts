@@ -77,6 +77,8 @@ export function startStoreWorker(options: StoreWorkerOptions): StoreWorker {
       settings: { backoffStrategy: cappedBackoff },
     },
   );
+  // At zero from the start: a rate over the failures needs the series before the first one.
+  options.metrics.jobsFailed.inc({ queue: queueLabel(STORE_QUEUE) }, 0);
   worker.on('failed', (job, err) => {
     options.metrics.jobsFailed.inc({ queue: queueLabel(STORE_QUEUE) });
     log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'store job failed; will retry');

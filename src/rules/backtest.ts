@@ -22,6 +22,8 @@ export interface BacktestOptions {
   to: Date;
   /** Decisions whose deadline is after this are still pending (default: now). */
   now?: number;
+  /** Called once the number of slices is known, and after each slice (the CLI's progress bar). */
+  onSlice?: (done: number, slices: number) => void;
 }
 
 export interface BacktestReport {
@@ -61,6 +63,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const slices = await sliceCount(storage, spans);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
+  options.onSlice?.(0, slices);
   for (let slice = 0; slice < slices; slice++) {
     const ids = await companiesInSlice(storage, spans, slice, slices);
     const [events, companies] = await Promise.all([readEvents(storage, ids, spans), readCompanies(storage, ids)]);
@@ -78,6 +81,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
       outcome.current.push(...decide(options.current, current));
       if (options.candidate && candidate) outcome.candidate.push(...decide(options.candidate, candidate));
     }
+    options.onSlice?.(slice + 1, slices);
   }
 
   const reported = candidate ? outcome.candidate : outcome.current;

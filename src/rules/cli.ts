@@ -4,6 +4,8 @@ import { DAY, calendarDate, holidaySources, midnight, withHolidayCalendar, type 
 import { loadConfig } from '../config/index.js';
 import { createStorage, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
+import { isPretty } from '../log.js';
+import { progress, type Progress } from '../terminal/progress.js';
 import { holidayFileJsonSchema, holidayWarnings } from './holidays.js';
 import { formatProblem, loadRuleSet, RuleSetError, type Problem, type RuleSet } from './load.js';
 import { policyMapJsonSchema } from './policy-map.js';
@@ -98,7 +100,13 @@ export function rulesCommand(): Command {
       const storage = createStorage(config);
       try {
         await requireTables(storage);
-        const report = await backtest(storage, { current, candidate, ruleId: opts.rule, from: new Date(opts.from), to: new Date(opts.to) });
+        let bar: Progress | null = null;
+        const onSlice = (done: number, slices: number) => {
+          bar ??= progress('回测 Backtest', slices, isPretty(config.LOG_FORMAT));
+          if (done > 0) bar.advance(1);
+          if (done === slices) bar.done();
+        };
+        const report = await backtest(storage, { current, candidate, ruleId: opts.rule, from: new Date(opts.from), to: new Date(opts.to), onSlice });
         console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktestReport(report));
       } finally {
         await storage.close();

@@ -7,9 +7,10 @@ import { wellFormedJson, type Params, type Row, type Storage } from './port.js';
  * process: the engine is a process singleton, so embedded mode runs API and
  * workers in one process.
  */
-export function createEmbeddedStorage(dataDir: string, database: string): Storage {
+export function createEmbeddedStorage(dataDir: string, database: string, options: { backupsPath?: string } = {}): Storage {
   mkdirSync(dataDir, { recursive: true });
-  const session = new Session(dataDir);
+  // BACKUP and RESTORE read and write files only under this path (the engine's `backups.allowed_path`).
+  const session = new Session(dataDir, options.backupsPath ? { connectionArgs: [`--backups.allowed_path=${options.backupsPath}`] } : {});
   let ready: Promise<void> | null = null;
   const useDatabase = () =>
     (ready ??= (async () => {

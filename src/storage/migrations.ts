@@ -431,13 +431,16 @@ export async function pendingMigrations(storage: Storage, all = MIGRATIONS): Pro
   return all.filter((m) => !applied.has(m.version));
 }
 
-/** Applies what is pending, in version order; returns the versions applied now. */
-export async function migrate(storage: Storage, all = MIGRATIONS): Promise<number[]> {
+/** Applies what is pending, in version order; returns the versions applied now. `onStep` follows along (progress). */
+export async function migrate(storage: Storage, all = MIGRATIONS, onStep?: (done: number, pending: number) => void): Promise<number[]> {
   const done: number[] = [];
-  for (const m of await pendingMigrations(storage, all)) {
+  const pending = await pendingMigrations(storage, all);
+  onStep?.(0, pending.length);
+  for (const m of pending) {
     for (const statement of renderStatements(m.statements, storage.cluster)) await storage.command(statement);
     await storage.insert('schema_migrations', [{ version: m.version, name: m.name, checksum: checksum(m) }]);
     done.push(m.version);
+    onStep?.(done.length, pending.length);
   }
   return done;
 }

@@ -412,29 +412,3 @@ export function promqlMetricNames(expr: string): string[] {
   return [...names];
 }
 
-/** Series Prometheus adds for every scrape target itself. */
-export const PROMETHEUS_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
-
-/** Metric families in a Prometheus text exposition: name → type (`# TYPE` lines; bare samples as untyped). */
-export function exposedMetrics(text: string): Map<string, string> {
-  const families = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const typed = /^# TYPE (\S+) (\S+)/.exec(line);
-    if (typed) families.set(typed[1]!, typed[2]!);
-    else if (line && !line.startsWith('#')) {
-      const name = /^[A-Za-z_:][\w:]*/.exec(line)?.[0];
-      if (name && !families.has(name) && !seriesOf(name, families)) families.set(name, 'untyped');
-    }
-  }
-  return families;
-}
-
-/** The family a series name belongs to: itself, or a histogram's/summary's `_bucket`, `_sum`, `_count`. */
-export function seriesOf(name: string, families: ReadonlyMap<string, string>): string | undefined {
-  if (families.has(name)) return name;
-  const m = /^(.+)_(bucket|sum|count)$/.exec(name);
-  if (!m) return undefined;
-  const type = families.get(m[1]!);
-  if (type === 'histogram' || (type === 'summary' && m[2] !== 'bucket')) return m[1];
-  return undefined;
-}

@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import { auditContext, type AuditLog } from '../audit/index.js';
+import { principalOf } from '../auth/middleware.js';
+import { takeBackup, type BackupSources } from './take.js';
+
+/**
+ * `POST /v1/backups` (admins): the running embedded default copies itself under DATA_DIR/backups and answers
+ * where; `qingjian backup --to DIR` then checks and moves the copy. A deployment with a ClickHouse server or an
+ * outside Redis backs those up with their own tools (docs: Production), so it answers 409 saying so.
+ */
+export function backupRoutes(sources: BackupSources | { unavailable: string }, audit: AuditLog): Hono {
+  const app = new Hono();
+  let running: Promise<unknown> | null = null;
+
+  app.post('/v1/backups', async (c) => {
+    if ('unavailable' in sources) return c.json({ error: 'backup_unavailable', message: sources.unavailable }, 409);
+    if (running) return c.json({ error: 'backup_running', message: 'a backup is being taken; try again when it is done' }, 409);
+    const admin = principalOf(c);
+    const at = new Date();
+    const id = at.toISOString().replace(/[:.]/g, '-');
+    // Recorded before the copy is made, like every other write: no backup exists that the log does not name.
+    await audit.record([{
+      id: `backup:${id}:create`, at: at.toISOString(), actor: admin.name, ...auditContext(c),
+      action: 'backup.create', target_kind: 'backup', target_id: id, region: '', revision: 0, before: {}, after: { id }, note: '',
+    }]);
+    const taking = takeBackup(sources, at);
+    running = taking;
+    try {
+      const { dir, manifest } = await taking;
+      return c.json({ id, dir, created_at: manifest.created_at, files: manifest.files.length, bytes: manifest.files.reduce((n, f) => n + f.bytes, 0), queued_jobs: manifest.queued_jobs }, 201);
+    } finally {
+      running = null;
+    }
+  });
+
+  return app;
+}

@@ -103,7 +103,7 @@ function checkCompany(input: CheckInput, enterpriseId: string, memo: Memo): Comp
       check: 'merge', rule_id: overlapRule.rule.spec.id, source: overlapRule.source, level: 'advise',
       message: {
         zh: `同一企业同期另有${candidates.length}项现场检查计划，可合并：${candidates.map((c) => `${c.plan_id}（${c.agency_name}）`).join('、')}`,
-        en: `${candidates.length} other on-site plans for this company in the same days can be merged: ${candidates.map((c) => c.plan_id).join(', ')}`,
+        en: `Other on-site plans for this company in the same days can be merged (${candidates.length}): ${candidates.map((c) => c.plan_id).join(', ')}`,
       },
       figures: { candidates: candidates.length },
     });

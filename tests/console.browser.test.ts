@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { launchBrowser, openPage, type ConsolePage } from './support/browser.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { eventually, get, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';

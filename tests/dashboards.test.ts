@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Alert } from '../src/alerts/model.js';
 import { createRandom, createWorld, generateEvents } from '../src/demo/index.js';
 import { staffRound, type StaffRound } from '../src/demo/staff.js';
-import { bullPrefix, EVALUATE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import {
   ALL, CLICKHOUSE_MACROS, DATASOURCES, GRAFANA_BUILTINS,
   clickhouseQueries, dashboardModel, dashboardShape, expandClickHouse, loadDashboardFiles, macroCalls, prometheusQueries,
@@ -288,7 +288,7 @@ describe('queries on the real schema, over demo data', () => {
   beforeAll(async () => {
     service = await startTestService({ RULES_WATCH: 'false', HOTLINE_ACCEPT_SLA_MINUTES: '0.2', HOTLINE_ALWAYS_WORKING: 'true' });
     redis = new Redis(service.redisUrl);
-    evaluations = new Queue(EVALUATE_QUEUE, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) });
+    evaluations = new Queue(QUEUES.evaluate.name, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) });
     await loadDemo();
     const to = new Date();
     range = { from: new Date(to.getTime() - 30 * DAY), to, intervalMs: INTERVAL_MS };

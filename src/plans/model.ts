@@ -27,7 +27,8 @@ export type DraftPlan = z.infer<typeof DraftPlan>;
 export const CheckRequest = z.object({
   plan: DraftPlan.optional().describe('A draft plan, not filed yet'),
   plan_id: identifier.optional().describe('A filed plan: its latest version is checked'),
-}).strict().refine((b) => (b.plan === undefined) !== (b.plan_id === undefined), { message: 'needs either plan (a draft) or plan_id (a filed plan), not both', path: ['plan'] });
+}).strict().refine((b) => (b.plan === undefined) !== (b.plan_id === undefined), { message: 'needs either plan (a draft) or plan_id (a filed plan), not both', path: ['plan'] })
+  .meta({ id: 'PlanCheckRequest' });
 
 /** What the check needs to know of a plan: a draft, or the latest version of a filed one. */
 export interface PlanUnderCheck extends Omit<DraftPlan, 'plan_id' | 'reviewed_by'> {
@@ -140,5 +141,6 @@ export const SuggestionBody = z.object({
   .refine((b) => b.action !== 'change' || (b.window_start !== undefined && b.window_end !== undefined), {
     message: 'change needs the proposed window_start and window_end', path: ['window_start'],
   })
-  .refine((b) => !b.window_start || !b.window_end || b.window_end >= b.window_start, { message: 'must not be before window_start', path: ['window_end'] });
+  .refine((b) => !b.window_start || !b.window_end || b.window_end >= b.window_start, { message: 'must not be before window_start', path: ['window_end'] })
+  .meta({ id: 'PlanSuggestionBody' });
 export type SuggestionBody = z.infer<typeof SuggestionBody>;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { startTestService } from './support/service.js';
 import { describeStatsOverDemo } from './support/stats-over-demo.js';
 

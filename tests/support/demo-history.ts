@@ -3,8 +3,7 @@ import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { createRandom, createWorld, generateEvents, type World } from '../../src/demo/index.js';
 import { staffRound, type StaffRound } from '../../src/demo/staff.js';
-import { HOTLINE_QUEUE } from '../../src/hotline/queue.js';
-import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../../src/queues/index.js';
 import { eventually, get, post, put, TEST_TOKEN, type TestService } from './service.js';
 
 const DAY = 86_400_000;
@@ -60,7 +59,7 @@ export async function loadDemoHistory(
 /** Waits until no queue holds work: nothing stored, evaluated or ticketed changes the data any more. */
 export async function settled(service: TestService): Promise<void> {
   const redis = new Redis(service.redisUrl);
-  const queues = [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) }));
+  const queues = [QUEUES.store.name, QUEUES.evaluate.name, QUEUES.hotline.name].map((name) => new Queue(name, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) }));
   try {
     await eventually(async () => {
       for (const queue of queues) {

@@ -21,9 +21,9 @@ const YUNHE = '91331125MA00000013';
 const DEZHOU = '91371402MA0000001Q';
 const LAIZHOU = '91370683MA00000011';
 const companies: CompanyFacts[] = [
-  { enterprise_id: YUNHE, name: '云和示例木玩有限公司', region: '331125', credit_grade: 'B', whitelisted: false, quiet_days: null },
-  { enterprise_id: DEZHOU, name: '德州示例机械有限公司', region: '371402', credit_grade: 'C', whitelisted: false, quiet_days: null },
-  { enterprise_id: LAIZHOU, name: '莱州示例石材有限公司', region: '370683', credit_grade: 'C', whitelisted: true, quiet_days: null },
+  { enterprise_id: YUNHE, name: '云和示例木玩有限公司', region: '331125', credit_grade: 'B', whitelisted: false, quiet_days: null, deregistered_on: null },
+  { enterprise_id: DEZHOU, name: '德州示例机械有限公司', region: '371402', credit_grade: 'C', whitelisted: false, quiet_days: null, deregistered_on: null },
+  { enterprise_id: LAIZHOU, name: '莱州示例石材有限公司', region: '370683', credit_grade: 'C', whitelisted: true, quiet_days: null, deregistered_on: null },
 ];
 
 let serial = 0;

@@ -75,7 +75,7 @@ function checkCompany(input: CheckInput, enterpriseId: string, memo: Memo): Comp
   const { plan } = input;
   const events = input.events.get(enterpriseId) ?? [];
   const company = input.companies.get(enterpriseId) ?? {
-    enterprise_id: enterpriseId, name: enterpriseId, region: plan.region, credit_grade: null, whitelisted: false, quiet_days: null,
+    enterprise_id: enterpriseId, name: enterpriseId, region: plan.region, credit_grade: null, whitelisted: false, quiet_days: null, deregistered_on: null,
   };
   const agencyName = (id: string) => input.agencies.get(id)?.name ?? id;
   const subject: CheckSubject = { memo, plan, company, events, agencyName, now: input.now };
@@ -272,7 +272,8 @@ function planEvent(plan: PlanUnderCheck, enterpriseId: string): EngineEvent {
   return {
     id: plan.plan_id ?? 'draft', type: 'plan', enterprise_id: enterpriseId, occurred_at: plan.filed_at, region: plan.region, source: '',
     agency_id: plan.agency_id, officer_ids: [], action: '', method: '', onsite: plan.mode === 'onsite', purpose: '',
-    plan_id: plan.plan_id ?? 'draft', urgent_reason: '', national_basis: '', started_at: null, outcome: '', window_start: plan.window_start,
+    plan_id: plan.plan_id ?? 'draft', urgent_reason: '', national_basis: '', started_at: null, ended_at: null, outcome: '', matters: plan.matters,
+    remedies: '', credit_repair: '', score: null, window_start: plan.window_start,
     window_end: plan.window_end, mode: plan.mode, status: plan.status, joint_agency_ids: plan.joint_agency_ids, replaces: plan.replaces,
     reviewed_by: plan.reviewed_by, category: '', channel: '', filing_kind: '', filed_with: '', approved_by: '',
   };

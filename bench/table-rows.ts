@@ -21,7 +21,7 @@ function row(i: number): Row {
     officer_ids: visit ? ['371400-SCJG-001', '371400-SCJG-002'] : [], action: visit ? 'enter' : '', method: visit ? 'qr' : '',
     onsite: true, purpose: visit ? 'inspection' : '', plan_id: visit ? '' : `pl-${i}`, urgent_reason: '', national_basis: '',
     started_at: null, ended_at: null, outcome: '', matters: [], remedies: '', credit_repair: '', score: null, window_start: visit ? null : '2026-11-18', window_end: visit ? null : '2026-11-22',
-    mode: visit ? '' : 'onsite', status: visit ? '' : 'filed', joint_agency_ids: [], reviewed_by: '', category: '', channel: '',
+    mode: visit ? '' : 'onsite', status: visit ? '' : 'filed', joint_agency_ids: [], replaces: [], reviewed_by: '', category: '', channel: '',
     filing_kind: '', filed_with: '', approved_by: '',
   };
 }

@@ -1,7 +1,7 @@
 import { addDays, midnight } from '../calendar/index.js';
 import { readAgencyNames } from '../rules/context.js';
 import { fromStoredRow, type EngineEvent } from '../rules/events.js';
-import { isLinkedVisit, planVersions } from '../rules/kinds/plans.js';
+import { isLinkedVisit, planVersions } from '../rules/plans.js';
 import type { Storage } from '../storage/index.js';
 import { enterpriseNames } from '../storage/tables/enterprises.js';
 import { onsiteVisits, planVersionsEndingIn } from '../storage/tables/events.js';

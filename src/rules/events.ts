@@ -40,6 +40,8 @@ export interface EngineEvent {
   mode: string;
   status: string;
   joint_agency_ids: string[];
+  /** The plans a joint plan merges (合并): withdrawn from its filing on; [] otherwise. */
+  replaces: string[];
   /** 'justice_bureau' when a plan was reviewed by the justice bureau (烟台 白名单); '' otherwise. */
   reviewed_by: string;
   category: string;
@@ -88,7 +90,7 @@ export function fromEvent(event: Event): EngineEvent[] {
     source: event.source, agency_id: event.agency_id ?? '', officer_ids: [], action: '', method: '', onsite: false,
     purpose: '', plan_id: '', urgent_reason: '', national_basis: '', started_at: null, ended_at: null, outcome: '', matters: [],
     remedies: '', credit_repair: '', score: null, window_start: null,
-    window_end: null, mode: '', status: '', joint_agency_ids: [], reviewed_by: '', category: '', channel: '',
+    window_end: null, mode: '', status: '', joint_agency_ids: [], replaces: [], reviewed_by: '', category: '', channel: '',
     filing_kind: '', filed_with: '', approved_by: '',
   };
   switch (event.type) {
@@ -110,7 +112,7 @@ export function fromEvent(event: Event): EngineEvent[] {
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
         ...base, enterprise_id, plan_id: event.plan_id ?? event.id, window_start: event.window_start, window_end: event.window_end,
         mode: event.mode, onsite: event.mode === 'onsite', status: event.status, joint_agency_ids: event.joint_agency_ids ?? [],
-        reviewed_by: event.reviewed_by ?? '', urgent_reason: event.urgent_reason ?? '',
+        replaces: event.replaces ?? [], reviewed_by: event.reviewed_by ?? '', urgent_reason: event.urgent_reason ?? '',
       }));
     case 'complaint':
       return [{ ...base, enterprise_id: event.enterprise_id, category: event.category, channel: event.channel }];

@@ -44,3 +44,12 @@ export const agencyRegions = namedQuery({
     sql: 'SELECT agency_id, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
   }),
 });
+
+/** The name and region of each of these agencies (ids without a record are left out). */
+export const agencyNamesAndRegions = namedQuery({
+  name: 'agencies.namesAndRegions',
+  row: AgencyRow.pick({ agency_id: true, name: true, region: true }),
+  statement: (values: { ids: readonly string[] }) => ({
+    sql: 'SELECT agency_id, name, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
+  }),
+});

@@ -4,7 +4,7 @@ import { toClickHouseTime, type Storage } from '../port.js';
 import { column, columnsOf, namedQuery } from './query.js';
 
 /**
- * `events` (migrations 1, 8 and 11): one row per event and company (a plan naming three companies is three rows
+ * `events` (migrations 1, 8, 10 and 11): one row per event and company (a plan naming three companies is three rows
  * with one id), typed columns for what rules and dashboards filter on, and the accepted JSON as `payload` for
  * evidence and the public record. ReplacingMergeTree folds a retried insert of the same (company, time, id);
  * reads use FINAL because folding happens at merge time.
@@ -43,6 +43,8 @@ export const EventRow = z.object({
   mode: z.string(),
   status: z.string(),
   joint_agency_ids: z.array(z.string()),
+  /** Migration 10: the plans a joint plan merges (合并). */
+  replaces: z.array(z.string()),
   reviewed_by: z.string(),
   category: z.string(),
   channel: z.string(),
@@ -61,7 +63,7 @@ export type EventRow = z.output<typeof EventRow>;
 const EVENT_DEFAULTS = {
   officer_ids: [], action: '', method: '', onsite: false, purpose: '', plan_id: '', urgent_reason: '', national_basis: '',
   started_at: null, ended_at: null, outcome: '', matters: [], remedies: '', credit_repair: '', score: null, window_start: null, window_end: null, mode: '', status: '',
-  joint_agency_ids: [], reviewed_by: '', category: '', channel: '', checkin_id: '', filing_kind: '', filed_with: '', approved_by: '',
+  joint_agency_ids: [], replaces: [], reviewed_by: '', category: '', channel: '', checkin_id: '', filing_kind: '', filed_with: '', approved_by: '',
 } satisfies Partial<EventRow>;
 
 /** A row as an insert sends it: columns with a default may be left out. */
@@ -128,6 +130,7 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         onsite: event.mode === 'onsite',
         status: event.status,
         joint_agency_ids: event.joint_agency_ids ?? [],
+        replaces: event.replaces ?? [],
         reviewed_by: event.reviewed_by ?? '',
         urgent_reason: event.urgent_reason ?? '',
       }));
@@ -297,5 +300,43 @@ export const onsiteVisits = namedQuery({
             AND ifNull(started_at, occurred_at) BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')}
           ORDER BY occurred_at, id`,
     values: { ids: p.enterpriseIds, from: toClickHouseTime(p.from), to: toClickHouseTime(p.to) },
+  }),
+});
+
+/** A plan's versions as the engine reads them, with the accepted JSON (its matters are only there). */
+const PlanVersionRow = EventRow.omit({ received_at: true, checkin_id: true });
+
+/** Every stored version of a plan (by its plan id), in event-time order; with `within`, only these companies' rows. */
+export const planVersionRows = namedQuery({
+  name: 'events.planVersions',
+  row: PlanVersionRow,
+  statement: ({ planId, within }: { planId: string; within?: readonly string[] }) => ({
+    sql: `SELECT ${columnsOf(PlanVersionRow)} FROM events FINAL
+          WHERE type = 'plan' AND plan_id = {plan:String} ${within ? 'AND enterprise_id IN {companies:Array(String)}' : ''}
+          ORDER BY occurred_at, id`,
+    values: { plan: planId, companies: within ?? [] },
+  }),
+});
+
+/** How many rows of standing (not cancelled) plans name this plan in `replaces`; with `within`, only these companies'. */
+export const mergingPlanRows = namedQuery({
+  name: 'events.mergingPlans',
+  row: z.object({ n: column.uint64 }),
+  statement: ({ planId, within }: { planId: string; within?: readonly string[] }) => ({
+    sql: `SELECT count() AS n FROM events FINAL
+          WHERE type = 'plan' AND status != 'cancelled' AND has(replaces, {plan:String})
+            ${within ? 'AND enterprise_id IN {companies:Array(String)}' : ''}`,
+    values: { plan: planId, companies: within ?? [] },
+  }),
+});
+
+/** The accepted JSON of plan versions (event ids) of these companies, one row per id. */
+export const planPayloads = namedQuery({
+  name: 'events.planPayloads',
+  row: EventRow.pick({ id: true, payload: true }),
+  statement: (p: { enterpriseIds: readonly string[]; ids: readonly string[] }) => ({
+    sql: `SELECT id, any(payload) AS payload FROM events
+          WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} GROUP BY id`,
+    values: { companies: p.enterpriseIds, ids: p.ids },
   }),
 });

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hono } from 'hono';
 import { WebSocket } from 'ws';
-import { ROUTE_ACCESS, routeKey } from '../src/auth/index.js';
+import { createAuditLog } from '../src/audit/index.js';
+import { authenticate, createTokenStore, ROUTE_ACCESS, routeKey, tokenRoutes } from '../src/auth/index.js';
+import type { Storage } from '../src/storage/index.js';
 import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
 import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
@@ -112,6 +115,39 @@ describe('bearer tokens', () => {
     expect(await upgrade({ token: TEST_TOKEN })).toBe('open:');
     // As a browser does it: the token as a subprotocol beside the feed's own, which the server selects.
     expect(await upgrade({ protocols: ['qingjian.v1', `bearer.${TEST_TOKEN}`] })).toBe('open:qingjian.v1');
+  });
+});
+
+describe('token changes are audited before they are written', () => {
+  it('leaves no token created or revoked without its audit entry when the process dies between the two writes', async () => {
+    // Every second insert fails, as a crash between an action's two writes would leave it.
+    let inserts = 0;
+    const crashing = new Proxy(service.storage, {
+      get(target, key) {
+        if (key === 'insert') return (table: string, rows: never[]) => (++inserts % 2 === 0 ? Promise.reject(new Error(`crash before writing ${table}`)) : target.insert(table, rows));
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Storage;
+    const tokens = createTokenStore(crashing);
+    const app = new Hono();
+    app.use('*', authenticate({ tokens, metricsPublic: false }));
+    app.route('/', tokenRoutes(tokens, createAuditLog(crashing), { regions: async () => new Map() }));
+    const request = (path: string, body?: unknown) => app.request(path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+
+    const survivor = await newToken('justice', { name: 'crash-survivor' });
+    expect((await request('/v1/tokens', { name: 'crash-victim', role: 'justice' })).status).toBe(500);
+    expect((await request(`/v1/tokens/${survivor.id}/revoke`)).status).toBe(500);
+
+    const stored = await service.storage.query<{ id: string; revoked: number }>(
+      "SELECT id, revoked_at IS NOT NULL AS revoked FROM api_tokens FINAL WHERE name IN ('crash-victim', 'crash-survivor')");
+    const entries = new Set((await service.storage.query<{ id: string }>("SELECT id FROM audit_log FINAL WHERE target_kind = 'token'")).map((e) => e.id));
+    expect(stored.map((t) => t.id)).toEqual([survivor.id]);
+    for (const token of stored) {
+      expect(entries, `${token.id} was created`).toContain(`token:${token.id}:create`);
+      if (Number(token.revoked)) expect(entries, `${token.id} was revoked`).toContain(`token:${token.id}:revoke`);
+    }
+    expect((await call('GET', '/v1/alerts', survivor.token)).status).toBe(200);
   });
 });
 

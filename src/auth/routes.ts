@@ -46,11 +46,11 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Hom
       }
     }
     const days = body.data.expires_in_days;
+    // The audit entry is written before the token, like every other write: no token exists that the log does not name.
     const { token, record } = await tokens.create({
       name: body.data.name, role: body.data.role, jurisdiction: body.data.jurisdiction, enterprise_id: body.data.enterprise_id ?? '',
       expires_at: days ? new Date(Date.now() + days * 86_400_000) : null, created_by: admin.name,
-    });
-    await recordTokenChange(audit, { action: 'token.create', actor: admin.name, actor_role: admin.role, token: record });
+    }, undefined, (created) => recordTokenChange(audit, { action: 'token.create', actor: admin.name, actor_role: admin.role, token: created }));
     return c.json({ token, ...record }, 201);
   });
 
@@ -64,8 +64,8 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Hom
     const admin = principalOf(c);
     const existing = (await tokens.list()).find((t) => t.id === c.req.param('id') && t.jurisdiction.startsWith(admin.jurisdiction));
     if (!existing) return c.json({ error: 'not_found', message: 'no such token' }, 404);
-    const revoked = await tokens.revoke(existing.id, admin.name);
-    if (revoked && !existing.revoked_at) await recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, actor_role: admin.role, token: revoked });
+    const revoked = await tokens.revoke(existing.id, admin.name,
+      (record) => recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, actor_role: admin.role, token: record }));
     return c.json(revoked);
   });
 

@@ -97,14 +97,18 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
       return row && active(row) ? { id: row.id, name: row.name, role: row.role as Role, jurisdiction: row.jurisdiction, enterprise_id: row.enterprise_id } : null;
     },
 
-    /** Stores a new token; the token itself is returned here and never again. */
-    async create(request: NewToken, token = generateToken()): Promise<{ token: string; record: TokenRecord }> {
+    /**
+     * Stores a new token; the token itself is returned here and never again. `before` runs with the record
+     * before it is written (the audit entry), so a crash between the two leaves no token without its entry.
+     */
+    async create(request: NewToken, token = generateToken(), before?: (record: TokenRecord) => Promise<void>): Promise<{ token: string; record: TokenRecord }> {
       const hash = hashToken(token);
       const row: TokenRow = {
         id: tokenId(hash), name: request.name, role: request.role, jurisdiction: request.jurisdiction, enterprise_id: request.enterprise_id,
         created_by: request.created_by, created_at: toClickHouseTime(new Date(clock())),
         expires_at: request.expires_at ? toClickHouseTime(request.expires_at) : null, revoked_at: null, revoked_by: '', hash, revision: 1,
       };
+      await before?.(toRecord(row));
       await write(row);
       return { token, record: toRecord(row) };
     },
@@ -119,12 +123,16 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
       return [...(await tokens(0)).values()].map(toRecord).sort((a, b) => b.created_at.localeCompare(a.created_at));
     },
 
-    /** Revokes a token; null if there is none with this id. Revoking twice keeps the first revocation. */
-    async revoke(id: string, by: string): Promise<TokenRecord | null> {
+    /**
+     * Revokes a token; null if there is none with this id. Revoking twice keeps the first revocation.
+     * `before` runs with the revoked record before it is written, as in create.
+     */
+    async revoke(id: string, by: string, before?: (record: TokenRecord) => Promise<void>): Promise<TokenRecord | null> {
       const row = [...(await tokens(0)).values()].find((r) => r.id === id);
       if (!row) return null;
       if (row.revoked_at) return toRecord(row);
       const revoked = { ...row, revoked_at: toClickHouseTime(new Date(clock())), revoked_by: by, revision: Number(row.revision) + 1 };
+      await before?.(toRecord(revoked));
       await write(revoked);
       return toRecord(revoked);
     },

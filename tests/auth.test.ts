@@ -118,6 +118,36 @@ describe('bearer tokens', () => {
   });
 });
 
+describe('people, not strings', () => {
+  it("tells a token's holder who they are (GET /v1/me): name, unit, role, jurisdiction, permissions", async () => {
+    const person = await newToken('discipline', { name: '张三', unit: '德州市纪委监委', jurisdiction: '3714' });
+    const me = await call('GET', '/v1/me', person.token);
+    expect(me).toMatchObject({ status: 200, body: { id: person.id, name: '张三', unit: '德州市纪委监委', role: 'discipline', jurisdiction: '3714', shared: false, enterprise_id: '' } });
+    expect(me.body.permissions).toContain('alerts:act');
+    expect(me.body.permissions).not.toContain('tokens:admin');
+    expect((await call('GET', '/v1/me', null)).status).toBe(401);
+    expect((await call('POST', '/v1/tokens', TEST_TOKEN, { name: 'x', role: 'justice', shared: 'yes' })).body.errors).toEqual([{ index: null, field: 'shared', message: 'must be true or false' }]);
+  });
+
+  it("records every action under the token's holder, marks an office's shared token, and refuses a body naming someone else", async () => {
+    const office = await newToken('discipline', { name: '德州市纪委监委值班室', unit: '德州市纪委监委', shared: true, jurisdiction: '3714' });
+    const person = await newToken('discipline', { name: '李四', unit: '德州市纪委监委', jurisdiction: '3714' });
+    const silence = { matchers: { region: '3714', rule: 'no-plan' }, reason: '系统调试', duration_minutes: 5 };
+    const refused = await call('POST', '/v1/silences', person.token, { ...silence, created_by: '王五' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ index: null, field: 'created_by', message: expect.stringContaining('李四') }]);
+    const byOffice = await call('POST', '/v1/silences', office.token, silence);
+    expect(byOffice.body.created_by).toBe('德州市纪委监委值班室');
+    expect((await call('POST', `/v1/silences/${byOffice.body.id}/expire`, person.token, { actor: '王五' })).body.errors[0].field).toBe('actor');
+    expect((await call('POST', `/v1/silences/${byOffice.body.id}/expire`, person.token, { actor: '李四' })).body.expired_by).toBe('李四');
+    const entries = (await call('GET', `/v1/audit?target_kind=silence&target_id=${byOffice.body.id}`, TEST_TOKEN)).body.items;
+    expect(entries.map((e: any) => [e.action, e.actor, e.actor_token, e.actor_unit, e.actor_shared])).toEqual([
+      ['silence.expire', '李四', person.id, '德州市纪委监委', false],
+      ['silence.create', '德州市纪委监委值班室', office.id, '德州市纪委监委', true],
+    ]);
+  });
+});
+
 describe('token changes are audited before they are written', () => {
   it('leaves no token created or revoked without its audit entry when the process dies between the two writes', async () => {
     // Every second insert fails, as a crash between an action's two writes would leave it.
@@ -206,7 +236,7 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
     expect(list.body.items.every((a: any) => a.region.startsWith('3714'))).toBe(true);
     expect((await as(tokens.discipline, 'GET', '/v1/alerts?region=3706')).body.items).toEqual([]);
     expect((await as(tokens.discipline, 'GET', `/v1/alerts/${alertOf.yantai}`)).status).toBe(404);
-    expect((await as(tokens.discipline, 'POST', `/v1/alerts/${alertOf.yantai}/ack`, { actor: '德州纪委' })).status).toBe(404);
+    expect((await as(tokens.discipline, 'POST', `/v1/alerts/${alertOf.yantai}/ack`, {})).status).toBe(404);
     expect((await call('GET', `/v1/alerts/${alertOf.yantai}`, TEST_TOKEN)).body.status).toBe('open');
     expect((await as(tokens.discipline, 'GET', `/v1/alerts/${alertOf.dezhou}`)).status).toBe(200);
   });
@@ -240,13 +270,13 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
     expect(tickets.body.items.map((t: any) => t.id)).toContain(ticketOf.dezhou);
     expect(tickets.body.items.every((t: any) => t.region.startsWith('3714'))).toBe(true);
     expect((await as(tokens.hotline, 'GET', `/v1/hotline/tickets/${ticketOf.yantai}`)).status).toBe(404);
-    expect((await as(tokens.hotline, 'POST', `/v1/hotline/tickets/${ticketOf.yantai}/claim`, { actor: '德州12345' })).status).toBe(404);
+    expect((await as(tokens.hotline, 'POST', `/v1/hotline/tickets/${ticketOf.yantai}/claim`, {})).status).toBe(404);
 
-    expect((await call('POST', '/v1/silences', TEST_TOKEN, { matchers: { region: '3706' }, reason: '烟台演练', created_by: 'admin', duration_minutes: 60 })).status).toBe(201);
-    const wide = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { region: '37' }, reason: '全省', created_by: '德州纪委', duration_minutes: 60 });
+    expect((await call('POST', '/v1/silences', TEST_TOKEN, { matchers: { region: '3706' }, reason: '烟台演练', duration_minutes: 60 })).status).toBe(201);
+    const wide = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { region: '37' }, reason: '全省', duration_minutes: 60 });
     expect(wide.status).toBe(400);
     expect(wide.body.errors[0].field).toBe('matchers.region');
-    const own = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { rule: 'no-plan' }, reason: '德州演练', created_by: '德州纪委', duration_minutes: 60 });
+    const own = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { rule: 'no-plan' }, reason: '德州演练', duration_minutes: 60 });
     expect(own.body.matchers.region).toBe('3714');
     const silences = await as(tokens.discipline, 'GET', '/v1/silences');
     expect(silences.body.items.map((s: any) => s.matchers.region)).toEqual(['3714']);

@@ -44,7 +44,7 @@ describe('rate limits', () => {
   });
 
   it('holds across processes: every limiter on the same Redis shares the count', async () => {
-    const caller = { id: 'tok-shared', name: 'x', role: 'justice' as const, jurisdiction: '', enterprise_id: '' };
+    const caller = { id: 'tok-shared', name: 'x', unit: '', shared: false, role: 'justice' as const, jurisdiction: '', enterprise_id: '' };
     const one = createRateLimiter(redis, 'rl-test', { perMinute: 3, ingestPerMinute: 100 });
     const two = createRateLimiter(new Redis(service.redisUrl), 'rl-test', { perMinute: 3, ingestPerMinute: 100 });
     const verdicts = [await one.take(caller), await two.take(caller), await one.take(caller), await two.take(caller)];

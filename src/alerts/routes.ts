@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { Actor, invalid, Note, readJson } from '../http/body.js';
+import { actingPerson, Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors, TimeBound } from '../http/query.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
@@ -59,29 +59,31 @@ export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) =>
   });
 
   app.post('/v1/alerts/:id/ack', (c) =>
-    act(c, store, AckBody, (body, alert, now) => acknowledge(alert, body.actor, body.note ?? '', now), deliver));
+    act(c, store, AckBody, (body, actor, alert, now) => acknowledge(alert, actor, body.note ?? '', now), deliver));
   app.post('/v1/alerts/:id/resolve', (c) =>
-    act(c, store, ResolveBody, (body, alert, now) => resolve(alert, body.code, body.actor, body.note ?? '', now), deliver));
+    act(c, store, ResolveBody, (body, actor, alert, now) => resolve(alert, body.code, actor, body.note ?? '', now), deliver));
   app.post('/v1/alerts/:id/reopen', (c) =>
-    act(c, store, ReopenBody, (body, alert, now) => reopen(alert, body.actor, body.note, now), deliver));
+    act(c, store, ReopenBody, (body, actor, alert, now) => reopen(alert, actor, body.note, now), deliver));
 
   return app;
 }
 
-/** Validates the body, then applies the transition under the company's lock; answers with the new alert. */
-async function act<S extends z.ZodType>(
-  c: Context, store: AlertStore, schema: S, transition: (body: z.infer<S>, alert: Alert, now: Date) => Revision,
+/** Validates the body, then applies the transition under the company's lock as the token's holder; answers with the new alert. */
+async function act<S extends z.ZodType<{ actor?: string }>>(
+  c: Context, store: AlertStore, schema: S, transition: (body: z.infer<S>, actor: string, alert: Alert, now: Date) => Revision,
   deliver: ((revision: Revision) => Promise<void>) | undefined,
 ) {
   const read = await readJson(c);
   if (!read.ok) return read.response;
   const body = schema.safeParse(read.value);
   if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+  const person = actingPerson(c, body.data.actor, 'actor');
+  if (!person.ok) return person.response;
   // An alert's region never changes, so checking before the locked transition is enough.
   const seen = await store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, current, new Date()), deliver, auditContext(c));
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, person.name, current, new Date()), deliver, auditContext(c));
     return alert ? c.json(alert) : notFound(c);
   } catch (err) {
     if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { jurisdictionOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { Actor, invalid, readJson } from '../http/body.js';
+import { actingPerson, Actor, invalid, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import type { SilenceStore } from './silences.js';
@@ -48,7 +48,9 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (!read.ok) return read.response;
     const body = CreateSilenceBody.safeParse(read.value);
     if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
-    const { matchers, reason, created_by, ends_at, duration_minutes } = body.data;
+    const { matchers, reason, ends_at, duration_minutes } = body.data;
+    const person = actingPerson(c, body.data.created_by, 'created_by');
+    if (!person.ok) return person.response;
     // A silence reaches no further than its maker's jurisdiction.
     const jurisdiction = jurisdictionOf(c);
     if (matchers.region && !within(matchers.region, jurisdiction)) {
@@ -63,7 +65,7 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (end.getTime() > Date.now() + MAX_SILENCE_MINUTES * 60_000) {
       return invalid(c, 'bad request body', [{ index: null, field: 'ends_at', message: `must be at most ${MAX_SILENCE_MINUTES} minutes (90 days) from now` }], 'validation_failed');
     }
-    return c.json(await store.create({ matchers, reason, created_by, ends_at: end }, auditContext(c)), 201);
+    return c.json(await store.create({ matchers, reason, created_by: person.name, ends_at: end }, auditContext(c)), 201);
   });
 
   app.get('/v1/silences/:id', async (c) => {
@@ -76,9 +78,11 @@ export function silenceRoutes(store: SilenceStore): Hono {
     if (!read.ok) return read.response;
     const body = ExpireSilenceBody.safeParse(read.value);
     if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+    const person = actingPerson(c, body.data.actor, 'actor');
+    if (!person.ok) return person.response;
     const seen = await store.get(c.req.param('id'));
     if (!seen || !within(seen.matchers.region, jurisdictionOf(c))) return c.json({ error: 'not_found', message: 'no such silence' }, 404);
-    const silence = await store.expire(c.req.param('id'), body.data.actor, auditContext(c));
+    const silence = await store.expire(c.req.param('id'), person.name, auditContext(c));
     return silence ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
   });
 

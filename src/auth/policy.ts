@@ -3,9 +3,9 @@ import type { Permission } from './roles.js';
 /**
  * Every route and what it takes, in one table: a route missing here is
  * refused (403) rather than open, and a test walks the app's routes to keep
- * the table complete. Several permissions mean any one of them.
+ * the table complete. Several permissions mean any one of them; 'any-token' is every valid token.
  */
-export type Access = 'public' | 'metrics' | readonly Permission[];
+export type Access = 'public' | 'metrics' | 'any-token' | readonly Permission[];
 
 const HOTLINE_ACTIONS = ['claim', 'release', 'assign', 'categorise', 'notes', 'resolve', 'reopen'];
 
@@ -45,6 +45,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /v1/rules': ['rules:read'],
   'GET /v1/rules/:id': ['rules:read'],
 
+  'GET /v1/me': 'any-token',
   'GET /v1/audit': ['audit:read'],
   'GET /v1/tokens': ['tokens:admin'],
   'POST /v1/tokens': ['tokens:admin'],

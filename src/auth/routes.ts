@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { recordTokenChange, type AuditLog } from '../audit/index.js';
+import { auditContext, recordTokenChange, type AuditLog } from '../audit/index.js';
 import { z } from 'zod';
 import { invalid, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
@@ -7,13 +7,16 @@ import { EnterpriseId } from '../ingest/index.js';
 import type { Homes } from '../reference/index.js';
 import { refuseOutside, within } from './jurisdiction.js';
 import { principalOf } from './middleware.js';
-import { ROLES } from './roles.js';
+import { can, PERMISSIONS, ROLES } from './roles.js';
 import type { TokenStore } from './tokens.js';
 
 export const Jurisdiction = z.string().regex(/^(\d{2}){0,3}$/, "must be '' (everywhere) or a division-code prefix of 2, 4 or 6 digits, e.g. 3714");
 
 export const NewTokenBody = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(64),
+  name: z.string().trim().min(1, 'must not be empty').max(64).describe("The person who holds the token (for a shared token, the office): actions are recorded under this name"),
+  unit: z.string().trim().max(64, 'must be at most 64 characters').default('').describe('The holder\'s unit, e.g. 德州市纪委监委'),
+  shared: z.boolean({ message: 'must be true or false' }).default(false)
+    .describe('An office token several people use: allowed, but every action with it is marked shared in the audit log'),
   role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
   jurisdiction: Jurisdiction.default(''),
   enterprise_id: EnterpriseId.optional(),
@@ -48,10 +51,16 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Hom
     const days = body.data.expires_in_days;
     // The audit entry is written before the token, like every other write: no token exists that the log does not name.
     const { token, record } = await tokens.create({
-      name: body.data.name, role: body.data.role, jurisdiction: body.data.jurisdiction, enterprise_id: body.data.enterprise_id ?? '',
+      name: body.data.name, unit: body.data.unit, shared: body.data.shared, role: body.data.role, jurisdiction: body.data.jurisdiction, enterprise_id: body.data.enterprise_id ?? '',
       expires_at: days ? new Date(Date.now() + days * 86_400_000) : null, created_by: admin.name,
-    }, undefined, (created) => recordTokenChange(audit, { action: 'token.create', actor: admin.name, actor_role: admin.role, token: created }));
+    }, undefined, (created) => recordTokenChange(audit, { action: 'token.create', actor: admin.name, ...auditContext(c), token: created }));
     return c.json({ token, ...record }, 201);
+  });
+
+  // Who the caller is, as every action of theirs is recorded: the console shows it instead of asking for a name.
+  app.get('/v1/me', (c) => {
+    const me = principalOf(c);
+    return c.json({ ...me, permissions: PERMISSIONS.filter((permission) => can(me.role, permission)) });
   });
 
   app.get('/v1/tokens', async (c) => {
@@ -65,7 +74,7 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Hom
     const existing = (await tokens.list()).find((t) => t.id === c.req.param('id') && t.jurisdiction.startsWith(admin.jurisdiction));
     if (!existing) return c.json({ error: 'not_found', message: 'no such token' }, 404);
     const revoked = await tokens.revoke(existing.id, admin.name,
-      (record) => recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, actor_role: admin.role, token: record }));
+      (record) => recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, ...auditContext(c), token: record }));
     return c.json(revoked);
   });
 

@@ -4,7 +4,7 @@ import type { Homes } from '../reference/index.js';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { Actor, invalid, Note, readJson } from '../http/body.js';
+import { actingPerson, Actor, invalid, Note, readJson } from '../http/body.js';
 import { fieldErrors } from '../http/query.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
@@ -109,28 +109,30 @@ export function hotlineRoutes(options: HotlineRoutesOptions): Hono {
   });
 
   const { claimMs } = settings;
-  const route = <S extends z.ZodType>(action: string, schema: S, transition: (body: z.infer<S>, ticket: Ticket, now: Date) => TicketRevision) =>
+  const route = <S extends z.ZodType<{ actor?: string }>>(action: string, schema: S, transition: (body: z.infer<S>, actor: string, ticket: Ticket, now: Date) => TicketRevision) =>
     app.post(`/v1/hotline/tickets/:id/${action}`, (c) => act(c, options, schema, transition));
 
-  route('claim', ClaimBody, (b, t, now) => claim(t, b.actor, now, claimMs));
-  route('release', ReleaseBody, (b, t, now) => release(t, b.actor, b.note ?? '', now));
-  route('assign', AssignBody, (b, t, now) => assign(t, b.actor, b.to, b.note ?? '', now, claimMs));
-  route('categorise', CategoriseBody, (b, t, now) => categorise(t, b.actor, b.category, b.note ?? '', now, claimMs));
-  route('notes', NoteBody, (b, t, now) => addNote(t, b.actor, b.text, now, claimMs));
-  route('resolve', ResolveTicketBody, (b, t, now) => resolve(t, b.actor, b.outcome, b.note, now));
-  route('reopen', ReopenTicketBody, (b, t, now) => reopen(t, b.actor, b.note, now, resolveDeadline(now, settings)));
+  route('claim', ClaimBody, (_body, actor, t, now) => claim(t, actor, now, claimMs));
+  route('release', ReleaseBody, (b, actor, t, now) => release(t, actor, b.note ?? '', now));
+  route('assign', AssignBody, (b, actor, t, now) => assign(t, actor, b.to, b.note ?? '', now, claimMs));
+  route('categorise', CategoriseBody, (b, actor, t, now) => categorise(t, actor, b.category, b.note ?? '', now, claimMs));
+  route('notes', NoteBody, (b, actor, t, now) => addNote(t, actor, b.text, now, claimMs));
+  route('resolve', ResolveTicketBody, (b, actor, t, now) => resolve(t, actor, b.outcome, b.note, now));
+  route('reopen', ReopenTicketBody, (b, actor, t, now) => reopen(t, actor, b.note, now, resolveDeadline(now, settings)));
 
   return app;
 }
 
-/** Validates the body, then applies the transition under the ticket's lock; answers with the ticket. */
-async function act<S extends z.ZodType>(
-  c: Context, options: HotlineRoutesOptions, schema: S, transition: (body: z.infer<S>, ticket: Ticket, now: Date) => TicketRevision,
+/** Validates the body, then applies the transition under the ticket's lock as the token's holder; answers with the ticket. */
+async function act<S extends z.ZodType<{ actor?: string }>>(
+  c: Context, options: HotlineRoutesOptions, schema: S, transition: (body: z.infer<S>, actor: string, ticket: Ticket, now: Date) => TicketRevision,
 ) {
   const read = await readJson(c);
   if (!read.ok) return read.response;
   const body = schema.safeParse(read.value);
   if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+  const person = actingPerson(c, body.data.actor, 'actor');
+  if (!person.ok) return person.response;
   const category = (body.data as { category?: unknown }).category;
   if (typeof category === 'string' && !options.categories().includes(category)) {
     return invalid(c, 'bad request body', [{ index: null, field: 'category', message: `must be one of ${options.categories().join(', ')}` }], 'validation_failed');
@@ -141,7 +143,7 @@ async function act<S extends z.ZodType>(
   const seen = await options.store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, current, now),
+    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, person.name, current, now),
       (revision) => scheduleTimers(options.queue, revision), auditContext(c));
     return ticket ? c.json(ticket) : notFound(c);
   } catch (err) {

@@ -222,12 +222,15 @@ const TicketChangeSchema = {
 
 const AuditEntrySchema = {
   type: 'object',
-  required: ['id', 'at', 'actor', 'actor_role', 'action', 'target_kind', 'target_id', 'region', 'revision', 'before', 'after', 'note', 'request_id'],
+  required: ['id', 'at', 'actor', 'actor_role', 'actor_token', 'actor_unit', 'actor_shared', 'action', 'target_kind', 'target_id', 'region', 'revision', 'before', 'after', 'note', 'request_id'],
   properties: {
     id: { type: 'string', description: 'Derived from the action (kind:target:revision; token:id:create|revoke): a retried write is one entry' },
     at: { ...time, description: 'When the change was made' },
-    actor: text,
+    actor: { type: 'string', description: "The name on the token that acted (a person, or an office's shared token)" },
     actor_role: { type: 'string', description: "The actor's role ('' before authentication)" },
+    actor_token: { type: 'string', description: "The id of the token that acted ('' for entries older than people on tokens)" },
+    actor_unit: { type: 'string', description: "The unit on that token" },
+    actor_shared: { type: 'boolean', description: "The token is an office's shared one: the entry names the office, not one person" },
     action: { enum: [...AUDIT_ACTIONS] },
     target_kind: { enum: [...AUDIT_TARGET_KINDS] },
     target_id: text,
@@ -412,6 +415,12 @@ export function openApiDocument(limits: { maxItems: number; maxBytes: number }) 
       '/v1/hotline/tickets/{id}/notes': ticketAction('Add a note (anyone; the holder\'s note renews the claim)', '#/components/schemas/NoteBody'),
       '/v1/hotline/tickets/{id}/resolve': ticketAction('Resolve the ticket with an outcome (claim it first)', '#/components/schemas/ResolveTicketBody'),
       '/v1/hotline/tickets/{id}/reopen': ticketAction('Reopen a resolved ticket with a fresh resolve deadline (a note saying why is required)', '#/components/schemas/ReopenTicketBody'),
+      '/v1/me': {
+        get: {
+          summary: 'Who the caller is: the token\'s holder (name, unit, shared), role, jurisdiction and permissions; every action is recorded under it',
+          responses: { 200: { description: 'The caller', content: { 'application/json': { schema: { type: 'object', required: ['id', 'name', 'unit', 'shared', 'role', 'jurisdiction', 'enterprise_id', 'permissions'] } } } } },
+        },
+      },
       '/v1/audit': {
         get: {
           summary: "People's actions (alerts, silences, tickets, tokens), newest first, for admins",

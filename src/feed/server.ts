@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { bearerToken, can, type TokenStore } from '../auth/index.js';
+import { bearerToken, can, type RateLimiter, type TokenStore } from '../auth/index.js';
+import { rateLimitHeaders, type Verdict } from '../auth/rate-limit.js';
 import { TOKEN_REFRESH_MS } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
 import type { Journal, StoredEntry } from './journal.js';
@@ -32,6 +33,8 @@ const TOKEN_CHECK_MS = TOKEN_REFRESH_MS / 2;
 export interface FeedOptions {
   journal: Journal;
   tokens: TokenStore;
+  /** Upgrades are limited per client address and per token; over the limit the handshake gets 429 and Retry-After. */
+  rateLimiter: RateLimiter;
   log: Logger;
   maxPayloadBytes: number;
   /** A client with more than this waiting to be sent is closed rather than buffered for. */
@@ -88,8 +91,14 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
       return;
     }
     void authorized(req).then((allowed) => {
-      if (typeof allowed !== 'string') wss.handleUpgrade(req, socket, head, (ws) => connected(ws, allowed.token, allowed.jurisdiction));
-      else socket.end(`HTTP/1.1 ${allowed}\r\nConnection: close\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer realm="qingjian"\r\n\r\n`);
+      if (typeof allowed === 'string') {
+        socket.end(`HTTP/1.1 ${allowed}\r\nConnection: close\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer realm="qingjian"\r\n\r\n`);
+      } else if ('limited' in allowed) {
+        const headers = Object.entries(rateLimitHeaders(allowed.limited)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n${headers}\r\n`);
+      } else {
+        wss.handleUpgrade(req, socket, head, (ws) => connected(ws, allowed.token, allowed.jurisdiction));
+      }
     }, (err: Error) => {
       log.warn({ err: err.message }, 'feed: could not check a token');
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -97,12 +106,26 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   };
 
   // Browsers cannot set headers on a WebSocket: they send the token as a second subprotocol, `bearer.<token>`.
-  async function authorized(req: IncomingMessage): Promise<{ token: string; jurisdiction: string } | string> {
+  async function authorized(req: IncomingMessage): Promise<{ token: string; jurisdiction: string } | { limited: Verdict } | string> {
+    // The address first, so floods of made-up tokens are limited before they cost a token lookup.
+    const byAddress = await connectVerdict('ip', req.socket.remoteAddress ?? '');
+    if (byAddress) return { limited: byAddress };
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const token = bearerToken(req.headers.authorization) ?? offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length) ?? null;
     const principal = token ? await options.tokens.authenticate(token) : null;
     if (!token || !principal) return '401 Unauthorized';
-    return can(principal.role, 'feed:read') ? { token, jurisdiction: principal.jurisdiction } : '403 Forbidden';
+    if (!can(principal.role, 'feed:read')) return '403 Forbidden';
+    const byToken = await connectVerdict('token', principal.id);
+    return byToken ? { limited: byToken } : { token, jurisdiction: principal.jurisdiction };
+  }
+
+  // The refusing verdict, or null to go on; Redis failing to count lets the upgrade through, as for requests.
+  async function connectVerdict(by: 'ip' | 'token', key: string): Promise<Verdict | null> {
+    const verdict = await options.rateLimiter.takeConnect(by, key).catch((err: Error) => {
+      log.debug({ err: err.message }, 'feed upgrade not counted');
+      return null;
+    });
+    return verdict && !verdict.allowed ? verdict : null;
   }
   server.on('upgrade', onUpgrade);
 

@@ -27,7 +27,7 @@ export async function startTestService(
 ): Promise<TestService> {
   // METRICS_PORT 0: worker-only services in parallel test files must not race for one fixed port.
   // No rate limit: tests drive the API harder than a person (tests/rate-limit.test.ts sets one).
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', QINGJIAN_BOOTSTRAP_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_MINUTE: '0', ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', QINGJIAN_BOOTSTRAP_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_FEED_CONNECTS_PER_MINUTE: '0', ...env });
   const service = await startService(config, roles, createLogger(config.LOG_LEVEL));
   return {
     ...service,

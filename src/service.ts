@@ -6,9 +6,11 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { isPretty, type Logger } from './log.js';
-import { createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, tokenRoutes, type TokenStore } from './auth/index.js';
 import {
-  alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
+  createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, routeAccess, tokenRoutes, type Access, type TokenStore,
+} from './auth/index.js';
+import {
+  alertRoutes, createAlertStore, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
@@ -19,14 +21,13 @@ import { consoleRoutes } from './console/routes.js';
 import { createHttpApp } from './http/app.js';
 import { healthRoutes } from './http/health.js';
 import {
-  createHotlineQueue, createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
+  createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
 } from './hotline/index.js';
-import { openApiRoutes } from './http/openapi.js';
 import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type EventAcceptor } from './ingest/index.js';
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
-import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline/queues.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
+import { openQueue, QUEUE_KEYS, type QueueWorkerSettings } from './queues/index.js';
 import { complaintsGoTo } from './rules/load.js';
 import { holidayWarnings } from './rules/holidays.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
@@ -37,6 +38,7 @@ import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
+import { statsRoutes } from './stats/routes.js';
 import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
 import { timelineRoutes } from './timeline/index.js';
@@ -54,8 +56,8 @@ export interface Roles {
 export interface Service {
   /** Base URL of the API (when the api role runs). */
   url: string | null;
-  /** `METHOD /pattern` of every route the API answers (checked against the access policy). */
-  routes: string[];
+  /** `METHOD /pattern` of every route the API answers, with the access rule it declared (undefined: none, so refused). */
+  routes: Map<string, Access | undefined>;
   /** The bootstrap admin token, when this process made sure of one (the in-process demo uses it). */
   adminToken: string | null;
   /** The file the quick start keeps that token in, when it made it (rather than QINGJIAN_BOOTSTRAP_TOKEN). */
@@ -96,7 +98,7 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
     if (roles.worker) startWorkers(config, redis, storage, rules, metrics, log, stops);
     const { url, routes, adminToken, adminTokenFile } = roles.api
       ? await startApi(config, redis, storage, rules, metrics, log, stops, roles.worker)
-      : { url: null, routes: [], adminToken: null, adminTokenFile: null };
+      : { url: null, routes: new Map(), adminToken: null, adminTokenFile: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: Object.fromEntries(Object.entries(redis).map(([role, u]) => [role, redactUrl(u)])) }, 'qingjian started');
     return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, stop };
@@ -165,57 +167,43 @@ function startWorkers(
   const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
   const redisUrl = redis.queues;
-  const { delivery } = startDelivery(config, redis, connections, storage, rules, metrics, stops);
+  const { delivery } = startDelivery(config, redis, connections, storage, alerts, rules, metrics, stops);
+  const queues = (role: string): QueueWorkerSettings => ({
+    redisUrl, redisPrefix: config.REDIS_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, metrics,
+    log: log.child({ role }),
+  });
   const evaluator = startEvaluateWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('evaluate-worker'),
     storage,
     rules,
     alerts,
     locks,
-    log: log.child({ role: 'evaluate-worker' }),
     concurrency: config.EVALUATE_CONCURRENCY,
     chunk: config.EVALUATE_CHUNK,
-    lockMs: config.WORKER_LOCK_MS,
-    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     delivery,
-    metrics,
   });
   stops.push(() => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
   const escalator = startEscalationWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('escalation-worker'),
     alerts,
-    log: log.child({ role: 'escalation-worker' }),
-    deliver: (revision) => delivery.deliver([revision]),
-    metrics,
+    out: delivery.acted,
   });
   stops.push(() => escalator.close(config.SHUTDOWN_TIMEOUT_MS));
   const hotline = startHotlineWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('hotline-worker'),
     storage,
     locks,
     homes,
-    log: log.child({ role: 'hotline-worker' }),
     settings: hotlineSettings(config),
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
-    lockMs: config.WORKER_LOCK_MS,
-    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-    metrics,
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('store-worker'),
     storage,
-    log: log.child({ role: 'store-worker' }),
     concurrency: config.WORKER_CONCURRENCY,
     batchRows: config.STORE_BATCH_ROWS,
     batchWaitMs: config.STORE_BATCH_WAIT_MS,
-    lockMs: config.WORKER_LOCK_MS,
-    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-    metrics,
     onStored: async (events) => enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules)),
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
@@ -234,37 +222,37 @@ async function forTheHotline(events: readonly Event[], homes: Pick<Homes, 'regio
 
 /**
  * Raises an alert the system itself decides (a hotline ticket missed its SLA),
- * under the company's lock like the engine's alerts, and delivers it. Raising
- * the same candidate again writes nothing.
+ * under the company's lock like the engine's alerts, and sends it out the same
+ * way. Raising the same candidate again writes nothing (and completes a
+ * delivery a crash cut short).
  */
 async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Delivery, candidate: AlertCandidate): Promise<void> {
   await locks.withLocks([enterpriseLock(candidate.enterprise_id)], async () => {
     const existing = await alerts.byIds([candidate.fingerprint]);
-    const revisions = await delivery.route(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), existing.values());
-    await alerts.save(revisions);
-    await delivery.deliver(revisions);
+    await delivery.decided(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), [...existing.values()]);
   });
 }
 
-/** Where decided alerts go (feed journal, hotline tickets, escalation timers); both roles deliver. */
+/** The way out for decided alerts (saved, then to the feed journal, hotline tickets, escalation timers); both roles send alerts out. */
 function startDelivery(
-  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, rules: RuleRegistry, metrics: Metrics, stops: Array<() => Promise<unknown>>,
+  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, alerts: AlertStore, rules: RuleRegistry, metrics: Metrics,
+  stops: Array<() => Promise<unknown>>,
 ) {
   const journal = createJournal(redis.feed, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(urls.feed) });
   const silences = createSilenceStore(storage);
-  const escalations = createEscalationQueue(redis.queues, config.REDIS_PREFIX);
+  const escalations = openQueue('escalation', redis.queues, config.REDIS_PREFIX);
   stops.push(() => escalations.close());
-  const hotlineQueue = createHotlineQueue(redis.queues, config.REDIS_PREFIX);
+  const hotlineQueue = openQueue('hotline', redis.queues, config.REDIS_PREFIX);
   stops.push(() => hotlineQueue.close());
   const openTickets = async (alerts: Alert[]) => void (await enqueueAlertTickets(hotlineQueue, alerts));
-  const delivery = createDelivery({ journal, silences, rules, escalations, openTickets, metrics });
-  return { journal, silences, delivery, hotlineQueue, escalations };
+  const delivery = createDelivery({ alerts, journal, silences, rules, escalations, openTickets, metrics });
+  return { journal, silences, delivery, hotlineQueue };
 }
 
 async function startApi(
   config: Config, urls: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
   alone: boolean,
-): Promise<{ url: string; routes: string[]; adminToken: string | null; adminTokenFile: string | null }> {
+): Promise<{ url: string; routes: Map<string, Access | undefined>; adminToken: string | null; adminTokenFile: string | null }> {
   const tokens = createTokenStore(storage);
   const audit = createAuditLog(storage);
   const { token: adminToken, file: adminTokenFile } = await bootstrapAdmin(config, tokens, log, alone);
@@ -274,7 +262,7 @@ async function startApi(
   stops.push(async () => connections.disconnect());
   for (const { redis: connection } of connections.instances()) await untilReady(connection);
   const redis: Redis = connections.coordination;
-  const queue: Queue<Envelope> = createStoreQueue(connections.queues, config.REDIS_PREFIX);
+  const queue = openQueue('store', connections.queues, config.REDIS_PREFIX);
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
   stops.push(() => queue.close());
   const acceptor: EventAcceptor = createEventAcceptor({
@@ -286,19 +274,21 @@ async function startApi(
     metrics,
   });
   stops.push(() => acceptor.flush());
-  const { journal, silences, delivery, hotlineQueue, escalations } = startDelivery(config, urls, connections, storage, rules, metrics, stops);
+  const alerts = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX));
+  const { journal, silences, delivery, hotlineQueue } = startDelivery(config, urls, connections, storage, alerts, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
-  const evaluations = createEvaluateQueue(connections.queues, config.REDIS_PREFIX);
-  stops.push(() => evaluations.close());
   const reference = createReferenceStore(storage);
   // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
   const homes = createHomes(redis, reference, config.REDIS_PREFIX);
   const rateLimiter = createRateLimiter(redis, config.REDIS_PREFIX, {
     perMinute: config.RATE_LIMIT_PER_MINUTE, ingestPerMinute: config.RATE_LIMIT_INGEST_PER_MINUTE, feedConnectsPerMinute: config.RATE_LIMIT_FEED_CONNECTS_PER_MINUTE,
   });
-  // The API samples every queue: workers may be many or none, and their queues are shared.
+  // A backup counts every registered queue's backlog into its manifest.
+  const backlog = QUEUE_KEYS.map((key): Queue => openQueue(key, connections.queues, config.REDIS_PREFIX));
+  stops.push(() => Promise.all(backlog.map((q) => q.close())));
+  // The API samples every queue.
   stops.push(startSampler({
-    metrics, queues: [queue, evaluations, escalations, hotlineQueue], storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
+    metrics, connection: connections.queues, redisPrefix: config.REDIS_PREFIX, storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
   }));
 
   const app = createHttpApp({
@@ -309,6 +299,7 @@ async function startApi(
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
+    maxItems: config.INGEST_MAX_EVENTS,
     routes: [
       tokenRoutes(tokens, audit, homes),
       metricsRoutes(metrics.registry),
@@ -319,15 +310,15 @@ async function startApi(
           const pending = await pendingMigrations(storage);
           if (pending.length > 0) throw new Error(`pending: ${pending.map((m) => m.version).join(', ')}`);
         },
-      }),
-      openApiRoutes({ maxItems: config.INGEST_MAX_EVENTS, maxBytes: config.INGEST_MAX_BYTES }),
+      }, { version: VERSION }),
       ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       feedRoutes(),
-      alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
+      alertRoutes(alerts, delivery.acted),
       silenceRoutes(silences),
       ruleRoutes(rules),
+      statsRoutes(storage, () => rules.current()),
       hotlineRoutes({
         store: createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX)),
         queue: hotlineQueue,
@@ -337,7 +328,7 @@ async function startApi(
       }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
-      backupRoutes(backupSources(config, urls, redis, storage, [queue, evaluations, escalations, hotlineQueue], adminTokenFile), audit),
+      backupRoutes(backupSources(config, urls, redis, storage, backlog, adminTokenFile), audit),
       consoleRoutes(),
     ],
   });
@@ -357,8 +348,7 @@ async function startApi(
   metrics.observeFeed(feed.stats);
   const { port } = server.address() as { port: number };
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  const routes = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
-  return { url: `http://${host}:${port}`, routes, adminToken, adminTokenFile };
+  return { url: `http://${host}:${port}`, routes: routeAccess(app), adminToken, adminTokenFile };
 }
 
 // Only the embedded default is backed up by Qingjian itself: a ClickHouse server and an outside Redis have their own tools.

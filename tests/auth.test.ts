@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { WebSocket } from 'ws';
 import { createAuditLog } from '../src/audit/index.js';
-import { authenticate, createTokenStore, ROUTE_ACCESS, routeKey, tokenRoutes } from '../src/auth/index.js';
+import { authenticate, createTokenStore, routeAccess, tokenRoutes } from '../src/auth/index.js';
+import { defineRoute, routeGroup } from '../src/http/route.js';
 import type { Storage } from '../src/storage/index.js';
 import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
@@ -183,11 +184,18 @@ describe('token changes are audited before they are written', () => {
 
 describe('the access policy', () => {
   it('names every route the service answers, so none is open by omission', () => {
-    expect(service.routes.length).toBeGreaterThan(30);
-    for (const route of service.routes) {
-      const [method, path] = route.split(' ') as [string, string];
-      expect(ROUTE_ACCESS[routeKey(method, path)], route).toBeDefined();
-    }
+    expect(service.routes.size).toBeGreaterThan(30);
+    for (const [route, access] of service.routes) expect(access, route).toBeDefined();
+  });
+
+  it('refuses a route that declared no access rule, and shows it as such', async () => {
+    const routes = routeGroup();
+    routes.openapi(defineRoute({ method: 'get', path: '/declared', access: 'public', responses: { 200: { description: 'ok' } } }), (c) => c.text('ok'));
+    routes.get('/undeclared', (c) => c.text('open?'));
+    expect(routeAccess(routes)).toEqual(new Map([['GET /declared', 'public'], ['GET /undeclared', undefined]]));
+    const app = new Hono().use('*', authenticate({ tokens: createTokenStore(service.storage), metricsPublic: false })).route('/', routes);
+    expect((await app.request('/declared')).status).toBe(200);
+    expect(await (await app.request('/undeclared')).json()).toEqual({ error: 'forbidden', message: 'GET /undeclared has no access policy' });
   });
 });
 

@@ -26,7 +26,7 @@ afterAll(() => {
 
 const world = createWorld({ seed: 41, enterprisesPerRegion: 15, regions: ['370600', '371400'] });
 const to = new Date();
-const events = generateEvents(world, { seed: 8, from: new Date(to.getTime() - 30 * DAY), to, visitsPerDay: 100, violationRate: 0.3, idPrefix: 'bk' });
+const events = generateEvents(world, { seed: 8, from: new Date(to.getTime() - 60 * DAY), to, visitsPerDay: 100, violationRate: 0.3, idPrefix: 'bk' });
 
 interface Running {
   url: string;
@@ -105,7 +105,7 @@ describe('qingjian backup and restore (embedded default)', () => {
         expect(res.status).toBe(202);
         acknowledged.push(...batch.map((e) => e.id));
         // Paced, so the traffic outlasts the backup.
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 50));
       }
     }));
     await eventually(async () => (acknowledged.length >= 2_000 ? true : undefined), 60_000, 'traffic under way');
@@ -114,6 +114,7 @@ describe('qingjian backup and restore (embedded default)', () => {
     const before = { events: [...acknowledged], alerts: await listAll(a, '/v1/alerts'), tickets: await listAll(a, '/v1/hotline/tickets') };
     expect(before.alerts.length).toBeGreaterThan(0);
     expect(before.tickets.length).toBeGreaterThan(0);
+    const ackedWhenBackupStarted = acknowledged.length;
     const taken = await new Promise<{ code: number | null; out: string }>((done) => {
       const child = spawn(process.execPath, [...CLI, 'backup', '--to', backup, '--url', a.url], {
         cwd: ROOT, env: { ...process.env, DATA_DIR: original, LOG_LEVEL: 'warn' },
@@ -125,6 +126,8 @@ describe('qingjian backup and restore (embedded default)', () => {
     });
     expect(taken.out).toMatch(/^backup written to .*: \d+ files, [\d.]+ MiB, \d+ queued jobs, checksums verified$/m);
     expect(taken.code).toBe(0);
+    // Under traffic: requests were acknowledged while the backup ran, and more were still to come.
+    expect(acknowledged.length).toBeGreaterThan(ackedWhenBackupStarted);
     expect(next).toBeLessThan(events.length);
     sending = false;
     await traffic;

@@ -213,6 +213,37 @@ describe('companies: the white list replaces exempt', () => {
 });
 
 describe('OpenAPI', () => {
+  it('is an OpenAPI 3.1 document of every served route, each with its access rule, every reference resolving', async () => {
+    const doc = (await get(`${service.url}/openapi.json`)).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const tags = new Set(doc.tags.map((t: { name: string }) => t.name));
+    // The console's files are not the API; HEAD is answered by GET.
+    const served = [...service.routes.keys()].filter((r) => !r.startsWith('HEAD ') && !/ \/($|index\.html|console\/)/.test(r));
+    expect(served.length).toBeGreaterThan(30);
+    for (const route of served) {
+      const [method, path] = route.split(' ') as [string, string];
+      const operation = doc.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+      expect(operation, route).toBeDefined();
+      expect(operation['x-access'], route).toEqual(service.routes.get(route));
+      expect(operation.security, route).toEqual(operation['x-access'] === 'public' ? [] : [{ bearer: [] }]);
+      expect(Object.keys(operation.responses).length, route).toBeGreaterThan(0);
+      expect(operation.tags?.length, `${route} has a tag`).toBeGreaterThan(0);
+      for (const tag of operation.tags) expect(tags, `${route} tag ${tag}`).toContain(tag);
+      const pathParams = [...path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+      const declared = (operation.parameters ?? []).filter((p: { in: string }) => p.in === 'path');
+      expect(declared.map((p: { name: string }) => p.name), route).toEqual(pathParams);
+      for (const p of declared) expect(p.required, `${route} ${p.name}`).toBe(true);
+    }
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(50);
+    for (const ref of new Set(refs)) {
+      expect(ref, ref).toMatch(/^#\/components\/schemas\//);
+      expect(doc.components.schemas, ref).toHaveProperty([ref.split('/').at(-1)!]);
+    }
+  });
+
   it('documents the filing type and the new fields', async () => {
     const doc = (await get(`${service.url}/openapi.json`)).body;
     const byType = new Map<string, { properties: Record<string, { enum?: string[]; default?: unknown }>; required: string[] }>(

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { seenKey, senderKey } from '../src/ingest/index.js';
@@ -317,6 +318,14 @@ describe('service endpoints', () => {
     expect((await get(`${service.url}/readyz`)).body).toEqual({
       status: 'ready', checks: { redis: 'ok', clickhouse: 'ok', migrations: 'ok' },
     });
+  });
+
+  it('names its version, without a token, and documents the route', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(await fetch(`${service.url}/v1/version`).then((r) => r.json())).toEqual({ version });
+    const doc = (await get(`${service.url}/openapi.json`)).body;
+    expect(doc.paths['/v1/version'].get).toMatchObject({ 'x-access': 'public', security: [] });
+    expect(doc.components.schemas.Version).toMatchObject({ type: 'object', required: ['version'] });
   });
 
   it('serves an OpenAPI 3 document whose Event schema lists every type', async () => {

@@ -5,7 +5,7 @@ import { CLEARED, type Alert } from '../src/alerts/model.js';
 import { HOUR, MINUTE } from '../src/calendar/index.js';
 import { createWorld, generateEvents } from '../src/demo/index.js';
 import { Event } from '../src/ingest/schema.js';
-import { bullPrefix, EVALUATE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { companyFacts } from '../src/rules/events.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
@@ -20,7 +20,7 @@ let evaluations: Queue;
 beforeAll(async () => {
   service = await startTestService({ STORE_BATCH_WAIT_MS: '20', RULES_WATCH: 'false' });
   redis = new Redis(service.redisUrl);
-  evaluations = new Queue(EVALUATE_QUEUE, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) });
+  evaluations = new Queue(QUEUES.evaluate.name, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) });
 });
 
 afterAll(async () => {

@@ -1,14 +1,17 @@
-import { Hono, type Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { actingPerson, Actor, invalid, Note, readJson } from '../http/body.js';
-import { fieldErrors, TimeBound } from '../http/query.js';
+import { actingPerson, Actor, Note } from '../http/body.js';
+import { Cursor, firstValues, TimeBound } from '../http/query.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
 import { ALERT_MODES, ALERT_STATUSES, RESOLUTION_CODES, SEVERITIES, type Alert } from './model.js';
-import { decodeCursor, type AlertStore } from './store.js';
+import { ALERT_ANSWERS } from './responses.js';
+import { decodeCursor, type AlertOutlet, type AlertStore } from './store.js';
 
 export const AlertListParams = z.object({
   rule: z.string().min(1).max(64).optional(),
@@ -23,67 +26,89 @@ export const AlertListParams = z.object({
   from: TimeBound.optional(),
   to: TimeBound.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(500).optional(),
+  cursor: Cursor(decodeCursor).optional(),
 }).strict();
 
-export const AckBody = z.object({ actor: Actor, note: Note.optional() }).strict();
+export const AckBody = z.object({ actor: Actor, note: Note.optional() }).strict().meta({ id: 'AckBody' });
 export const ResolveBody = z.object({
   actor: Actor,
   code: z.enum(RESOLUTION_CODES, { message: `must be one of ${RESOLUTION_CODES.join(', ')}` }),
   note: Note.optional(),
-}).strict();
-export const ReopenBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the alert is reopened') }).strict();
+}).strict().meta({ id: 'ResolveBody' });
+export const ReopenBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the alert is reopened') }).strict().meta({ id: 'ReopenBody' });
+
+const AlertId = z.object({ id: z.string().describe("The alert's fingerprint") });
+const tags = ['alerts'];
+
+const listAlerts = defineRoute({
+  method: 'get', path: '/v1/alerts', access: ['alerts:read'], tags,
+  summary: 'Alerts, newest first by first_seen_at (event time)',
+  request: { query: firstValues(AlertListParams) },
+  responses: { 200: json('One page', ref('AlertPage')), 400: failure('Bad parameters (named in errors)') },
+});
+
+const getAlert = defineRoute({
+  method: 'get', path: '/v1/alerts/{id}', access: ['alerts:read'], tags,
+  summary: 'One alert with its evidence events and history',
+  request: { params: AlertId },
+  responses: { 200: json('Found', ref('AlertDetail')), 404: failure('Unknown alert') },
+});
+
+const alertAction = <S extends z.ZodType>(action: string, summary: string, body: S) => defineRoute({
+  method: 'post', path: `/v1/alerts/{id}/${action}`, access: ['alerts:act'], tags,
+  summary,
+  request: { params: AlertId, body: jsonBody(body) },
+  responses: {
+    200: json('The alert after the change', ref('Alert')),
+    400: failure('Malformed JSON or a bad field (named in errors)'),
+    404: failure('Unknown alert'),
+    409: failure('The alert is not in a state this action applies to'),
+    415: failure('Content-Type is not JSON'),
+    503: failure("The alert's company is being re-evaluated, or a backing service is unavailable; nothing changed, retry"),
+  },
+});
 
 /** The alert feed, one alert with its evidence and history, and people's actions on alerts. */
-export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) => Promise<void>): Hono {
-  const app = new Hono();
+export function alertRoutes(store: AlertStore, deliver?: AlertOutlet): OpenAPIHono {
+  const app = routeGroup();
+  components(app, ALERT_ANSWERS);
 
-  app.get('/v1/alerts', async (c) => {
-    const params = AlertListParams.safeParse(c.req.query());
-    const errors = params.success ? [] : fieldErrors(params.error);
-    const cursorText = c.req.query('cursor');
-    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
-    if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
-    if (!params.success || errors.length > 0) return invalid(c, 'bad alerts request', errors);
-    const { limit, cursor: _cursor, ...filters } = params.data;
+  app.openapi(listAlerts, async (c) => {
+    const { limit, cursor, ...filters } = c.req.valid('query');
     const region = narrowRegion(filters.region, jurisdictionOf(c));
     if (region === null) return emptyPage(c);
-    return c.json(await store.list({ ...filters, region }, limit, after ?? undefined));
-  });
+    return c.json(await store.list({ ...filters, region }, limit, cursor === undefined ? undefined : decodeCursor(cursor)!));
+  }, requestErrors('bad alerts request'));
 
-  app.get('/v1/alerts/:id', async (c) => {
+  app.openapi(getAlert, async (c) => {
     const alert = await store.get(c.req.param('id'));
     if (!alert || !within(alert.region, jurisdictionOf(c))) return notFound(c);
     const [evidence_events, history] = await Promise.all([store.evidenceEvents(alert), store.history(alert.id)]);
     return c.json({ ...alert, evidence_events, history });
   });
 
-  app.post('/v1/alerts/:id/ack', (c) =>
-    act(c, store, AckBody, (body, actor, alert, now) => acknowledge(alert, actor, body.note ?? '', now), deliver));
-  app.post('/v1/alerts/:id/resolve', (c) =>
-    act(c, store, ResolveBody, (body, actor, alert, now) => resolve(alert, body.code, actor, body.note ?? '', now), deliver));
-  app.post('/v1/alerts/:id/reopen', (c) =>
-    act(c, store, ReopenBody, (body, actor, alert, now) => reopen(alert, actor, body.note, now), deliver));
+  app.openapi(alertAction('ack', 'Acknowledge an open alert', AckBody), (c) =>
+    act(c, store, c.req.valid('json'), (body, actor, alert, now) => acknowledge(alert, actor, body.note ?? '', now), deliver));
+  app.openapi(alertAction('resolve', 'Resolve an alert with a resolution code', ResolveBody), (c) =>
+    act(c, store, c.req.valid('json'), (body, actor, alert, now) => resolve(alert, body.code, actor, body.note ?? '', now), deliver));
+  app.openapi(alertAction('reopen', 'Reopen a resolved alert (a note saying why is required)', ReopenBody), (c) =>
+    act(c, store, c.req.valid('json'), (body, actor, alert, now) => reopen(alert, actor, body.note, now), deliver));
 
   return app;
 }
 
-/** Validates the body, then applies the transition under the company's lock as the token's holder; answers with the new alert. */
-async function act<S extends z.ZodType<{ actor?: string }>>(
-  c: Context, store: AlertStore, schema: S, transition: (body: z.infer<S>, actor: string, alert: Alert, now: Date) => Revision,
-  deliver: ((revision: Revision) => Promise<void>) | undefined,
+/** Applies the transition to the validated body under the company's lock, as the token's holder; answers with the new alert. */
+async function act<B extends { actor?: string }>(
+  c: Context, store: AlertStore, body: B, transition: (body: B, actor: string, alert: Alert, now: Date) => Revision,
+  deliver: AlertOutlet | undefined,
 ) {
-  const read = await readJson(c);
-  if (!read.ok) return read.response;
-  const body = schema.safeParse(read.value);
-  if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
-  const person = actingPerson(c, body.data.actor, 'actor');
+  const person = actingPerson(c, body.actor, 'actor');
   if (!person.ok) return person.response;
   // An alert's region never changes, so checking before the locked transition is enough.
   const seen = await store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const alert = await store.act(c.req.param('id')!, (current) => transition(body.data, person.name, current, new Date()), deliver, auditContext(c));
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body, person.name, current, new Date()), deliver, auditContext(c));
     return alert ? c.json(alert) : notFound(c);
   } catch (err) {
     if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);

@@ -1,10 +1,12 @@
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { jurisdictionOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { actingPerson, Actor, invalid, readJson } from '../http/body.js';
-import { fieldErrors } from '../http/query.js';
+import { actingPerson, Actor, invalid } from '../http/body.js';
+import { firstValues } from '../http/query.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
+import { SILENCE_ANSWERS } from './responses.js';
 import type { SilenceStore } from './silences.js';
 
 const MAX_SILENCE_MINUTES = 90 * 24 * 60;
@@ -27,29 +29,58 @@ export const CreateSilenceBody = z.object({
   duration_minutes: z.number().int().min(1).max(MAX_SILENCE_MINUTES, `must be at most ${MAX_SILENCE_MINUTES} (90 days)`).optional(),
 }).strict().refine((b) => (b.ends_at === undefined) !== (b.duration_minutes === undefined), {
   message: 'give exactly one of ends_at and duration_minutes', path: ['ends_at'],
-});
+}).meta({ id: 'CreateSilenceBody' });
 
-export const ExpireSilenceBody = z.object({ actor: Actor }).strict();
+export const ExpireSilenceBody = z.object({ actor: Actor }).strict().meta({ id: 'ExpireSilenceBody' });
 export const SilenceListParams = z.object({ state: z.enum(['active', 'expired', 'all']).default('active') }).strict();
 
+const SilenceId = z.object({ id: z.string() });
+const tags = ['alerts'];
+
+const listSilences = defineRoute({
+  method: 'get', path: '/v1/silences', access: ['silences:read'], tags,
+  summary: 'Silences, newest first',
+  request: { query: firstValues(SilenceListParams) },
+  responses: {
+    200: json('{items: Silence[]}', { type: 'object', properties: { items: { type: 'array', items: ref('Silence') } } }),
+    400: failure('Bad parameters (named in errors)'),
+  },
+});
+
+const createSilence = defineRoute({
+  method: 'post', path: '/v1/silences', access: ['silences:write'], tags,
+  summary: 'Silence matching alerts: stored, marked silenced_by, pushed to nobody',
+  request: { body: jsonBody(CreateSilenceBody) },
+  responses: { 201: json('Created', ref('Silence')), 400: failure('A bad field (named in errors)'), 415: failure('Content-Type is not JSON') },
+});
+
+const getSilence = defineRoute({
+  method: 'get', path: '/v1/silences/{id}', access: ['silences:read'], tags,
+  summary: 'One silence',
+  request: { params: SilenceId },
+  responses: { 200: json('Found', ref('Silence')), 404: failure('Unknown silence') },
+});
+
+const expireSilence = defineRoute({
+  method: 'post', path: '/v1/silences/{id}/expire', access: ['silences:write'], tags,
+  summary: 'End a silence now',
+  request: { params: SilenceId, body: jsonBody(ExpireSilenceBody) },
+  responses: { 200: json('The expired silence', ref('Silence')), 400: failure('A bad field'), 404: failure('Unknown silence') },
+});
+
 /** Silences over HTTP: list, create, show, expire early. */
-export function silenceRoutes(store: SilenceStore): Hono {
-  const app = new Hono();
+export function silenceRoutes(store: SilenceStore): OpenAPIHono {
+  const app = routeGroup();
+  components(app, SILENCE_ANSWERS);
 
-  app.get('/v1/silences', async (c) => {
-    const params = SilenceListParams.safeParse(c.req.query());
-    if (!params.success) return invalid(c, 'bad silences request', fieldErrors(params.error));
+  app.openapi(listSilences, async (c) => {
     const jurisdiction = jurisdictionOf(c);
-    return c.json({ items: (await store.list(params.data.state)).filter((s) => within(s.matchers.region, jurisdiction)) });
-  });
+    return c.json({ items: (await store.list(c.req.valid('query').state)).filter((s) => within(s.matchers.region, jurisdiction)) });
+  }, requestErrors('bad silences request'));
 
-  app.post('/v1/silences', async (c) => {
-    const read = await readJson(c);
-    if (!read.ok) return read.response;
-    const body = CreateSilenceBody.safeParse(read.value);
-    if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
-    const { matchers, reason, ends_at, duration_minutes } = body.data;
-    const person = actingPerson(c, body.data.created_by, 'created_by');
+  app.openapi(createSilence, async (c) => {
+    const { matchers, reason, created_by, ends_at, duration_minutes } = c.req.valid('json');
+    const person = actingPerson(c, created_by, 'created_by');
     if (!person.ok) return person.response;
     // A silence reaches no further than its maker's jurisdiction.
     const jurisdiction = jurisdictionOf(c);
@@ -68,17 +99,13 @@ export function silenceRoutes(store: SilenceStore): Hono {
     return c.json(await store.create({ matchers, reason, created_by: person.name, ends_at: end }, auditContext(c)), 201);
   });
 
-  app.get('/v1/silences/:id', async (c) => {
+  app.openapi(getSilence, async (c) => {
     const silence = await store.get(c.req.param('id'));
     return silence && within(silence.matchers.region, jurisdictionOf(c)) ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
   });
 
-  app.post('/v1/silences/:id/expire', async (c) => {
-    const read = await readJson(c);
-    if (!read.ok) return read.response;
-    const body = ExpireSilenceBody.safeParse(read.value);
-    if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
-    const person = actingPerson(c, body.data.actor, 'actor');
+  app.openapi(expireSilence, async (c) => {
+    const person = actingPerson(c, c.req.valid('json').actor, 'actor');
     if (!person.ok) return person.response;
     const seen = await store.get(c.req.param('id'));
     if (!seen || !within(seen.matchers.region, jurisdictionOf(c))) return c.json({ error: 'not_found', message: 'no such silence' }, 404);

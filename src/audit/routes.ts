@@ -1,9 +1,11 @@
-import { Hono, type Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { z } from 'zod';
-import { invalid } from '../http/body.js';
-import { fieldErrors, TimeBound } from '../http/query.js';
+import { Cursor, firstValues, TimeBound } from '../http/query.js';
+import { components, defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
 import { decodeAuditCursor, type AuditLog } from './log.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_KINDS } from './model.js';
+import { AUDIT_ANSWERS } from './responses.js';
 
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
 
@@ -17,8 +19,16 @@ export const AuditListParams = z.object({
   from: TimeBound.optional(),
   to: TimeBound.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(500).optional(),
+  cursor: Cursor(decodeAuditCursor).optional(),
 }).strict().refine((p) => !p.from || !p.to || p.from < p.to, { message: 'must be after from', path: ['to'] });
+
+const listAudit = defineRoute({
+  method: 'get', path: '/v1/audit', access: ['audit:read'], tags: ['admin'],
+  summary: "People's actions (alerts, silences, tickets, tokens), newest first, for admins",
+  description: "Refused actions (409) and the system's own changes are not entries; a caller limited to a jurisdiction only sees entries inside it.",
+  request: { query: firstValues(AuditListParams) },
+  responses: { 200: json('One page', ref('AuditPage')), 400: failure('Bad parameters (named in errors)') },
+});
 
 export interface AuditRoutesOptions {
   /**
@@ -30,22 +40,16 @@ export interface AuditRoutesOptions {
 }
 
 /** The audit log over HTTP: GET /v1/audit, newest first, for admins. */
-export function auditRoutes(audit: AuditLog, options: AuditRoutesOptions = {}): Hono {
-  const app = new Hono();
+export function auditRoutes(audit: AuditLog, options: AuditRoutesOptions = {}): OpenAPIHono {
+  const app = routeGroup();
+  components(app, AUDIT_ANSWERS);
 
-  app.get('/v1/audit', async (c) => {
-    const params = AuditListParams.safeParse(c.req.query());
-    const errors = params.success ? [] : fieldErrors(params.error);
-    const cursorText = c.req.query('cursor');
-    if (cursorText !== undefined && decodeAuditCursor(cursorText) === null) {
-      errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
-    }
-    if (!params.success || errors.length > 0) return invalid(c, 'bad audit request', errors);
-    const { region, ...query } = params.data;
+  app.openapi(listAudit, async (c) => {
+    const { region, ...query } = c.req.valid('query');
     const region_prefix = within(options.regionPrefix?.(c) ?? null, region);
     if (region_prefix === null) return c.json({ items: [], next_cursor: null });
     return c.json(await audit.query({ ...query, region_prefix }));
-  });
+  }, requestErrors('bad audit request'));
 
   return app;
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { can } from './roles.js';
-import { ROUTE_ACCESS, routeKey, type Access } from './policy.js';
+import { accessOf, type Access } from './policy.js';
 import type { Principal, TokenStore } from './tokens.js';
 
 const PRINCIPAL = 'qingjian.principal';
@@ -28,14 +28,17 @@ const unauthorized = (c: Context, message: string) => {
 };
 
 /**
- * Checks every request against ROUTE_ACCESS before its handler runs. Paths no
- * route answers fall through to 404; a route missing from the table is refused.
+ * Checks every request against the access rule of the route that answers it
+ * (the first matched, which is the one that runs) before its handler runs.
+ * Paths no route answers fall through to 404; a route that declared no rule
+ * is refused.
  */
 export function authenticate(options: { tokens: TokenStore; metricsPublic: boolean }): MiddlewareHandler {
   return async (c, next) => {
-    const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+    const routes = matchedRoutes(c).filter((r) => r.method !== 'ALL');
+    const route = routes[0];
     if (!route) return next();
-    const access: Access | undefined = ROUTE_ACCESS[routeKey(c.req.method, route.path)];
+    const access: Access | undefined = routes.filter((r) => r.path === route.path).map((r) => accessOf(r.handler)).find((a) => a !== undefined);
     if (access === undefined) return c.json({ error: 'forbidden', message: `${c.req.method} ${route.path} has no access policy` }, 403);
     if (access === 'public' || (access === 'metrics' && options.metricsPublic)) return next();
 

@@ -1,57 +1,33 @@
+import type { MiddlewareHandler } from 'hono';
 import type { Permission } from './roles.js';
 
 /**
- * Every route and what it takes, in one table: a route missing here is
- * refused (403) rather than open, and a test walks the app's routes to keep
- * the table complete. Several permissions mean any one of them; 'any-token' is every valid token.
+ * What a route takes, declared by the route itself (src/http/route.ts puts it
+ * first among the route's handlers). A route without one is refused (403)
+ * rather than open, and a test walks the app's routes to find any. Several
+ * permissions mean any one of them; 'any-token' is every valid token.
  */
 export type Access = 'public' | 'metrics' | 'any-token' | readonly Permission[];
 
-const HOTLINE_ACTIONS = ['claim', 'release', 'assign', 'categorise', 'notes', 'resolve', 'reopen'];
+const DECLARED = new WeakMap<Function, Access>();
 
-export const ROUTE_ACCESS: Record<string, Access> = {
-  'GET /healthz': 'public',
-  'GET /readyz': 'public',
-  'GET /metrics': 'metrics',
-  'GET /openapi.json': 'public',
-  // The console's page and files hold no data: it asks for a token, then calls the API with it.
-  'GET /': 'public',
-  'GET /index.html': 'public',
-  'GET /console/*': 'public',
+/** The handler a route starts with to declare its access rule; it does nothing when the request reaches it. */
+export function requires(access: Access): MiddlewareHandler {
+  const declaration: MiddlewareHandler = (_c, next) => next();
+  DECLARED.set(declaration, access);
+  return declaration;
+}
 
-  'POST /v1/events': ['events:write', 'complaints:write'],
-  'PUT /v1/enterprises': ['reference:write'],
-  'PUT /v1/agencies': ['reference:write'],
-  'GET /v1/enterprises/:id': ['reference:read'],
-  'GET /v1/agencies/:id': ['reference:read'],
-  'GET /v1/enterprises/:id/timeline': ['timeline:read', 'timeline:own'],
+/** The access rule among a route's handlers, if it declared one. */
+export const accessOf = (handler: Function): Access | undefined => DECLARED.get(handler);
 
-  'GET /v1/alerts': ['alerts:read'],
-  'GET /v1/alerts/stream': ['feed:read'],
-  'GET /v1/alerts/:id': ['alerts:read'],
-  'POST /v1/alerts/:id/ack': ['alerts:act'],
-  'POST /v1/alerts/:id/resolve': ['alerts:act'],
-  'POST /v1/alerts/:id/reopen': ['alerts:act'],
-
-  'GET /v1/silences': ['silences:read'],
-  'POST /v1/silences': ['silences:write'],
-  'GET /v1/silences/:id': ['silences:read'],
-  'POST /v1/silences/:id/expire': ['silences:write'],
-
-  'GET /v1/hotline/tickets': ['tickets:read'],
-  'GET /v1/hotline/tickets/:id': ['tickets:read'],
-  ...Object.fromEntries(HOTLINE_ACTIONS.map((action) => [`POST /v1/hotline/tickets/:id/${action}`, ['tickets:act'] as const])),
-
-  'GET /v1/rules': ['rules:read'],
-  'GET /v1/rules/:id': ['rules:read'],
-
-  'GET /v1/me': 'any-token',
-  'GET /v1/audit': ['audit:read'],
-  'GET /v1/tokens': ['tokens:admin'],
-  'POST /v1/tokens': ['tokens:admin'],
-  'POST /v1/tokens/:id/revoke': ['tokens:admin'],
-  'POST /v1/backups': ['backups:write'],
-};
-
-/** HEAD is answered by the GET route. */
-export const routeKey = (method: string, path: string) => `${method === 'HEAD' ? 'GET' : method} ${path}`;
+/** `METHOD /pattern` of every route an app answers, with its access rule (undefined: it declared none). */
+export function routeAccess(app: { routes: ReadonlyArray<{ method: string; path: string; handler: Function }> }): Map<string, Access | undefined> {
+  const table = new Map<string, Access | undefined>();
+  for (const { method, path, handler } of app.routes) {
+    if (method === 'ALL') continue;
+    const key = `${method} ${path}`;
+    table.set(key, table.get(key) ?? accessOf(handler));
+  }
+  return table;
+}

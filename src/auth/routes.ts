@@ -1,9 +1,9 @@
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { auditContext, recordTokenChange, type AuditLog } from '../audit/index.js';
 import { z } from 'zod';
-import { invalid, readJson } from '../http/body.js';
-import { fieldErrors } from '../http/query.js';
-import { EnterpriseId } from '../ingest/index.js';
+import { invalid } from '../http/body.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup, shapes } from '../http/route.js';
+import { EnterpriseId } from '../ingest/schema.js';
 import type { Homes } from '../reference/index.js';
 import { refuseOutside, within } from './jurisdiction.js';
 import { principalOf } from './middleware.js';
@@ -24,52 +24,108 @@ export const NewTokenBody = z.object({
 }).strict().superRefine((body, ctx) => {
   if (body.role === 'enterprise' && !body.enterprise_id) ctx.addIssue({ code: 'custom', path: ['enterprise_id'], message: 'is required for role enterprise' });
   if (body.role !== 'enterprise' && body.enterprise_id) ctx.addIssue({ code: 'custom', path: ['enterprise_id'], message: 'is only for role enterprise' });
+}).meta({ id: 'NewTokenBody' });
+
+const access = ['tokens:admin'] as const;
+const tags = ['admin'];
+const { text, nullableTime } = shapes;
+// Hand-written because records are computed, not validated input (src/auth/tokens.ts TokenRecord).
+const TokenSchema = {
+  type: 'object',
+  required: ['id', 'name', 'unit', 'shared', 'role', 'jurisdiction', 'enterprise_id', 'created_by', 'created_at', 'expires_at', 'revoked_at', 'revoked_by'],
+  properties: {
+    token: { type: 'string', description: 'The secret (qjt_…): in the answer to its creation only, never again' },
+    id: text, name: { type: 'string', description: "The holder: a person, or an office for a shared token" },
+    unit: { type: 'string', description: "The holder's unit" }, shared: { type: 'boolean', description: "An office's token several people use" },
+    role: { enum: [...ROLES] },
+    jurisdiction: { type: 'string', description: "Division-code prefix the token sees ('' = everywhere)" },
+    enterprise_id: { type: 'string', description: "The company an enterprise token belongs to ('' otherwise)" },
+    created_by: text, created_at: text, expires_at: nullableTime, revoked_at: nullableTime, revoked_by: text,
+  },
+};
+const tokenRecord = ref('Token');
+
+const me = defineRoute({
+  method: 'get', path: '/v1/me', access: 'any-token', tags,
+  summary: "Who the caller is: the token's holder (name, unit, shared), role, jurisdiction and permissions; every action is recorded under it",
+  responses: {
+    200: json('The caller', {
+      type: 'object', required: ['id', 'name', 'unit', 'shared', 'role', 'jurisdiction', 'enterprise_id', 'permissions'],
+      properties: {
+        id: text, name: text, unit: text, shared: { type: 'boolean' }, role: { enum: [...ROLES] },
+        jurisdiction: text, enterprise_id: text, permissions: { type: 'array', items: { enum: [...PERMISSIONS] } },
+      },
+    }),
+  },
+});
+
+const createToken = defineRoute({
+  method: 'post', path: '/v1/tokens', access, tags,
+  summary: 'Create a token (the token itself is in this answer only)',
+  request: { body: jsonBody(NewTokenBody) },
+  responses: {
+    201: json('The token and its record', tokenRecord),
+    400: failure('A bad field (named in errors)'),
+    403: failure('The company named is not inside your jurisdiction'),
+    415: failure('Content-Type is not JSON'),
+  },
+});
+
+const listTokens = defineRoute({
+  method: 'get', path: '/v1/tokens', access, tags,
+  summary: 'Tokens inside your jurisdiction (never their secrets)',
+  responses: { 200: json('{items: token records}', { type: 'object', properties: { items: { type: 'array', items: tokenRecord } } }) },
+});
+
+const revokeToken = defineRoute({
+  method: 'post', path: '/v1/tokens/{id}/revoke', access, tags,
+  summary: 'Revoke a token now',
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: json('The revoked token', tokenRecord), 404: failure('Unknown token') },
 });
 
 /** Token management (admins): create (the token is shown once), list, revoke. */
-export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Homes, 'regions'>): Hono {
-  const app = new Hono();
+export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Homes, 'regions'>): OpenAPIHono {
+  const app = routeGroup();
+  components(app, { Token: TokenSchema });
 
-  app.post('/v1/tokens', async (c) => {
-    const read = await readJson(c);
-    if (!read.ok) return read.response;
-    const body = NewTokenBody.safeParse(read.value);
-    if (!body.success) return invalid(c, 'bad token request', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
+  app.openapi(createToken, async (c) => {
+    const body = c.req.valid('json');
     const admin = principalOf(c);
     // An admin hands out at most what it holds.
-    if (!body.data.jurisdiction.startsWith(admin.jurisdiction)) {
+    if (!body.jurisdiction.startsWith(admin.jurisdiction)) {
       return invalid(c, 'bad token request', [{ index: null, field: 'jurisdiction', message: `must lie within your own (${admin.jurisdiction})` }], 'validation_failed');
     }
     // A company's token reads the company's whole record: only an admin whose jurisdiction holds the company hands it out.
-    const company = body.data.enterprise_id;
+    const company = body.enterprise_id;
     if (company && admin.jurisdiction) {
       const home = (await homes.regions('enterprise', [company])).get(company);
       if (home === undefined || !within(home, admin.jurisdiction)) {
         return refuseOutside(c, [{ index: null, field: 'enterprise_id', message: `is not a company registered inside your jurisdiction (${admin.jurisdiction})` }]);
       }
     }
-    const days = body.data.expires_in_days;
+    const days = body.expires_in_days;
     // The audit entry is written before the token, like every other write: no token exists that the log does not name.
     const { token, record } = await tokens.create({
-      name: body.data.name, unit: body.data.unit, shared: body.data.shared, role: body.data.role, jurisdiction: body.data.jurisdiction, enterprise_id: body.data.enterprise_id ?? '',
+      name: body.name, unit: body.unit, shared: body.shared, role: body.role, jurisdiction: body.jurisdiction, enterprise_id: body.enterprise_id ?? '',
       expires_at: days ? new Date(Date.now() + days * 86_400_000) : null, created_by: admin.name,
     }, undefined, (created) => recordTokenChange(audit, { action: 'token.create', actor: admin.name, ...auditContext(c), token: created }));
     return c.json({ token, ...record }, 201);
-  });
+  }, requestErrors('bad token request', 'bad token request'));
 
   // Who the caller is, as every action of theirs is recorded: the console shows it instead of asking for a name.
-  app.get('/v1/me', (c) => {
-    const me = principalOf(c);
-    return c.json({ ...me, permissions: PERMISSIONS.filter((permission) => can(me.role, permission)) });
+  app.openapi(me, (c) => {
+    const caller = principalOf(c);
+    return c.json({ ...caller, permissions: PERMISSIONS.filter((permission) => can(caller.role, permission)) });
   });
 
-  app.get('/v1/tokens', async (c) => {
+  app.openapi(listTokens, async (c) => {
     const admin = principalOf(c);
     const all = await tokens.list();
     return c.json({ items: all.filter((t) => t.jurisdiction.startsWith(admin.jurisdiction)) });
   });
 
-  app.post('/v1/tokens/:id/revoke', async (c) => {
+  app.openapi(revokeToken, async (c) => {
     const admin = principalOf(c);
     const existing = (await tokens.list()).find((t) => t.id === c.req.param('id') && t.jurisdiction.startsWith(admin.jurisdiction));
     if (!existing) return c.json({ error: 'not_found', message: 'no such token' }, 404);

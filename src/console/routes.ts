@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hono, type Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { requires } from '../auth/policy.js';
+import { routeGroup } from '../http/route.js';
 
 /**
  * The console: a plain HTML/CSS/JS-module page (no build step, nothing fetched
@@ -48,13 +52,26 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 function load(dir: string, rel: string): Asset {
-  const body = new Uint8Array(readFileSync(join(dir, ...rel.split('/'))));
+  return loadFile(join(dir, ...rel.split('/')));
+}
+
+function loadFile(path: string): Asset {
+  const body = new Uint8Array(readFileSync(path));
   return {
     body,
-    type: TYPES[extname(rel)]!,
+    type: TYPES[extname(path)]!,
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
   };
 }
+
+/**
+ * Libraries the page imports, served from the installed npm packages under `/console/vendor/` (same origin,
+ * so the CSP's script-src 'self' admits them; nothing is fetched from a CDN). Apache ECharts draws the
+ * justice bureau's charts; its ES module build needs no bundler.
+ */
+const VENDOR: Record<string, () => string> = {
+  'vendor/echarts.esm.min.js': () => createRequire(import.meta.url).resolve('echarts/dist/echarts.esm.min.js'),
+};
 
 /**
  * The page's security policy: scripts, styles and connections from this
@@ -87,9 +104,9 @@ export interface ConsoleOptions {
   live?: boolean;
 }
 
-export function consoleRoutes(options: ConsoleOptions = {}): Hono {
+export function consoleRoutes(options: ConsoleOptions = {}): OpenAPIHono {
   const dir = options.dir ?? CONSOLE_DIR;
-  const app = new Hono();
+  const app = routeGroup();
   let exists = true;
   try {
     exists = statSync(dir).isDirectory();
@@ -100,10 +117,19 @@ export function consoleRoutes(options: ConsoleOptions = {}): Hono {
   const files = exists ? listFiles(dir) : [];
   const cache = new Map<string, Asset>();
   const asset = (rel: string): Asset | undefined => {
+    if (Object.hasOwn(VENDOR, rel)) return vendor(rel);
     if (!files.includes(rel)) return undefined;
     if (options.live) return load(dir, rel);
     let found = cache.get(rel);
     if (!found) cache.set(rel, (found = load(dir, rel)));
+    return found;
+  };
+
+  // Read once, on first use: a deployment that never opens the justice view never reads a megabyte of ECharts.
+  const vendored = new Map<string, Asset>();
+  const vendor = (rel: string): Asset => {
+    let found = vendored.get(rel);
+    if (!found) vendored.set(rel, (found = loadFile(VENDOR[rel]!())));
     return found;
   };
 
@@ -137,9 +163,11 @@ export function consoleRoutes(options: ConsoleOptions = {}): Hono {
     if (!exists) return c.json({ error: 'not_found', message: `the console's files are missing (${dir})` }, 404);
     return send(c, asset('index.html'), true);
   };
-  app.on(['GET', 'HEAD'], '/', page);
-  app.on(['GET', 'HEAD'], '/index.html', page);
-  app.on(['GET', 'HEAD'], '/console/*', (c) => {
+  // Not in the OpenAPI document (files, not the API). They hold no data: the page asks for a token, then calls the API with it.
+  const open = requires('public');
+  app.on(['GET', 'HEAD'], '/', open, page);
+  app.on(['GET', 'HEAD'], '/index.html', open, page);
+  app.on(['GET', 'HEAD'], '/console/*', open, (c) => {
     const rel = c.req.path.slice('/console/'.length);
     return send(c, asset(rel), rel.endsWith('.html'));
   });

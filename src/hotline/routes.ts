@@ -1,16 +1,19 @@
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { Region } from '../ingest/schema.js';
 import type { Homes } from '../reference/index.js';
-import { Hono, type Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { actingPerson, Actor, invalid, Note, readJson } from '../http/body.js';
-import { fieldErrors } from '../http/query.js';
+import { actingPerson, Actor, invalid, Note } from '../http/body.js';
+import { Cursor, firstValues } from '../http/query.js';
+import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
 import { ASSIGNEE_KINDS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Assignee, type Ticket } from './model.js';
 import { scheduleClaimLapse, scheduleSla, type HotlineQueue } from './queue.js';
 import { resolveDeadline, type HotlineSettings } from './sla.js';
+import { TICKET_ANSWERS } from './responses.js';
 import { decodeCursor, type TicketStore } from './store.js';
 
 const oneOf = (values: readonly string[]) => ({ message: `must be one of ${values.join(', ')}` });
@@ -25,11 +28,11 @@ export const TicketListParams = z.object({
   claimed_by: Name('claimed_by').optional(),
   assignee_kind: z.enum(ASSIGNEE_KINDS, oneOf(ASSIGNEE_KINDS)).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(500).optional(),
+  cursor: Cursor(decodeCursor).optional(),
 }).strict();
 
-export const ClaimBody = z.object({ actor: Actor }).strict();
-export const ReleaseBody = z.object({ actor: Actor, note: Note.optional() }).strict();
+export const ClaimBody = z.object({ actor: Actor }).strict().meta({ id: 'ClaimBody' });
+export const ReleaseBody = z.object({ actor: Actor, note: Note.optional() }).strict().meta({ id: 'ReleaseBody' });
 export const AssignBody = z.object({
   actor: Actor,
   to: z.object({
@@ -37,19 +40,51 @@ export const AssignBody = z.object({
     id: Name('id').describe('A known agency, or the office of a division\'s justice bureau or discipline commission (`371400-SFJ`, `371400-JWJW`): inside the jurisdiction'),
   }, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object {kind, id}') }).strict(),
   note: Note.optional(),
-}).strict();
+}).strict().meta({ id: 'AssignBody' });
 export const CategoriseBody = z.object({
   actor: Actor,
   category: Name('category').describe('A complaint category, the id of a rule, or other'),
   note: Note.optional(),
-}).strict();
-export const NoteBody = z.object({ actor: Actor, text: Note.min(1, 'must not be empty') }).strict();
+}).strict().meta({ id: 'CategoriseBody' });
+export const NoteBody = z.object({ actor: Actor, text: Note.min(1, 'must not be empty') }).strict().meta({ id: 'NoteBody' });
 export const ResolveTicketBody = z.object({
   actor: Actor,
   outcome: z.enum(TICKET_OUTCOMES, oneOf(TICKET_OUTCOMES)),
   note: Note.min(1, 'must say how the ticket was resolved'),
-}).strict();
-export const ReopenTicketBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the ticket is reopened') }).strict();
+}).strict().meta({ id: 'ResolveTicketBody' });
+export const ReopenTicketBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the ticket is reopened') }).strict().meta({ id: 'ReopenTicketBody' });
+
+const TicketId = z.object({ id: z.string().describe("sha256 of its source: the alert's id, or the complaint's company and event id (32 hex characters)") });
+const tags = ['hotline'];
+
+const listTickets = defineRoute({
+  method: 'get', path: '/v1/hotline/tickets', access: ['tickets:read'], tags,
+  summary: 'The hotline queue: urgent first, then oldest first',
+  request: { query: firstValues(TicketListParams) },
+  responses: { 200: json('One page', ref('TicketPage')), 400: failure('Bad parameters (named in errors)') },
+});
+
+const getTicket = defineRoute({
+  method: 'get', path: '/v1/hotline/tickets/{id}', access: ['tickets:read'], tags,
+  summary: 'One ticket with its notes and history',
+  request: { params: TicketId },
+  responses: { 200: json('Found', ref('TicketDetail')), 404: failure('Unknown ticket') },
+});
+
+const ticketAction = <S extends z.ZodType>(action: string, summary: string, body: S) => defineRoute({
+  method: 'post', path: `/v1/hotline/tickets/{id}/${action}`, access: ['tickets:act'], tags,
+  summary,
+  request: { params: TicketId, body: jsonBody(body) },
+  responses: {
+    200: json('The ticket after the change', ref('Ticket')),
+    400: failure('Malformed JSON or a bad field (named in errors)'),
+    404: failure('Unknown ticket'),
+    409: json('The ticket is not in a state this action applies to, or someone else holds its claim (named in claimed_by)',
+      { allOf: [ref('Error'), { type: 'object', properties: { claimed_by: { type: 'string' } } }] }),
+    415: failure('Content-Type is not JSON'),
+    503: failure('The ticket is being changed by someone else, or a backing service is unavailable; nothing changed, retry'),
+  },
+});
 
 export interface HotlineRoutesOptions {
   store: TicketStore;
@@ -83,24 +118,19 @@ async function assigneeProblem(to: Assignee, jurisdiction: string, homes: Pick<H
 }
 
 /** The hotline queue: tickets in queue order, one ticket with its notes and history, and staff's actions. */
-export function hotlineRoutes(options: HotlineRoutesOptions): Hono {
+export function hotlineRoutes(options: HotlineRoutesOptions): OpenAPIHono {
   const { store, settings } = options;
-  const app = new Hono();
+  const app = routeGroup();
+  components(app, TICKET_ANSWERS);
 
-  app.get('/v1/hotline/tickets', async (c) => {
-    const params = TicketListParams.safeParse(c.req.query());
-    const errors = params.success ? [] : fieldErrors(params.error);
-    const cursorText = c.req.query('cursor');
-    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
-    if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
-    if (!params.success || errors.length > 0) return invalid(c, 'bad tickets request', errors);
-    const { limit, cursor: _cursor, ...filters } = params.data;
+  app.openapi(listTickets, async (c) => {
+    const { limit, cursor, ...filters } = c.req.valid('query');
     const region = narrowRegion(filters.region, jurisdictionOf(c));
     if (region === null) return emptyPage(c);
-    return c.json(await store.list({ ...filters, region }, limit, after ?? undefined));
-  });
+    return c.json(await store.list({ ...filters, region }, limit, cursor === undefined ? undefined : decodeCursor(cursor)!));
+  }, requestErrors('bad tickets request'));
 
-  app.get('/v1/hotline/tickets/:id', async (c) => {
+  app.openapi(getTicket, async (c) => {
     const ticket = await store.get(c.req.param('id'));
     if (!ticket || !within(ticket.region, jurisdictionOf(c))) return notFound(c);
     const history = await store.history(ticket.id);
@@ -109,41 +139,43 @@ export function hotlineRoutes(options: HotlineRoutesOptions): Hono {
   });
 
   const { claimMs } = settings;
-  const route = <S extends z.ZodType<{ actor?: string }>>(action: string, schema: S, transition: (body: z.infer<S>, actor: string, ticket: Ticket, now: Date) => TicketRevision) =>
-    app.post(`/v1/hotline/tickets/:id/${action}`, (c) => act(c, options, schema, transition));
+  const route = <S extends z.ZodType<{ actor?: string }>>(
+    action: string, summary: string, schema: S, transition: (body: z.infer<S>, actor: string, ticket: Ticket, now: Date) => TicketRevision,
+  ) => app.openapi(ticketAction(action, summary, schema), (c) => act(c, options, c.req.valid('json' as never) as z.infer<S>, transition));
 
-  route('claim', ClaimBody, (_body, actor, t, now) => claim(t, actor, now, claimMs));
-  route('release', ReleaseBody, (b, actor, t, now) => release(t, actor, b.note ?? '', now));
-  route('assign', AssignBody, (b, actor, t, now) => assign(t, actor, b.to, b.note ?? '', now, claimMs));
-  route('categorise', CategoriseBody, (b, actor, t, now) => categorise(t, actor, b.category, b.note ?? '', now, claimMs));
-  route('notes', NoteBody, (b, actor, t, now) => addNote(t, actor, b.text, now, claimMs));
-  route('resolve', ResolveTicketBody, (b, actor, t, now) => resolve(t, actor, b.outcome, b.note, now));
-  route('reopen', ReopenTicketBody, (b, actor, t, now) => reopen(t, actor, b.note, now, resolveDeadline(now, settings)));
+  route('claim', 'Claim a ticket (or renew your claim) for HOTLINE_CLAIM_MINUTES', ClaimBody, (_body, actor, t, now) => claim(t, actor, now, claimMs));
+  route('release', 'Release your claim: the ticket returns to the queue', ReleaseBody, (b, actor, t, now) => release(t, actor, b.note ?? '', now));
+  route('assign', 'Hand the ticket to an agency, the justice bureau or discipline inspection (claim it first)', AssignBody,
+    (b, actor, t, now) => assign(t, actor, b.to, b.note ?? '', now, claimMs));
+  route('categorise', 'File the ticket under another category', CategoriseBody, (b, actor, t, now) => categorise(t, actor, b.category, b.note ?? '', now, claimMs));
+  route('notes', "Add a note (anyone; the holder's note renews the claim)", NoteBody, (b, actor, t, now) => addNote(t, actor, b.text, now, claimMs));
+  route('resolve', 'Resolve the ticket with an outcome (claim it first)', ResolveTicketBody, (b, actor, t, now) => resolve(t, actor, b.outcome, b.note, now));
+  route('reopen', 'Reopen a resolved ticket with a fresh resolve deadline (a note saying why is required)', ReopenTicketBody,
+    (b, actor, t, now) => reopen(t, actor, b.note, now, resolveDeadline(now, settings)));
 
   return app;
 }
 
-/** Validates the body, then applies the transition under the ticket's lock as the token's holder; answers with the ticket. */
-async function act<S extends z.ZodType<{ actor?: string }>>(
-  c: Context, options: HotlineRoutesOptions, schema: S, transition: (body: z.infer<S>, actor: string, ticket: Ticket, now: Date) => TicketRevision,
+/**
+ * Checks what the body's schema cannot (who acts, category, assignee), then applies the transition under the
+ * ticket's lock as the token's holder; answers with the ticket.
+ */
+async function act<B extends { actor?: string }>(
+  c: Context, options: HotlineRoutesOptions, body: B, transition: (body: B, actor: string, ticket: Ticket, now: Date) => TicketRevision,
 ) {
-  const read = await readJson(c);
-  if (!read.ok) return read.response;
-  const body = schema.safeParse(read.value);
-  if (!body.success) return invalid(c, 'bad request body', fieldErrors(body.error, 'is not a known field'), 'validation_failed');
-  const person = actingPerson(c, body.data.actor, 'actor');
+  const person = actingPerson(c, body.actor, 'actor');
   if (!person.ok) return person.response;
-  const category = (body.data as { category?: unknown }).category;
+  const category = (body as { category?: unknown }).category;
   if (typeof category === 'string' && !options.categories().includes(category)) {
     return invalid(c, 'bad request body', [{ index: null, field: 'category', message: `must be one of ${options.categories().join(', ')}` }], 'validation_failed');
   }
-  const to = (body.data as { to?: Assignee }).to;
+  const to = (body as { to?: Assignee }).to;
   const unitProblem = to ? await assigneeProblem(to, jurisdictionOf(c), options.homes) : null;
   if (unitProblem) return invalid(c, 'bad request body', [{ index: null, field: 'to.id', message: unitProblem }], 'validation_failed');
   const seen = await options.store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body.data, person.name, current, now),
+    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body, person.name, current, now),
       (revision) => scheduleTimers(options.queue, revision), auditContext(c));
     return ticket ? c.json(ticket) : notFound(c);
   } catch (err) {

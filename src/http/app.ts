@@ -1,8 +1,10 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../log.js';
 import { authenticate, rateLimit, type RateLimiter, type TokenStore } from '../auth/index.js';
 import { httpMetrics, type Metrics } from '../metrics/index.js';
 import { drainUnreadBody } from './drain.js';
+import { serveOpenApi } from './openapi.js';
 import { boundedBody, PEOPLE_MAX_BYTES } from './request-body.js';
 
 /**
@@ -21,12 +23,15 @@ export interface HttpAppOptions {
   maxBodyBytes: number;
   /** How long a request body may take to arrive (REQUEST_BODY_TIMEOUT_MS). */
   bodyTimeoutMs: number;
-  routes: Hono[];
+  /** Items in one batch (INGEST_MAX_EVENTS), for the OpenAPI document. */
+  maxItems: number;
+  /** Route groups (src/http/route.ts); /openapi.json documents them all. */
+  routes: OpenAPIHono[];
 }
 
-export function createHttpApp(options: HttpAppOptions): Hono {
+export function createHttpApp(options: HttpAppOptions): OpenAPIHono {
   const { log } = options;
-  const app = new Hono();
+  const app = new OpenAPIHono();
 
   app.use('*', httpMetrics(options.metrics));
   app.use('*', async (c, next) => {
@@ -41,9 +46,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.use('*', boundedBody({ bulkMaxBytes: options.maxBodyBytes, maxBytes: PEOPLE_MAX_BYTES, timeoutMs: options.bodyTimeoutMs }));
 
   for (const routes of options.routes) app.route('/', routes);
+  serveOpenApi(app, { maxItems: options.maxItems, maxBytes: options.maxBodyBytes });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
+    // Raised by the validation of a declared body, after our own checks: a Content-Type ours accepts and Hono does not.
+    if (err instanceof HTTPException && err.status === 415) {
+      return c.json({ error: 'unsupported_media_type', message: 'Content-Type must be application/json' }, 415);
+    }
     if (clientWentAway(err, c.req.raw)) {
       // E.g. a body cut short: nobody is there to read an answer, and it is not the server's failure.
       log.debug({ err: err.message, path: c.req.path }, 'client went away mid-request');

@@ -1,12 +1,35 @@
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { defineRoute, json, routeGroup } from './route.js';
 
 export type Check = () => Promise<void>;
 
-/** /healthz: the process answers. /readyz: every dependency answers (503 naming the failing ones). */
-export function healthRoutes(checks: Record<string, Check>): Hono {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
+const healthz = defineRoute({
+  method: 'get', path: '/healthz', access: 'public', tags: ['operations'],
+  summary: 'The process is up', responses: { 200: { description: 'Up' } },
+});
+
+const readyz = defineRoute({
+  method: 'get', path: '/readyz', access: 'public', tags: ['operations'],
+  summary: 'Redis and ClickHouse reachable, migrations applied',
+  responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready; names the failing checks' } },
+});
+
+const version = defineRoute({
+  method: 'get', path: '/v1/version', access: 'public', tags: ['operations'],
+  summary: 'The version of Qingjian answering (package.json), e.g. to check a rollout',
+  responses: { 200: json('The version', z.object({ version: z.string() }).meta({ id: 'Version' })) },
+});
+
+/**
+ * /healthz: the process answers. /readyz: every dependency answers (503 naming the failing ones).
+ * /v1/version: which release answers.
+ */
+export function healthRoutes(checks: Record<string, Check>, release: { version: string }): OpenAPIHono {
+  const app = routeGroup();
+  app.openapi(healthz, (c) => c.json({ status: 'ok' }));
+  app.openapi(version, (c) => c.json({ version: release.version }));
+  app.openapi(readyz, async (c) => {
     const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => {
       try {
         await withTimeout(check(), 2_000);

@@ -22,7 +22,8 @@ const inStorageRange = (d: Date) => new Date(Math.min(LATEST, Math.max(EARLIEST,
 export const TimeBound = z.union([
   z.iso.datetime({ offset: true }).transform((t) => inStorageRange(new Date(t))),
   z.iso.date().transform((d) => inStorageRange(new Date(`${d}T00:00:00+08:00`))),
-], { message: 'must be an RFC 3339 time with offset or a date YYYY-MM-DD' });
+], { message: 'must be an RFC 3339 time with offset or a date YYYY-MM-DD' })
+  .describe('An RFC 3339 time with offset, or a date YYYY-MM-DD (the day in Asia/Shanghai); from is inclusive, to exclusive');
 
 /** One field error per zod issue; unknown keys are named as the field itself, with their path. */
 export function fieldErrors(error: z.ZodError, unknownKey = 'is not a known parameter'): RequestFieldError[] {
@@ -30,3 +31,17 @@ export function fieldErrors(error: z.ZodError, unknownKey = 'is not a known para
     ? { index: null, field: i.keys.map((key) => [...i.path, key].join('.')).join(', '), message: unknownKey }
     : { index: null, field: i.path.join('.'), message: i.message });
 }
+
+/** A page cursor: valid only if `decode` (the store's own) reads it. */
+export const Cursor = (decode: (text: string) => unknown) => z.string().max(500)
+  .refine((text) => decode(text) !== null, 'is not a cursor this service issued')
+  .describe('next_cursor of the previous page');
+
+/**
+ * A query schema that reads the first of a repeated parameter (`?limit=1&limit=2` is limit=1), as Hono's
+ * c.req.query() does; the route validator hands over every value of a repeated one. (A preprocess is a
+ * pipe, which the document generator reads as its object; its own type is stricter than a route's.)
+ */
+export const firstValues = <S extends z.ZodObject>(schema: S) => z.preprocess((query) => Object.fromEntries(
+  Object.entries(query as Record<string, string | string[]>).map(([key, value]) => [key, Array.isArray(value) ? value[0] : value])),
+schema) as unknown as z.ZodPipe<z.ZodTransform, S>;

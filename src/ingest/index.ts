@@ -1,7 +1,7 @@
 export { Event, Enterprise, Agency, EVENT_TYPES, EnterpriseId, AgencyId } from './schema.js';
 export type { EventInput } from './schema.js';
 export { creditCodeProblem, creditCodeCheckChar, isCreditCode } from './credit-code.js';
-export { readValidBatch } from './batch.js';
+export { batchBody, batchErrors, batchItem, readValidBatch } from './batch.js';
 export { createSeenIds, seenKey } from './seen-ids.js';
 export { createEventAcceptor, senderKey, type EventAcceptor, type Acceptance } from './accept.js';
 export { ingestRoutes } from './routes.js';

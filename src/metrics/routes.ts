@@ -1,11 +1,19 @@
 import { createServer, type Server } from 'node:http';
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { defineRoute, routeGroup } from '../http/route.js';
 import type { Registry } from 'prom-client';
 
 /** `GET /metrics` in the Prometheus text format. */
-export function metricsRoutes(registry: Registry): Hono {
-  return new Hono().get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+export function metricsRoutes(registry: Registry): OpenAPIHono {
+  return routeGroup().openapi(metrics, async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 }
+
+// Without a token when METRICS_PUBLIC is set (Prometheus on a private network); else an admin's.
+const metrics = defineRoute({
+  method: 'get', path: '/metrics', access: 'metrics', tags: ['operations'],
+  summary: 'Prometheus metrics of this process (text exposition format)',
+  responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+});
 
 /**
  * A worker-only process has no API: it answers `GET /metrics` on a port of

@@ -1,13 +1,32 @@
-import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { z } from 'zod';
 import { jurisdictionOf, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
-import { Agency, Enterprise, readValidBatch } from '../ingest/index.js';
+import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
+import { Agency, batchBody, batchErrors, batchItem, Enterprise, readValidBatch } from '../ingest/index.js';
 import type { HomeKind, Homes } from './homes.js';
 import type { ReferenceStore } from './store.js';
 
+const upsertRoute = (path: string, item: string, summary: string) => defineRoute({
+  method: 'put', path, access: ['reference:write'], tags: ['ingest'], summary,
+  request: { body: batchBody(item) },
+  responses: { 200: json('Stored', ref('Upserted')), ...batchErrors },
+});
+
+const lookupRoute = (path: string, item: string, summary: string, unknown: string) => defineRoute({
+  method: 'get', path, access: ['reference:read'], tags: ['ingest'], summary,
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: json('Found', ref(item)), 404: failure(unknown) },
+});
+
 /** Bulk upserts and lookups of companies and agencies; same validation rules as events. */
-export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number): Hono {
-  const app = new Hono();
+export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number): OpenAPIHono {
+  const app = routeGroup();
+  components(app, {
+    Enterprise: batchItem(Enterprise),
+    Agency: batchItem(Agency),
+    Upserted: { type: 'object', required: ['upserted'], properties: { upserted: { type: 'integer' } } },
+  });
 
   /**
    * An upsert touches the stored record (if any) and the new one: both must lie
@@ -28,16 +47,18 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
     return c.json({ upserted: batch.values.length });
   }
 
-  app.put('/v1/enterprises', (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, (items) => store.upsertEnterprises(items)));
-  app.put('/v1/agencies', (c) => upsert(c, 'agency', Agency, (a) => a.agency_id, (items) => store.upsertAgencies(items)));
+  app.openapi(upsertRoute('/v1/enterprises', 'Enterprise', 'Upsert companies (reference data)'),
+    (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, (items) => store.upsertEnterprises(items)));
+  app.openapi(upsertRoute('/v1/agencies', 'Agency', 'Upsert agencies (reference data)'),
+    (c) => upsert(c, 'agency', Agency, (a) => a.agency_id, (items) => store.upsertAgencies(items)));
 
-  app.get('/v1/enterprises/:id', async (c) => {
-    const enterprise = await store.enterprise(c.req.param('id'));
+  app.openapi(lookupRoute('/v1/enterprises/{id}', 'Enterprise', 'One company', 'Unknown company'), async (c) => {
+    const enterprise = await store.enterprise(c.req.valid('param').id);
     return enterprise && within(enterprise.region, jurisdictionOf(c)) ? c.json(enterprise) : c.json({ error: 'not_found', message: 'no such enterprise' }, 404);
   });
 
-  app.get('/v1/agencies/:id', async (c) => {
-    const agency = await store.agency(c.req.param('id'));
+  app.openapi(lookupRoute('/v1/agencies/{id}', 'Agency', 'One agency', 'Unknown agency'), async (c) => {
+    const agency = await store.agency(c.req.valid('param').id);
     return agency && within(agency.region, jurisdictionOf(c)) ? c.json(agency) : c.json({ error: 'not_found', message: 'no such agency' }, 404);
   });
 

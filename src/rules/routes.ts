@@ -1,20 +1,35 @@
 import { readFile } from 'node:fs/promises';
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { defineRoute, failure, json, routeGroup } from '../http/route.js';
 import type { PolicyMap } from './policy-map.js';
 import type { RuleRegistry } from './registry.js';
+
+const listRules = defineRoute({
+  method: 'get', path: '/v1/rules', access: ['rules:read'], tags: ['rules'],
+  summary: 'The rule set in force: digest, load time, each rule with its parameters and overrides, and the last failed reload',
+  responses: { 200: json('The rule set', { type: 'object' }) },
+});
+
+const getRule = defineRoute({
+  method: 'get', path: '/v1/rules/{id}', access: ['rules:read'], tags: ['rules'],
+  summary: 'One rule as loaded, with its YAML text (schema: rules/schema.json)',
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: json('The rule', { type: 'object' }), 404: failure('Unknown rule') },
+});
 
 /**
  * The live rule set, read-only: which rules and versions are in force, the
  * parameters per region, and the last failed reload (a bad edit keeps the
  * last good set, and this is where people see why).
  */
-export function ruleRoutes(registry: RuleRegistry): Hono {
-  const app = new Hono();
-  app.get('/v1/rules', (c) => {
+export function ruleRoutes(registry: RuleRegistry): OpenAPIHono {
+  const app = routeGroup();
+  app.openapi(listRules, (c) => {
     const set = registry.current();
     return c.json({ ...registry.status(), rules: set.rules.map((r) => summary(r, set.policy)), regions: set.policy?.regions ?? null });
   });
-  app.get('/v1/rules/:id', async (c) => {
+  app.openapi(getRule, async (c) => {
     const rule = registry.current().rules.find((r) => r.spec.id === c.req.param('id'));
     if (!rule) return c.json({ error: 'not_found', message: `no rule ${c.req.param('id')}` }, 404);
     return c.json({ ...rule.spec, in_force: inForce(rule, registry.current().policy), text: await readFile(rule.file, 'utf8').catch(() => null) });

@@ -1,8 +1,11 @@
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { can, principalOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { EnterpriseId } from '../ingest/index.js';
-import { fieldErrors, TimeBound as Bound } from '../http/query.js';
+import { invalid } from '../http/body.js';
+import { Cursor, fieldErrors, firstValues, TimeBound as Bound } from '../http/query.js';
+import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
 import type { Storage } from '../storage/index.js';
 import { decodeCursor, readTimeline } from './store.js';
 
@@ -10,35 +13,51 @@ const TimelineParams = z.object({
   from: Bound.optional(),
   to: Bound.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(500).optional(),
+  cursor: Cursor(decodeCursor).optional(),
 }).strict();
 
+const timeline = defineRoute({
+  method: 'get', path: '/v1/enterprises/{id}/timeline', access: ['timeline:read', 'timeline:own'], tags: ['ingest'],
+  summary: "A company's events in event-time order (its public inspection record)",
+  request: { params: z.object({ id: EnterpriseId.describe('Unified social credit code') }), query: firstValues(TimelineParams) },
+  responses: {
+    200: json('One page', ref('TimelinePage')),
+    400: failure('Bad id or parameters'),
+    404: failure('No timeline this token may read'),
+  },
+});
+
+/** A bad id and bad parameters in one answer: the query is validated first, so its hook names the id too. */
+function timelineErrors(result: { success: boolean; target: string; error?: z.ZodError }, c: Context) {
+  const id = EnterpriseId.safeParse(c.req.param('id'));
+  const errors = id.success ? [] : [{ index: null, field: 'id', message: id.error.issues[0]!.message }];
+  if (result.target === 'query' && result.error) errors.push(...fieldErrors(result.error));
+  return errors.length > 0 ? invalid(c, 'bad timeline request', errors) : undefined;
+}
+
 /** GET /v1/enterprises/{id}/timeline?from&to&limit&cursor */
-export function timelineRoutes(storage: Storage): Hono {
-  const app = new Hono();
-  app.get('/v1/enterprises/:id/timeline', async (c) => {
-    const errors: Array<{ index: null; field: string; message: string }> = [];
-    const id = EnterpriseId.safeParse(c.req.param('id'));
-    if (!id.success) errors.push({ index: null, field: 'id', message: id.error.issues[0]!.message });
-    const params = TimelineParams.safeParse(c.req.query());
-    if (!params.success) errors.push(...fieldErrors(params.error));
-    const cursorText = c.req.query('cursor');
-    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
-    if (after === null) errors.push({ index: null, field: 'cursor', message: 'is not a cursor this service issued' });
-    if (errors.length > 0 || !params.success || !id.success) {
-      return c.json({ error: 'invalid_request', message: 'bad timeline request', errors }, 400);
-    }
+export function timelineRoutes(storage: Storage): OpenAPIHono {
+  const app = routeGroup();
+  components(app, {
+    TimelinePage: {
+      type: 'object',
+      required: ['enterprise_id', 'items', 'next_cursor'],
+      properties: { enterprise_id: { type: 'string' }, items: { type: 'array', items: ref('Event') }, next_cursor: { type: ['string', 'null'] } },
+    },
+  });
+  app.openapi(timeline, async (c) => {
+    const { id } = c.req.valid('param');
     // A company's token reads its own record; for any other id it is as if there were none.
     const caller = principalOf(c);
-    const ownCompany = caller.enterprise_id === id.data;
+    const ownCompany = caller.enterprise_id === id;
     const visible = can(caller.role, 'timeline:read')
-      ? !caller.jurisdiction || within(await companyRegion(storage, id.data) ?? '', caller.jurisdiction)
+      ? !caller.jurisdiction || within(await companyRegion(storage, id) ?? '', caller.jurisdiction)
       : ownCompany;
     if (!visible) return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
-    const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit } = params.data;
-    const page = await readTimeline(storage, { enterpriseId: id.data, from, to, limit, after: after ?? undefined });
-    return c.json({ enterprise_id: id.data, ...page });
-  });
+    const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit, cursor } = c.req.valid('query');
+    const page = await readTimeline(storage, { enterpriseId: id, from, to, limit, after: cursor === undefined ? undefined : decodeCursor(cursor)! });
+    return c.json({ enterprise_id: id, ...page });
+  }, timelineErrors);
   return app;
 }
 

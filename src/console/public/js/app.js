@@ -1,10 +1,12 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules), who is signed in, the connection state, the views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #justice, #report), who is signed in, the connection state, the views. */
 import { showMe } from './actor.js';
-import { ApiError, listRules } from './api.js';
+import { api, ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
+import { startJustice } from './justice.js';
+import { startReport } from './report.js';
 import { startRules } from './rules.js';
 
 const STATE_TEXT = {
@@ -62,15 +64,20 @@ startFeed({
 });
 const hotline = startHotline({ root: document.getElementById('hotline-view') });
 const rules = startRules({ root: document.getElementById('rules-view') });
+const justice = startJustice({ root: document.getElementById('justice-view') });
+const report = startReport({ root: document.getElementById('report-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
+  justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
+  report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
 };
 
 function route() {
-  const asked = location.hash.slice(1);
+  // #justice/company/<id> is the justice view with a company's timeline open.
+  const asked = location.hash.slice(1).split('/')[0];
   const name = Object.hasOwn(views, asked) && !views[asked].tab.hidden ? asked : 'feed';
   for (const [key, view] of Object.entries(views)) {
     view.section.hidden = key !== name;
@@ -80,6 +87,8 @@ function route() {
   if (name === 'hotline') hotline.show();
   else hotline.hide();
   if (name === 'rules') rules.show();
+  if (name === 'justice') justice.show();
+  if (name === 'report') report.show();
 }
 addEventListener('hashchange', route);
 route();
@@ -88,6 +97,14 @@ route();
 listRules().catch((err) => {
   if (!(err instanceof ApiError) || err.status !== 403) return;
   views.rules.tab.hidden = true;
+  route();
+});
+
+// Roles that may not read the statistics (12345 staff) have no 执法监督 or 月度通报.
+api.get('/v1/stats').catch((err) => {
+  if (!(err instanceof ApiError) || err.status !== 403) return;
+  views.justice.tab.hidden = true;
+  views.report.tab.hidden = true;
   route();
 });
 

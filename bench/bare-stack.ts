@@ -1,0 +1,167 @@
+/**
+ * `npm run bench:baseline`: the bare stack. The same packages as the service, doing only accept → Redis (a
+ * BullMQ job per request) → ClickHouse (chdb, one insert per job) → WebSocket push of each stored event, with none
+ * of Qingjian's validation, dedup, rules or delivery. Its figures are the ceiling the service's own are read
+ * against: run it in the same session and report the ratio. Prints a table and writes
+ * bench/results/bare-stack.json.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { serve } from '@hono/node-server';
+import { Queue, Worker } from 'bullmq';
+import { Session } from 'chdb';
+import { Hono } from 'hono';
+import { Redis } from 'ioredis';
+import { WebSocket, WebSocketServer } from 'ws';
+import { startLocalRedis } from '../src/redis/local-server.js';
+import type { LoadPlan, LoadReport } from './load-client.js';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const QUEUE = 'bare';
+
+/** The stack under test, in this process as `qingjian start` runs in one. */
+async function startBareStack(dir: string) {
+  const redis = await startLocalRedis({ dir: join(dir, 'redis') });
+  const session = new Session(join(dir, 'clickhouse'));
+  await session.queryAsync('CREATE TABLE events (id String, occurred_at String, body String) ENGINE = MergeTree ORDER BY id');
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue<{ events: Array<Record<string, unknown>> }>(QUEUE, { connection });
+
+  const app = new Hono();
+  app.post('/v1/events', async (c) => {
+    const body = await c.req.json() as Record<string, unknown> | Array<Record<string, unknown>>;
+    const events = Array.isArray(body) ? body : [body];
+    await queue.add('batch', { events }, { removeOnComplete: true });
+    return c.json({ accepted: events.length }, 202);
+  });
+  const http = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  await new Promise((r) => http.once('listening', r));
+  const sockets = new WebSocketServer({ server: http as ReturnType<typeof createServer>, path: '/stream' });
+
+  const workerConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const worker = new Worker<{ events: Array<Record<string, unknown>> }>(QUEUE, async (job) => {
+    const rows = job.data.events.map((e) => JSON.stringify({ id: e.id, occurred_at: e.occurred_at, body: JSON.stringify(e) })).join('\n');
+    await session.insert({ table: 'events', values: Buffer.from(rows), format: 'JSONEachRow' });
+    const message = JSON.stringify(job.data.events.map((e) => ({ id: e.id, sent_at: e.sent_at })));
+    for (const client of sockets.clients) client.send(message);
+  }, { connection: workerConnection, concurrency: 4 });
+
+  const { port } = http.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stored: async (prefix: string) => Number(JSON.parse((await session.queryBindAsync(
+      'SELECT count() AS n FROM events WHERE startsWith(id, {p:String})', { p: prefix }, { format: 'JSONEachRow' })).text()).n),
+    async stop() {
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
+      workerConnection.disconnect();
+      sockets.close();
+      await new Promise((r) => http.close(r));
+      session.close();
+      await redis.stop();
+    },
+  };
+}
+
+function runLoad(plan: LoadPlan): Promise<LoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-client.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadReport) : reject(new Error(`load client exited ${code}`))));
+  });
+}
+
+async function untilStored(stored: () => Promise<number>, expected: number): Promise<void> {
+  while ((await stored()) < expected) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** wrk's single-event load (bench/single-event.lua posts one check-in per request), as bench/ingest.ts runs it. */
+async function wrkSingle(url: string, seconds: number) {
+  const out = await promisify(execFile)('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', join(import.meta.dirname, 'single-event.lua'), url], {
+    env: { ...process.env, QINGJIAN_TOKEN: 'none' },
+  }).then((r) => r.stdout, () => null);
+  if (!out) return null;
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]! : NaN;
+  };
+  return { rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])), requests: Number(/(\d+) requests in/.exec(out)?.[1]), p50Ms: ms('50'), p99Ms: ms('99') };
+}
+
+/** Event → WebSocket client at a steady rate, from a child process that both sends and listens (one clock). */
+function pushLatency(url: string, perSecond: number, seconds: number): Promise<{ p50Ms: number; p99Ms: number; received: number; sent: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--probe', url, String(perSecond), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`probe exited ${code}`))));
+  });
+}
+
+async function probe(url: string, perSecond: number, seconds: number): Promise<void> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/stream`);
+  await new Promise((r) => ws.once('open', r));
+  const latencies: number[] = [];
+  ws.on('message', (data) => {
+    const now = performance.timeOrigin + performance.now();
+    for (const e of JSON.parse(data.toString()) as Array<{ sent_at: number }>) latencies.push(now - e.sent_at);
+  });
+  const total = perSecond * seconds;
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / perSecond;
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    void fetch(`${url}/v1/events`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: `push-${i}`, occurred_at: new Date().toISOString(), sent_at: performance.timeOrigin + performance.now() }),
+    });
+  }
+  const deadline = performance.now() + 10_000;
+  while (latencies.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  ws.close();
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10;
+  process.stdout.write(`${JSON.stringify({ p50Ms: at(0.5), p99Ms: at(0.99), received: latencies.length, sent: total })}\n`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'qingjian-bare-'));
+  const stack = await startBareStack(dir);
+  try {
+    const events = Math.round(200_000 * scale);
+    const batchStart = performance.now();
+    const batch = await runLoad({ url: stack.url, mode: 'batch', events, batchSize: 500, concurrency: 8, ratePerSecond: 0, idPrefix: 'bb', seed: 7 });
+    console.error(`batched: HTTP done in ${batch.seconds} s (${batch.ok} ok, ${batch.errors} errors)`);
+    await untilStored(() => stack.stored('bb-'), events);
+    const batchSeconds = (performance.now() - batchStart) / 1000;
+    const wrk = await wrkSingle(stack.url, Math.round(20 * scale) || 5);
+    if (wrk) await untilStored(() => stack.stored('wrk-'), wrk.requests);
+    const push = await pushLatency(stack.url, 1_000, Math.round(20 * scale) || 5);
+    const results = {
+      at: new Date().toISOString(),
+      scale,
+      batched: { events, seconds: Math.round(batchSeconds * 10) / 10, eventsPerSecond: Math.round(events / batchSeconds), httpP99Ms: batch.latencyMs.p99 },
+      single: wrk,
+      push: { ratePerSecond: 1_000, ...push },
+    };
+    mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+    writeFileSync(join(import.meta.dirname, 'results', 'bare-stack.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.table({
+      'batched 500/request, HTTP → rows': { value: `${results.batched.eventsPerSecond} events/s`, 'p99 ms': batch.latencyMs.p99 },
+      'single events, wrk -c32': { value: wrk ? `${wrk.rps} req/s` : 'wrk not installed', 'p99 ms': wrk?.p99Ms ?? '' },
+      'event → WebSocket, 1,000 events/s': { value: `p50 ${push.p50Ms} ms`, 'p99 ms': push.p99Ms },
+    });
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--probe') await probe(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
+else await main();

@@ -6,7 +6,7 @@ import { createAuditLog } from '../src/audit/index.js';
 import { authenticate, createTokenStore, routeAccess, tokenRoutes } from '../src/auth/index.js';
 import { defineRoute, routeGroup } from '../src/http/route.js';
 import type { Storage } from '../src/storage/index.js';
-import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
+import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, plan, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
 import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
@@ -97,6 +97,21 @@ describe('bearer tokens', () => {
     expect((await call('GET', `/v1/enterprises/${own}/timeline`, company.token)).status).toBe(200);
     expect((await call('GET', `/v1/enterprises/${creditCode('371402', 9002)}/timeline`, company.token)).status).toBe(404);
     expect((await call('GET', '/v1/alerts', company.token)).status).toBe(403);
+  });
+
+  it("shows a company a plan's other companies as a count, never their codes; staff see the codes", async () => {
+    const own = creditCode('371402', 9011);
+    const others = [creditCode('371402', 9012), creditCode('371402', 9013)];
+    const company = await newToken('enterprise', { enterprise_id: own });
+    const filed = plan({ enterprise_ids: [own, ...others] });
+    expect((await call('POST', '/v1/events', TEST_TOKEN, [filed])).status).toBe(202);
+    const planOf = async (token: string) => eventually(async () =>
+      (await call('GET', `/v1/enterprises/${own}/timeline`, token)).body.items.find((e: any) => e.id === filed.id), 20_000, 'the plan on the timeline');
+    const seen = await planOf(company.token);
+    expect(seen).toMatchObject({ enterprise_ids: [own], other_enterprises: 2 });
+    expect(JSON.stringify(seen)).not.toContain(others[0]);
+    expect(JSON.stringify(seen)).not.toContain(others[1]);
+    expect((await planOf(TEST_TOKEN)).enterprise_ids).toEqual([own, ...others]);
   });
 
   it('opens the live feed only with a token that may read it, by header or by subprotocol', async () => {

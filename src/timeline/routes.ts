@@ -56,9 +56,20 @@ export function timelineRoutes(storage: Storage): OpenAPIHono {
     if (!visible) return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
     const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit, cursor } = c.req.valid('query');
     const page = await readTimeline(storage, { enterpriseId: id, from, to, limit, after: cursor === undefined ? undefined : decodeCursor(cursor)! });
-    return c.json({ enterprise_id: id, ...page });
+    const items = can(caller.role, 'timeline:read') ? page.items : page.items.map((item) => asSeenBy(item, id));
+    return c.json({ enterprise_id: id, ...page, items });
   }, timelineErrors);
   return app;
+}
+
+/**
+ * An event as the company itself may see it: a plan names the other companies it covers, which are theirs to
+ * know, not this one's; the company sees itself and how many others share the plan (`other_enterprises`).
+ */
+export function asSeenBy(item: Record<string, unknown>, enterpriseId: string): Record<string, unknown> {
+  if (!Array.isArray(item.enterprise_ids)) return item;
+  const others = new Set(item.enterprise_ids.filter((e) => e !== enterpriseId)).size;
+  return { ...item, enterprise_ids: [enterpriseId], other_enterprises: others };
 }
 
 // A caller limited to a jurisdiction sees companies the reference data places inside it (an unknown company: none).

@@ -209,8 +209,9 @@ describe('dashboard files', () => {
 // ---------- against the real service ----------
 
 const DAY = 86_400_000;
-// Two cities and the two Zhejiang counties: a county's agencies name no city the region variable could read.
-const WORLD = { seed: 11, enterprisesPerRegion: 40, regions: ['371400', '370600', '331125', '330203'] };
+// Three cities (莆田 for result-overdue) and the two Zhejiang counties: a county's agencies name no city the region
+// variable could read.
+const WORLD = { seed: 11, enterprisesPerRegion: 40, regions: ['371400', '370600', '350300', '331125', '330203'] };
 const BATCH = 2_000;
 /** A grid of ~1,000 points over 30 days: what Grafana sends as the interval for a wide panel. */
 const INTERVAL_MS = 3_600_000;
@@ -323,7 +324,8 @@ describe('queries on the real schema, over demo data', () => {
       const rows = await service.storage.query<{ __value: string; __text: string }>(
         expandClickHouse(variableSql(variable)!, board.templating.list, { region: ALL, agency: ALL }, range));
       expect(rows.map((r) => `${r.__value}: ${r.__text}`), file).toEqual([
-        '3302: 3302 宁波市（40 家企业）', '3311: 3311 丽水市（40 家企业）', '3706: 3706 烟台市（40 家企业）', '3714: 3714 德州市（40 家企业）',
+        '3302: 3302 宁波市（40 家企业）', '3311: 3311 丽水市（40 家企业）', '3503: 3503 莆田市（40 家企业）', '3706: 3706 烟台市（40 家企业）',
+        '3714: 3714 德州市（40 家企业）',
       ]);
     }
   });

@@ -308,7 +308,7 @@ describe('GET /v1/enterprises/{id}/timeline', () => {
 
   it('is empty for a company with no events', async () => {
     const res = await get(`${service.url}/v1/enterprises/${creditCode('371402', 999)}/timeline`);
-    expect(res.body).toEqual({ enterprise_id: creditCode('371402', 999), items: [], next_cursor: null });
+    expect(res.body).toEqual({ enterprise_id: creditCode('371402', 999), status: 'active', items: [], next_cursor: null });
   });
 });
 
@@ -333,6 +333,6 @@ describe('service endpoints', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/enterprises', '/v1/agencies', '/v1/enterprises/{id}/timeline']));
     const types = doc.components.schemas.Event.oneOf.map((s: { properties: { type: { const: string } } }) => s.properties.type.const);
-    expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint', 'filing']);
+    expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint', 'filing', 'notice', 'evaluation']);
   });
 });

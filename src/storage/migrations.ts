@@ -328,6 +328,29 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 9,
+    name: 'company status: active or deregistered, with the date (海曙 已注销)',
+    statements: [
+      // Rows stored before read status '' and no date: the readers take '' as active, the contract's default.
+      `ALTER TABLE enterprises
+        ADD COLUMN IF NOT EXISTS status LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS deregistered_on Nullable(Date32)`,
+    ],
+  },
+  {
+    version: 11,
+    name: 'prevention rules: matters, remedies and credit repair on records, notices, evaluations',
+    statements: [
+      // matters: an inspection record's or a notice's 检查事项; remedies, credit_repair: 莆田's 救济途径 and
+      // 信用修复流程 on a penalty record; score: an evaluation's score. A notice's day is window_start/window_end.
+      `ALTER TABLE events
+        ADD COLUMN IF NOT EXISTS matters Array(String),
+        ADD COLUMN IF NOT EXISTS remedies String,
+        ADD COLUMN IF NOT EXISTS credit_repair String,
+        ADD COLUMN IF NOT EXISTS score Nullable(Float64)`,
+    ],
+  },
+  {
     version: 13,
     name: 'people on tokens and in the audit log',
     statements: [

@@ -78,6 +78,7 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
       expect: required(variant.expect ?? detect.expect),
       correlate: variant.correlate ?? detect.correlate,
       within: variant.within ?? detect.within,
+      self_match: detect.self_match,
     };
     const found = search(rule, weaker, trigger, anchor, input.events, input.now, detect.lateness);
     if (found.state === 'pending') return void verdict.pending.push({ at: found.deadline, anchor });
@@ -157,7 +158,7 @@ function expectations(rule: ResolvedRule): ExpectationSpec[] {
   const { detect, exemptions } = spec(rule);
   return [
     detect,
-    ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within })),
+    ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within, self_match: detect.self_match })),
     ...requirementsOf(exemptions),
   ];
 }

@@ -8,8 +8,14 @@ import { plansAsOf } from './plans.js';
 /** How another event must relate to a trigger (the `expect`/`correlate`/`within` triple of the rule language). */
 export interface ExpectationSpec {
   expect: ConditionSpec;
-  correlate: Array<{ same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids'; if_set?: boolean } | { covers: ['window_start', 'window_end'] }>;
+  correlate: Array<
+    | { same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids'; if_set?: boolean }
+    | { covers: ['window_start', 'window_end'] }
+    | { shares: 'matters' }
+  >;
   within: { from: Bound; to: Bound };
+  /** The trigger may be its own expected event (an inspection record that carries its own result). */
+  self_match?: boolean;
 }
 
 /** How far back "unbounded" looks: plans are not filed more than a year ahead. */
@@ -37,7 +43,7 @@ export function search(
   const types = rule.types(spec.expect);
   const pool = types === null || types.includes('plan') ? plansAsOf(events, anchor) : events;
   const matches = pool.filter((e) =>
-    e.id !== trigger.id && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
+    (e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
   if (deadline > now) return { state: 'pending', deadline };
@@ -46,6 +52,7 @@ export function search(
 
 function correlated(spec: ExpectationSpec, trigger: EngineEvent, anchor: number, other: EngineEvent): boolean {
   return spec.correlate.every((c) => {
+    if ('shares' in c) return other.matters.some((m) => trigger.matters.includes(m));
     if ('covers' in c) {
       const day = calendarDate(anchor);
       return other.window_start !== null && other.window_end !== null && other.window_start <= day && day <= other.window_end;

@@ -1,10 +1,11 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #justice, #report), who is signed in, the connection state, the views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report), who is signed in, the connection state, the views. */
 import { showMe } from './actor.js';
 import { api, ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
+import { startPlans } from './plans.js';
 import { startJustice } from './justice.js';
 import { startReport } from './report.js';
 import { startRules } from './rules.js';
@@ -64,6 +65,7 @@ startFeed({
 });
 const hotline = startHotline({ root: document.getElementById('hotline-view') });
 const rules = startRules({ root: document.getElementById('rules-view') });
+const plans = startPlans({ root: document.getElementById('plans-view') });
 const justice = startJustice({ root: document.getElementById('justice-view') });
 const report = startReport({ root: document.getElementById('report-view') });
 
@@ -71,6 +73,7 @@ const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
+  plans: { section: document.getElementById('plans-view'), tab: document.getElementById('tab-plans') },
   justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
   report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
 };
@@ -87,6 +90,7 @@ function route() {
   if (name === 'hotline') hotline.show();
   else hotline.hide();
   if (name === 'rules') rules.show();
+  if (name === 'plans') plans.show();
   if (name === 'justice') justice.show();
   if (name === 'report') report.show();
 }
@@ -94,9 +98,11 @@ addEventListener('hashchange', route);
 route();
 
 // A role that may not read the rules (12345 staff) has no 规则适用 view: the tab goes, and #rules shows the feed.
+// The same staff may not read alerts, so the weekly review of plans (检查计划) goes with it.
 listRules().catch((err) => {
   if (!(err instanceof ApiError) || err.status !== 403) return;
   views.rules.tab.hidden = true;
+  views.plans.tab.hidden = true;
   route();
 });
 

@@ -1,4 +1,4 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report), who is signed in, the connection state, the views. */
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report, #coordination), who is signed in, the connection state, the views. */
 import { showMe } from './actor.js';
 import { api, ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
@@ -9,6 +9,7 @@ import { startPlans } from './plans.js';
 import { startJustice } from './justice.js';
 import { startReport } from './report.js';
 import { startRules } from './rules.js';
+import { startCoordination } from './coordination.js';
 
 const STATE_TEXT = {
   connecting: '连接中…',
@@ -68,6 +69,7 @@ const rules = startRules({ root: document.getElementById('rules-view') });
 const plans = startPlans({ root: document.getElementById('plans-view') });
 const justice = startJustice({ root: document.getElementById('justice-view') });
 const report = startReport({ root: document.getElementById('report-view') });
+const coordination = startCoordination({ root: document.getElementById('coordination-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
@@ -76,6 +78,7 @@ const views = {
   plans: { section: document.getElementById('plans-view'), tab: document.getElementById('tab-plans') },
   justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
   report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
+  coordination: { section: document.getElementById('coordination-view'), tab: document.getElementById('tab-coordination') },
 };
 
 function route() {
@@ -93,6 +96,7 @@ function route() {
   if (name === 'plans') plans.show();
   if (name === 'justice') justice.show();
   if (name === 'report') report.show();
+  if (name === 'coordination') coordination.show();
 }
 addEventListener('hashchange', route);
 route();
@@ -111,6 +115,13 @@ api.get('/v1/stats').catch((err) => {
   if (!(err instanceof ApiError) || err.status !== 403) return;
   views.justice.tab.hidden = true;
   views.report.tab.hidden = true;
+  route();
+});
+
+// Only the roles that see plans (统筹, 纪委, 司法局) have the 计划统筹 view.
+api.get('/v1/plans/upcoming?limit=1').catch((err) => {
+  if (!(err instanceof ApiError) || err.status !== 403) return;
+  views.coordination.tab.hidden = true;
   route();
 });
 

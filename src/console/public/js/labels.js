@@ -7,8 +7,9 @@ export const SEVERITY = {
   medium: '中',
   low: '低',
   info: '提示',
+  advice: '建议',
 };
-export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info', 'advice'];
 export const severity = label(SEVERITY);
 
 export const STATUS = { open: '待确认', acknowledged: '已确认', resolved: '已处理' };

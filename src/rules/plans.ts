@@ -1,5 +1,5 @@
-import { calendarDate } from '../../calendar/index.js';
-import type { EngineEvent } from '../events.js';
+import { calendarDate } from '../calendar/index.js';
+import type { EngineEvent } from './events.js';
 
 /**
  * Plans have an identity (`plan_id`, by default the event id): a later
@@ -13,6 +13,9 @@ import type { EngineEvent } from '../events.js';
  * - or, if none stood then, its versions filed afterwards (an urgent check's
  *   plan filed later), until one cancels it.
  * Other events pass through unchanged.
+ *
+ * A joint plan that names plans in `replaces` (合并) withdraws them from its
+ * own filing on, as a cancelled version of each would.
  *
  * Reading: the events table holds a plan once per company it names, so a
  * version that drops a company is not seen from that company; withdrawing a
@@ -31,6 +34,7 @@ export function plansAsOf(events: readonly EngineEvent[], anchor: number): Engin
     if (list) list.push(e);
     else versions.set(id, [e]);
   }
+  for (const [id, withdrawal] of mergedAway(events)) versions.get(id)?.push(withdrawal);
   const day = calendarDate(anchor);
   const covers = (p: EngineEvent) => p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null && p.window_start <= day && day <= p.window_end;
   for (const list of versions.values()) {
@@ -51,7 +55,27 @@ export function plansAsOf(events: readonly EngineEvent[], anchor: number): Engin
   return out;
 }
 
-/** Every version of each plan (by `plan_id`), oldest first. */
+/**
+ * Each plan merged into a joint plan (named in a standing version's `replaces`), as the cancelled version that
+ * withdraws it: filed when the joint plan first named it.
+ */
+export function mergedAway(events: readonly EngineEvent[]): Map<string, EngineEvent> {
+  const out = new Map<string, EngineEvent>();
+  for (const e of events) {
+    if (e.type !== 'plan' || e.status === 'cancelled') continue;
+    for (const id of e.replaces) {
+      const seen = out.get(id);
+      if (id === (e.plan_id || e.id) || (seen && seen.occurred_at <= e.occurred_at)) continue;
+      out.set(id, { ...e, id: `${e.id}>${id}`, plan_id: id, status: 'cancelled', replaces: [] });
+    }
+  }
+  return out;
+}
+
+/**
+ * Every version of each plan (by `plan_id`), oldest first. A plan merged into a joint plan ends with the
+ * withdrawal `mergedAway` makes, as if cancelled when the joint plan named it: the joint plan carries its task on.
+ */
 export function planVersions(events: readonly EngineEvent[]): Map<string, EngineEvent[]> {
   const versions = new Map<string, EngineEvent[]>();
   for (const e of events) {
@@ -61,6 +85,7 @@ export function planVersions(events: readonly EngineEvent[]): Map<string, Engine
     if (list) list.push(e);
     else versions.set(id, [e]);
   }
+  for (const [id, withdrawal] of mergedAway(events)) versions.get(id)?.push(withdrawal);
   for (const list of versions.values()) list.sort((a, b) => a.occurred_at - b.occurred_at || (a.id < b.id ? -1 : 1));
   return versions;
 }

@@ -287,6 +287,9 @@ async function startApi(
   const reference = createReferenceStore(storage);
   // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
   const homes = createHomes(redis, reference, config.REDIS_PREFIX);
+  const rateLimiter = createRateLimiter(redis, config.REDIS_PREFIX, {
+    perMinute: config.RATE_LIMIT_PER_MINUTE, ingestPerMinute: config.RATE_LIMIT_INGEST_PER_MINUTE, feedConnectsPerMinute: config.RATE_LIMIT_FEED_CONNECTS_PER_MINUTE,
+  });
   // A company's status sent or corrected is decided again by the evaluate workers.
   const evaluations = openQueue('evaluate', connections.queues, config.REDIS_PREFIX);
   evaluations.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue error'));
@@ -303,7 +306,7 @@ async function startApi(
     log: log.child({ role: 'api' }),
     metrics,
     tokens,
-    rateLimiter: createRateLimiter(redis, config.REDIS_PREFIX, { perMinute: config.RATE_LIMIT_PER_MINUTE, ingestPerMinute: config.RATE_LIMIT_INGEST_PER_MINUTE }),
+    rateLimiter,
     metricsPublic: config.METRICS_PUBLIC,
     maxBodyBytes: config.INGEST_MAX_BYTES,
     bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
@@ -349,6 +352,7 @@ async function startApi(
   const feed = attachFeed(server as HttpServer, {
     journal,
     tokens,
+    rateLimiter,
     log: log.child({ role: 'feed' }),
     maxPayloadBytes: config.FEED_MAX_PAYLOAD_BYTES,
     maxBufferBytes: config.FEED_MAX_BUFFER_BYTES,

@@ -11,7 +11,7 @@ import { complaintTicketId, type Ticket } from '../src/hotline/index.js';
 import { createLocks, type Locks } from '../src/redis/lock.js';
 import type { Storage } from '../src/storage/index.js';
 import { complaint, creditCode } from './support/fixtures.js';
-import { eventually, startTestService, type TestService } from './support/service.js';
+import { actingAs, eventually, startTestService, type TestService } from './support/service.js';
 
 /**
  * The audit log on the real service (its own redis-server, the embedded
@@ -54,7 +54,8 @@ async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-const post = (path: string, body: unknown, requestId?: string) => call('POST', path, body, requestId ? { 'x-request-id': requestId } : {});
+const post = async (path: string, body: unknown, requestId?: string) =>
+  call('POST', path, body, { ...(await actingAs(service.url, body, TOKEN)), ...(requestId ? { 'x-request-id': requestId } : {}) });
 const get = (path: string) => call('GET', path);
 
 /** Every entry matching the query, following next_cursor. */

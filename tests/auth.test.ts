@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { WebSocket } from 'ws';
-import { authenticate, createTokenStore, routeAccess } from '../src/auth/index.js';
+import { createAuditLog } from '../src/audit/index.js';
+import { authenticate, createTokenStore, routeAccess, tokenRoutes } from '../src/auth/index.js';
 import { defineRoute, routeGroup } from '../src/http/route.js';
-import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
+import type { Storage } from '../src/storage/index.js';
+import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, plan, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
 import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
@@ -97,6 +99,21 @@ describe('bearer tokens', () => {
     expect((await call('GET', '/v1/alerts', company.token)).status).toBe(403);
   });
 
+  it("shows a company a plan's other companies as a count, never their codes; staff see the codes", async () => {
+    const own = creditCode('371402', 9011);
+    const others = [creditCode('371402', 9012), creditCode('371402', 9013)];
+    const company = await newToken('enterprise', { enterprise_id: own });
+    const filed = plan({ enterprise_ids: [own, ...others] });
+    expect((await call('POST', '/v1/events', TEST_TOKEN, [filed])).status).toBe(202);
+    const planOf = async (token: string) => eventually(async () =>
+      (await call('GET', `/v1/enterprises/${own}/timeline`, token)).body.items.find((e: any) => e.id === filed.id), 20_000, 'the plan on the timeline');
+    const seen = await planOf(company.token);
+    expect(seen).toMatchObject({ enterprise_ids: [own], other_enterprises: 2 });
+    expect(JSON.stringify(seen)).not.toContain(others[0]);
+    expect(JSON.stringify(seen)).not.toContain(others[1]);
+    expect((await planOf(TEST_TOKEN)).enterprise_ids).toEqual([own, ...others]);
+  });
+
   it('opens the live feed only with a token that may read it, by header or by subprotocol', async () => {
     const upgrade = (options: { token?: string; protocols?: string[] }) => new Promise<number | string>((resolve) => {
       const ws = new WebSocket(feedUrl(service.url), options.protocols ?? [], { headers: options.token ? auth(options.token) : {} });
@@ -114,6 +131,69 @@ describe('bearer tokens', () => {
     expect(await upgrade({ token: TEST_TOKEN })).toBe('open:');
     // As a browser does it: the token as a subprotocol beside the feed's own, which the server selects.
     expect(await upgrade({ protocols: ['qingjian.v1', `bearer.${TEST_TOKEN}`] })).toBe('open:qingjian.v1');
+  });
+});
+
+describe('people, not strings', () => {
+  it("tells a token's holder who they are (GET /v1/me): name, unit, role, jurisdiction, permissions", async () => {
+    const person = await newToken('discipline', { name: '张三', unit: '德州市纪委监委', jurisdiction: '3714' });
+    const me = await call('GET', '/v1/me', person.token);
+    expect(me).toMatchObject({ status: 200, body: { id: person.id, name: '张三', unit: '德州市纪委监委', role: 'discipline', jurisdiction: '3714', shared: false, enterprise_id: '' } });
+    expect(me.body.permissions).toContain('alerts:act');
+    expect(me.body.permissions).not.toContain('tokens:admin');
+    expect((await call('GET', '/v1/me', null)).status).toBe(401);
+    expect((await call('POST', '/v1/tokens', TEST_TOKEN, { name: 'x', role: 'justice', shared: 'yes' })).body.errors).toEqual([{ index: null, field: 'shared', message: 'must be true or false' }]);
+  });
+
+  it("records every action under the token's holder, marks an office's shared token, and refuses a body naming someone else", async () => {
+    const office = await newToken('discipline', { name: '德州市纪委监委值班室', unit: '德州市纪委监委', shared: true, jurisdiction: '3714' });
+    const person = await newToken('discipline', { name: '李四', unit: '德州市纪委监委', jurisdiction: '3714' });
+    const silence = { matchers: { region: '3714', rule: 'no-plan' }, reason: '系统调试', duration_minutes: 5 };
+    const refused = await call('POST', '/v1/silences', person.token, { ...silence, created_by: '王五' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ index: null, field: 'created_by', message: expect.stringContaining('李四') }]);
+    const byOffice = await call('POST', '/v1/silences', office.token, silence);
+    expect(byOffice.body.created_by).toBe('德州市纪委监委值班室');
+    expect((await call('POST', `/v1/silences/${byOffice.body.id}/expire`, person.token, { actor: '王五' })).body.errors[0].field).toBe('actor');
+    expect((await call('POST', `/v1/silences/${byOffice.body.id}/expire`, person.token, { actor: '李四' })).body.expired_by).toBe('李四');
+    const entries = (await call('GET', `/v1/audit?target_kind=silence&target_id=${byOffice.body.id}`, TEST_TOKEN)).body.items;
+    expect(entries.map((e: any) => [e.action, e.actor, e.actor_token, e.actor_unit, e.actor_shared])).toEqual([
+      ['silence.expire', '李四', person.id, '德州市纪委监委', false],
+      ['silence.create', '德州市纪委监委值班室', office.id, '德州市纪委监委', true],
+    ]);
+  });
+});
+
+describe('token changes are audited before they are written', () => {
+  it('leaves no token created or revoked without its audit entry when the process dies between the two writes', async () => {
+    // Every second insert fails, as a crash between an action's two writes would leave it.
+    let inserts = 0;
+    const crashing = new Proxy(service.storage, {
+      get(target, key) {
+        if (key === 'insert') return (table: string, rows: never[]) => (++inserts % 2 === 0 ? Promise.reject(new Error(`crash before writing ${table}`)) : target.insert(table, rows));
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Storage;
+    const tokens = createTokenStore(crashing);
+    const app = new Hono();
+    app.use('*', authenticate({ tokens, metricsPublic: false }));
+    app.route('/', tokenRoutes(tokens, createAuditLog(crashing), { regions: async () => new Map() }));
+    const request = (path: string, body?: unknown) => app.request(path, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+
+    const survivor = await newToken('justice', { name: 'crash-survivor' });
+    expect((await request('/v1/tokens', { name: 'crash-victim', role: 'justice' })).status).toBe(500);
+    expect((await request(`/v1/tokens/${survivor.id}/revoke`)).status).toBe(500);
+
+    const stored = await service.storage.query<{ id: string; revoked: number }>(
+      "SELECT id, revoked_at IS NOT NULL AS revoked FROM api_tokens FINAL WHERE name IN ('crash-victim', 'crash-survivor')");
+    const entries = new Set((await service.storage.query<{ id: string }>("SELECT id FROM audit_log FINAL WHERE target_kind = 'token'")).map((e) => e.id));
+    expect(stored.map((t) => t.id)).toEqual([survivor.id]);
+    for (const token of stored) {
+      expect(entries, `${token.id} was created`).toContain(`token:${token.id}:create`);
+      if (Number(token.revoked)) expect(entries, `${token.id} was revoked`).toContain(`token:${token.id}:revoke`);
+    }
+    expect((await call('GET', '/v1/alerts', survivor.token)).status).toBe(200);
   });
 });
 
@@ -179,7 +259,7 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
     expect(list.body.items.every((a: any) => a.region.startsWith('3714'))).toBe(true);
     expect((await as(tokens.discipline, 'GET', '/v1/alerts?region=3706')).body.items).toEqual([]);
     expect((await as(tokens.discipline, 'GET', `/v1/alerts/${alertOf.yantai}`)).status).toBe(404);
-    expect((await as(tokens.discipline, 'POST', `/v1/alerts/${alertOf.yantai}/ack`, { actor: '德州纪委' })).status).toBe(404);
+    expect((await as(tokens.discipline, 'POST', `/v1/alerts/${alertOf.yantai}/ack`, {})).status).toBe(404);
     expect((await call('GET', `/v1/alerts/${alertOf.yantai}`, TEST_TOKEN)).body.status).toBe('open');
     expect((await as(tokens.discipline, 'GET', `/v1/alerts/${alertOf.dezhou}`)).status).toBe(200);
   });
@@ -213,13 +293,13 @@ describe('jurisdiction: a 德州 (3714) token never sees 烟台 (3706)', () => {
     expect(tickets.body.items.map((t: any) => t.id)).toContain(ticketOf.dezhou);
     expect(tickets.body.items.every((t: any) => t.region.startsWith('3714'))).toBe(true);
     expect((await as(tokens.hotline, 'GET', `/v1/hotline/tickets/${ticketOf.yantai}`)).status).toBe(404);
-    expect((await as(tokens.hotline, 'POST', `/v1/hotline/tickets/${ticketOf.yantai}/claim`, { actor: '德州12345' })).status).toBe(404);
+    expect((await as(tokens.hotline, 'POST', `/v1/hotline/tickets/${ticketOf.yantai}/claim`, {})).status).toBe(404);
 
-    expect((await call('POST', '/v1/silences', TEST_TOKEN, { matchers: { region: '3706' }, reason: '烟台演练', created_by: 'admin', duration_minutes: 60 })).status).toBe(201);
-    const wide = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { region: '37' }, reason: '全省', created_by: '德州纪委', duration_minutes: 60 });
+    expect((await call('POST', '/v1/silences', TEST_TOKEN, { matchers: { region: '3706' }, reason: '烟台演练', duration_minutes: 60 })).status).toBe(201);
+    const wide = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { region: '37' }, reason: '全省', duration_minutes: 60 });
     expect(wide.status).toBe(400);
     expect(wide.body.errors[0].field).toBe('matchers.region');
-    const own = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { rule: 'no-plan' }, reason: '德州演练', created_by: '德州纪委', duration_minutes: 60 });
+    const own = await as(tokens.discipline, 'POST', '/v1/silences', { matchers: { rule: 'no-plan' }, reason: '德州演练', duration_minutes: 60 });
     expect(own.body.matchers.region).toBe('3714');
     const silences = await as(tokens.discipline, 'GET', '/v1/silences');
     expect(silences.body.items.map((s: any) => s.matchers.region)).toEqual(['3714']);

@@ -7,7 +7,7 @@ import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
 import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { launchBrowser, openPage, type ConsolePage } from './support/browser.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
-import { eventually, get, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { eventually, get, personToken, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * The console in a real headless Chromium against the real service: one
@@ -127,12 +127,15 @@ describe('the console', () => {
   });
 
   it('loads without errors, connects, and shows a new alert without a reload', async () => {
-    feed = await openPage(browser, signedIn(apiA.url));
+    // The person on duty signs in with their own token: the header shows who they are, and every action is theirs.
+    const own = await personToken(apiA.url, ACTOR, 'admin', { unit: '德州市纪委监委' });
+    feed = await openPage(browser, signedIn(apiA.url, own));
     const { page } = feed;
     await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
     // The token went from the address into this tab's storage, and out of the address bar.
     expect(page.url()).toBe(`${apiA.url}/`);
-    expect(await storedToken(page)).toBe(TEST_TOKEN);
+    expect(await storedToken(page)).toBe(own);
+    await page.locator('#me', { hasText: `${ACTOR} · 德州市纪委监委` }).waitFor();
     expect(await page.locator('dialog#signin').count()).toBe(0);
     await expect(page.locator('#connection .text').textContent()).resolves.toBe('已连接');
     await page.locator('#alert-list[aria-busy]').waitFor({ state: 'detached' });
@@ -167,8 +170,6 @@ describe('the console', () => {
     const frequent = await alertOf(apiA.url, busy, 'frequent-visits');
     await rowsOf(frequent.id).waitFor({ timeout: 15_000 });
 
-    await page.fill('#actor', ACTOR);
-    await page.press('#actor', 'Tab');
     await rowsOf(firstAlert).locator('.row-main').click();
     const detail = page.locator('#alert-detail');
     await detail.locator('.detail-section').first().waitFor();

@@ -22,8 +22,8 @@ const p2 = uniqueId('county');
 /** Errors a browser logs for a refused request (a 403 the page handles) are expected; anything else is not. */
 const unexpected = (errors: string[]) => errors.filter((e) => !/WebSocket connection to .* failed|Failed to load resource/.test(e));
 
-async function signedInAs(role: string, jurisdiction = ''): Promise<ConsolePage> {
-  const res = await post(`${service.url}/v1/tokens`, { name: `计划统筹测试-${role}`, role, jurisdiction });
+async function signedInAs(role: string, jurisdiction = '', name = `计划统筹测试-${role}`): Promise<ConsolePage> {
+  const res = await post(`${service.url}/v1/tokens`, { name, role, jurisdiction });
   expect(res.status).toBe(201);
   const tab = await openPage(browser, `${service.url}/#token=${encodeURIComponent(res.body.token)}`);
   tabs.push(tab);
@@ -59,7 +59,7 @@ afterAll(async () => {
 
 describe('the coordination office plans inspections in the console', () => {
   it('shows upcoming plans by company with their findings and merge candidates side by side, and sends an audited suggestion', async () => {
-    const { page, errors } = await signedInAs('coordination', '3706');
+    const { page, errors } = await signedInAs('coordination', '3706', '李协调');
     await page.locator('#tab-coordination', { hasText: '计划统筹' }).click();
     const company = page.locator(`#coordination-view .company-plans[data-enterprise="${enterprise}"]`);
     await company.waitFor({ timeout: 15_000 });
@@ -85,14 +85,10 @@ describe('the coordination office plans inspections in the console', () => {
     expect(await row('检查事项')).toEqual(['燃气经营安全、户外广告设施', '食品生产安全']);
     expect(await row('重叠天数')).toEqual(['—', '2']);
 
-    // Without the person on duty nothing is sent; with it, one 合并检查 suggestion naming p1.
+    // One 合并检查 suggestion naming p1, sent as the signed-in person (李协调's own token).
     const form = card.locator('form.suggest');
     await form.locator('select[name="action"]').selectOption('merge');
     expect(await form.locator('input[name="with_plan_ids"]').inputValue()).toBe(p1);
-    await form.locator('button[type="submit"]').click();
-    await expect(page.locator('#coordination-notice').textContent()).resolves.toContain('值班人员');
-    await page.fill('#actor', '李协调');
-    await page.locator('#actor').dispatchEvent('change');
     await form.locator('input[name="note"]').fill('两部门同期入企，请合并为联合检查');
     await form.locator('button[type="submit"]').click();
     const sent = page.locator(`#coordination-view .plan-card[data-plan="${p2}"] ul.sent li[data-action="merge"]`);
@@ -102,7 +98,7 @@ describe('the coordination office plans inspections in the console', () => {
     const audit = await get(`${service.url}/v1/audit?action=plan.suggest&target_id=${p2}`);
     expect(audit.body.items).toEqual([expect.objectContaining({
       actor: '李协调', actor_role: 'coordination', target_kind: 'plan', note: '两部门同期入企，请合并为联合检查',
-      after: expect.objectContaining({ action: 'merge', with_plan_ids: [p1], token_name: '计划统筹测试-coordination' }),
+      after: expect.objectContaining({ action: 'merge', with_plan_ids: [p1], token_name: '李协调' }),
     })]);
     await page.setViewportSize({ width: 1440, height: 1400 });
     await page.screenshot({ path: '/tmp/console-coordination.png' });

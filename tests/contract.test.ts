@@ -98,7 +98,7 @@ describe('plans', () => {
   });
 
   it('refuse a bad plan_id or reviewer, naming the field', async () => {
-    expect(await refused(plan({ plan_id: 'a b' }))).toContainEqual({ index: 1, field: 'plan_id', message: expect.stringMatching(/printable/) });
+    expect(await refused(plan({ plan_id: 'a b' }))).toContainEqual({ index: 1, field: 'plan_id', message: expect.stringMatching(/only letters A-Z a-z, digits and \. _ : -/) });
     expect(await refused(plan({ reviewed_by: 'mayor' }))).toContainEqual({ index: 1, field: 'reviewed_by', message: expect.stringMatching(/justice_bureau/) });
   });
 });

@@ -119,7 +119,7 @@ describe('silences', () => {
       [{ ...base, ends_at: new Date(Date.now() + HOUR).toISOString() }, 'ends_at'],
       [{ ...base, duration_minutes: undefined, ends_at: '2020-01-01T00:00:00Z' }, 'ends_at'],
       [{ ...base, matchers: { colour: 'red' } }, 'matchers.colour'],
-      [{ ...base, created_by: undefined }, 'created_by'],
+      [{ ...base, created_by: 42 }, 'created_by'],
     ];
     for (const [body, field] of cases) {
       const res = await post(`${service.url}/v1/silences`, body);

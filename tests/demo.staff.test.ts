@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/index.js';
 import { createRandom, createWorld, generateEvents } from '../src/demo/index.js';
-import { carryOut, planRound, readWork, staffRound, startDemoStaff, type StaffAction, type StaffRound, type StaffWork } from '../src/demo/staff.js';
+import { carryOut, DEMO_STAFF, planRound, readWork, staffRound, startDemoStaff, type StaffAction, type StaffRound, type StaffWork } from '../src/demo/staff.js';
 import { loadDemoWorld } from '../src/demo/traffic.js';
 import type { Ticket } from '../src/hotline/index.js';
 import { freePort } from '../src/redis/local-server.js';
@@ -85,7 +85,7 @@ describe('staffRound', () => {
     });
     const acknowledged = new Map((await alerts('status=acknowledged')).map((a) => [a.id, a.acknowledged_by]));
     expect(acks.map((a) => acknowledged.get(a.id))).toEqual(acks.map((a) => a.actor));
-    expect(acks.every((a) => a.actor.startsWith('纪委监委·'))).toBe(true);
+    expect(acks.every((a) => DEMO_STAFF.discipline.has(a.actor))).toBe(true);
     const held = new Map((await tickets('state=claimed')).map((t) => [t.id, t.claimed_by]));
     expect(claims.map((c) => held.get(c.id))).toEqual(claims.map((c) => c.actor));
   }, 30_000);
@@ -100,7 +100,7 @@ describe('staffRound', () => {
     expect(total('assigned')).toBeGreaterThan(0);
     expect(total('ticketsResolved')).toBeGreaterThan(0);
 
-    const closedByStaff = (await alerts('status=resolved')).filter((a) => a.resolved_by.startsWith('纪委监委·'));
+    const closedByStaff = (await alerts('status=resolved')).filter((a) => DEMO_STAFF.discipline.has(a.resolved_by));
     const codes = new Set(closedByStaff.map((a) => a.resolution));
     expect(codes).toEqual(new Set(['false_positive', 'confirmed']));
     expect(closedByStaff.every((a) => a.resolution_note !== '' && a.acknowledged_by === a.resolved_by)).toBe(true);
@@ -111,7 +111,16 @@ describe('staffRound', () => {
     expect(resolvedTickets.length).toBe(total('ticketsResolved'));
     expect(resolvedTickets.every((t) => t.resolution_note !== '' && t.accepted_at !== null)).toBe(true);
     const closed = (await get(`${service.url}/v1/hotline/tickets/${resolvedTickets[0]!.id}`)).body;
-    expect(closed.history.map((h: { actor: string }) => h.actor)).toContainEqual(expect.stringMatching(/^12345热线·/));
+    expect(closed.history.map((h: { actor: string }) => h.actor).filter((actor: string) => DEMO_STAFF.hotline.has(actor))).not.toEqual([]);
+
+    // Each person acted with their own token: the audit log names them, their unit and their token, none shared.
+    const entries = (await get(`${service.url}/v1/audit?action=alert.acknowledge&limit=1000`)).body.items
+      .filter((e: any) => DEMO_STAFF.discipline.has(e.actor));
+    for (const entry of entries) expect(entry).toMatchObject({ actor_role: 'discipline', actor_unit: '纪委监委', actor_shared: false, actor_token: expect.stringMatching(/^tok-/) });
+    const tokenOf = new Map<string, string>(entries.map((e: any) => [e.actor, e.actor_token]));
+    expect(tokenOf.size).toBeGreaterThan(1);
+    expect(new Set(tokenOf.values()).size).toBe(tokenOf.size);
+    expect(entries.every((e: any) => tokenOf.get(e.actor) === e.actor_token)).toBe(true);
 
     // Every state still shows: open and acknowledged alerts, new, claimed and assigned tickets.
     expect((await alerts('status=open&mode=active')).length).toBeGreaterThan(0);
@@ -122,7 +131,7 @@ describe('staffRound', () => {
 
   it('takes lost races (409) quietly and leaves tickets someone else holds alone', async () => {
     const [elsewhere] = await tickets('state=new');
-    expect((await post(`${service.url}/v1/hotline/tickets/${elsewhere!.id}/claim`, { actor: '值班员·控制台' })).status).toBe(200);
+    expect((await post(`${service.url}/v1/hotline/tickets/${elsewhere!.id}/claim`, {})).status).toBe(200);
 
     const work = await readWork(api());
     const plan = planRound(work, createRandom(33), DAY_SHIFT);
@@ -141,7 +150,7 @@ describe('staffRound', () => {
     expect(a.acknowledged + b.acknowledged).toBeGreaterThan(0);
 
     const ticket = (await get(`${service.url}/v1/hotline/tickets/${elsewhere!.id}`)).body as Ticket;
-    expect(ticket).toMatchObject({ state: 'claimed', claimed_by: '值班员·控制台' });
+    expect(ticket).toMatchObject({ state: 'claimed', claimed_by: 'bootstrap' });
   }, 30_000);
 });
 

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareSeq, createJournal, type Journal, type JournalEntry } from '../src/feed/index.js';
 import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
-import { auth, post, put, startTestService, type TestService } from './support/service.js';
+import { TOKEN_REFRESH_MS } from '../src/auth/tokens.js';
+import { CLOSE } from '../src/feed/server.js';
+import { auth, createToken, post, put, startTestService, type TestService } from './support/service.js';
 
 // The live feed against a real service: real Redis stream, real WebSocket clients, alerts from real events.
 let service: TestService;
@@ -187,6 +189,24 @@ describe('live feed', () => {
     expect(closed.code).toBe(4008);
     expect(closed.reason).toMatch(/^slow consumer: more than 65536 bytes waiting/);
     expect(slow.alerts().length).toBeLessThan(flood.length);
+  });
+
+  it('closes every open connection of a revoked token, and of an expired one, within the token refresh interval (4001)', async () => {
+    const staff = await createToken(service.url, 'discipline');
+    const soonExpired = await createToken(service.url, 'discipline', { expires_in_days: 3 / 86_400 });
+    const withToken = (token: string) => ({ headers: auth(token) });
+    const [listening, idle, expiring, other] = [
+      await subscribed({}, null, withToken(staff.token)), await feed(withToken(staff.token)), await feed(withToken(soonExpired.token)), await feed(),
+    ];
+    const revokedAt = Date.now();
+    expect((await post(`${service.url}/v1/tokens/${staff.id}/revoke`, {})).status).toBe(200);
+    for (const client of [listening, idle]) {
+      expect(await client.closed).toEqual({ code: CLOSE.tokenRevoked, reason: 'token revoked or expired' });
+    }
+    expect(Date.now() - revokedAt).toBeLessThan(TOKEN_REFRESH_MS + 500);
+    expect(await expiring.closed).toMatchObject({ code: CLOSE.tokenRevoked });
+    expect(other.ws.readyState).toBe(other.ws.OPEN);
+    await expect(feed(withToken(staff.token))).rejects.toThrow(/401/);
   });
 
   it('orders seqs as (ms, n) numbers, not as text', () => {

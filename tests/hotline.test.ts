@@ -12,7 +12,7 @@ import type { Event } from '../src/ingest/index.js';
 import { asOf, breachSla, claim, openTicket, reopen, resolve, slaMissed } from '../src/hotline/lifecycle.js';
 import { openQueue } from '../src/queues/index.js';
 import { complaint, creditCode } from './support/fixtures.js';
-import { eventually, get, post, startTestService, type TestService } from './support/service.js';
+import { eventually, get, personToken, post, startTestService, type TestService } from './support/service.js';
 
 /**
  * The 12345 hotline queue with the real service: complaints and alerts become
@@ -288,7 +288,6 @@ describe('working a ticket', () => {
   });
 
   it.each([
-    ['claim', {}, 'actor'],
     ['claim', { actor: '  ' }, 'actor'],
     ['claim', { actor: 'li.wei', until: 'tomorrow' }, 'until'],
     ['assign', { actor: 'li.wei' }, 'to'],
@@ -323,7 +322,24 @@ describe('working a ticket', () => {
     }
     expect(body.paths).toHaveProperty(['/v1/hotline/tickets']);
     expect(body.paths).toHaveProperty(['/v1/hotline/tickets/{id}']);
-    expect(body.components.schemas.ResolveTicketBody.required).toEqual(['actor', 'outcome', 'note']);
+    expect(body.components.schemas.ResolveTicketBody.required).toEqual(['outcome', 'note']);
+  });
+
+  it("acts as the token's holder, and refuses a body naming anyone else (400 naming actor), changing nothing", async () => {
+    const { ticket } = await complaintTicket();
+    const liWei = await personToken(service.url, '李伟', 'hotline', { unit: '12345热线' });
+    const as = (token: string, action: string, body: unknown) => fetch(`${ticketUrl(ticket.id)}/${action}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body),
+    }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const refused = await as(liWei, 'claim', { actor: '张敏' });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'validation_failed', errors: [{ field: 'actor', message: expect.stringContaining('李伟') }] } });
+    expect((await ticketOf(ticket.id)).revision).toBe(1);
+    expect((await as(liWei, 'claim', {})).body).toMatchObject({ state: 'claimed', claimed_by: '李伟' });
+    expect((await as(liWei, 'notes', { actor: '李伟', text: '本人核实' })).status).toBe(200);
+    const entries = (await get(`${service.url}/v1/audit?target_kind=ticket&target_id=${ticket.id}`)).body.items;
+    expect(entries.map((e: any) => [e.action, e.actor, e.actor_role, e.actor_unit, e.actor_shared])).toEqual([
+      ['ticket.note', '李伟', 'hotline', '12345热线', false], ['ticket.claim', '李伟', 'hotline', '12345热线', false],
+    ]);
   });
 });
 

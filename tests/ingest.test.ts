@@ -128,7 +128,8 @@ describe('validation names each field', () => {
   const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
     ['id empty', checkin({ id: '' }), 'id', /empty/],
     ['id too long', checkin({ id: 'x'.repeat(65) }), 'id', /64/],
-    ['id with spaces', checkin({ id: 'a b' }), 'id', /printable/],
+    ['id with spaces', checkin({ id: 'a b' }), 'id', /must use only letters/],
+    ['id with a backslash', checkin({ id: 'a\\' }), 'id', /must use only letters/],
     ['type unknown', checkin({ type: 'visit' }), 'type', /checkin, inspection, plan, complaint, filing/],
     ['occurred_at without offset', checkin({ occurred_at: '2026-11-20T09:30:00' }), 'occurred_at', /offset/],
     ['occurred_at not a time', checkin({ occurred_at: 'yesterday' }), 'occurred_at', /RFC 3339/],

@@ -231,7 +231,7 @@ describe('4. token creation checks the target', () => {
 
 describe('5. silences end within the same bound however they are given', () => {
   it('refuses an ends_at further than 90 days, as duration_minutes does', async () => {
-    const silence = (ends_at: string) => call('POST', '/v1/silences', dezhou.discipline, { matchers: { rule: 'no-plan' }, reason: '演练', created_by: '德州纪委', ends_at });
+    const silence = (ends_at: string) => call('POST', '/v1/silences', dezhou.discipline, { matchers: { rule: 'no-plan' }, reason: '演练', ends_at });
     for (const ends_at of ['9999-12-31T23:59:59Z', new Date(Date.now() + 91 * 86_400_000).toISOString()]) {
       const res = await silence(ends_at);
       expect(res.status, ends_at).toBe(400);
@@ -258,17 +258,47 @@ describe('8. the hotline: tickets follow the company, and go only to known units
     const ticket = await eventually(async () =>
       ((await call('GET', '/v1/hotline/tickets?limit=1000', yantai.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'ticket');
     const act = (action: string, body: unknown) => call('POST', `/v1/hotline/tickets/${ticket.id}/${action}`, yantai.hotline, body);
-    expect((await act('claim', { actor: '烟台12345' })).status).toBe(200);
+    expect((await act('claim', {})).status).toBe(200);
     for (const to of [
       { kind: 'agency', id: '<b>x</b>' }, { kind: 'agency', id: DEZHOU_AGENCY }, { kind: 'agency', id: '370600-NOSUCH' },
       { kind: 'justice', id: '371400-SFJ' }, { kind: 'discipline', id: '<b>x</b>' }, { kind: 'justice', id: '370600' },
     ]) {
-      const res = await act('assign', { actor: '烟台12345', to });
+      const res = await act('assign', { to });
       expect(res.status, JSON.stringify(to)).toBe(400);
       expect(res.body.errors, JSON.stringify(to)).toEqual([expect.objectContaining({ field: 'to.id' })]);
     }
-    expect((await act('assign', { actor: '烟台12345', to: { kind: 'justice', id: '370600-SFJ' } })).status).toBe(200);
-    expect((await act('assign', { actor: '烟台12345', to: { kind: 'agency', id: YANTAI_AGENCY } })).body.assignee).toEqual({ kind: 'agency', id: YANTAI_AGENCY });
+    expect((await act('assign', { to: { kind: 'justice', id: '370600-SFJ' } })).status).toBe(200);
+    expect((await act('assign', { to: { kind: 'agency', id: YANTAI_AGENCY } })).body.assignee).toEqual({ kind: 'agency', id: YANTAI_AGENCY });
   });
 });
 
+
+describe("9. jurisdiction follows the company's registered region, not the region an event claims", () => {
+  it('files alerts, tickets and the timeline of a 烟台 company under 烟台 although its events say 德州: no 德州 token sees them', async () => {
+    const registered = creditCode('370602', 7190);
+    expect((await call('PUT', '/v1/enterprises', TEST_TOKEN, [{ enterprise_id: registered, name: '登记在烟台的企业', region: '370602', credit_grade: 'C' }])).status).toBe(200);
+    // A national platform files both events under 德州's code.
+    const visit = visitAt(registered, '371402', YANTAI_AGENCY, { source: 'national-platform' });
+    const filed = complaint({ enterprise_id: registered, region: '371402', source: 'national-12345', text: '登记地与事件地区不一致的投诉' });
+    expect((await call('POST', '/v1/events', TEST_TOKEN, [visit, filed])).status).toBe(202);
+
+    const alert = await eventually(async () =>
+      (await call('GET', `/v1/alerts?enterprise=${registered}&rule=no-plan`, yantai.discipline)).body.items[0], 20_000, 'the alert under 烟台');
+    expect(alert.region).toBe('370602');
+    const ticket = await eventually(async () =>
+      ((await call('GET', '/v1/hotline/tickets?limit=1000', yantai.hotline)).body.items as any[]).find((t) => t.source_id === filed.id), 20_000, 'the ticket under 烟台');
+    expect(ticket.region).toBe('370602');
+
+    for (const token of [dezhou.discipline, dezhou.admin]) {
+      expect((await call('GET', `/v1/alerts?enterprise=${registered}&limit=1000`, token)).body.items).toEqual([]);
+      expect((await call('GET', '/v1/alerts?region=371402&limit=1000', token)).body.items.map((a: any) => a.id)).not.toContain(alert.id);
+      expect((await call('GET', `/v1/alerts/${alert.id}`, token)).status).toBe(404);
+      expect((await call('GET', `/v1/enterprises/${registered}/timeline`, token)).status).toBe(404);
+    }
+    for (const token of [dezhou.hotline, dezhou.admin]) {
+      expect(((await call('GET', '/v1/hotline/tickets?limit=1000', token)).body.items as any[]).map((t) => t.id)).not.toContain(ticket.id);
+      expect((await call('GET', `/v1/hotline/tickets/${ticket.id}`, token)).status).toBe(404);
+    }
+    expect((await call('GET', `/v1/enterprises/${registered}/timeline`, yantai.discipline)).body.items.map((e: any) => e.id)).toContain(visit.id);
+  });
+});

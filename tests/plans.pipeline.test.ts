@@ -180,7 +180,7 @@ describe('plan-overlap and the plan check', () => {
     const filed = uniqueId('sugg');
     await send([yantaiPlan(enterprise, { id: filed, agency_id: '370600-SCJG', window_start: day(21), window_end: day(22) })]);
     await eventually(async () => ((await get(`${service.url}/v1/plans/${filed}/check`)).status === 200 ? true : undefined), 30_000, 'stored check');
-    const office = (await createToken(service.url, 'coordination', { jurisdiction: '3706' })).token;
+    const office = (await createToken(service.url, 'coordination', { name: '王统筹', unit: '烟台市司法局', jurisdiction: '3706' })).token;
     const missing = await postAs(office, `/v1/plans/${filed}/suggestions`, { actor: '王统筹', action: 'change' });
     expect(missing.status).toBe(400);
     expect(missing.body.errors).toEqual([expect.objectContaining({ field: 'window_start' })]);
@@ -197,8 +197,12 @@ describe('plan-overlap and the plan check', () => {
       return res.body.items.length === 1 ? res.body.items : undefined;
     }, 10_000, 'audit entry');
     expect(audit[0]).toMatchObject({
-      actor: '王统筹', actor_role: 'coordination', target_kind: 'plan', target_id: filed, region: '370602',
-      after: { action: 'online', token_name: 'coordination-user' }, note: '资料核查即可，改为线上检查',
+      actor: '王统筹', actor_role: 'coordination', actor_unit: '烟台市司法局', actor_shared: false, target_kind: 'plan', target_id: filed, region: '370602',
+      after: { action: 'online', token_name: '王统筹' }, note: '资料核查即可，改为线上检查',
     });
+    // Nobody suggests in another's name.
+    const other = await postAs(office, `/v1/plans/${filed}/suggestions`, { ...body, actor: '李四' });
+    expect(other.status).toBe(400);
+    expect(other.body.errors).toEqual([expect.objectContaining({ field: 'actor' })]);
   });
 });

@@ -65,7 +65,7 @@ beforeAll(async () => {
     complaint({ id: B_EVENT_IDS[3], source: '12345', enterprise_id: B_COMPANIES[0], region: '370602', text: '烟台企业的投诉' }),
   ])).status).toBe(202);
   yantaiIds.silence = (await call('POST', '/v1/silences', yantai.discipline, {
-    matchers: { rule: 'frequent-visits' }, reason: '烟台演练', created_by: '烟台纪委', duration_minutes: 600,
+    matchers: { rule: 'frequent-visits' }, reason: '烟台演练', duration_minutes: 600,
   })).body.id;
   yantaiIds.alerts = await eventually(async () => {
     const items = (await call('GET', '/v1/alerts?limit=1000', yantai.admin)).body.items as Array<{ id: string }>;
@@ -152,21 +152,21 @@ const anyWrite: fc.Arbitrary<Write> = fc.oneof(
   }, { requiredKeys: [] }), fc.boolean())
     .map(([token, matchers, forEver]) => ({
       token, method: 'POST', path: '/v1/silences',
-      body: { matchers: Object.keys(matchers).length > 0 ? matchers : { rule: 'no-plan' }, reason: '德州', created_by: '德州', ...(forEver ? { ends_at: '9999-12-31T23:59:59Z' } : { duration_minutes: 60 }) },
+      body: { matchers: Object.keys(matchers).length > 0 ? matchers : { rule: 'no-plan' }, reason: '德州', ...(forEver ? { ends_at: '9999-12-31T23:59:59Z' } : { duration_minutes: 60 }) },
     })),
   fc.tuple(anyCompany, fc.constantFrom('3714', '3706', ''))
     .map(([enterprise_id, jurisdiction]) => ({ token: 'admin' as const, method: 'POST', path: '/v1/tokens', body: { name: '德州发的企业令牌', role: 'enterprise', jurisdiction, enterprise_id } })),
   fc.tuple(fc.nat(), fc.constantFrom('ack', 'resolve', 'reopen'))
     .map(([pick, action]) => ({
       token: 'discipline' as const, method: 'POST', path: `/v1/alerts/${yantaiIds.alerts[pick % yantaiIds.alerts.length]}/${action}`,
-      body: { actor: '德州', note: '德州', code: 'false_positive' },
+      body: { note: '德州', code: 'false_positive' },
     })),
   fc.tuple(fc.nat(), fc.constantFrom('claim', 'notes', 'resolve'), anyAgency)
     .map(([pick, action, agency]) => ({
       token: 'hotline' as const, method: 'POST', path: `/v1/hotline/tickets/${yantaiIds.tickets[pick % yantaiIds.tickets.length]}/${action}`,
-      body: action === 'claim' ? { actor: '德州' } : action === 'notes' ? { actor: '德州', text: agency } : { actor: '德州', outcome: 'withdrawn', note: '德州' },
+      body: action === 'claim' ? {} : action === 'notes' ? { text: agency } : { outcome: 'withdrawn', note: '德州' },
     })),
-  fc.constant(null).map(() => ({ token: 'discipline' as const, method: 'POST', path: `/v1/silences/${yantaiIds.silence}/expire`, body: { actor: '德州' } })),
+  fc.constant(null).map(() => ({ token: 'discipline' as const, method: 'POST', path: `/v1/silences/${yantaiIds.silence}/expire`, body: {} })),
 );
 
 let marker = 0;

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { emptyPage, jurisdictionOf, narrowRegion, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { Actor, Note } from '../http/body.js';
+import { actingPerson, Actor, Note } from '../http/body.js';
 import { Cursor, firstValues, TimeBound } from '../http/query.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
@@ -88,25 +88,27 @@ export function alertRoutes(store: AlertStore, deliver?: AlertOutlet): OpenAPIHo
   });
 
   app.openapi(alertAction('ack', 'Acknowledge an open alert', AckBody), (c) =>
-    act(c, store, c.req.valid('json'), (body, alert, now) => acknowledge(alert, body.actor, body.note ?? '', now), deliver));
+    act(c, store, c.req.valid('json'), (body, actor, alert, now) => acknowledge(alert, actor, body.note ?? '', now), deliver));
   app.openapi(alertAction('resolve', 'Resolve an alert with a resolution code', ResolveBody), (c) =>
-    act(c, store, c.req.valid('json'), (body, alert, now) => resolve(alert, body.code, body.actor, body.note ?? '', now), deliver));
+    act(c, store, c.req.valid('json'), (body, actor, alert, now) => resolve(alert, body.code, actor, body.note ?? '', now), deliver));
   app.openapi(alertAction('reopen', 'Reopen a resolved alert (a note saying why is required)', ReopenBody), (c) =>
-    act(c, store, c.req.valid('json'), (body, alert, now) => reopen(alert, body.actor, body.note, now), deliver));
+    act(c, store, c.req.valid('json'), (body, actor, alert, now) => reopen(alert, actor, body.note, now), deliver));
 
   return app;
 }
 
-/** Applies the transition to the validated body under the company's lock; answers with the new alert. */
-async function act<B>(
-  c: Context, store: AlertStore, body: B, transition: (body: B, alert: Alert, now: Date) => Revision,
+/** Applies the transition to the validated body under the company's lock, as the token's holder; answers with the new alert. */
+async function act<B extends { actor?: string }>(
+  c: Context, store: AlertStore, body: B, transition: (body: B, actor: string, alert: Alert, now: Date) => Revision,
   deliver: AlertOutlet | undefined,
 ) {
+  const person = actingPerson(c, body.actor, 'actor');
+  if (!person.ok) return person.response;
   // An alert's region never changes, so checking before the locked transition is enough.
   const seen = await store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const alert = await store.act(c.req.param('id')!, (current) => transition(body, current, new Date()), deliver, auditContext(c));
+    const alert = await store.act(c.req.param('id')!, (current) => transition(body, person.name, current, new Date()), deliver, auditContext(c));
     return alert ? c.json(alert) : notFound(c);
   } catch (err) {
     if (err instanceof TransitionError) return c.json({ error: 'conflict', message: err.message }, 409);

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { jurisdictionOf, within } from '../auth/index.js';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { Actor, invalid } from '../http/body.js';
+import { actingPerson, Actor, invalid } from '../http/body.js';
 import { firstValues } from '../http/query.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { AgencyId, EnterpriseId } from '../ingest/index.js';
@@ -80,6 +80,8 @@ export function silenceRoutes(store: SilenceStore): OpenAPIHono {
 
   app.openapi(createSilence, async (c) => {
     const { matchers, reason, created_by, ends_at, duration_minutes } = c.req.valid('json');
+    const person = actingPerson(c, created_by, 'created_by');
+    if (!person.ok) return person.response;
     // A silence reaches no further than its maker's jurisdiction.
     const jurisdiction = jurisdictionOf(c);
     if (matchers.region && !within(matchers.region, jurisdiction)) {
@@ -94,7 +96,7 @@ export function silenceRoutes(store: SilenceStore): OpenAPIHono {
     if (end.getTime() > Date.now() + MAX_SILENCE_MINUTES * 60_000) {
       return invalid(c, 'bad request body', [{ index: null, field: 'ends_at', message: `must be at most ${MAX_SILENCE_MINUTES} minutes (90 days) from now` }], 'validation_failed');
     }
-    return c.json(await store.create({ matchers, reason, created_by, ends_at: end }, auditContext(c)), 201);
+    return c.json(await store.create({ matchers, reason, created_by: person.name, ends_at: end }, auditContext(c)), 201);
   });
 
   app.openapi(getSilence, async (c) => {
@@ -103,9 +105,11 @@ export function silenceRoutes(store: SilenceStore): OpenAPIHono {
   });
 
   app.openapi(expireSilence, async (c) => {
+    const person = actingPerson(c, c.req.valid('json').actor, 'actor');
+    if (!person.ok) return person.response;
     const seen = await store.get(c.req.param('id'));
     if (!seen || !within(seen.matchers.region, jurisdictionOf(c))) return c.json({ error: 'not_found', message: 'no such silence' }, 404);
-    const silence = await store.expire(c.req.param('id'), c.req.valid('json').actor, auditContext(c));
+    const silence = await store.expire(c.req.param('id'), person.name, auditContext(c));
     return silence ? c.json(silence) : c.json({ error: 'not_found', message: 'no such silence' }, 404);
   });
 

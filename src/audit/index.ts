@@ -1,5 +1,5 @@
 export {
-  AUDIT_ACTIONS, AUDIT_TARGET_KINDS, NO_CONTEXT, changedFields, revisionAudit, revisionAuditId, tokenAudit,
+  AUDIT_ACTIONS, AUDIT_TARGET_KINDS, NO_CONTEXT, actorOf, changedFields, revisionAudit, revisionAuditId, tokenAudit,
   type AuditAction, type AuditContext, type AuditEntry, type AuditTargetKind, type AuditedToken, type TokenChange,
 } from './model.js';
 export { createAuditLog, recordTokenChange, type AuditFilters, type AuditLog, type AuditPage, type AuditQuery } from './log.js';

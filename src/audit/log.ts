@@ -94,9 +94,9 @@ const FILTER_SQL: Record<keyof AuditFilters, string> = {
   to: "at < {to:DateTime64(3, 'UTC')}",
 };
 
-const COLUMNS = 'id, at, actor, actor_role, action, target_kind, target_id, region, revision, before, after, note, request_id';
+const COLUMNS = 'id, at, actor, actor_role, actor_token, actor_unit, actor_shared, action, target_kind, target_id, region, revision, before, after, note, request_id';
 
-type AuditRow = Omit<AuditEntry, 'before' | 'after' | 'revision'> & { before: string; after: string; revision: number | string };
+type AuditRow = Omit<AuditEntry, 'before' | 'after' | 'revision' | 'actor_shared'> & { before: string; after: string; revision: number | string; actor_shared: boolean | number };
 
 function toRow(entry: AuditEntry): Row {
   return {
@@ -112,6 +112,7 @@ function fromRow(row: AuditRow): AuditEntry {
     ...row,
     at: fromClickHouseTime(row.at).toISOString(),
     revision: Number(row.revision),
+    actor_shared: row.actor_shared === true || Number(row.actor_shared) === 1,
     before: JSON.parse(row.before),
     after: JSON.parse(row.after),
   };

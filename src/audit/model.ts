@@ -29,9 +29,16 @@ export interface AuditEntry {
   id: string;
   /** When the change was made (RFC 3339, UTC). */
   at: string;
+  /** The person who acted: the name on their token (for a shared token, the office's). */
   actor: string;
   /** The actor's role ('' until authentication sets one). */
   actor_role: string;
+  /** The id of the token that acted ('' for entries recorded before tokens carried people). */
+  actor_token: string;
+  /** The unit on that token. */
+  actor_unit: string;
+  /** The token is an office's shared one: the entry names the office, not one person. */
+  actor_shared: boolean;
   action: AuditAction;
   target_kind: AuditTargetKind;
   target_id: string;
@@ -46,13 +53,21 @@ export interface AuditEntry {
   request_id: string;
 }
 
-/** What the HTTP request adds to an action: the actor's role and the request's id. */
+/** What the HTTP request adds to an action: the acting token (role, id, unit, shared) and the request's id. */
 export interface AuditContext {
   actor_role: string;
   request_id: string;
+  actor_token?: string;
+  actor_unit?: string;
+  actor_shared?: boolean;
 }
 
 export const NO_CONTEXT: AuditContext = { actor_role: '', request_id: '' };
+
+/** The acting token's fields of an entry, from a context. */
+export const actorOf = (context: AuditContext) => ({
+  actor_role: context.actor_role, actor_token: context.actor_token ?? '', actor_unit: context.actor_unit ?? '', actor_shared: context.actor_shared ?? false,
+});
 
 /** The id of an action that produced `revision` of a target: a retry of it produces the same id. */
 export const revisionAuditId = (kind: AuditTargetKind, targetId: string, revision: number) => `${kind}:${targetId}:${revision}`;
@@ -91,7 +106,7 @@ export function revisionAudit(input: {
     id: revisionAuditId(input.target_kind, input.target_id, input.revision),
     at: input.at,
     actor: input.actor,
-    actor_role: input.context.actor_role,
+    ...actorOf(input.context),
     action: input.action,
     target_kind: input.target_kind,
     target_id: input.target_id,
@@ -117,6 +132,10 @@ export interface TokenChange {
   /** Who created or revoked the token (the admin's token name). */
   actor: string;
   actor_role: string;
+  /** The admin's token, unit and whether it is shared (as in AuditContext). */
+  actor_token?: string;
+  actor_unit?: string;
+  actor_shared?: boolean;
   token: AuditedToken;
   at?: Date;
   note?: string;
@@ -137,7 +156,7 @@ export function tokenAudit(change: TokenChange): AuditEntry {
     id: `token:${id}:${created ? 'create' : 'revoke'}`,
     at: (change.at ?? new Date()).toISOString(),
     actor: change.actor,
-    actor_role: change.actor_role,
+    ...actorOf({ ...change, request_id: change.request_id ?? '' }),
     action: change.action,
     target_kind: 'token',
     target_id: id,

@@ -6,12 +6,15 @@ const { time, text } = shapes;
 
 const AuditEntrySchema = {
   type: 'object',
-  required: ['id', 'at', 'actor', 'actor_role', 'action', 'target_kind', 'target_id', 'region', 'revision', 'before', 'after', 'note', 'request_id'],
+  required: ['id', 'at', 'actor', 'actor_role', 'actor_token', 'actor_unit', 'actor_shared', 'action', 'target_kind', 'target_id', 'region', 'revision', 'before', 'after', 'note', 'request_id'],
   properties: {
     id: { type: 'string', description: 'Derived from the action (kind:target:revision; token:id:create|revoke): a retried write is one entry' },
     at: { ...time, description: 'When the change was made' },
     actor: text,
     actor_role: { type: 'string', description: "The actor's role ('' before authentication)" },
+    actor_token: { type: 'string', description: "The id of the token that acted ('' for entries older than people on tokens)" },
+    actor_unit: { type: 'string', description: 'The unit on that token' },
+    actor_shared: { type: 'boolean', description: "The token is an office's shared one: the entry names the office, not one person" },
     action: { enum: [...AUDIT_ACTIONS] },
     target_kind: { enum: [...AUDIT_TARGET_KINDS] },
     target_id: text,

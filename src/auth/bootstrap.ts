@@ -17,7 +17,7 @@ export async function ensureBootstrapToken(tokens: TokenStore, options: { token?
     options.log.warn({ token: existing.id }, 'the bootstrap token was revoked; it stays revoked');
     return null;
   }
-  if (!existing) await tokens.create({ name: 'bootstrap', role: 'admin', jurisdiction: '', enterprise_id: '', expires_at: null, created_by: 'bootstrap' }, token);
+  if (!existing) await tokens.create({ name: 'bootstrap', unit: '', shared: false, role: 'admin', jurisdiction: '', enterprise_id: '', expires_at: null, created_by: 'bootstrap' }, token);
   return token;
 }
 

@@ -26,16 +26,18 @@ export function tokensCommand(): Command {
 
   tokens.command('create')
     .description('create a token; it is printed once, keep it safe')
-    .requiredOption('--name <name>', 'who or what holds it, e.g. "德州市纪委 张三" or "dezhou-app"')
+    .requiredOption('--name <name>', 'who holds it: a person ("张三"), or a platform ("dezhou-app"); actions are recorded under it')
+    .option('--unit <unit>', "the holder's unit, e.g. 德州市纪委监委", '')
+    .option('--shared', "an office's token several people use: its actions are marked shared in the audit log", false)
     .addOption(new Option('--role <role>', 'what it may do').choices(ROLES).makeOptionMandatory())
     .option('--jurisdiction <prefix>', "division-code prefix it sees, e.g. 3714 ('' = everywhere)", '')
     .option('--enterprise <credit-code>', 'the company an enterprise token belongs to')
     .option('--expires-days <days>', 'days until it expires (default: never)', positive)
     .addOption(urlOption())
     .addOption(tokenOption())
-    .action(async (opts: Connection & { name: string; role: string; jurisdiction: string; enterprise?: string; expiresDays?: number }) => {
+    .action(async (opts: Connection & { name: string; unit: string; shared: boolean; role: string; jurisdiction: string; enterprise?: string; expiresDays?: number }) => {
       const created = await call(opts, 'POST', '/v1/tokens', {
-        name: opts.name, role: opts.role, jurisdiction: opts.jurisdiction,
+        name: opts.name, unit: opts.unit, shared: opts.shared, role: opts.role, jurisdiction: opts.jurisdiction,
         ...(opts.enterprise ? { enterprise_id: opts.enterprise } : {}), ...(opts.expiresDays ? { expires_in_days: opts.expiresDays } : {}),
       }) as { token: string; id: string };
       console.log(created.token);

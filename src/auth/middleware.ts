@@ -47,12 +47,12 @@ export function authenticate(options: { tokens: TokenStore; metricsPublic: boole
     const principal = await options.tokens.authenticate(token);
     if (!principal) return unauthorized(c, 'the token is unknown, expired or revoked');
     const needed = access === 'metrics' ? ['tokens:admin' as const] : access;
-    if (!needed.some((permission) => can(principal.role, permission))) {
+    if (needed !== 'any-token' && !needed.some((permission) => can(principal.role, permission))) {
       return c.json({ error: 'forbidden', message: `role ${principal.role} may not ${c.req.method} ${route.path}` }, 403);
     }
     c.set(PRINCIPAL as never, principal as never);
-    // The audit log records who acted in which role (src/audit/context.ts).
-    c.set('actor_role' as never, principal.role as never);
+    // The audit log records which token acted, in which role, for which unit (src/audit/context.ts).
+    c.set('actor' as never, principal as never);
     return next();
   };
 }

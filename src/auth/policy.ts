@@ -5,9 +5,9 @@ import type { Permission } from './roles.js';
  * What a route takes, declared by the route itself (src/http/route.ts puts it
  * first among the route's handlers). A route without one is refused (403)
  * rather than open, and a test walks the app's routes to find any. Several
- * permissions mean any one of them.
+ * permissions mean any one of them; 'any-token' is every valid token.
  */
-export type Access = 'public' | 'metrics' | readonly Permission[];
+export type Access = 'public' | 'metrics' | 'any-token' | readonly Permission[];
 
 const DECLARED = new WeakMap<Function, Access>();
 

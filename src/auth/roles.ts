@@ -5,12 +5,14 @@
 export const ROLES = ['ingest', 'discipline', 'justice', 'hotline', 'enterprise', 'coordination', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Permission =
-  | 'events:write' | 'complaints:write' | 'reference:write' | 'reference:read'
-  | 'alerts:read' | 'alerts:act' | 'silences:read' | 'silences:write' | 'feed:read'
-  | 'rules:read' | 'rules:backtest' | 'tickets:read' | 'tickets:act'
-  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read' | 'backups:write' | 'stats:read'
-  | 'plans:check' | 'plans:read' | 'plans:coordinate';
+export const PERMISSIONS = [
+  'events:write', 'complaints:write', 'reference:write', 'reference:read',
+  'alerts:read', 'alerts:act', 'silences:read', 'silences:write', 'feed:read',
+  'rules:read', 'rules:backtest', 'tickets:read', 'tickets:act',
+  'timeline:read', 'timeline:own', 'tokens:admin', 'audit:read', 'backups:write', 'stats:read',
+  'plans:check', 'plans:read', 'plans:coordinate',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Exclude<Role, 'admin'>, readonly Permission[]> = {
   // The platforms that send events and keep reference data current.

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { recordTokenChange, type AuditLog } from '../audit/index.js';
+import { auditContext, recordTokenChange, type AuditLog } from '../audit/index.js';
 import { z } from 'zod';
 import { invalid } from '../http/body.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup, shapes } from '../http/route.js';
@@ -7,13 +7,16 @@ import { EnterpriseId } from '../ingest/schema.js';
 import type { Homes } from '../reference/index.js';
 import { refuseOutside, within } from './jurisdiction.js';
 import { principalOf } from './middleware.js';
-import { ROLES } from './roles.js';
+import { can, PERMISSIONS, ROLES } from './roles.js';
 import type { TokenStore } from './tokens.js';
 
 export const Jurisdiction = z.string().regex(/^(\d{2}){0,3}$/, "must be '' (everywhere) or a division-code prefix of 2, 4 or 6 digits, e.g. 3714");
 
 export const NewTokenBody = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(64),
+  name: z.string().trim().min(1, 'must not be empty').max(64).describe("The person who holds the token (for a shared token, the office): actions are recorded under this name"),
+  unit: z.string().trim().max(64, 'must be at most 64 characters').default('').describe('The holder\'s unit, e.g. 德州市纪委监委'),
+  shared: z.boolean({ message: 'must be true or false' }).default(false)
+    .describe('An office token several people use: allowed, but every action with it is marked shared in the audit log'),
   role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
   jurisdiction: Jurisdiction.default(''),
   enterprise_id: EnterpriseId.optional(),
@@ -29,16 +32,32 @@ const { text, nullableTime } = shapes;
 // Hand-written because records are computed, not validated input (src/auth/tokens.ts TokenRecord).
 const TokenSchema = {
   type: 'object',
-  required: ['id', 'name', 'role', 'jurisdiction', 'enterprise_id', 'created_by', 'created_at', 'expires_at', 'revoked_at', 'revoked_by'],
+  required: ['id', 'name', 'unit', 'shared', 'role', 'jurisdiction', 'enterprise_id', 'created_by', 'created_at', 'expires_at', 'revoked_at', 'revoked_by'],
   properties: {
     token: { type: 'string', description: 'The secret (qjt_…): in the answer to its creation only, never again' },
-    id: text, name: text, role: { enum: [...ROLES] },
+    id: text, name: { type: 'string', description: "The holder: a person, or an office for a shared token" },
+    unit: { type: 'string', description: "The holder's unit" }, shared: { type: 'boolean', description: "An office's token several people use" },
+    role: { enum: [...ROLES] },
     jurisdiction: { type: 'string', description: "Division-code prefix the token sees ('' = everywhere)" },
     enterprise_id: { type: 'string', description: "The company an enterprise token belongs to ('' otherwise)" },
     created_by: text, created_at: text, expires_at: nullableTime, revoked_at: nullableTime, revoked_by: text,
   },
 };
 const tokenRecord = ref('Token');
+
+const me = defineRoute({
+  method: 'get', path: '/v1/me', access: 'any-token', tags,
+  summary: "Who the caller is: the token's holder (name, unit, shared), role, jurisdiction and permissions; every action is recorded under it",
+  responses: {
+    200: json('The caller', {
+      type: 'object', required: ['id', 'name', 'unit', 'shared', 'role', 'jurisdiction', 'enterprise_id', 'permissions'],
+      properties: {
+        id: text, name: text, unit: text, shared: { type: 'boolean' }, role: { enum: [...ROLES] },
+        jurisdiction: text, enterprise_id: text, permissions: { type: 'array', items: { enum: [...PERMISSIONS] } },
+      },
+    }),
+  },
+});
 
 const createToken = defineRoute({
   method: 'post', path: '/v1/tokens', access, tags,
@@ -86,13 +105,19 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Hom
       }
     }
     const days = body.expires_in_days;
+    // The audit entry is written before the token, like every other write: no token exists that the log does not name.
     const { token, record } = await tokens.create({
-      name: body.name, role: body.role, jurisdiction: body.jurisdiction, enterprise_id: body.enterprise_id ?? '',
+      name: body.name, unit: body.unit, shared: body.shared, role: body.role, jurisdiction: body.jurisdiction, enterprise_id: body.enterprise_id ?? '',
       expires_at: days ? new Date(Date.now() + days * 86_400_000) : null, created_by: admin.name,
-    });
-    await recordTokenChange(audit, { action: 'token.create', actor: admin.name, actor_role: admin.role, token: record });
+    }, undefined, (created) => recordTokenChange(audit, { action: 'token.create', actor: admin.name, ...auditContext(c), token: created }));
     return c.json({ token, ...record }, 201);
   }, requestErrors('bad token request', 'bad token request'));
+
+  // Who the caller is, as every action of theirs is recorded: the console shows it instead of asking for a name.
+  app.openapi(me, (c) => {
+    const caller = principalOf(c);
+    return c.json({ ...caller, permissions: PERMISSIONS.filter((permission) => can(caller.role, permission)) });
+  });
 
   app.openapi(listTokens, async (c) => {
     const admin = principalOf(c);
@@ -104,8 +129,8 @@ export function tokenRoutes(tokens: TokenStore, audit: AuditLog, homes: Pick<Hom
     const admin = principalOf(c);
     const existing = (await tokens.list()).find((t) => t.id === c.req.param('id') && t.jurisdiction.startsWith(admin.jurisdiction));
     if (!existing) return c.json({ error: 'not_found', message: 'no such token' }, 404);
-    const revoked = await tokens.revoke(existing.id, admin.name);
-    if (revoked && !existing.revoked_at) await recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, actor_role: admin.role, token: revoked });
+    const revoked = await tokens.revoke(existing.id, admin.name,
+      (record) => recordTokenChange(audit, { action: 'token.revoke', actor: admin.name, ...auditContext(c), token: record }));
     return c.json(revoked);
   });
 

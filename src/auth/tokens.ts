@@ -12,7 +12,12 @@ import type { Role } from './roles.js';
  */
 export interface TokenRecord {
   id: string;
+  /** The person holding the token (or, for a shared token, the office). Their actions are recorded under it. */
   name: string;
+  /** The holder's unit, e.g. 德州市纪委监委 ('' for platforms). */
+  unit: string;
+  /** An office's token several people use: its actions are marked shared in the audit log. */
+  shared: boolean;
   role: Role;
   /** Division-code prefix the token sees ('' = everywhere). */
   jurisdiction: string;
@@ -26,10 +31,12 @@ export interface TokenRecord {
 }
 
 /** Who is calling, as routes see it. */
-export type Principal = Pick<TokenRecord, 'id' | 'name' | 'role' | 'jurisdiction' | 'enterprise_id'>;
+export type Principal = Pick<TokenRecord, 'id' | 'name' | 'unit' | 'shared' | 'role' | 'jurisdiction' | 'enterprise_id'>;
 
 export interface NewToken {
   name: string;
+  unit: string;
+  shared: boolean;
   role: Role;
   jurisdiction: string;
   enterprise_id: string;
@@ -45,8 +52,9 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
 export const tokenId = (hash: string) => `tok-${hash.slice(0, 16)}`;
 export const generateToken = () => `qjt_${randomBytes(32).toString('base64url')}`;
 
-interface TokenRow extends Omit<TokenRecord, 'role'> {
+interface TokenRow extends Omit<TokenRecord, 'role' | 'shared'> {
   role: string;
+  shared: boolean | number;
   hash: string;
   revision: number | string;
 }
@@ -59,7 +67,7 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
 
   async function load(): Promise<Map<string, TokenRow>> {
     const rows = await storage.query<TokenRow>(
-      `SELECT id, name, role, jurisdiction, enterprise_id, created_by, created_at, expires_at, revoked_at, revoked_by, hash, revision
+      `SELECT id, name, unit, shared, role, jurisdiction, enterprise_id, created_by, created_at, expires_at, revoked_at, revoked_by, hash, revision
        FROM api_tokens FINAL`);
     lastRead = new Map(rows.map((row) => [row.hash, row]));
     return lastRead;
@@ -94,17 +102,23 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
       const hash = hashToken(token);
       let row = (await tokens(TOKEN_REFRESH_MS)).get(hash);
       if (!row) row = (await tokens(MISS_RELOAD_MS)).get(hash);
-      return row && active(row) ? { id: row.id, name: row.name, role: row.role as Role, jurisdiction: row.jurisdiction, enterprise_id: row.enterprise_id } : null;
+      if (!row || !active(row)) return null;
+      const { id, name, unit, shared, role, jurisdiction, enterprise_id } = toRecord(row);
+      return { id, name, unit, shared, role, jurisdiction, enterprise_id };
     },
 
-    /** Stores a new token; the token itself is returned here and never again. */
-    async create(request: NewToken, token = generateToken()): Promise<{ token: string; record: TokenRecord }> {
+    /**
+     * Stores a new token; the token itself is returned here and never again. `before` runs with the record
+     * before it is written (the audit entry), so a crash between the two leaves no token without its entry.
+     */
+    async create(request: NewToken, token = generateToken(), before?: (record: TokenRecord) => Promise<void>): Promise<{ token: string; record: TokenRecord }> {
       const hash = hashToken(token);
       const row: TokenRow = {
-        id: tokenId(hash), name: request.name, role: request.role, jurisdiction: request.jurisdiction, enterprise_id: request.enterprise_id,
+        id: tokenId(hash), name: request.name, unit: request.unit, shared: request.shared, role: request.role, jurisdiction: request.jurisdiction, enterprise_id: request.enterprise_id,
         created_by: request.created_by, created_at: toClickHouseTime(new Date(clock())),
         expires_at: request.expires_at ? toClickHouseTime(request.expires_at) : null, revoked_at: null, revoked_by: '', hash, revision: 1,
       };
+      await before?.(toRecord(row));
       await write(row);
       return { token, record: toRecord(row) };
     },
@@ -119,12 +133,16 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
       return [...(await tokens(0)).values()].map(toRecord).sort((a, b) => b.created_at.localeCompare(a.created_at));
     },
 
-    /** Revokes a token; null if there is none with this id. Revoking twice keeps the first revocation. */
-    async revoke(id: string, by: string): Promise<TokenRecord | null> {
+    /**
+     * Revokes a token; null if there is none with this id. Revoking twice keeps the first revocation.
+     * `before` runs with the revoked record before it is written, as in create.
+     */
+    async revoke(id: string, by: string, before?: (record: TokenRecord) => Promise<void>): Promise<TokenRecord | null> {
       const row = [...(await tokens(0)).values()].find((r) => r.id === id);
       if (!row) return null;
       if (row.revoked_at) return toRecord(row);
       const revoked = { ...row, revoked_at: toClickHouseTime(new Date(clock())), revoked_by: by, revision: Number(row.revision) + 1 };
+      await before?.(toRecord(revoked));
       await write(revoked);
       return toRecord(revoked);
     },
@@ -134,7 +152,7 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
 function toRecord(row: TokenRow): TokenRecord {
   const time = (value: string | null) => (value ? fromClickHouseTime(value).toISOString() : null);
   return {
-    id: row.id, name: row.name, role: row.role as Role, jurisdiction: row.jurisdiction, enterprise_id: row.enterprise_id,
+    id: row.id, name: row.name, unit: row.unit, shared: row.shared === true || Number(row.shared) === 1, role: row.role as Role, jurisdiction: row.jurisdiction, enterprise_id: row.enterprise_id,
     created_by: row.created_by, created_at: time(row.created_at)!, expires_at: time(row.expires_at), revoked_at: time(row.revoked_at), revoked_by: row.revoked_by,
   };
 }

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { auditContext, type AuditLog } from '../audit/index.js';
+import { actorOf, auditContext, type AuditLog } from '../audit/index.js';
 import { principalOf } from '../auth/middleware.js';
 import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
 import { takeBackup, type BackupSources } from './take.js';
@@ -40,11 +40,12 @@ export function backupRoutes(sources: BackupSources | { unavailable: string }, a
     if ('unavailable' in sources) return c.json({ error: 'backup_unavailable', message: sources.unavailable }, 409);
     if (running) return c.json({ error: 'backup_running', message: 'a backup is being taken; try again when it is done' }, 409);
     const admin = principalOf(c);
+    const context = auditContext(c);
     const at = new Date();
     const id = at.toISOString().replace(/[:.]/g, '-');
     // Recorded before the copy is made, like every other write: no backup exists that the log does not name.
     await audit.record([{
-      id: `backup:${id}:create`, at: at.toISOString(), actor: admin.name, ...auditContext(c),
+      id: `backup:${id}:create`, at: at.toISOString(), actor: admin.name, ...actorOf(context), request_id: context.request_id,
       action: 'backup.create', target_kind: 'backup', target_id: id, region: '', revision: 0, before: {}, after: { id }, note: '',
     }]);
     const taking = takeBackup(sources, at);

@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   METRICS_PUBLIC: bool.default(true),
   RATE_LIMIT_PER_MINUTE: int(0).default(1_200),
   RATE_LIMIT_INGEST_PER_MINUTE: int(0).default(120_000),
+  // Feed upgrades a minute per token; an address gets four times as many (an office behind one NAT).
+  RATE_LIMIT_FEED_CONNECTS_PER_MINUTE: int(0).default(60),
   // -- metrics --
   METRICS_PORT: int(0).max(65535).default(9464),
   METRICS_SAMPLE_MS: int(100).default(5_000),

@@ -11,6 +11,8 @@ import { createRandom, type Random } from './random.js';
  * alert list and 12345 staff who work the ticket queue, through the same HTTP
  * API the console uses. Each round moves only a share of every pile on, so
  * open alerts, acknowledged ones, new tickets and claimed ones all stay visible.
+ * Every person acts with their own token (made with the demo's admin token when
+ * the staff start), so the audit log names people, as it would in a real office.
  */
 export interface StaffRound {
   acknowledged: number;
@@ -65,15 +67,18 @@ const PAGE = 500;
 /** A hung API fails the round (and is retried next round) instead of holding up the demo's stop for ever. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-const DISCIPLINE = '纪委监委';
-const HOTLINE = '12345热线';
+const UNITS = { discipline: '纪委监委', hotline: '12345热线' } as const;
 const ROSTER = {
   day: { discipline: ['张伟', '王芳', '李娜', '刘洋'], hotline: ['赵敏', '孙丽', '周杰', '吴磊'] },
   night: { discipline: ['陈静', '杨帆'], hotline: ['郑爽', '何琳'] },
 };
-// Whoever took an item finishes it, whatever the shift; what a person took in the console is left to them.
-const ALERT_STAFF = new Set([...ROSTER.day.discipline, ...ROSTER.night.discipline].map((n) => `${DISCIPLINE}·${n}`));
-const TICKET_STAFF = new Set([...ROSTER.day.hotline, ...ROSTER.night.hotline].map((n) => `${HOTLINE}·${n}`));
+/** The demo's people by role: whoever took an item finishes it, whatever the shift; what a person took in the console is left to them. */
+export const DEMO_STAFF = {
+  discipline: new Set([...ROSTER.day.discipline, ...ROSTER.night.discipline]),
+  hotline: new Set([...ROSTER.day.hotline, ...ROSTER.night.hotline]),
+};
+const ALERT_STAFF = DEMO_STAFF.discipline;
+const TICKET_STAFF = DEMO_STAFF.hotline;
 
 const ACK_NOTES = ['已接收，正在核实', '已联系执法单位了解情况', '已调取扫码记录核查', '已转监督检查室跟进'];
 const RESOLVE_NOTES: Record<'confirmed' | 'false_positive', string[]> = {
@@ -149,7 +154,7 @@ export function planRound(work: StaffWork, random: Random, now: Date): StaffActi
 
   const open = byId(work.openAlerts);
   for (const alert of random.sample(open, share(open.length, ACK_SHARE, ACK_MAX))) {
-    actions.push({ kind: 'ack', id: alert.id, actor: `${DISCIPLINE}·${random.pick(shift.discipline)}`, note: random.pick(ACK_NOTES) });
+    actions.push({ kind: 'ack', id: alert.id, actor: random.pick(shift.discipline), note: random.pick(ACK_NOTES) });
   }
 
   const held = byId(work.tickets).filter((t) => t.state !== 'new' && TICKET_STAFF.has(t.claimed_by));
@@ -165,7 +170,7 @@ export function planRound(work: StaffWork, random: Random, now: Date): StaffActi
 
   const waiting = byId(work.tickets).filter((t) => t.state === 'new');
   for (const ticket of random.sample(waiting, share(waiting.length, CLAIM_SHARE, CLAIM_MAX))) {
-    actions.push({ kind: 'claim', id: ticket.id, actor: `${HOTLINE}·${random.pick(shift.hotline)}` });
+    actions.push({ kind: 'claim', id: ticket.id, actor: random.pick(shift.hotline) });
   }
   return actions;
 }
@@ -217,9 +222,43 @@ async function listAll<T>(api: DemoApi, path: string, filters: Record<string, st
   return items;
 }
 
+/**
+ * Each person's own token, made once per service and admin token (the staff's start makes them): name, unit
+ * and role, so the service records who acted. Tokens are 256 random bits and live only in this process.
+ */
+const personTokens = new Map<string, Promise<Map<string, string>>>();
+
+export function staffTokens(api: DemoApi): Promise<Map<string, string>> {
+  const key = `${api.url} ${api.token}`;
+  let made = personTokens.get(key);
+  if (!made) {
+    made = makeStaffTokens(api);
+    personTokens.set(key, made);
+    made.catch(() => personTokens.delete(key));
+  }
+  return made;
+}
+
+async function makeStaffTokens(api: DemoApi): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (const role of ['discipline', 'hotline'] as const) {
+    for (const name of DEMO_STAFF[role]) {
+      const res = await fetch(`${api.url}/v1/tokens`, {
+        method: 'POST', headers: { 'content-type': 'application/json', ...authorization(api) },
+        body: JSON.stringify({ name, unit: UNITS[role], role }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`POST /v1/tokens for ${name}: ${res.status} ${await res.text()}`);
+      tokens.set(name, ((await res.json()) as { token: string }).token);
+    }
+  }
+  return tokens;
+}
+
 /** True when the action took effect; false when someone else's action or a busy lock got in the way. */
 async function perform(api: DemoApi, action: StaffAction): Promise<boolean> {
-  const { kind, id, ...body } = action;
+  const { kind, id, actor, ...body } = action;
+  const token = (await staffTokens(api)).get(actor);
+  if (!token) throw new Error(`${actor} is not one of the demo's staff`);
   const path = {
     ack: `/v1/alerts/${id}/ack`,
     resolve: `/v1/alerts/${id}/resolve`,
@@ -228,7 +267,7 @@ async function perform(api: DemoApi, action: StaffAction): Promise<boolean> {
     'resolve-ticket': `/v1/hotline/tickets/${id}/resolve`,
   }[kind];
   const res = await fetch(`${api.url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...authorization(api) }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    method: 'POST', headers: { 'content-type': 'application/json', ...authorization({ ...api, token }) }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   if (res.ok) return true;
   const text = await res.text();
@@ -254,6 +293,8 @@ export function startDemoStaff(options: DemoStaffOptions): () => Promise<void> {
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout;
+  // The people's tokens are made at the start; a failure is tried again, and reported, by the first round.
+  current = staffTokens(api).then(() => undefined, () => undefined);
   const tick = () => {
     current = staffRound(api, random).then(
       (round) => log.info(round, 'demo staff round'),

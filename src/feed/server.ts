@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { bearerToken, can, type TokenStore } from '../auth/index.js';
+import { bearerToken, can, type RateLimiter, type TokenStore } from '../auth/index.js';
+import { rateLimitHeaders, type Verdict } from '../auth/rate-limit.js';
+import { TOKEN_REFRESH_MS } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
 import type { Journal, StoredEntry } from './journal.js';
 import { compareSeq, matches, PROTOCOL_VERSION, Subscribe, type FeedFilters } from './protocol.js';
@@ -16,12 +18,23 @@ import { compareSeq, matches, PROTOCOL_VERSION, Subscribe, type FeedFilters } fr
 export const FEED_PATH = '/v1/alerts/stream';
 /** The subprotocol the feed speaks (browsers offer it beside `bearer.<token>`). */
 export const SUBPROTOCOL = 'qingjian.v1';
-/** Close codes a client can act on. */
-export const CLOSE = { slowConsumer: 4008, shutdown: 1001 } as const;
+/**
+ * Close codes a client can act on: 4001 the token was revoked or expired (reconnecting with it is refused
+ * with 401), 4008 slow consumer, 1001 shutdown.
+ */
+export const CLOSE = { tokenRevoked: 4001, slowConsumer: 4008, shutdown: 1001 } as const;
+/**
+ * How often open connections' tokens are checked again. Tokens are re-read at most every TOKEN_REFRESH_MS,
+ * so a revocation or expiry closes a connection within about that interval (a revocation made through this
+ * process, which drops its cache, within this one).
+ */
+const TOKEN_CHECK_MS = TOKEN_REFRESH_MS / 2;
 
 export interface FeedOptions {
   journal: Journal;
   tokens: TokenStore;
+  /** Upgrades are limited per client address and per token; over the limit the handshake gets 429 and Retry-After. */
+  rateLimiter: RateLimiter;
   log: Logger;
   maxPayloadBytes: number;
   /** A client with more than this waiting to be sent is closed rather than buffered for. */
@@ -36,6 +49,8 @@ export interface FeedServer {
 
 interface Client {
   ws: WebSocket;
+  /** The bearer token the connection was opened with, checked again every TOKEN_CHECK_MS. */
+  token: string;
   /** Division-code prefix of the client's token: entries outside it are never sent, whatever the filters. */
   jurisdiction: string;
   filters: FeedFilters | null;
@@ -76,8 +91,14 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
       return;
     }
     void authorized(req).then((allowed) => {
-      if (typeof allowed !== 'string') wss.handleUpgrade(req, socket, head, (ws) => connected(ws, allowed.jurisdiction));
-      else socket.end(`HTTP/1.1 ${allowed}\r\nConnection: close\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer realm="qingjian"\r\n\r\n`);
+      if (typeof allowed === 'string') {
+        socket.end(`HTTP/1.1 ${allowed}\r\nConnection: close\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer realm="qingjian"\r\n\r\n`);
+      } else if ('limited' in allowed) {
+        const headers = Object.entries(rateLimitHeaders(allowed.limited)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n${headers}\r\n`);
+      } else {
+        wss.handleUpgrade(req, socket, head, (ws) => connected(ws, allowed.token, allowed.jurisdiction));
+      }
     }, (err: Error) => {
       log.warn({ err: err.message }, 'feed: could not check a token');
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -85,12 +106,26 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
   };
 
   // Browsers cannot set headers on a WebSocket: they send the token as a second subprotocol, `bearer.<token>`.
-  async function authorized(req: IncomingMessage): Promise<{ jurisdiction: string } | string> {
+  async function authorized(req: IncomingMessage): Promise<{ token: string; jurisdiction: string } | { limited: Verdict } | string> {
+    // The address first, so floods of made-up tokens are limited before they cost a token lookup.
+    const byAddress = await connectVerdict('ip', req.socket.remoteAddress ?? '');
+    if (byAddress) return { limited: byAddress };
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const token = bearerToken(req.headers.authorization) ?? offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length) ?? null;
     const principal = token ? await options.tokens.authenticate(token) : null;
-    if (!principal) return '401 Unauthorized';
-    return can(principal.role, 'feed:read') ? principal : '403 Forbidden';
+    if (!token || !principal) return '401 Unauthorized';
+    if (!can(principal.role, 'feed:read')) return '403 Forbidden';
+    const byToken = await connectVerdict('token', principal.id);
+    return byToken ? { limited: byToken } : { token, jurisdiction: principal.jurisdiction };
+  }
+
+  // The refusing verdict, or null to go on; Redis failing to count lets the upgrade through, as for requests.
+  async function connectVerdict(by: 'ip' | 'token', key: string): Promise<Verdict | null> {
+    const verdict = await options.rateLimiter.takeConnect(by, key).catch((err: Error) => {
+      log.debug({ err: err.message }, 'feed upgrade not counted');
+      return null;
+    });
+    return verdict && !verdict.allowed ? verdict : null;
   }
   server.on('upgrade', onUpgrade);
 
@@ -107,8 +142,32 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
     }
   }, options.pingMs);
 
-  function connected(ws: WebSocket, jurisdiction: string) {
-    const client: Client = { ws, jurisdiction, filters: null, position: '0-0', held: null, generation: 0, alive: true, greeted: Promise.resolve() };
+  // Revocation bites on open connections too: each distinct token is checked once per round.
+  let checking = false;
+  const tokenCheck = setInterval(() => {
+    if (checking || clients.size === 0) return;
+    checking = true;
+    void recheckTokens().catch((err: Error) => log.warn({ err: err.message }, 'feed: could not check open connections\' tokens'))
+      .finally(() => (checking = false));
+  }, TOKEN_CHECK_MS);
+
+  async function recheckTokens() {
+    const byToken = new Map<string, Client[]>();
+    for (const client of clients) byToken.set(client.token, [...(byToken.get(client.token) ?? []), client]);
+    for (const [token, holders] of byToken) {
+      if (await options.tokens.authenticate(token)) continue;
+      for (const client of holders) {
+        clients.delete(client);
+        client.held = null;
+        client.ws.close(CLOSE.tokenRevoked, 'token revoked or expired');
+        setTimeout(() => client.ws.terminate(), TERMINATE_AFTER_CLOSE_MS).unref();
+      }
+      log.info({ connections: holders.length }, 'feed: closed the connections of a revoked or expired token');
+    }
+  }
+
+  function connected(ws: WebSocket, token: string, jurisdiction: string) {
+    const client: Client = { ws, token, jurisdiction, filters: null, position: '0-0', held: null, generation: 0, alive: true, greeted: Promise.resolve() };
     clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => void onMessage(client, data, isBinary));
@@ -232,6 +291,7 @@ export function attachFeed(server: Server, options: FeedOptions): FeedServer {
     async close() {
       server.off('upgrade', onUpgrade);
       clearInterval(heartbeat);
+      clearInterval(tokenCheck);
       follower.stop();
       for (const client of clients) {
         client.ws.close(CLOSE.shutdown, 'server shutting down');

@@ -5,7 +5,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
-import { Actor, invalid, Note } from '../http/body.js';
+import { actingPerson, Actor, invalid, Note } from '../http/body.js';
 import { Cursor, firstValues } from '../http/query.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { LockTimeoutError } from '../redis/lock.js';
@@ -139,27 +139,32 @@ export function hotlineRoutes(options: HotlineRoutesOptions): OpenAPIHono {
   });
 
   const { claimMs } = settings;
-  const route = <S extends z.ZodType>(
-    action: string, summary: string, schema: S, transition: (body: z.infer<S>, ticket: Ticket, now: Date) => TicketRevision,
+  const route = <S extends z.ZodType<{ actor?: string }>>(
+    action: string, summary: string, schema: S, transition: (body: z.infer<S>, actor: string, ticket: Ticket, now: Date) => TicketRevision,
   ) => app.openapi(ticketAction(action, summary, schema), (c) => act(c, options, c.req.valid('json' as never) as z.infer<S>, transition));
 
-  route('claim', 'Claim a ticket (or renew your claim) for HOTLINE_CLAIM_MINUTES', ClaimBody, (b, t, now) => claim(t, b.actor, now, claimMs));
-  route('release', 'Release your claim: the ticket returns to the queue', ReleaseBody, (b, t, now) => release(t, b.actor, b.note ?? '', now));
+  route('claim', 'Claim a ticket (or renew your claim) for HOTLINE_CLAIM_MINUTES', ClaimBody, (_body, actor, t, now) => claim(t, actor, now, claimMs));
+  route('release', 'Release your claim: the ticket returns to the queue', ReleaseBody, (b, actor, t, now) => release(t, actor, b.note ?? '', now));
   route('assign', 'Hand the ticket to an agency, the justice bureau or discipline inspection (claim it first)', AssignBody,
-    (b, t, now) => assign(t, b.actor, b.to, b.note ?? '', now, claimMs));
-  route('categorise', 'File the ticket under another category', CategoriseBody, (b, t, now) => categorise(t, b.actor, b.category, b.note ?? '', now, claimMs));
-  route('notes', "Add a note (anyone; the holder's note renews the claim)", NoteBody, (b, t, now) => addNote(t, b.actor, b.text, now, claimMs));
-  route('resolve', 'Resolve the ticket with an outcome (claim it first)', ResolveTicketBody, (b, t, now) => resolve(t, b.actor, b.outcome, b.note, now));
+    (b, actor, t, now) => assign(t, actor, b.to, b.note ?? '', now, claimMs));
+  route('categorise', 'File the ticket under another category', CategoriseBody, (b, actor, t, now) => categorise(t, actor, b.category, b.note ?? '', now, claimMs));
+  route('notes', "Add a note (anyone; the holder's note renews the claim)", NoteBody, (b, actor, t, now) => addNote(t, actor, b.text, now, claimMs));
+  route('resolve', 'Resolve the ticket with an outcome (claim it first)', ResolveTicketBody, (b, actor, t, now) => resolve(t, actor, b.outcome, b.note, now));
   route('reopen', 'Reopen a resolved ticket with a fresh resolve deadline (a note saying why is required)', ReopenTicketBody,
-    (b, t, now) => reopen(t, b.actor, b.note, now, resolveDeadline(now, settings)));
+    (b, actor, t, now) => reopen(t, actor, b.note, now, resolveDeadline(now, settings)));
 
   return app;
 }
 
-/** Checks what the body's schema cannot (category, assignee), then applies the transition under the ticket's lock; answers with the ticket. */
-async function act<B>(
-  c: Context, options: HotlineRoutesOptions, body: B, transition: (body: B, ticket: Ticket, now: Date) => TicketRevision,
+/**
+ * Checks what the body's schema cannot (who acts, category, assignee), then applies the transition under the
+ * ticket's lock as the token's holder; answers with the ticket.
+ */
+async function act<B extends { actor?: string }>(
+  c: Context, options: HotlineRoutesOptions, body: B, transition: (body: B, actor: string, ticket: Ticket, now: Date) => TicketRevision,
 ) {
+  const person = actingPerson(c, body.actor, 'actor');
+  if (!person.ok) return person.response;
   const category = (body as { category?: unknown }).category;
   if (typeof category === 'string' && !options.categories().includes(category)) {
     return invalid(c, 'bad request body', [{ index: null, field: 'category', message: `must be one of ${options.categories().join(', ')}` }], 'validation_failed');
@@ -170,7 +175,7 @@ async function act<B>(
   const seen = await options.store.get(c.req.param('id')!);
   if (!seen || !within(seen.region, jurisdictionOf(c))) return notFound(c);
   try {
-    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body, current, now),
+    const ticket = await options.store.act(c.req.param('id')!, (current, now) => transition(body, person.name, current, now),
       (revision) => scheduleTimers(options.queue, revision), auditContext(c));
     return ticket ? c.json(ticket) : notFound(c);
   } catch (err) {

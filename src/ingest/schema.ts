@@ -14,9 +14,16 @@ const PROVINCES = new Set([
   '71', '81', '82',
 ]);
 
+/**
+ * The characters an identifier may use. Ids reach SQL as Grafana's `:sqlstring` writes them, which doubles
+ * quotes but leaves backslashes for ClickHouse to read as escapes; in a charset without quotes, backslashes,
+ * spaces or `$`, no id can end a literal, change a board query or expand as a template variable.
+ */
+export const IDENTIFIER_CHARSET = /^[A-Za-z0-9._:-]*$/;
+
 const identifier = (what: string) =>
   z.string().min(1, `${what} must not be empty`).max(64, `${what} must be at most 64 characters`)
-    .regex(/^[\x21-\x7e]*$/, `${what} must be printable ASCII without spaces`);
+    .regex(IDENTIFIER_CHARSET, `${what} must use only letters A-Z a-z, digits and . _ : -`);
 
 export const EventId = identifier('id').describe('Client-chosen idempotency key, unique per event');
 export const Region = z.string()

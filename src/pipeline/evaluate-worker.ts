@@ -51,7 +51,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
       const free = changes.filter((c) => mine.has(enterpriseLock(c.enterprise_id)));
       const decided = free.length > 0 ? await decide(free, [...new Set(free.map((c) => c.enterprise_id))], reason) : { revisions: [], pending: [] };
       return { ...decided, busy: changes.filter((c) => !mine.has(enterpriseLock(c.enterprise_id))) };
-    }, { ttlMs: options.lockMs });
+    });
     if (busy.length > 0) await decisions.queue.add('batch', { kind: 'batch', changes: busy }, { delay: BUSY_RETRY_MS });
     if (pending.length > 0) {
       await decisions.queue.addBulk(pending.map((p) => ({

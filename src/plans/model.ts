@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Actor } from '../http/body.js';
 import { AgencyId, CalendarDate, EnterpriseId, Region } from '../ingest/schema.js';
 
 /**
@@ -126,11 +127,9 @@ export interface PlanCheck {
   companies: CompanyCheck[];
 }
 
-const Actor = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
-
 /** A suggestion the coordinating office records for a plan and sends to its agencies. */
 export const SuggestionBody = z.object({
-  actor: Actor.describe('Who records it, as the person names themselves; the audit log adds the token and its role'),
+  actor: Actor,
   action: z.enum(SUGGESTIONS, { error: `must be one of ${SUGGESTIONS.join(', ')}` }),
   with_plan_ids: z.array(identifier).max(50).default([]).describe('merge: the plans to merge this one with'),
   window_start: CalendarDate.optional().describe('change: the proposed window'),

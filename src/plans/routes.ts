@@ -1,9 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { auditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
+import { actorOf, auditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import { emptyPage, jurisdictionOf, narrowRegion, outsideMessage, principalOf, refuseOutside, within, type OutsideItem } from '../auth/index.js';
 import { calendarDate } from '../calendar/index.js';
+import { actingPerson } from '../http/body.js';
 import { firstValues } from '../http/query.js';
 import { defineRoute, failure, json, jsonBody, requestErrors, routeGroup } from '../http/route.js';
 import type { Homes } from '../reference/homes.js';
@@ -108,7 +109,10 @@ export function planRoutes(options: PlanRoutesOptions): OpenAPIHono {
   app.openapi(suggestRoute, async (c) => {
     const plan = await checker.filed(c.req.param('id'));
     if (!plan || !within(plan.region, jurisdictionOf(c))) return notFound(c);
-    const { actor, action, with_plan_ids, window_start, window_end, note } = c.req.valid('json');
+    const { actor: named, action, with_plan_ids, window_start, window_end, note } = c.req.valid('json');
+    const person = actingPerson(c, named, 'actor');
+    if (!person.ok) return person.response;
+    const actor = person.name;
     const context = auditContext(c);
     const at = new Date().toISOString();
     const record = {
@@ -117,7 +121,7 @@ export function planRoutes(options: PlanRoutesOptions): OpenAPIHono {
     };
     const id = await checker.store.suggestionId(record);
     const entry: AuditEntry = {
-      id: `plan:${plan.plan_id}:suggestion:${id}`, at, actor, actor_role: context.actor_role, action: 'plan.suggest', target_kind: 'plan',
+      id: `plan:${plan.plan_id}:suggestion:${id}`, at, actor, ...actorOf(context), action: 'plan.suggest', target_kind: 'plan',
       target_id: plan.plan_id!, region: plan.region, revision: 0, before: {},
       after: { action, with_plan_ids, window_start: record.window_start, window_end: record.window_end, token_name: principalOf(c).name },
       note, request_id: context.request_id,

@@ -8,9 +8,13 @@ import type { Redis } from 'ioredis';
  * evaluation. Each attempt is one pipeline of `SET NX PX`, one round trip
  * however many names; holding some but not all is never kept, so two callers
  * with overlapping sets cannot deadlock.
+ *
+ * Locks are leases: short-lived, and renewed every third of their TTL while
+ * the holder works, so a long evaluation keeps them however long it takes,
+ * and a holder that dies (SIGKILL, a lost machine) lets them go within one TTL.
  */
 export interface LockOptions {
-  /** How long a lock lives if its holder dies before releasing it. */
+  /** How long a lock outlives its holder's last renewal: how soon a dead holder's locks are free again. */
   ttlMs?: number;
   /** How long to keep trying before giving up with LockTimeoutError. */
   waitMs?: number;
@@ -33,7 +37,7 @@ export class LockTimeoutError extends Error {
   }
 }
 
-const DEFAULT_TTL_MS = 30_000;
+const DEFAULT_TTL_MS = 5_000;
 const DEFAULT_WAIT_MS = 10_000;
 const FIRST_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 500;
@@ -45,8 +49,31 @@ const RELEASE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`;
 
+// Extends the key's life only while it still carries our token.
+const RENEW = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0`;
+
 export function createLocks(redis: Redis, prefix: string): Locks {
   const keyOf = (name: string) => `${prefix}:lock:${name}`;
+
+  /**
+   * Runs fn while renewing the held locks every ttlMs / 3. A renewal that fails (Redis away for a moment) is
+   * tried again at the next tick; a lease already lost cannot be taken back, and its next holder keeps it.
+   */
+  async function leased<T>(names: string[], token: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    if (names.length === 0) return fn();
+    const renewal = setInterval(() => {
+      const pipeline = redis.pipeline();
+      for (const name of names) pipeline.eval(RENEW, 1, keyOf(name), token, ttlMs);
+      pipeline.exec().catch(() => {});
+    }, Math.max(1, Math.floor(ttlMs / 3)));
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renewal);
+    }
+  }
 
   /** Takes every key or none; returns the name of a lock someone else holds, or null when all are ours. */
   async function tryAcquire(names: string[], token: string, ttlMs: number): Promise<string | null> {
@@ -79,7 +106,7 @@ export function createLocks(redis: Redis, prefix: string): Locks {
       try {
         const failure = replies.find(([err]) => err)?.[0];
         if (failure) throw failure;
-        return await fn(held);
+        return await leased(held, token, opts.ttlMs ?? DEFAULT_TTL_MS, () => fn(held));
       } finally {
         await release(held, token).catch(() => {});
       }
@@ -99,7 +126,7 @@ export function createLocks(redis: Redis, prefix: string): Locks {
         await sleep(Math.min(remaining, backoff / 2 + Math.random() * backoff / 2));
       }
       try {
-        return await fn();
+        return await leased(unique, token, ttlMs, fn);
       } finally {
         // A failed release is not the caller's failure: the work is done, and the locks expire after ttlMs.
         await release(unique, token).catch(() => {});

@@ -395,6 +395,21 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS score Nullable(Float64)`,
     ],
   },
+  {
+    version: 13,
+    name: 'people on tokens and in the audit log',
+    statements: [
+      // A token carries its holder: the person's name (name), unit, and whether an office shares it.
+      `ALTER TABLE api_tokens
+        ADD COLUMN IF NOT EXISTS unit String,
+        ADD COLUMN IF NOT EXISTS shared Bool`,
+      // Each entry names the token that acted, its holder's unit, and whether that token was an office's shared one.
+      `ALTER TABLE audit_log
+        ADD COLUMN IF NOT EXISTS actor_token String,
+        ADD COLUMN IF NOT EXISTS actor_unit String,
+        ADD COLUMN IF NOT EXISTS actor_shared Bool`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

@@ -66,9 +66,20 @@ export function timelineRoutes(storage: Storage): OpenAPIHono {
     const page = await readTimeline(storage, { enterpriseId: id, from, to, limit, after: cursor === undefined ? undefined : decodeCursor(cursor)! });
     // The register status frames the record: a check after deregistered_on is a low-quality check (海曙 已注销).
     const status = company?.status || 'active';
-    return c.json({ enterprise_id: id, status, ...(status === 'deregistered' && company?.deregistered_on ? { deregistered_on: company.deregistered_on } : {}), ...page });
+    const items = can(caller.role, 'timeline:read') ? page.items : page.items.map((item) => asSeenBy(item, id));
+    return c.json({ enterprise_id: id, status, ...(status === 'deregistered' && company?.deregistered_on ? { deregistered_on: company.deregistered_on } : {}), ...page, items });
   }, timelineErrors);
   return app;
+}
+
+/**
+ * An event as the company itself may see it: a plan names the other companies it covers, which are theirs to
+ * know, not this one's; the company sees itself and how many others share the plan (`other_enterprises`).
+ */
+export function asSeenBy(item: Record<string, unknown>, enterpriseId: string): Record<string, unknown> {
+  if (!Array.isArray(item.enterprise_ids)) return item;
+  const others = new Set(item.enterprise_ids.filter((e) => e !== enterpriseId)).size;
+  return { ...item, enterprise_ids: [enterpriseId], other_enterprises: others };
 }
 
 // A caller limited to a jurisdiction sees companies the reference data places inside it (an unknown company: none).

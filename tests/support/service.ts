@@ -27,7 +27,7 @@ export async function startTestService(
 ): Promise<TestService> {
   // METRICS_PORT 0: worker-only services in parallel test files must not race for one fixed port.
   // No rate limit: tests drive the API harder than a person (tests/rate-limit.test.ts sets one).
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', QINGJIAN_BOOTSTRAP_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_MINUTE: '0', ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', STORE_BATCH_WAIT_MS: '50', METRICS_PORT: '0', QINGJIAN_BOOTSTRAP_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_FEED_CONNECTS_PER_MINUTE: '0', ...env });
   const service = await startService(config, roles, createLogger(config.LOG_LEVEL));
   return {
     ...service,
@@ -57,9 +57,14 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
+/**
+ * POSTs as the admin test token; a body that names a person (`actor`, `created_by`) is sent with that person's
+ * own token instead (personToken), since the service records actions under the token's holder and refuses a
+ * body naming anyone else.
+ */
 export async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...auth() }, body: text });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...(await actingAs(url, body)) }, body: text });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
@@ -73,9 +78,35 @@ export async function get(url: string, token = TEST_TOKEN): Promise<{ status: nu
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-/** Creates a token through the API with the admin test token; returns the token (shown once) and its record. */
-export async function createToken(url: string, role: string, extra: Record<string, unknown> = {}): Promise<{ token: string; id: string }> {
-  const res = await post(`${url}/v1/tokens`, { name: `${role}-user`, role, ...extra });
-  if (res.status !== 201) throw new Error(`POST /v1/tokens: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+/**
+ * The authorization header for a request body: its person's own token when it names one (made with `admin`),
+ * else the admin token itself.
+ */
+export async function actingAs(url: string, body: unknown, admin = TEST_TOKEN): Promise<{ authorization: string }> {
+  const named = body && typeof body === 'object' ? (body as { actor?: unknown; created_by?: unknown }) : {};
+  const person = [named.actor, named.created_by].find((n): n is string => typeof n === 'string' && n.trim() !== '' && n.trim().length <= 64);
+  return auth(person ? await personToken(new URL(url).origin, person.trim(), 'admin', {}, admin) : admin);
+}
+
+const people = new Map<string, Promise<string>>();
+
+/** The token of a person (an admin, unless a role is given), made through the API on first use per service. */
+export function personToken(url: string, name: string, role = 'admin', extra: Record<string, unknown> = {}, admin = TEST_TOKEN): Promise<string> {
+  const key = JSON.stringify([url, name, role, extra, admin]);
+  let made = people.get(key);
+  if (!made) {
+    made = createToken(url, role, { name, ...extra }, admin).then((created) => created.token);
+    people.set(key, made);
+  }
+  return made;
+}
+
+/** Creates a token through the API with an admin token (the test one by default); returns the token (shown once) and its record. */
+export async function createToken(url: string, role: string, extra: Record<string, unknown> = {}, admin = TEST_TOKEN): Promise<{ token: string; id: string }> {
+  const res = await fetch(`${url}/v1/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...auth(admin) }, body: JSON.stringify({ name: `${role}-user`, role, ...extra }),
+  });
+  const body = await res.json().catch(() => null);
+  if (res.status !== 201) throw new Error(`POST /v1/tokens: ${res.status} ${JSON.stringify(body)}`);
+  return body;
 }

@@ -16,8 +16,8 @@ export class ApiError extends Error {
 }
 
 const FIELD = {
-  actor: '值班人员', note: '备注', code: '处理结论', reason: '原因', duration_minutes: '时长', matchers: '静默范围',
-  category: '分类', to: '转办对象', outcome: '办结结果', text: '内容', created_by: '值班人员',
+  actor: '操作人', note: '备注', code: '处理结论', reason: '原因', duration_minutes: '时长', matchers: '静默范围',
+  category: '分类', to: '转办对象', outcome: '办结结果', text: '内容', created_by: '操作人',
 };
 
 function describe(status, body, fallback) {

@@ -1,5 +1,5 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report, #coordination), the person on duty, the connection state, the views. */
-import { initActor } from './actor.js';
+/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report, #coordination), who is signed in, the connection state, the views. */
+import { showMe } from './actor.js';
 import { api, ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
@@ -36,7 +36,6 @@ function showConnection(state, { retryAt } = {}) {
   if (state === 'reconnecting' || state === 'disconnected') retryTicker = setInterval(paint, 1000);
 }
 
-initActor(document.getElementById('actor'));
 document.getElementById('sign-out').addEventListener('click', signOut);
 
 // No data is asked for before there is a token: from the session, from `#token=` once, or typed into the dialog.
@@ -51,6 +50,8 @@ if (!currentToken()) {
   showConnection('signed-out');
   await signIn();
 }
+// Not awaited: the views need not wait for the name in the header (a refused token opens the sign-in dialog).
+showMe(document.getElementById('me')).catch(() => {});
 
 const tabCount = document.getElementById('tab-feed-count');
 startFeed({

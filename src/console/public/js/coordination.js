@@ -7,7 +7,6 @@
  * POST /v1/plans/{id}/suggestions, which the audit log keeps with the person
  * on duty and the token's role.
  */
-import { requireActor } from './actor.js';
 import { api, ApiError, query } from './api.js';
 import { announce, fill, h } from './dom.js';
 
@@ -58,10 +57,8 @@ function suggestionForm(item, onSent, say) {
     select, h('label', {}, '合并计划 ', withPlans), h('label', {}, '变更为 ', start, ' 至 ', end), note, button);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const actor = requireActor(say);
-    if (!actor) return;
     const action = select.value;
-    const body = { actor, action, note: note.value };
+    const body = { action, note: note.value };
     if (action === 'merge') body.with_plan_ids = withPlans.value.split(/[,，\s]+/).filter(Boolean);
     if (action === 'change') Object.assign(body, { window_start: start.value || undefined, window_end: end.value || undefined });
     button.disabled = true;

@@ -11,7 +11,6 @@
  * newer one, so a replay of what the list already shows changes nothing.
  */
 import { api, ApiError, getRule, listRules, query } from './api.js';
-import { actorName, requireActor } from './actor.js';
 import { announce, facts, fill, h } from './dom.js';
 import { absolute, number, timeEl } from './format.js';
 import * as L from './labels.js';
@@ -580,13 +579,12 @@ export function startFeed({ root, onCount, onConnection }) {
     let current = alert;
 
     async function run(path, body, done) {
-      const actor = requireActor(report);
-      if (!actor || busy) return;
+      if (busy) return;
       busy = true;
       el.setAttribute('aria-busy', 'true');
       report('');
       try {
-        const updated = await api.post(`/v1/alerts/${encodeURIComponent(id)}/${path}`, { actor, ...body(actor) });
+        const updated = await api.post(`/v1/alerts/${encodeURIComponent(id)}/${path}`, body());
         note.value = '';
         report(done, 'ok');
         if (updated && updated.id === id) applyAlert({ alert: updated, action: path }, false);
@@ -661,8 +659,6 @@ export function startFeed({ root, onCount, onConnection }) {
         error.textContent = text;
         error.hidden = false;
       };
-      const actor = requireActor(fail);
-      if (!actor) return;
       if (!reason.value.trim()) {
         fail('请填写静默原因。');
         reason.focus();
@@ -673,7 +669,7 @@ export function startFeed({ root, onCount, onConnection }) {
       submit.disabled = true;
       try {
         const created = await api.post('/v1/silences', {
-          matchers, reason: reason.value.trim(), created_by: actor, duration_minutes: Number(duration.value),
+          matchers, reason: reason.value.trim(), duration_minutes: Number(duration.value),
         });
         dialog.close();
         reportOnPanel(`已静默${created?.ends_at ? `，至 ${absolute(created.ends_at)}` : ''}。`, 'ok');
@@ -736,10 +732,8 @@ export function startFeed({ root, onCount, onConnection }) {
       }
     }
     async function expire(s) {
-      const actor = requireActor((t) => { error.textContent = t; error.hidden = false; });
-      if (!actor) return;
       try {
-        await api.post(`/v1/silences/${encodeURIComponent(s.id)}/expire`, { actor });
+        await api.post(`/v1/silences/${encodeURIComponent(s.id)}/expire`, {});
         error.hidden = true;
         load();
       } catch (err) {
@@ -844,7 +838,6 @@ export function startFeed({ root, onCount, onConnection }) {
 
   refreshSilenceCount();
   socket.start();
-  if (!actorName()) { /* the header shows the empty field marked; nothing to do here */ }
 
   return {
     socket,

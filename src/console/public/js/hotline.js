@@ -5,7 +5,7 @@
  * claim/release, categorise, assign, notes, resolve and reopen.
  */
 import { api, ApiError, listRules, query } from './api.js';
-import { actorName, requireActor } from './actor.js';
+import { actorName } from './actor.js';
 import { facts, fill, h } from './dom.js';
 import { absolute, duration, timeEl } from './format.js';
 import * as L from './labels.js';
@@ -300,13 +300,12 @@ export function startHotline({ root }) {
     let shownCategory = null;
 
     async function run(path, body, done, after) {
-      const actor = requireActor(report);
-      if (!actor || busy) return;
+      if (busy) return;
       busy = true;
       el.setAttribute('aria-busy', 'true');
       report('');
       try {
-        await api.post(`/v1/hotline/tickets/${encodeURIComponent(id)}/${path}`, { actor, ...body });
+        await api.post(`/v1/hotline/tickets/${encodeURIComponent(id)}/${path}`, body);
         after?.();
         report(done, 'ok');
       } catch (err) {

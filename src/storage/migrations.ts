@@ -396,7 +396,7 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
-    version: 13,
+    version: 12,
     name: 'people on tokens and in the audit log',
     statements: [
       // A token carries its holder: the person's name (name), unit, and whether an office shares it.

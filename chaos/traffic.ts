@@ -3,11 +3,13 @@
  * API acknowledged.
  *
  * The companies are in 莆田 (城厢区 350302), where the policy map
- * (rules/regions.yaml) puts no-plan in force and nothing else, and sends
+ * (rules/regions.yaml) puts no-plan and result-overdue in force, and sends
  * complaints to the 12345 hotline only. Every request of `batch` events holds:
  * - 3 triggers: an on-site QR check-in at a fresh company with no plan on file.
  *   Each raises exactly one `no-plan` alert, as it arrives (the event day, the
- *   12th, is long past, so the rule's wait for late plans is over).
+ *   12th, is long past, so the rule's wait for late plans is over). Each comes
+ *   with the agency's result the same day (an off-site record with an outcome),
+ *   so `result-overdue`, also in force in 莆田, has nothing to say.
  * - 1 complaint (category `misconduct`) at a fresh company: exactly one hotline
  *   ticket, no alert (莆田 sends complaints to 12345, not to the feed).
  * - 1 plan naming 3 fresh companies (stored as 3 rows with one id): nothing.
@@ -74,8 +76,9 @@ export interface PhaseTraffic {
 
 export function phaseTraffic(options: { run: string; phase: string; digit: number; batch: number; maxRequests: number }): PhaseTraffic {
   const { run, digit, batch, maxRequests } = options;
-  const fillers = batch - TRIGGERS_PER_REQUEST - 2;
-  if (fillers < 0) throw new RangeError(`a request needs at least ${TRIGGERS_PER_REQUEST + 2} events`);
+  // Each trigger is a check-in and its result; then the complaint and the plan.
+  const fillers = batch - 2 * TRIGGERS_PER_REQUEST - 2;
+  if (fillers < 0) throw new RangeError(`a request needs at least ${2 * TRIGGERS_PER_REQUEST + 2} events`);
   if (!(digit >= 1 && digit <= 9)) throw new RangeError('phase digit must be 1–9');
   const day = eventDay();
   const idPrefix = `${run}-${digit}-`;
@@ -102,6 +105,14 @@ export function phaseTraffic(options: { run: string; phase: string; digit: numbe
       });
       rows.push([id, enterprise_id]);
       triggers.push(enterprise_id);
+      // The agency's result, fed back the same day (莆田's 5 working days, result-overdue), off-site so that it
+      // is no second visit.
+      const resultId = `${idPrefix}${r}-t${j}r`;
+      events.push({
+        id: resultId, type: 'inspection', occurred_at: shanghai(at + 4 * HOUR), started_at: shanghai(at + 3 * HOUR), ...common, enterprise_id,
+        agency_id: TRIGGER_AGENCY, officer_ids: officers(TRIGGER_AGENCY, r), onsite: false, outcome: 'no_issue',
+      });
+      rows.push([resultId, enterprise_id]);
     }
     const complainer = company(Role.Complaint, r);
     const complaintId = `${idPrefix}${r}-c`;

@@ -38,7 +38,7 @@ export async function startService(options: {
       PORT: String(port), HOST: '127.0.0.1', DATA_DIR: options.dataDir, REDIS_URL: options.redisUrl, REDIS_PREFIX,
       QINGJIAN_BOOTSTRAP_TOKEN: options.token, LOG_LEVEL: 'warn', RULES_WATCH: 'false', METRICS_PORT: '0',
       // One token per role drives the whole run: limits are not what is measured.
-      RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_INGEST_PER_MINUTE: '0',
+      RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_INGEST_PER_MINUTE: '0', RATE_LIMIT_FEED_CONNECTS_PER_MINUTE: '0',
       ...options.env,
     },
     logFile: options.logFile,

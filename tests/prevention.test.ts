@@ -109,7 +109,7 @@ describe('evaluation of a visit (企业评价)', () => {
       [{ channel: 'wechat' }, 'channel', /"sms"/],
       [{ agency_id: undefined }, 'agency_id', /required/],
       [{ comment: '评'.repeat(2001) }, 'comment', /2000/],
-      [{ visit_event_id: 'a b' }, 'visit_event_id', /printable/],
+      [{ visit_event_id: 'a b' }, 'visit_event_id', /only letters A-Z a-z, digits and \. _ : -/],
     ];
     for (const [overrides, field, message] of cases) {
       expect(await refused(evaluation(overrides)), field).toContainEqual({ index: 1, field, message: expect.stringMatching(message) });

@@ -70,7 +70,10 @@ const EVENT_DEFAULTS = {
 export type EventInsert = Omit<EventRow, keyof typeof EVENT_DEFAULTS> & Partial<EventRow>;
 
 /** An insert row as the table will hold it once stored. */
-export const asStored = (row: EventInsert): Record<keyof EventRow, unknown> => ({ ...EVENT_DEFAULTS, ...row });
+// A field the event does not carry (an envelope queued by an older version, before the field existed) takes the
+// table's default, as the insert's missing column does.
+export const asStored = (row: EventInsert): Record<keyof EventRow, unknown> =>
+  ({ ...EVENT_DEFAULTS, ...Object.fromEntries(Object.entries(row).filter(([, value]) => value !== undefined)) }) as Record<keyof EventRow, unknown>;
 
 /** The columns the rule engine reads: everything but the accepted JSON, the arrival time and what no rule uses. */
 export const EngineEventRow = EventRow.omit({ received_at: true, checkin_id: true, payload: true });

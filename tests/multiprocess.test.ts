@@ -64,7 +64,11 @@ const complaints = inputs.filter((e) => e.type === 'complaint');
 const homeOf = new Map(world.enterprises.map((c) => [c.enterprise_id, c.region]));
 const ticketedComplaintIds = complaints.filter((e) => complaintsGoTo(ruleSet, homeOf.get(e.enterprise_id)!, 'hotline')).map((e) => e.id);
 // The rules in force in the two cities (德州 3714, 烟台 3706): every one of them stands somewhere.
-const RULES_IN_FORCE = ['complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan'];
+const RULES_IN_FORCE = [
+  'abnormal-duration', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'low-satisfaction', 'no-plan', 'plan-overlap',
+];
+// The rules this workload is made to break: each stands somewhere (the others may, on a seed's luck).
+const RULES_BROKEN = ['complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan'];
 const expectedRows = inputs.reduce((n, e) => n + (e.type === 'plan' ? new Set(e.enterprise_ids).size : 1), 0);
 
 interface Request {
@@ -344,7 +348,9 @@ describe('multi-process mode', () => {
     const { single: a, cluster: b } = outcomes;
     expect(a && b).toBeTruthy();
     expect(b!.standing).toEqual(a!.standing);
-    expect([...new Set(a!.standing.map((s) => s.split(' ')[0]!.split('/')[0]))].sort()).toEqual(RULES_IN_FORCE);
+    const standingRules = [...new Set(a!.standing.map((s) => s.split(' ')[0]!.split('/')[0]!))];
+    expect(standingRules.filter((r) => !RULES_IN_FORCE.includes(r))).toEqual([]);
+    expect(RULES_BROKEN.filter((r) => !standingRules.includes(r))).toEqual([]);
     expect(a!.standing.length).toBeGreaterThan(200);
     expect(b!.complaintTickets).toBe(a!.complaintTickets);
 

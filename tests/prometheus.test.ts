@@ -87,7 +87,7 @@ describe('the service-health board, evaluated by Prometheus against a running Qi
     const world = createWorld({ seed: 5, enterprisesPerRegion: 20, regions: ['371400', '370600'] });
     await send('PUT', '/v1/enterprises', world.enterprises);
     await send('PUT', '/v1/agencies', world.agencies);
-    await send('POST', '/v1/silences', { matchers: { region: '3706' }, reason: '演练', created_by: 'ci', duration_minutes: 60 });
+    await send('POST', '/v1/silences', { matchers: { region: '3706' }, reason: '演练', duration_minutes: 60 });
     const to = new Date();
     const events = generateEvents(world, { seed: 3, from: new Date(to.getTime() - 30 * DAY), to, visitsPerDay: 20, violationRate: 0.3, idPrefix: 'prom' });
     for (let i = 0; i < events.length; i += 200) await send('POST', '/v1/events', events.slice(i, i + 200));

@@ -14,7 +14,7 @@ import {
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
-import { createPlanChecker, planRoutes } from './plans/index.js';
+import { createPlanChecker, planRoutes, startPlanCheckWorker } from './plans/index.js';
 import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
@@ -200,7 +200,8 @@ function startWorkers(
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
-  const plans = createPlanChecker(storage, rules, log.child({ role: 'plan-check' }));
+  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })) });
+  stops.push(() => plans.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
     ...queues('store-worker'),
     storage,
@@ -209,8 +210,8 @@ function startWorkers(
     batchWaitMs: config.STORE_BATCH_WAIT_MS,
     onStored: async (events) => {
       await enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules));
-      // Every filed plan is checked and the result kept for the coordination view; a failed check must not hold up storing events.
-      await plans.recordFiled(events).catch((err: Error) => log.warn({ err: err.message }, 'plan check of filed plans failed'));
+      // Every filed plan is checked and the result kept for the coordination view, in a queue of its own.
+      await plans.enqueueFiled(events);
     },
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));

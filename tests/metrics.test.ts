@@ -16,7 +16,7 @@ const NOT_IN_FORCE = [
   'abnormal-duration', 'advance-notice', 'annual-cap', 'exit-without-scan', 'frequent-visits', 'leader-visit-unfiled',
   'onsite-after-clean-offsite', 'quiet-period', 'result-overdue',
 ];
-const QUEUES = ['store-events', 'evaluate-events', 'alert-timers', 'hotline'];
+const QUEUES = ['store-events', 'evaluate-events', 'alert-timers', 'hotline', 'plan-checks'];
 
 const metrics = () => scrape(`${service.url}/metrics`);
 

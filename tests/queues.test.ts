@@ -57,7 +57,7 @@ function settled(queue: Queue, id: string): Promise<string> {
 
 describe('queues', () => {
   it('every queue is hash-tagged, durable and retried with its backoff', () => {
-    expect(QUEUE_KEYS.map((key) => QUEUES[key].name)).toEqual(['{store-events}', '{evaluate-events}', '{alert-timers}', '{hotline}']);
+    expect(QUEUE_KEYS.map((key) => QUEUES[key].name)).toEqual(['{store-events}', '{evaluate-events}', '{alert-timers}', '{hotline}', '{plan-checks}']);
     for (const key of QUEUE_KEYS) {
       const spec = QUEUES[key];
       expect(spec.name).toBe(`{${spec.label}}`);

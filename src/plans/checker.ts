@@ -1,5 +1,5 @@
 import { withHolidayCalendar } from '../calendar/index.js';
-import type { Event } from '../ingest/schema.js';
+import type { PlanCheckJob } from '../queues/index.js';
 import type { Logger } from '../log.js';
 import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
@@ -17,8 +17,8 @@ export interface PlanChecker {
   check(plan: PlanUnderCheck, now?: number): Promise<PlanCheck>;
   /** The latest version of a filed plan, or null. */
   filed(planId: string): Promise<(PlanUnderCheck & { event_id: string }) | null>;
-  /** Checks and stores the plans among stored events (and the plans they touch). */
-  recordFiled(events: readonly Event[]): Promise<void>;
+  /** Checks and stores filed plans (and the plans they touch). */
+  recordFiled(plans: readonly PlanCheckJob[]): Promise<void>;
   store: PlanCheckStore;
 }
 
@@ -49,8 +49,7 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, log:
     check,
     filed: (planId) => readPlan(storage, planId),
     store,
-    async recordFiled(events) {
-      const plans = events.filter((e): e is Extract<Event, { type: 'plan' }> => e.type === 'plan');
+    async recordFiled(plans) {
       if (plans.length === 0) return;
       const now = Date.now();
       // Each plan (and each plan it merges) as seen from the companies this version names; then the plans they
@@ -61,7 +60,7 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, log:
         for (const c of companies) set.add(c);
         touched.set(id, set);
       };
-      for (const p of plans) for (const id of [p.plan_id ?? p.id, ...(p.replaces ?? [])]) touch(id, p.enterprise_ids);
+      for (const p of plans) for (const id of [p.plan_id, ...p.replaces]) touch(id, p.enterprise_ids);
       const neighbours = new Map<string, Set<string>>();
       for (const [id, companies] of touched) {
         const result = await recheck(id, [...companies], now);

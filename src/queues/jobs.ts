@@ -33,6 +33,15 @@ export interface EscalationJob {
   escalation: number;
 }
 
+/** `planCheck`: a filed plan (one version) to check and keep the result of, with the plans it merges. */
+export interface PlanCheckJob {
+  plan_id: string;
+  /** The companies this version names: the plan is checked as seen from them. */
+  enterprise_ids: string[];
+  /** The plans a joint plan merges (withdrawn, so checked again). */
+  replaces: string[];
+}
+
 /** `hotline`: opening tickets, SLA deadlines and claim leases. */
 export type HotlineJob =
   | { kind: 'open'; draft: TicketDraft }

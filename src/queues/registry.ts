@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import type { Envelope, EscalationJob, EvaluateJob, HotlineJob } from './jobs.js';
+import type { Envelope, EscalationJob, EvaluateJob, HotlineJob, PlanCheckJob } from './jobs.js';
 
 /**
  * Every BullMQ queue Qingjian runs, in one place: its name, the job it
@@ -23,6 +23,8 @@ export interface QueueJobs {
   escalation: EscalationJob;
   /** 12345 tickets and their timers (src/hotline/worker.ts). */
   hotline: HotlineJob;
+  /** Checks of filed plans, kept for the coordination view (src/plans/worker.ts); off the events' path. */
+  planCheck: PlanCheckJob;
 }
 
 export type QueueKey = keyof QueueJobs;
@@ -56,6 +58,7 @@ export const QUEUES: { readonly [K in QueueKey]: QueueSpec } = {
   evaluate: durable('evaluate-events'),
   escalation: durable('alert-timers'),
   hotline: durable('hotline'),
+  planCheck: durable('plan-checks'),
 };
 
 export const QUEUE_KEYS = Object.keys(QUEUES) as QueueKey[];

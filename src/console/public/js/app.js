@@ -1,10 +1,16 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules), the person on duty, the connection state, the views. */
+/**
+ * The console's entry: sign-in, who is signed in, the views that person's role
+ * works with (#feed, #hotline, #rules; the others' tabs are not shown), the
+ * role's landing view, the person on duty, and the live feed's connection state
+ * (shown in the feed view only).
+ */
 import { initActor } from './actor.js';
-import { ApiError, listRules } from './api.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
+import { divisionsLoaded, regionName } from './names.js';
+import { describeWho, whoAmI } from './role.js';
 import { startRules } from './rules.js';
 
 const STATE_TEXT = {
@@ -37,6 +43,7 @@ document.getElementById('sign-out').addEventListener('click', signOut);
 
 // No data is asked for before there is a token: from the session, from `#token=` once, or typed into the dialog.
 takeTokenFromUrl();
+document.addEventListener('qingjian:signed-out', () => showConnection('signed-out'));
 addEventListener('hashchange', () => {
   // A `#token=` link opened in this tab while it runs: take the token and start over with it.
   if (!/(^#|&)token=/.test(location.hash)) return;
@@ -48,19 +55,31 @@ if (!currentToken()) {
   await signIn();
 }
 
+const who = await whoAmI();
+await divisionsLoaded;
+const whoEl = document.getElementById('who');
+whoEl.textContent = describeWho(who, regionName);
+whoEl.title = `当前登录：${whoEl.textContent}`;
+whoEl.hidden = !whoEl.textContent;
+document.body.dataset.role = who.role;
+const offered = new Set(who.scope.views);
+
 const tabCount = document.getElementById('tab-feed-count');
-startFeed({
-  root: document.getElementById('feed-view'),
-  onConnection: showConnection,
-  onCount: (n, more) => {
-    tabCount.hidden = n === 0;
-    tabCount.textContent = `${n}${more ? '+' : ''}`;
-    tabCount.setAttribute('aria-label', `${n} 条待确认`);
-    document.title = n > 0 ? `(${n}${more ? '+' : ''}) 清检 · 监测台` : '清检 · 监测台';
-  },
-});
-const hotline = startHotline({ root: document.getElementById('hotline-view') });
-const rules = startRules({ root: document.getElementById('rules-view') });
+if (offered.has('feed')) {
+  startFeed({
+    root: document.getElementById('feed-view'),
+    scope: who.scope,
+    onConnection: showConnection,
+    onCount: (n, more) => {
+      tabCount.hidden = n === 0;
+      tabCount.textContent = `${n}${more ? '+' : ''}`;
+      tabCount.setAttribute('aria-label', `${n} 条待签收`);
+      document.title = n > 0 ? `(${n}${more ? '+' : ''}) 清检 · 监测台` : '清检 · 监测台';
+    },
+  });
+}
+const hotline = offered.has('hotline') && startHotline({ root: document.getElementById('hotline-view') });
+const rules = offered.has('rules') && startRules({ root: document.getElementById('rules-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
@@ -68,27 +87,29 @@ const views = {
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
 };
 
+for (const [key, view] of Object.entries(views)) view.tab.hidden = !offered.has(key);
+const noView = document.getElementById('no-view');
+
 function route() {
   const asked = location.hash.slice(1);
-  const name = Object.hasOwn(views, asked) && !views[asked].tab.hidden ? asked : 'feed';
+  // A view the role does not work with (typed or bookmarked) shows the role's own landing view instead.
+  const name = offered.has(asked) ? asked : who.scope.landing;
   for (const [key, view] of Object.entries(views)) {
     view.section.hidden = key !== name;
     if (key === name) view.tab.setAttribute('aria-current', 'page');
     else view.tab.removeAttribute('aria-current');
   }
-  if (name === 'hotline') hotline.show();
-  else hotline.hide();
-  if (name === 'rules') rules.show();
+  // The connection state is the live feed's: it means nothing on the ticket queue or the rules.
+  connection.hidden = name !== 'feed';
+  noView.hidden = name !== null;
+  if (hotline) {
+    if (name === 'hotline') hotline.show();
+    else hotline.hide();
+  }
+  if (name === 'rules' && rules) rules.show();
 }
 addEventListener('hashchange', route);
 route();
-
-// A role that may not read the rules (12345 staff) has no 规则适用 view: the tab goes, and #rules shows the feed.
-listRules().catch((err) => {
-  if (!(err instanceof ApiError) || err.status !== 403) return;
-  views.rules.tab.hidden = true;
-  route();
-});
 
 // Relative times ("3分钟前") stay true over a whole shift.
 setInterval(() => refreshTimes(), 30_000);

@@ -9,6 +9,7 @@ import { actorName, requireActor } from './actor.js';
 import { facts, fill, h } from './dom.js';
 import { absolute, duration, timeEl } from './format.js';
 import * as L from './labels.js';
+import { nameEl } from './names.js';
 
 const REFRESH_MS = 10_000;
 const LIMIT = 200;
@@ -120,7 +121,7 @@ export function startHotline({ root }) {
     } catch (err) {
       if (token !== state.token) return;
       notice(err instanceof ApiError && err.status === 404 && /route/.test(err.body?.message ?? '')
-        ? '12345 工单服务尚未启用（/v1/hotline/tickets 不可用）。'
+        ? '12345 工单服务尚未启用。'
         : err instanceof ApiError && err.status === 403 ? err.message
           : `工单加载失败：${err.message}。稍后自动重试。`, 'error');
     }
@@ -140,12 +141,13 @@ export function startHotline({ root }) {
       h('td', {}, h('span', { class: `prio-badge prio-${t.priority}` }, L.priority(t.priority))),
       h('td', { class: 'ticket-title' },
         h('button', { type: 'button', class: 'link', 'aria-current': t.id === state.selected ? 'true' : 'false', onclick: () => select(t.id) }, t.title?.zh || t.description?.slice(0, 40) || t.id),
-        h('div', { class: 'muted small' }, L.ticketSource(t.source), ' · ', h('span', { class: 'mono' }, t.enterprise_id ?? ''))),
+        h('div', { class: 'muted small' }, L.ticketSource(t.source), ' · ', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : '—')),
       h('td', {}, categoryLabel(t.category)),
       h('td', {}, h('span', { class: `state-chip state-${t.state}` }, L.ticketState(t.state)),
         liveClaim(t, now) ? h('div', { class: 'muted small' }, `认领人 ${t.claimed_by}`) : null,
-        t.assignee ? h('div', { class: 'muted small' }, `${L.assigneeKind(t.assignee.kind)} ${t.assignee.id}`) : null),
-      h('td', { title: absolute(t.created_at) }, duration(now - Date.parse(t.created_at))),
+        t.assignee ? h('div', { class: 'muted small' }, assigneeEl(t.assignee)) : null),
+      // The clock stops when the ticket is closed: a 办结 ticket shows how long it took, not a wait that keeps growing.
+      h('td', { title: absolute(t.created_at) }, duration((t.resolved_at ? Date.parse(t.resolved_at) : now) - Date.parse(t.created_at))),
       h('td', { class: acceptLate ? 'late' : '' }, dueCell(t, 'accept', acceptLate)),
       h('td', { class: resolveLate ? 'late' : '' }, dueCell(t, 'resolve', resolveLate)));
       return row;
@@ -228,12 +230,12 @@ export function startHotline({ root }) {
         ['工单编号', h('span', { class: 'mono' }, t.id)],
         ['来源', `${L.ticketSource(t.source)}${t.source_id ? `（${t.source_id}）` : ''}`],
         ['关联预警', t.alert_id ? h('span', { class: 'mono' }, t.alert_id) : ''],
-        ['企业', h('span', { class: 'mono' }, t.enterprise_id ?? '')],
-        ['执法部门', t.agency_id ? h('span', { class: 'mono' }, t.agency_id) : ''],
-        ['地区', t.region],
+        ['企业', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : ''],
+        ['执法部门', t.agency_id ? nameEl('agency', t.agency_id) : ''],
+        ['地区', t.region ? nameEl('region', t.region) : ''],
         ['分类', categoryLabel(t.category)],
-        ['认领人', t.claimed_by ? h('span', {}, t.claimed_by, t.claimed_until ? [liveClaim(t) ? ' · 认领至 ' : ' · 认领已过期 ', timeEl(t.claimed_until, { mode: 'short' })] : '') : ''],
-        ['转办给', t.assignee ? `${L.assigneeKind(t.assignee.kind)} ${t.assignee.id}` : ''],
+        ['认领人', t.claimed_by ? h('span', {}, L.person(t.claimed_by), t.claimed_until ? [liveClaim(t) ? ' · 认领至 ' : ' · 认领已过期 ', timeEl(t.claimed_until, { mode: 'short' })] : '') : ''],
+        ['转办给', t.assignee ? assigneeEl(t.assignee) : ''],
         ['登记时间', timeEl(t.created_at)],
         ['受理时限', h('span', { class: overdue(t, 'accept') && t.state === 'new' ? 'late' : '' }, timeEl(t.accept_due_at))],
         ['受理时间', t.accepted_at ? timeEl(t.accepted_at) : ''],
@@ -244,25 +246,26 @@ export function startHotline({ root }) {
     fill(tail,
       h('section', { class: 'detail-section' }, h('h3', {}, `备注（${notes.length}）`),
         notes.length === 0 ? h('p', { class: 'muted' }, '无') : h('ol', { class: 'history' }, notes.map((n) => h('li', {},
-          h('div', {}, h('strong', {}, n.actor ?? n.author ?? ''), ' · ', timeEl(n.at ?? n.created_at)),
+          h('div', {}, h('strong', {}, L.person(n.actor ?? n.author)), ' · ', timeEl(n.at ?? n.created_at)),
           h('div', { class: 'note' }, n.text ?? n.note ?? ''))))),
       h('section', { class: 'detail-section' }, h('h3', {}, '办理记录'),
         history.length === 0 ? h('p', { class: 'muted' }, '无') : h('ol', { class: 'history' }, [...history].reverse().map((c) => h('li', {},
-          h('div', {}, h('strong', {}, L.ticketAction(c.action ?? c.type)), ` · ${c.actor ?? ''} · `, timeEl(c.at ?? c.created_at)),
+          h('div', {}, h('strong', {}, L.ticketAction(c.action ?? c.type)), ` · ${L.person(c.actor)} · `, timeEl(c.at ?? c.created_at)),
           historyDetail(c))))));
   }
 
   function historyDetail(c) {
     const parts = [];
+    const detail = c.detail ?? c.data;
+    const to = detail && typeof detail === 'object' && detail.to;
     if (c.from_state || c.to_state) parts.push(`${L.ticketState(c.from_state)} → ${L.ticketState(c.to_state)}`);
     if (c.note) parts.push(c.note);
-    const detail = c.detail ?? c.data;
     if (detail && typeof detail === 'object') {
       if (detail.category) parts.push(`分类：${L.category(detail.category)}`);
-      if (detail.to) parts.push(`转办：${L.assigneeKind(detail.to.kind)} ${detail.to.id}`);
       if (detail.outcome) parts.push(`结果：${L.outcome(detail.outcome)}`);
     }
-    return parts.length ? h('div', { class: 'muted' }, parts.join(' · ')) : null;
+    if (!parts.length && !to) return null;
+    return h('div', { class: 'muted' }, parts.join(' · '), to ? [parts.length ? ' · ' : '', '转办：', assigneeEl(to)] : '');
   }
 
   function actionsPanel(ticket) {
@@ -277,7 +280,7 @@ export function startHotline({ root }) {
     };
     const claim = h('button', { type: 'button', class: 'primary', 'data-action': 'claim' }, '认领');
     const claimHint = h('p', { class: 'muted small hint' });
-    const release = h('button', { type: 'button', 'data-action': 'release' }, '释放');
+    const release = h('button', { type: 'button', 'data-action': 'release' }, '退回');
     const category = h('select', { name: 'category', 'aria-label': '分类' },
       h('option', { value: '' }, '选择分类…'), Object.entries(L.CATEGORY).map(([v, t]) => h('option', { value: v }, t)));
     rulesLoaded.then(() => {
@@ -287,7 +290,19 @@ export function startHotline({ root }) {
     });
     const categorise = h('button', { type: 'button', 'data-action': 'categorise' }, '保存分类');
     const kind = h('select', { name: 'kind', 'aria-label': '转办对象类型' }, Object.entries(L.ASSIGNEE_KIND).map(([v, t]) => h('option', { value: v }, t)));
-    const to = h('input', { name: 'to', placeholder: '单位编码，如 371400-SCJG', 'aria-label': '转办单位编码', maxlength: '64' });
+    // An agency is picked by name from the reference data of the ticket's city; other units are typed by name.
+    const unit = h('select', { name: 'unit', 'aria-label': '转办单位' }, h('option', { value: '' }, '选择单位…'));
+    const to = h('input', { name: 'to', placeholder: '单位名称', 'aria-label': '转办单位名称', maxlength: '64', hidden: true });
+    const region = String(ticket.region ?? '').slice(0, 4);
+    api.get(`/v1/agencies${query({ region: region || undefined, limit: 200 })}`).then(({ items = [] }) => {
+      for (const a of items) unit.append(h('option', { value: a.id, title: a.id }, a.name));
+    }).catch(() => { /* the typed field still works */ });
+    kind.addEventListener('change', () => {
+      unit.hidden = kind.value !== 'agency';
+      to.hidden = !unit.hidden;
+    });
+    const target = () => (kind.value === 'agency' ? unit.value : to.value.trim());
+    const targetName = () => (kind.value === 'agency' ? unit.selectedOptions[0]?.textContent ?? unit.value : to.value.trim());
     const assign = h('button', { type: 'button', 'data-action': 'assign' }, '转办');
     const noteText = h('textarea', { name: 'note-text', rows: '2', maxlength: '2000', placeholder: '办理备注，例如：已联系投诉人核实情况', 'aria-label': '备注内容' });
     const addNote = h('button', { type: 'button', 'data-action': 'note' }, '添加备注');
@@ -320,17 +335,17 @@ export function startHotline({ root }) {
     }
 
     claim.addEventListener('click', () => run('claim', {}, '已认领，请在时限内办理。'));
-    release.addEventListener('click', () => run('release', {}, '已释放，工单回到待认领队列。'));
+    release.addEventListener('click', () => run('release', {}, '已退回，工单回到待认领队列。'));
     categorise.addEventListener('click', () => {
       if (!category.value) return report('请选择分类。');
       run('categorise', { category: category.value }, `已分类为「${categoryLabel(category.value)}」。`);
     });
     assign.addEventListener('click', () => {
-      if (!to.value.trim()) {
-        to.focus();
-        return report('请填写转办单位编码。');
+      if (!target()) {
+        (kind.value === 'agency' ? unit : to).focus();
+        return report('请选择转办单位。');
       }
-      run('assign', { to: { kind: kind.value, id: to.value.trim() }}, `已转办给${L.assigneeKind(kind.value)} ${to.value.trim()}。`, () => { to.value = ''; });
+      run('assign', { to: { kind: kind.value, id: target() } }, `已转办给${targetName()}。`, () => { to.value = ''; unit.value = ''; });
     });
     addNote.addEventListener('click', () => {
       if (!noteText.value.trim()) {
@@ -358,7 +373,7 @@ export function startHotline({ root }) {
     const groups = {
       claim: group('认领', h('div', { class: 'action-row' }, claim, release), claimHint),
       categorise: group('分类', h('div', { class: 'action-row' }, category, categorise)),
-      assign: group('转办', h('div', { class: 'action-row' }, kind, to, assign)),
+      assign: group('转办', h('div', { class: 'action-row' }, kind, unit, to, assign)),
       note: group('备注', noteText, h('div', { class: 'action-row' }, addNote)),
       resolve: group('办结', h('div', { class: 'action-row' }, outcome), resolveNote, h('div', { class: 'action-row' }, resolve)),
       reopen: group('重新打开', reopenNote, h('div', { class: 'action-row' }, reopen)),
@@ -420,4 +435,9 @@ export function startHotline({ root }) {
     refresh,
     state,
   };
+}
+
+/** A ticket's assignee: an agency by its name (code on hover), another unit as it was given. */
+function assigneeEl(assignee) {
+  return h('span', {}, `${L.assigneeKind(assignee.kind)} `, assignee.kind === 'agency' ? nameEl('agency', assignee.id) : assignee.id);
 }

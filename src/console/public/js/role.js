@@ -1,0 +1,72 @@
+/**
+ * Who is signed in, and so what the console shows. The service's answer to
+ * GET /v1/me names the person, role and jurisdiction where the service has it;
+ * otherwise the role is read from what the token may read (a 403 is an
+ * answer, not an error): alerts but no tickets and no silences is the justice
+ * bureau, alerts and silences the discipline commission, tickets only 12345,
+ * both the administrator.
+ */
+import { api, ApiError, query } from './api.js';
+import { tokenRole } from './labels.js';
+
+/** What each role works with; views and actions outside it are hidden, never offered and refused. */
+const ROLE_SCOPE = {
+  admin: { views: ['feed', 'hotline', 'rules'], landing: 'feed', act: true, silences: true },
+  discipline: { views: ['feed', 'rules'], landing: 'feed', act: true, silences: true },
+  justice: { views: ['feed', 'rules'], landing: 'feed', act: false, silences: false },
+  hotline: { views: ['hotline'], landing: 'hotline', act: false, silences: false },
+};
+const NONE = { views: [], landing: null, act: false, silences: false };
+
+/** Resolves to false on a 403, true on any other answer (the route is there for this token). */
+async function allowed(path) {
+  try {
+    await api.get(path);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) return false;
+    return err instanceof ApiError && err.status !== 0;
+  }
+}
+
+async function fromMe() {
+  try {
+    // Asked only where the service has it (its public API document says), so an older service logs no 404.
+    const doc = await fetch('/openapi.json', { cache: 'no-store' }).then((res) => (res.ok ? res.json() : {}));
+    if (!doc?.paths?.['/v1/me']) return null;
+    const me = await api.get('/v1/me');
+    return me && typeof me.role === 'string' ? me : null;
+  } catch {
+    return null; // a service without /v1/me: the role is read from the token's reach
+  }
+}
+
+async function roleFromReach() {
+  const [alerts, tickets, silences] = await Promise.all([
+    allowed(`/v1/alerts${query({ limit: 1 })}`),
+    allowed(`/v1/hotline/tickets${query({ limit: 1 })}`),
+    allowed('/v1/silences'),
+  ]);
+  if (alerts && tickets) return 'admin';
+  if (alerts) return silences ? 'discipline' : 'justice';
+  if (tickets) return 'hotline';
+  return 'other';
+}
+
+/** { role, name, jurisdiction, scope }: scope.views in tab order, scope.landing, scope.act, scope.silences. */
+export async function whoAmI() {
+  const me = await fromMe();
+  const role = me?.role ?? await roleFromReach();
+  return {
+    role,
+    name: me?.name ?? me?.display_name ?? '',
+    jurisdiction: me?.jurisdiction ?? '',
+    scope: ROLE_SCOPE[role] ?? NONE,
+  };
+}
+
+/** The header's line: 王敏 · 纪委监委 · 3714, or the role alone. */
+export function describeWho(who, regionName = (c) => c) {
+  return [who.name, tokenRole(who.role), who.jurisdiction && who.jurisdiction !== '*' ? regionName(who.jurisdiction) : '']
+    .filter(Boolean).join(' · ');
+}

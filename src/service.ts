@@ -16,6 +16,7 @@ import {
 import { auditRoutes, createAuditLog } from './audit/index.js';
 import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
+import { exportRoutes } from './export/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
 import { createHttpApp } from './http/app.js';
@@ -299,6 +300,8 @@ async function startApi(
     metrics, queues: [queue, evaluations, escalations, hotlineQueue], storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
   }));
 
+  const alertStore = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX));
+  const ticketStore = createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX));
   const app = createHttpApp({
     log: log.child({ role: 'api' }),
     metrics,
@@ -323,16 +326,17 @@ async function startApi(
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       feedRoutes(),
-      alertRoutes(createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX)), (revision) => delivery.deliver([revision])),
+      alertRoutes(alertStore, (revision) => delivery.deliver([revision])),
       silenceRoutes(silences),
       ruleRoutes(rules),
       hotlineRoutes({
-        store: createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX)),
+        store: ticketStore,
         queue: hotlineQueue,
         settings: hotlineSettings(config),
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
         homes,
       }),
+      exportRoutes({ alerts: alertStore, tickets: ticketStore, reference }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
       backupRoutes(backupSources(config, urls, redis, storage, [queue, evaluations, escalations, hotlineQueue], adminTokenFile), audit),

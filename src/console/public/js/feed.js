@@ -14,7 +14,9 @@ import { api, ApiError, getRule, listRules, query } from './api.js';
 import { actorName, requireActor } from './actor.js';
 import { announce, facts, fill, h } from './dom.js';
 import { absolute, number, timeEl } from './format.js';
+import { bindExport } from './exports.js';
 import { fillRegionOptions, nameEl, namesEl } from './names.js';
+import { printAlert } from './print.js';
 import { enterpriseId, enterpriseSearch } from './search.js';
 import * as L from './labels.js';
 import { FeedSocket } from './socket.js';
@@ -251,13 +253,16 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
 
   // ---------- the list over HTTP ----------
 
-  async function fetchAlerts(extra) {
+  /** The list's filters as the API reads them (the list and its export alike). */
+  const listParams = () => {
     const f = state.filters;
-    return api.get(`/v1/alerts${query({
+    return {
       mode: 'active', rule: f.rule, severity: f.severity, region: f.region, agency: f.agency, enterprise: f.enterprise,
-      from: f.from, to: f.to ? dayAfter(f.to) : '', limit: PAGE, ...extra,
-    })}`);
-  }
+      from: f.from, to: f.to ? dayAfter(f.to) : '',
+    };
+  };
+  const fetchAlerts = (extra) => api.get(`/v1/alerts${query({ ...listParams(), limit: PAGE, ...extra })}`);
+  bindExport(root, '/v1/exports/alerts', listParams, (text) => notice(text, 'error'));
 
   async function reload() {
     const token = ++state.loadToken;
@@ -573,6 +578,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
         escalated && h('span', { class: 'tag tag-escalated' }, `已升级${Number(a.escalation) > 1 ? ` ×${a.escalation}` : ''}`),
         a.mode === 'shadow' && h('span', { class: 'tag' }, '试运行')),
       h('h2', { id: 'detail-title', tabindex: '-1' }, a.title?.zh ?? a.rule_id),
+      h('button', { type: 'button', class: 'quiet print', 'data-action': 'print', title: '打印预警处置单', onclick: () => printAlert(detailFull ?? a) }, '打印处置单'),
       h('button', { type: 'button', class: 'close', 'aria-label': '关闭详情', title: '关闭（Esc）', onclick: closeDetail }, '×'));
   }
 

@@ -9,7 +9,9 @@ import { actorName, requireActor } from './actor.js';
 import { facts, fill, h } from './dom.js';
 import { absolute, duration, timeEl } from './format.js';
 import * as L from './labels.js';
+import { bindExport } from './exports.js';
 import { nameEl } from './names.js';
+import { printTicket } from './print.js';
 
 const REFRESH_MS = 10_000;
 const LIMIT = 200;
@@ -90,6 +92,19 @@ export function startHotline({ root }) {
     els.notice.dataset.kind = kind;
   }
 
+  // 导出: the queue's filters; 全部 spans two lists, so a state is chosen first.
+  bindExport(root, '/v1/exports/tickets', () => {
+    const f = state.filters;
+    return { state: f.state === 'open' ? '' : f.state, priority: f.priority, category: f.category, region: f.region };
+  }, (text) => notice(text, 'error'));
+  const exportButtons = () => root.querySelectorAll('button[data-export]');
+  const markExport = () => {
+    for (const b of exportButtons()) {
+      b.disabled = state.filters.state === 'all';
+      b.title = b.disabled ? '请先选择具体状态再导出' : '导出当前筛选条件下的工单';
+    }
+  };
+
   async function fetchState(s) {
     const f = state.filters;
     return api.get(`/v1/hotline/tickets${query({ state: s, priority: f.priority, category: f.category, region: f.region, limit: LIMIT })}`);
@@ -112,6 +127,7 @@ export function startHotline({ root }) {
         more = Boolean(page.next_cursor);
       }
       if (token !== state.token) return;
+      markExport();
       state.tickets = items;
       renderRows();
       els.count.textContent = `${items.length}${more ? '+' : ''} 件`;
@@ -223,6 +239,7 @@ export function startHotline({ root }) {
         h('span', { class: `state-chip state-${t.state}` }, L.ticketState(t.state)),
         (t.sla_breaches ?? []).map((b) => h('span', { class: 'tag tag-late' }, L.sla(b)))),
       h('h2', {}, t.title?.zh || t.id),
+      h('button', { type: 'button', class: 'quiet print', 'data-action': 'print', title: '打印工单', onclick: () => printTicket(t, history) }, '打印'),
       h('button', { type: 'button', class: 'close', 'aria-label': '关闭工单详情', title: '关闭（Esc）', onclick: closeDetail }, '×')));
     fill(info,
       t.description ? h('p', { class: 'detail-message' }, t.description) : null,

@@ -61,7 +61,8 @@ export async function countDemoAlerts(options: Options, rules: RuleSet): Promise
   const from = to - options.days * DAY;
   const until = to + DECISIONS_AFTER_DAYS * DAY;
   const world = createWorld({ seed: options.seed });
-  const history = demoHistory(world, { seed: options.seed, to: new Date(to), days: options.days });
+  // Records and ratings of the period's last visits come after its end: they are part of its story (莆田's 5 working days).
+  const history = demoHistory(world, { seed: options.seed, to: new Date(to), days: options.days, followUpUntil: new Date(until) });
   const alerts = simulate({
     rules: rules.rules,
     companies: world.enterprises.map(companyFacts),

@@ -40,7 +40,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.js';
 import { createJournal, type Journal, type StoredEntry } from '../src/feed/index.js';
 import { createLogger } from '../src/log.js';
-import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { startService, type Service } from '../src/service.js';
 import type { ClientResult, ClientsPlan, FromClients, ToClients } from './feed-clients.js';
 import type { FromLoad, LoadPhase, ToLoad } from './feed-load.js';
@@ -213,7 +213,7 @@ async function send(url: string, method: 'PUT' | 'POST', path: string, body: unk
 function queues(redisUrl: string, redisPrefix: string) {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const prefix = bullPrefix(redisPrefix);
-  const list = [new Queue(STORE_QUEUE, { connection: redis, prefix }), new Queue(EVALUATE_QUEUE, { connection: redis, prefix })];
+  const list = [new Queue(QUEUES.store.name, { connection: redis, prefix }), new Queue(QUEUES.evaluate.name, { connection: redis, prefix })];
   return {
     async busy(): Promise<number> {
       let n = 0;

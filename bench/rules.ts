@@ -33,14 +33,14 @@ import { DAY, HOUR, MINUTE, startOfDay } from '../src/calendar/index.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { createRandom, createWorld, type World } from '../src/demo/index.js';
 import { createLogger } from '../src/log.js';
-import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { createReferenceStore } from '../src/reference/index.js';
 import { backtest, type BacktestReport } from '../src/rules/backtest.js';
 import { readCompanies, readEvents } from '../src/rules/context.js';
 import { boundAt } from '../src/rules/offsets.js';
 import type { Offset } from '../src/rules/schema.js';
 import { contextNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.js';
-import { companyOf } from '../src/rules/simulate.js';
+import { companyOf } from '../src/rules/company.js';
 import { createLocks, type Locks } from '../src/redis/lock.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';
@@ -204,8 +204,8 @@ interface Counts {
 function queueWatch(redisUrl: string, redisPrefix: string) {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const prefix = bullPrefix(redisPrefix);
-  const evaluate = new Queue(EVALUATE_QUEUE, { connection: redis, prefix });
-  const store = new Queue(STORE_QUEUE, { connection: redis, prefix });
+  const evaluate = new Queue(QUEUES.evaluate.name, { connection: redis, prefix });
+  const store = new Queue(QUEUES.store.name, { connection: redis, prefix });
   const countsOf = async (queue: Queue): Promise<Counts> => {
     const c = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed');
     return { waiting: (c.wait ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };

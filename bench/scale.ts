@@ -34,8 +34,7 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Managed, startCluster, type Cluster } from '../chaos/cluster.js';
-import { HOTLINE_QUEUE } from '../src/hotline/queue.js';
-import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { freePort } from '../src/redis/local-server.js';
 import {
   backgroundWorld, TRIGGER_AGENCY, TRIGGER_DISTRICT, triggerCompany, triggersOf, type LoadSetup, type StepPlan, type StepReport,
@@ -203,7 +202,7 @@ interface Queues {
 
 function queuesOf(d: Deployment): Queues {
   const redis = new Redis(d.redisUrl, { maxRetriesPerRequest: null });
-  const [store, evaluate, hotline] = [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: bullPrefix(d.redisPrefix) }));
+  const [store, evaluate, hotline] = [QUEUES.store.name, QUEUES.evaluate.name, QUEUES.hotline.name].map((name) => new Queue(name, { connection: redis, prefix: bullPrefix(d.redisPrefix) }));
   const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
   return {
     async busy() {

@@ -11,7 +11,7 @@ import { createAlertStore, reconcile, type Revision } from '../src/alerts/index.
 import { readAgencyNames, readCompanies, readEvents } from '../src/rules/context.js';
 import { anchorNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.js';
 import type { RuleSet } from '../src/rules/load.js';
-import { companyOf } from '../src/rules/simulate.js';
+import { companyOf } from '../src/rules/company.js';
 import type { Locks } from '../src/redis/lock.js';
 import type { Storage } from '../src/storage/index.js';
 

@@ -202,7 +202,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const clickhouse = new Managed({
     name: 'clickhouse',
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/storage/testing/clickhouse-http.ts', '--data-dir', join(options.dir, 'clickhouse'), '--port', String(clickhousePort)],
+    args: ['--import', 'tsx', 'tests/support/clickhouse-http.ts', '--data-dir', join(options.dir, 'clickhouse'), '--port', String(clickhousePort)],
     logFile: join(logs, 'clickhouse.log'),
     ready: async () => (await fetch(`${clickhouseUrl}/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()).catch(() => '')) === 'Ok.\n',
   });

@@ -9,8 +9,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { HOTLINE_QUEUE } from '../src/hotline/queue.js';
-import { bullPrefix, EVALUATE_QUEUE, queueLabel, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { feedStream } from '../src/feed/journal.js';
 import { createServerStorage } from '../src/storage/server.js';
 import type { Storage } from '../src/storage/index.js';
@@ -88,7 +87,7 @@ export function createProbe(options: { clickhouseUrl: string; redisUrl: string; 
   });
   redis.on('error', () => {});
   const prefix = bullPrefix(options.redisPrefix);
-  const queues = [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE].map((name) => {
+  const queues = [QUEUES.store.name, QUEUES.evaluate.name, QUEUES.hotline.name].map((name) => {
     const q = new Queue(name, { connection: redis, prefix });
     q.on('error', () => {});
     return q;
@@ -162,9 +161,9 @@ export function createProbe(options: { clickhouseUrl: string; redisUrl: string; 
 
     async stalledSince(since) {
       const out: Record<string, number> = {};
-      for (const name of [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE]) {
+      for (const { name, label } of [QUEUES.store, QUEUES.evaluate, QUEUES.hotline]) {
         const entries = await redis.xrange(`${prefix}:${name}:events`, String(since), '+');
-        out[queueLabel(name)] = entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'stalled').length;
+        out[label] = entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'stalled').length;
       }
       return out;
     },

@@ -10,6 +10,7 @@ import type { DemoApi } from './demo/api.js';
 import { DEMO_SEED } from './demo/catalogue.js';
 import { rulesCommand } from './rules/cli.js';
 import { startService, type Roles, type Service } from './service.js';
+import { statsCommand } from './stats/cli.js';
 import { startBanner, type StartInfo } from './terminal/banner.js';
 import { createStorage, migrate } from './storage/index.js';
 
@@ -73,6 +74,7 @@ program.addCommand(rulesCommand());
 program.addCommand(backupCommand());
 program.addCommand(restoreCommand());
 program.addCommand(tokensCommand());
+program.addCommand(statsCommand());
 
 program.command('migrate').description('apply pending ClickHouse migrations and exit').action(async () => {
   const config = loadConfig();

@@ -10,7 +10,7 @@ import {
   createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, routeAccess, tokenRoutes, type Access, type TokenStore,
 } from './auth/index.js';
 import {
-  alertRoutes, createAlertStore, createEscalationQueue, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
+  alertRoutes, createAlertStore, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
@@ -22,13 +22,13 @@ import { consoleRoutes } from './console/routes.js';
 import { createHttpApp } from './http/app.js';
 import { healthRoutes } from './http/health.js';
 import {
-  createHotlineQueue, createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
+  createTicketStore, enqueueAlertTickets, enqueueComplaintTickets, hotlineRoutes, hotlineSettings, startHotlineWorker, ticketCategories,
 } from './hotline/index.js';
 import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type EventAcceptor } from './ingest/index.js';
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
-import { createEvaluateQueue, createStoreQueue, type Envelope } from './pipeline/queues.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
+import { openQueue, QUEUE_KEYS, type QueueWorkerSettings } from './queues/index.js';
 import { complaintsGoTo } from './rules/load.js';
 import { holidayWarnings } from './rules/holidays.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
@@ -39,6 +39,7 @@ import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
 import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
+import { statsRoutes } from './stats/routes.js';
 import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
 import { timelineRoutes } from './timeline/index.js';
@@ -167,57 +168,43 @@ function startWorkers(
   const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
   const redisUrl = redis.queues;
-  const { delivery } = startDelivery(config, redis, connections, storage, rules, metrics, stops);
+  const { delivery } = startDelivery(config, redis, connections, storage, alerts, rules, metrics, stops);
+  const queues = (role: string): QueueWorkerSettings => ({
+    redisUrl, redisPrefix: config.REDIS_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, metrics,
+    log: log.child({ role }),
+  });
   const evaluator = startEvaluateWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('evaluate-worker'),
     storage,
     rules,
     alerts,
     locks,
-    log: log.child({ role: 'evaluate-worker' }),
     concurrency: config.EVALUATE_CONCURRENCY,
     chunk: config.EVALUATE_CHUNK,
-    lockMs: config.WORKER_LOCK_MS,
-    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     delivery,
-    metrics,
   });
   stops.push(() => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
   const escalator = startEscalationWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('escalation-worker'),
     alerts,
-    log: log.child({ role: 'escalation-worker' }),
-    deliver: (revision) => delivery.deliver([revision]),
-    metrics,
+    out: delivery.acted,
   });
   stops.push(() => escalator.close(config.SHUTDOWN_TIMEOUT_MS));
   const hotline = startHotlineWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('hotline-worker'),
     storage,
     locks,
     homes,
-    log: log.child({ role: 'hotline-worker' }),
     settings: hotlineSettings(config),
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
-    lockMs: config.WORKER_LOCK_MS,
-    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-    metrics,
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
-    redisUrl,
-    redisPrefix: config.REDIS_PREFIX,
+    ...queues('store-worker'),
     storage,
-    log: log.child({ role: 'store-worker' }),
     concurrency: config.WORKER_CONCURRENCY,
     batchRows: config.STORE_BATCH_ROWS,
     batchWaitMs: config.STORE_BATCH_WAIT_MS,
-    lockMs: config.WORKER_LOCK_MS,
-    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-    metrics,
     onStored: async (events) => enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules)),
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
@@ -236,31 +223,31 @@ async function forTheHotline(events: readonly Event[], homes: Pick<Homes, 'regio
 
 /**
  * Raises an alert the system itself decides (a hotline ticket missed its SLA),
- * under the company's lock like the engine's alerts, and delivers it. Raising
- * the same candidate again writes nothing.
+ * under the company's lock like the engine's alerts, and sends it out the same
+ * way. Raising the same candidate again writes nothing (and completes a
+ * delivery a crash cut short).
  */
 async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Delivery, candidate: AlertCandidate): Promise<void> {
   await locks.withLocks([enterpriseLock(candidate.enterprise_id)], async () => {
     const existing = await alerts.byIds([candidate.fingerprint]);
-    const revisions = await delivery.route(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), existing.values());
-    await alerts.save(revisions);
-    await delivery.deliver(revisions);
+    await delivery.decided(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), [...existing.values()]);
   });
 }
 
-/** Where decided alerts go (feed journal, hotline tickets, escalation timers); both roles deliver. */
+/** The way out for decided alerts (saved, then to the feed journal, hotline tickets, escalation timers); both roles send alerts out. */
 function startDelivery(
-  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, rules: RuleRegistry, metrics: Metrics, stops: Array<() => Promise<unknown>>,
+  config: Config, urls: RedisUrls, redis: RoleConnections, storage: Storage, alerts: AlertStore, rules: RuleRegistry, metrics: Metrics,
+  stops: Array<() => Promise<unknown>>,
 ) {
   const journal = createJournal(redis.feed, config.REDIS_PREFIX, { retain: config.FEED_RETAIN, openReader: () => workerConnection(urls.feed) });
   const silences = createSilenceStore(storage);
-  const escalations = createEscalationQueue(redis.queues, config.REDIS_PREFIX);
+  const escalations = openQueue('escalation', redis.queues, config.REDIS_PREFIX);
   stops.push(() => escalations.close());
-  const hotlineQueue = createHotlineQueue(redis.queues, config.REDIS_PREFIX);
+  const hotlineQueue = openQueue('hotline', redis.queues, config.REDIS_PREFIX);
   stops.push(() => hotlineQueue.close());
   const openTickets = async (alerts: Alert[]) => void (await enqueueAlertTickets(hotlineQueue, alerts));
-  const delivery = createDelivery({ journal, silences, rules, escalations, openTickets, metrics });
-  return { journal, silences, delivery, hotlineQueue, escalations };
+  const delivery = createDelivery({ alerts, journal, silences, rules, escalations, openTickets, metrics });
+  return { journal, silences, delivery, hotlineQueue };
 }
 
 async function startApi(
@@ -276,7 +263,7 @@ async function startApi(
   stops.push(async () => connections.disconnect());
   for (const { redis: connection } of connections.instances()) await untilReady(connection);
   const redis: Redis = connections.coordination;
-  const queue: Queue<Envelope> = createStoreQueue(connections.queues, config.REDIS_PREFIX);
+  const queue = openQueue('store', connections.queues, config.REDIS_PREFIX);
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));
   stops.push(() => queue.close());
   const acceptor: EventAcceptor = createEventAcceptor({
@@ -288,19 +275,20 @@ async function startApi(
     metrics,
   });
   stops.push(() => acceptor.flush());
-  const { journal, silences, delivery, hotlineQueue, escalations } = startDelivery(config, urls, connections, storage, rules, metrics, stops);
+  const alerts = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX));
+  const { journal, silences, delivery, hotlineQueue } = startDelivery(config, urls, connections, storage, alerts, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
-  const evaluations = createEvaluateQueue(connections.queues, config.REDIS_PREFIX);
-  stops.push(() => evaluations.close());
   const reference = createReferenceStore(storage);
   // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
   const homes = createHomes(redis, reference, config.REDIS_PREFIX);
-  // The API samples every queue: workers may be many or none, and their queues are shared.
+  // A backup counts every registered queue's backlog into its manifest.
+  const backlog = QUEUE_KEYS.map((key): Queue => openQueue(key, connections.queues, config.REDIS_PREFIX));
+  stops.push(() => Promise.all(backlog.map((q) => q.close())));
+  // The API samples every queue.
   stops.push(startSampler({
-    metrics, queues: [queue, evaluations, escalations, hotlineQueue], storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
+    metrics, connection: connections.queues, redisPrefix: config.REDIS_PREFIX, storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
   }));
 
-  const alertStore = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX));
   const ticketStore = createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX));
   const app = createHttpApp({
     log: log.child({ role: 'api' }),
@@ -326,9 +314,10 @@ async function startApi(
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       feedRoutes(),
-      alertRoutes(alertStore, (revision) => delivery.deliver([revision])),
+      alertRoutes(alerts, delivery.acted),
       silenceRoutes(silences),
       ruleRoutes(rules),
+      statsRoutes(storage, () => rules.current()),
       hotlineRoutes({
         store: ticketStore,
         queue: hotlineQueue,
@@ -336,10 +325,10 @@ async function startApi(
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
         homes,
       }),
-      exportRoutes({ alerts: alertStore, tickets: ticketStore, reference }),
+      exportRoutes({ alerts, tickets: ticketStore, reference }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
-      backupRoutes(backupSources(config, urls, redis, storage, [queue, evaluations, escalations, hotlineQueue], adminTokenFile), audit),
+      backupRoutes(backupSources(config, urls, redis, storage, backlog, adminTokenFile), audit),
       consoleRoutes(),
     ],
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { launchBrowser, openPage, type ConsolePage } from './support/browser.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { eventually, get, post, put, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
@@ -79,15 +79,14 @@ const rowsOf = (id: string) => feed.page.locator(`#alert-list > li[data-id="${id
 /** Errors a browser logs for a refused connection while the server is down are expected there and only there. */
 const unexpected = (errors: string[]) => errors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|Failed to load resource/.test(e));
 
-/** Pictures go to test-artifacts; into docs/ only when asked (SCREENSHOTS=docs), never as a side effect of a test run. */
+/** Into test-artifacts/ always; into docs/ only when asked (QINGJIAN_SCREENSHOTS=1), so test runs leave the tree clean. */
 async function screenshot(name: string) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = join(ARTIFACTS, `${name}.png`);
   await feed.page.screenshot({ path: file });
-  if (process.env.SCREENSHOTS === 'docs') {
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(file, join(DOCS, `${name}.png`));
-  }
+  if (process.env.QINGJIAN_SCREENSHOTS !== '1') return;
+  mkdirSync(DOCS, { recursive: true });
+  copyFileSync(file, join(DOCS, `${name}.png`));
 }
 
 beforeAll(async () => {

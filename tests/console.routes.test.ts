@@ -45,6 +45,19 @@ describe('console routes', () => {
     }
   });
 
+  it('serves Apache ECharts from the installed package, and nothing else from node_modules', async () => {
+    const res = await app.request('/console/vendor/echarts.esm.min.js');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('etag')).toMatch(/^"[\w-]{22}"$/);
+    const text = await res.text();
+    expect(text).toContain('Apache Software Foundation');
+    expect(text).toMatch(/export\s*\{/);
+    for (const path of ['/console/vendor/echarts.min.js', '/console/vendor/', '/console/vendor/../../package.json']) {
+      expect((await app.request(path)).status, path).toBe(404);
+    }
+  });
+
   it('answers 304 to a matching If-None-Match, and HEAD without a body', async () => {
     const first = await app.request('/console/js/app.js');
     const etag = first.headers.get('etag')!;

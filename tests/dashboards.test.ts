@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Alert } from '../src/alerts/model.js';
 import { createRandom, createWorld, generateEvents } from '../src/demo/index.js';
 import { staffRound, type StaffRound } from '../src/demo/staff.js';
-import { bullPrefix, EVALUATE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import {
   ALL, CLICKHOUSE_MACROS, DATASOURCES, GRAFANA_BUILTINS,
   clickhouseQueries, dashboardModel, dashboardShape, expandClickHouse, loadDashboardFiles, macroCalls, prometheusQueries,
@@ -209,8 +209,9 @@ describe('dashboard files', () => {
 // ---------- against the real service ----------
 
 const DAY = 86_400_000;
-// Two cities and the two Zhejiang counties: a county's agencies name no city the region variable could read.
-const WORLD = { seed: 11, enterprisesPerRegion: 40, regions: ['371400', '370600', '331125', '330203'] };
+// Three cities (莆田 for result-overdue) and the two Zhejiang counties: a county's agencies name no city the region
+// variable could read.
+const WORLD = { seed: 11, enterprisesPerRegion: 40, regions: ['371400', '370600', '350300', '331125', '330203'] };
 const BATCH = 2_000;
 /** A grid of ~1,000 points over 30 days: what Grafana sends as the interval for a wide panel. */
 const INTERVAL_MS = 3_600_000;
@@ -288,7 +289,7 @@ describe('queries on the real schema, over demo data', () => {
   beforeAll(async () => {
     service = await startTestService({ RULES_WATCH: 'false', HOTLINE_ACCEPT_SLA_MINUTES: '0.2', HOTLINE_ALWAYS_WORKING: 'true' });
     redis = new Redis(service.redisUrl);
-    evaluations = new Queue(EVALUATE_QUEUE, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) });
+    evaluations = new Queue(QUEUES.evaluate.name, { connection: redis, prefix: bullPrefix(service.config.REDIS_PREFIX) });
     await loadDemo();
     const to = new Date();
     range = { from: new Date(to.getTime() - 30 * DAY), to, intervalMs: INTERVAL_MS };
@@ -323,7 +324,8 @@ describe('queries on the real schema, over demo data', () => {
       const rows = await service.storage.query<{ __value: string; __text: string }>(
         expandClickHouse(variableSql(variable)!, board.templating.list, { region: ALL, agency: ALL }, range));
       expect(rows.map((r) => `${r.__value}: ${r.__text}`), file).toEqual([
-        '3302: 3302 宁波市（40 家企业）', '3311: 3311 丽水市（40 家企业）', '3706: 3706 烟台市（40 家企业）', '3714: 3714 德州市（40 家企业）',
+        '3302: 3302 宁波市（40 家企业）', '3311: 3311 丽水市（40 家企业）', '3503: 3503 莆田市（40 家企业）', '3706: 3706 烟台市（40 家企业）',
+        '3714: 3714 德州市（40 家企业）',
       ]);
     }
   });

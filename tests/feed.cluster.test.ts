@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal } from '../src/feed/index.js';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
 import { post, put, startTestService, type TestService } from './support/service.js';

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/index.js';
 import { addWorkingMinutes } from '../src/calendar/index.js';
 import {
-  createHotlineQueue, enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, complaintTicketId, ticketId, type HotlineQueue, type Ticket,
+  enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, complaintTicketId, ticketId, type HotlineQueue, type Ticket,
 } from '../src/hotline/index.js';
 import type { Event } from '../src/ingest/index.js';
 import { asOf, breachSla, claim, openTicket, reopen, resolve, slaMissed } from '../src/hotline/lifecycle.js';
-import { createStoreQueue } from '../src/pipeline/queues.js';
+import { openQueue } from '../src/queues/index.js';
 import { complaint, creditCode } from './support/fixtures.js';
 import { eventually, get, post, startTestService, type TestService } from './support/service.js';
 
@@ -29,7 +29,7 @@ let queue: HotlineQueue;
 beforeAll(async () => {
   service = await startTestService({}, { api: true, worker: true }, dataDir);
   redis = new Redis(service.redisUrl, { maxRetriesPerRequest: null });
-  queue = createHotlineQueue(redis, service.config.REDIS_PREFIX);
+  queue = openQueue('hotline', redis, service.config.REDIS_PREFIX);
 });
 
 afterAll(async () => {
@@ -98,7 +98,7 @@ describe('opening tickets', () => {
     // The same event again: ingest reports a duplicate.
     expect((await post(`${service.url}/v1/events`, event)).body.duplicates).toBe(1);
     // A store job delivered twice (at-least-once) stores the event again and queues its ticket again.
-    const storeQueue = createStoreQueue(redis, service.config.REDIS_PREFIX);
+    const storeQueue = openQueue('store', redis, service.config.REDIS_PREFIX);
     await storeQueue.add('redelivered', { received_at: new Date().toISOString(), events: [event as Event] });
     await storeQueue.close();
     // The open-ticket job itself run again, as after a crash before it completed.

@@ -332,6 +332,6 @@ describe('service endpoints', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/enterprises', '/v1/agencies', '/v1/enterprises/{id}/timeline']));
     const types = doc.components.schemas.Event.oneOf.map((s: { properties: { type: { const: string } } }) => s.properties.type.const);
-    expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint', 'filing']);
+    expect(types).toEqual(['checkin', 'inspection', 'plan', 'complaint', 'filing', 'notice', 'evaluation']);
   });
 });

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullPrefix, STORE_QUEUE } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
-import { startClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp } from './support/clickhouse-http.js';
 import { checkin, creditCode } from './support/fixtures.js';
 import { eventually, post, startTestService, type TestService } from './support/service.js';
 
@@ -78,7 +78,7 @@ describe('SIGKILL of the store worker mid-batch', () => {
     const stored = async () => Number((await api.storage.query<{ n: string }>(
       "SELECT uniqExact(id) AS n FROM events WHERE startsWith(id, 'kill-')"))[0]!.n);
     const queueConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(STORE_QUEUE, { connection: queueConnection, prefix: bullPrefix(api.config.REDIS_PREFIX) });
+    const queue = new Queue(QUEUES.store.name, { connection: queueConnection, prefix: bullPrefix(api.config.REDIS_PREFIX) });
 
     let kills = 0;
     for (let round = 0; round < 3; round++) {

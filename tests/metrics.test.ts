@@ -11,8 +11,11 @@ let feed: FeedClient;
 const company = creditCode('370602', 4242);
 const OFFICER = '370600-SCJG-001';
 // The rules in force in 烟台 (rules/regions.yaml), and those that are not: a company is evaluated only by the former.
-const RULES = ['complaint-received', 'entry-without-scan', 'no-plan'];
-const NOT_IN_FORCE = ['annual-cap', 'exit-without-scan', 'frequent-visits', 'quiet-period'];
+const RULES = ['complaint-received', 'entry-without-scan', 'low-satisfaction', 'no-plan'];
+const NOT_IN_FORCE = [
+  'abnormal-duration', 'advance-notice', 'annual-cap', 'exit-without-scan', 'frequent-visits', 'leader-visit-unfiled',
+  'onsite-after-clean-offsite', 'quiet-period', 'result-overdue',
+];
 const QUEUES = ['store-events', 'evaluate-events', 'alert-timers', 'hotline'];
 
 const metrics = () => scrape(`${service.url}/metrics`);

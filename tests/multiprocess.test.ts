@@ -5,14 +5,12 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../chaos/cluster.js';
-import { ALERT_TIMERS_QUEUE } from '../src/alerts/escalation.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { CLEARED, deliverable, type Alert } from '../src/alerts/index.js';
 import { DAY } from '../src/calendar/index.js';
 import { feedStream } from '../src/feed/journal.js';
 import { createRandom, createWorld, generateEvents } from '../src/demo/index.js';
-import { HOTLINE_QUEUE } from '../src/hotline/queue.js';
 import { Event, type EventInput } from '../src/ingest/schema.js';
-import { bullPrefix, EVALUATE_QUEUE, STORE_QUEUE } from '../src/pipeline/queues.js';
 import { companyFacts } from '../src/rules/events.js';
 import { complaintsGoTo, loadRuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
@@ -109,7 +107,7 @@ interface Deployment {
 
 function deployment(apiUrls: string[], storage: Storage, redisUrl: string, redisPrefix: string): Deployment {
   const redis = new Redis(redisUrl);
-  const queues = [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE, ALERT_TIMERS_QUEUE]
+  const queues = [QUEUES.store.name, QUEUES.evaluate.name, QUEUES.hotline.name, QUEUES.escalation.name]
     .map((name) => new Queue(name, { connection: redis, prefix: bullPrefix(redisPrefix) }));
   return { apiUrls, storage, redis, redisPrefix, queues };
 }

@@ -129,7 +129,7 @@ const OUTCOMES = ['no_issue', 'rectification_ordered', 'penalty', 'case_opened',
 const ENUMS: Record<string, readonly string[]> = {
   action: ['enter', 'exit'], method: ['qr', 'manual'], urgent_reason: URGENT_REASONS, outcome: OUTCOMES,
   mode: ['onsite', 'offsite'], status: ['filed', 'approved', 'cancelled'], category: CATEGORIES, channel: ['12345', 'app', 'web', 'phone'],
-  type: ['checkin', 'inspection', 'plan', 'complaint', 'filing'], purpose: PURPOSES, reviewed_by: ['justice_bureau'],
+  type: ['checkin', 'inspection', 'plan', 'complaint', 'filing', 'notice', 'evaluation'], purpose: PURPOSES, reviewed_by: ['justice_bureau'],
   kind: FILING_KINDS, filed_with: FILING_OFFICES,
 };
 
@@ -275,7 +275,7 @@ const REQUIRED: Record<string, string[]> = {
 };
 const KNOWN: Record<string, string[]> = {
   checkin: ['onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'location'],
-  inspection: ['ended_at', 'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'outcome'],
+  inspection: ['ended_at', 'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'outcome', 'matters', 'remedies', 'credit_repair'],
   plan: ['plan_id', 'reviewed_by', 'urgent_reason', 'joint_agency_ids', 'matters'],
   complaint: ['agency_id', 'checkin_id'],
   filing: ['approved_by', 'plan_id', 'note'],

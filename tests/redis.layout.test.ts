@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaintTicketId } from '../src/hotline/model.js';
-import { bullPrefix, DURABLE_JOB_OPTIONS } from '../src/pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../src/queues/index.js';
 import { freePort, startLocalRedis, type LocalRedis } from '../src/redis/local-server.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
 import { connectFeed, type FeedClient } from './support/feed-client.js';
@@ -236,7 +236,7 @@ describe('upgrading keys of the untagged layout', () => {
     // What 0.1.0 left in Redis: an accepted event still queued for storage, and the feed's stream with a marker.
     const event = checkin({ occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO) });
     const old = new Queue('store-events', { connection: redis, prefix: 'qj:bull' });
-    await old.add('envelope', { received_at: new Date().toISOString(), events: [event] }, DURABLE_JOB_OPTIONS);
+    await old.add('envelope', { received_at: new Date().toISOString(), events: [event] }, QUEUES.store.defaultJobOptions);
     await old.close();
     await redis.xadd('qj:feed', '*', 'm', '{"v":1,"type":"alert"}', 'rule', 'no-plan', 'sev', 'high', 'region', '371402', 'agency', 'x');
     await redis.set('qj:feed:sent:a1:1', '1', 'EX', 600);

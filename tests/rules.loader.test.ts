@@ -66,7 +66,9 @@ describe('each mistake is reported with its file, line and field', () => {
   it('loads the shipped rules without problems (the baseline every mutation below breaks)', async () => {
     const set = await loadRuleSet(copyRules());
     expect(set.rules.map((r) => r.spec.id)).toEqual([
-      'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan', 'frequent-visits', 'no-plan', 'quiet-period',
+      'abnormal-duration', 'advance-notice', 'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan',
+      'frequent-visits', 'leader-visit-unfiled', 'low-satisfaction', 'no-plan', 'onsite-after-clean-offsite', 'quiet-period',
+      'result-overdue',
     ]);
   });
 
@@ -112,6 +114,22 @@ describe('each mistake is reported with its file, line and field', () => {
     expect(await problemsOf(dir)).toEqual([
       problem(dir, 'regions.yaml', line('at_most: 3'), 'regions.0.rules.frequent-visits.params.at_most', /sets parameter at_most, which rule frequent-visits does not declare/),
       problem(dir, 'regions.yaml', line('window_days: "fifteen"'), 'regions.0.rules.frequent-visits.params.window_days', /must be a number like the default of frequent-visits, got a string/),
+    ]);
+  });
+
+  it('a region routing a rule to a channel that does not exist, at the rule\'s channels, naming the region', async () => {
+    const dir = copyRules();
+    edit(dir, 'regions.yaml', (t) => t.replace('channels: [hotline, feed]', 'channels: [fax, feed]'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'low-satisfaction.yaml', lineOf(dir, 'low-satisfaction.yaml', 'channels: $channels'), 'channels', /must be a list of feed, hotline, or a \$parameter holding one \(with the parameters of region 3706\)/),
+    ]);
+  });
+
+  it('a mistake inside any_of, at its branch', async () => {
+    const dir = copyRules();
+    edit(dir, 'result-overdue.yaml', (t) => t.replace('expect: { use: complete_result }', 'expect: { type: inspection, any_of: [{ outcome: penalty }, { use: complete_reslt }] }'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'result-overdue.yaml', lineOf(dir, 'result-overdue.yaml', 'complete_reslt'), 'detect.expect.any_of.1.use', /unknown macro "complete_reslt"/),
     ]);
   });
 
@@ -376,7 +394,9 @@ cases:
     expect(rule.forRegion('371402')!.params).toMatchObject({ at_least: 5, window_days: 10 });
     expect(rule.forRegion('350300')).toBeNull();
     // 云和 331125 keeps 丽水 3311's quiet period and adds its own rules.
-    expect([...set.policy!.forRegion('331125').rules.keys()].sort()).toEqual(['annual-cap', 'entry-without-scan', 'no-plan', 'quiet-period']);
+    expect([...set.policy!.forRegion('331125').rules.keys()].sort()).toEqual([
+      'advance-notice', 'annual-cap', 'entry-without-scan', 'leader-visit-unfiled', 'no-plan', 'onsite-after-clean-offsite', 'quiet-period',
+    ]);
     expect([...set.policy!.forRegion('331102').rules.keys()]).toEqual(['quiet-period']);
     expect([...set.policy!.forRegion('440300').rules.keys()]).toEqual([]);
   });
@@ -405,7 +425,7 @@ describe('the shipped rule files', () => {
       ...readdirSync(shipped).filter((f) => f.endsWith('.yaml') && f !== 'regions.yaml').map((f) => join(shipped, f)),
       ...readdirSync(join(shipped, 'lib')).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, 'lib', f)),
     ];
-    expect(files.length).toBe(8);
+    expect(files.length).toBe(14);
     for (const file of files) expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe('# yaml-language-server: $schema=./schema.json');
     expect(readFileSync(join(shipped, 'regions.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./regions.schema.json');
   });
@@ -413,7 +433,7 @@ describe('the shipped rule files', () => {
   it('every rule cites a document that exists in ../shared/policy-sources', async () => {
     const sources = resolve(root, '..', 'shared', 'policy-sources');
     const set = await loadRuleSet(shipped);
-    expect(set.rules).toHaveLength(7);
+    expect(set.rules).toHaveLength(13);
     for (const { spec } of set.rules) {
       const path = join(sources, spec.source.document);
       expect(existsSync(path), `${spec.id} cites ${path}`).toBe(true);

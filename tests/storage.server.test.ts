@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerStorage } from '../src/storage/server.js';
-import { startClickHouseHttp, type ClickHouseHttp } from '../src/storage/testing/clickhouse-http.js';
+import { startClickHouseHttp, type ClickHouseHttp } from './support/clickhouse-http.js';
 import { describeStorageContract } from './support/storage-contract.js';
 
 // The server adapter (@clickhouse/client over HTTP) against the chdb HTTP shim,

@@ -9,9 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createEscalationQueue } from '../../src/alerts/index.js';
-import { createHotlineQueue } from '../../src/hotline/index.js';
-import { createEvaluateQueue, createStoreQueue } from '../../src/pipeline/queues.js';
+import { openQueue } from '../../src/queues/index.js';
 import { freePort } from '../../src/redis/local-server.js';
 import { Managed } from '../../chaos/cluster.js';
 
@@ -67,10 +65,10 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-ch
 export function startSampler(pid: () => number, redisUrl: string, everyMs = 1000) {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queues: Array<[string, Queue]> = [
-    ['store', createStoreQueue(redis, REDIS_PREFIX)],
-    ['evaluate', createEvaluateQueue(redis, REDIS_PREFIX)],
-    ['hotline', createHotlineQueue(redis, REDIS_PREFIX)],
-    ['escalation', createEscalationQueue(redis, REDIS_PREFIX)],
+    ['store', openQueue('store', redis, REDIS_PREFIX)],
+    ['evaluate', openQueue('evaluate', redis, REDIS_PREFIX)],
+    ['hotline', openQueue('hotline', redis, REDIS_PREFIX)],
+    ['escalation', openQueue('escalation', redis, REDIS_PREFIX)],
   ];
   const samples: Sample[] = [];
   let stopped = false;

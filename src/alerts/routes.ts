@@ -11,7 +11,7 @@ import { LockTimeoutError } from '../redis/lock.js';
 import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
 import { ALERT_MODES, ALERT_STATUSES, RESOLUTION_CODES, SEVERITIES, type Alert } from './model.js';
 import { ALERT_ANSWERS } from './responses.js';
-import { decodeCursor, type AlertStore } from './store.js';
+import { decodeCursor, type AlertOutlet, type AlertStore } from './store.js';
 
 export const AlertListParams = z.object({
   rule: z.string().min(1).max(64).optional(),
@@ -69,7 +69,7 @@ const alertAction = <S extends z.ZodType>(action: string, summary: string, body:
 });
 
 /** The alert feed, one alert with its evidence and history, and people's actions on alerts. */
-export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) => Promise<void>): OpenAPIHono {
+export function alertRoutes(store: AlertStore, deliver?: AlertOutlet): OpenAPIHono {
   const app = routeGroup();
   components(app, ALERT_ANSWERS);
 
@@ -100,7 +100,7 @@ export function alertRoutes(store: AlertStore, deliver?: (revision: Revision) =>
 /** Applies the transition to the validated body under the company's lock; answers with the new alert. */
 async function act<B>(
   c: Context, store: AlertStore, body: B, transition: (body: B, alert: Alert, now: Date) => Revision,
-  deliver: ((revision: Revision) => Promise<void>) | undefined,
+  deliver: AlertOutlet | undefined,
 ) {
   // An alert's region never changes, so checking before the locked transition is enough.
   const seen = await store.get(c.req.param('id')!);

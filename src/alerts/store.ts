@@ -35,6 +35,9 @@ export interface EvidenceEvent {
   event: Record<string, unknown>;
 }
 
+/** Where an acted-on revision goes (src/delivery/): saved with its audit entries, and delivered. */
+export type AlertOutlet = (revision: Revision, audited: readonly AuditEntry[]) => Promise<void>;
+
 /** The lock the engine and people's actions share for one company's alerts. */
 export const enterpriseLock = (enterpriseId: string) => `enterprise:${enterpriseId}`;
 
@@ -123,21 +126,21 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
 
     /**
      * Applies an action: under the company's lock, re-read the alert (the
-     * engine may have changed it since the caller looked), transition, save,
-     * and deliver before the lock is released, so an alert's messages leave in
-     * revision order. Null when there is no such alert; the transition's errors pass through.
+     * engine may have changed it since the caller looked), transition, and send
+     * the revision out (saved only, without an outlet) before the lock is released,
+     * so an alert's messages leave in revision order. Null when there is no such alert;
+     * the transition's errors pass through.
      * With `context` the action is a person's: its audit entry is saved with the revision.
      */
     async act(
-      id: string, transition: (alert: Alert) => Revision, deliver?: (revision: Revision) => Promise<void>, context?: AuditContext,
+      id: string, transition: (alert: Alert) => Revision, out: AlertOutlet = (revision, audited) => save([revision], audited), context?: AuditContext,
     ): Promise<Alert | null> {
       const seen = await get(id);
       if (!seen) return null;
       return locks.withLocks([enterpriseLock(seen.enterprise_id)], async () => {
         const current = (await get(id))!;
         const revision = transition(current);
-        await save([revision], context ? [alertAudit(current, revision, context)] : []);
-        await deliver?.(revision);
+        await out(revision, context ? [alertAudit(current, revision, context)] : []);
         return revision.alert;
       });
     },

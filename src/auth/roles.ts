@@ -9,15 +9,15 @@ export type Permission =
   | 'events:write' | 'complaints:write' | 'reference:write' | 'reference:read'
   | 'alerts:read' | 'alerts:act' | 'silences:read' | 'silences:write' | 'feed:read'
   | 'rules:read' | 'rules:backtest' | 'tickets:read' | 'tickets:act'
-  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read' | 'backups:write';
+  | 'timeline:read' | 'timeline:own' | 'tokens:admin' | 'audit:read' | 'backups:write' | 'stats:read';
 
 const GRANTS: Record<Exclude<Role, 'admin'>, readonly Permission[]> = {
   // The platforms that send events and keep reference data current.
   ingest: ['events:write', 'reference:write'],
   // 纪委监委: alerts with their evidence, acting on them, silences, the live feed.
-  discipline: ['alerts:read', 'alerts:act', 'feed:read', 'silences:read', 'silences:write', 'rules:read', 'reference:read', 'timeline:read'],
-  // 司法局: reads alerts and reference data, tries rule changes on history; changes nothing.
-  justice: ['alerts:read', 'feed:read', 'reference:read', 'rules:read', 'rules:backtest', 'timeline:read'],
+  discipline: ['alerts:read', 'alerts:act', 'feed:read', 'silences:read', 'silences:write', 'rules:read', 'reference:read', 'timeline:read', 'stats:read'],
+  // 司法局: reads alerts, statistics and reference data, tries rule changes on history; changes nothing.
+  justice: ['alerts:read', 'feed:read', 'reference:read', 'rules:read', 'rules:backtest', 'timeline:read', 'stats:read'],
   // 12345: the ticket queue, and complaints taken on the phone.
   hotline: ['tickets:read', 'tickets:act', 'complaints:write', 'reference:read', 'timeline:read'],
   // A company: its own public record, nothing else.

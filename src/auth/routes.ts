@@ -3,7 +3,7 @@ import { recordTokenChange, type AuditLog } from '../audit/index.js';
 import { z } from 'zod';
 import { invalid } from '../http/body.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup, shapes } from '../http/route.js';
-import { EnterpriseId } from '../ingest/index.js';
+import { EnterpriseId } from '../ingest/schema.js';
 import type { Homes } from '../reference/index.js';
 import { refuseOutside, within } from './jurisdiction.js';
 import { principalOf } from './middleware.js';

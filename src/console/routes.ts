@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -51,13 +52,26 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 function load(dir: string, rel: string): Asset {
-  const body = new Uint8Array(readFileSync(join(dir, ...rel.split('/'))));
+  return loadFile(join(dir, ...rel.split('/')));
+}
+
+function loadFile(path: string): Asset {
+  const body = new Uint8Array(readFileSync(path));
   return {
     body,
-    type: TYPES[extname(rel)]!,
+    type: TYPES[extname(path)]!,
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
   };
 }
+
+/**
+ * Libraries the page imports, served from the installed npm packages under `/console/vendor/` (same origin,
+ * so the CSP's script-src 'self' admits them; nothing is fetched from a CDN). Apache ECharts draws the
+ * justice bureau's charts; its ES module build needs no bundler.
+ */
+const VENDOR: Record<string, () => string> = {
+  'vendor/echarts.esm.min.js': () => createRequire(import.meta.url).resolve('echarts/dist/echarts.esm.min.js'),
+};
 
 /**
  * The page's security policy: scripts, styles and connections from this
@@ -103,10 +117,19 @@ export function consoleRoutes(options: ConsoleOptions = {}): OpenAPIHono {
   const files = exists ? listFiles(dir) : [];
   const cache = new Map<string, Asset>();
   const asset = (rel: string): Asset | undefined => {
+    if (Object.hasOwn(VENDOR, rel)) return vendor(rel);
     if (!files.includes(rel)) return undefined;
     if (options.live) return load(dir, rel);
     let found = cache.get(rel);
     if (!found) cache.set(rel, (found = load(dir, rel)));
+    return found;
+  };
+
+  // Read once, on first use: a deployment that never opens the justice view never reads a megabyte of ECharts.
+  const vendored = new Map<string, Asset>();
+  const vendor = (rel: string): Asset => {
+    let found = vendored.get(rel);
+    if (!found) vendored.set(rel, (found = loadFile(VENDOR[rel]!())));
     return found;
   };
 

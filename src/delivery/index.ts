@@ -1,29 +1,38 @@
 import type { Queue } from 'bullmq';
-import { escalationTimer, MAX_ESCALATION, type EscalationJob } from '../alerts/escalation.js';
+import { escalationTimer, MAX_ESCALATION } from '../alerts/escalation.js';
 import type { Revision } from '../alerts/lifecycle.js';
+import type { AlertStore } from '../alerts/store.js';
+import type { AuditEntry } from '../audit/index.js';
 import type { Alert, AlertAction } from '../alerts/model.js';
 import { deliverable, route, type Inhibitor } from '../alerts/routing.js';
 import type { SilenceStore } from '../alerts/silences.js';
 import type { Journal, JournalEntry } from '../feed/journal.js';
 import type { Metrics } from '../metrics/index.js';
+import type { EscalationJob } from '../queues/index.js';
 import { alertPayload } from '../feed/protocol.js';
 import type { RuleRegistry } from '../rules/registry.js';
 
 /**
- * Where an alert goes once it is decided: the live feed, a hotline ticket and
- * an escalation timer. Every side effect is idempotent per alert revision and
- * the feed message is written last, as the mark that the revision was
- * delivered; so a delivery cut short by a crash is completed by the next one
- * that looks at the alert (`recent`), and none is done twice.
+ * The one way out for an alert once it is decided: routed (silences,
+ * inhibition), saved, then delivered to the live feed, a hotline ticket and
+ * an escalation timer. Callers hold the company's lock, so an alert's
+ * messages leave in revision order. Every side effect is idempotent per
+ * alert revision and the feed message is written last, as the mark that the
+ * revision was delivered; so a delivery cut short by a crash is completed by
+ * the next one that looks at the alert, and none is done twice.
  */
 export interface Delivery {
-  /** Marks engine revisions with the silences and inhibitions in force. */
-  route(revisions: readonly Revision[], stored: Iterable<Alert>): Promise<Revision[]>;
-  /** Pushes revisions (and recently changed stored alerts not yet delivered) to whoever should hear. */
-  deliver(revisions: readonly Revision[], recent?: readonly Alert[]): Promise<void>;
+  /**
+   * Decisions of the engine or of the system itself, against the companies' stored alerts: routed, saved and
+   * delivered, with any stored revision a crash left undelivered. Returns the revisions as saved.
+   */
+  decided(revisions: readonly Revision[], stored: readonly Alert[]): Promise<Revision[]>;
+  /** An action on one alert (a person's, with its audit entries, or an escalation timer's): saved and delivered as it is routed already. */
+  acted(revision: Revision, audited: readonly AuditEntry[]): Promise<void>;
 }
 
 export interface DeliveryOptions {
+  alerts: Pick<AlertStore, 'save'>;
   journal: Journal;
   silences: SilenceStore;
   rules: RuleRegistry;
@@ -57,35 +66,48 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       : []);
   }
 
+  async function routed(revisions: readonly Revision[], stored: readonly Alert[]): Promise<Revision[]> {
+    if (revisions.length === 0) return [];
+    return route(revisions, { silences: await options.silences.active(), alerts: stored, inhibitors: inhibitors() });
+  }
+
+  /** Pushes revisions (and recently changed stored alerts not yet delivered) to whoever should hear. */
+  async function deliver(revisions: readonly Revision[], recent: readonly Alert[]): Promise<void> {
+    const items: Item[] = revisions.map((r) => ({ alert: r.alert, action: r.change.action, actor: r.change.actor }));
+    const fresh = new Set(items.map((i) => i.alert.id));
+    const since = Date.now() - CATCH_UP_MS;
+    for (const alert of recent) {
+      if (!fresh.has(alert.id) && Date.parse(alert.updated_at) >= since) items.push({ alert, action: lastAction(alert), actor: lastActor(alert) });
+    }
+    if (items.length === 0) return;
+    const todo = await journal.unpublished(items.map((i) => key(i.alert)));
+    const pending = items.filter((i) => todo.has(key(i.alert)));
+    const reach = pending.filter((i) => deliverable(i.alert));
+
+    const ticketed = reach.filter((i) => (i.action === 'raised' || i.action === 'reraised')
+      && i.alert.channels.includes('hotline') && !triggeredByComplaint(i.alert));
+    if (ticketed.length > 0) await options.openTickets(ticketed.map((i) => i.alert));
+    const timers = reach.flatMap((i) => {
+      const minutes = ruleSpec(i.alert.rule_id)?.escalate_after_minutes;
+      return minutes && i.alert.status === 'open' && OPENING.has(i.action) && i.alert.escalation < MAX_ESCALATION
+        ? [escalationTimer(i.alert, minutes * 60_000)] : [];
+    });
+    if (timers.length > 0) await options.escalations.addBulk(timers);
+    await journal.publish(pending.map((i) => entry(i, deliverable(i.alert) && i.alert.channels.includes('feed'))));
+    count(options.metrics, pending);
+  }
+
   return {
-    async route(revisions, stored) {
-      if (revisions.length === 0) return [];
-      return route(revisions, { silences: await options.silences.active(), alerts: stored, inhibitors: inhibitors() });
+    async decided(revisions, stored) {
+      const saved = await routed(revisions, stored);
+      await options.alerts.save(saved);
+      await deliver(saved, stored);
+      return saved;
     },
 
-    async deliver(revisions, recent = []) {
-      const items: Item[] = revisions.map((r) => ({ alert: r.alert, action: r.change.action, actor: r.change.actor }));
-      const fresh = new Set(items.map((i) => i.alert.id));
-      const since = Date.now() - CATCH_UP_MS;
-      for (const alert of recent) {
-        if (!fresh.has(alert.id) && Date.parse(alert.updated_at) >= since) items.push({ alert, action: lastAction(alert), actor: lastActor(alert) });
-      }
-      if (items.length === 0) return;
-      const todo = await journal.unpublished(items.map((i) => key(i.alert)));
-      const pending = items.filter((i) => todo.has(key(i.alert)));
-      const reach = pending.filter((i) => deliverable(i.alert));
-
-      const ticketed = reach.filter((i) => (i.action === 'raised' || i.action === 'reraised')
-        && i.alert.channels.includes('hotline') && !triggeredByComplaint(i.alert));
-      if (ticketed.length > 0) await options.openTickets(ticketed.map((i) => i.alert));
-      const timers = reach.flatMap((i) => {
-        const minutes = ruleSpec(i.alert.rule_id)?.escalate_after_minutes;
-        return minutes && i.alert.status === 'open' && OPENING.has(i.action) && i.alert.escalation < MAX_ESCALATION
-          ? [escalationTimer(i.alert, minutes * 60_000)] : [];
-      });
-      if (timers.length > 0) await options.escalations.addBulk(timers);
-      await journal.publish(pending.map((i) => entry(i, deliverable(i.alert) && i.alert.channels.includes('feed'))));
-      count(options.metrics, pending);
+    async acted(revision, audited) {
+      await options.alerts.save([revision], audited);
+      await deliver([revision], []);
     },
   };
 }

@@ -15,6 +15,11 @@ export interface EventOptions {
   violationRate?: number;
   /** Event ids are `${idPrefix}-${n}` (default 'demo'). */
   idPrefix?: string;
+  /**
+   * Also the events until this time about visits of the period (records filed, ratings given after its end),
+   * for counting alerts whose expected events come later (莆田's results within 5 working days). Default: `to`.
+   */
+  followUpUntil?: Date;
 }
 
 /**
@@ -34,7 +39,7 @@ export function generateEvents(world: World, options: EventOptions): EventInput[
   for (let day = firstDay - WARMUP_DAYS * DAY; day < to; day += DAY) {
     for (const event of simulation.runDay(day, day < firstDay)) produced.push(event);
   }
-  return inPeriod(produced, from, to).map((t) => t.event);
+  return inPeriod(produced, from, to, options.followUpUntil?.getTime()).map((t) => t.event);
 }
 
 /** The rates shared by the batch and the live generator, checked once here. */
@@ -51,11 +56,13 @@ export function simulationOptions(
 /**
  * What a period starting at `from` sees, in time order: events from `from` on
  * whose visit also began then (so no record lacks its check-ins), and plans
- * filed earlier whose windows reach into the period.
+ * filed earlier whose windows reach into the period. With `followUpUntil`, also
+ * the later events about visits that began before `to`.
  */
-export function inPeriod(events: TimedEvent[], from: number, to = Infinity): TimedEvent[] {
+export function inPeriod(events: TimedEvent[], from: number, to = Infinity, followUpUntil = to): TimedEvent[] {
   const firstDate = calendarDate(from);
-  return events
-    .filter(({ at, origin, event }) => at < to && (event.type === 'plan' ? at >= from || event.window_end >= firstDate : origin >= from))
-    .sort((a, b) => a.at - b.at);
+  const kept = ({ at, origin, event }: TimedEvent) => (event.type === 'plan'
+    ? at < to && (at >= from || event.window_end >= firstDate)
+    : origin >= from && (at < to || (origin < to && at < followUpUntil)));
+  return events.filter(kept).sort((a, b) => a.at - b.at);
 }

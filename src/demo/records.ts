@@ -1,5 +1,5 @@
 /** Turns simulated plans, visits, filings and complaints into wire events. */
-import type { Agency, Enterprise, EventInput, FILING_KINDS, PURPOSES, URGENT_REASONS } from '../ingest/schema.js';
+import type { Agency, Enterprise, EventInput, FILING_KINDS, OUTCOMES, PURPOSES, URGENT_REASONS } from '../ingest/schema.js';
 import { COMPLAINT_TEXTS, type AgencyKind, type DemoRegion } from './catalogue.js';
 import type { Random } from './random.js';
 import { DAY, MINUTE, addWorkingDays, calendarDate, midnight, timestamp } from '../calendar/index.js';
@@ -26,6 +26,7 @@ export interface Office {
 export type UrgentReason = (typeof URGENT_REASONS)[number];
 type Purpose = (typeof PURPOSES)[number];
 type FilingKind = (typeof FILING_KINDS)[number];
+type Outcome = (typeof OUTCOMES)[number];
 
 export interface Visit {
   day: number;
@@ -54,6 +55,25 @@ export interface Visit {
   onTheSpotPlan?: { minutes: number | null };
   /** A filing after the visit: an ordinary quiet-period check approved by the head and filed `workingDaysAfter` later (0: the same day). */
   filingAfter?: { workingDaysAfter: number };
+  /**
+   * The 预告 to the company `workingDaysAhead` before the visit's day, or null: none. By default 云和's
+   * inspections are noticed 5 to 8 working days ahead ("预告期限一般不少于5个工作日"), urgent ones not at all.
+   */
+  notice?: { workingDaysAhead: number | null };
+  /** The agency's officers and each joint agency's officer, chosen when the company is told (or at the visit). */
+  officers?: string[];
+  jointOfficers?: string[];
+  /** The company's score for the visit; by default 德州's and 烟台's companies rate about half their visits, mostly well. */
+  score?: number;
+  /** Minutes on site instead of the usual 20 to 180 (德州's platform shows 执法时长). */
+  stayMinutes?: number;
+  /** The record is filed this many working days after the visit's day instead of within two days (莆田 asks for 5). */
+  recordAfterWorkingDays?: number;
+  /** The record's outcome and matters instead of random ones. */
+  outcome?: Outcome;
+  matters?: string[];
+  /** A penalty whose record leaves out the 救济途径 and 信用修复流程 (莆田 asks for both). */
+  penaltyWithoutRemedies?: boolean;
 }
 
 export interface VisitRecord {
@@ -103,6 +123,18 @@ const CHANNEL_WEIGHTS = [['12345', 50], ['app', 25], ['phone', 15], ['web', 10]]
 // A team scans the code at the gate; when that fails (no signal, a worn code) all of it checks in by hand.
 const QR_SHARE = 0.97;
 const COMPLAINT_CITES_CHECKIN = 0.6;
+// Where the company is told of an inspection ahead (云和 预告), and where it rates a visit, by which channel.
+const NOTICE_REGIONS: ReadonlySet<string> = new Set(['331125']);
+// A visit planned late (a plan filed less than a week ahead) is noticed when it is booked, short of the 5 working days.
+const NOTICE_WORKING_DAYS = [5, 8] as const;
+const EVALUATION_CHANNEL: Readonly<Record<string, 'sms' | 'app'>> = { 371400: 'sms', 370600: 'app' };
+const EVALUATION_SHARE = 0.5;
+// Most companies are satisfied: 德州's example scored 95 (十分满意); low scores are injected.
+const SCORE_BANDS: ReadonlyArray<readonly [readonly [number, number], number]> = [[[90, 100], 70], [[80, 89], 22], [[60, 79], 8]];
+const EVALUATION_COMMENTS = ['流程规范,检查到位', '检查人员态度好,没耽误生产', '指导很专业', '时间安排合理'];
+const DISSATISFIED_COMMENTS = ['检查时间过长,影响生产', '检查人员态度生硬', '同一事项反复检查', '未提前告知检查时间'];
+const REMEDIES = '如不服本处罚决定,可在收到决定书之日起60日内申请行政复议,或6个月内向人民法院提起行政诉讼';
+const CREDIT_REPAIR = '履行处罚决定满最短公示期后,可通过“信用中国”网站在线申请信用修复';
 const OPENING = 8 * 60 + 30;
 const CLOSING = 17 * 60 + 30;
 const LAST_ENTRY = 16 * 60 + 30;
@@ -180,23 +212,26 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       : v.planId;
     const scanPlanId = entry?.minutes != null && entry.minutes > 0 ? undefined : planId;
     const longest = options.aroundTheClock ? 180 : Math.min(180, CLOSING - (start - v.day) / MINUTE);
-    const stay = random.int(20, Math.max(20, Math.floor(longest))) * MINUTE;
-    const own = random.sample(v.office.officers, v.teamSize ?? random.weighted(TEAM_SIZES));
+    const stay = (v.stayMinutes ?? random.int(20, Math.max(20, Math.floor(longest)))) * MINUTE;
+    const { own, joint, matters } = crew(v);
     const team: [Office, string][] = [
       ...own.map((o): [Office, string] => [v.office, o]),
-      ...v.joint.map((o): [Office, string] => [o, random.pick(o.officers)]),
+      ...v.joint.map((o, i): [Office, string] => [o, joint[i]!]),
     ];
     const unscanned = new Set(own.slice(own.length - (v.unscannedOfficers ?? 0)));
+    const purpose = v.purpose ?? 'inspection';
     const scanning = team.filter(([, officer]) => !unscanned.has(officer));
     const method = random.chance(QR_SHARE) ? 'qr' : 'manual';
     let enterCheckinId: string | undefined;
     let endedAt = start + stay;
+    const enteredAt = new Map<Office, number>();
     if (v.scanned) {
       // Each officer scans the company's code with their own phone, seconds apart.
       let at = start;
       let lastEntry = start;
       for (const [office, officer] of scanning) {
         const id = checkin(v, office, officer, 'enter', method, at, start, scanPlanId, out);
+        if (!enteredAt.has(office)) enteredAt.set(office, at);
         enterCheckinId ??= id;
         lastEntry = at;
         at += random.int(5, 40) * SECOND;
@@ -214,21 +249,87 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
         : workingMoment(midnight(addWorkingDays(calendarDate(v.day), v.filingAfter.workingDaysAfter)));
       filing({ office: v.office, company: v.company, kind: 'quiet_period_check', visitDay: v.day, filedAt, origin: start }, out);
     }
-    if ((v.purpose ?? 'inspection') === 'inspection') {
+    if (purpose === 'inspection') {
       const officers = team.filter(([office]) => office === v.office).map(([, officer]) => officer);
-      inspection(v, officers, planId, start, endedAt, endedAt + random.int(60, 48 * 60) * MINUTE, out);
+      const filedAt = v.recordAfterWorkingDays === undefined ? endedAt + random.int(60, 48 * 60) * MINUTE
+        : workingMoment(midnight(addWorkingDays(calendarDate(v.day), v.recordAfterWorkingDays)));
+      inspection(v, officers, planId, start, endedAt, filedAt, matters, out);
+      // Each agency of a joint check files its own record (莆田: every 检查部门 feeds back), from its own first entry.
+      for (const partner of v.joint) {
+        const partnerOfficers = team.filter(([office]) => office === partner).map(([, officer]) => officer);
+        inspection({ ...v, office: partner, outcome: undefined, matters: undefined }, partnerOfficers, planId, enteredAt.get(partner) ?? start, endedAt,
+          endedAt + random.int(60, 48 * 60) * MINUTE, [random.pick(partner.kind.matters)], out);
+      }
+      const channel = EVALUATION_CHANNEL[v.office.region.code];
+      if (channel && (v.score !== undefined || random.chance(EVALUATION_SHARE))) evaluation(v, channel, endedAt, start, enterCheckinId, out);
     }
     return { company: v.company, office: v.office, startedAt: start, endedAt, enterCheckinId };
+  }
+
+  /**
+   * Who comes and what they check: chosen when the company is told (预告) if it is, so that the visit is what was
+   * noticed, or else when the visit happens. Kept on the booked visit.
+   */
+  function crew(v: Visit): { own: string[]; joint: string[]; matters: string[] } {
+    v.officers ??= random.sample(v.office.officers, v.teamSize ?? random.weighted(TEAM_SIZES));
+    v.jointOfficers ??= v.joint.map((o) => random.pick(o.officers));
+    v.matters ??= random.sample(v.office.kind.matters, random.int(1, 2));
+    return { own: v.officers, joint: v.jointOfficers, matters: v.matters };
+  }
+
+  /** How many working days ahead the company is told of a booked visit, or null: not at all (云和's 预告 only). */
+  function noticeAhead(v: Visit): number | null {
+    if (v.notice !== undefined) return v.notice.workingDaysAhead;
+    if (!NOTICE_REGIONS.has(v.office.region.code) || (v.purpose ?? 'inspection') !== 'inspection' || !v.onsite || v.urgentReason) return null;
+    return random.int(...NOTICE_WORKING_DAYS);
+  }
+
+  /** The 预告: each agency of the visit tells the company of its officers (检查人员), matters and day, at `at`. */
+  function notice(v: Visit, at: number, out: TimedEvent[]): void {
+    const { own, joint, matters } = crew(v);
+    for (const [i, office] of [v.office, ...v.joint].entries()) {
+      const event: Of<'notice'> = {
+        id: nextId(), occurred_at: timestamp(at), region: office.region.code, source: office.region.source,
+        type: 'notice',
+        enterprise_id: v.company.enterprise_id,
+        agency_id: office.agency.agency_id,
+        officer_ids: i === 0 ? own : [joint[i - 1]!],
+        matters: i === 0 ? matters : [random.pick(office.kind.matters)],
+        visit_date: calendarDate(v.day),
+        channel: 'sms',
+      };
+      out.push({ at, origin: v.day, event });
+    }
+  }
+
+  function evaluation(v: Visit, channel: 'sms' | 'app', endedAt: number, origin: number, visitEventId: string | undefined, out: TimedEvent[]): void {
+    const at = endedAt + random.int(10, 240) * MINUTE;
+    const score = v.score ?? random.int(...random.weighted(SCORE_BANDS));
+    const event: Of<'evaluation'> = {
+      id: nextId(), occurred_at: timestamp(at), region: v.office.region.code, source: v.office.region.source,
+      type: 'evaluation',
+      enterprise_id: v.company.enterprise_id,
+      agency_id: v.office.agency.agency_id,
+      score,
+      channel,
+      comment: random.pick(score < 60 ? DISSATISFIED_COMMENTS : EVALUATION_COMMENTS),
+    };
+    if (visitEventId) event.visit_event_id = visitEventId;
+    out.push({ at, origin, event });
   }
 
   /** Off-site checks review documents remotely: a record, and nobody at the gate. */
   function reviewOnPaper(v: Visit, start: number, out: TimedEvent[]): VisitRecord {
     const endedAt = start + random.int(30, 120) * MINUTE;
-    inspection(v, random.sample(v.office.officers, 2), v.planId, start, endedAt, endedAt + random.int(10, 24 * 60) * MINUTE, out);
+    const matters = v.matters ?? random.sample(v.office.kind.matters, random.int(1, 2));
+    inspection(v, random.sample(v.office.officers, 2), v.planId, start, endedAt, endedAt + random.int(10, 24 * 60) * MINUTE, matters, out);
     return { company: v.company, office: v.office, startedAt: start, endedAt };
   }
 
-  function inspection(v: Visit, officers: string[], planId: string | undefined, start: number, endedAt: number, filedAt: number, out: TimedEvent[]): void {
+  function inspection(
+    v: Visit, officers: string[], planId: string | undefined, start: number, endedAt: number, filedAt: number, matters: string[], out: TimedEvent[],
+  ): void {
+    const outcome = v.outcome ?? random.weighted(OUTCOME_WEIGHTS);
     const event: Of<'inspection'> = {
       id: nextId(), occurred_at: timestamp(filedAt), region: v.office.region.code, source: v.office.region.source,
       type: 'inspection',
@@ -238,8 +339,14 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       started_at: timestamp(start),
       ended_at: timestamp(endedAt),
       onsite: v.onsite,
-      outcome: random.weighted(OUTCOME_WEIGHTS),
+      outcome,
+      matters,
     };
+    // A penalty's record carries the remedies and the credit-repair procedure (莆田: "还应上传救济途径、信用修复流程等").
+    if (outcome === 'penalty' && !v.penaltyWithoutRemedies) {
+      event.remedies = REMEDIES;
+      event.credit_repair = CREDIT_REPAIR;
+    }
     if (planId) event.plan_id = planId;
     if (v.urgentReason) event.urgent_reason = v.urgentReason;
     if (v.nationalBasis) event.national_basis = v.nationalBasis;
@@ -289,7 +396,7 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
     out.push({ at, origin: about ? about.startedAt : at, event });
   }
 
-  return { plan, filing, visit, complaint, workingMoment, urgentReason: (): UrgentReason => random.weighted(URGENT_REASON_WEIGHTS) };
+  return { plan, filing, visit, complaint, notice, noticeAhead, workingMoment, urgentReason: (): UrgentReason => random.weighted(URGENT_REASON_WEIGHTS) };
 }
 
 export type Records = ReturnType<typeof createRecords>;

@@ -155,6 +155,57 @@ export const VIOLATIONS: readonly Scenario[] = [
     },
   },
   {
+    // 莆田 "入企检查后5个工作日内,在平台反馈……涉及行政处罚的,还应上传救济途径、信用修复流程": a result filed 6 to 9
+    // working days later, or a penalty fed back without the remedies and the credit repair.
+    id: 'result_overdue', regions: [PUTIAN], bookedAhead: true,
+    run: (ctx, office, today) => planAndBook(ctx, office, today, ctx.random.chance(0.5)
+      ? { recordAfterWorkingDays: ctx.random.int(6, 9) }
+      : { outcome: 'penalty', penaltyWithoutRemedies: true }),
+  },
+  {
+    // 云和 "预告期限一般不少于5个工作日": no notice to the company, or one given only 1 to 4 working days ahead.
+    id: 'no_notice', regions: [YUNHE], bookedAhead: true,
+    run: (ctx, office, today) => planAndBook(ctx, office, today, { notice: { workingDaysAhead: ctx.random.chance(0.5) ? null : ctx.random.int(1, 4) } }),
+  },
+  {
+    // 云和 "领导干部入企开展公务活动的,需提前三个工作日……报备": no filing, or one only 1 or 2 working days ahead.
+    id: 'leader_visit_unfiled', regions: [YUNHE], bookedAhead: true,
+    run(ctx, office, today) {
+      const ahead = ctx.random.chance(0.5) ? null : ctx.random.int(1, 2);
+      const day = ctx.firstDayFrom(midnight(addWorkingDays(calendarDate(today.day), 4)), ctx.isWorkingDay)!;
+      const company = ctx.random.pick(ctx.companiesIn(office.region));
+      if (ahead !== null) {
+        const filedOn = midnight(addWorkingDays(calendarDate(day), -ahead));
+        ctx.records.filing({ office, company, kind: 'leader_visit', visitDay: day, filedAt: ctx.records.workingMoment(filedOn), origin: day }, today.out);
+      }
+      ctx.book({ day, office, company, onsite: true, joint: [], scanned: true, purpose: 'leader_visit', teamSize: ctx.random.int(2, 3) });
+    },
+  },
+  {
+    // 德州's SMS rating ("他打了95分,属“十分满意”") and 烟台's "执法不满意": a visit the company rates 59 or less.
+    id: 'dissatisfied', regions: [DEZHOU, YANTAI], bookedAhead: true,
+    run: (ctx, office, today) => planAndBook(ctx, office, today, { score: ctx.random.int(10, 59) }),
+  },
+  {
+    // 德州 "执法时长47分钟……次数和时长都合理": a visit of a few minutes (a scan for show) or of most of a day.
+    id: 'abnormal_duration', regions: [DEZHOU], bookedAhead: true,
+    run: (ctx, office, today) => planAndBook(ctx, office, today, { stayMinutes: ctx.random.chance(0.5) ? ctx.random.int(3, 12) : ctx.random.int(250, 400) }),
+  },
+  {
+    // 云和 "非现场检查能达到检查目的,且未发现有违法行为的,原则上不再进行现场检查": an off-site check today finds
+    // nothing, and the same agency still inspects the same matter on site days later.
+    id: 'onsite_after_clean_offsite', regions: [YUNHE], bookedAhead: false,
+    run(ctx, office, today) {
+      const start = ctx.firstDayFrom(today.day + ctx.random.int(2, 10) * DAY, ctx.isWorkingDay)!;
+      const pick = ctx.pickVisit(office, (c) => openDay(ctx, c, start, 1));
+      if (!pick) return;
+      const matters = ctx.random.sample(office.kind.matters, ctx.random.int(1, 2));
+      ctx.visitNow({ day: today.day, office, company: pick.company, onsite: false, joint: [], scanned: false, outcome: 'no_issue', matters }, today);
+      const planId = fileAhead(ctx, office, today, [pick.company], start, 1);
+      ctx.book({ day: pick.day, office, company: pick.company, onsite: true, planId, joint: [], scanned: true, matters });
+    },
+  },
+  {
     // A company's complaint, about one of today's visits when there was one in its region.
     id: 'complaint', regions: [DEZHOU, YANTAI, PUTIAN, HAISHU, YUNHE], bookedAhead: false,
     run(ctx, office, today) {

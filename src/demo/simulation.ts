@@ -4,7 +4,7 @@ import { createLedger } from './ledger.js';
 import type { Random } from './random.js';
 import { createRecords, type Office, type PlanDraft, type TimedEvent, type Visit } from './records.js';
 import { SPECIAL_CASES, VIOLATIONS, type Scenario, type ScenarioContext, type ScenarioDay } from './scenarios.js';
-import { DAY, dayOfMonth, isWeekend } from '../calendar/index.js';
+import { DAY, addWorkingDays, calendarDate, dayOfMonth, isWeekend, midnight } from '../calendar/index.js';
 import type { World } from './world.js';
 
 /**
@@ -69,6 +69,9 @@ export function createSimulation(world: World, random: Random, options: Simulati
   const companiesByRegion = groupCompanies(world.enterprises, regionOf);
   const ledger = createLedger();
   const booked = new Map<number, Visit[]>();
+  // Visits whose company is told ahead (云和 预告), by the day it is told.
+  const noticeDue = new Map<number, Visit[]>();
+  let simulatedDay = -Infinity;
   const records = createRecords(random, options);
 
   const isWorkingDay = (day: number) => options.aroundTheClock || !isWeekend(day);
@@ -91,6 +94,7 @@ export function createSimulation(world: World, random: Random, options: Simulati
   function runDay(day: number, plansOnly = false): TimedEvent[] {
     if (offices.length === 0 || world.enterprises.length === 0) return [];
     const today: ScenarioDay = { day, out: [], visits: [] };
+    simulatedDay = day;
     const plans = roundRandomly((options.visitsPerDay / VISITS_PER_PLAN) * activity(day));
     for (let i = 0; i < plans; i++) fileRoutinePlan(day, today.out);
     for (const visit of plansOnly ? [] : booked.get(day) ?? []) {
@@ -100,6 +104,9 @@ export function createSimulation(world: World, random: Random, options: Simulati
     booked.delete(day);
     happen(violations, roundRandomly(options.visitsPerDay * activity(day) * options.violationRate), today, plansOnly);
     happen(specialCases, roundRandomly(options.visitsPerDay * activity(day) * SPECIAL_CASE_SHARE), today, plansOnly);
+    // Last, so that visits booked today with a notice due today are told today too.
+    for (const visit of noticeDue.get(day) ?? []) records.notice(visit, records.workingMoment(day), today.out);
+    noticeDue.delete(day);
     return today.out;
   }
 
@@ -145,6 +152,14 @@ export function createSimulation(world: World, random: Random, options: Simulati
 
   function book(visit: Visit): void {
     if (visit.onsite) ledger.remember(visit.company, [visit.office, ...visit.joint], visit.day);
+    const ahead = records.noticeAhead(visit);
+    if (ahead !== null) {
+      // A visit booked later than the notice period allows is noticed today: short notice.
+      const day = Math.max(midnight(addWorkingDays(calendarDate(visit.day), -ahead)), simulatedDay);
+      const list = noticeDue.get(day);
+      if (list) list.push(visit);
+      else noticeDue.set(day, [visit]);
+    }
     const list = booked.get(visit.day);
     if (list) list.push(visit);
     else booked.set(visit.day, [visit]);

@@ -28,9 +28,9 @@ export const HISTORY_DAYS = 30;
 const BATCH = 2_000;
 
 /** The history the demo loads before going live: the `days` before `to`. `npm run demo:alerts` counts its alerts. */
-export function demoHistory(world: World, options: { seed: number; to: Date; days?: number }): EventInput[] {
-  const { seed, to, days = HISTORY_DAYS } = options;
-  return generateEvents(world, { seed, from: new Date(to.getTime() - days * 86_400_000), to, idPrefix: `demo-${seed}` });
+export function demoHistory(world: World, options: { seed: number; to: Date; days?: number; followUpUntil?: Date }): EventInput[] {
+  const { seed, to, days = HISTORY_DAYS, followUpUntil } = options;
+  return generateEvents(world, { seed, from: new Date(to.getTime() - days * 86_400_000), to, idPrefix: `demo-${seed}`, followUpUntil });
 }
 
 export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() => Promise<void>> {

@@ -1,7 +1,7 @@
 export * from './model.js';
 export { TicketConflict, type TicketRevision } from './lifecycle.js';
 export { createTicketStore, type TicketStore, type TicketFilters, type TicketPage } from './store.js';
-export { createHotlineQueue, enqueueAlertTickets, enqueueComplaintTickets, HOTLINE_QUEUE, type HotlineJob, type HotlineQueue } from './queue.js';
+export { enqueueAlertTickets, enqueueComplaintTickets, type HotlineQueue } from './queue.js';
 export { hotlineSettings, SLA_RULE_ID, type HotlineSettings } from './sla.js';
 export { startHotlineWorker, type HotlineWorker, type HotlineWorkerOptions } from './worker.js';
 export {

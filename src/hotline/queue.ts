@@ -1,27 +1,16 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Alert } from '../alerts/model.js';
 import type { Event } from '../ingest/schema.js';
-import { bullPrefix, DURABLE_JOB_OPTIONS } from '../pipeline/queues.js';
+import type { HotlineJob } from '../queues/index.js';
 import { draftTicketId, type Priority, type SlaKind, type TicketDraft } from './model.js';
 
 /**
- * The `hotline` queue: opening tickets, SLA deadlines and claim leases. Job
- * ids are derived from the ticket and the instant, so a retried or repeated
- * enqueue adds nothing, and delayed jobs (deadlines, leases) survive restarts.
- * BullMQ job ids may not contain ':'.
+ * What goes into the `hotline` queue: opening tickets, SLA deadlines and
+ * claim leases. Job ids are derived from the ticket and the instant, so a
+ * retried or repeated enqueue adds nothing, and delayed jobs (deadlines,
+ * leases) survive restarts. BullMQ job ids may not contain ':'.
  */
-export const HOTLINE_QUEUE = '{hotline}'; // a hash tag: see src/pipeline/queues.ts
-
-export type HotlineJob =
-  | { kind: 'open'; draft: TicketDraft }
-  | { kind: 'sla'; ticket_id: string; sla: SlaKind; due_at: string }
-  | { kind: 'claim-lapse'; ticket_id: string; claimed_until: string };
-
 export type HotlineQueue = Queue<HotlineJob>;
-
-export function createHotlineQueue(connection: ConnectionOptions, redisPrefix: string): HotlineQueue {
-  return new Queue<HotlineJob>(HOTLINE_QUEUE, { connection, prefix: bullPrefix(redisPrefix), defaultJobOptions: DURABLE_JOB_OPTIONS });
-}
 
 type Complaint = Extract<Event, { type: 'complaint' }>;
 
@@ -88,7 +77,7 @@ async function enqueueOpen(queue: HotlineQueue, drafts: readonly TicketDraft[]):
   await queue.addBulk(drafts.map((draft, i) => ({
     name: 'open',
     data: { kind: 'open' as const, draft },
-    opts: { ...DURABLE_JOB_OPTIONS, jobId: `open-${ids[i]}` },
+    opts: { jobId: `open-${ids[i]}` },
   })));
   return ids;
 }
@@ -96,7 +85,7 @@ async function enqueueOpen(queue: HotlineQueue, drafts: readonly TicketDraft[]):
 export async function scheduleSla(queue: HotlineQueue, ticketId: string, sla: SlaKind, dueAt: string): Promise<void> {
   const due = Date.parse(dueAt);
   await queue.add('sla', { kind: 'sla', ticket_id: ticketId, sla, due_at: dueAt }, {
-    ...DURABLE_JOB_OPTIONS, jobId: `sla-${sla}-${ticketId}-${due}`, delay: Math.max(0, due - Date.now()),
+    jobId: `sla-${sla}-${ticketId}-${due}`, delay: Math.max(0, due - Date.now()),
   });
 }
 
@@ -104,6 +93,6 @@ export async function scheduleSla(queue: HotlineQueue, ticketId: string, sla: Sl
 export async function scheduleClaimLapse(queue: HotlineQueue, ticketId: string, claimedUntil: string): Promise<void> {
   const until = Date.parse(claimedUntil);
   await queue.add('claim-lapse', { kind: 'claim-lapse', ticket_id: ticketId, claimed_until: claimedUntil }, {
-    ...DURABLE_JOB_OPTIONS, jobId: `lapse-${ticketId}-${until}`, delay: Math.max(0, until - Date.now()),
+    jobId: `lapse-${ticketId}-${until}`, delay: Math.max(0, until - Date.now()),
   });
 }

@@ -1,39 +1,28 @@
-import { Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { AlertCandidate } from '../alerts/model.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/index.js';
 import type { Homes } from '../reference/index.js';
-import { closeWorker } from '../pipeline/close-worker.js';
-import { bullPrefix, cappedBackoff, queueLabel } from '../pipeline/queues.js';
-import { workerConnection } from '../redis/connection.js';
+import { openWorkerQueue, startQueueWorker, type HotlineJob, type QueueWorkerSettings } from '../queues/index.js';
 import type { Locks } from '../redis/lock.js';
 import type { Storage } from '../storage/index.js';
 import { breachSla, openTicket, slaMissed } from './lifecycle.js';
 import { draftTicketId } from './model.js';
-import { createHotlineQueue, HOTLINE_QUEUE, scheduleSla, type HotlineJob, type HotlineQueue } from './queue.js';
+import { scheduleSla, type HotlineQueue } from './queue.js';
 import { deadlines, slaAlert, type HotlineSettings } from './sla.js';
 import { createTicketStore } from './store.js';
 
-export interface HotlineWorkerOptions {
-  redisUrl: string;
-  redisPrefix: string;
+export interface HotlineWorkerOptions extends QueueWorkerSettings {
   storage: Storage;
   locks: Locks;
   /** Where companies are at home: a ticket is filed under its company's region. */
   homes: Pick<Homes, 'regions'>;
-  log: Logger;
   settings: HotlineSettings;
   /** Raises (or leaves as it is) a system alert on the feed; must be idempotent, since timers retry. */
   raiseAlert: (candidate: AlertCandidate) => Promise<void>;
-  lockMs: number;
-  stalledIntervalMs: number;
-  metrics: Metrics;
 }
 
 export interface HotlineWorker {
   /** Where complaints and alerts are queued as tickets. */
   queue: HotlineQueue;
-  worker: Worker<HotlineJob>;
   close(timeoutMs: number): Promise<void>;
 }
 
@@ -49,10 +38,9 @@ const CONCURRENCY = 8;
 export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker {
   const { log, settings } = options;
   const store = createTicketStore(options.storage, options.locks);
-  const queueConnection = workerConnection(options.redisUrl);
-  queueConnection.on('error', (err) => log.debug({ err: err.message }, 'hotline queue redis error'));
-  const queue = createHotlineQueue(queueConnection, options.redisPrefix);
-  queue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
+  // Its own connection to the hotline queue: ticket timers, and the complaints the store worker hands over.
+  const timers = openWorkerQueue('hotline', options);
+  const { queue } = timers;
 
   async function open(job: Job<HotlineJob>, draft: Extract<HotlineJob, { kind: 'open' }>['draft']): Promise<void> {
     const id = draftTicketId(draft);
@@ -72,56 +60,26 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
     });
   }
 
-  const connection = workerConnection(options.redisUrl);
-  connection.on('error', (err) => log.debug({ err: err.message }, 'hotline worker redis error'));
-  const worker = new Worker<HotlineJob>(
-    HOTLINE_QUEUE,
-    async (job) => {
-      const data = job.data;
-      switch (data.kind) {
-        case 'open':
-          return open(job, data.draft);
-        case 'sla':
-          // The alert is raised before the breach is saved: raising is idempotent, so a retry after a failure in between still ends with both.
-          await store.act(data.ticket_id, (ticket, now) => (slaMissed(ticket, data.sla, data.due_at) ? breachSla(ticket, data.sla, now) : null),
-            async ({ ticket }) => {
-              await options.raiseAlert(slaAlert(ticket, data.sla));
-              options.metrics.slaBreaches.inc({ sla: data.sla });
-              log.info({ ticket: ticket.id, sla: data.sla, due_at: data.due_at }, 'ticket SLA breached');
-            });
-          return;
-        case 'claim-lapse':
-          // Nothing to change beyond what act does anyway: record the release if the claim really lapsed.
-          await store.act(data.ticket_id, () => null);
-          return;
-      }
-    },
-    {
-      connection,
-      prefix: bullPrefix(options.redisPrefix),
-      concurrency: CONCURRENCY,
-      lockDuration: options.lockMs,
-      stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: 1_000,
-      settings: { backoffStrategy: cappedBackoff },
-    },
-  );
-  // At zero from the start: a rate over the failures needs the series before the first one.
-  options.metrics.jobsFailed.inc({ queue: queueLabel(HOTLINE_QUEUE) }, 0);
-  worker.on('failed', (job, err) => {
-    options.metrics.jobsFailed.inc({ queue: queueLabel(HOTLINE_QUEUE) });
-    log.warn({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'hotline job failed; will retry');
-  });
-  worker.on('error', (err) => log.error({ err: err.message }, 'hotline worker error'));
+  const worker = startQueueWorker('hotline', async (job) => {
+    const data = job.data;
+    switch (data.kind) {
+      case 'open':
+        return open(job, data.draft);
+      case 'sla':
+        // The alert is raised before the breach is saved: raising is idempotent, so a retry after a failure in between still ends with both.
+        await store.act(data.ticket_id, (ticket, now) => (slaMissed(ticket, data.sla, data.due_at) ? breachSla(ticket, data.sla, now) : null),
+          async ({ ticket }) => {
+            await options.raiseAlert(slaAlert(ticket, data.sla));
+            options.metrics.slaBreaches.inc({ sla: data.sla });
+            log.info({ ticket: ticket.id, sla: data.sla, due_at: data.due_at }, 'ticket SLA breached');
+          });
+        return;
+      case 'claim-lapse':
+        // Nothing to change beyond what act does anyway: record the release if the claim really lapsed.
+        await store.act(data.ticket_id, () => null);
+        return;
+    }
+  }, { ...options, concurrency: CONCURRENCY, closing: timers.close });
 
-  return {
-    queue,
-    worker,
-    async close(timeoutMs) {
-      await closeWorker(worker, timeoutMs, log);
-      await queue.close().catch(() => {});
-      queueConnection.disconnect();
-      connection.disconnect();
-    },
-  };
+  return { queue, close: worker.close };
 }

@@ -56,6 +56,10 @@ export const FILING_KINDS = ['quiet_period_check', 'research', 'leader_visit'] a
 export const FILING_OFFICES = ['county_enforcement_office', 'county_party_government_offices'] as const;
 export const COMPLAINT_CATEGORIES = ['no_scan', 'frequent', 'no_plan', 'quiet_period', 'misconduct', 'other'] as const;
 export const OUTCOMES = ['no_issue', 'rectification_ordered', 'penalty', 'case_opened', 'other'] as const;
+/** How a company was told of a visit ahead (预告): SMS, the platform's app, a call, a letter, in person. */
+export const NOTICE_CHANNELS = ['sms', 'app', 'phone', 'letter', 'in_person'] as const;
+/** How a company rated a visit: 德州's SMS after the visit, the platform's app or site, the 12345 line. */
+export const EVALUATION_CHANNELS = ['sms', 'app', 'web', '12345'] as const;
 
 const common = {
   id: EventId,
@@ -69,6 +73,8 @@ const Purpose = z.enum(PURPOSES).default('inspection')
   .describe('inspection 行政检查 | research 调研 | guidance 行政指导服务 | leader_visit 领导干部入企公务');
 const NationalBasis = Text(200)
   .describe('国家另有规定: the national law or regulation that requires this on-site visit; the annual cap does not count it');
+
+const Matters = z.array(Text(200)).max(50).describe('检查事项: the inspection matters, as listed in the agency\'s 检查事项清单');
 
 const Location = z.object({
   lat: z.number().min(-90).max(90),
@@ -106,6 +112,11 @@ export const InspectionEvent = z.object({
   urgent_reason: UrgentReason.optional(),
   national_basis: NationalBasis.optional(),
   outcome: z.enum(OUTCOMES).optional(),
+  matters: Matters.optional(),
+  remedies: Text(2000).optional()
+    .describe('救济途径: how the company may seek redress (莆田: "涉及行政处罚的,还应上传救济途径、信用修复流程等")'),
+  credit_repair: Text(2000).optional()
+    .describe('信用修复流程: how the company repairs its credit after a penalty (莆田, as for remedies)'),
 }).strict().refine((e) => !e.ended_at || Date.parse(e.ended_at) >= Date.parse(e.started_at), {
   message: 'must not be before started_at', path: ['ended_at'],
 }).describe('The enforcement record an agency files after an inspection');
@@ -160,8 +171,33 @@ export const FilingEvent = z.object({
   message: 'is required when kind is quiet_period_check (报请本单位主要负责人批准)', path: ['approved_by'],
 }).describe('A filing (备案/报备) of a visit with the county; occurred_at is the filing time');
 
-export const EVENT_TYPES = ['checkin', 'inspection', 'plan', 'complaint', 'filing'] as const;
-export const Event = z.discriminatedUnion('type', [CheckinEvent, InspectionEvent, PlanEvent, ComplaintEvent, FilingEvent]);
+export const NoticeEvent = z.object({
+  ...common,
+  type: z.literal('notice'),
+  enterprise_id: EnterpriseId,
+  agency_id: AgencyId,
+  officer_ids: OfficerIds.describe('检查人员: the officers who will come'),
+  matters: z.array(Text(200)).min(1, 'needs at least one matter (检查事项)').max(50).describe('检查事项: what will be inspected'),
+  visit_date: CalendarDate.describe('检查时间: the day of the visit'),
+  plan_id: identifier('plan_id').optional(),
+  channel: z.enum(NOTICE_CHANNELS).optional().describe('sms | app | phone | letter | in_person'),
+}).strict().describe(
+  'Notice of a visit to the company (预告; 云和: "应将涉及的行政检查事项、检查时间、检查人员等内容向企业进行“预告”"); occurred_at is when the company was told');
+
+export const EvaluationEvent = z.object({
+  ...common,
+  type: z.literal('evaluation'),
+  enterprise_id: EnterpriseId,
+  agency_id: AgencyId.describe('The agency whose visit is rated'),
+  score: z.number().int('must be a whole number of points').min(0, 'must be at least 0').max(100, 'must be at most 100')
+    .describe('The company\'s score for the visit, 0 to 100 (德州: "他打了95分,属“十分满意”"); the region\'s rule names the levels and the threshold'),
+  comment: Text(2000).optional(),
+  channel: z.enum(EVALUATION_CHANNELS).describe('sms | app | web | 12345'),
+  visit_event_id: identifier('visit_event_id').optional().describe('The check-in or inspection record of the visit rated'),
+}).strict().describe("A company's rating of one visit (企业评价); occurred_at is when it rated");
+
+export const EVENT_TYPES = ['checkin', 'inspection', 'plan', 'complaint', 'filing', 'notice', 'evaluation'] as const;
+export const Event = z.discriminatedUnion('type', [CheckinEvent, InspectionEvent, PlanEvent, ComplaintEvent, FilingEvent, NoticeEvent, EvaluationEvent]);
 export type Event = z.infer<typeof Event>;
 export type EventInput = z.input<typeof Event>;
 

@@ -45,6 +45,9 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
         started_at: time(event.started_at),
         ended_at: event.ended_at ? time(event.ended_at) : null,
         outcome: event.outcome ?? '',
+        matters: event.matters ?? [],
+        remedies: event.remedies ?? '',
+        credit_repair: event.credit_repair ?? '',
       }];
     case 'plan':
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
@@ -79,6 +82,25 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
         filing_kind: event.kind,
         filed_with: event.filed_with,
         approved_by: event.approved_by ?? '',
+      }];
+    case 'notice':
+      // The day noticed as a one-day window, like a filing's visit day.
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        officer_ids: event.officer_ids,
+        matters: event.matters,
+        window_start: event.visit_date,
+        window_end: event.visit_date,
+        plan_id: event.plan_id ?? '',
+        channel: event.channel ?? '',
+      }];
+    case 'evaluation':
+      return [{
+        ...base,
+        enterprise_id: event.enterprise_id,
+        score: event.score,
+        channel: event.channel,
       }];
   }
 }

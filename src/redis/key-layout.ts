@@ -1,9 +1,7 @@
 import type { Redis } from 'ioredis';
-import { ALERT_TIMERS_QUEUE } from '../alerts/escalation.js';
 import { feedStream } from '../feed/journal.js';
-import { HOTLINE_QUEUE } from '../hotline/queue.js';
 import type { Logger } from '../log.js';
-import { bullPrefix, EVALUATE_QUEUE, queueLabel, STORE_QUEUE } from '../pipeline/queues.js';
+import { bullPrefix, QUEUES } from '../queues/index.js';
 import { workerConnection } from './connection.js';
 import { createLocks } from './lock.js';
 import { openRoleConnections, type RedisUrls } from './roles.js';
@@ -30,8 +28,8 @@ export interface Rename {
 /** Old key → new key for every queue: the queue name gains its hash tag. */
 export function queueRenames(redisPrefix: string): Rename[] {
   const prefix = bullPrefix(redisPrefix);
-  return [STORE_QUEUE, EVALUATE_QUEUE, HOTLINE_QUEUE, ALERT_TIMERS_QUEUE].map((name) => {
-    const old = `${prefix}:${queueLabel(name)}:`;
+  return Object.values(QUEUES).map(({ name, label }) => {
+    const old = `${prefix}:${label}:`;
     return { pattern: `${old}*`, to: (key: string) => `${prefix}:${name}:${key.slice(old.length)}` };
   });
 }

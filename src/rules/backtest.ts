@@ -5,7 +5,7 @@ import type { CompiledRule } from './compile.js';
 import { readAgencyNames, readCompanies, readEvents, spanFilter, type Spans } from './context.js';
 import { anchorNeeds, evaluateCompany, mergeNeeds } from './engine.js';
 import type { RuleSet } from './load.js';
-import { companyOf } from './simulate.js';
+import { companyOf } from './company.js';
 
 /**
  * Runs a rule (or an edited copy of it) over stored history without

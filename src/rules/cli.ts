@@ -6,6 +6,7 @@ import { createStorage, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
 import { isPretty } from '../log.js';
 import { progress, type Progress } from '../terminal/progress.js';
+import { channelsOf } from './compile.js';
 import { holidayFileJsonSchema, holidayWarnings } from './holidays.js';
 import { formatProblem, loadRuleSet, RuleSetError, type Problem, type RuleSet } from './load.js';
 import { policyMapJsonSchema } from './policy-map.js';
@@ -36,7 +37,7 @@ export function rulesCommand(): Command {
       const set = await loadOrReport(dir);
       if (!set) return;
       for (const { spec } of set.rules) {
-        console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${spec.channels.join(',') || '-'}`);
+        console.log(`${spec.id}@${spec.version} ${spec.kind} ${spec.mode} ${spec.severity} ${channelsOf(spec).join(',') || '-'}`);
       }
       for (const line of holidayCoverage(dir, set.calendar, Date.now())) console.log(line);
       if (!set.policy) console.log('no policy map (regions.yaml): every rule holds everywhere');

@@ -1,4 +1,5 @@
 import { compileCondition, ConditionError, type Predicate } from './conditions.js';
+import type { Channel } from '../alerts/model.js';
 import { Rule, type ConditionSpec, type Library, type RuleSpec } from './schema.js';
 import { TEMPLATE_VARIABLES, templateNames } from './wording.js';
 
@@ -115,6 +116,16 @@ function resolve(spec: RuleSpec, library: Library, prefix: string, params: Recor
   return { spec: checked.data, params, when, types: (condition) => typesOf(condition, library) };
 }
 
+/**
+ * Where a rule's alerts go with these parameters: its `channels`, or the list a `$parameter` names (the policy
+ * map routes such a rule per region; a resolved rule's spec already holds the list).
+ */
+export function channelsOf(spec: RuleSpec, params: Record<string, unknown> = spec.params): Channel[] {
+  if (Array.isArray(spec.channels)) return spec.channels;
+  const ref = PARAM_REF.exec(spec.channels);
+  return ref ? ((params[ref[2]!] ?? []) as Channel[]) : [];
+}
+
 /** Replaces `$name` strings in the detection parts with the parameter's value. */
 function substitute(value: unknown, params: Record<string, unknown>, key = ''): unknown {
   if (key === 'title' || key === 'message' || key === 'params' || key === 'description') return value;
@@ -133,7 +144,7 @@ function substitute(value: unknown, params: Record<string, unknown>, key = ''): 
 /** Every condition of a rule with its path in the file, so a problem in one points at it. */
 function forEachCondition(spec: RuleSpec, visit: (c: ConditionSpec, path: (string | number)[]) => void): void {
   const d = spec.detect as Record<string, unknown>;
-  for (const key of ['match', 'trigger', 'expect']) if (d[key]) visit(d[key] as ConditionSpec, ['detect', key]);
+  for (const key of ['match', 'trigger', 'expect', 'entry', 'exit', 'record']) if (d[key]) visit(d[key] as ConditionSpec, ['detect', key]);
   if (spec.kind === 'absence') {
     spec.detect.variants.forEach((v, i) => v.expect && visit(v.expect, ['detect', 'variants', i, 'expect']));
     spec.detect.direct.forEach((direct, i) => visit(direct.match, ['detect', 'direct', i, 'match']));
@@ -160,6 +171,8 @@ function checkReferences(spec: RuleSpec): PathProblem[] {
   });
   scan('detect');
   if ('exemptions' in spec) scan('exemptions');
+  const channels = typeof spec.channels === 'string' ? PARAM_REF.exec(spec.channels) : null;
+  if (channels && !(channels[2]! in spec.params)) problems.push({ path: ['channels'], message: `refers to parameter $${channels[2]}, which params does not declare` });
   return problems;
 }
 

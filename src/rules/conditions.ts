@@ -30,6 +30,16 @@ export function compileCondition(spec: ConditionSpec, library: Library, seen: st
     if (--budget.left < 0) throw new ConditionError(`expands to more than ${MAX_MACRO_USES} macro uses`, ['use']);
     tests.push(compileCondition(macro, library, [...seen, name], budget));
   }
+  if (spec.any_of) {
+    const branches = spec.any_of.map((branch, i) => {
+      try {
+        return compileCondition(branch, library, seen, budget);
+      } catch (err) {
+        throw err instanceof ConditionError && seen.length === 0 ? new ConditionError(err.message, ['any_of', i, ...err.path]) : err;
+      }
+    });
+    tests.push((event) => branches.some((test) => test(event)));
+  }
   for (const field of CONDITION_FIELDS) {
     const matcher = spec[field];
     if (matcher === undefined) continue;

@@ -7,10 +7,13 @@ import { toCandidates, type Naming } from './findings.js';
 import { absence } from './kinds/absence.js';
 import { calendar } from './kinds/calendar.js';
 import { cap } from './kinds/cap.js';
+import { duration } from './kinds/duration.js';
+import { presence } from './kinds/presence.js';
+import { score } from './kinds/score.js';
 import { threshold } from './kinds/threshold.js';
 import type { Kind, Need } from './kinds/types.js';
 
-const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap };
+const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap, presence, score, duration };
 
 /** What new events can change: the span of their times (their own, an inspection's start, a plan's dates) and their types. */
 export interface Changed {

@@ -25,7 +25,16 @@ export interface EngineEvent {
   /** 国家另有规定: the national law that requires this visit; '' when none. */
   national_basis: string;
   started_at: number | null;
+  /** When an inspection record says the visit ended; null when not sent. */
+  ended_at: number | null;
   outcome: string;
+  /** 检查事项 of an inspection record or a notice (预告). */
+  matters: string[];
+  /** 救济途径 and 信用修复流程 of an inspection record ('' when not sent). */
+  remedies: string;
+  credit_repair: string;
+  /** An evaluation's score (0–100); null for other events. */
+  score: number | null;
   window_start: string | null;
   window_end: string | null;
   mode: string;
@@ -55,8 +64,9 @@ export interface CompanyFacts {
 /** The columns of `events` the engine reads (see `EVENT_COLUMNS`). */
 export const EVENT_COLUMNS = [
   'id', 'type', 'enterprise_id', 'occurred_at', 'region', 'source', 'agency_id', 'officer_ids', 'action', 'method',
-  'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'started_at', 'outcome', 'window_start', 'window_end',
-  'mode', 'status', 'joint_agency_ids', 'reviewed_by', 'category', 'channel', 'filing_kind', 'filed_with', 'approved_by',
+  'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'started_at', 'ended_at', 'outcome', 'matters', 'remedies',
+  'credit_repair', 'score', 'window_start', 'window_end', 'mode', 'status', 'joint_agency_ids', 'reviewed_by', 'category',
+  'channel', 'filing_kind', 'filed_with', 'approved_by',
 ] as const;
 
 type Raw = Record<(typeof EVENT_COLUMNS)[number], unknown>;
@@ -89,7 +99,12 @@ export function fromStoredRow(row: Raw): EngineEvent {
     urgent_reason: str(row.urgent_reason),
     national_basis: str(row.national_basis),
     started_at: ms(row.started_at),
+    ended_at: ms(row.ended_at),
     outcome: str(row.outcome),
+    matters: (row.matters as string[] | null) ?? [],
+    remedies: str(row.remedies),
+    credit_repair: str(row.credit_repair),
+    score: row.score == null ? null : Number(row.score),
     window_start: row.window_start == null ? null : str(row.window_start),
     window_end: row.window_end == null ? null : str(row.window_end),
     mode: str(row.mode),
@@ -109,7 +124,8 @@ export function fromEvent(event: Event): EngineEvent[] {
   const base: EngineEvent = {
     id: event.id, type: event.type, enterprise_id: '', occurred_at: Date.parse(event.occurred_at), region: event.region,
     source: event.source, agency_id: event.agency_id ?? '', officer_ids: [], action: '', method: '', onsite: false,
-    purpose: '', plan_id: '', urgent_reason: '', national_basis: '', started_at: null, outcome: '', window_start: null,
+    purpose: '', plan_id: '', urgent_reason: '', national_basis: '', started_at: null, ended_at: null, outcome: '', matters: [],
+    remedies: '', credit_repair: '', score: null, window_start: null,
     window_end: null, mode: '', status: '', joint_agency_ids: [], reviewed_by: '', category: '', channel: '',
     filing_kind: '', filed_with: '', approved_by: '',
   };
@@ -124,7 +140,9 @@ export function fromEvent(event: Event): EngineEvent[] {
       return [{
         ...base, enterprise_id: event.enterprise_id, officer_ids: event.officer_ids, onsite: event.onsite,
         purpose: event.purpose, plan_id: event.plan_id ?? '', urgent_reason: event.urgent_reason ?? '',
-        national_basis: event.national_basis ?? '', started_at: Date.parse(event.started_at), outcome: event.outcome ?? '',
+        national_basis: event.national_basis ?? '', started_at: Date.parse(event.started_at),
+        ended_at: event.ended_at ? Date.parse(event.ended_at) : null, outcome: event.outcome ?? '', matters: event.matters ?? [],
+        remedies: event.remedies ?? '', credit_repair: event.credit_repair ?? '',
       }];
     case 'plan':
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
@@ -139,6 +157,14 @@ export function fromEvent(event: Event): EngineEvent[] {
         ...base, enterprise_id: event.enterprise_id, window_start: event.visit_date, window_end: event.visit_date,
         plan_id: event.plan_id ?? '', filing_kind: event.kind, filed_with: event.filed_with, approved_by: event.approved_by ?? '',
       }];
+    case 'notice':
+      // Like a filing, the day noticed is a one-day window: `covers` finds the notice for the visit's day.
+      return [{
+        ...base, enterprise_id: event.enterprise_id, officer_ids: event.officer_ids, matters: event.matters,
+        window_start: event.visit_date, window_end: event.visit_date, plan_id: event.plan_id ?? '', channel: event.channel ?? '',
+      }];
+    case 'evaluation':
+      return [{ ...base, enterprise_id: event.enterprise_id, score: event.score, channel: event.channel }];
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SEVERITIES, type AlertCandidate, type AlertMode, type Evidence, type Figures, type Localized, type Severity } from '../alerts/model.js';
 import type { CompanyFacts, EngineEvent } from './events.js';
-import type { ResolvedRule } from './compile.js';
+import { channelsOf, type ResolvedRule } from './compile.js';
 import { readableTime, render } from './wording.js';
 
 /**
@@ -89,7 +89,7 @@ function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Fin
     variant: f.variant,
     severity: f.severity ?? spec.severity,
     mode: spec.mode === 'active' && f.mode ? f.mode : spec.mode,
-    channels: spec.channels,
+    channels: channelsOf(spec, rule.params),
     title: render(f.wording?.title ?? spec.title, values),
     message: render(f.wording?.message ?? spec.message, values),
     region: company.region,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { defineRoute, failure, json, routeGroup } from '../http/route.js';
+import { channelsOf } from './compile.js';
 import type { PolicyMap } from './policy-map.js';
 import type { RuleRegistry } from './registry.js';
 
@@ -65,7 +66,7 @@ const summary = ({ spec, ...rule }: Rule, policy: PolicyMap | null) => ({
   kind: spec.kind,
   mode: spec.mode,
   severity: spec.severity,
-  channels: spec.channels,
+  channels: channelsOf(spec),
   title: spec.title,
   description: spec.description ?? null,
   source: spec.source,

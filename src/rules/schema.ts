@@ -23,7 +23,7 @@ export const Localized = z.object({
 export const CONDITION_FIELDS = [
   'type', 'action', 'method', 'onsite', 'urgent_reason', 'category', 'channel', 'status', 'mode',
   'source', 'region', 'agency_id', 'outcome', 'plan_id', 'purpose', 'national_basis', 'reviewed_by',
-  'filing_kind', 'filed_with', 'approved_by',
+  'filing_kind', 'filed_with', 'approved_by', 'remedies', 'credit_repair',
 ] as const;
 export type ConditionField = (typeof CONDITION_FIELDS)[number];
 
@@ -36,13 +36,19 @@ const Matcher = z.union([
   z.object({ exists: z.boolean() }).strict(),
 ]).describe('a value, any of several values, { in_list }, { not } or { exists } (an empty value does not exist)');
 
-/** Every listed field must match; `use` first applies a shared macro's conditions. */
-export const Condition = z.object({
+/**
+ * Every listed field must match; `use` first applies a shared macro's conditions; `any_of` needs one of its
+ * conditions to match as well (莆田: a result with an outcome other than a penalty, or a penalty with its remedies).
+ */
+export const Condition: z.ZodType<ConditionSpec> = z.object({
   use: z.union([Name, z.array(Name).min(1)]).optional().describe('macro(s) from a shared file'),
+  get any_of() {
+    return z.array(Condition).min(1).optional().describe('at least one of these conditions must match too');
+  },
   ...Object.fromEntries(CONDITION_FIELDS.map((f) => [f, Matcher.optional()])),
-}).strict() as z.ZodType<ConditionSpec>;
+}).strict() as unknown as z.ZodType<ConditionSpec>;
 export type Matcher = z.infer<typeof Matcher>;
-export type ConditionSpec = { use?: string | string[] } & { [F in ConditionField]?: Matcher };
+export type ConditionSpec = { use?: string | string[]; any_of?: ConditionSpec[] } & { [F in ConditionField]?: Matcher };
 
 const UNITS = ['minutes', 'hours', 'days', 'working_days'] as const;
 export type DurationUnit = (typeof UNITS)[number];
@@ -87,6 +93,9 @@ const Correlation = z.union([
   z.object({
     covers: z.tuple([z.literal('window_start'), z.literal('window_end')])
       .describe('the trigger date lies within these two date fields of the other event'),
+  }).strict(),
+  z.object({
+    shares: z.literal('matters').describe('both events name matters (检查事项) and have at least one in common'),
   }).strict(),
 ]);
 
@@ -192,6 +201,35 @@ const AbsenceDetect = z.object({
     .describe('when found, every officer named on the trigger must be on a matching event; otherwise this variant'),
   whitelisted_expect: Condition.optional()
     .describe('for a whitelisted company (白名单) the expected event must also match this (e.g. reviewed by the justice bureau)'),
+  self_match: z.boolean().default(false)
+    .describe('the trigger may be its own expected event (an inspection record that carries its own result)'),
+}).strict();
+
+const PresenceDetect = z.object({
+  trigger: Condition,
+  anchor: z.enum(['occurred_at', 'started_at']).default('occurred_at'),
+  ...Expectation,
+  lateness: Offset.optional().describe('how long to wait for late events before deciding'),
+}).strict();
+
+const ScoreDetect = z.object({
+  match: Condition.describe('the events that carry a score (evaluations)'),
+  at_most: NonNegative.describe("a score at or below this is an alert (the region's threshold)"),
+  levels: z.union([
+    z.array(z.string().regex(/^\d+(\.\d+)?:.+$/, 'must be "lowest score:name", e.g. "90:十分满意"')).min(1),
+    ParamRef,
+  ]).describe('the names of the scale, each from its lowest score: ["90:十分满意", "80:满意", "60:基本满意", "0:不满意"]'),
+}).strict();
+
+const DurationDetect = z.object({
+  entry: Condition.describe('scans that start a visit'),
+  exit: Condition.describe("scans that end it: the same agency's officers scanning out"),
+  exit_within_hours: NonNegative.describe('an exit further from the first entry than this ends no visit (its end is unknown)'),
+  record: Condition.describe('records measured from started_at to ended_at where no scans measured the visit'),
+  at_least_minutes: NonNegative.describe('a visit shorter than this raises too_short'),
+  at_most_minutes: NonNegative.describe('a visit longer than this raises too_long'),
+  too_short: z.object(Wording).strict().optional().describe('the wording of the too_short alert'),
+  too_long: z.object(Wording).strict().optional().describe('the wording of the too_long alert'),
 }).strict();
 
 const CalendarDetect = z.object({
@@ -221,7 +259,8 @@ const RuleBase = {
   message: Localized.describe('templates: {{name}} takes a parameter, a figure or a field of the alert'),
   severity: z.enum(SEVERITIES),
   mode: z.enum(ALERT_MODES).describe('shadow evaluates and stores but notifies nobody'),
-  channels: z.array(z.enum(CHANNELS)).default([]),
+  channels: z.union([z.array(z.enum(CHANNELS)), ParamRef], { error: `must be a list of ${CHANNELS.join(', ')}, or a $parameter holding one` }).default([])
+    .describe('a list, or a $parameter so that the policy map routes the rule per region'),
   escalate_after_minutes: z.number().positive().max(7 * 24 * 60).optional()
     .describe('an open alert nobody acknowledges within this many minutes is re-sent one priority level up (up to 3 times)'),
   inhibits: z.object({
@@ -242,6 +281,9 @@ export const Rule = z.discriminatedUnion('kind', [
   z.object({ ...RuleBase, kind: z.literal('absence'), detect: AbsenceDetect, exemptions: Exemptions }).strict(),
   z.object({ ...RuleBase, kind: z.literal('calendar'), detect: CalendarDetect, exemptions: Exemptions }).strict(),
   z.object({ ...RuleBase, kind: z.literal('cap'), detect: CapDetect, exemptions: Exemptions }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('presence'), detect: PresenceDetect }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('score'), detect: ScoreDetect }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('duration'), detect: DurationDetect }).strict(),
 ]);
 export type RuleSpec = z.infer<typeof Rule>;
 export type RuleKind = RuleSpec['kind'];

@@ -3,6 +3,7 @@ import { reconcile } from '../alerts/lifecycle.js';
 import type { Event } from '../ingest/schema.js';
 import type { CompiledRule } from './compile.js';
 import { evaluateCompany, influence, type Changed } from './engine.js';
+import { companyOf } from './company.js';
 import { byTime, fromEvent, type CompanyFacts, type EngineEvent } from './events.js';
 
 /**
@@ -62,11 +63,4 @@ export function simulate(sim: Simulation): Alert[] {
     }
   }
   return [...alerts.values()];
-}
-
-/** A company without reference data is known by its id and the region its events name. */
-export function companyOf(id: string, facts: ReadonlyMap<string, CompanyFacts>, events: ReadonlyMap<string, readonly EngineEvent[]>): CompanyFacts {
-  return facts.get(id) ?? {
-    enterprise_id: id, name: id, region: events.get(id)?.[0]?.region ?? '', credit_grade: null, whitelisted: false, quiet_days: null,
-  };
 }

@@ -25,7 +25,7 @@ const ShortEvent = z.looseObject({
   arrives: Offset.optional().describe('arrival time (default: the event time)'),
   started: Offset.optional(),
   window: z.tuple([DayText, DayText]).optional().describe('plan dates: YYYY-MM-DD or day offsets like +3d'),
-  visit: DayText.optional().describe("a filing's visit date: YYYY-MM-DD or a day offset like +3d (default: the filing's day)"),
+  visit: DayText.optional().describe("a filing's or a notice's visit date: YYYY-MM-DD or a day offset like +3d (default: its own day)"),
 });
 
 const ExpectedAlert = z.object({
@@ -131,6 +131,11 @@ function expandEvents(file: TestFile, caseIndex: number): Expanded {
         enterprise_id: defaults.enterprise_id, agency_id: defaults.agency_id, kind: 'quiet_period_check',
         filed_with: 'county_enforcement_office', visit_date: day(visit ?? '0d', occurred), approved_by: 'head-1',
       },
+      notice: {
+        enterprise_id: defaults.enterprise_id, agency_id: defaults.agency_id, officer_ids: ['officer-1'], matters: ['测试检查事项'],
+        visit_date: day(visit ?? '0d', occurred),
+      },
+      evaluation: { enterprise_id: defaults.enterprise_id, agency_id: defaults.agency_id, channel: 'sms' },
     }[short.type];
     const parsed = Event.safeParse({ ...base, ...typed, ...fields });
     if (!parsed.success) {

@@ -9,6 +9,9 @@ export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> 
   absence: ['anchor', 'searched_from', 'searched_to', 'matched', 'matched_at', 'deadline', 'exemption', 'urgent_reason', 'missing_officers', 'missing_count'],
   calendar: ['anchor', 'day', 'period_days', 'exemption', 'urgent_reason', 'deadline'],
   cap: ['limit', 'grade', 'period', 'not_counted', 'not_counted_basis'],
+  presence: ['anchor', 'matched', 'matched_at'],
+  score: ['anchor', 'score', 'level', 'threshold'],
+  duration: ['anchor', 'duration_minutes', 'measured'],
 };
 
 const PLACEHOLDER = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;

@@ -327,6 +327,19 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS whitelisted Bool`,
     ],
   },
+  {
+    version: 11,
+    name: 'prevention rules: matters, remedies and credit repair on records, notices, evaluations',
+    statements: [
+      // matters: an inspection record's or a notice's 检查事项; remedies, credit_repair: 莆田's 救济途径 and
+      // 信用修复流程 on a penalty record; score: an evaluation's score. A notice's day is window_start/window_end.
+      `ALTER TABLE events
+        ADD COLUMN IF NOT EXISTS matters Array(String),
+        ADD COLUMN IF NOT EXISTS remedies String,
+        ADD COLUMN IF NOT EXISTS credit_repair String,
+        ADD COLUMN IF NOT EXISTS score Nullable(Float64)`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

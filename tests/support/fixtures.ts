@@ -94,6 +94,39 @@ export function filing(overrides: Record<string, unknown> = {}) {
   };
 }
 
+export function notice(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('no'),
+    type: 'notice',
+    occurred_at: '2026-11-10T10:00:00+08:00',
+    region: '331125',
+    source: 'yunhe-platform',
+    agency_id: '331125-SCJG',
+    enterprise_id: creditCode('331125', 1),
+    officer_ids: ['331125-SCJG-001', '331125-SCJG-002'],
+    matters: ['食品生产许可条件检查'],
+    visit_date: '2026-11-18',
+    channel: 'sms',
+    ...overrides,
+  };
+}
+
+export function evaluation(overrides: Record<string, unknown> = {}) {
+  return {
+    id: uniqueId('ev'),
+    type: 'evaluation',
+    occurred_at: '2026-11-20T12:00:00+08:00',
+    region: '371402',
+    source: 'dezhou-sms',
+    enterprise_id: ENTERPRISE,
+    agency_id: '371400-SCJG',
+    score: 95,
+    comment: '流程规范,检查到位,也没多耽误时间',
+    channel: 'sms',
+    ...overrides,
+  };
+}
+
 /**
  * A Shanghai date about a week ago, moved into the 8th–18th of its month: never in a quiet period
  * (the last ten or fifteen days), so an unplanned check-in on it raises exactly one no-plan alert.

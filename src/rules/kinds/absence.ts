@@ -2,17 +2,14 @@ import { DAY, addDays, calendarDate, midnight, startOfDay } from '../../calendar
 import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import type { Finding, Verdict } from '../findings.js';
-import { reachOf } from '../offsets.js';
 import { readableTime } from '../wording.js';
 import { exemptionFor, requirementsOf, type ExemptionOutcome } from './exemptions.js';
-import { search, type ExpectationSpec } from './expectation.js';
+import { reach, search, type ExpectationSpec } from './expectation.js';
 import type { Kind, KindInput, Need } from './types.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'absence' }>;
 const spec = (rule: ResolvedRule) => rule.spec as Rule;
 
-/** How far back "unbounded" looks: plans are not filed more than a year ahead. */
-export const UNBOUNDED_LOOKBACK = 400 * DAY;
 /** Records are filed after the visit they describe; this is how much later we still look for them. */
 const RECORD_LAG = 30 * DAY;
 
@@ -45,12 +42,12 @@ export const absence: Kind = {
     return verdict;
   },
   decideRange(rule, t1, t2, types) {
-    const { before, after } = reach(rule, expectations(rule).filter((e) => mayMatch(rule, e.expect, types)));
+    const { before, after } = reach(expectations(rule).filter((e) => mayMatch(rule, e.expect, types)));
     return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
   },
   context(rule, from, to) {
     const { detect } = spec(rule);
-    const { before, after } = reach(rule);
+    const { before, after } = reach(expectations(rule));
     const needs: Need[] = [{ types: rule.types(detect.trigger), from, to: to + RECORD_LAG }];
     for (const e of expectations(rule)) needs.push({ types: rule.types(e.expect), from: from - before, to: to + after });
     for (const d of detect.direct) needs.push({ types: rule.types(d.match), from, to });
@@ -81,6 +78,7 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
       expect: required(variant.expect ?? detect.expect),
       correlate: variant.correlate ?? detect.correlate,
       within: variant.within ?? detect.within,
+      self_match: detect.self_match,
     };
     const found = search(rule, weaker, trigger, anchor, input.events, input.now, detect.lateness);
     if (found.state === 'pending') return void verdict.pending.push({ at: found.deadline, anchor });
@@ -160,7 +158,7 @@ function expectations(rule: ResolvedRule): ExpectationSpec[] {
   const { detect, exemptions } = spec(rule);
   return [
     detect,
-    ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within })),
+    ...detect.variants.map((v) => ({ expect: v.expect ?? detect.expect, correlate: v.correlate ?? detect.correlate, within: v.within ?? detect.within, self_match: detect.self_match })),
     ...requirementsOf(exemptions),
   ];
 }
@@ -169,23 +167,4 @@ function expectations(rule: ResolvedRule): ExpectationSpec[] {
 export function mayMatch(rule: ResolvedRule, expect: ExpectationSpec['expect'], types: readonly string[] | undefined): boolean {
   const expected = rule.types(expect);
   return !types || !expected || expected.some((t) => types.includes(t));
-}
-
-/** How far before and after an anchor the expected events may lie. */
-export function reach(rule: ResolvedRule, list = expectations(rule)): { before: number; after: number } {
-  let before = 0;
-  let after = 0;
-  for (const e of list) {
-    before = Math.max(before, extent(e.within.from, -1));
-    after = Math.max(after, extent(e.within.to, 1));
-  }
-  return { before, after };
-}
-
-/** How far a bound reaches in one direction from the anchor (0 if it lies the other way). */
-function extent(bound: ExpectationSpec['within']['from'], direction: 1 | -1): number {
-  if (bound === 'unbounded') return UNBOUNDED_LOOKBACK;
-  if (Array.isArray(bound)) return Math.max(...bound.map((b) => extent(b, direction)));
-  const value = Number(Object.values(bound).find((v) => v !== undefined));
-  return value * direction >= 0 ? reachOf(bound, UNBOUNDED_LOOKBACK) : 0;
 }

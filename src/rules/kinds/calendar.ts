@@ -3,7 +3,8 @@ import type { ResolvedRule } from '../compile.js';
 import type { CompanyFacts } from '../events.js';
 import type { Verdict } from '../findings.js';
 import { readableTime } from '../wording.js';
-import { applyExemption, dayFinding, mayMatch, reach } from './absence.js';
+import { applyExemption, dayFinding, mayMatch } from './absence.js';
+import { reach } from './expectation.js';
 import { exemptionFor, requirementNeeds, requirementsOf } from './exemptions.js';
 import { lookup, type Lookup } from './lookup.js';
 import type { Kind } from './types.js';
@@ -40,7 +41,7 @@ export const calendar: Kind = {
     return verdict;
   },
   decideRange(rule, t1, t2, types) {
-    const { before, after } = reach(rule, requirementsOf(spec(rule).exemptions).filter((e) => mayMatch(rule, e.expect, types)));
+    const { before, after } = reach(requirementsOf(spec(rule).exemptions).filter((e) => mayMatch(rule, e.expect, types)));
     return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
   },
   context(rule, from, to) {

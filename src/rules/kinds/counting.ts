@@ -22,14 +22,3 @@ export function countUnits(events: readonly EngineEvent[], counting: CountingSpe
   }
   return assembleVisits(events, plans, num(counting.visits.gap_hours));
 }
-
-export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}

@@ -2,9 +2,8 @@ import type { Severity, Localized } from '../../alerts/model.js';
 import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import { readableTime } from '../wording.js';
-import { search, type ExpectationSpec } from './expectation.js';
+import { reach, search, type ExpectationSpec } from './expectation.js';
 import type { Offset } from '../schema.js';
-import { reach } from './absence.js';
 import type { Need } from './types.js';
 
 export interface ExemptionSpec {
@@ -49,7 +48,7 @@ export function exemptionFor(
 /** The filings exemptions require, and the events needed to look for them around anchors in [from, to]. */
 export function requirementNeeds(rule: ResolvedRule, exemptions: readonly ExemptionSpec[], from: number, to: number): Need[] {
   const requirements = requirementsOf(exemptions);
-  const { before, after } = reach(rule, requirements);
+  const { before, after } = reach(requirements);
   return requirements.map((r) => ({ types: rule.types(r.expect), from: from - before, to: to + after }));
 }
 

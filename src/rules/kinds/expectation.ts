@@ -1,16 +1,25 @@
-import { calendarDate } from '../../calendar/index.js';
+import { calendarDate, DAY } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
-import { boundAt, type Bound } from '../offsets.js';
+import { boundAt, reachOf, type Bound } from '../offsets.js';
 import type { ConditionSpec, Offset } from '../schema.js';
 import { plansAsOf } from './plans.js';
 
 /** How another event must relate to a trigger (the `expect`/`correlate`/`within` triple of the rule language). */
 export interface ExpectationSpec {
   expect: ConditionSpec;
-  correlate: Array<{ same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids'; if_set?: boolean } | { covers: ['window_start', 'window_end'] }>;
+  correlate: Array<
+    | { same: 'enterprise_id' | 'agency_id' | 'plan_id'; or_in?: 'joint_agency_ids'; if_set?: boolean }
+    | { covers: ['window_start', 'window_end'] }
+    | { shares: 'matters' }
+  >;
   within: { from: Bound; to: Bound };
+  /** The trigger may be its own expected event (an inspection record that carries its own result). */
+  self_match?: boolean;
 }
+
+/** How far back "unbounded" looks: plans are not filed more than a year ahead. */
+export const UNBOUNDED_LOOKBACK = 400 * DAY;
 
 export type Search =
   | { state: 'found'; matches: EngineEvent[]; from: number; to: number }
@@ -34,7 +43,7 @@ export function search(
   const types = rule.types(spec.expect);
   const pool = types === null || types.includes('plan') ? plansAsOf(events, anchor) : events;
   const matches = pool.filter((e) =>
-    e.id !== trigger.id && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
+    (e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
   if (deadline > now) return { state: 'pending', deadline };
@@ -43,6 +52,7 @@ export function search(
 
 function correlated(spec: ExpectationSpec, trigger: EngineEvent, anchor: number, other: EngineEvent): boolean {
   return spec.correlate.every((c) => {
+    if ('shares' in c) return other.matters.some((m) => trigger.matters.includes(m));
     if ('covers' in c) {
       const day = calendarDate(anchor);
       return other.window_start !== null && other.window_end !== null && other.window_start <= day && day <= other.window_end;
@@ -51,4 +61,23 @@ function correlated(spec: ExpectationSpec, trigger: EngineEvent, anchor: number,
     if (value === '' && c.if_set) return true;
     return value !== '' && (other[c.same] === value || (c.or_in !== undefined && other[c.or_in].includes(value)));
   });
+}
+
+/** How far before and after an anchor the expected events may lie. */
+export function reach(list: readonly ExpectationSpec[]): { before: number; after: number } {
+  let before = 0;
+  let after = 0;
+  for (const e of list) {
+    before = Math.max(before, extent(e.within.from, -1));
+    after = Math.max(after, extent(e.within.to, 1));
+  }
+  return { before, after };
+}
+
+/** How far a bound reaches in one direction from the anchor (0 if it lies the other way). */
+function extent(bound: ExpectationSpec['within']['from'], direction: 1 | -1): number {
+  if (bound === 'unbounded') return UNBOUNDED_LOOKBACK;
+  if (Array.isArray(bound)) return Math.max(...bound.map((b) => extent(b, direction)));
+  const value = Number(Object.values(bound).find((v) => v !== undefined));
+  return value * direction >= 0 ? reachOf(bound, UNBOUNDED_LOOKBACK) : 0;
 }

@@ -1,8 +1,8 @@
 /**
  * The console's entry: sign-in, who is signed in, the views that person's role
- * works with (#feed, #hotline, #rules; the others' tabs are not shown), the
- * role's landing view, the person on duty, and the live feed's connection state
- * (shown in the feed view only).
+ * works with (#feed, #hotline, #rules, #justice, #report; the others' tabs are
+ * not shown), the role's landing view, the person on duty, and the live feed's
+ * connection state (shown in the feed view only).
  */
 import { initActor } from './actor.js';
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
@@ -11,6 +11,8 @@ import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
 import { divisionsLoaded, regionName } from './names.js';
 import { describeWho, whoAmI } from './role.js';
+import { startJustice } from './justice.js';
+import { startReport } from './report.js';
 import { startRules } from './rules.js';
 
 const STATE_TEXT = {
@@ -80,19 +82,24 @@ if (offered.has('feed')) {
 }
 const hotline = offered.has('hotline') && startHotline({ root: document.getElementById('hotline-view') });
 const rules = offered.has('rules') && startRules({ root: document.getElementById('rules-view') });
+const justice = offered.has('justice') && startJustice({ root: document.getElementById('justice-view') });
+const report = offered.has('report') && startReport({ root: document.getElementById('report-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
+  justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
+  report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
 };
 
 for (const [key, view] of Object.entries(views)) view.tab.hidden = !offered.has(key);
 const noView = document.getElementById('no-view');
 
 function route() {
-  const asked = location.hash.slice(1);
-  // A view the role does not work with (typed or bookmarked) shows the role's own landing view instead.
+  // #justice/company/<id> is the justice view with a company's timeline open. A view the role does not work with
+  // (typed or bookmarked) shows the role's own landing view instead.
+  const asked = location.hash.slice(1).split('/')[0];
   const name = offered.has(asked) ? asked : who.scope.landing;
   for (const [key, view] of Object.entries(views)) {
     view.section.hidden = key !== name;
@@ -107,6 +114,8 @@ function route() {
     else hotline.hide();
   }
   if (name === 'rules' && rules) rules.show();
+  if (name === 'justice' && justice) justice.show();
+  if (name === 'report' && report) report.show();
 }
 addEventListener('hashchange', route);
 route();

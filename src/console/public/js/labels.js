@@ -53,10 +53,14 @@ export const ROLE = {
   weak_match: '相关但不满足',
   exemption: '豁免依据',
   matched: '匹配事件',
+  precedent: '此前的非现场检查',
+  measured: '计时事件',
 };
 export const role = label(ROLE);
 
-export const EVENT_TYPE = { checkin: '扫码入企', inspection: '检查记录', plan: '检查计划', complaint: '投诉', filing: '备案报备' };
+export const EVENT_TYPE = {
+  checkin: '扫码入企', inspection: '检查记录', plan: '检查计划', complaint: '投诉', filing: '备案报备', notice: '入企预告', evaluation: '企业评价',
+};
 export const eventType = label(EVENT_TYPE);
 
 export const CHECKIN_ACTION = { enter: '进入', exit: '离开' };
@@ -95,7 +99,8 @@ export const CATEGORY = {
   other: '其他',
 };
 export const category = label(CATEGORY);
-export const CHANNEL = { 12345: '12345热线', app: '移动应用', web: '网站', phone: '电话' };
+// Complaint, notice (预告) and evaluation channels.
+export const CHANNEL = { 12345: '12345热线', app: '移动应用', web: '网站', phone: '电话', sms: '短信', letter: '书面告知', in_person: '当面告知' };
 
 /** Figures an alert carries (alert.figures), by key. */
 export const FIGURE = {
@@ -120,6 +125,11 @@ export const FIGURE = {
   urgent_filing_working_days: '紧急补报时限（工作日）',
   visits: '入企次数',
   threshold: '阈值',
+  score: '评分',
+  level: '评价等级',
+  duration_minutes: '执法时长（分钟）',
+  measured: '计时依据',
+  missing_officers: '未预告/未扫码人员',
 };
 export const figure = (key) => FIGURE[key] ?? key;
 
@@ -143,6 +153,14 @@ export const PARAM = {
   exit_within_hours: '离企扫码时限（小时）',
   green_channel: '绿色通道',
   green_channel_minutes: '绿色通道录入时限（分钟）',
+  result_working_days: '结果反馈时限（工作日）',
+  notice_working_days: '提前预告（工作日）',
+  other_day_lookback_days: '预告日期比对范围（天）',
+  clean_offsite_days: '非现场检查结论有效期（天）',
+  levels: '评价等级',
+  channels: '预警去向',
+  at_least_minutes: '合理执法时长下限（分钟）',
+  at_most_minutes: '合理执法时长上限（分钟）',
 };
 export const param = (key) => PARAM[key] ?? key;
 
@@ -169,6 +187,11 @@ export const EVENT_FIELDS = [
   ['joint_agency_ids', '联合检查部门'],
   ['enterprise_ids', '涉及企业'],
   ['matters', '检查事项'],
+  ['remedies', '救济途径'],
+  ['credit_repair', '信用修复流程'],
+  ['score', '评分'],
+  ['comment', '评价内容'],
+  ['visit_event_id', '所评入企'],
   ['category', '投诉类别', CATEGORY],
   ['channel', '渠道', CHANNEL],
   ['text', '内容'],

@@ -15,6 +15,9 @@ function printed(title, ...body) {
     h('h1', {}, title),
     ...body,
     h('p', { class: 'print-foot' }, `打印时间：${absolute(new Date())} · 清检 监测台`));
+  // Only the sheet prints (console.css), until the dialog closes.
+  document.body.classList.add('printing-sheet');
+  addEventListener('afterprint', () => document.body.classList.remove('printing-sheet'), { once: true });
   // Names arrive asynchronously; give them a moment before the dialog freezes the page.
   setTimeout(() => window.print(), 300);
 }

@@ -4,7 +4,7 @@
  * A loopback HTTP server that answers the part of ClickHouse's HTTP interface
  * that @clickhouse/client uses, from an embedded chdb engine (one data
  * directory, this process). It exists so that the server storage adapter
- * (./../server.ts) can be tested in CI where no ClickHouse server can be
+ * (src/storage/server.ts) can be tested in CI where no ClickHouse server can be
  * installed, and so that several Qingjian processes (API, workers) can share
  * one store on a developer machine: they talk HTTP to the one process that
  * owns the engine (chdb allows one data directory per process).
@@ -913,7 +913,7 @@ function sendException(res: ServerResponse, queryId: string, exception: Exceptio
 }
 
 // ---------------------------------------------------------------------------
-// Run on its own: `tsx src/storage/testing/clickhouse-http.ts --data-dir data/clickhouse --port 8123`,
+// Run on its own: `tsx tests/support/clickhouse-http.ts --data-dir data/clickhouse --port 8123`,
 // then point Qingjian processes at it with CLICKHOUSE_URL=http://127.0.0.1:8123.
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -35,6 +35,7 @@ import { createRuleRegistry, type RuleRegistry } from './rules/registry.js';
 import { ruleRoutes } from './rules/routes.js';
 import { producerConnection, workerConnection } from './redis/connection.js';
 import { upgradeKeyLayout } from './redis/key-layout.js';
+import { planReviewRoutes } from './plans/review-routes.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
@@ -281,6 +282,10 @@ async function startApi(
   const reference = createReferenceStore(storage);
   // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
   const homes = createHomes(redis, reference, config.REDIS_PREFIX);
+  // A company's status sent or corrected is decided again by the evaluate workers.
+  const evaluations = openQueue('evaluate', connections.queues, config.REDIS_PREFIX);
+  evaluations.on('error', (err) => log.debug({ err: err.message }, 'evaluate queue error'));
+  stops.push(() => evaluations.close());
   // A backup counts every registered queue's backlog into its manifest.
   const backlog = QUEUE_KEYS.map((key): Queue => openQueue(key, connections.queues, config.REDIS_PREFIX));
   stops.push(() => Promise.all(backlog.map((q) => q.close())));
@@ -311,8 +316,10 @@ async function startApi(
         },
       }, { version: VERSION }),
       ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
-      referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS),
+      // A company's status sent or corrected re-decides its alerts since the status date (已注销 arriving after the record).
+      referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS, async (changes) => void (await evaluations.add('batch', { kind: 'batch', changes }))),
       timelineRoutes(storage),
+      planReviewRoutes(storage),
       feedRoutes(),
       alertRoutes(alerts, delivery.acted),
       silenceRoutes(silences),

@@ -76,8 +76,7 @@ describe('each role lands on its own view and sees only what it may use', () => 
     await row.waitFor({ timeout: 15_000 });
     expect(await shown(page, '#hotline-view')).toBe(true);
     expect(await shown(page, '#feed-view')).toBe(false);
-    expect(await shown(page, '#tab-feed')).toBe(false);
-    expect(await shown(page, '#tab-rules')).toBe(false);
+    for (const tab of ['#tab-feed', '#tab-plans', '#tab-justice', '#tab-report', '#tab-rules']) expect(await shown(page, tab)).toBe(false);
     expect(await shown(page, '#connection')).toBe(false);
     expect(await page.locator('#who').textContent()).toContain('12345 热线');
     // The company's name where its credit code stood, the code on hover.
@@ -91,11 +90,14 @@ describe('each role lands on its own view and sees only what it may use', () => 
     expect(await page.locator('.notice[data-kind="error"]:visible').count()).toBe(0);
   });
 
-  it('the justice bureau lands on the alerts and reads them: no 签收, no 暂停提醒, no queue', async () => {
+  it('the justice bureau lands on 执法监督 and reads the alerts: no 签收, no 暂停提醒, no queue', async () => {
     const { token } = await createToken(service.url, 'justice');
     const page = await open(token);
+    await page.locator('#justice-view').waitFor({ timeout: 15_000 });
+    expect(await shown(page, '#feed-view')).toBe(false);
+    expect(await shown(page, '#connection')).toBe(false);
+    await page.click('#tab-feed');
     await page.locator('#alert-list > li').first().waitFor({ timeout: 15_000 });
-    expect(await shown(page, '#feed-view')).toBe(true);
     expect(await shown(page, '#connection')).toBe(true);
     expect(await shown(page, '#tab-hotline')).toBe(false);
     expect(await shown(page, '#open-silences')).toBe(false);
@@ -121,7 +123,7 @@ describe('each role lands on its own view and sees only what it may use', () => 
   it('the administrator sees every view', async () => {
     const page = await open(TEST_TOKEN);
     await page.locator('#alert-list > li').first().waitFor({ timeout: 15_000 });
-    for (const tab of ['#tab-feed', '#tab-hotline', '#tab-rules']) expect(await shown(page, tab)).toBe(true);
+    for (const tab of ['#tab-feed', '#tab-hotline', '#tab-plans', '#tab-justice', '#tab-report', '#tab-rules']) expect(await shown(page, tab)).toBe(true);
     expect(await page.locator('#who').textContent()).toContain('管理员');
   });
 });

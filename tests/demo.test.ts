@@ -469,6 +469,17 @@ describe('generateEvents: what each region\'s policy names, where it holds', () 
     }
   });
 
+  it('has 海曙 checks of deregistered companies, and joint plans whose partner scans in hours after the lead (未同時上門)', () => {
+    const gone = inspections.filter((v) => companyById.get(v.company)!.status === 'deregistered');
+    expect(gone.length).toBeGreaterThan(0);
+    expect(only(gone, [HAISHU])).toEqual([]);
+    for (const v of gone) expect(v.date >= companyById.get(v.company)!.deregistered_on!).toBe(true);
+    const apart = inspections.filter((v) => v.region === HAISHU && planOf(v, plans)?.joint_agency_ids?.length
+      && visits.some((w) => w.agency !== v.agency && w.company === v.company && planOf(w, plans) === planOf(v, plans)
+        && firstEntry(w) - firstEntry(v) > 60 * MINUTE));
+    expect(apart.length).toBeGreaterThan(0);
+  });
+
   it('has 莱州 white-listed companies visited under plans the justice bureau reviewed, and once under one it did not', () => {
     const listed = inspections.filter((v) => companyById.get(v.company)!.whitelisted && planOf(v, plans));
     const reviewed = listed.filter((v) => planOf(v, plans)!.reviewed_by === 'justice_bureau');
@@ -583,6 +594,11 @@ describe('generateEvents with violationRate 0', () => {
       const delay = (time(entry.occurred_at) - firstEntry(visit)) / MINUTE;
       expect(delay).toBeLessThanOrEqual(visit.region === YANTAI ? 30 : 0);
     }
+  });
+
+  it('leaves deregistered companies alone', () => {
+    expect(world.enterprises.some((c) => c.status === 'deregistered')).toBe(true);
+    expect(visits.filter((v) => companyById.get(v.company)!.status === 'deregistered')).toEqual([]);
   });
 
   it('has every officer named on a record scan in and out, and nobody crowd a company', () => {

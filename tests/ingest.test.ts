@@ -307,7 +307,7 @@ describe('GET /v1/enterprises/{id}/timeline', () => {
 
   it('is empty for a company with no events', async () => {
     const res = await get(`${service.url}/v1/enterprises/${creditCode('371402', 999)}/timeline`);
-    expect(res.body).toEqual({ enterprise_id: creditCode('371402', 999), items: [], next_cursor: null });
+    expect(res.body).toEqual({ enterprise_id: creditCode('371402', 999), status: 'active', items: [], next_cursor: null });
   });
 });
 

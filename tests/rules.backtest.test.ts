@@ -17,11 +17,12 @@ let service: TestService;
 let current: RuleSet;
 let events: Event[];
 // Each rule holds somewhere here: 烟台 (no-plan, with plans filed late, and entry-without-scan), 云和 (quiet-period,
-// annual-cap) and 德州 (frequent-visits).
+// annual-cap), 德州 (frequent-visits) and 海曙 (deregistered-company, joint-not-together, plan-not-executed).
 const yantai = createWorld({ seed: 31, enterprisesPerRegion: 60, regions: ['370600'] });
 const elsewhere = createWorld({ seed: 32, enterprisesPerRegion: 30, regions: ['331125', '371400'] });
-const enterprises = [...yantai.enterprises, ...elsewhere.enterprises];
-const agencies = [...yantai.agencies, ...elsewhere.agencies];
+const haishu = createWorld({ seed: 33, enterprisesPerRegion: 100, regions: ['330203'] });
+const enterprises = [...yantai.enterprises, ...elsewhere.enterprises, ...haishu.enterprises];
+const agencies = [...yantai.agencies, ...elsewhere.agencies, ...haishu.agencies];
 const to = new Date(Date.now() - 20 * DAY);
 const from = new Date(to.getTime() - 40 * DAY);
 
@@ -33,6 +34,7 @@ beforeAll(async () => {
   events = [
     ...generateEvents(yantai, { seed: 9, from, to, visitsPerDay: 15, violationRate: 0.3, idPrefix: 'bt' }),
     ...generateEvents(elsewhere, { seed: 9, from, to, visitsPerDay: 10, violationRate: 0.3, idPrefix: 'bt-zj' }),
+    ...generateEvents(haishu, { seed: 9, from, to, visitsPerDay: 10, violationRate: 0.3, idPrefix: 'bt-hs' }),
   ].map((e) => Event.parse(e));
   for (let i = 0; i < events.length; i += 500) expect((await post(`${service.url}/v1/events`, events.slice(i, i + 500))).status).toBe(202);
   await eventually(async () => {
@@ -54,7 +56,9 @@ function engineAlerts(set: RuleSet, ruleId: string) {
 }
 
 // annual-cap's alerts are anchored at the start of their year: a window without 1 January holds none of them.
-const anchoredInWindow = ['no-plan', 'frequent-visits', 'quiet-period', 'entry-without-scan'];
+const anchoredInWindow = [
+  'no-plan', 'frequent-visits', 'quiet-period', 'entry-without-scan', 'deregistered-company', 'joint-not-together', 'plan-not-executed',
+];
 
 it.each([...anchoredInWindow, 'annual-cap'])(
   'finds what the live engine finds for %s', async (ruleId) => {

@@ -26,10 +26,10 @@ function copyRules(name: string, change?: { file: string; from: string; to: stri
   return dir;
 }
 
-const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap|presence|score|duration) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
+const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap|presence|score|duration|together|execution) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
 
 describe('qingjian rules check', () => {
-  it('lists the thirteen shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
+  it('lists the sixteen shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
     const run = await qingjian('check');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -42,9 +42,9 @@ describe('qingjian rules check', () => {
     expect(all[lines.length]).toMatch(/^holidays 2004-20\d\d chinese-days$/);
     expect(lines.every((l) => RULE_LINE.test(l)), run.stdout).toBe(true);
     expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual([
-      'abnormal-duration', 'advance-notice', 'annual-cap', 'complaint-received', 'entry-without-scan', 'exit-without-scan',
-      'frequent-visits', 'leader-visit-unfiled', 'low-satisfaction', 'no-plan', 'onsite-after-clean-offsite', 'quiet-period',
-      'result-overdue',
+      'abnormal-duration', 'advance-notice', 'annual-cap', 'complaint-received', 'deregistered-company', 'entry-without-scan',
+      'exit-without-scan', 'frequent-visits', 'joint-not-together', 'leader-visit-unfiled', 'low-satisfaction', 'no-plan',
+      'onsite-after-clean-offsite', 'plan-not-executed', 'quiet-period', 'result-overdue',
     ]);
     expect(lines).toContain('frequent-visits@2 threshold active high feed');
     // A rule routed per region prints its default channels (low-satisfaction: 烟台 adds the hotline in the policy map).
@@ -54,7 +54,7 @@ describe('qingjian rules check', () => {
       'region 3714 德州市: abnormal-duration, complaint-received, entry-without-scan, exit-without-scan, frequent-visits, low-satisfaction',
       'region 3706 烟台市: complaint-received, entry-without-scan, low-satisfaction, no-plan',
       'region 3503 莆田市: no-plan, result-overdue',
-      'region 330203 宁波市海曙区: no-plan',
+      'region 330203 宁波市海曙区: deregistered-company, joint-not-together, no-plan, plan-not-executed',
       'region 3311 丽水市: quiet-period',
       'region 331125 丽水市云和县: advance-notice, annual-cap, entry-without-scan, leader-visit-unfiled, no-plan, onsite-after-clean-offsite, quiet-period',
     ]);

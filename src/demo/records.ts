@@ -48,6 +48,8 @@ export interface Visit {
   unscannedOfficers?: number;
   /** Nobody scans out (德州 asks for scans on entering and on leaving). */
   noExitScan?: boolean;
+  /** The joint agencies arrive this many minutes after the lead agency (海曙 未同時上門); by default together. */
+  jointLateMinutes?: number;
   /**
    * A plan entered at the time of the visit rather than ahead, `minutes` from the first entry: before it
    * (an urgent check filed just before, 查前备案) or after it (烟台's green channel, 即时录入); null: never entered.
@@ -229,15 +231,20 @@ export function createRecords(random: Random, options: { idPrefix: string; aroun
       // Each officer scans the company's code with their own phone, seconds apart.
       let at = start;
       let lastEntry = start;
+      const entered = new Map<string, number>();
       for (const [office, officer] of scanning) {
+        if (office !== v.office && v.jointLateMinutes) at = Math.max(at, start + v.jointLateMinutes * MINUTE);
         const id = checkin(v, office, officer, 'enter', method, at, start, scanPlanId, out);
         if (!enteredAt.has(office)) enteredAt.set(office, at);
         enterCheckinId ??= id;
+        entered.set(officer, at);
         lastEntry = at;
         at += random.int(5, 40) * SECOND;
       }
-      at = lastEntry + stay;
+      // A late partner stays as long as the others, from its own arrival; otherwise everyone leaves together.
+      at = (v.jointLateMinutes ? start : lastEntry) + stay;
       for (const [office, officer] of v.noExitScan ? [] : scanning) {
+        if (v.jointLateMinutes) at = Math.max(at, entered.get(officer)! + stay);
         checkin(v, office, officer, 'exit', method, at, start, scanPlanId, out);
         endedAt = at;
         at += random.int(5, 40) * SECOND;

@@ -23,6 +23,8 @@ export interface ScenarioContext {
   /** A company and day for an on-site visit by `office` that keeps the clean limits while they can be kept. */
   pickVisit(office: Office, dayFor: (c: Enterprise) => number | undefined): { company: Enterprise; day: number } | undefined;
   companiesIn(region: DemoRegion): readonly Enterprise[];
+  /** The region's deregistered companies, which routine traffic leaves alone. */
+  deregisteredIn(region: DemoRegion): readonly Enterprise[];
   isWorkingDay(day: number): boolean;
   isQuiet(company: Enterprise, day: number): boolean;
   /** The first day from `start` on that passes `ok`, no further ahead than the warm-up covers. */
@@ -213,6 +215,42 @@ export const VIOLATIONS: readonly Scenario[] = [
       const about = nearby.length > 0 ? ctx.random.pick(nearby) : undefined;
       const company = about?.company ?? ctx.random.pick(ctx.companiesIn(office.region));
       ctx.records.complaint(company, office.region, about, today.day, today.out);
+    },
+  },
+  {
+    // 海曙 "及時發現已注銷……等低質量因素": a planned check of a company deregistered before it.
+    id: 'deregistered_company', regions: [HAISHU], bookedAhead: true,
+    run(ctx, office, today) {
+      const gone = ctx.deregisteredIn(office.region).filter((c) => !ctx.ledger.visitedBy(c, office, today.day));
+      if (gone.length === 0) return;
+      const company = ctx.random.pick(gone);
+      const day = ctx.firstDayFrom(today.day + ctx.random.int(7, 14) * DAY, ctx.isWorkingDay)!;
+      const planId = fileAhead(ctx, office, today, [company], day, 1);
+      ctx.book({ day, office, company, onsite: true, planId, joint: [], scanned: true });
+    },
+  },
+  {
+    // 海曙 "未同時上門": a joint plan whose partner agency comes one and a half to four hours after the lead.
+    id: 'joint_not_together', regions: [HAISHU], bookedAhead: true,
+    run(ctx, office, today) {
+      const partner = office.partners.length > 0 ? ctx.random.pick(office.partners) : undefined;
+      const start = ctx.firstDayFrom(today.day + ctx.random.int(7, 20) * DAY, ctx.isWorkingDay)!;
+      const pick = partner && ctx.pickVisit(office, (c) => openDay(ctx, c, start, 1));
+      if (!partner || !pick) return;
+      const planId = ctx.records.plan({
+        office, filedAt: ctx.records.workingMoment(today.day), windowStart: start, windowDays: 1, joint: [partner], status: 'approved',
+        mode: 'onsite', companies: [pick.company],
+      }, today.out);
+      ctx.book({ day: pick.day, office, company: pick.company, onsite: true, planId, joint: [partner], scanned: true, jointLateMinutes: ctx.random.int(90, 240) });
+    },
+  },
+  {
+    // 海曙 "以周為單位回看執行情況,確保任務銷號": a plan filed and then neither carried out nor cancelled.
+    id: 'plan_not_executed', regions: [HAISHU], bookedAhead: true,
+    run(ctx, office, today) {
+      const start = ctx.firstDayFrom(today.day + ctx.random.int(7, 20) * DAY, ctx.isWorkingDay)!;
+      const pick = ctx.pickVisit(office, (c) => openDay(ctx, c, start, 3));
+      if (pick) fileAhead(ctx, office, today, [pick.company], start, 3);
     },
   },
 ];

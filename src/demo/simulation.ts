@@ -66,7 +66,9 @@ export function createSimulation(world: World, random: Random, options: Simulati
   const offices = createOffices(world);
   const officeTable = offices.map((o) => [o, o.kind.workload] as const);
   const regionOf = new Map(world.regions.flatMap((r) => r.districts.map((d) => [d.code, r] as const)));
-  const companiesByRegion = groupCompanies(world.enterprises, regionOf);
+  // Deregistered companies are gone: only a scenario visits one (海曙 已注銷), routine traffic never does.
+  const deregistered = world.enterprises.filter((c) => c.status === 'deregistered');
+  const companiesByRegion = groupCompanies(world.enterprises.filter((c) => c.status !== 'deregistered'), regionOf);
   const ledger = createLedger();
   const booked = new Map<number, Visit[]>();
   // Visits whose company is told ahead (云和 预告), by the day it is told.
@@ -87,6 +89,7 @@ export function createSimulation(world: World, random: Random, options: Simulati
     },
     pickVisit: (office, dayFor) => pickVisit(office, dayFor),
     companiesIn: (region) => GRADES.flatMap((g) => companiesByRegion.get(region.code)?.[g] ?? []),
+    deregisteredIn: (region) => deregistered.filter((c) => regionOf.get(c.region) === region),
   };
   const violations = cycle(VIOLATIONS, offices, random);
   const specialCases = cycle(SPECIAL_CASES, offices, random);

@@ -30,6 +30,11 @@ const WHITE_LIST_SHARE = 0.1;
 // Where a county has a quiet period, some B-grade companies agree their own (延长企业安静期): the last half of the month.
 const LONG_QUIET_SHARE_OF_B = 0.06;
 const LONG_QUIET_PERIOD = { days_of_month: Array.from({ length: 15 }, (_, i) => i - 15) };
+// 海曙's review finds checks of deregistered companies (已注銷): the register still lists a few, deregistered at the
+// end of 2025 (a fixed day, so that the world needs no clock and the date is never in the future).
+const DEREGISTERED_REGION = '330203';
+const DEREGISTERED_SHARE = 0.02;
+const DEREGISTERED_ON = '2025-12-31';
 
 const CODE_ALPHABET = [...'0123456789ABCDEFGHJKLMNPQRTUWXY'];
 const DIGITS = CODE_ALPHABET.slice(0, 10);
@@ -63,6 +68,7 @@ export function createWorld(options: WorldOptions): World {
         whitelisted: district.code === WHITE_LIST_DISTRICT && random.chance(WHITE_LIST_SHARE),
       };
       if (region.quietPeriod && grade === 'B' && random.chance(LONG_QUIET_SHARE_OF_B)) enterprise.quiet_period = LONG_QUIET_PERIOD;
+      if (region.code === DEREGISTERED_REGION && random.chance(DEREGISTERED_SHARE)) Object.assign(enterprise, { status: 'deregistered', deregistered_on: DEREGISTERED_ON });
       enterprises.push(enterprise);
     }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDate } from '../calendar/shanghai-time.js';
 import { creditCodeProblem } from './credit-code.js';
 
 /**
@@ -201,6 +202,9 @@ export const Event = z.discriminatedUnion('type', [CheckinEvent, InspectionEvent
 export type Event = z.infer<typeof Event>;
 export type EventInput = z.input<typeof Event>;
 
+/** A company's standing in the business register: 存续 (active) or 已注销 (deregistered). */
+export const ENTERPRISE_STATUSES = ['active', 'deregistered'] as const;
+
 export const QuietPeriod = z.object({
   days_of_month: z.array(z.number().int().min(-31).max(31).refine((d) => d !== 0, 'day 0 does not exist'))
     .min(1).max(31)
@@ -216,7 +220,22 @@ export const Enterprise = z.object({
   whitelisted: z.boolean().default(false)
     .describe('烟台 白名单 (莱州 pilot): only plans reviewed by the justice bureau count for this company'),
   quiet_period: QuietPeriod.optional(),
-}).strict();
+  status: z.enum(ENTERPRISE_STATUSES).optional()
+    .describe('active (the default when not sent), or deregistered (已注销): a check of a deregistered company is a low-quality check (海曙)'),
+  deregistered_on: CalendarDate.optional()
+    .describe('The day the company was deregistered (Asia/Shanghai date); required with status deregistered, refused with active'),
+}).strict().superRefine((e, ctx) => {
+  if (e.status === 'deregistered' && e.deregistered_on === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['deregistered_on'], message: 'is required when status is deregistered (注销日期)' });
+  }
+  if (e.status !== 'deregistered' && e.deregistered_on !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['deregistered_on'], message: 'must not be sent when status is active (or not sent)' });
+  }
+  // A date checked against today in Shanghai, where the registry dates it; a format error is reported by the field itself.
+  if (e.deregistered_on !== undefined && e.deregistered_on > calendarDate(Date.now())) {
+    ctx.addIssue({ code: 'custom', path: ['deregistered_on'], message: `must not lie in the future (today is ${calendarDate(Date.now())} in Asia/Shanghai)` });
+  }
+});
 export type Enterprise = z.infer<typeof Enterprise>;
 
 export const Agency = z.object({

@@ -5,7 +5,9 @@ import { jurisdictionOf, narrowRegion, outsideMessage, principalOf, refuseOutsid
 import { firstValues } from '../http/query.js';
 import { components, defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
 import { Agency, batchBody, batchErrors, batchItem, Enterprise, readValidBatch } from '../ingest/index.js';
+import type { Change } from '../queues/index.js';
 import type { HomeKind, Homes } from './homes.js';
+import { statusChanges } from './status.js';
 import type { ReferenceStore } from './store.js';
 
 const upsertRoute = (path: string, item: string, summary: string) => defineRoute({
@@ -32,8 +34,11 @@ const searchRoute = (path: string, summary: string) => defineRoute({
   responses: { 200: json('Matches, by name', ref('NameMatches')), 400: failure('Bad parameters (named in errors)') },
 });
 
-/** Bulk upserts and lookups of companies and agencies; same validation rules as events. */
-export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number): OpenAPIHono {
+/**
+ * Bulk upserts and lookups of companies and agencies; same validation rules as events. A company whose status
+ * changed (deregistered, or corrected) is handed to `reevaluate`: its alerts since the status date are decided again.
+ */
+export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: number, reevaluate: (changes: Change[]) => Promise<void>): OpenAPIHono {
   const app = routeGroup();
   components(app, {
     Enterprise: batchItem(Enterprise),
@@ -65,7 +70,12 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
   }
 
   app.openapi(upsertRoute('/v1/enterprises', 'Enterprise', 'Upsert companies (reference data)'),
-    (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, (items) => store.upsertEnterprises(items)));
+    (c) => upsert(c, 'enterprise', Enterprise, (e) => e.enterprise_id, async (items) => {
+      const before = await store.storedStatuses(items.map((e) => e.enterprise_id));
+      await store.upsertEnterprises(items);
+      const changes = statusChanges(before, items, Date.now());
+      if (changes.length > 0) await reevaluate(changes);
+    }));
   app.openapi(upsertRoute('/v1/agencies', 'Agency', 'Upsert agencies (reference data)'),
     (c) => upsert(c, 'agency', Agency, (a) => a.agency_id, (items) => store.upsertAgencies(items)));
 

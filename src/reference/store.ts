@@ -3,7 +3,7 @@ import { toClickHouseTime, type Storage } from '../storage/index.js';
 
 /**
  * Reference data the rules read: companies (credit grade, white list, quiet
- * period) and agencies. An upsert is a new version row; the newest wins
+ * period, status) and agencies. An upsert is a new version row; the newest wins
  * (ReplacingMergeTree(updated_at), read with FINAL), so repeating a PUT is harmless.
  */
 export function createReferenceStore(storage: Storage) {
@@ -13,6 +13,8 @@ export function createReferenceStore(storage: Storage) {
       await storage.insert('enterprises', enterprises.map((e) => ({
         ...e,
         quiet_period: e.quiet_period ? JSON.stringify(e.quiet_period) : '',
+        status: e.status ?? 'active',
+        deregistered_on: e.deregistered_on ?? null,
         updated_at,
       })));
     },
@@ -22,11 +24,23 @@ export function createReferenceStore(storage: Storage) {
     },
     async enterprise(id: string): Promise<(Enterprise & { updated_at: string }) | null> {
       const [row] = await storage.query<EnterpriseRow>(
-        `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period, updated_at
+        `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period, status, deregistered_on, updated_at
          FROM enterprises FINAL WHERE enterprise_id = {id:String}`, { id });
       if (!row) return null;
-      const { quiet_period, ...rest } = row;
-      return { ...rest, ...(quiet_period ? { quiet_period: JSON.parse(quiet_period) } : {}) };
+      const { quiet_period, status, deregistered_on, ...rest } = row;
+      return {
+        ...rest,
+        ...(quiet_period ? { quiet_period: JSON.parse(quiet_period) } : {}),
+        status: status || 'active',
+        ...(deregistered_on ? { deregistered_on } : {}),
+      };
+    },
+    /** The status each id's stored record has (the upsert's "before"): a change of it re-evaluates the company. */
+    async storedStatuses(ids: readonly string[]): Promise<Map<string, StatusFacts>> {
+      if (ids.length === 0) return new Map();
+      const rows = await storage.query<{ id: string; status: string; deregistered_on: string | null }>(
+        `SELECT enterprise_id AS id, status, deregistered_on FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}`, { ids: [...new Set(ids)] });
+      return new Map(rows.map((r) => [r.id, { status: r.status || 'active', deregistered_on: r.deregistered_on }]));
     },
     /** The region reference data holds for each id that has a record (the upsert's "before"). */
     async storedRegions(kind: 'enterprise' | 'agency', ids: readonly string[]): Promise<Map<string, string>> {
@@ -66,4 +80,9 @@ export function createReferenceStore(storage: Storage) {
 
 export type ReferenceStore = ReturnType<typeof createReferenceStore>;
 
-type EnterpriseRow = Omit<Enterprise, 'quiet_period'> & { quiet_period: string; updated_at: string };
+type EnterpriseRow = Omit<Enterprise, 'quiet_period' | 'deregistered_on'> & { quiet_period: string; deregistered_on: string | null; updated_at: string };
+
+export interface StatusFacts {
+  status: string;
+  deregistered_on: string | null;
+}

@@ -51,12 +51,14 @@ interface CompanyRow {
   credit_grade: CompanyFacts['credit_grade'];
   whitelisted: boolean | number;
   quiet_period: string;
+  status: string;
+  deregistered_on: string | null;
 }
 
 export async function readCompanies(storage: Storage, ids: readonly string[]): Promise<Map<string, CompanyFacts>> {
   if (ids.length === 0) return new Map();
   const rows = await storage.query<CompanyRow>(
-    `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period
+    `SELECT enterprise_id, name, region, credit_grade, whitelisted, quiet_period, status, deregistered_on
      FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}`, { ids });
   return new Map(rows.map((r) => [r.enterprise_id, {
     enterprise_id: r.enterprise_id,
@@ -65,6 +67,7 @@ export async function readCompanies(storage: Storage, ids: readonly string[]): P
     credit_grade: r.credit_grade,
     whitelisted: r.whitelisted === true || r.whitelisted === 1,
     quiet_days: r.quiet_period ? (JSON.parse(r.quiet_period) as { days_of_month: number[] }).days_of_month : null,
+    deregistered_on: r.status === 'deregistered' ? r.deregistered_on : null,
   }]));
 }
 

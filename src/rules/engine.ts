@@ -8,12 +8,14 @@ import { absence } from './kinds/absence.js';
 import { calendar } from './kinds/calendar.js';
 import { cap } from './kinds/cap.js';
 import { duration } from './kinds/duration.js';
+import { execution } from './kinds/execution.js';
 import { presence } from './kinds/presence.js';
 import { score } from './kinds/score.js';
 import { threshold } from './kinds/threshold.js';
+import { together } from './kinds/together.js';
 import type { Kind, Need } from './kinds/types.js';
 
-const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap, presence, score, duration };
+const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap, presence, score, duration, together, execution };
 
 /** What new events can change: the span of their times (their own, an inspection's start, a plan's dates) and their types. */
 export interface Changed {

@@ -59,6 +59,8 @@ export interface CompanyFacts {
   /** 烟台 白名单: only plans reviewed by the justice bureau count for this company. */
   whitelisted: boolean;
   quiet_days: number[] | null;
+  /** 已注销: the day the company was deregistered (YYYY-MM-DD); null while it is active. */
+  deregistered_on: string | null;
 }
 
 /** The columns of `events` the engine reads (see `EVENT_COLUMNS`). */
@@ -171,9 +173,12 @@ export function fromEvent(event: Event): EngineEvent[] {
 export const byTime = (a: EngineEvent, b: EngineEvent) => a.occurred_at - b.occurred_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Expands a company's quiet_period override (negatives count from the month's end). */
-export function companyFacts(e: Pick<Enterprise, 'enterprise_id' | 'name' | 'region' | 'credit_grade' | 'whitelisted' | 'quiet_period'>): CompanyFacts {
+export function companyFacts(
+  e: Pick<Enterprise, 'enterprise_id' | 'name' | 'region' | 'credit_grade' | 'whitelisted' | 'quiet_period'> & Partial<Pick<Enterprise, 'status' | 'deregistered_on'>>,
+): CompanyFacts {
   return {
     enterprise_id: e.enterprise_id, name: e.name, region: e.region, credit_grade: e.credit_grade, whitelisted: e.whitelisted ?? false,
     quiet_days: e.quiet_period?.days_of_month ?? null,
+    deregistered_on: e.status === 'deregistered' ? e.deregistered_on ?? null : null,
   };
 }

@@ -21,6 +21,8 @@ export interface Finding {
   wording?: { title?: Localized; message?: Localized };
   evidence: Array<{ event: EngineEvent; role: string; visit?: number }>;
   figures: Figures;
+  /** Figures that name agencies: each entry is the agency's name (from naming) followed by its text, joined with 、. */
+  agencyFigures?: Record<string, Array<{ agency_id: string; text: string }>>;
   count: number;
 }
 
@@ -67,9 +69,14 @@ function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Fin
   const times = evidence.map((e) => e.event.occurred_at);
   const agencyId = f.key[1] ?? evidence.find((e) => e.event.agency_id)?.event.agency_id ?? '';
   const officers = [...new Set(evidence.flatMap((e) => e.event.officer_ids))].sort();
+  // Who came when, by name: the kind knows agencies only by id.
+  const figures: Figures = { ...f.figures };
+  for (const [name, entries] of Object.entries(f.agencyFigures ?? {})) {
+    figures[name] = entries.map((e) => `${naming.agencyName(e.agency_id)}${e.text}`).join('、');
+  }
   const values = {
     ...rule.params,
-    ...f.figures,
+    ...figures,
     enterprise_name: company.name,
     enterprise_id: company.enterprise_id,
     agency_name: agencyId ? naming.agencyName(agencyId) : '—',
@@ -105,7 +112,7 @@ function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Fin
     evidence: evidence.map((e): Evidence => ({
       event_id: e.event.id, type: e.event.type, occurred_at: iso(e.event.occurred_at), role: e.role, ...(e.visit ? { visit: e.visit } : {}),
     })),
-    figures: f.figures,
+    figures,
     params: rule.params,
   };
 }

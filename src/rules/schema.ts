@@ -232,13 +232,36 @@ const DurationDetect = z.object({
   too_long: z.object(Wording).strict().optional().describe('the wording of the too_long alert'),
 }).strict();
 
+/** Dates of a company's reference data a calendar period can start from. */
+export const COMPANY_DATES = ['deregistered_on'] as const;
+
 const CalendarDetect = z.object({
   match: Condition,
-  period: z.object({
-    days_of_month: z.union([DayList, lookup(DayList)]),
-    company_override: z.boolean().default(true).describe("a company's own quiet_period replaces the default"),
-    days: z.enum(['any', 'working', 'non_working']).default('any'),
-  }).strict(),
+  period: z.union([
+    z.object({
+      days_of_month: z.union([DayList, lookup(DayList)]),
+      company_override: z.boolean().default(true).describe("a company's own quiet_period replaces the default"),
+      days: z.enum(['any', 'working', 'non_working']).default('any'),
+    }).strict(),
+    z.object({
+      since: z.enum(COMPANY_DATES)
+        .describe("a date of the company's reference data: that day and every later one are in the period (none while the company has no such date)"),
+    }).strict(),
+  ]),
+}).strict();
+
+const TogetherDetect = z.object({
+  plan: Condition.describe('the plans whose agency and joint_agency_ids must arrive together'),
+  arrival: z.array(Condition).min(1)
+    .describe("what an agency's arrival is, in order of preference: the first condition any of its events meets gives the arrival (the earliest such event)"),
+  within: Offset.describe('how long after the first agency every other one must have arrived'),
+  lateness: Offset.optional().describe('how long to wait for late events before deciding that an agency did not come'),
+}).strict();
+
+const ExecutionDetect = z.object({
+  plan: Condition.describe('the plans that must be carried out (a visit linked to the plan: see README)'),
+  grace: Offset.describe("how long after the plan's window closes the visit may still be missing before the notice, e.g. { working_days: 1 }"),
+  lateness: Offset.optional().describe('how long to wait for late events past the grace'),
 }).strict();
 
 const CapDetect = z.object({
@@ -284,6 +307,8 @@ export const Rule = z.discriminatedUnion('kind', [
   z.object({ ...RuleBase, kind: z.literal('presence'), detect: PresenceDetect }).strict(),
   z.object({ ...RuleBase, kind: z.literal('score'), detect: ScoreDetect }).strict(),
   z.object({ ...RuleBase, kind: z.literal('duration'), detect: DurationDetect }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('together'), detect: TogetherDetect }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('execution'), detect: ExecutionDetect }).strict(),
 ]);
 export type RuleSpec = z.infer<typeof Rule>;
 export type RuleKind = RuleSpec['kind'];

@@ -7,11 +7,13 @@ export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> 
   common: ['enterprise_name', 'enterprise_id', 'agency_name', 'agency_id', 'region', 'count', 'first', 'last', 'window_start', 'window_end'],
   threshold: ['at_least', 'max_in_window', 'window_days', 'period'],
   absence: ['anchor', 'searched_from', 'searched_to', 'matched', 'matched_at', 'deadline', 'exemption', 'urgent_reason', 'missing_officers', 'missing_count'],
-  calendar: ['anchor', 'day', 'period_days', 'exemption', 'urgent_reason', 'deadline'],
+  calendar: ['anchor', 'day', 'period_days', 'since', 'officers', 'exemption', 'urgent_reason', 'deadline'],
   cap: ['limit', 'grade', 'period', 'not_counted', 'not_counted_basis'],
   presence: ['anchor', 'matched', 'matched_at'],
   score: ['anchor', 'score', 'level', 'threshold'],
   duration: ['anchor', 'duration_minutes', 'measured'],
+  together: ['plan_id', 'first_agency', 'first_arrival', 'arrival', 'late_minutes', 'arrivals', 'together_by'],
+  execution: ['plan_id', 'plan_window', 'agencies', 'due'],
 };
 
 const PLACEHOLDER = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;

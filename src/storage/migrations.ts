@@ -328,6 +328,16 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 9,
+    name: 'company status: active or deregistered, with the date (海曙 已注销)',
+    statements: [
+      // Rows stored before read status '' and no date: the readers take '' as active, the contract's default.
+      `ALTER TABLE enterprises
+        ADD COLUMN IF NOT EXISTS status LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS deregistered_on Nullable(Date32)`,
+    ],
+  },
+  {
     version: 11,
     name: 'prevention rules: matters, remedies and credit repair on records, notices, evaluations',
     statements: [

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { can, principalOf, within } from '../auth/index.js';
 import { z } from 'zod';
-import { EnterpriseId } from '../ingest/index.js';
+import { ENTERPRISE_STATUSES, EnterpriseId } from '../ingest/index.js';
 import { invalid } from '../http/body.js';
 import { Cursor, fieldErrors, firstValues, TimeBound as Bound } from '../http/query.js';
 import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
@@ -41,8 +41,14 @@ export function timelineRoutes(storage: Storage): OpenAPIHono {
   components(app, {
     TimelinePage: {
       type: 'object',
-      required: ['enterprise_id', 'items', 'next_cursor'],
-      properties: { enterprise_id: { type: 'string' }, items: { type: 'array', items: ref('Event') }, next_cursor: { type: ['string', 'null'] } },
+      required: ['enterprise_id', 'status', 'items', 'next_cursor'],
+      properties: {
+        enterprise_id: { type: 'string' },
+        status: { enum: [...ENTERPRISE_STATUSES], description: "The company's register status from reference data (active when none was sent)" },
+        deregistered_on: { type: 'string', format: 'date', description: 'With status deregistered: the day of deregistration (已注销)' },
+        items: { type: 'array', items: ref('Event') },
+        next_cursor: { type: ['string', 'null'] },
+      },
     },
   });
   app.openapi(timeline, async (c) => {
@@ -50,20 +56,23 @@ export function timelineRoutes(storage: Storage): OpenAPIHono {
     // A company's token reads its own record; for any other id it is as if there were none.
     const caller = principalOf(c);
     const ownCompany = caller.enterprise_id === id;
+    const company = await companyStatus(storage, id);
     const visible = can(caller.role, 'timeline:read')
-      ? !caller.jurisdiction || within(await companyRegion(storage, id) ?? '', caller.jurisdiction)
+      ? !caller.jurisdiction || within(company?.region ?? '', caller.jurisdiction)
       : ownCompany;
     if (!visible) return c.json({ error: 'not_found', message: 'no timeline for this company' }, 404);
     const { from = new Date(0), to = new Date('2200-01-01T00:00:00Z'), limit, cursor } = c.req.valid('query');
     const page = await readTimeline(storage, { enterpriseId: id, from, to, limit, after: cursor === undefined ? undefined : decodeCursor(cursor)! });
-    return c.json({ enterprise_id: id, ...page });
+    // The register status frames the record: a check after deregistered_on is a low-quality check (海曙 已注销).
+    const status = company?.status || 'active';
+    return c.json({ enterprise_id: id, status, ...(status === 'deregistered' && company?.deregistered_on ? { deregistered_on: company.deregistered_on } : {}), ...page });
   }, timelineErrors);
   return app;
 }
 
 // A caller limited to a jurisdiction sees companies the reference data places inside it (an unknown company: none).
-async function companyRegion(storage: Storage, enterpriseId: string): Promise<string | null> {
-  const [row] = await storage.query<{ region: string }>(
-    'SELECT region FROM enterprises FINAL WHERE enterprise_id = {id:String} LIMIT 1', { id: enterpriseId });
-  return row?.region ?? null;
+async function companyStatus(storage: Storage, enterpriseId: string): Promise<{ region: string; status: string; deregistered_on: string | null } | null> {
+  const [row] = await storage.query<{ region: string; status: string; deregistered_on: string | null }>(
+    'SELECT region, status, deregistered_on FROM enterprises FINAL WHERE enterprise_id = {id:String} LIMIT 1', { id: enterpriseId });
+  return row ?? null;
 }

@@ -27,8 +27,8 @@ export type RunResult =
   | { id: number; outcome: 'threw'; error: string };
 
 const COMPANIES: CompanyFacts[] = [
-  { enterprise_id: creditCode('371402', 7001), name: '德州测试企业', region: '371402', credit_grade: 'C', whitelisted: false, quiet_days: null },
-  { enterprise_id: creditCode('370602', 7002), name: '烟台测试企业', region: '370602', credit_grade: 'B', whitelisted: false, quiet_days: [-15, -14, -1] },
+  { enterprise_id: creditCode('371402', 7001), name: '德州测试企业', region: '371402', credit_grade: 'C', whitelisted: false, quiet_days: null, deregistered_on: null },
+  { enterprise_id: creditCode('370602', 7002), name: '烟台测试企业', region: '370602', credit_grade: 'B', whitelisted: false, quiet_days: [-15, -14, -1], deregistered_on: null },
 ];
 
 /** A month of ordinary traffic for each company: visits with and without plans, an urgent one, a record, a complaint. */

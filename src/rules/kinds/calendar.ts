@@ -1,13 +1,14 @@
 import { DAY, calendarDate, dayOfMonth, isWorkingDay, startOfDay } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
 import type { CompanyFacts } from '../events.js';
+import type { COMPANY_DATES } from '../schema.js';
 import type { Verdict } from '../findings.js';
 import { readableTime } from '../wording.js';
 import { applyExemption, dayFinding, mayMatch } from './absence.js';
 import { reach } from './expectation.js';
 import { exemptionFor, requirementNeeds, requirementsOf } from './exemptions.js';
 import { lookup, type Lookup } from './lookup.js';
-import type { Kind } from './types.js';
+import type { Kind, KindInput } from './types.js';
 import { timeOf } from './visits.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'calendar' }>;
@@ -17,12 +18,14 @@ const spec = (rule: ResolvedRule) => rule.spec as Rule;
  * A matching event on a day inside a period defined by days of the month
  * (negatives count from the end), optionally only working or non-working
  * days; per credit grade, and per company when it has its own. Exemptions
- * (urgent reasons with a filing within N working days) waive it.
+ * (urgent reasons with a filing within N working days) waive it. A period may
+ * instead start at a date of the company's own (`since: deregistered_on`).
  */
 export const calendar: Kind = {
   evaluate(rule, input) {
     const { detect, exemptions } = spec(rule);
     const verdict: Verdict = { findings: [], pending: [] };
+    if ('since' in detect.period) return sinceCompanyDate(rule, detect.period.since, input, verdict);
     const days = periodDays(rule, input.company);
     if (!days) return verdict;
     const matches = rule.when(detect.match);
@@ -50,8 +53,33 @@ export const calendar: Kind = {
   },
 };
 
+/**
+ * Every matching event on or after a date of the company's own (已注销: its deregistration day), one alert per
+ * company, agency and day; the day itself counts. A company without the date (active) has no such days.
+ */
+function sinceCompanyDate(rule: ResolvedRule, field: (typeof COMPANY_DATES)[number], input: KindInput, verdict: Verdict): Verdict {
+  const since = input.company[field];
+  if (!since) return verdict;
+  const { detect, exemptions } = spec(rule);
+  const matches = rule.when(detect.match);
+  for (const event of input.events) {
+    const at = timeOf(event);
+    if (!matches(event) || at < input.from || at > input.to || calendarDate(at) < since) continue;
+    const exemption = exemptionFor(rule, exemptions, event, at, input.events, input.now);
+    if (exemption.state !== 'none') {
+      applyExemption(exemption, event, at, verdict);
+      continue;
+    }
+    verdict.findings.push(dayFinding(event, at, {
+      variant: '', figures: { day: calendarDate(at), since, anchor: readableTime(at), officers: event.officer_ids.join('、') },
+    }));
+  }
+  return verdict;
+}
+
 function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null {
   const { period } = spec(rule).detect;
+  if (!('days_of_month' in period)) return null;
   if (period.company_override && company.quiet_days) return company.quiet_days;
   const source = period.days_of_month;
   const days = Array.isArray(source) ? source : lookup(source as Lookup<Array<number | string>>, company);
@@ -61,7 +89,8 @@ function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null 
 function inPeriod(rule: ResolvedRule, days: number[], at: number): boolean {
   const { fromStart, fromEnd } = dayOfMonth(at);
   if (!days.includes(fromStart) && !days.includes(fromEnd)) return false;
-  const filter = spec(rule).detect.period.days;
+  const { period } = spec(rule).detect;
+  const filter = 'days' in period ? period.days : 'any';
   return filter === 'any' || isWorkingDay(calendarDate(at)) === (filter === 'working');
 }
 

@@ -50,3 +50,35 @@ export function plansAsOf(events: readonly EngineEvent[], anchor: number): Engin
   }
   return out;
 }
+
+/** Every version of each plan (by `plan_id`), oldest first. */
+export function planVersions(events: readonly EngineEvent[]): Map<string, EngineEvent[]> {
+  const versions = new Map<string, EngineEvent[]>();
+  for (const e of events) {
+    if (e.type !== 'plan') continue;
+    const id = e.plan_id || e.id;
+    const list = versions.get(id);
+    if (list) list.push(e);
+    else versions.set(id, [e]);
+  }
+  for (const list of versions.values()) list.sort((a, b) => a.occurred_at - b.occurred_at || (a.id < b.id ? -1 : 1));
+  return versions;
+}
+
+/** The plan's agency and its joint agencies (联合实施单位), each once. */
+export const planAgencies = (plan: EngineEvent): string[] => [...new Set([plan.agency_id, ...plan.joint_agency_ids].filter(Boolean))];
+
+/**
+ * A visit linked to a plan (海曙: "先有計劃上平臺、后有行政檢查相關聯"): an on-site scan or record at the
+ * plan's company, by one of its agencies, on a day of its window, naming this plan or none. A visit that
+ * names another plan belongs to that one. This is what "carried out" means in plan-not-executed, in the
+ * weekly review (GET /v1/plans/review) and in the statistics of plans carried out.
+ */
+export function isLinkedVisit(plan: EngineEvent, e: EngineEvent): boolean {
+  if ((e.type !== 'checkin' && e.type !== 'inspection') || !e.onsite || e.enterprise_id !== plan.enterprise_id) return false;
+  if (e.type === 'checkin' && e.action === 'exit') return false;
+  if (e.plan_id !== '' && e.plan_id !== plan.plan_id) return false;
+  if (!planAgencies(plan).includes(e.agency_id) || plan.window_start === null || plan.window_end === null) return false;
+  const day = calendarDate(e.type === 'inspection' ? e.started_at ?? e.occurred_at : e.occurred_at);
+  return plan.window_start <= day && day <= plan.window_end;
+}

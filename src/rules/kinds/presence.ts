@@ -2,7 +2,8 @@ import { DAY, startOfDay } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
 import type { Verdict } from '../findings.js';
 import { readableTime } from '../wording.js';
-import { dayFinding, mayMatch, reach } from './absence.js';
+import { dayFinding, mayMatch } from './absence.js';
+import { reach } from './expectation.js';
 import { search, type ExpectationSpec } from './expectation.js';
 import type { Kind, Need } from './types.js';
 
@@ -39,12 +40,12 @@ export const presence: Kind = {
   },
   decideRange(rule, t1, t2, types) {
     const { detect } = spec(rule);
-    const { before, after } = reach(rule, [detect as ExpectationSpec].filter((e) => mayMatch(rule, e.expect, types)));
+    const { before, after } = reach([detect as ExpectationSpec].filter((e) => mayMatch(rule, e.expect, types)));
     return [startOfDay(t1 - after), startOfDay(t2 + before) + DAY - 1];
   },
   context(rule, from, to) {
     const { detect } = spec(rule);
-    const { before, after } = reach(rule, [detect as ExpectationSpec]);
+    const { before, after } = reach([detect as ExpectationSpec]);
     const needs: Need[] = [
       { types: rule.types(detect.trigger), from, to: to + RECORD_LAG },
       { types: rule.types(detect.expect), from: from - before, to: to + after },

@@ -1,6 +1,6 @@
 /**
  * The console's entry: sign-in, who is signed in, the views that person's role
- * works with (#feed, #hotline, #rules, #justice, #report; the others' tabs are
+ * works with (#feed, #hotline, #rules, #plans, #justice, #report; the others' tabs are
  * not shown), the role's landing view, the person on duty, and the live feed's
  * connection state (shown in the feed view only).
  */
@@ -11,6 +11,7 @@ import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
 import { divisionsLoaded, regionName } from './names.js';
 import { describeWho, whoAmI } from './role.js';
+import { startPlans } from './plans.js';
 import { startJustice } from './justice.js';
 import { startReport } from './report.js';
 import { startRules } from './rules.js';
@@ -82,6 +83,7 @@ if (offered.has('feed')) {
 }
 const hotline = offered.has('hotline') && startHotline({ root: document.getElementById('hotline-view') });
 const rules = offered.has('rules') && startRules({ root: document.getElementById('rules-view') });
+const plans = offered.has('plans') && startPlans({ root: document.getElementById('plans-view') });
 const justice = offered.has('justice') && startJustice({ root: document.getElementById('justice-view') });
 const report = offered.has('report') && startReport({ root: document.getElementById('report-view') });
 
@@ -89,6 +91,7 @@ const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
   hotline: { section: document.getElementById('hotline-view'), tab: document.getElementById('tab-hotline') },
   rules: { section: document.getElementById('rules-view'), tab: document.getElementById('tab-rules') },
+  plans: { section: document.getElementById('plans-view'), tab: document.getElementById('tab-plans') },
   justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
   report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
 };
@@ -114,6 +117,7 @@ function route() {
     else hotline.hide();
   }
   if (name === 'rules' && rules) rules.show();
+  if (name === 'plans' && plans) plans.show();
   if (name === 'justice' && justice) justice.show();
   if (name === 'report' && report) report.show();
 }

@@ -130,6 +130,18 @@ export const FIGURE = {
   duration_minutes: '执法时长（分钟）',
   measured: '计时依据',
   missing_officers: '未预告/未扫码人员',
+  since: '企业注销日期',
+  officers: '执法人员',
+  plan_id: '计划编号',
+  plan_window: '计划窗口',
+  agencies: '实施部门',
+  first_agency: '首个到场部门',
+  first_arrival: '首个部门到场时间',
+  arrival: '本部门到场',
+  late_minutes: '晚到（分钟）',
+  arrivals: '各部门到场',
+  together_by: '同时到场截止',
+  due: '执行回看截止',
 };
 export const figure = (key) => FIGURE[key] ?? key;
 
@@ -161,6 +173,8 @@ export const PARAM = {
   channels: '预警去向',
   at_least_minutes: '合理执法时长下限（分钟）',
   at_most_minutes: '合理执法时长上限（分钟）',
+  together_minutes: '联合检查同时到场时限（分钟）',
+  grace_working_days: '计划窗口结束后宽限（工作日）',
 };
 export const param = (key) => PARAM[key] ?? key;
 

@@ -11,9 +11,9 @@ import { tokenRole } from './labels.js';
 
 /** What each role works with; views and actions outside it are hidden, never offered and refused. */
 const ROLE_SCOPE = {
-  admin: { views: ['feed', 'hotline', 'justice', 'report', 'rules'], landing: 'feed', act: true, silences: true },
-  discipline: { views: ['feed', 'justice', 'report', 'rules'], landing: 'feed', act: true, silences: true },
-  justice: { views: ['justice', 'feed', 'report', 'rules'], landing: 'justice', act: false, silences: false },
+  admin: { views: ['feed', 'hotline', 'plans', 'justice', 'report', 'rules'], landing: 'feed', act: true, silences: true },
+  discipline: { views: ['feed', 'plans', 'justice', 'report', 'rules'], landing: 'feed', act: true, silences: true },
+  justice: { views: ['justice', 'feed', 'plans', 'report', 'rules'], landing: 'justice', act: false, silences: false },
   hotline: { views: ['hotline'], landing: 'hotline', act: false, silences: false },
 };
 const NONE = { views: [], landing: null, act: false, silences: false };

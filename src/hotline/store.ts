@@ -1,8 +1,9 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
+import { calendarDate } from '../calendar/index.js';
 import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
 import { asOf, claimLapsed, lapse, type TicketRevision } from './lifecycle.js';
-import { PRIORITIES, type AssigneeKind, type Priority, type Ticket, type TicketAction, type TicketChange, type TicketSource, type TicketState } from './model.js';
+import { PRIORITIES, ticketNumber, type AssigneeKind, type Satisfaction, type Priority, type Ticket, type TicketAction, type TicketChange, type TicketSource, type TicketState } from './model.js';
 
 /**
  * Tickets in ClickHouse: `tickets` holds every revision and the highest wins
@@ -122,6 +123,23 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
       };
     },
 
+    /**
+     * Saves a new ticket with the next number of its Shanghai day: under that day's lock, the highest serial
+     * given so far plus one, saved before the lock is let go, so two tickets never share a number.
+     */
+    async openNumbered(createdAt: Date, open: (number: string) => TicketRevision): Promise<Ticket> {
+      const day = calendarDate(createdAt.getTime());
+      const prefix = ticketNumber(day, 0).slice(0, -4);
+      return locks.withLocks([`ticket-number:${day}`], async () => {
+        const [row] = await storage.query<{ last: number | string }>(
+          `SELECT max(toUInt32OrZero(substring(number, {from:UInt32}))) AS last FROM tickets FINAL WHERE startsWith(number, {prefix:String})`,
+          { prefix, from: prefix.length + 1 });
+        const revision = open(ticketNumber(day, Number(row?.last ?? 0) + 1));
+        await save([revision]);
+        return revision.ticket;
+      });
+    },
+
     /** Every change, oldest first. */
     async history(id: string): Promise<TicketChange[]> {
       const rows = await storage.query<TicketChange & { at: string; revision: number | string }>(
@@ -176,10 +194,15 @@ export function decodeCursor(text: string): TicketCursor | null {
 
 const TICKET_COLUMNS = `id, source, source_id, alert_id, region, enterprise_id, agency_id, category, title_zh, title_en,
   description, priority, state, claimed_by, claimed_until, assignee_kind, assignee_id, outcome, resolution_note,
-  created_at, accepted_at, accept_due_at, resolve_due_at, resolved_at, sla_breaches, revision, updated_at`;
+  created_at, accepted_at, accept_due_at, resolve_due_at, resolved_at, sla_breaches, revision, updated_at,
+  number, callback_at, callback_by, satisfaction, callback_note`;
 
 /** A ticket as the `tickets` table holds it: flat text, times as ClickHouse prints them. */
-type TicketRow = Omit<Ticket, 'title' | 'assignee' | 'revision'> & {
+type TicketRow = Omit<Ticket, 'title' | 'assignee' | 'revision' | 'callback'> & {
+  callback_at: string | null;
+  callback_by: string;
+  satisfaction: Satisfaction | '';
+  callback_note: string;
   title_zh: string;
   title_en: string;
   assignee_kind: AssigneeKind | '';
@@ -192,9 +215,13 @@ const TIME_FIELDS = ['created_at', 'accept_due_at', 'resolve_due_at', 'updated_a
 const NULLABLE_TIME_FIELDS = ['claimed_until', 'accepted_at', 'resolved_at'] as const;
 
 function ticketRow(ticket: Ticket): Row {
-  const { title, assignee, ...rest } = ticket;
+  const { title, assignee, callback, ...rest } = ticket;
   const row: Row = {
     ...rest,
+    callback_at: callback ? chTime(callback.at) : null,
+    callback_by: callback?.by ?? '',
+    satisfaction: callback?.satisfaction ?? '',
+    callback_note: callback?.note ?? '',
     title_zh: title.zh,
     title_en: title.en,
     assignee_kind: assignee?.kind ?? '',
@@ -206,9 +233,11 @@ function ticketRow(ticket: Ticket): Row {
 }
 
 function fromRow(row: TicketRow): Ticket {
-  const { title_zh, title_en, assignee_kind, assignee_id, ...rest } = row;
+  const { title_zh, title_en, assignee_kind, assignee_id, callback_at, callback_by, satisfaction, callback_note, ...rest } = row;
   const ticket: Ticket = {
     ...rest,
+    callback: callback_at === null || satisfaction === ''
+      ? null : { at: isoTime(callback_at), by: callback_by, satisfaction, note: callback_note },
     title: { zh: title_zh, en: title_en },
     assignee: assignee_kind === '' ? null : { kind: assignee_kind, id: assignee_id },
     revision: Number(row.revision),
@@ -225,7 +254,7 @@ function changeRow({ ticket, change }: TicketRevision): Row {
 
 const AUDIT_ACTIONS: Partial<Record<TicketAction, AuditAction>> = {
   claimed: 'ticket.claim', released: 'ticket.release', assigned: 'ticket.assign', categorised: 'ticket.categorise',
-  note: 'ticket.note', resolved: 'ticket.resolve', reopened: 'ticket.reopen',
+  note: 'ticket.note', callback: 'ticket.callback', resolved: 'ticket.resolve', reopened: 'ticket.reopen',
 };
 
 function ticketAudit(before: Ticket, { ticket, change }: TicketRevision, context: AuditContext): AuditEntry {

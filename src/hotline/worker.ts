@@ -51,11 +51,11 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
       // Filed where the company is at home, which the hotline of that region works: a complaint sent
       // with its city's code (or another district's) still reaches the company's own queue.
       const home = (await options.homes.regions('enterprise', [draft.enterprise_id])).get(draft.enterprise_id);
-      const opened = openTicket({ ...draft, region: home ?? draft.region }, createdAt, deadlines(createdAt, settings));
+      const due = deadlines(createdAt, settings);
       // Timers first: if the save fails, the retry schedules the same jobs again, which adds nothing.
-      await scheduleSla(queue, id, 'accept', opened.ticket.accept_due_at);
-      await scheduleSla(queue, id, 'resolve', opened.ticket.resolve_due_at);
-      await store.save([opened]);
+      await scheduleSla(queue, id, 'accept', due.accept_due_at.toISOString());
+      await scheduleSla(queue, id, 'resolve', due.resolve_due_at.toISOString());
+      await store.openNumbered(createdAt, (number) => openTicket({ ...draft, region: home ?? draft.region }, createdAt, due, number));
       log.info({ ticket: id, source: draft.source, source_id: draft.source_id }, 'ticket opened');
     });
   }

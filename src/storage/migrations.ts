@@ -350,6 +350,19 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS score Nullable(Float64)`,
     ],
   },
+  {
+    version: 13,
+    name: '12345 practice: dated ticket numbers, the callback (回访) with the caller\'s satisfaction',
+    statements: [
+      // Tickets opened before read number '' and no callback.
+      `ALTER TABLE tickets
+        ADD COLUMN IF NOT EXISTS number String,
+        ADD COLUMN IF NOT EXISTS callback_at Nullable(DateTime64(3, 'UTC')),
+        ADD COLUMN IF NOT EXISTS callback_by String,
+        ADD COLUMN IF NOT EXISTS satisfaction LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS callback_note String`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

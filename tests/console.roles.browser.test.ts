@@ -128,6 +128,39 @@ describe('each role lands on its own view and sees only what it may use', () => 
   });
 });
 
+describe('a 12345 ticket', () => {
+  it('shows its dated number, and is called back (回访) before it is closed (办结)', async () => {
+    const { token } = await createToken(service.url, 'hotline');
+    const page = await open(token);
+    await page.fill('#actor', '赵敏');
+    await page.locator('#actor').dispatchEvent('change');
+    const row = page.locator('#ticket-rows > tr').first();
+    await row.waitFor({ timeout: 15_000 });
+    const id = await row.getAttribute('data-id');
+    const { number } = (await get(`${service.url}/v1/hotline/tickets/${id}`)).body;
+    expect(number).toMatch(/^12345-\d{8}-\d{4}$/);
+    expect(await row.locator('.ticket-number').textContent()).toBe(number);
+    await row.locator('button.link').click();
+    const detail = page.locator('#ticket-detail');
+    await detail.locator('button[data-action="claim"]').click();
+    await detail.locator('.action-message[data-kind="ok"]', { hasText: '已认领' }).waitFor({ timeout: 15_000 });
+    // 办结 waits for the callback.
+    await expect.poll(() => detail.locator('button[data-action="resolve"]').isDisabled()).toBe(true);
+    await detail.locator('select[name="satisfaction"]').selectOption('basically_satisfied');
+    await detail.locator('textarea[name="callback-note"]').fill('来电人对处理结果基本满意');
+    await detail.locator('button[data-action="callback"]').click();
+    await detail.locator('.action-message[data-kind="ok"]', { hasText: '已回访（基本满意）' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => detail.locator('button[data-action="resolve"]').isDisabled()).toBe(false);
+    await detail.locator('select[name="outcome"]').selectOption('substantiated');
+    await detail.locator('textarea[name="resolve-note"]').fill('经核查属实，已责令整改');
+    await detail.locator('button[data-action="resolve"]').click();
+    await detail.locator('.action-message[data-kind="ok"]', { hasText: '已办结' }).waitFor({ timeout: 15_000 });
+    const closed = (await get(`${service.url}/v1/hotline/tickets/${id}`)).body;
+    expect(closed).toMatchObject({ state: 'resolved', outcome: 'substantiated', callback: { by: '赵敏', satisfaction: 'basically_satisfied' } });
+    expect(closed.history.map((c: { action: string }) => c.action)).toEqual(['opened', 'claimed', 'callback', 'resolved']);
+  });
+});
+
 describe('the alert list', () => {
   let page: Page;
   const rowIds = () => page.locator('#alert-list > li').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id!));

@@ -7,7 +7,7 @@ import type { Ticket } from '../hotline/model.js';
 import type { ReferenceStore } from '../reference/store.js';
 import type { Table } from './table.js';
 import {
-  ALERT_STATUS_ZH, CATEGORY_ZH, OUTCOME_ZH, personZh, PRIORITY_ZH, RESOLUTION_ZH, SEVERITY_ZH, TICKET_SOURCE_ZH, TICKET_STATE_ZH, zh,
+  ALERT_STATUS_ZH, CATEGORY_ZH, OUTCOME_ZH, SATISFACTION_ZH, personZh, PRIORITY_ZH, RESOLUTION_ZH, SEVERITY_ZH, TICKET_SOURCE_ZH, TICKET_STATE_ZH, zh,
 } from './wording.js';
 
 /** The division names the console shows (GB/T 2260, its data file names the source). */
@@ -55,8 +55,8 @@ export async function alertTable(alerts: readonly Alert[], reference: ReferenceS
 }
 
 export const TICKET_COLUMNS = [
-  '工单编号', '优先级', '状态', '来源', '标题', '分类', '企业', '统一社会信用代码', '执法部门', '部门编码', '地区', '区划代码',
-  '登记时间', '受理时限', '受理时间', '办结时限', '办结时间', '办结结果', '办结说明', '认领人', '转办给', '内容',
+  '工单编号', '内部编号', '优先级', '状态', '来源', '标题', '分类', '企业', '统一社会信用代码', '执法部门', '部门编码', '地区', '区划代码',
+  '登记时间', '受理时限', '受理时间', '办结时限', '办结时间', '回访满意度', '办结结果', '办结说明', '认领人', '转办给', '内容',
 ] as const;
 
 export async function ticketTable(tickets: readonly Ticket[], reference: ReferenceStore): Promise<Table> {
@@ -65,10 +65,10 @@ export async function ticketTable(tickets: readonly Ticket[], reference: Referen
     title: '工单清单',
     columns: TICKET_COLUMNS,
     rows: tickets.map((t) => [
-      t.id, zh(PRIORITY_ZH, t.priority), zh(TICKET_STATE_ZH, t.state), zh(TICKET_SOURCE_ZH, t.source), t.title.zh, zh(CATEGORY_ZH, t.category),
+      t.number, t.id, zh(PRIORITY_ZH, t.priority), zh(TICKET_STATE_ZH, t.state), zh(TICKET_SOURCE_ZH, t.source), t.title.zh, zh(CATEGORY_ZH, t.category),
       name.enterprise(t.enterprise_id), t.enterprise_id, name.agency(t.agency_id), t.agency_id, regionName(t.region), t.region,
       shanghaiTime(t.created_at), shanghaiTime(t.accept_due_at), shanghaiTime(t.accepted_at), shanghaiTime(t.resolve_due_at),
-      shanghaiTime(t.resolved_at), t.outcome ? zh(OUTCOME_ZH, t.outcome) : '', t.resolution_note, t.claimed_by ? personZh(t.claimed_by) : '',
+      shanghaiTime(t.resolved_at), t.callback ? zh(SATISFACTION_ZH, t.callback.satisfaction) : '', t.outcome ? zh(OUTCOME_ZH, t.outcome) : '', t.resolution_note, t.claimed_by ? personZh(t.claimed_by) : '',
       t.assignee ? (t.assignee.kind === 'agency' ? name.agency(t.assignee.id) || t.assignee.id : t.assignee.id) : '', t.description,
     ]),
   };

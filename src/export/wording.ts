@@ -17,6 +17,7 @@ export const OUTCOME_ZH: Record<string, string> = {
   substantiated: '属实', unsubstantiated: '不属实', referred: '已移交', withdrawn: '撤回',
 };
 
+export const SATISFACTION_ZH: Record<string, string> = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
 export const CATEGORY_ZH: Record<string, string> = {
   no_scan: '未亮码入企', frequent: '检查过频', no_plan: '未报备计划', quiet_period: '安静期入企', misconduct: '执法不当', other: '其他',
 };

@@ -157,7 +157,7 @@ export function startHotline({ root }) {
       h('td', {}, h('span', { class: `prio-badge prio-${t.priority}` }, L.priority(t.priority))),
       h('td', { class: 'ticket-title' },
         h('button', { type: 'button', class: 'link', 'aria-current': t.id === state.selected ? 'true' : 'false', onclick: () => select(t.id) }, t.title?.zh || t.description?.slice(0, 40) || t.id),
-        h('div', { class: 'muted small' }, L.ticketSource(t.source), ' · ', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : '—')),
+        h('div', { class: 'muted small' }, t.number ? [h('span', { class: 'mono ticket-number', title: t.id }, t.number), ' · '] : '', L.ticketSource(t.source), ' · ', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : '—')),
       h('td', {}, categoryLabel(t.category)),
       h('td', {}, h('span', { class: `state-chip state-${t.state}` }, L.ticketState(t.state)),
         liveClaim(t, now) ? h('div', { class: 'muted small' }, `认领人 ${t.claimed_by}`) : null,
@@ -244,7 +244,8 @@ export function startHotline({ root }) {
     fill(info,
       t.description ? h('p', { class: 'detail-message' }, t.description) : null,
       facts([
-        ['工单编号', h('span', { class: 'mono' }, t.id)],
+        ['工单编号', h('span', { class: 'mono', title: t.id }, t.number || t.id)],
+        ['回访', t.callback ? `${L.satisfaction(t.callback.satisfaction)} · ${L.person(t.callback.by)} · ${absolute(t.callback.at)}${t.callback.note ? ` · ${t.callback.note}` : ''}` : ''],
         ['来源', `${L.ticketSource(t.source)}${t.source_id ? `（${t.source_id}）` : ''}`],
         ['关联预警', t.alert_id ? h('span', { class: 'mono' }, t.alert_id) : ''],
         ['企业', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : ''],
@@ -326,6 +327,12 @@ export function startHotline({ root }) {
     const outcome = h('select', { name: 'outcome', 'aria-label': '办结结果' }, L.OUTCOMES.map((o) => h('option', { value: o }, L.OUTCOME[o])));
     const resolveNote = h('textarea', { name: 'resolve-note', rows: '2', maxlength: '2000', placeholder: '办结说明（必填）', 'aria-label': '办结说明' });
     const resolve = h('button', { type: 'button', 'data-action': 'resolve' }, '办结');
+    // 回访: the caller is called back and says how satisfied they are; a complaint is closed only after it.
+    const satisfaction = h('select', { name: 'satisfaction', 'aria-label': '满意度' },
+      Object.entries(L.SATISFACTION).map(([v, t]) => h('option', { value: v }, t)));
+    const callbackNote = h('textarea', { name: 'callback-note', rows: '2', maxlength: '2000', placeholder: '回访情况（选填）', 'aria-label': '回访情况' });
+    const callback = h('button', { type: 'button', 'data-action': 'callback' }, '记录回访');
+    const callbackDone = h('p', { class: 'muted small' });
     const reopenNote = h('textarea', { name: 'reopen-note', rows: '2', maxlength: '2000', placeholder: '重新打开的原因（必填）', 'aria-label': '重新打开原因' });
     const reopen = h('button', { type: 'button', 'data-action': 'reopen' }, '重新打开');
     let busy = false;
@@ -371,7 +378,12 @@ export function startHotline({ root }) {
       }
       run('notes', { text: noteText.value.trim() }, '已添加备注。', () => { noteText.value = ''; });
     });
+    callback.addEventListener('click', () => {
+      run('callback', { satisfaction: satisfaction.value, ...(callbackNote.value.trim() ? { note: callbackNote.value.trim() } : {}) },
+        `已回访（${L.satisfaction(satisfaction.value)}）。`, () => { callbackNote.value = ''; });
+    });
     resolve.addEventListener('click', () => {
+      if (current.source === 'complaint' && !current.callback) return report('办结前须先回访来电人，记录满意度。');
       if (!resolveNote.value.trim()) {
         resolveNote.focus();
         return report('办结须填写说明。');
@@ -392,6 +404,7 @@ export function startHotline({ root }) {
       categorise: group('分类', h('div', { class: 'action-row' }, category, categorise)),
       assign: group('转办', h('div', { class: 'action-row' }, kind, unit, to, assign)),
       note: group('备注', noteText, h('div', { class: 'action-row' }, addNote)),
+      callback: group('回访', callbackDone, h('div', { class: 'action-row' }, satisfaction), callbackNote, h('div', { class: 'action-row' }, callback)),
       resolve: group('办结', h('div', { class: 'action-row' }, outcome), resolveNote, h('div', { class: 'action-row' }, resolve)),
       reopen: group('重新打开', reopenNote, h('div', { class: 'action-row' }, reopen)),
     };
@@ -419,6 +432,10 @@ export function startHotline({ root }) {
         groups.categorise.hidden = !open;
         groups.assign.hidden = !open;
         groups.resolve.hidden = !open;
+        groups.callback.hidden = !open;
+        callbackDone.textContent = t.callback ? `已回访：${L.satisfaction(t.callback.satisfaction)}（${L.person(t.callback.by)}，${absolute(t.callback.at)}）` : '尚未回访。';
+        resolve.disabled = t.source === 'complaint' && !t.callback;
+        resolve.title = resolve.disabled ? '办结前须先回访' : '';
         groups.reopen.hidden = open;
       },
     };

@@ -249,11 +249,16 @@ export const assigneeKind = label(ASSIGNEE_KIND);
 export const SLA = { accept: '受理超时', resolve: '办结超时' };
 export const sla = label(SLA);
 
+/** 回访 satisfaction. */
+export const SATISFACTION = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
+export const satisfaction = label(SATISFACTION);
+
 export const TICKET_ACTION = {
   opened: '登记',
   created: '登记',
   claimed: '认领',
   released: '退回',
+  callback: '回访',
   assigned: '转办',
   categorised: '分类',
   categorized: '分类',
@@ -293,6 +298,7 @@ const ROUTE_ACTION = {
   'POST /v1/hotline/tickets/:id/assign': '转办工单',
   'POST /v1/hotline/tickets/:id/categorise': '修改工单分类',
   'POST /v1/hotline/tickets/:id/notes': '添加工单备注',
+  'POST /v1/hotline/tickets/:id/callback': '记录回访',
   'POST /v1/hotline/tickets/:id/resolve': '办结工单',
   'POST /v1/hotline/tickets/:id/reopen': '重新打开工单',
   'GET /v1/rules': '查看规则',

@@ -89,7 +89,7 @@ describe('opening tickets', () => {
       id: complaintTicketId(event), source: 'complaint', source_id: event.id, alert_id: null, region: '350302',
       enterprise_id: event.enterprise_id, agency_id: '350300-SCJG', category: 'no_scan', description: event.text,
       priority: 'normal', state: 'new', claimed_by: '', claimed_until: null, assignee: null, outcome: '', accepted_at: null,
-      resolved_at: null, sla_breaches: [], callback: null, revision: 1,
+      resolved_at: null, sla_breaches: [], callback: null, complainant: null, revision: 1,
     });
     // The number people read out: 12345, the Shanghai day it was opened, that day's serial.
     expect(ticket.number).toMatch(new RegExp(`^12345-${calendarDate(Date.parse(ticket.created_at)).replaceAll('-', '')}-\\d{4}$`));
@@ -229,6 +229,19 @@ describe('working a ticket', () => {
     expect(released.body).toMatchObject({ state: 'new', claimed_by: '', claimed_until: null });
     expect(await act(ticket.id, 'release', { actor: 'li.wei' })).toEqual({ status: 409, body: { error: 'conflict', message: 'ticket is not claimed' } });
     expect((await act(ticket.id, 'claim', { actor: 'zhang.min' })).body).toMatchObject({ state: 'claimed', claimed_by: 'zhang.min' });
+  });
+
+  it("keeps the caller's contact on the ticket alone, out of the stored event and its public record", async () => {
+    const complainant = { name: '陈女士', phone: '13800138000' };
+    const { event, ticket } = await complaintTicket({ complainant });
+    expect(ticket.complainant).toEqual(complainant);
+    const [row] = await service.storage.query<{ payload: string }>('SELECT payload FROM events WHERE id = {id:String}', { id: event.id });
+    expect(JSON.parse(row!.payload)).toMatchObject({ id: event.id, text: event.text });
+    expect(row!.payload).not.toContain('13800138000');
+    const timeline = await get(`${service.url}/v1/enterprises/${event.enterprise_id}/timeline`);
+    expect(JSON.stringify(timeline.body)).not.toContain('13800138000');
+    expect((await post(`${service.url}/v1/events`, complaint({ complainant: { phone: 'call me' } }))).body.errors?.[0])
+      .toMatchObject({ field: 'complainant.phone' });
   });
 
   it('numbers the tickets of a day one after the other, never twice', async () => {

@@ -56,7 +56,7 @@ export async function alertTable(alerts: readonly Alert[], reference: ReferenceS
 
 export const TICKET_COLUMNS = [
   '工单编号', '内部编号', '优先级', '状态', '来源', '标题', '分类', '企业', '统一社会信用代码', '执法部门', '部门编码', '地区', '区划代码',
-  '登记时间', '受理时限', '受理时间', '办结时限', '办结时间', '回访满意度', '办结结果', '办结说明', '认领人', '转办给', '内容',
+  '登记时间', '受理时限', '受理时间', '办结时限', '办结时间', '回访满意度', '办结结果', '办结说明', '认领人', '转办给', '来电人', '联系电话', '内容',
 ] as const;
 
 export async function ticketTable(tickets: readonly Ticket[], reference: ReferenceStore): Promise<Table> {
@@ -69,7 +69,7 @@ export async function ticketTable(tickets: readonly Ticket[], reference: Referen
       name.enterprise(t.enterprise_id), t.enterprise_id, name.agency(t.agency_id), t.agency_id, regionName(t.region), t.region,
       shanghaiTime(t.created_at), shanghaiTime(t.accept_due_at), shanghaiTime(t.accepted_at), shanghaiTime(t.resolve_due_at),
       shanghaiTime(t.resolved_at), t.callback ? zh(SATISFACTION_ZH, t.callback.satisfaction) : '', t.outcome ? zh(OUTCOME_ZH, t.outcome) : '', t.resolution_note, t.claimed_by ? personZh(t.claimed_by) : '',
-      t.assignee ? (t.assignee.kind === 'agency' ? name.agency(t.assignee.id) || t.assignee.id : t.assignee.id) : '', t.description,
+      t.assignee ? (t.assignee.kind === 'agency' ? name.agency(t.assignee.id) || t.assignee.id : t.assignee.id) : '', t.complainant?.name ?? '', t.complainant?.phone ?? '', t.description,
     ]),
   };
 }

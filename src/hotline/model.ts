@@ -34,6 +34,12 @@ export type TicketOutcome = (typeof TICKET_OUTCOMES)[number];
 export const SATISFACTIONS = ['satisfied', 'basically_satisfied', 'dissatisfied'] as const;
 export type Satisfaction = (typeof SATISFACTIONS)[number];
 
+/** The caller of a complaint, for the 回访: only on the ticket, which only the hotline's staff (and admins) read. */
+export interface Complainant {
+  name: string;
+  phone: string;
+}
+
 export interface TicketCallback {
   /** RFC 3339. */
   at: string;
@@ -86,6 +92,7 @@ export interface Ticket {
   resolve_due_at: string;
   resolved_at: string | null;
   sla_breaches: SlaKind[];
+  complainant: Complainant | null;
   /** The 回访 with the caller, recorded before a complaint's ticket is closed (办结); null until then. */
   callback: TicketCallback | null;
   /** Increases by one with every stored change. */
@@ -95,7 +102,8 @@ export interface Ticket {
 
 /** What a source knows about a ticket before it exists. */
 export type TicketDraft = Pick<Ticket,
-  'source' | 'source_id' | 'alert_id' | 'region' | 'enterprise_id' | 'agency_id' | 'category' | 'title' | 'description' | 'priority'>;
+  'source' | 'source_id' | 'alert_id' | 'region' | 'enterprise_id' | 'agency_id' | 'category' | 'title' | 'description' | 'priority'>
+  & { complainant?: Complainant | null };
 
 /** One entry of a ticket's history; `revision` is the ticket revision it produced. Notes are changes too. */
 export interface TicketChange {

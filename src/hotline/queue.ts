@@ -36,6 +36,7 @@ function complaintDraft(complaint: Complaint): TicketDraft {
     title: { zh: `企业投诉：${title.zh}`, en: `Complaint: ${title.en}` },
     description: complaint.text,
     priority: 'normal',
+    complainant: complaint.complainant ? { name: complaint.complainant.name ?? '', phone: complaint.complainant.phone } : null,
   };
 }
 

@@ -34,6 +34,12 @@ const ticketProperties = {
   resolve_due_at: { ...time, description: 'HOTLINE_RESOLVE_SLA_DAYS working days after creation (or the last reopening)' },
   resolved_at: nullableTime,
   sla_breaches: { type: 'array', items: { enum: [...SLA_KINDS] } },
+  complainant: {
+    type: ['object', 'null'],
+    description: "The complaint's caller, for the 回访: on the ticket only (the event's public record never holds it)",
+    required: ['name', 'phone'],
+    properties: { name: text, phone: text },
+  },
   callback: {
     type: ['object', 'null'],
     description: "回访: the caller's satisfaction, recorded before a complaint's ticket is resolved",

@@ -195,10 +195,12 @@ export function decodeCursor(text: string): TicketCursor | null {
 const TICKET_COLUMNS = `id, source, source_id, alert_id, region, enterprise_id, agency_id, category, title_zh, title_en,
   description, priority, state, claimed_by, claimed_until, assignee_kind, assignee_id, outcome, resolution_note,
   created_at, accepted_at, accept_due_at, resolve_due_at, resolved_at, sla_breaches, revision, updated_at,
-  number, callback_at, callback_by, satisfaction, callback_note`;
+  number, callback_at, callback_by, satisfaction, callback_note, complainant_name, complainant_phone`;
 
 /** A ticket as the `tickets` table holds it: flat text, times as ClickHouse prints them. */
-type TicketRow = Omit<Ticket, 'title' | 'assignee' | 'revision' | 'callback'> & {
+type TicketRow = Omit<Ticket, 'title' | 'assignee' | 'revision' | 'callback' | 'complainant'> & {
+  complainant_name: string;
+  complainant_phone: string;
   callback_at: string | null;
   callback_by: string;
   satisfaction: Satisfaction | '';
@@ -215,9 +217,11 @@ const TIME_FIELDS = ['created_at', 'accept_due_at', 'resolve_due_at', 'updated_a
 const NULLABLE_TIME_FIELDS = ['claimed_until', 'accepted_at', 'resolved_at'] as const;
 
 function ticketRow(ticket: Ticket): Row {
-  const { title, assignee, callback, ...rest } = ticket;
+  const { title, assignee, callback, complainant, ...rest } = ticket;
   const row: Row = {
     ...rest,
+    complainant_name: complainant?.name ?? '',
+    complainant_phone: complainant?.phone ?? '',
     callback_at: callback ? chTime(callback.at) : null,
     callback_by: callback?.by ?? '',
     satisfaction: callback?.satisfaction ?? '',
@@ -233,9 +237,12 @@ function ticketRow(ticket: Ticket): Row {
 }
 
 function fromRow(row: TicketRow): Ticket {
-  const { title_zh, title_en, assignee_kind, assignee_id, callback_at, callback_by, satisfaction, callback_note, ...rest } = row;
+  const {
+    title_zh, title_en, assignee_kind, assignee_id, callback_at, callback_by, satisfaction, callback_note, complainant_name, complainant_phone, ...rest
+  } = row;
   const ticket: Ticket = {
     ...rest,
+    complainant: complainant_phone ? { name: complainant_name, phone: complainant_phone } : null,
     callback: callback_at === null || satisfaction === ''
       ? null : { at: isoTime(callback_at), by: callback_by, satisfaction, note: callback_note },
     title: { zh: title_zh, en: title_en },

@@ -7,6 +7,13 @@ import type { Event } from '../ingest/schema.js';
  * (a plan names several), typed columns for what rules and dashboards filter
  * on, and the accepted JSON as `payload` for evidence and the public record.
  */
+/** The event without the caller's contact, which belongs to the 12345 ticket alone (the public record and evidence never show it). */
+function publicPart(event: Event): Event {
+  if (event.type !== 'complaint' || !event.complainant) return event;
+  const { complainant: _kept_on_the_ticket, ...rest } = event;
+  return rest;
+}
+
 export function eventRows(event: Event, receivedAt: string): Row[] {
   const base = {
     id: event.id,
@@ -16,7 +23,7 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
     region: event.region,
     source: event.source,
     agency_id: event.agency_id ?? '',
-    payload: JSON.stringify(event),
+    payload: JSON.stringify(publicPart(event)),
   };
   switch (event.type) {
     case 'checkin':

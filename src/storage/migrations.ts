@@ -352,7 +352,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 13,
-    name: '12345 practice: dated ticket numbers, the callback (回访) with the caller\'s satisfaction',
+    name: '12345 practice: dated ticket numbers, the caller\'s contact, the callback (回访) with the caller\'s satisfaction',
     statements: [
       // Tickets opened before read number '' and no callback.
       `ALTER TABLE tickets
@@ -360,7 +360,9 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS callback_at Nullable(DateTime64(3, 'UTC')),
         ADD COLUMN IF NOT EXISTS callback_by String,
         ADD COLUMN IF NOT EXISTS satisfaction LowCardinality(String),
-        ADD COLUMN IF NOT EXISTS callback_note String`,
+        ADD COLUMN IF NOT EXISTS callback_note String,
+        ADD COLUMN IF NOT EXISTS complainant_name String,
+        ADD COLUMN IF NOT EXISTS complainant_phone String`,
     ],
   },
 ];

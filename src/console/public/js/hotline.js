@@ -245,6 +245,7 @@ export function startHotline({ root }) {
       t.description ? h('p', { class: 'detail-message' }, t.description) : null,
       facts([
         ['工单编号', h('span', { class: 'mono', title: t.id }, t.number || t.id)],
+        ['来电人', t.complainant ? `${t.complainant.name ? `${t.complainant.name} · ` : ''}${t.complainant.phone}` : ''],
         ['回访', t.callback ? `${L.satisfaction(t.callback.satisfaction)} · ${L.person(t.callback.by)} · ${absolute(t.callback.at)}${t.callback.note ? ` · ${t.callback.note}` : ''}` : ''],
         ['来源', `${L.ticketSource(t.source)}${t.source_id ? `（${t.source_id}）` : ''}`],
         ['关联预警', t.alert_id ? h('span', { class: 'mono' }, t.alert_id) : ''],

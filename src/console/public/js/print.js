@@ -58,6 +58,7 @@ export function printTicket(t, history = []) {
   printed('12345 工单',
     facts([
       ['工单编号', t.number || t.id],
+      ['来电人', t.complainant ? `${t.complainant.name ? `${t.complainant.name} · ` : ''}${t.complainant.phone}` : ''],
       ['回访', t.callback ? `${L.satisfaction(t.callback.satisfaction)} · ${L.person(t.callback.by)} · ${absolute(t.callback.at)}` : '未回访'],
       ['优先级', L.priority(t.priority)],
       ['状态', L.ticketState(t.state)],

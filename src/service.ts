@@ -14,6 +14,7 @@ import {
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
+import { createPlanChecker, planRoutes } from './plans/index.js';
 import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { exportRoutes } from './export/index.js';
@@ -200,13 +201,18 @@ function startWorkers(
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
+  const plans = createPlanChecker(storage, rules, log.child({ role: 'plan-check' }));
   const store = startStoreWorker({
     ...queues('store-worker'),
     storage,
     concurrency: config.WORKER_CONCURRENCY,
     batchRows: config.STORE_BATCH_ROWS,
     batchWaitMs: config.STORE_BATCH_WAIT_MS,
-    onStored: async (events) => enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules)),
+    onStored: async (events) => {
+      await enqueueComplaintTickets(hotline.queue, await forTheHotline(events, homes, rules));
+      // Every filed plan is checked and the result kept for the coordination view; a failed check must not hold up storing events.
+      await plans.recordFiled(events).catch((err: Error) => log.warn({ err: err.message }, 'plan check of filed plans failed'));
+    },
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
 }
@@ -333,6 +339,7 @@ async function startApi(
         homes,
       }),
       exportRoutes({ alerts, tickets: ticketStore, reference }),
+      planRoutes({ checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
       backupRoutes(backupSources(config, urls, redis, storage, backlog, adminTokenFile), audit),

@@ -34,11 +34,11 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function startService(dataDir: string): Promise<Running> {
+async function startService(dataDir: string, env: Record<string, string> = {}): Promise<Running> {
   const port = await freePort();
   const child = spawn(process.execPath, [...CLI, 'start'], {
     cwd: ROOT, detached: true, stdio: 'ignore',
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', METRICS_SAMPLE_MS: '200', RULES_WATCH: 'false', RATE_LIMIT_PER_MINUTE: '0' },
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', METRICS_SAMPLE_MS: '200', RULES_WATCH: 'false', RATE_LIMIT_PER_MINUTE: '0', ...env },
   });
   children.push(child);
   const exited = new Promise<void>((done) => child.on('exit', () => done()));
@@ -143,9 +143,10 @@ describe('qingjian backup and restore (embedded default)', () => {
     expect(restore.stdout).toMatch(/^restored the backup of /);
     expect(cli(['restore', '--from', backup], { DATA_DIR: restored }).stderr).toContain('is not empty');
 
-    const b = await startService(restored);
+    // Jobs that were running when Redis was copied come back once their lock lapses: short locks find them sooner.
+    const b = await startService(restored, { WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' });
     try {
-      await eventually(async () => ((await jobsToRun(b)) === 0 ? true : undefined), 60_000, 'the copied backlog processed');
+      await eventually(async () => ((await jobsToRun(b)) === 0 ? true : undefined), 120_000, 'the copied backlog processed');
       // Every acknowledged event is there, each once in a company's timeline (a plan once in each company's).
       const perCompany = await timelines(b);
       const seen = new Set(perCompany.flat());

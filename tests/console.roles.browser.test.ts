@@ -76,7 +76,7 @@ describe('each role lands on its own view and sees only what it may use', () => 
     await row.waitFor({ timeout: 15_000 });
     expect(await shown(page, '#hotline-view')).toBe(true);
     expect(await shown(page, '#feed-view')).toBe(false);
-    for (const tab of ['#tab-feed', '#tab-plans', '#tab-justice', '#tab-report', '#tab-rules']) expect(await shown(page, tab)).toBe(false);
+    for (const tab of ['#tab-feed', '#tab-plans', '#tab-justice', '#tab-report', '#tab-coordination', '#tab-rules']) expect(await shown(page, tab)).toBe(false);
     expect(await shown(page, '#connection')).toBe(false);
     expect(await page.locator('#who').textContent()).toContain('12345 热线');
     // The company's name where its credit code stood, the code on hover.
@@ -120,10 +120,20 @@ describe('each role lands on its own view and sees only what it may use', () => 
     await page.locator('#alert-detail button[data-action="ack"]', { hasText: '签收' }).waitFor();
   });
 
+  it('the coordination office (统筹) lands on 计划统筹, with the feed to read and no queue', async () => {
+    const { token } = await createToken(service.url, 'coordination');
+    const page = await open(token);
+    await page.locator('#coordination-view').waitFor({ timeout: 15_000 });
+    expect(await shown(page, '#tab-hotline')).toBe(false);
+    expect(await shown(page, '#tab-justice')).toBe(false);
+    expect(await shown(page, '#tab-feed')).toBe(true);
+    expect(await page.locator('#who').textContent()).toContain('统筹');
+  });
+
   it('the administrator sees every view', async () => {
     const page = await open(TEST_TOKEN);
     await page.locator('#alert-list > li').first().waitFor({ timeout: 15_000 });
-    for (const tab of ['#tab-feed', '#tab-hotline', '#tab-plans', '#tab-justice', '#tab-report', '#tab-rules']) expect(await shown(page, tab)).toBe(true);
+    for (const tab of ['#tab-feed', '#tab-hotline', '#tab-plans', '#tab-justice', '#tab-report', '#tab-coordination', '#tab-rules']) expect(await shown(page, tab)).toBe(true);
     expect(await page.locator('#who').textContent()).toContain('管理员');
   });
 });

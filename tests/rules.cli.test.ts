@@ -26,10 +26,10 @@ function copyRules(name: string, change?: { file: string; from: string; to: stri
   return dir;
 }
 
-const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap|presence|score|duration|together|execution) (active|shadow) (info|low|medium|high|critical) ([a-z,]+|-)$/;
+const RULE_LINE = /^([a-z-]+)@(\d+) (threshold|absence|calendar|cap|presence|score|duration|together|execution|overlap) (active|shadow) (advice|info|low|medium|high|critical) ([a-z,]+|-)$/;
 
 describe('qingjian rules check', () => {
-  it('lists the sixteen shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
+  it('lists the seventeen shipped rules, one line each, then where the holidays come from, then which rules hold where, and exits 0', async () => {
     const run = await qingjian('check');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -44,7 +44,7 @@ describe('qingjian rules check', () => {
     expect(lines.map((l) => RULE_LINE.exec(l)![1])).toEqual([
       'abnormal-duration', 'advance-notice', 'annual-cap', 'complaint-received', 'deregistered-company', 'entry-without-scan',
       'exit-without-scan', 'frequent-visits', 'joint-not-together', 'leader-visit-unfiled', 'low-satisfaction', 'no-plan',
-      'onsite-after-clean-offsite', 'plan-not-executed', 'quiet-period', 'result-overdue',
+      'onsite-after-clean-offsite', 'plan-not-executed', 'plan-overlap', 'quiet-period', 'result-overdue',
     ]);
     expect(lines).toContain('frequent-visits@2 threshold active high feed');
     // A rule routed per region prints its default channels (low-satisfaction: 烟台 adds the hotline in the policy map).
@@ -52,11 +52,11 @@ describe('qingjian rules check', () => {
     // The policy map (rules/regions.yaml): the rules in force per prefix, a longer prefix adding to a shorter one.
     expect(all.slice(regions)).toEqual([
       'region 3714 德州市: abnormal-duration, complaint-received, entry-without-scan, exit-without-scan, frequent-visits, low-satisfaction',
-      'region 3706 烟台市: complaint-received, entry-without-scan, low-satisfaction, no-plan',
+      'region 3706 烟台市: complaint-received, entry-without-scan, low-satisfaction, no-plan, plan-overlap',
       'region 3503 莆田市: no-plan, result-overdue',
-      'region 330203 宁波市海曙区: deregistered-company, joint-not-together, no-plan, plan-not-executed',
+      'region 330203 宁波市海曙区: deregistered-company, joint-not-together, no-plan, plan-not-executed, plan-overlap',
       'region 3311 丽水市: quiet-period',
-      'region 331125 丽水市云和县: advance-notice, annual-cap, entry-without-scan, leader-visit-unfiled, no-plan, onsite-after-clean-offsite, quiet-period',
+      'region 331125 丽水市云和县: advance-notice, annual-cap, entry-without-scan, leader-visit-unfiled, no-plan, onsite-after-clean-offsite, plan-overlap, quiet-period',
     ]);
   });
 

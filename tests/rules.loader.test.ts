@@ -68,7 +68,7 @@ describe('each mistake is reported with its file, line and field', () => {
     expect(set.rules.map((r) => r.spec.id)).toEqual([
       'abnormal-duration', 'advance-notice', 'annual-cap', 'complaint-received', 'deregistered-company', 'entry-without-scan',
       'exit-without-scan', 'frequent-visits', 'joint-not-together', 'leader-visit-unfiled', 'low-satisfaction', 'no-plan',
-      'onsite-after-clean-offsite', 'plan-not-executed', 'quiet-period', 'result-overdue',
+      'onsite-after-clean-offsite', 'plan-not-executed', 'plan-overlap', 'quiet-period', 'result-overdue',
     ]);
   });
 
@@ -395,7 +395,7 @@ cases:
     expect(rule.forRegion('350300')).toBeNull();
     // 云和 331125 keeps 丽水 3311's quiet period and adds its own rules.
     expect([...set.policy!.forRegion('331125').rules.keys()].sort()).toEqual([
-      'advance-notice', 'annual-cap', 'entry-without-scan', 'leader-visit-unfiled', 'no-plan', 'onsite-after-clean-offsite', 'quiet-period',
+      'advance-notice', 'annual-cap', 'entry-without-scan', 'leader-visit-unfiled', 'no-plan', 'onsite-after-clean-offsite', 'plan-overlap', 'quiet-period',
     ]);
     expect([...set.policy!.forRegion('331102').rules.keys()]).toEqual(['quiet-period']);
     expect([...set.policy!.forRegion('440300').rules.keys()]).toEqual([]);
@@ -425,7 +425,7 @@ describe('the shipped rule files', () => {
       ...readdirSync(shipped).filter((f) => f.endsWith('.yaml') && f !== 'regions.yaml').map((f) => join(shipped, f)),
       ...readdirSync(join(shipped, 'lib')).filter((f) => f.endsWith('.yaml')).map((f) => join(shipped, 'lib', f)),
     ];
-    expect(files.length).toBe(17);
+    expect(files.length).toBe(18);
     for (const file of files) expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe('# yaml-language-server: $schema=./schema.json');
     expect(readFileSync(join(shipped, 'regions.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./regions.schema.json');
   });
@@ -433,7 +433,7 @@ describe('the shipped rule files', () => {
   it('every rule cites a document that exists in ../shared/policy-sources', async () => {
     const sources = resolve(root, '..', 'shared', 'policy-sources');
     const set = await loadRuleSet(shipped);
-    expect(set.rules).toHaveLength(16);
+    expect(set.rules).toHaveLength(17);
     for (const { spec } of set.rules) {
       const path = join(sources, spec.source.document);
       expect(existsSync(path), `${spec.id} cites ${path}`).toBe(true);

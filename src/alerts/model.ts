@@ -4,7 +4,8 @@
  * correlation key and window, so a retry, a replay or a repeated match always
  * lands on the same record.
  */
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+/** Lowest first. `advice` is not a breach: a suggestion to the office that coordinates inspections (plan-overlap). */
+export const SEVERITIES = ['advice', 'info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export const CHANNELS = ['feed', 'hotline'] as const;

@@ -15,10 +15,11 @@ export const AUDIT_ACTIONS = [
   'ticket.claim', 'ticket.release', 'ticket.assign', 'ticket.categorise', 'ticket.note', 'ticket.callback', 'ticket.resolve', 'ticket.reopen',
   'token.create', 'token.revoke',
   'backup.create',
+  'plan.suggest',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export const AUDIT_TARGET_KINDS = ['alert', 'silence', 'ticket', 'token', 'backup'] as const;
+export const AUDIT_TARGET_KINDS = ['alert', 'silence', 'ticket', 'token', 'backup', 'plan'] as const;
 export type AuditTargetKind = (typeof AUDIT_TARGET_KINDS)[number];
 
 export type Fields = Record<string, unknown>;

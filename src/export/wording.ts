@@ -4,7 +4,7 @@
  * term is changed first.
  */
 export const SEVERITY_ZH: Record<string, string> = {
-  critical: '一级（红色）', high: '二级（橙色）', medium: '三级（黄色）', low: '四级（蓝色）', info: '提示',
+  critical: '一级（红色）', high: '二级（橙色）', medium: '三级（黄色）', low: '四级（蓝色）', info: '提示', advice: '建议',
 };
 export const ALERT_STATUS_ZH: Record<string, string> = { open: '待签收', acknowledged: '已签收', resolved: '已处理' };
 export const RESOLUTION_ZH: Record<string, string> = {

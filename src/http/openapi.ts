@@ -13,7 +13,7 @@ const TAGS = [
   { name: 'alerts', description: 'Alerts, their history and people\'s actions; silences; the live feed' },
   { name: 'hotline', description: '12345 hotline tickets' },
   { name: 'rules', description: 'The rule set in force' },
-  { name: 'plans', description: 'Inspection plans: the weekly review of plans carried out' },
+  { name: 'plans', description: 'Inspection plans: the check before the visit, the coordination of plans (计划统筹) and the weekly review of plans carried out' },
   { name: 'statistics', description: "The justice bureau's statistics, the same the Grafana boards run" },
   { name: 'admin', description: 'Tokens and the audit log' },
   { name: 'operations', description: 'Health, metrics and this document' },

@@ -35,7 +35,7 @@ const EARLIEST_TIME = Date.parse('1900-01-01T00:00:00Z');
 const LATEST_TIME = Date.parse('2200-01-01T00:00:00Z');
 const Timestamp = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time with an offset, e.g. 2026-03-01T09:30:00+08:00' })
   .refine((t) => { const ms = Date.parse(t); return Number.isNaN(ms) || (ms >= EARLIEST_TIME && ms < LATEST_TIME); }, 'must be between 1900-01-01 and 2199-12-31');
-const CalendarDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' })
+export const CalendarDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' })
   .refine((d) => !/^\d{4}-/.test(d) || (d >= '1970-01-01' && d <= '2149-06-06'), 'must be between 1970-01-01 and 2149-06-06');
 const Text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
@@ -139,6 +139,8 @@ export const PlanEvent = z.object({
     .describe('Reviewed and approved by the justice bureau at the same level (烟台 白名单 pilot: "各行政执法单位将检查计划报同级司法局进行审核,审核通过后纳入平台再进行检查")'),
   urgent_reason: UrgentReason.optional()
     .describe('A green-channel entry (烟台 绿色通道 "即时录入、即时检查"): a plan entered at the time of an urgent check'),
+  replaces: z.array(identifier('replaces plan_id')).min(1, 'must name at least one plan').max(50).optional()
+    .describe('A joint plan that merges these plans (合并检查, 云和 "能合并的合并,能联合的联合"): each plan_id named here is withdrawn from this filing on, as if cancelled'),
 }).strict().refine((e) => e.window_end >= e.window_start, {
   message: 'must not be before window_start', path: ['window_end'],
 }).describe('An inspection plan filed ahead (计划报备); occurred_at is the filing time');

@@ -67,6 +67,7 @@ export function eventRows(event: Event, receivedAt: string): Row[] {
         onsite: event.mode === 'onsite',
         status: event.status,
         joint_agency_ids: event.joint_agency_ids ?? [],
+        replaces: event.replaces ?? [],
         reviewed_by: event.reviewed_by ?? '',
         urgent_reason: event.urgent_reason ?? '',
       }));

@@ -7,6 +7,7 @@ import { toCandidates, type Naming } from './findings.js';
 import { absence } from './kinds/absence.js';
 import { calendar } from './kinds/calendar.js';
 import { cap } from './kinds/cap.js';
+import { overlap } from './kinds/overlap.js';
 import { duration } from './kinds/duration.js';
 import { execution } from './kinds/execution.js';
 import { presence } from './kinds/presence.js';
@@ -15,7 +16,7 @@ import { threshold } from './kinds/threshold.js';
 import { together } from './kinds/together.js';
 import type { Kind, Need } from './kinds/types.js';
 
-const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap, presence, score, duration, together, execution };
+const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap, presence, score, duration, together, execution, overlap };
 
 /** What new events can change: the span of their times (their own, an inspection's start, a plan's dates) and their types. */
 export interface Changed {

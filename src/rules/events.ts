@@ -40,6 +40,8 @@ export interface EngineEvent {
   mode: string;
   status: string;
   joint_agency_ids: string[];
+  /** The plans a joint plan merges (合并): withdrawn from its filing on; [] otherwise. */
+  replaces: string[];
   /** 'justice_bureau' when a plan was reviewed by the justice bureau (烟台 白名单); '' otherwise. */
   reviewed_by: string;
   category: string;
@@ -67,7 +69,7 @@ export interface CompanyFacts {
 export const EVENT_COLUMNS = [
   'id', 'type', 'enterprise_id', 'occurred_at', 'region', 'source', 'agency_id', 'officer_ids', 'action', 'method',
   'onsite', 'purpose', 'plan_id', 'urgent_reason', 'national_basis', 'started_at', 'ended_at', 'outcome', 'matters', 'remedies',
-  'credit_repair', 'score', 'window_start', 'window_end', 'mode', 'status', 'joint_agency_ids', 'reviewed_by', 'category',
+  'credit_repair', 'score', 'window_start', 'window_end', 'mode', 'status', 'joint_agency_ids', 'replaces', 'reviewed_by', 'category',
   'channel', 'filing_kind', 'filed_with', 'approved_by',
 ] as const;
 
@@ -112,6 +114,7 @@ export function fromStoredRow(row: Raw): EngineEvent {
     mode: str(row.mode),
     status: str(row.status),
     joint_agency_ids: (row.joint_agency_ids as string[] | null) ?? [],
+    replaces: (row.replaces as string[] | null) ?? [],
     reviewed_by: str(row.reviewed_by),
     category: str(row.category),
     channel: str(row.channel),
@@ -128,7 +131,7 @@ export function fromEvent(event: Event): EngineEvent[] {
     source: event.source, agency_id: event.agency_id ?? '', officer_ids: [], action: '', method: '', onsite: false,
     purpose: '', plan_id: '', urgent_reason: '', national_basis: '', started_at: null, ended_at: null, outcome: '', matters: [],
     remedies: '', credit_repair: '', score: null, window_start: null,
-    window_end: null, mode: '', status: '', joint_agency_ids: [], reviewed_by: '', category: '', channel: '',
+    window_end: null, mode: '', status: '', joint_agency_ids: [], replaces: [], reviewed_by: '', category: '', channel: '',
     filing_kind: '', filed_with: '', approved_by: '',
   };
   switch (event.type) {
@@ -150,7 +153,7 @@ export function fromEvent(event: Event): EngineEvent[] {
       return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
         ...base, enterprise_id, plan_id: event.plan_id ?? event.id, window_start: event.window_start, window_end: event.window_end,
         mode: event.mode, onsite: event.mode === 'onsite', status: event.status, joint_agency_ids: event.joint_agency_ids ?? [],
-        reviewed_by: event.reviewed_by ?? '', urgent_reason: event.urgent_reason ?? '',
+        replaces: event.replaces ?? [], reviewed_by: event.reviewed_by ?? '', urgent_reason: event.urgent_reason ?? '',
       }));
     case 'complaint':
       return [{ ...base, enterprise_id: event.enterprise_id, category: event.category, channel: event.channel }];

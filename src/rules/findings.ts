@@ -81,6 +81,8 @@ function candidate(id: string, rule: ResolvedRule, company: CompanyFacts, f: Fin
     enterprise_id: company.enterprise_id,
     agency_name: agencyId ? naming.agencyName(agencyId) : '—',
     agency_id: agencyId,
+    // A finding about two agencies (plan-overlap) names the other one too.
+    other_agency_name: typeof f.figures.other_agency_id === 'string' ? naming.agencyName(f.figures.other_agency_id) : '—',
     region: company.region,
     count: f.count,
     first: readableTime(Math.min(...times)),

@@ -273,6 +273,10 @@ const CapDetect = z.object({
   not_counted: Condition.optional().describe('a unit with any event matching this is left out of the count (e.g. 国家另有规定), and the alert says how many'),
 }).strict();
 
+const OverlapDetect = z.object({
+  match: Condition.describe('the plans that count, each as it stands now (latest version; cancelled or merged plans are withdrawn)'),
+}).strict().describe('two matching plans of one company whose date windows share a day and that are not one plan');
+
 const ParamValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
 
 const RuleBase = {
@@ -309,6 +313,7 @@ export const Rule = z.discriminatedUnion('kind', [
   z.object({ ...RuleBase, kind: z.literal('duration'), detect: DurationDetect }).strict(),
   z.object({ ...RuleBase, kind: z.literal('together'), detect: TogetherDetect }).strict(),
   z.object({ ...RuleBase, kind: z.literal('execution'), detect: ExecutionDetect }).strict(),
+  z.object({ ...RuleBase, kind: z.literal('overlap'), detect: OverlapDetect }).strict(),
 ]);
 export type RuleSpec = z.infer<typeof Rule>;
 export type RuleKind = RuleSpec['kind'];

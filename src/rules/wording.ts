@@ -14,6 +14,7 @@ export const TEMPLATE_VARIABLES: Record<'common' | RuleKind, readonly string[]> 
   duration: ['anchor', 'duration_minutes', 'measured'],
   together: ['plan_id', 'first_agency', 'first_arrival', 'arrival', 'late_minutes', 'arrivals', 'together_by'],
   execution: ['plan_id', 'plan_window', 'agencies', 'due'],
+  overlap: ['plan_a', 'plan_b', 'other_agency_id', 'other_agency_name', 'same_agency', 'overlap_start', 'overlap_end', 'overlap_days'],
 };
 
 const PLACEHOLDER = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;

@@ -138,9 +138,9 @@ export const regionIs = (d: Dialect, column = 'region') => `startsWith(${column}
 
 /**
  * Plan tasks (a plan at one company, by the latest version naming the company) with whether a visit carried
- * them out: an on-site scan or record at the company by the plan's agency or a joint agency, on a Shanghai day of
- * the window, naming this plan or none. The weekly review of issue 26 reads plans the same way (src/plans on
- * its branch); this is its SQL until both are on main.
+ * them out: an on-site entry scan or record at the company by the plan's agency or a joint agency, on a Shanghai
+ * day of the window, naming this plan or none; an exit scan carries out nothing. This is `isLinkedVisit`
+ * (src/rules/kinds/plans.ts), which the weekly review (src/plans/review.ts) and plan-not-executed use, in SQL.
  */
 export const PLAN_TASKS = `(
     SELECT t.plan_key AS plan_key, t.enterprise_id AS enterprise_id, any(t.agency_id) AS agency_id, any(t.region) AS region,
@@ -159,7 +159,7 @@ export const PLAN_TASKS = `(
     LEFT JOIN (
       SELECT enterprise_id, agency_id, plan_id, toDate(ifNull(started_at, occurred_at), 'Asia/Shanghai') AS day
       FROM events FINAL
-      WHERE type IN ('checkin', 'inspection') AND onsite
+      WHERE type IN ('checkin', 'inspection') AND onsite AND NOT (type = 'checkin' AND action = 'exit')
     ) AS v ON v.enterprise_id = t.enterprise_id
     GROUP BY plan_key, enterprise_id
   )`;

@@ -35,6 +35,9 @@ export const SHARDING_KEYS: Readonly<Record<string, readonly string[]>> = {
   // The id is derived from kind:target:revision, so one target's history is one shard.
   audit_log: ['target_kind', 'target_id'],
   api_tokens: ['id'],
+  // A plan's check and suggestions are read per plan; a re-check of the same plan and company folds on one shard.
+  plan_checks: ['plan_id'],
+  plan_suggestions: ['plan_id'],
   schema_migrations: ['version'],
 };
 

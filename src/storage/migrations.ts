@@ -338,6 +338,51 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 10,
+    name: 'plan checks: merged plans, stored checks of filed plans, coordination suggestions',
+    statements: [
+      // A joint plan names the plans it merges (合并); rows stored before read [] (nothing merged).
+      `ALTER TABLE events
+        ADD COLUMN IF NOT EXISTS replaces Array(String)`,
+      // The plan check of each filed plan version, one row per plan and company it names (src/plans).
+      // Re-checking the same version folds on (plan_id, enterprise_id): the latest check wins.
+      `CREATE TABLE IF NOT EXISTS plan_checks (
+        plan_id String,
+        enterprise_id String,
+        event_id String,
+        region LowCardinality(String),
+        agency_id LowCardinality(String),
+        window_start Date,
+        window_end Date,
+        status LowCardinality(String),
+        verdict LowCardinality(String),
+        findings String CODEC(ZSTD(3)),
+        suggestions String CODEC(ZSTD(3)),
+        checked_at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(checked_at)
+      ORDER BY (plan_id, enterprise_id)`,
+      // A suggestion the coordinating office recorded for a plan (合并/线上/变更/取消). Its id is derived from
+      // the request (a retry folds); who made it is in the row and in the audit log.
+      `CREATE TABLE IF NOT EXISTS plan_suggestions (
+        id String,
+        plan_id String,
+        action LowCardinality(String),
+        with_plan_ids Array(String),
+        window_start Nullable(Date),
+        window_end Nullable(Date),
+        note String,
+        region LowCardinality(String),
+        agency_id LowCardinality(String),
+        actor String,
+        actor_role LowCardinality(String),
+        at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(at)
+      ORDER BY (plan_id, id)`,
+    ],
+  },
+  {
     version: 11,
     name: 'prevention rules: matters, remedies and credit repair on records, notices, evaluations',
     statements: [

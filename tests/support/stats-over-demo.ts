@@ -79,6 +79,23 @@ export function describeStatsOverDemo(storage: string, start: () => Promise<Test
       expect(filled).toBeGreaterThan(STATS.length / 2);
     });
 
+    it('counts plans carried out as the weekly review does (GET /v1/plans/review), week by week and agency by agency', async () => {
+      const stat = await get(`${service.url}/v1/stats/plan-execution-by-week?${params(range)}`);
+      // The range cuts its first and last weeks, which the review lists whole: compare the weeks between.
+      const weeks: string[] = [...new Set<string>(stat.body.rows.map((r: { week: string }) => r.week))].sort().slice(1, -1);
+      expect(weeks.length).toBeGreaterThan(2);
+      for (const week of weeks) {
+        const review = await get(`${service.url}/v1/plans/review?week=${week}`);
+        expect(review.status, week).toBe(200);
+        const fromReview = (review.body.agencies as Array<{ agency_id: string; planned: number; carried_out: number; not_carried_out: number; cancelled: number }>)
+          .map(({ agency_id, planned, carried_out, not_carried_out, cancelled }) => ({ agency_id, planned, carried_out, not_carried_out, cancelled }));
+        const fromStat = stat.body.rows.filter((r: { week: string }) => r.week === week)
+          .map(({ agency_id, planned, carried_out, not_carried_out, cancelled }: Record<string, unknown>) => ({ agency_id, planned, carried_out, not_carried_out, cancelled }));
+        const byAgency = (rows: Array<{ agency_id: string }>) => [...rows].sort((a, b) => a.agency_id.localeCompare(b.agency_id));
+        expect(byAgency(fromStat), week).toEqual(byAgency(fromReview));
+      }
+    });
+
     it('narrows to the token\'s jurisdiction, for the justice and discipline roles; others may not read statistics', async () => {
       const { token } = await createToken(service.url, 'justice', { jurisdiction: '3714' });
       const mine = await get(`${service.url}/v1/stats/breaches-by-region?${params(range)}`, token);

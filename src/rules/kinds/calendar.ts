@@ -77,7 +77,7 @@ function sinceCompanyDate(rule: ResolvedRule, field: (typeof COMPANY_DATES)[numb
   return verdict;
 }
 
-function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null {
+export function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null {
   const { period } = spec(rule).detect;
   if (!('days_of_month' in period)) return null;
   if (period.company_override && company.quiet_days) return company.quiet_days;
@@ -86,7 +86,7 @@ function periodDays(rule: ResolvedRule, company: CompanyFacts): number[] | null 
   return days ? expand(days as Array<number | string>) : null;
 }
 
-function inPeriod(rule: ResolvedRule, days: number[], at: number): boolean {
+export function inPeriod(rule: ResolvedRule, days: number[], at: number): boolean {
   const { fromStart, fromEnd } = dayOfMonth(at);
   if (!days.includes(fromStart) && !days.includes(fromEnd)) return false;
   const { period } = spec(rule).detect;

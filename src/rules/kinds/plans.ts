@@ -14,6 +14,9 @@ import type { EngineEvent } from '../events.js';
  *   plan filed later), until one cancels it.
  * Other events pass through unchanged.
  *
+ * A joint plan that names plans in `replaces` (合并) withdraws them from its
+ * own filing on, as a cancelled version of each would.
+ *
  * Reading: the events table holds a plan once per company it names, so a
  * version that drops a company is not seen from that company; withdrawing a
  * company takes a cancelled version naming it.
@@ -31,6 +34,7 @@ export function plansAsOf(events: readonly EngineEvent[], anchor: number): Engin
     if (list) list.push(e);
     else versions.set(id, [e]);
   }
+  for (const [id, withdrawal] of mergedAway(events)) versions.get(id)?.push(withdrawal);
   const day = calendarDate(anchor);
   const covers = (p: EngineEvent) => p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null && p.window_start <= day && day <= p.window_end;
   for (const list of versions.values()) {
@@ -46,6 +50,23 @@ export function plansAsOf(events: readonly EngineEvent[], anchor: number): Engin
     for (const later of list.filter((p) => p.occurred_at > anchor)) {
       if (later.status === 'cancelled') break;
       out.push(later);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each plan merged into a joint plan (named in a standing version's `replaces`), as the cancelled version that
+ * withdraws it: filed when the joint plan first named it.
+ */
+export function mergedAway(events: readonly EngineEvent[]): Map<string, EngineEvent> {
+  const out = new Map<string, EngineEvent>();
+  for (const e of events) {
+    if (e.type !== 'plan' || e.status === 'cancelled') continue;
+    for (const id of e.replaces) {
+      const seen = out.get(id);
+      if (id === (e.plan_id || e.id) || (seen && seen.occurred_at <= e.occurred_at)) continue;
+      out.set(id, { ...e, id: `${e.id}>${id}`, plan_id: id, status: 'cancelled', replaces: [] });
     }
   }
   return out;

@@ -1,6 +1,7 @@
 /**
  * The console's entry: sign-in, who is signed in, the views that person's role
- * works with (#feed, #hotline, #rules, #plans, #justice, #report; the others' tabs are
+ * works with (#feed, #hotline, #rules, #plans, #justice, #report,
+ * #coordination; the others' tabs are
  * not shown), the role's landing view, the person on duty, and the live feed's
  * connection state (shown in the feed view only).
  */
@@ -15,6 +16,7 @@ import { startPlans } from './plans.js';
 import { startJustice } from './justice.js';
 import { startReport } from './report.js';
 import { startRules } from './rules.js';
+import { startCoordination } from './coordination.js';
 
 const STATE_TEXT = {
   connecting: '连接中…',
@@ -86,6 +88,7 @@ const rules = offered.has('rules') && startRules({ root: document.getElementById
 const plans = offered.has('plans') && startPlans({ root: document.getElementById('plans-view') });
 const justice = offered.has('justice') && startJustice({ root: document.getElementById('justice-view') });
 const report = offered.has('report') && startReport({ root: document.getElementById('report-view') });
+const coordination = offered.has('coordination') && startCoordination({ root: document.getElementById('coordination-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
@@ -94,6 +97,7 @@ const views = {
   plans: { section: document.getElementById('plans-view'), tab: document.getElementById('tab-plans') },
   justice: { section: document.getElementById('justice-view'), tab: document.getElementById('tab-justice') },
   report: { section: document.getElementById('report-view'), tab: document.getElementById('tab-report') },
+  coordination: { section: document.getElementById('coordination-view'), tab: document.getElementById('tab-coordination') },
 };
 
 for (const [key, view] of Object.entries(views)) view.tab.hidden = !offered.has(key);
@@ -120,6 +124,7 @@ function route() {
   if (name === 'plans' && plans) plans.show();
   if (name === 'justice' && justice) justice.show();
   if (name === 'report' && report) report.show();
+  if (name === 'coordination' && coordination) coordination.show();
 }
 addEventListener('hashchange', route);
 route();

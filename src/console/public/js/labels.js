@@ -8,10 +8,11 @@ export const SEVERITY = {
   medium: '三级（黄色）',
   low: '四级（蓝色）',
   info: '提示',
+  advice: '建议',
 };
 /** The short badge: 一级 … 四级. */
-export const SEVERITY_SHORT = { critical: '一级', high: '二级', medium: '三级', low: '四级', info: '提示' };
-export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+export const SEVERITY_SHORT = { critical: '一级', high: '二级', medium: '三级', low: '四级', info: '提示', advice: '建议' };
+export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info', 'advice'];
 export const severity = label(SEVERITY);
 export const severityShort = label(SEVERITY_SHORT);
 
@@ -275,7 +276,7 @@ export const ticketAction = label(TICKET_ACTION);
 
 /** A token's role (who it is for). */
 export const TOKEN_ROLE = {
-  admin: '管理员', discipline: '纪委监委', justice: '司法局', hotline: '12345 热线', enterprise: '企业', ingest: '数据接入',
+  admin: '管理员', discipline: '纪委监委', justice: '司法局', hotline: '12345 热线', enterprise: '企业', ingest: '数据接入', coordination: '统筹',
 };
 export const tokenRole = label(TOKEN_ROLE);
 

@@ -2,19 +2,21 @@
  * Who is signed in, and so what the console shows. The service's answer to
  * GET /v1/me names the person, role and jurisdiction where the service has it;
  * otherwise the role is read from what the token may read (a 403 is an
- * answer, not an error): alerts but no tickets and no silences is the justice
- * bureau, alerts and silences the discipline commission, tickets only 12345,
- * both the administrator.
+ * answer, not an error): alerts and silences is the discipline commission,
+ * alerts and statistics without silences the justice bureau, alerts alone the
+ * coordination office (统筹), tickets only 12345, both the administrator.
  */
 import { api, ApiError, query } from './api.js';
 import { tokenRole } from './labels.js';
 
 /** What each role works with; views and actions outside it are hidden, never offered and refused. */
 const ROLE_SCOPE = {
-  admin: { views: ['feed', 'hotline', 'plans', 'justice', 'report', 'rules'], landing: 'feed', act: true, silences: true },
-  discipline: { views: ['feed', 'plans', 'justice', 'report', 'rules'], landing: 'feed', act: true, silences: true },
-  justice: { views: ['justice', 'feed', 'plans', 'report', 'rules'], landing: 'justice', act: false, silences: false },
+  admin: { views: ['feed', 'hotline', 'plans', 'justice', 'report', 'coordination', 'rules'], landing: 'feed', act: true, silences: true },
+  discipline: { views: ['feed', 'plans', 'justice', 'report', 'coordination', 'rules'], landing: 'feed', act: true, silences: true },
+  justice: { views: ['justice', 'feed', 'plans', 'report', 'coordination', 'rules'], landing: 'justice', act: false, silences: false },
   hotline: { views: ['hotline'], landing: 'hotline', act: false, silences: false },
+  // 统筹 (the office that coordinates inspections): its plans first, and the feed's plan-overlap advice.
+  coordination: { views: ['coordination', 'feed', 'rules'], landing: 'coordination', act: false, silences: false },
 };
 const NONE = { views: [], landing: null, act: false, silences: false };
 
@@ -42,13 +44,15 @@ async function fromMe() {
 }
 
 async function roleFromReach() {
-  const [alerts, tickets, silences] = await Promise.all([
+  const [alerts, tickets, silences, stats] = await Promise.all([
     allowed(`/v1/alerts${query({ limit: 1 })}`),
     allowed(`/v1/hotline/tickets${query({ limit: 1 })}`),
     allowed('/v1/silences'),
+    allowed('/v1/stats'),
   ]);
   if (alerts && tickets) return 'admin';
-  if (alerts) return silences ? 'discipline' : 'justice';
+  if (alerts && silences) return 'discipline';
+  if (alerts) return stats ? 'justice' : 'coordination';
   if (tickets) return 'hotline';
   return 'other';
 }

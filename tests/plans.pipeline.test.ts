@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEARED, type Alert } from '../src/alerts/model.js';
+import { addDays, calendarDate } from '../src/calendar/index.js';
+import { creditCode, plan, uniqueId } from './support/fixtures.js';
+import { auth, createToken, eventually, get, post, put, startTestService, type TestService } from './support/service.js';
+
+/**
+ * Prevention before the visit (issue 25) through the whole service: plans in
+ * over HTTP, stored and evaluated by the workers on embedded ClickHouse, the
+ * plan-overlap advice in the alert API, the plan check naming the merge
+ * candidates, and a joint plan that replaces both clearing the advice.
+ */
+let service: TestService;
+const today = calendarDate(Date.now());
+// A window three to four weeks ahead: 烟台's 7 days' lead time is met, whatever day the test runs.
+const day = (n: number) => addDays(today, n);
+
+beforeAll(async () => {
+  service = await startTestService({ STORE_BATCH_WAIT_MS: '20', RULES_WATCH: 'false' });
+  const agencies = [
+    ['370600-SCJG', '烟台市市场监督管理局', '370600'],
+    ['370602-ZHZF', '芝罘区综合行政执法局', '370602'],
+    ['370600-STHJ', '烟台市生态环境局', '370600'],
+    ['371400-SCJG', '德州市市场监督管理局', '371400'],
+  ];
+  for (const [agency_id, name, region] of agencies) {
+    expect((await put(`${service.url}/v1/agencies`, { agency_id, name, region, kind: 'market_regulation' })).status).toBe(200);
+  }
+});
+
+afterAll(async () => {
+  await service?.dispose();
+});
+
+let serial = 8100;
+async function company(district: string): Promise<string> {
+  const id = creditCode(district, serial++);
+  expect((await put(`${service.url}/v1/enterprises`, { enterprise_id: id, name: `计划测试企业${serial}号`, region: district, credit_grade: 'C' })).status).toBe(200);
+  return id;
+}
+
+const send = async (events: unknown[]) => {
+  const res = await post(`${service.url}/v1/events`, events);
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+};
+
+async function overlapAlerts(enterprise: string): Promise<Alert[]> {
+  const res = await get(`${service.url}/v1/alerts?enterprise=${enterprise}&rule=plan-overlap&limit=100`);
+  expect(res.status).toBe(200);
+  return res.body.items;
+}
+
+const postAs = async (token: string, path: string, body: unknown) => {
+  const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(token) }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => null) };
+};
+
+const yantaiPlan = (enterprise: string, overrides: Record<string, unknown>) => plan({
+  region: '370602', source: 'yantai-platform', enterprise_ids: [enterprise], occurred_at: new Date().toISOString(), status: 'approved', ...overrides,
+});
+
+describe('plan-overlap and the plan check', () => {
+  it('two overlapping plans raise the advice, the check names the merge candidate, and a joint plan replacing both clears it', async () => {
+    const enterprise = await company('370602');
+    const p1 = uniqueId('p1');
+    const p2 = uniqueId('p2');
+    await send([
+      yantaiPlan(enterprise, { id: p1, agency_id: '370600-SCJG', window_start: day(21), window_end: day(24), matters: ['食品生产安全'] }),
+      yantaiPlan(enterprise, { id: p2, agency_id: '370602-ZHZF', window_start: day(23), window_end: day(28), matters: ['燃气经营安全'] }),
+    ]);
+
+    const [advice] = await eventually(async () => {
+      const open = (await overlapAlerts(enterprise)).filter((a) => a.status === 'open');
+      return open.length > 0 ? open : undefined;
+    }, 30_000, 'plan-overlap alert');
+    expect(advice).toMatchObject({ severity: 'advice', channels: ['feed'], figures: { plan_a: p1, plan_b: p2, overlap_start: day(23), overlap_end: day(24), overlap_days: 2 } });
+    expect(advice!.message.zh).toContain(`烟台市市场监督管理局的检查计划${p1}与芝罘区综合行政执法局的检查计划${p2}`);
+    expect(advice!.evidence.map((e) => e.event_id).sort()).toEqual([p1, p2].sort());
+
+    // The check of the filed p2 names p1: its agency, its level (a city agency beside a county one) and its matters.
+    const checked = await post(`${service.url}/v1/plans/check`, { plan_id: p2 });
+    expect(checked.status, JSON.stringify(checked.body)).toBe(200);
+    const [mine] = checked.body.companies;
+    expect(mine.merge_candidates).toEqual([expect.objectContaining({
+      plan_id: p1, agency_id: '370600-SCJG', agency_name: '烟台市市场监督管理局', level: 'city', same_agency: false, matters: ['食品生产安全'], overlap_days: 2,
+    })]);
+    expect(mine.findings).toContainEqual(expect.objectContaining({
+      check: 'merge', rule_id: 'plan-overlap', level: 'advise',
+      source: { document: 'yantai-joint-inspection-platform.txt', clause: '通过涉企检查计划对比匹配,合并同一段时间内针对同一对象的多次检查' },
+    }));
+    expect(mine.suggestions).toContainEqual(expect.objectContaining({ action: 'merge', label: '合并检查', plan_ids: [p1] }));
+    expect(mine.verdict).toBe('advise');
+
+    // Each filed plan's check is stored; p1 was checked again when p2 came, so it names p2.
+    const stored = await eventually(async () => {
+      const res = await get(`${service.url}/v1/plans/${p1}/check`);
+      const names = res.body?.companies?.[0]?.merge_candidates?.map((m: { plan_id: string }) => m.plan_id) ?? [];
+      return names.includes(p2) ? res.body : undefined;
+    }, 30_000, 'stored check of p1 naming p2');
+    expect(stored.companies[0]).toMatchObject({ enterprise_id: enterprise, verdict: 'advise', window_start: day(21) });
+
+    // The joint plan replaces both: the advice clears itself, and the coordination view lists the joint plan only.
+    const joint = uniqueId('joint');
+    await send([yantaiPlan(enterprise, {
+      id: joint, agency_id: '370600-SCJG', joint_agency_ids: ['370602-ZHZF'], replaces: [p1, p2], window_start: day(23), window_end: day(24),
+    })]);
+    const cleared = await eventually(async () => {
+      const all = await overlapAlerts(enterprise);
+      return all.length === 1 && all[0]!.resolution === CLEARED ? all : undefined;
+    }, 30_000, 'plan-overlap cleared by the joint plan');
+    expect(cleared[0]!.id).toBe(advice!.id);
+    const upcoming = await eventually(async () => {
+      const res = await get(`${service.url}/v1/plans/upcoming?region=370602`);
+      const mineOnly = res.body.items.filter((i: { enterprise_id: string }) => i.enterprise_id === enterprise);
+      return mineOnly.length === 1 ? mineOnly : undefined;
+    }, 30_000, 'upcoming plans without the merged ones');
+    expect(upcoming[0]).toMatchObject({ plan_id: joint, verdict: 'ok', merge_candidates: [] });
+  });
+
+  it('a cancelled plan clears the advice', async () => {
+    const enterprise = await company('370602');
+    const p1 = uniqueId('p1');
+    const p2 = uniqueId('p2');
+    await send([
+      yantaiPlan(enterprise, { id: p1, agency_id: '370600-SCJG', window_start: day(21), window_end: day(21) }),
+      yantaiPlan(enterprise, { id: p2, agency_id: '370600-SCJG', window_start: day(21), window_end: day(22) }),
+    ]);
+    await eventually(async () => ((await overlapAlerts(enterprise)).some((a) => a.status === 'open') ? true : undefined), 30_000, 'advice');
+    await send([yantaiPlan(enterprise, { id: uniqueId('cancel'), plan_id: p2, agency_id: '370600-SCJG', status: 'cancelled', window_start: day(21), window_end: day(22) })]);
+    await eventually(async () => ((await overlapAlerts(enterprise)).every((a) => a.resolution === CLEARED) ? true : undefined), 30_000, 'advice cleared');
+  });
+
+  it('a draft is checked without being stored, under the rules of the company\'s region', async () => {
+    const enterprise = await company('370602');
+    const draft = {
+      region: '370602', agency_id: '370600-STHJ', enterprise_ids: [enterprise], window_start: day(2), window_end: day(9), mode: 'onsite',
+    };
+    const res = await post(`${service.url}/v1/plans/check`, { plan: draft });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [mine] = res.body.companies;
+    // 烟台 counts 7 calendar days ahead: filed today, the first five days of the window are too soon, the rest in time.
+    const lead = mine.findings.find((f: { check: string }) => f.check === 'lead_time');
+    expect(lead).toMatchObject({
+      rule_id: 'no-plan', level: 'advise', figures: { lead: 7, unit: 'days', late_days: 5, first_day_in_time: day(7) },
+      source: { document: 'yantai-joint-inspection-platform.txt' },
+    });
+    // The nearest window of the same length that breaches nothing starts on the first day in time.
+    expect(mine.suggestions).toContainEqual(expect.objectContaining({ action: 'change', label: '变更检查', window: { start: day(7), end: day(14) } }));
+    expect(res.body.verdict).toBe('advise');
+    // Nothing stored: no check, no plan, no alert.
+    expect((await get(`${service.url}/v1/plans/upcoming?region=370602`)).body.items.filter((i: { enterprise_id: string }) => i.enterprise_id === enterprise)).toEqual([]);
+  });
+
+  it('bad input names the field; an ingest token checks plans of its own region only', async () => {
+    const bad = await post(`${service.url}/v1/plans/check`, { plan: { region: '370602', agency_id: '370600-SCJG', enterprise_ids: [], window_start: '2026-13-01', window_end: day(1), mode: 'onsite' } });
+    expect(bad.status).toBe(400);
+    const fields = bad.body.errors.map((e: { field: string }) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['plan.enterprise_ids', 'plan.window_start']));
+
+    const yantai = await company('370602');
+    const filed = uniqueId('own');
+    await send([yantaiPlan(yantai, { id: filed, agency_id: '370600-SCJG', window_start: day(21), window_end: day(22) })]);
+    await eventually(async () => ((await get(`${service.url}/v1/plans/${filed}/check`)).status === 200 ? true : undefined), 30_000, 'stored check');
+
+    const own = (await createToken(service.url, 'ingest', { jurisdiction: '3706' })).token;
+    const dezhou = (await createToken(service.url, 'ingest', { jurisdiction: '3714' })).token;
+    const draft = { region: '370602', agency_id: '370600-SCJG', enterprise_ids: [yantai], window_start: day(21), window_end: day(22), mode: 'onsite' };
+    expect((await postAs(own, '/v1/plans/check', { plan: draft })).status).toBe(200);
+    expect((await postAs(own, '/v1/plans/check', { plan_id: filed })).status).toBe(200);
+    const refused = await postAs(dezhou, '/v1/plans/check', { plan: { ...draft, region: '371402', agency_id: '371400-SCJG' } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'plan.enterprise_ids.0' })]);
+    expect((await postAs(dezhou, '/v1/plans/check', { plan_id: filed })).status).toBe(404);
+    // An ingest token reads no stored checks and records no suggestions.
+    expect((await get(`${service.url}/v1/plans/upcoming`, own)).status).toBe(403);
+  });
+
+  it('a suggestion to the agencies is stored and audited with the person and the role of the token', async () => {
+    const enterprise = await company('370602');
+    const filed = uniqueId('sugg');
+    await send([yantaiPlan(enterprise, { id: filed, agency_id: '370600-SCJG', window_start: day(21), window_end: day(22) })]);
+    await eventually(async () => ((await get(`${service.url}/v1/plans/${filed}/check`)).status === 200 ? true : undefined), 30_000, 'stored check');
+    const office = (await createToken(service.url, 'coordination', { jurisdiction: '3706' })).token;
+    const missing = await postAs(office, `/v1/plans/${filed}/suggestions`, { actor: '王统筹', action: 'change' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors).toEqual([expect.objectContaining({ field: 'window_start' })]);
+    const body = { actor: '王统筹', action: 'online', note: '资料核查即可，改为线上检查' };
+    const made = await postAs(office, `/v1/plans/${filed}/suggestions`, body);
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body).toMatchObject({ plan_id: filed, action: 'online', actor: '王统筹', actor_role: 'coordination', agency_id: '370600-SCJG' });
+    // A retry is the same suggestion, not a second one.
+    expect((await postAs(office, `/v1/plans/${filed}/suggestions`, body)).body.id).toBe(made.body.id);
+    const check = await get(`${service.url}/v1/plans/${filed}/check`, office);
+    expect(check.body.suggestions).toEqual([expect.objectContaining({ id: made.body.id, action: 'online' })]);
+    const audit = await eventually(async () => {
+      const res = await get(`${service.url}/v1/audit?action=plan.suggest&target_id=${filed}`);
+      return res.body.items.length === 1 ? res.body.items : undefined;
+    }, 10_000, 'audit entry');
+    expect(audit[0]).toMatchObject({
+      actor: '王统筹', actor_role: 'coordination', target_kind: 'plan', target_id: filed, region: '370602',
+      after: { action: 'online', token_name: 'coordination-user' }, note: '资料核查即可，改为线上检查',
+    });
+  });
+});

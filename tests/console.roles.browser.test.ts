@@ -201,7 +201,7 @@ describe('the alert list', () => {
     expect(all).toBeGreaterThan(COMPANIES);
     expect((await rowIds()).length).toBe(100);
     await page.click('#feed-more');
-    await expect.poll(async () => (await rowIds()).length).toBe(all);
+    await expect.poll(async () => (await rowIds()).length, { timeout: 30_000 }).toBe(all);
     expect(new Set(await rowIds()).size).toBe(all);
     expect(await page.locator('#feed-more').isVisible()).toBe(false);
   });
@@ -213,18 +213,18 @@ describe('the alert list', () => {
     await page.locator(`#enterprise-options option[value="${ids[0]}"]`).waitFor({ state: 'attached' });
     await search.fill(SPECIAL);
     await search.dispatchEvent('change');
-    await expect.poll(rowIds).toEqual([special]);
+    await expect.poll(rowIds, { timeout: 30_000 }).toEqual([special]);
     await page.click('#clear-filters');
-    await expect.poll(async () => (await rowIds()).length).toBe(100);
+    await expect.poll(async () => (await rowIds()).length, { timeout: 30_000 }).toBe(100);
 
     await page.fill('#feed-filters input[name="from"]', DAY_B);
     await page.fill('#feed-filters input[name="to"]', DAY_B);
     await page.locator('#feed-filters input[name="to"]').dispatchEvent('change');
-    await expect.poll(rowIds).toEqual([special]);
+    await expect.poll(rowIds, { timeout: 30_000 }).toEqual([special]);
     await page.fill('#feed-filters input[name="from"]', DAY_A);
     await page.fill('#feed-filters input[name="to"]', DAY_A);
     await page.locator('#feed-filters input[name="to"]').dispatchEvent('change');
-    await expect.poll(async () => (await rowIds()).length).toBe(100);
+    await expect.poll(async () => (await rowIds()).length, { timeout: 30_000 }).toBe(100);
     expect(await rowIds()).not.toContain(special);
     await page.click('#clear-filters');
   });
@@ -233,7 +233,7 @@ describe('the alert list', () => {
     await page.selectOption('#feed-filters select[name="region"]', YANTAI);
     await page.fill('#feed-filters input[name="from"]', DAY_A);
     await page.locator('#feed-filters input[name="from"]').dispatchEvent('change');
-    await expect.poll(async () => (await rowIds()).length).toBe(100);
+    await expect.poll(async () => (await rowIds()).length, { timeout: 30_000 }).toBe(100);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#feed-view button[data-export="csv"]')]);
     expect(download.suggestedFilename()).toMatch(/^预警清单-\d{8}\.csv$/);
     const text = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');

@@ -10,7 +10,7 @@ import { facts, fill, h } from './dom.js';
 import { absolute, duration, timeEl } from './format.js';
 import * as L from './labels.js';
 import { bindExport } from './exports.js';
-import { nameEl } from './names.js';
+import { divisionsLoaded, nameEl, regionName } from './names.js';
 import { printTicket } from './print.js';
 
 const REFRESH_MS = 10_000;
@@ -309,19 +309,24 @@ export function startHotline({ root }) {
     });
     const categorise = h('button', { type: 'button', 'data-action': 'categorise' }, '保存分类');
     const kind = h('select', { name: 'kind', 'aria-label': '转办对象类型' }, Object.entries(L.ASSIGNEE_KIND).map(([v, t]) => h('option', { value: v }, t)));
-    // An agency is picked by name from the reference data of the ticket's city; other units are typed by name.
-    const unit = h('select', { name: 'unit', 'aria-label': '转办单位' }, h('option', { value: '' }, '选择单位…'));
-    const to = h('input', { name: 'to', placeholder: '单位名称', 'aria-label': '转办单位名称', maxlength: '64', hidden: true });
-    const region = String(ticket.region ?? '').slice(0, 4);
-    api.get(`/v1/agencies${query({ region: region || undefined, limit: 200 })}`).then(({ items = [] }) => {
-      for (const a of items) unit.append(h('option', { value: a.id, title: a.id }, a.name));
-    }).catch(() => { /* the typed field still works */ });
-    kind.addEventListener('change', () => {
-      unit.hidden = kind.value !== 'agency';
-      to.hidden = !unit.hidden;
-    });
-    const target = () => (kind.value === 'agency' ? unit.value : to.value.trim());
-    const targetName = () => (kind.value === 'agency' ? unit.selectedOptions[0]?.textContent ?? unit.value : to.value.trim());
+    // A unit is picked by name: an agency from the reference data of the ticket's city, or the 司法局 / 纪委监委 of
+    // the ticket's county or city (an office is its division's code and a suffix, as the API names it).
+    const unit = h('select', { name: 'unit', 'aria-label': '转办单位' });
+    const region = String(ticket.region ?? '');
+    const agencies = api.get(`/v1/agencies${query({ region: region.slice(0, 4) || undefined, limit: 200 })}`)
+      .then(({ items = [] }) => items).catch(() => []);
+    const OFFICE = { justice: ['SFJ', '司法局'], discipline: ['JWJW', '纪委监委'] };
+    async function fillUnits() {
+      const options = kind.value === 'agency'
+        ? (await agencies).map((a) => [a.id, a.name])
+        : [...new Set([region, `${region.slice(0, 4)}00`])].filter((d) => /^\d{6}$/.test(d))
+          .map((d) => [`${d}-${OFFICE[kind.value][0]}`, `${regionName(d)}${OFFICE[kind.value][1]}`]);
+      unit.replaceChildren(h('option', { value: '' }, '选择单位…'), ...options.map(([id, name]) => h('option', { value: id, title: id }, name)));
+    }
+    divisionsLoaded.then(fillUnits);
+    kind.addEventListener('change', fillUnits);
+    const target = () => unit.value;
+    const targetName = () => unit.selectedOptions[0]?.textContent ?? unit.value;
     const assign = h('button', { type: 'button', 'data-action': 'assign' }, '转办');
     const noteText = h('textarea', { name: 'note-text', rows: '2', maxlength: '2000', placeholder: '办理备注，例如：已联系投诉人核实情况', 'aria-label': '备注内容' });
     const addNote = h('button', { type: 'button', 'data-action': 'note' }, '添加备注');
@@ -367,10 +372,10 @@ export function startHotline({ root }) {
     });
     assign.addEventListener('click', () => {
       if (!target()) {
-        (kind.value === 'agency' ? unit : to).focus();
+        unit.focus();
         return report('请选择转办单位。');
       }
-      run('assign', { to: { kind: kind.value, id: target() } }, `已转办给${targetName()}。`, () => { to.value = ''; unit.value = ''; });
+      run('assign', { to: { kind: kind.value, id: target() } }, `已转办给${targetName()}。`, () => { unit.value = ''; });
     });
     addNote.addEventListener('click', () => {
       if (!noteText.value.trim()) {
@@ -403,7 +408,7 @@ export function startHotline({ root }) {
     const groups = {
       claim: group('认领', h('div', { class: 'action-row' }, claim, release), claimHint),
       categorise: group('分类', h('div', { class: 'action-row' }, category, categorise)),
-      assign: group('转办', h('div', { class: 'action-row' }, kind, unit, to, assign)),
+      assign: group('转办', h('div', { class: 'action-row' }, kind, unit, assign)),
       note: group('备注', noteText, h('div', { class: 'action-row' }, addNote)),
       callback: group('回访', callbackDone, h('div', { class: 'action-row' }, satisfaction), callbackNote, h('div', { class: 'action-row' }, callback)),
       resolve: group('办结', h('div', { class: 'action-row' }, outcome), resolveNote, h('div', { class: 'action-row' }, resolve)),
@@ -472,7 +477,10 @@ export function startHotline({ root }) {
   };
 }
 
-/** A ticket's assignee: an agency by its name (code on hover), another unit as it was given. */
+/** A ticket's assignee by name, its code on hover: an agency from the reference data, an office from its division. */
 function assigneeEl(assignee) {
-  return h('span', {}, `${L.assigneeKind(assignee.kind)} `, assignee.kind === 'agency' ? nameEl('agency', assignee.id) : assignee.id);
+  if (assignee.kind === 'agency') return h('span', {}, `${L.assigneeKind(assignee.kind)} `, nameEl('agency', assignee.id));
+  const office = /^(\d{6})-(SFJ|JWJW)$/.exec(assignee.id);
+  const name = office ? `${regionName(office[1])}${office[2] === 'SFJ' ? '司法局' : '纪委监委'}` : assignee.id;
+  return h('span', { title: assignee.id }, name);
 }

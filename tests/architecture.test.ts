@@ -27,8 +27,11 @@ describe('imports', () => {
     expect(await cycles('src/**/*.ts')).toEqual([]);
   });
 
-  // The live pipeline shares the engine with the simulator, never the simulator's or a rule kind's internals.
-  it('the simulator serves the rule tests alone, and the rule kinds the engine alone', async () => {
+  // The live pipeline shares the engine with the simulator, never the simulator's or a rule kind's internals. The
+  // plan check (src/plans/checks.ts, check.ts) is the one other reader: it asks a draft plan the questions the kinds
+  // ask a visit (the period's days, the visits counted, the plans standing), with the same code, so a plan it
+  // passes is one the rules pass.
+  it('the simulator serves the rule tests alone, and the rule kinds the engine and the plan check alone', async () => {
     const tree = await imports('src/**/*.ts');
     const importers = (target: RegExp) => Object.entries(tree)
       .filter(([, deps]) => deps?.some((d) => d.id !== null && target.test(d.id)))
@@ -36,6 +39,6 @@ describe('imports', () => {
       .filter((file) => !target.test(file))
       .sort();
     expect(importers(/^src\/rules\/simulate\.ts$/)).toEqual(['src/rules/testing.ts']);
-    expect(importers(/^src\/rules\/kinds\//)).toEqual(['src/rules/engine.ts']);
+    expect(importers(/^src\/rules\/kinds\//)).toEqual(['src/plans/check.ts', 'src/rules/engine.ts']);
   });
 });

@@ -26,7 +26,7 @@ afterAll(() => {
 
 const world = createWorld({ seed: 41, enterprisesPerRegion: 15, regions: ['370600', '371400'] });
 const to = new Date();
-const events = generateEvents(world, { seed: 8, from: new Date(to.getTime() - 60 * DAY), to, visitsPerDay: 100, violationRate: 0.3, idPrefix: 'bk' });
+const events = generateEvents(world, { seed: 8, from: new Date(to.getTime() - 30 * DAY), to, visitsPerDay: 100, violationRate: 0.3, idPrefix: 'bk' });
 
 interface Running {
   url: string;
@@ -94,13 +94,23 @@ describe('qingjian backup and restore (embedded default)', () => {
     expect((await call(a, 'PUT', '/v1/agencies', world.agencies)).status).toBe(200);
     expect((await call(a, 'PUT', '/v1/enterprises', world.enterprises)).status).toBe(200);
 
-    // Traffic in requests of 40 events, two at a time, until told to stop; each acknowledgement is noted.
+    // Traffic in requests of 40 events, two at a time, until told to stop; each acknowledgement is noted. Past the end
+    // of the month it goes round again under new ids, so it lasts as long as the backup, however slow the machine.
     const acknowledged: string[] = [];
     let sending = true;
     let next = 0;
+    const nextBatch = () => {
+      const round = Math.floor(next / events.length);
+      const batch = Array.from({ length: 40 }, (_, i) => {
+        const event = events[(next + i) % events.length]!;
+        return round === 0 ? event : { ...event, id: `${event.id}-r${round}` };
+      });
+      next += 40;
+      return batch;
+    };
     const traffic = Promise.all([0, 1].map(async () => {
-      while (sending && next < events.length) {
-        const batch = events.slice(next, next += 40);
+      while (sending) {
+        const batch = nextBatch();
         const res = await call(a, 'POST', '/v1/events', batch);
         expect(res.status).toBe(202);
         acknowledged.push(...batch.map((e) => e.id));
@@ -126,9 +136,8 @@ describe('qingjian backup and restore (embedded default)', () => {
     });
     expect(taken.out).toMatch(/^backup written to .*: \d+ files, [\d.]+ MiB, \d+ queued jobs, checksums verified$/m);
     expect(taken.code).toBe(0);
-    // Under traffic: requests were acknowledged while the backup ran, and more were still to come.
+    // Under traffic: requests were acknowledged while the backup ran.
     expect(acknowledged.length).toBeGreaterThan(ackedWhenBackupStarted);
-    expect(next).toBeLessThan(events.length);
     sending = false;
     await traffic;
     await a.stop();

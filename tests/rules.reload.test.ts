@@ -32,7 +32,7 @@ describe('the registry', () => {
       const failure = await eventually(async () => registry.status().last_error ?? undefined, 10_000, 'reload error');
       expect(failure.message).toMatch(/annual-cap\.yaml:\d+/);
       expect(registry.status().digest).toBe(good);
-      expect(registry.current().rules).toHaveLength(16);
+      expect(registry.current().rules).toHaveLength(17);
 
       edit(dir, 'annual-cap.yaml', (t) => t.replace('period: [year', 'period: year'));
       await eventually(async () => (registry.status().last_error === null ? true : undefined), 10_000, 'recovered');
@@ -108,7 +108,7 @@ describe('a running service', () => {
       return r.body.last_error ? r.body : undefined;
     }, 10_000, 'last_error');
     expect(res.last_error.message).toMatch(/no-plan\.yaml:\d+: exemptions\.0\.lateness\.minutes/);
-    expect(res.rules).toHaveLength(16);
+    expect(res.rules).toHaveLength(17);
     const rule = await get(`${service.url}/v1/rules/no-plan`);
     expect(rule.body.params).toMatchObject({ lead_days: 7, lateness_minutes: 5 });
     expect(rule.body.text).toContain('id: no-plan');

@@ -1,7 +1,7 @@
 import { addDays, midnight } from '../calendar/index.js';
 import { readAgencyNames } from '../rules/context.js';
 import { EVENT_COLUMNS, fromStoredRow, type EngineEvent } from '../rules/events.js';
-import { isLinkedVisit, planVersions } from '../rules/kinds/plans.js';
+import { isLinkedVisit, planVersions } from '../rules/plans.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
 
 /** A plan's task at one company, as the weekly review sees it (海曙 "以周為單位回看執行情況,確保任務銷號"). */

@@ -139,12 +139,14 @@ export const regionIs = (d: Dialect, column = 'region') => `startsWith(${column}
 /**
  * Plan tasks (a plan at one company, by the latest version naming the company) with whether a visit carried
  * them out: an on-site entry scan or record at the company by the plan's agency or a joint agency, on a Shanghai
- * day of the window, naming this plan or none; an exit scan carries out nothing. This is `isLinkedVisit`
- * (src/rules/kinds/plans.ts), which the weekly review (src/plans/review.ts) and plan-not-executed use, in SQL.
+ * day of the window, naming this plan or none; an exit scan carries out nothing. A plan a joint plan replaces
+ * (`replaces`) counts as withdrawn, as `planVersions` has it. This is `isLinkedVisit`
+ * (src/rules/plans.ts), which the weekly review (src/plans/review.ts) and plan-not-executed use, in SQL.
  */
 export const PLAN_TASKS = `(
     SELECT t.plan_key AS plan_key, t.enterprise_id AS enterprise_id, any(t.agency_id) AS agency_id, any(t.region) AS region,
-           any(t.status) AS status, any(t.window_start) AS window_start, any(t.window_end) AS window_end,
+           if(plan_key IN (SELECT arrayJoin(replaces) FROM events FINAL WHERE type = 'plan' AND status != 'cancelled'), 'cancelled', any(t.status)) AS status,
+           any(t.window_start) AS window_start, any(t.window_end) AS window_end,
            max((v.agency_id = t.agency_id OR has(t.joint_agency_ids, v.agency_id))
                AND v.day >= t.window_start AND v.day <= t.window_end AND (v.plan_id = '' OR v.plan_id = t.plan_key)) AS carried_out
     FROM (

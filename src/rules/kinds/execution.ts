@@ -6,7 +6,7 @@ import { boundAt } from '../offsets.js';
 import { readableTime } from '../wording.js';
 import { UNBOUNDED_LOOKBACK } from './expectation.js';
 import { groupBy } from '../../collections.js';
-import { isLinkedVisit, planAgencies, planVersions } from './plans.js';
+import { isLinkedVisit, planAgencies, planVersions } from '../plans.js';
 import type { Kind, KindInput } from './types.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'execution' }>;

@@ -3,7 +3,7 @@ import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import { boundAt, reachOf, type Bound } from '../offsets.js';
 import type { ConditionSpec, Offset } from '../schema.js';
-import { plansAsOf } from './plans.js';
+import { plansAsOf } from '../plans.js';
 
 /** How another event must relate to a trigger (the `expect`/`correlate`/`within` triple of the rule language). */
 export interface ExpectationSpec {

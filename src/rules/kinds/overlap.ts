@@ -2,7 +2,7 @@ import { DAY, addDays, midnight } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import type { Finding, Verdict } from '../findings.js';
-import { mergedAway } from './plans.js';
+import { mergedAway } from '../plans.js';
 import type { Kind } from './types.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'overlap' }>;

@@ -5,7 +5,7 @@ import type { Finding, Verdict } from '../findings.js';
 import { boundAt, reachOf } from '../offsets.js';
 import { readableTime } from '../wording.js';
 import { UNBOUNDED_LOOKBACK } from './expectation.js';
-import { planAgencies, planVersions } from './plans.js';
+import { planAgencies, planVersions } from '../plans.js';
 import type { Kind, KindInput, Need } from './types.js';
 import { timeOf } from './visits.js';
 

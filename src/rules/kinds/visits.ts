@@ -1,6 +1,6 @@
 import { DAY, HOUR, calendarDate } from '../../calendar/index.js';
 import type { EngineEvent } from '../events.js';
-import { plansAsOf } from './plans.js';
+import { plansAsOf } from '../plans.js';
 import type { CountingSpec, Need, Unit } from './types.js';
 
 /**

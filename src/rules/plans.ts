@@ -1,5 +1,5 @@
-import { calendarDate } from '../../calendar/index.js';
-import type { EngineEvent } from '../events.js';
+import { calendarDate } from '../calendar/index.js';
+import type { EngineEvent } from './events.js';
 
 /**
  * Plans have an identity (`plan_id`, by default the event id): a later
@@ -72,7 +72,10 @@ export function mergedAway(events: readonly EngineEvent[]): Map<string, EngineEv
   return out;
 }
 
-/** Every version of each plan (by `plan_id`), oldest first. */
+/**
+ * Every version of each plan (by `plan_id`), oldest first. A plan merged into a joint plan ends with the
+ * withdrawal `mergedAway` makes, as if cancelled when the joint plan named it: the joint plan carries its task on.
+ */
 export function planVersions(events: readonly EngineEvent[]): Map<string, EngineEvent[]> {
   const versions = new Map<string, EngineEvent[]>();
   for (const e of events) {
@@ -82,6 +85,7 @@ export function planVersions(events: readonly EngineEvent[]): Map<string, Engine
     if (list) list.push(e);
     else versions.set(id, [e]);
   }
+  for (const [id, withdrawal] of mergedAway(events)) versions.get(id)?.push(withdrawal);
   for (const list of versions.values()) list.sort((a, b) => a.occurred_at - b.occurred_at || (a.id < b.id ? -1 : 1));
   return versions;
 }

@@ -1,6 +1,5 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
 import type { Locks } from '../redis/lock.js';
-import { calendarDate } from '../calendar/index.js';
 import { fromClickHouseTime, isClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
 import { asOf, claimLapsed, lapse, type TicketRevision } from './lifecycle.js';
 import { PRIORITIES, ticketNumber, type AssigneeKind, type Satisfaction, type Priority, type Ticket, type TicketAction, type TicketChange, type TicketSource, type TicketState } from './model.js';
@@ -123,21 +122,13 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
       };
     },
 
-    /**
-     * Saves a new ticket with the next number of its Shanghai day: under that day's lock, the highest serial
-     * given so far plus one, saved before the lock is let go, so two tickets never share a number.
-     */
-    async openNumbered(createdAt: Date, open: (number: string) => TicketRevision): Promise<Ticket> {
-      const day = calendarDate(createdAt.getTime());
+    /** The highest serial numbered on a Shanghai day (YYYY-MM-DD) so far, 0 for none: where the day's counter starts. */
+    async lastSerial(day: string): Promise<number> {
       const prefix = ticketNumber(day, 0).slice(0, -4);
-      return locks.withLocks([`ticket-number:${day}`], async () => {
-        const [row] = await storage.query<{ last: number | string }>(
-          `SELECT max(toUInt32OrZero(substring(number, {from:UInt32}))) AS last FROM tickets FINAL WHERE startsWith(number, {prefix:String})`,
-          { prefix, from: prefix.length + 1 });
-        const revision = open(ticketNumber(day, Number(row?.last ?? 0) + 1));
-        await save([revision]);
-        return revision.ticket;
-      });
+      const [row] = await storage.query<{ last: number | string }>(
+        `SELECT max(toUInt32OrZero(substring(number, {from:UInt32}))) AS last FROM tickets FINAL WHERE startsWith(number, {prefix:String})`,
+        { prefix, from: prefix.length + 1 });
+      return Number(row?.last ?? 0);
     },
 
     /** Every change, oldest first. */

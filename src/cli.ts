@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from './config/index.js';
@@ -14,7 +15,9 @@ import { startBanner, type StartInfo } from './terminal/banner.js';
 import { createStorage, migrate } from './storage/index.js';
 
 /** `qingjian start|api|worker|migrate|demo` — the process entry points. */
-const program = new Command('qingjian').description('清检 Qingjian: monitoring and alerting for administrative inspections');
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+const program = new Command('qingjian').description('清检 Qingjian: monitoring and alerting for administrative inspections')
+  .version(VERSION, '-V, --version', 'print the version');
 
 const positiveInt = (value: string) => {
   const n = Number(value);

@@ -17,6 +17,7 @@ import { auditRoutes, createAuditLog } from './audit/index.js';
 import { createPlanChecker, planRoutes, startPlanCheckWorker } from './plans/index.js';
 import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
+import { exportRoutes } from './export/index.js';
 import { attachFeed, createJournal, feedRoutes } from './feed/index.js';
 import { consoleRoutes } from './console/routes.js';
 import { createHttpApp } from './http/app.js';
@@ -303,6 +304,7 @@ async function startApi(
     metrics, connection: connections.queues, redisPrefix: config.REDIS_PREFIX, storage, everyMs: config.METRICS_SAMPLE_MS, log: log.child({ role: 'metrics' }),
   }));
 
+  const ticketStore = createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX));
   const app = createHttpApp({
     log: log.child({ role: 'api' }),
     metrics,
@@ -334,12 +336,13 @@ async function startApi(
       ruleRoutes(rules),
       statsRoutes(storage, () => rules.current()),
       hotlineRoutes({
-        store: createTicketStore(storage, createLocks(redis, config.REDIS_PREFIX)),
+        store: ticketStore,
         queue: hotlineQueue,
         settings: hotlineSettings(config),
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
         homes,
       }),
+      exportRoutes({ alerts, tickets: ticketStore, reference }),
       planRoutes({ checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),

@@ -203,6 +203,8 @@ describe('recording people\'s actions', () => {
     // A ticket goes only to a known agency.
     expect((await call('PUT', '/v1/agencies', { agency_id: '350300-SCJG', name: '莆田市市场监督管理局', region: '350300', kind: 'market_regulation' })).status).toBe(200);
     await ok('assign', { actor: 'li.wei', to: { kind: 'agency', id: '350300-SCJG' } });
+    await refused('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '未回访' });
+    await ok('callback', { actor: 'li.wei', satisfaction: 'satisfied', note: '来电人表示满意' });
     await ok('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '已核实' });
     await refused('resolve', { actor: 'li.wei', outcome: 'substantiated', note: '再次' });
     await ok('reopen', { actor: 'wang.fang', note: '来电人不满意' });
@@ -211,14 +213,15 @@ describe('recording people\'s actions', () => {
 
     const entries = oldestFirst(await audit(`target_kind=ticket&target_id=${ticket.id}`));
     expect(entries.map((e) => e.action)).toEqual([
-      'ticket.claim', 'ticket.note', 'ticket.categorise', 'ticket.assign', 'ticket.resolve', 'ticket.reopen', 'ticket.claim', 'ticket.release',
+      'ticket.claim', 'ticket.note', 'ticket.categorise', 'ticket.assign', 'ticket.callback', 'ticket.resolve', 'ticket.reopen', 'ticket.claim', 'ticket.release',
     ]);
     const { body: detail } = await get(url);
     const people = detail.history.filter((h: any) => h.action !== 'opened');
     expect(entries.map((e) => [e.revision, e.actor, e.at, e.note])).toEqual(people.map((h: any) => [h.revision, h.actor, h.at, h.note]));
     expect(entries.every((e) => e.id === `ticket:${ticket.id}:${e.revision}` && e.region === '350302')).toBe(true);
 
-    const [claim, note, categorise, assign, resolve, reopen] = entries;
+    const [claim, note, categorise, assign, callback, resolve, reopen] = entries;
+    expect(callback).toMatchObject({ before: { callback: null }, after: { callback: { by: 'li.wei', satisfaction: 'satisfied', note: '来电人表示满意' } } });
     expect(claim).toMatchObject({
       before: { state: 'new', claimed_by: '', claimed_until: null, accepted_at: null },
       after: { state: 'claimed', claimed_by: claim!.actor, accepted_at: claim!.at },
@@ -227,7 +230,7 @@ describe('recording people\'s actions', () => {
     expect(categorise).toMatchObject({ before: { category: 'other' }, after: { category: 'frequent' } });
     expect(assign).toMatchObject({ before: { state: 'claimed', assignee: null }, after: { state: 'assigned', assignee: { kind: 'agency', id: '350300-SCJG' } } });
     expect(resolve).toMatchObject({ before: { state: 'assigned', outcome: '' }, after: { state: 'resolved', outcome: 'substantiated', claimed_by: '' } });
-    expect(reopen).toMatchObject({ before: { state: 'resolved' }, after: { state: 'new', outcome: '', resolved_at: null } });
+    expect(reopen).toMatchObject({ before: { state: 'resolved' }, after: { state: 'new', outcome: '', resolved_at: null, callback: null } });
   });
 
   it('tokens: recordTokenChange writes create and revoke once each, never the token or its hash', async () => {

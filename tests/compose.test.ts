@@ -373,7 +373,7 @@ describe('Grafana and its ClickHouse user', () => {
 });
 
 describe('docs/data-flow.svg', () => {
-  it('is well-formed SVG with readable labels, and the README production section shows it', () => {
+  it('is well-formed SVG with readable labels, and the production page (docs/production.md) shows it', () => {
     const svg = parseXml(readFileSync(join(ROOT, 'docs/data-flow.svg'), 'utf8'));
     expect(svg.name).toBe('svg');
     expect(svg.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
@@ -383,9 +383,9 @@ describe('docs/data-flow.svg', () => {
       'alerts', 'feed journal', 'WebSocket', '纪委监委', 'hotline', '12345', 'alert-timers', 'prometheus', 'grafana', '司法局']) {
       expect(text, label).toContain(label);
     }
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Production (docker compose)'));
-    expect(section.slice(0, section.indexOf('\n## ', 5))).toMatch(/!\[[^\]]+\]\(docs\/data-flow\.svg\)/);
+    const production = readFileSync(join(ROOT, 'docs/production.md'), 'utf8');
+    const section = production.slice(production.indexOf('## Production (docker compose)'));
+    expect(section.slice(0, section.indexOf('\n## ', 5))).toMatch(/!\[[^\]]+\]\(data-flow\.svg\)/);
   });
 
   it('the XML check rejects what is not well-formed', () => {

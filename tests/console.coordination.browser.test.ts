@@ -111,7 +111,7 @@ describe('the coordination office plans inspections in the console', () => {
     await page.evaluate(() => { location.hash = '#coordination'; });
     await page.waitForFunction(() => location.hash === '#coordination');
     expect(await page.locator('#coordination-view').isHidden()).toBe(true);
-    expect(await page.locator('#feed-view').isVisible()).toBe(true);
+    expect(await page.locator('#hotline-view').isVisible()).toBe(true);
     expect(unexpected(errors)).toEqual([]);
   });
 });

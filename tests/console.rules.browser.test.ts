@@ -122,11 +122,11 @@ describe('the console shows where each rule holds', () => {
     const { page, errors } = await signedInAs('hotline');
     const tab = page.locator('#tab-rules');
     await tab.waitFor({ state: 'hidden', timeout: 15_000 });
-    // Asked for by address, the view does not open: the feed's view does.
+    // Asked for by address, the view does not open: the role's own (12345 工单) does.
     await page.evaluate(() => { location.hash = '#rules'; });
     await page.waitForFunction(() => location.hash === '#rules');
     expect(await page.locator('#rules-view').isHidden()).toBe(true);
-    expect(await page.locator('#feed-view').isVisible()).toBe(true);
+    expect(await page.locator('#hotline-view').isVisible()).toBe(true);
     expect(await page.locator('#rules-view .rule-card').count()).toBe(0);
     // Their own tab still works.
     await page.click('#tab-hotline');

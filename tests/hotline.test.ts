@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/index.js';
-import { addWorkingMinutes } from '../src/calendar/index.js';
+import { addWorkingMinutes, calendarDate } from '../src/calendar/index.js';
 import {
   enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, complaintTicketId, ticketId, type HotlineQueue, type Ticket,
 } from '../src/hotline/index.js';
 import type { Event } from '../src/ingest/index.js';
-import { asOf, breachSla, claim, openTicket, reopen, resolve, slaMissed } from '../src/hotline/lifecycle.js';
+import { asOf, breachSla, claim, openTicket, recordCallback, reopen, resolve, slaMissed } from '../src/hotline/lifecycle.js';
 import { openQueue } from '../src/queues/index.js';
 import { complaint, creditCode } from './support/fixtures.js';
 import { eventually, get, personToken, post, startTestService, type TestService } from './support/service.js';
@@ -89,8 +89,10 @@ describe('opening tickets', () => {
       id: complaintTicketId(event), source: 'complaint', source_id: event.id, alert_id: null, region: '350302',
       enterprise_id: event.enterprise_id, agency_id: '350300-SCJG', category: 'no_scan', description: event.text,
       priority: 'normal', state: 'new', claimed_by: '', claimed_until: null, assignee: null, outcome: '', accepted_at: null,
-      resolved_at: null, sla_breaches: [], revision: 1,
+      resolved_at: null, sla_breaches: [], callback: null, complainant: null, revision: 1,
     });
+    // The number people read out: 12345, the Shanghai day it was opened, that day's serial.
+    expect(ticket.number).toMatch(new RegExp(`^12345-${calendarDate(Date.parse(ticket.created_at)).replaceAll('-', '')}-\\d{4}$`));
     expect(ticket.title.zh).toBe('企业投诉：检查人员未亮码入企');
     expect(Date.parse(ticket.accept_due_at)).toBeGreaterThan(Date.parse(ticket.created_at));
     expect(Date.parse(ticket.resolve_due_at)).toBeGreaterThan(Date.parse(ticket.accept_due_at));
@@ -229,6 +231,30 @@ describe('working a ticket', () => {
     expect((await act(ticket.id, 'claim', { actor: 'zhang.min' })).body).toMatchObject({ state: 'claimed', claimed_by: 'zhang.min' });
   });
 
+  it("keeps the caller's contact on the ticket alone, out of the stored event and its public record", async () => {
+    const complainant = { name: '陈女士', phone: '13800138000' };
+    const { event, ticket } = await complaintTicket({ complainant });
+    expect(ticket.complainant).toEqual(complainant);
+    const [row] = await service.storage.query<{ payload: string }>('SELECT payload FROM events WHERE id = {id:String}', { id: event.id });
+    expect(JSON.parse(row!.payload)).toMatchObject({ id: event.id, text: event.text });
+    expect(row!.payload).not.toContain('13800138000');
+    const timeline = await get(`${service.url}/v1/enterprises/${event.enterprise_id}/timeline`);
+    expect(JSON.stringify(timeline.body)).not.toContain('13800138000');
+    expect((await post(`${service.url}/v1/events`, complaint({ complainant: { phone: 'call me' } }))).body.errors?.[0])
+      .toMatchObject({ field: 'complainant.phone' });
+  });
+
+  it('numbers the tickets of a day one after the other, never twice', async () => {
+    const opened = await Promise.all([complaintTicket({}), complaintTicket({}), complaintTicket({})]);
+    const numbers = opened.map(({ ticket }) => ticket.number as string);
+    expect(new Set(numbers).size).toBe(3);
+    // Every ticket of that day, resolved or not: 0001, 0002, … with no number given twice.
+    const rows = await service.storage.query<{ number: string }>(
+      'SELECT number FROM tickets FINAL WHERE startsWith(number, {day:String})', { day: numbers[0]!.slice(0, 15) });
+    const serials = rows.map((r) => Number(r.number.slice(15))).sort((a, b) => a - b);
+    expect(serials).toEqual(serials.map((_, i) => i + 1));
+  });
+
   it('assigns, re-categorises, takes notes, resolves and reopens, keeping every change', async () => {
     const { ticket } = await complaintTicket({ category: 'other' });
     const id = ticket.id;
@@ -250,6 +276,13 @@ describe('working a ticket', () => {
       status: 409, body: { error: 'conflict', message: 'ticket is assigned; only a resolved ticket can be reopened' },
     });
 
+    // 12345 practice: the caller is called back (回访) and says how satisfied they are before the ticket is closed.
+    expect(await act(id, 'resolve', { actor: 'li.wei', outcome: 'substantiated', note: '经核查属实' })).toEqual({
+      status: 409, body: { error: 'conflict', message: "a complaint ticket is resolved only after its callback (回访) records the caller's satisfaction" },
+    });
+    expect(await act(id, 'callback', { actor: 'zhang.min', satisfaction: 'satisfied' })).toMatchObject({ status: 409, body: { claimed_by: 'li.wei' } });
+    const called = await act(id, 'callback', { actor: 'li.wei', satisfaction: 'basically_satisfied', note: '来电人基本满意' });
+    expect(called.body.callback).toEqual({ at: called.body.updated_at, by: 'li.wei', satisfaction: 'basically_satisfied', note: '来电人基本满意' });
     const resolved = await act(id, 'resolve', { actor: 'li.wei', outcome: 'substantiated', note: '经核查属实，已责令整改' });
     expect(resolved.body).toMatchObject({
       state: 'resolved', outcome: 'substantiated', resolution_note: '经核查属实，已责令整改', claimed_by: '', claimed_until: null,
@@ -260,7 +293,8 @@ describe('working a ticket', () => {
     expect((await listAll('state=resolved')).map((t) => t.id)).toContain(id);
 
     const reopened = await act(id, 'reopen', { actor: 'wang.fang', note: '企业再次来电' });
-    expect(reopened.body).toMatchObject({ state: 'new', outcome: '', resolution_note: '', resolved_at: null, assignee: { kind: 'justice' } });
+    // A reopened complaint is called back again before it is closed again.
+    expect(reopened.body).toMatchObject({ state: 'new', outcome: '', resolution_note: '', resolved_at: null, assignee: { kind: 'justice' }, callback: null });
     // A fresh resolve deadline: 5 working days from the reopening.
     const { resolveSlaMinutes, schedule } = hotlineSettings(service.config);
     expect(reopened.body.resolve_due_at).toBe(addWorkingMinutes(new Date(reopened.body.updated_at), resolveSlaMinutes, schedule).toISOString());
@@ -273,18 +307,19 @@ describe('working a ticket', () => {
       [4, 'categorised', 'li.wei', 'claimed', 'claimed'],
       [5, 'categorised', 'li.wei', 'claimed', 'claimed'],
       [6, 'assigned', 'li.wei', 'claimed', 'assigned'],
-      [7, 'resolved', 'li.wei', 'assigned', 'resolved'],
-      [8, 'reopened', 'wang.fang', 'resolved', 'new'],
+      [7, 'callback', 'li.wei', 'assigned', 'assigned'],
+      [8, 'resolved', 'li.wei', 'assigned', 'resolved'],
+      [9, 'reopened', 'wang.fang', 'resolved', 'new'],
     ]);
     expect(body.notes).toEqual([{ at: noted.body.updated_at, actor: 'zhang.min', text: '企业负责人电话已核实' }]);
-    expect(body.revision).toBe(8);
+    expect(body.revision).toBe(9);
 
     // Dashboards read the history alone: region, category and source are copied into every change.
     const rows = await service.storage.query<Record<string, string>>(
       'SELECT revision, action, region, category, source, enterprise_id FROM ticket_changes FINAL WHERE ticket_id = {id:String} ORDER BY revision', { id });
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(9);
     expect(rows.every((r) => r.region === '350302' && r.source === 'complaint' && r.enterprise_id === ticket.enterprise_id)).toBe(true);
-    expect(rows.map((r) => r.category)).toEqual(['other', 'other', 'other', 'frequent', 'frequent-visits', 'frequent-visits', 'frequent-visits', 'frequent-visits']);
+    expect(rows.map((r) => r.category)).toEqual(['other', 'other', 'other', 'frequent', ...Array(5).fill('frequent-visits')]);
   });
 
   it.each([
@@ -361,7 +396,9 @@ describe('the lifecycle rules', () => {
   it('treats a deadline as met once accepted, and a replaced resolve deadline as void', () => {
     const claimed = claim(opened, 'li.wei', later(10), 30 * 60_000).ticket;
     expect(slaMissed(claimed, 'accept', opened.accept_due_at)).toBe(false);
-    const resolved = resolve(claimed, 'li.wei', 'withdrawn', '企业撤回投诉', later(20)).ticket;
+    expect(() => resolve(claimed, 'li.wei', 'withdrawn', '企业撤回投诉', later(15))).toThrow(/callback/);
+    const called = recordCallback(claimed, 'li.wei', 'satisfied', '', later(18), 30 * 60_000).ticket;
+    const resolved = resolve(called, 'li.wei', 'withdrawn', '企业撤回投诉', later(20)).ticket;
     expect(slaMissed(resolved, 'resolve', opened.resolve_due_at)).toBe(false);
     const reopened = reopen(resolved, 'wang.fang', '再次来电', later(30), later(3000)).ticket;
     expect(slaMissed(reopened, 'resolve', opened.resolve_due_at)).toBe(false);

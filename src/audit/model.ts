@@ -12,7 +12,7 @@
 export const AUDIT_ACTIONS = [
   'alert.acknowledge', 'alert.resolve', 'alert.reopen',
   'silence.create', 'silence.expire',
-  'ticket.claim', 'ticket.release', 'ticket.assign', 'ticket.categorise', 'ticket.note', 'ticket.resolve', 'ticket.reopen',
+  'ticket.claim', 'ticket.release', 'ticket.assign', 'ticket.categorise', 'ticket.note', 'ticket.callback', 'ticket.resolve', 'ticket.reopen',
   'token.create', 'token.revoke',
   'backup.create',
   'plan.suggest',

@@ -3,7 +3,7 @@ import { AgencyId } from '../ingest/index.js';
 import { SEVERITIES, type Alert, type AlertAction } from '../alerts/model.js';
 
 /**
- * The live feed's wire format (version 1), documented in the README.
+ * The live feed's wire format (version 1), documented in docs/api.md ("Live feed").
  *
  * Server → client:
  *   {"v":1,"type":"hello","latest_seq":"…"}                   on connect

@@ -1,7 +1,7 @@
 import { SYSTEM_ACTOR } from '../alerts/model.js';
 import {
   draftTicketId, PRIORITIES,
-  type Assignee, type TicketOutcome, type SlaKind, type Ticket, type TicketAction, type TicketChange, type TicketDraft, type TicketState,
+  type Assignee, type Satisfaction, type TicketOutcome, type SlaKind, type Ticket, type TicketAction, type TicketChange, type TicketDraft, type TicketState,
 } from './model.js';
 
 /**
@@ -30,11 +30,13 @@ export interface Deadlines {
   resolve_due_at: Date;
 }
 
-export function openTicket(draft: TicketDraft, createdAt: Date, due: Deadlines): TicketRevision {
+export function openTicket(draft: TicketDraft, createdAt: Date, due: Deadlines, number = ''): TicketRevision {
   const at = createdAt.toISOString();
   const ticket: Ticket = {
     ...draft,
     id: draftTicketId(draft),
+    number,
+    complainant: draft.complainant ?? null,
     state: 'new',
     claimed_by: '',
     claimed_until: null,
@@ -47,6 +49,7 @@ export function openTicket(draft: TicketDraft, createdAt: Date, due: Deadlines):
     resolve_due_at: due.resolve_due_at.toISOString(),
     resolved_at: null,
     sla_breaches: [],
+    callback: null,
     revision: 1,
     updated_at: at,
   };
@@ -104,8 +107,20 @@ export function addNote(ticket: Ticket, actor: string, text: string, now: Date, 
   return revise(ticket, renewal(ticket, actor, now, leaseMs), 'note', actor, text, now);
 }
 
+/** 回访: the holder records the caller's satisfaction with how the complaint was handled. */
+export function recordCallback(ticket: Ticket, actor: string, satisfaction: Satisfaction, note: string, now: Date, leaseMs: number): TicketRevision {
+  requireHolder(ticket, actor, now, 'recording the callback');
+  return revise(ticket, {
+    callback: { at: now.toISOString(), by: actor, satisfaction, note }, claimed_until: lease(now, leaseMs),
+  }, 'callback', actor, note || satisfaction, now);
+}
+
 export function resolve(ticket: Ticket, actor: string, outcome: TicketOutcome, note: string, now: Date): TicketRevision {
   requireHolder(ticket, actor, now, 'resolving');
+  // 12345 practice: a caller's complaint is closed only after the caller was called back (回访) and said how satisfied they are.
+  if (ticket.source === 'complaint' && ticket.callback === null) {
+    throw new TicketConflict('a complaint ticket is resolved only after its callback (回访) records the caller\'s satisfaction');
+  }
   return revise(ticket, {
     state: 'resolved', outcome, resolution_note: note, resolved_at: now.toISOString(), claimed_by: '', claimed_until: null,
   }, 'resolved', actor, note, now);
@@ -115,7 +130,7 @@ export function resolve(ticket: Ticket, actor: string, outcome: TicketOutcome, n
 export function reopen(ticket: Ticket, actor: string, note: string, now: Date, resolveDueAt: Date): TicketRevision {
   if (ticket.state !== 'resolved') throw new TicketConflict(`ticket is ${ticket.state}; only a resolved ticket can be reopened`);
   return revise(ticket, {
-    state: 'new', outcome: '', resolution_note: '', resolved_at: null,
+    state: 'new', outcome: '', resolution_note: '', resolved_at: null, callback: null,
     resolve_due_at: resolveDueAt.toISOString(), sla_breaches: ticket.sla_breaches.filter((k) => k !== 'resolve'),
   }, 'reopened', actor, note, now);
 }

@@ -30,16 +30,42 @@ export interface Assignee {
 export const TICKET_OUTCOMES = ['substantiated', 'unsubstantiated', 'referred', 'withdrawn'] as const;
 export type TicketOutcome = (typeof TICKET_OUTCOMES)[number];
 
+/** 回访: what the caller says when called back about how the complaint was handled (满意 / 基本满意 / 不满意). */
+export const SATISFACTIONS = ['satisfied', 'basically_satisfied', 'dissatisfied'] as const;
+export type Satisfaction = (typeof SATISFACTIONS)[number];
+
+/** The caller of a complaint, for the 回访: only on the ticket, which only the hotline's staff (and admins) read. */
+export interface Complainant {
+  name: string;
+  phone: string;
+}
+
+export interface TicketCallback {
+  /** RFC 3339. */
+  at: string;
+  by: string;
+  satisfaction: Satisfaction;
+  note: string;
+}
+
+/**
+ * The number people read and say on the phone: 12345-YYYYMMDD-NNNN, the
+ * Shanghai date the ticket was opened and its serial that day.
+ */
+export const ticketNumber = (date: string, serial: number) => `12345-${date.replaceAll('-', '')}-${String(serial).padStart(4, '0')}`;
+
 export const SLA_KINDS = ['accept', 'resolve'] as const;
 export type SlaKind = (typeof SLA_KINDS)[number];
 
 export const TICKET_ACTIONS = [
-  'opened', 'claimed', 'released', 'assigned', 'categorised', 'note', 'resolved', 'reopened', 'sla_breached',
+  'opened', 'claimed', 'released', 'assigned', 'categorised', 'note', 'callback', 'resolved', 'reopened', 'sla_breached',
 ] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
 export interface Ticket {
   id: string;
+  /** 12345-YYYYMMDD-NNNN; '' for a ticket opened before numbers were given. */
+  number: string;
   source: TicketSource;
   /** The complaint event's id or the alert's id. */
   source_id: string;
@@ -66,6 +92,9 @@ export interface Ticket {
   resolve_due_at: string;
   resolved_at: string | null;
   sla_breaches: SlaKind[];
+  complainant: Complainant | null;
+  /** The 回访 with the caller, recorded before a complaint's ticket is closed (办结); null until then. */
+  callback: TicketCallback | null;
   /** Increases by one with every stored change. */
   revision: number;
   updated_at: string;
@@ -73,7 +102,8 @@ export interface Ticket {
 
 /** What a source knows about a ticket before it exists. */
 export type TicketDraft = Pick<Ticket,
-  'source' | 'source_id' | 'alert_id' | 'region' | 'enterprise_id' | 'agency_id' | 'category' | 'title' | 'description' | 'priority'>;
+  'source' | 'source_id' | 'alert_id' | 'region' | 'enterprise_id' | 'agency_id' | 'category' | 'title' | 'description' | 'priority'>
+  & { complainant?: Complainant | null };
 
 /** One entry of a ticket's history; `revision` is the ticket revision it produced. Notes are changes too. */
 export interface TicketChange {

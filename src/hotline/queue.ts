@@ -18,7 +18,7 @@ const COMPLAINT_TITLES: Record<Complaint['category'], { zh: string; en: string }
   no_scan: { zh: '检查人员未亮码入企', en: 'inspectors entered without scanning' },
   frequent: { zh: '检查过于频繁', en: 'too frequent inspections' },
   no_plan: { zh: '检查未报备', en: 'inspection without a filed plan' },
-  quiet_period: { zh: '静默期内检查', en: 'inspection during the quiet period' },
+  quiet_period: { zh: '安静期内入企检查', en: 'inspection during the quiet period' },
   misconduct: { zh: '执法人员行为不当', en: 'inspector misconduct' },
   other: { zh: '其他问题', en: 'other matter' },
 };
@@ -36,6 +36,7 @@ function complaintDraft(complaint: Complaint): TicketDraft {
     title: { zh: `企业投诉：${title.zh}`, en: `Complaint: ${title.en}` },
     description: complaint.text,
     priority: 'normal',
+    complainant: complaint.complainant ? { name: complaint.complainant.name ?? '', phone: complaint.complainant.phone } : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { page, ref, shapes } from '../http/route.js';
-import { ASSIGNEE_KINDS, PRIORITIES, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES } from './model.js';
+import { ASSIGNEE_KINDS, PRIORITIES, SATISFACTIONS, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES } from './model.js';
 
 /** What the hotline routes answer, for the OpenAPI document. */
 const { time, nullableTime, text, localized } = shapes;
@@ -7,6 +7,7 @@ const { time, nullableTime, text, localized } = shapes;
 // Hand-written because tickets are computed, not validated input; the enums come from the model.
 const ticketProperties = {
   id: { type: 'string', description: 'sha256 of source and source_id: a repeated complaint or alert lands on the same ticket' },
+  number: { type: 'string', description: "12345-YYYYMMDD-NNNN: the Shanghai day it was opened and that day's serial ('' before numbers were given)" },
   source: { enum: [...TICKET_SOURCES] },
   source_id: { type: 'string', description: "The complaint event's id or the alert's id" },
   alert_id: { type: ['string', 'null'] },
@@ -33,6 +34,18 @@ const ticketProperties = {
   resolve_due_at: { ...time, description: 'HOTLINE_RESOLVE_SLA_DAYS working days after creation (or the last reopening)' },
   resolved_at: nullableTime,
   sla_breaches: { type: 'array', items: { enum: [...SLA_KINDS] } },
+  complainant: {
+    type: ['object', 'null'],
+    description: "The complaint's caller, for the 回访: on the ticket only (the event's public record never holds it)",
+    required: ['name', 'phone'],
+    properties: { name: text, phone: text },
+  },
+  callback: {
+    type: ['object', 'null'],
+    description: "回访: the caller's satisfaction, recorded before a complaint's ticket is resolved",
+    required: ['at', 'by', 'satisfaction', 'note'],
+    properties: { at: time, by: text, satisfaction: { enum: [...SATISFACTIONS] }, note: text },
+  },
   revision: { type: 'integer', description: 'Increases by one with every stored change' },
   updated_at: time,
 };

@@ -9,8 +9,8 @@ import { actingPerson, Actor, invalid, Note } from '../http/body.js';
 import { Cursor, firstValues } from '../http/query.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
 import { LockTimeoutError } from '../redis/lock.js';
-import { addNote, assign, categorise, claim, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
-import { ASSIGNEE_KINDS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Assignee, type Ticket } from './model.js';
+import { addNote, assign, categorise, claim, recordCallback, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
+import { ASSIGNEE_KINDS, SATISFACTIONS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Assignee, type Ticket } from './model.js';
 import { scheduleClaimLapse, scheduleSla, type HotlineQueue } from './queue.js';
 import { resolveDeadline, type HotlineSettings } from './sla.js';
 import { TICKET_ANSWERS } from './responses.js';
@@ -52,6 +52,11 @@ export const ResolveTicketBody = z.object({
   outcome: z.enum(TICKET_OUTCOMES, oneOf(TICKET_OUTCOMES)),
   note: Note.min(1, 'must say how the ticket was resolved'),
 }).strict().meta({ id: 'ResolveTicketBody' });
+export const CallbackBody = z.object({
+  actor: Actor,
+  satisfaction: z.enum(SATISFACTIONS, oneOf(SATISFACTIONS)),
+  note: Note.optional(),
+}).strict().meta({ id: 'CallbackBody' });
 export const ReopenTicketBody = z.object({ actor: Actor, note: Note.min(1, 'must say why the ticket is reopened') }).strict().meta({ id: 'ReopenTicketBody' });
 
 const TicketId = z.object({ id: z.string().describe("sha256 of its source: the alert's id, or the complaint's company and event id (32 hex characters)") });
@@ -149,7 +154,9 @@ export function hotlineRoutes(options: HotlineRoutesOptions): OpenAPIHono {
     (b, actor, t, now) => assign(t, actor, b.to, b.note ?? '', now, claimMs));
   route('categorise', 'File the ticket under another category', CategoriseBody, (b, actor, t, now) => categorise(t, actor, b.category, b.note ?? '', now, claimMs));
   route('notes', "Add a note (anyone; the holder's note renews the claim)", NoteBody, (b, actor, t, now) => addNote(t, actor, b.text, now, claimMs));
-  route('resolve', 'Resolve the ticket with an outcome (claim it first)', ResolveTicketBody, (b, actor, t, now) => resolve(t, actor, b.outcome, b.note, now));
+  route('callback', "Record the callback (回访): the caller's satisfaction (claim it first; a complaint's ticket needs it before resolve)",
+    CallbackBody, (b, actor, t, now) => recordCallback(t, actor, b.satisfaction, b.note ?? '', now, claimMs));
+  route('resolve', 'Resolve the ticket with an outcome (claim it first; a complaint needs its callback first)', ResolveTicketBody, (b, actor, t, now) => resolve(t, actor, b.outcome, b.note, now));
   route('reopen', 'Reopen a resolved ticket with a fresh resolve deadline (a note saying why is required)', ReopenTicketBody,
     (b, actor, t, now) => reopen(t, actor, b.note, now, resolveDeadline(now, settings)));
 

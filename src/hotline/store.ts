@@ -2,11 +2,11 @@ import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, typ
 import type { Locks } from '../redis/lock.js';
 import { isClickHouseTime, type Storage } from '../storage/index.js';
 import {
-  insertTicketChanges, insertTickets, rank, ticketById, ticketChangeOf, ticketChangeRow, ticketHistory, ticketOf, ticketPage, ticketRow,
+  insertTicketChanges, insertTickets, lastTicketSerial, rank, ticketById, ticketChangeOf, ticketChangeRow, ticketHistory, ticketOf, ticketPage, ticketRow,
   type TicketFilters,
 } from '../storage/tables/tickets.js';
 import { asOf, claimLapsed, lapse, type TicketRevision } from './lifecycle.js';
-import type { Ticket, TicketAction, TicketChange } from './model.js';
+import { ticketNumber, type Ticket, type TicketAction, type TicketChange } from './model.js';
 
 export type { TicketFilters } from '../storage/tables/tickets.js';
 
@@ -99,6 +99,12 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
       };
     },
 
+    /** The highest serial numbered on a Shanghai day (YYYY-MM-DD) so far, 0 for none: where the day's counter starts. */
+    async lastSerial(day: string): Promise<number> {
+      const [row] = await lastTicketSerial(storage, { prefix: ticketNumber(day, 0).slice(0, -4) });
+      return row?.last ?? 0;
+    },
+
     /** Every change, oldest first. */
     async history(id: string): Promise<TicketChange[]> {
       return (await ticketHistory(storage, { id })).map(ticketChangeOf);
@@ -132,7 +138,7 @@ export function decodeCursor(text: string): TicketCursor | null {
 
 const AUDIT_ACTIONS: Partial<Record<TicketAction, AuditAction>> = {
   claimed: 'ticket.claim', released: 'ticket.release', assigned: 'ticket.assign', categorised: 'ticket.categorise',
-  note: 'ticket.note', resolved: 'ticket.resolve', reopened: 'ticket.reopen',
+  note: 'ticket.note', callback: 'ticket.callback', resolved: 'ticket.resolve', reopened: 'ticket.reopen',
 };
 
 function ticketAudit(before: Ticket, { ticket, change }: TicketRevision, context: AuditContext): AuditEntry {

@@ -2,10 +2,12 @@ import type { Job } from 'bullmq';
 import type { AlertCandidate } from '../alerts/model.js';
 import type { Homes } from '../reference/index.js';
 import { openWorkerQueue, startQueueWorker, type HotlineJob, type QueueWorkerSettings } from '../queues/index.js';
+import { workerConnection } from '../redis/connection.js';
 import type { Locks } from '../redis/lock.js';
 import type { Storage } from '../storage/index.js';
+import { calendarDate } from '../calendar/index.js';
 import { breachSla, openTicket, slaMissed } from './lifecycle.js';
-import { draftTicketId } from './model.js';
+import { draftTicketId, ticketNumber } from './model.js';
 import { scheduleSla, type HotlineQueue } from './queue.js';
 import { deadlines, slaAlert, type HotlineSettings } from './sla.js';
 import { createTicketStore } from './store.js';
@@ -41,6 +43,22 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
   // Its own connection to the hotline queue: ticket timers, and the complaints the store worker hands over.
   const timers = openWorkerQueue('hotline', options);
   const { queue } = timers;
+  // The day counters of ticket numbers live beside the queue, on the queues' Redis (persistent, never evicted).
+  const counters = workerConnection(options.redisUrl);
+  counters.on('error', (err) => options.log.debug({ err: err.message }, 'ticket-number redis error'));
+
+  /**
+   * The next 12345-YYYYMMDD-NNNN of the ticket's Shanghai day: a Redis counter per day (INCR: one number per call,
+   * across every worker), started from the highest number stored that day when the key is new (after a restore,
+   * say). A job that fails after taking a number leaves a gap, never a repeat.
+   */
+  async function nextNumber(createdAt: Date): Promise<string> {
+    const day = calendarDate(createdAt.getTime());
+    const key = `${options.redisPrefix}:ticket-number:${day}`;
+    const redis = counters;
+    if (!(await redis.exists(key))) await redis.set(key, await store.lastSerial(day), 'EX', 3 * 86_400, 'NX');
+    return ticketNumber(day, await redis.incr(key));
+  }
 
   async function open(job: Job<HotlineJob>, draft: Extract<HotlineJob, { kind: 'open' }>['draft']): Promise<void> {
     const id = draftTicketId(draft);
@@ -51,11 +69,12 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
       // Filed where the company is at home, which the hotline of that region works: a complaint sent
       // with its city's code (or another district's) still reaches the company's own queue.
       const home = (await options.homes.regions('enterprise', [draft.enterprise_id])).get(draft.enterprise_id);
-      const opened = openTicket({ ...draft, region: home ?? draft.region }, createdAt, deadlines(createdAt, settings));
+      const due = deadlines(createdAt, settings);
       // Timers first: if the save fails, the retry schedules the same jobs again, which adds nothing.
-      await scheduleSla(queue, id, 'accept', opened.ticket.accept_due_at);
-      await scheduleSla(queue, id, 'resolve', opened.ticket.resolve_due_at);
-      await store.save([opened]);
+      await scheduleSla(queue, id, 'accept', due.accept_due_at.toISOString());
+      await scheduleSla(queue, id, 'resolve', due.resolve_due_at.toISOString());
+      const number = await nextNumber(createdAt);
+      await store.save([openTicket({ ...draft, region: home ?? draft.region }, createdAt, due, number)]);
       log.info({ ticket: id, source: draft.source, source_id: draft.source_id }, 'ticket opened');
     });
   }
@@ -79,7 +98,13 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
         await store.act(data.ticket_id, () => null);
         return;
     }
-  }, { ...options, concurrency: CONCURRENCY, closing: timers.close });
+  }, {
+    ...options, concurrency: CONCURRENCY,
+    closing: async () => {
+      await timers.close();
+      counters.disconnect();
+    },
+  });
 
   return { queue, close: worker.close };
 }

@@ -161,6 +161,11 @@ export const ComplaintEvent = z.object({
   channel: z.enum(['12345', 'app', 'web', 'phone']),
   text: Text(4000),
   checkin_id: identifier('checkin_id').optional(),
+  complainant: z.object({
+    name: z.string().trim().min(1).max(64).optional(),
+    phone: z.string().regex(/^\+?[0-9][0-9 -]{4,30}$/, 'must be a phone number: digits, spaces or dashes, e.g. 13800138000'),
+  }).strict().optional()
+    .describe("Who called, for the 回访 (callback): kept on the 12345 ticket only, shown to the hotline's staff; never stored with the event"),
 }).strict().describe('A company complaint, e.g. through the 12345 hotline');
 
 export const FilingEvent = z.object({

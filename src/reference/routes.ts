@@ -1,8 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { jurisdictionOf, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
-import { components, defineRoute, failure, json, ref, routeGroup } from '../http/route.js';
+import { jurisdictionOf, narrowRegion, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
+import { firstValues } from '../http/query.js';
+import { components, defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
 import { Agency, batchBody, batchErrors, batchItem, Enterprise, readValidBatch } from '../ingest/index.js';
 import type { Change } from '../queues/index.js';
 import type { HomeKind, Homes } from './homes.js';
@@ -21,6 +22,18 @@ const lookupRoute = (path: string, item: string, summary: string, unknown: strin
   responses: { 200: json('Found', ref(item)), 404: failure(unknown) },
 });
 
+const SearchParams = z.object({
+  q: z.string().trim().max(64).optional().describe('Part of the name, or the start of the id (credit code, agency id)'),
+  region: z.string().regex(/^\d{2,6}$/, 'must be 2 to 6 digits of a division code, e.g. 37, 3714 or 371402').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+}).strict();
+
+const searchRoute = (path: string, summary: string) => defineRoute({
+  method: 'get', path, access: ['reference:read'], tags: ['ingest'], summary,
+  request: { query: firstValues(SearchParams) },
+  responses: { 200: json('Matches, by name', ref('NameMatches')), 400: failure('Bad parameters (named in errors)') },
+});
+
 /**
  * Bulk upserts and lookups of companies and agencies; same validation rules as events. A company whose status
  * changed (deregistered, or corrected) is handed to `reevaluate`: its alerts since the status date are decided again.
@@ -30,6 +43,10 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
   components(app, {
     Enterprise: batchItem(Enterprise),
     Agency: batchItem(Agency),
+    NameMatches: {
+      type: 'object', required: ['items'],
+      properties: { items: { type: 'array', items: { type: 'object', required: ['id', 'name', 'region'], properties: { id: { type: 'string' }, name: { type: 'string' }, region: { type: 'string' } } } } },
+    },
     Upserted: { type: 'object', required: ['upserted'], properties: { upserted: { type: 'integer' } } },
   });
 
@@ -61,6 +78,17 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
     }));
   app.openapi(upsertRoute('/v1/agencies', 'Agency', 'Upsert agencies (reference data)'),
     (c) => upsert(c, 'agency', Agency, (a) => a.agency_id, (items) => store.upsertAgencies(items)));
+
+  // Searches answer inside the caller's jurisdiction only; a region outside it finds nothing.
+  async function search(c: Context, kind: HomeKind, { q, region, limit }: z.infer<typeof SearchParams>) {
+    const narrowed = narrowRegion(region, jurisdictionOf(c));
+    if (narrowed === null) return c.json({ items: [] });
+    return c.json({ items: await store.search(kind, { text: q ?? '', region: narrowed ?? '', limit }) });
+  }
+  app.openapi(searchRoute('/v1/enterprises', 'Companies by name or credit code (search)'),
+    (c) => search(c, 'enterprise', c.req.valid('query')), requestErrors('bad search request'));
+  app.openapi(searchRoute('/v1/agencies', 'Agencies by name or id (search, the 转办 picker)'),
+    (c) => search(c, 'agency', c.req.valid('query')), requestErrors('bad search request'));
 
   app.openapi(lookupRoute('/v1/enterprises/{id}', 'Enterprise', 'One company', 'Unknown company'), async (c) => {
     const enterprise = await store.enterprise(c.req.valid('param').id);

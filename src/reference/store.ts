@@ -43,6 +43,26 @@ export function createReferenceStore(storage: Storage) {
         ? new Map((await enterpriseRegions(storage, { ids: unique })).map((r) => [r.enterprise_id, r.region]))
         : new Map((await agencyRegions(storage, { ids: unique })).map((r) => [r.agency_id, r.region]));
     },
+    /**
+     * Companies or agencies whose name contains `text` or whose id starts with it, within a division-code
+     * prefix: the console's search box and its 转办 picker. At most `limit`, by name.
+     */
+    async search(kind: 'enterprise' | 'agency', { text = '', region = '', limit }: { text?: string; region?: string; limit: number }) {
+      const [table, column] = kind === 'enterprise' ? ['enterprises', 'enterprise_id'] : ['agencies', 'agency_id'];
+      return storage.query<{ id: string; name: string; region: string }>(
+        `SELECT ${column} AS id, name, region FROM ${table} FINAL
+         WHERE startsWith(region, {region:String})
+           AND ({text:String} = '' OR positionUTF8(name, {text:String}) > 0 OR startsWith(${column}, upperUTF8({text:String})))
+         ORDER BY name, id LIMIT {limit:UInt32}`, { text, region, limit });
+    },
+    /** Names by id for the ids that have a record (exports put names beside codes). */
+    async names(kind: 'enterprise' | 'agency', ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const [table, column] = kind === 'enterprise' ? ['enterprises', 'enterprise_id'] : ['agencies', 'agency_id'];
+      const rows = await storage.query<{ id: string; name: string }>(
+        `SELECT ${column} AS id, name FROM ${table} FINAL WHERE ${column} IN {ids:Array(String)}`, { ids: [...new Set(ids)] });
+      return new Map(rows.map((r) => [r.id, r.name]));
+    },
     async agency(id: string): Promise<(Agency & { updated_at: string }) | null> {
       const [row] = await agencyById(storage, { id });
       return row ?? null;

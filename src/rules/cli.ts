@@ -98,9 +98,17 @@ export function rulesCommand(): Command {
           throw new Error(`no rule "${opts.rule}" in ${set.dir} (rules: ${set.rules.map((r) => r.spec.id).join(', ') || 'none'})`);
         }
       }
-      const storage = createStorage(config);
+      const locked = (err: Error) => (config.CLICKHOUSE_URL || !LOCKED.test(err.message) ? err : new Error(lockedMessage(config.DATA_DIR)));
+      let storage: Storage;
       try {
-        await requireTables(storage);
+        storage = createStorage(config);
+      } catch (err) {
+        throw locked(err as Error);
+      }
+      try {
+        await requireTables(storage).catch((err: Error) => {
+          throw locked(err);
+        });
         let bar: Progress | null = null;
         const onSlice = (done: number, slices: number) => {
           bar ??= progress('回测 Backtest', slices, isPretty(config.LOG_FORMAT));
@@ -115,6 +123,18 @@ export function rulesCommand(): Command {
     });
 
   return rules;
+}
+
+/** What chdb says when another process (a running service) holds the embedded engine's data directory. */
+const LOCKED = /CANNOT_OPEN_FILE|Cannot lock|Failed to create connection|already running/i;
+
+function lockedMessage(dataDir: string): string {
+  return [
+    `回测需要独占内置 ClickHouse，但 ${dataDir} 正被运行中的清检服务使用。`,
+    `The embedded ClickHouse in ${dataDir} is in use by a running Qingjian service; only one process can open it.`,
+    'Stop the service (Ctrl-C in its terminal), run the backtest, then start the service again;',
+    'or run the service on a ClickHouse server (CLICKHOUSE_URL) and give the backtest the same CLICKHOUSE_URL.',
+  ].join('\n');
 }
 
 /** The rule set in `dir`, or null after printing its problems (exit code 1). */

@@ -410,6 +410,21 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS actor_shared Bool`,
     ],
   },
+  {
+    version: 13,
+    name: '12345 practice: dated ticket numbers, the caller\'s contact, the callback (回访) with the caller\'s satisfaction',
+    statements: [
+      // Tickets opened before read number '' and no callback.
+      `ALTER TABLE tickets
+        ADD COLUMN IF NOT EXISTS number String,
+        ADD COLUMN IF NOT EXISTS callback_at Nullable(DateTime64(3, 'UTC')),
+        ADD COLUMN IF NOT EXISTS callback_by String,
+        ADD COLUMN IF NOT EXISTS satisfaction LowCardinality(String),
+        ADD COLUMN IF NOT EXISTS callback_note String,
+        ADD COLUMN IF NOT EXISTS complainant_name String,
+        ADD COLUMN IF NOT EXISTS complainant_phone String`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

@@ -79,6 +79,13 @@ export const asStored = (row: EventInsert): Record<keyof EventRow, unknown> =>
 export const EngineEventRow = EventRow.omit({ received_at: true, checkin_id: true, payload: true });
 export type EngineEventRow = z.output<typeof EngineEventRow>;
 
+/** The event without the caller's contact, which belongs to the 12345 ticket alone (the public record and evidence never show it). */
+function publicPart(event: Event): Event {
+  if (event.type !== 'complaint' || !event.complainant) return event;
+  const { complainant: _kept_on_the_ticket, ...rest } = event;
+  return rest;
+}
+
 /** An event as rows of `events`: one per company it concerns. */
 export function eventRows(event: Event, receivedAt: string): EventInsert[] {
   const base = {
@@ -89,7 +96,7 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
     region: event.region,
     source: event.source,
     agency_id: event.agency_id ?? '',
-    payload: JSON.stringify(event),
+    payload: JSON.stringify(publicPart(event)),
   };
   switch (event.type) {
     case 'checkin':

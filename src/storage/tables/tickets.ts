@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import {
-  ASSIGNEE_KINDS, PRIORITIES, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES,
+  ASSIGNEE_KINDS, PRIORITIES, SATISFACTIONS, SLA_KINDS, TICKET_ACTIONS, TICKET_OUTCOMES, TICKET_SOURCES, TICKET_STATES,
   type AssigneeKind, type Priority, type Ticket, type TicketChange, type TicketSource, type TicketState,
 } from '../../hotline/model.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../port.js';
 import { column, columnsOf, namedQuery, type Statement } from './query.js';
 
 /**
- * `tickets` (migration 5): one row per ticket revision; the highest wins (ReplacingMergeTree(revision), read
- * with FINAL). Not partitioned, so all revisions of a ticket always fold together. A ticket is stored flat:
- * its title per language, its assignee as kind and id ('' when none), times as DateTime64(3).
+ * `tickets` (migrations 5 and 13): one row per ticket revision; the highest wins (ReplacingMergeTree(revision),
+ * read with FINAL). Not partitioned, so all revisions of a ticket always fold together. A ticket is stored flat:
+ * its title per language, its assignee as kind and id ('' when none), the caller's contact and the callback
+ * (回访) as columns ('' and null when none), times as DateTime64(3).
  */
 export const TicketRow = z.object({
   id: z.string(),
@@ -39,6 +40,14 @@ export const TicketRow = z.object({
   sla_breaches: z.array(z.enum(SLA_KINDS)),
   revision: column.uint64,
   updated_at: column.time,
+  /** Migration 13: 12345-YYYYMMDD-NNNN ('' before numbers were given), the caller's contact, the callback. */
+  number: z.string(),
+  callback_at: column.time.nullable(),
+  callback_by: z.string(),
+  satisfaction: z.enum([...SATISFACTIONS, '']),
+  callback_note: z.string(),
+  complainant_name: z.string(),
+  complainant_phone: z.string(),
 });
 export type TicketRow = z.output<typeof TicketRow>;
 export type TicketInsert = z.input<typeof TicketRow>;
@@ -47,9 +56,15 @@ const TIME_FIELDS = ['created_at', 'accept_due_at', 'resolve_due_at', 'updated_a
 const NULLABLE_TIME_FIELDS = ['claimed_until', 'accepted_at', 'resolved_at'] as const;
 
 export function ticketRow(ticket: Ticket): TicketInsert {
-  const { title, assignee, ...rest } = ticket;
+  const { title, assignee, callback, complainant, ...rest } = ticket;
   const row: TicketInsert = {
     ...rest,
+    complainant_name: complainant?.name ?? '',
+    complainant_phone: complainant?.phone ?? '',
+    callback_at: callback ? chTime(callback.at) : null,
+    callback_by: callback?.by ?? '',
+    satisfaction: callback?.satisfaction ?? '',
+    callback_note: callback?.note ?? '',
     title_zh: title.zh,
     title_en: title.en,
     assignee_kind: assignee?.kind ?? '',
@@ -61,9 +76,14 @@ export function ticketRow(ticket: Ticket): TicketInsert {
 }
 
 export function ticketOf(row: TicketRow): Ticket {
-  const { title_zh, title_en, assignee_kind, assignee_id, ...rest } = row;
+  const {
+    title_zh, title_en, assignee_kind, assignee_id, callback_at, callback_by, satisfaction, callback_note, complainant_name, complainant_phone, ...rest
+  } = row;
   const ticket: Ticket = {
     ...rest,
+    complainant: complainant_phone ? { name: complainant_name, phone: complainant_phone } : null,
+    callback: callback_at === null || satisfaction === ''
+      ? null : { at: isoTime(callback_at), by: callback_by, satisfaction, note: callback_note },
     title: { zh: title_zh, en: title_en },
     assignee: assignee_kind === '' ? null : { kind: assignee_kind, id: assignee_id },
   };
@@ -135,6 +155,16 @@ export const ticketPage = namedQuery({
       values,
     };
   },
+});
+
+/** The highest serial numbered on a Shanghai day so far (0 for none), for numbers starting `prefix` (12345-YYYYMMDD-). */
+export const lastTicketSerial = namedQuery({
+  name: 'tickets.lastSerial',
+  row: z.object({ last: column.uint64 }),
+  statement: (values: { prefix: string }) => ({
+    sql: `SELECT max(toUInt32OrZero(substring(number, {from:UInt32}))) AS last FROM tickets FINAL WHERE startsWith(number, {prefix:String})`,
+    values: { ...values, from: values.prefix.length + 1 },
+  }),
 });
 
 /** How many tickets are in each stored state (a lapsed claim still counts as claimed until its release is recorded). */

@@ -5,16 +5,11 @@
  */
 import { api } from './api.js';
 
-const ROLE = { discipline: '纪委监委', justice: '司法局', hotline: '12345 热线', enterprise: '企业', ingest: '数据接入', admin: '管理员' };
 let me = null;
 
-/** Shows the signed-in person (name · unit) in `el`, with role and jurisdiction on hover. */
-export async function showMe(el) {
-  me = await api.get('/v1/me');
-  el.textContent = `${me.name}${me.unit ? ` · ${me.unit}` : ''}${me.shared ? '（共用令牌）' : ''}`;
-  el.title = [`角色：${ROLE[me.role] ?? me.role}`, `辖区：${me.jurisdiction || '全部'}`,
-    me.shared ? '共用令牌：操作以本办公室名义记录' : '操作以本人名义记录'].join('；');
-  el.hidden = false;
+/** The signed-in person ({ name, unit, shared, role, jurisdiction }), asked once. */
+export async function loadMe() {
+  me ??= await api.get('/v1/me');
   return me;
 }
 

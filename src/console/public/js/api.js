@@ -18,6 +18,7 @@ export class ApiError extends Error {
 const FIELD = {
   actor: '操作人', note: '备注', code: '处理结论', reason: '原因', duration_minutes: '时长', matchers: '静默范围',
   category: '分类', to: '转办对象', outcome: '办结结果', text: '内容', created_by: '操作人',
+  enterprise: '企业（请从候选中选择，或输入统一社会信用代码）', from: '开始日期', region: '地区', agency: '执法部门', rule: '规则',
 };
 
 function describe(status, body, fallback) {

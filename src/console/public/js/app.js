@@ -1,10 +1,15 @@
-/** The console's entry: sign-in, tabs (#feed, #hotline, #rules, #plans, #justice, #report, #coordination), who is signed in, the connection state, the views. */
-import { showMe } from './actor.js';
-import { api, ApiError, listRules } from './api.js';
+/**
+ * The console's entry: sign-in, who is signed in (GET /v1/me), the views that
+ * person's role works with (#feed, #hotline, #rules, #plans, #justice, #report,
+ * #coordination; the others' tabs are not shown), the role's landing view, and
+ * the live feed's connection state (shown in the feed view only).
+ */
 import { currentToken, signIn, signOut, takeTokenFromUrl } from './auth.js';
 import { refreshTimes } from './format.js';
 import { startFeed } from './feed.js';
 import { startHotline } from './hotline.js';
+import { divisionsLoaded, regionName } from './names.js';
+import { describeWho, describeWhoInFull, whoAmI } from './role.js';
 import { startPlans } from './plans.js';
 import { startJustice } from './justice.js';
 import { startReport } from './report.js';
@@ -40,6 +45,7 @@ document.getElementById('sign-out').addEventListener('click', signOut);
 
 // No data is asked for before there is a token: from the session, from `#token=` once, or typed into the dialog.
 takeTokenFromUrl();
+document.addEventListener('qingjian:signed-out', () => showConnection('signed-out'));
 addEventListener('hashchange', () => {
   // A `#token=` link opened in this tab while it runs: take the token and start over with it.
   if (!/(^#|&)token=/.test(location.hash)) return;
@@ -50,26 +56,35 @@ if (!currentToken()) {
   showConnection('signed-out');
   await signIn();
 }
-// Not awaited: the views need not wait for the name in the header (a refused token opens the sign-in dialog).
-showMe(document.getElementById('me')).catch(() => {});
+const who = await whoAmI();
+await divisionsLoaded;
+const whoEl = document.getElementById('who');
+whoEl.textContent = describeWho(who, regionName);
+whoEl.title = describeWhoInFull(who, regionName);
+whoEl.hidden = !whoEl.textContent;
+document.body.dataset.role = who.role;
+const offered = new Set(who.scope.views);
 
 const tabCount = document.getElementById('tab-feed-count');
-startFeed({
-  root: document.getElementById('feed-view'),
-  onConnection: showConnection,
-  onCount: (n, more) => {
-    tabCount.hidden = n === 0;
-    tabCount.textContent = `${n}${more ? '+' : ''}`;
-    tabCount.setAttribute('aria-label', `${n} 条待确认`);
-    document.title = n > 0 ? `(${n}${more ? '+' : ''}) 清检 · 监测台` : '清检 · 监测台';
-  },
-});
-const hotline = startHotline({ root: document.getElementById('hotline-view') });
-const rules = startRules({ root: document.getElementById('rules-view') });
-const plans = startPlans({ root: document.getElementById('plans-view') });
-const justice = startJustice({ root: document.getElementById('justice-view') });
-const report = startReport({ root: document.getElementById('report-view') });
-const coordination = startCoordination({ root: document.getElementById('coordination-view') });
+if (offered.has('feed')) {
+  startFeed({
+    root: document.getElementById('feed-view'),
+    scope: who.scope,
+    onConnection: showConnection,
+    onCount: (n, more) => {
+      tabCount.hidden = n === 0;
+      tabCount.textContent = `${n}${more ? '+' : ''}`;
+      tabCount.setAttribute('aria-label', `${n} 条待签收`);
+      document.title = n > 0 ? `(${n}${more ? '+' : ''}) 清检 · 监测台` : '清检 · 监测台';
+    },
+  });
+}
+const hotline = offered.has('hotline') && startHotline({ root: document.getElementById('hotline-view') });
+const rules = offered.has('rules') && startRules({ root: document.getElementById('rules-view') });
+const plans = offered.has('plans') && startPlans({ root: document.getElementById('plans-view') });
+const justice = offered.has('justice') && startJustice({ root: document.getElementById('justice-view') });
+const report = offered.has('report') && startReport({ root: document.getElementById('report-view') });
+const coordination = offered.has('coordination') && startCoordination({ root: document.getElementById('coordination-view') });
 
 const views = {
   feed: { section: document.getElementById('feed-view'), tab: document.getElementById('tab-feed') },
@@ -81,49 +96,34 @@ const views = {
   coordination: { section: document.getElementById('coordination-view'), tab: document.getElementById('tab-coordination') },
 };
 
+for (const [key, view] of Object.entries(views)) view.tab.hidden = !offered.has(key);
+const noView = document.getElementById('no-view');
+
 function route() {
-  // #justice/company/<id> is the justice view with a company's timeline open.
+  // #justice/company/<id> is the justice view with a company's timeline open. A view the role does not work with
+  // (typed or bookmarked) shows the role's own landing view instead.
   const asked = location.hash.slice(1).split('/')[0];
-  const name = Object.hasOwn(views, asked) && !views[asked].tab.hidden ? asked : 'feed';
+  const name = offered.has(asked) ? asked : who.scope.landing;
   for (const [key, view] of Object.entries(views)) {
     view.section.hidden = key !== name;
     if (key === name) view.tab.setAttribute('aria-current', 'page');
     else view.tab.removeAttribute('aria-current');
   }
-  if (name === 'hotline') hotline.show();
-  else hotline.hide();
-  if (name === 'rules') rules.show();
-  if (name === 'plans') plans.show();
-  if (name === 'justice') justice.show();
-  if (name === 'report') report.show();
-  if (name === 'coordination') coordination.show();
+  // The connection state is the live feed's: it means nothing on the ticket queue or the rules.
+  connection.hidden = name !== 'feed';
+  noView.hidden = name !== null;
+  if (hotline) {
+    if (name === 'hotline') hotline.show();
+    else hotline.hide();
+  }
+  if (name === 'rules' && rules) rules.show();
+  if (name === 'plans' && plans) plans.show();
+  if (name === 'justice' && justice) justice.show();
+  if (name === 'report' && report) report.show();
+  if (name === 'coordination' && coordination) coordination.show();
 }
 addEventListener('hashchange', route);
 route();
-
-// A role that may not read the rules (12345 staff) has no 规则适用 view: the tab goes, and #rules shows the feed.
-// The same staff may not read alerts, so the weekly review of plans (检查计划) goes with it.
-listRules().catch((err) => {
-  if (!(err instanceof ApiError) || err.status !== 403) return;
-  views.rules.tab.hidden = true;
-  views.plans.tab.hidden = true;
-  route();
-});
-
-// Roles that may not read the statistics (12345 staff) have no 执法监督 or 月度通报.
-api.get('/v1/stats').catch((err) => {
-  if (!(err instanceof ApiError) || err.status !== 403) return;
-  views.justice.tab.hidden = true;
-  views.report.tab.hidden = true;
-  route();
-});
-
-// Only the roles that see plans (统筹, 纪委, 司法局) have the 计划统筹 view.
-api.get('/v1/plans/upcoming?limit=1').catch((err) => {
-  if (!(err instanceof ApiError) || err.status !== 403) return;
-  views.coordination.tab.hidden = true;
-  route();
-});
 
 // Relative times ("3分钟前") stay true over a whole shift.
 setInterval(() => refreshTimes(), 30_000);

@@ -149,8 +149,9 @@ function openDialog(resolve) {
     resolve(candidate);
   });
 
-  // What the page showed stays hidden while nobody is signed in.
+  // What the page showed stays hidden while nobody is signed in; the header says so (app.js listens).
   document.body.classList.add('signed-out');
+  document.dispatchEvent(new Event('qingjian:signed-out'));
   document.body.append(dialog);
   dialog.showModal();
   input.focus();

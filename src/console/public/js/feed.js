@@ -13,6 +13,10 @@
 import { api, ApiError, getRule, listRules, query } from './api.js';
 import { announce, facts, fill, h } from './dom.js';
 import { absolute, number, timeEl } from './format.js';
+import { bindExport } from './exports.js';
+import { fillRegionOptions, nameEl, namesEl } from './names.js';
+import { printAlert } from './print.js';
+import { enterpriseId, enterpriseSearch } from './search.js';
 import * as L from './labels.js';
 import { FeedSocket } from './socket.js';
 
@@ -29,16 +33,27 @@ export function compareSeq(a, b) {
 }
 const validSeq = (s) => typeof s === 'string' && /^\d{1,20}-\d{1,20}$/.test(s);
 
+const NO_FILTERS = { rule: '', severity: '', region: '', agency: '', enterprise: '', from: '', to: '', unresolved: false };
+/** Filters the list asks the service for (a change re-reads the list); `unresolved` only hides rows. */
+const SERVER_FILTERS = ['rule', 'severity', 'region', 'agency', 'enterprise', 'from', 'to'];
+
+/** The day after a YYYY-MM-DD date: a 至 date includes its whole day, the API's `to` is exclusive. */
+const dayAfter = (date) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
 function readFilters() {
   try {
     const f = JSON.parse(localStorage.getItem(FILTERS_KEY) ?? '{}');
-    return { rule: f.rule ?? '', severity: f.severity ?? '', region: f.region ?? '', agency: f.agency ?? '', unresolved: !!f.unresolved };
+    return { ...NO_FILTERS, ...Object.fromEntries(Object.keys(NO_FILTERS).map((k) => [k, f[k] ?? NO_FILTERS[k]])), unresolved: !!f.unresolved };
   } catch {
-    return { rule: '', severity: '', region: '', agency: '', unresolved: false };
+    return { ...NO_FILTERS };
   }
 }
 
-export function startFeed({ root, onCount, onConnection }) {
+/**
+ * `scope.act`: the role may sign for and handle alerts (签收, 处理, 重新打开); `scope.silences`: it may pause
+ * reminders. Without them those controls are not drawn at all.
+ */
+export function startFeed({ root, onCount, onConnection, scope = { act: true, silences: true } }) {
   const els = {
     list: root.querySelector('#alert-list'),
     scroller: root.querySelector('#alert-scroller'),
@@ -48,6 +63,7 @@ export function startFeed({ root, onCount, onConnection }) {
     filters: root.querySelector('#feed-filters'),
     unacked: root.querySelector('#unacked-count'),
     silencesButton: root.querySelector('#open-silences'),
+    more: root.querySelector('#feed-more'),
   };
 
   const state = {
@@ -62,6 +78,10 @@ export function startFeed({ root, onCount, onConnection }) {
     loadToken: 0,
     retryTimer: null,
     moreOpen: false,
+    /** Rows kept: MAX_ROWS, raised by a page each time 加载更早的预警 is pressed. */
+    maxRows: MAX_ROWS,
+    /** Where the next older page starts (the full list's cursor), null at its end. */
+    olderCursor: null,
     live: false,
   };
 
@@ -82,11 +102,15 @@ export function startFeed({ root, onCount, onConnection }) {
   // ---------- filters ----------
 
   const form = els.filters;
-  form.rule.value = state.filters.rule;
-  form.severity.value = state.filters.severity;
-  form.region.value = state.filters.region;
-  form.agency.value = state.filters.agency;
+  for (const key of SERVER_FILTERS) form[key].value = state.filters[key];
   form.unresolved.checked = state.filters.unresolved;
+  // Regions and agencies are picked by name; the options arrive after the page, so the saved choice is set again.
+  fillRegionOptions(form.region).then(() => { form.region.value = state.filters.region; });
+  api.get(`/v1/agencies${query({ limit: 200 })}`).then(({ items = [] }) => {
+    for (const a of items) form.agency.append(h('option', { value: a.id, title: a.id }, a.name));
+    form.agency.value = state.filters.agency;
+  }).catch(() => { /* no reference data readable: the list still shows every agency */ });
+  enterpriseSearch(form.enterprise, root.querySelector('#enterprise-options'));
   els.list.classList.toggle('hide-resolved', state.filters.unresolved);
 
   listRules().then((rules) => {
@@ -98,21 +122,24 @@ export function startFeed({ root, onCount, onConnection }) {
   }).catch(() => { /* the filter still works with a typed id; the detail shows the error */ });
 
   function readForm() {
-    const region = form.region.value.trim();
-    const regionOk = region === '' || /^\d{2,6}$/.test(region);
-    form.region.setCustomValidity(regionOk ? '' : '地区为2至6位行政区划代码，如 37、3714、371402');
-    form.region.setAttribute('aria-invalid', String(!regionOk));
-    if (!regionOk) {
-      form.region.reportValidity();
+    const enterprise = enterpriseId(form.enterprise, root.querySelector('#enterprise-options'));
+    const { from, to } = form;
+    const rangeOk = !from.value || !to.value || from.value <= to.value;
+    to.setCustomValidity(rangeOk ? '' : '结束日期不能早于开始日期');
+    if (!rangeOk) {
+      to.reportValidity();
       return null;
     }
-    return { rule: form.rule.value, severity: form.severity.value, region, agency: form.agency.value.trim(), unresolved: form.unresolved.checked };
+    return {
+      rule: form.rule.value, severity: form.severity.value, region: form.region.value, agency: form.agency.value,
+      enterprise, from: from.value, to: to.value, unresolved: form.unresolved.checked,
+    };
   }
 
   function applyFilters() {
     const next = readForm();
     if (!next) return;
-    const serverSide = ['rule', 'severity', 'region', 'agency'].some((k) => next[k] !== state.filters[k]);
+    const serverSide = SERVER_FILTERS.some((k) => next[k] !== state.filters[k]);
     state.filters = next;
     localStorage.setItem(FILTERS_KEY, JSON.stringify(next));
     els.list.classList.toggle('hide-resolved', next.unresolved);
@@ -129,10 +156,7 @@ export function startFeed({ root, onCount, onConnection }) {
     applyFilters();
   });
   form.querySelector('#clear-filters').addEventListener('click', () => {
-    form.rule.value = '';
-    form.severity.value = '';
-    form.region.value = '';
-    form.agency.value = '';
+    for (const key of SERVER_FILTERS) form[key].value = '';
     form.unresolved.checked = false;
     applyFilters();
   });
@@ -143,13 +167,18 @@ export function startFeed({ root, onCount, onConnection }) {
     if (state.filters.severity) f.severity = [state.filters.severity];
     if (state.filters.region) f.region = state.filters.region;
     if (state.filters.agency) f.agency = [state.filters.agency];
-    return f;
+    return f; // the feed has no company filter: passes() keeps the list to the chosen company
   };
 
   const passes = (a) => (!state.filters.rule || a.rule_id === state.filters.rule)
     && (!state.filters.severity || a.severity === state.filters.severity)
     && (!state.filters.region || String(a.region ?? '').startsWith(state.filters.region))
-    && (!state.filters.agency || a.agency_id === state.filters.agency);
+    && (!state.filters.agency || a.agency_id === state.filters.agency)
+    && (!state.filters.enterprise || a.enterprise_id === state.filters.enterprise)
+    && (!state.filters.from || (a.first_seen_at ?? '') >= bound(state.filters.from))
+    && (!state.filters.to || (a.first_seen_at ?? '') < bound(dayAfter(state.filters.to)));
+  // A date is a day in Shanghai; alerts carry UTC ISO times, which compare as text.
+  const bound = (date) => new Date(`${date}T00:00:00+08:00`).toISOString();
 
   // ---------- the live feed ----------
 
@@ -223,10 +252,16 @@ export function startFeed({ root, onCount, onConnection }) {
 
   // ---------- the list over HTTP ----------
 
-  async function fetchAlerts(extra) {
+  /** The list's filters as the API reads them (the list and its export alike). */
+  const listParams = () => {
     const f = state.filters;
-    return api.get(`/v1/alerts${query({ mode: 'active', rule: f.rule, severity: f.severity, region: f.region, agency: f.agency, limit: PAGE, ...extra })}`);
-  }
+    return {
+      mode: 'active', rule: f.rule, severity: f.severity, region: f.region, agency: f.agency, enterprise: f.enterprise,
+      from: f.from, to: f.to ? dayAfter(f.to) : '',
+    };
+  };
+  const fetchAlerts = (extra) => api.get(`/v1/alerts${query({ ...listParams(), limit: PAGE, ...extra })}`);
+  bindExport(root, '/v1/exports/alerts', listParams, (text) => notice(text, 'error'));
 
   async function reload() {
     const token = ++state.loadToken;
@@ -249,7 +284,10 @@ export function startFeed({ root, onCount, onConnection }) {
         seen.add(a.id);
         ordered.push(a);
       }
+      state.maxRows = MAX_ROWS;
+      state.olderCursor = recent.next_cursor ?? null;
       replaceAll(ordered.slice(0, MAX_ROWS));
+      showMore();
       const held = state.pending ?? [];
       state.pending = null;
       state.loaded = true;
@@ -309,7 +347,7 @@ export function startFeed({ root, onCount, onConnection }) {
     } else {
       insertAtTop(merged, animate);
       if (msg.action === 'raised' || msg.action === 'reraised' || !current) {
-        announce(`新预警：${L.severity(a.severity)}级，${a.title?.zh ?? a.rule_id}`);
+        announce(`新预警：${L.severity(a.severity)}，${a.title?.zh ?? a.rule_id}`);
       }
     }
     if (a.id === state.selected) refreshDetail(merged);
@@ -345,10 +383,37 @@ export function startFeed({ root, onCount, onConnection }) {
     trim();
   }
 
-  /** At most MAX_ROWS rows: the oldest go first, never the selected one. */
+  /** 加载更早的预警: the next page of the full list, appended below; the list keeps them. */
+  async function loadOlder() {
+    if (!state.olderCursor) return;
+    els.more.disabled = true;
+    try {
+      const older = await fetchAlerts({ cursor: state.olderCursor });
+      state.olderCursor = older.next_cursor ?? null;
+      const rows = older.items.filter((a) => !state.alerts.has(a.id)).map((a) => {
+        state.alerts.set(a.id, a);
+        const row = renderRow(a);
+        state.rows.set(a.id, row);
+        return row;
+      });
+      state.maxRows = Math.max(state.maxRows, state.rows.size);
+      els.list.append(...rows);
+      markSelected();
+      updateEmpty();
+    } catch (err) {
+      notice(`加载更早的预警失败：${err.message}`, 'error');
+    } finally {
+      els.more.disabled = false;
+      showMore();
+    }
+  }
+  const showMore = () => { els.more.hidden = !state.olderCursor; };
+  els.more.addEventListener('click', loadOlder);
+
+  /** At most state.maxRows rows: the oldest go first, never the selected one. */
   function trim() {
     let row = els.list.lastElementChild;
-    while (state.rows.size > MAX_ROWS && row) {
+    while (state.rows.size > state.maxRows && row) {
       const previous = row.previousElementSibling;
       const id = row.dataset.id;
       if (id !== state.selected) {
@@ -407,10 +472,11 @@ export function startFeed({ root, onCount, onConnection }) {
         h('span', { class: `status-chip status-${a.status}` }, statusText(a))),
       h('span', { class: 'row-message' }, a.message?.zh ?? ''),
       h('span', { class: 'row-meta' },
-        h('span', {}, '发生 ', timeEl(a.last_seen_at ?? a.first_seen_at, { mode: 'short' })),
+        h('span', {}, '发生 ', timeEl(a.first_seen_at ?? a.last_seen_at, { mode: 'short' })),
         h('span', {}, '预警 ', timeEl(a.raised_at, { mode: 'relative' })),
-        a.agency_id && h('span', { class: 'mono' }, a.agency_id),
-        a.region && h('span', { class: 'mono' }, a.region))));
+        a.enterprise_id && nameEl('enterprise', a.enterprise_id, { className: 'row-enterprise' }),
+        a.agency_id && nameEl('agency', a.agency_id, { className: 'row-agency' }),
+        a.region && nameEl('region', a.region, { className: 'row-region' }))));
   }
 
   const statusText = (a) => (a.status === 'resolved' && a.resolution === 'cleared' ? '系统撤销' : L.status(a.status));
@@ -511,6 +577,7 @@ export function startFeed({ root, onCount, onConnection }) {
         escalated && h('span', { class: 'tag tag-escalated' }, `已升级${Number(a.escalation) > 1 ? ` ×${a.escalation}` : ''}`),
         a.mode === 'shadow' && h('span', { class: 'tag' }, '试运行')),
       h('h2', { id: 'detail-title', tabindex: '-1' }, a.title?.zh ?? a.rule_id),
+      h('button', { type: 'button', class: 'quiet print', 'data-action': 'print', title: '打印预警处置单', onclick: () => printAlert(detailFull ?? a) }, '打印处置单'),
       h('button', { type: 'button', class: 'close', 'aria-label': '关闭详情', title: '关闭（Esc）', onclick: closeDetail }, '×'));
   }
 
@@ -532,22 +599,22 @@ export function startFeed({ root, onCount, onConnection }) {
     slots.message.textContent = a.message?.zh ?? '';
     fill(slots.body,
       section('概况', facts([
-        ['企业', h('span', { class: 'mono' }, a.enterprise_id)],
-        ['执法部门', h('span', { class: 'mono' }, a.agency_id)],
-        ['地区', h('span', { class: 'mono' }, a.region)],
-        ['执法人员', (a.officer_ids ?? []).join('、')],
+        ['企业', nameEl('enterprise', a.enterprise_id)],
+        ['执法部门', a.agency_id ? nameEl('agency', a.agency_id) : ''],
+        ['地区', nameEl('region', a.region)],
+        ['执法人员', (a.officer_ids ?? []).length ? namesEl('officer', a.officer_ids) : ''],
         ['次数', number(a.count)],
         ['首次发生', timeEl(a.first_seen_at)],
         ['最近发生', timeEl(a.last_seen_at)],
         ['时间窗口', `${absolute(a.window_start)} 至 ${absolute(a.window_end)}`],
         ['预警时间', timeEl(a.raised_at)],
         ['最近更新', timeEl(a.updated_at)],
-        ['确认', a.acknowledged_by ? h('span', {}, `${a.acknowledged_by} · `, timeEl(a.acknowledged_at)) : ''],
-        ['处理', a.resolved_at ? h('span', {}, `${a.resolved_by === 'system' ? '系统' : a.resolved_by} · ${L.resolution(a.resolution)} · `, timeEl(a.resolved_at)) : ''],
+        ['签收', a.acknowledged_by ? h('span', {}, `${L.person(a.acknowledged_by)} · `, timeEl(a.acknowledged_at)) : ''],
+        ['处理', a.resolved_at ? h('span', {}, `${L.person(a.resolved_by)} · ${L.resolution(a.resolution)} · `, timeEl(a.resolved_at)) : ''],
         ['处理说明', a.resolution_note],
         ['升级次数', Number(a.escalation) > 0 ? String(a.escalation) : ''],
-        ['静默', (a.silenced_by ?? []).length ? `命中静默规则 ${a.silenced_by.join('、')}` : ''],
-        ['被抑制', a.inhibited_by ? `由预警 ${a.inhibited_by} 抑制` : ''],
+        ['暂停提醒', (a.silenced_by ?? []).length ? `处于暂停提醒期间（${a.silenced_by.length} 条）` : ''],
+        ['被合并', a.inhibited_by ? '已并入同一企业的另一条预警' : ''],
         ['预警编号', h('span', { class: 'mono' }, a.id)],
       ], 'facts two-col')),
       section('关键数据', figuresTable(a.figures)),
@@ -568,13 +635,13 @@ export function startFeed({ root, onCount, onConnection }) {
       if (kind === 'error') message.setAttribute('role', 'alert');
       else message.setAttribute('role', 'status');
     };
-    const note = h('textarea', { id: noteId, name: 'note', rows: '2', maxlength: '2000', placeholder: '处理意见或说明（确认时可选，重新打开时必填）' });
+    const note = h('textarea', { id: noteId, name: 'note', rows: '2', maxlength: '2000', placeholder: '处理意见或说明（签收时可选，重新打开时必填）' });
     const code = h('select', { name: 'code', 'aria-label': '处理结论' },
       L.RESOLUTION_CODES.map((c) => h('option', { value: c }, L.RESOLUTION[c])));
-    const ack = h('button', { type: 'button', class: 'primary', 'data-action': 'ack' }, '确认');
+    const ack = h('button', { type: 'button', class: 'primary', 'data-action': 'ack' }, '签收');
     const resolve = h('button', { type: 'button', 'data-action': 'resolve' }, '处理完毕');
     const reopen = h('button', { type: 'button', 'data-action': 'reopen' }, '重新打开');
-    const silence = h('button', { type: 'button', class: 'quiet', 'data-action': 'silence' }, '静默…');
+    const silence = h('button', { type: 'button', class: 'quiet', 'data-action': 'silence' }, '暂停提醒…');
     let busy = false;
     let current = alert;
 
@@ -597,7 +664,7 @@ export function startFeed({ root, onCount, onConnection }) {
       }
     }
 
-    ack.addEventListener('click', () => run('ack', () => (note.value.trim() ? { note: note.value.trim() } : {}), '已确认。'));
+    ack.addEventListener('click', () => run('ack', () => (note.value.trim() ? { note: note.value.trim() } : {}), '已签收。'));
     resolve.addEventListener('click', () => run('resolve', () => ({ code: code.value, ...(note.value.trim() ? { note: note.value.trim() } : {}) }), `已处理完毕（${L.RESOLUTION[code.value]}）。`));
     reopen.addEventListener('click', () => {
       if (!note.value.trim()) {
@@ -609,10 +676,10 @@ export function startFeed({ root, onCount, onConnection }) {
     });
     silence.addEventListener('click', () => openSilenceDialog(current, report));
 
-    const el = h('section', { class: 'actions', 'aria-label': '处理' },
+    const el = h('section', { class: 'actions', 'aria-label': '处理', hidden: !scope.act },
       h('label', { for: noteId, class: 'label' }, '备注'),
       note,
-      h('div', { class: 'action-row' }, ack, h('span', { class: 'resolve-group' }, code, resolve), reopen, silence),
+      h('div', { class: 'action-row' }, ack, h('span', { class: 'resolve-group' }, code, resolve), reopen, scope.silences && silence),
       message);
 
     return {
@@ -636,17 +703,17 @@ export function startFeed({ root, onCount, onConnection }) {
     const reason = h('textarea', { name: 'reason', required: true, rows: '3', maxlength: '500', placeholder: '例如：该企业正在开展联合专项检查，已报备，预计今日结束' });
     const duration = h('select', { name: 'duration' }, DURATIONS.map(([m, text]) => h('option', { value: String(m), selected: m === 480 }, text)));
     const withAgency = h('input', { type: 'checkbox', name: 'agency', checked: Boolean(alert.agency_id), disabled: !alert.agency_id });
-    const submit = h('button', { type: 'submit', class: 'primary' }, '静默');
+    const submit = h('button', { type: 'submit', class: 'primary' }, '暂停提醒');
     const cancel = h('button', { type: 'button', value: 'cancel' }, '取消');
     const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'silence-title' },
       h('form', { method: 'dialog', novalidate: true },
-        h('h2', { id: 'silence-title' }, '静默预警'),
-        h('p', { class: 'muted' }, '静默期间，同一规则、同一企业（及执法部门）的新预警照常记录，但不再推送提醒。'),
+        h('h2', { id: 'silence-title' }, '暂停提醒'),
+        h('p', { class: 'muted' }, '暂停提醒期间，同一规则、同一企业（及执法部门）的新预警照常记录，但不再推送提醒。'),
         facts([
-          ['规则', `${alert.title?.zh ?? ''}（${alert.rule_id}）`],
-          ['企业', h('span', { class: 'mono' }, alert.enterprise_id)],
+          ['规则', h('span', { title: alert.rule_id }, alert.title?.zh ?? alert.rule_id)],
+          ['企业', nameEl('enterprise', alert.enterprise_id)],
         ]),
-        h('label', { class: 'check' }, withAgency, ` 仅限执法部门 ${alert.agency_id || '—'}`),
+        h('label', { class: 'check' }, withAgency, ' 仅限执法部门 ', alert.agency_id ? nameEl('agency', alert.agency_id) : '—'),
         h('label', { class: 'label' }, '原因（必填）', reason),
         h('label', { class: 'label' }, '时长', duration),
         error,
@@ -660,7 +727,7 @@ export function startFeed({ root, onCount, onConnection }) {
         error.hidden = false;
       };
       if (!reason.value.trim()) {
-        fail('请填写静默原因。');
+        fail('请填写暂停提醒的原因。');
         reason.focus();
         return;
       }
@@ -672,11 +739,11 @@ export function startFeed({ root, onCount, onConnection }) {
           matchers, reason: reason.value.trim(), duration_minutes: Number(duration.value),
         });
         dialog.close();
-        reportOnPanel(`已静默${created?.ends_at ? `，至 ${absolute(created.ends_at)}` : ''}。`, 'ok');
+        reportOnPanel(`已暂停提醒${created?.ends_at ? `，至 ${absolute(created.ends_at)}` : ''}。`, 'ok');
         refreshSilenceCount();
       } catch (err) {
         fail(err instanceof ApiError && err.status === 404 && err.body?.error === 'not_found' && /route/.test(err.body?.message ?? '')
-          ? '静默功能暂不可用（服务尚未提供 /v1/silences）。'
+          ? '暂停提醒功能暂不可用。'
           : err.message);
       } finally {
         submit.disabled = false;
@@ -697,9 +764,17 @@ export function startFeed({ root, onCount, onConnection }) {
     }
   }
 
-  const describeMatchers = (m = {}) => [
-    m.rule && `规则 ${m.rule}`, m.enterprise && `企业 ${m.enterprise}`, m.agency && `部门 ${m.agency}`, m.region && `地区 ${m.region}`,
-  ].filter(Boolean).join(' · ') || '全部';
+  const ruleTitles = new Map();
+  listRules().then((rules) => { for (const r of rules) ruleTitles.set(r.id, r.title?.zh ?? r.id); }).catch(() => {});
+  const describeMatchers = (m = {}) => {
+    const parts = [
+      m.rule && h('span', { title: m.rule }, `规则「${ruleTitles.get(m.rule) ?? m.rule}」`),
+      m.enterprise && ['企业 ', nameEl('enterprise', m.enterprise)],
+      m.agency && ['部门 ', nameEl('agency', m.agency)],
+      m.region && ['地区 ', nameEl('region', m.region)],
+    ].filter(Boolean);
+    return parts.length ? parts.flatMap((p, i) => (i === 0 ? [p] : [' · ', p])) : '全部';
+  };
 
   async function openSilencesList() {
     const list = h('div', { class: 'silence-list' }, h('p', { class: 'muted' }, '正在加载…'));
@@ -707,7 +782,7 @@ export function startFeed({ root, onCount, onConnection }) {
     const showExpired = h('input', { type: 'checkbox' });
     const close = h('button', { type: 'button' }, '关闭');
     const dialog = h('dialog', { class: 'dialog wide', 'aria-labelledby': 'silences-title' },
-      h('h2', { id: 'silences-title' }, '静默规则'),
+      h('h2', { id: 'silences-title' }, '暂停提醒'),
       h('label', { class: 'check' }, showExpired, ' 显示已失效的'),
       list, error, h('div', { class: 'action-row' }, close));
     close.addEventListener('click', () => dialog.close());
@@ -720,15 +795,15 @@ export function startFeed({ root, onCount, onConnection }) {
           .filter((s) => showExpired.checked || s.state === 'active')
           .sort((a, b) => (a.state === b.state ? (a.created_at < b.created_at ? 1 : -1) : a.state === 'active' ? -1 : 1));
         els.silencesButton.querySelector('.n').textContent = String(items.filter((s) => s.state === 'active').length);
-        fill(list, shown.length === 0 ? h('p', { class: 'muted' }, showExpired.checked ? '没有静默规则。' : '当前没有生效的静默规则。') : h('ul', {}, shown.map((s) => h('li', { class: `silence state-${s.state}` },
+        fill(list, shown.length === 0 ? h('p', { class: 'muted' }, showExpired.checked ? '没有暂停提醒记录。' : '当前没有生效的暂停提醒。') : h('ul', {}, shown.map((s) => h('li', { class: `silence state-${s.state}` },
           h('div', { class: 'silence-what' }, describeMatchers(s.matchers)),
           h('div', {}, s.reason),
           h('div', { class: 'muted' },
-            `${s.created_by} 设置于 `, timeEl(s.created_at, { mode: 'short' }),
-            s.state === 'active' ? [' · 至 ', timeEl(s.ends_at)] : [' · 已失效', s.expired_by ? `（${s.expired_by} 解除）` : '']),
-          s.state === 'active' && h('button', { type: 'button', onclick: () => expire(s) }, '解除')))));
+            `${L.person(s.created_by)} 设置于 `, timeEl(s.created_at, { mode: 'short' }),
+            s.state === 'active' ? [' · 至 ', timeEl(s.ends_at)] : [' · 已失效', s.expired_by ? `（${L.person(s.expired_by)} 恢复）` : '']),
+          s.state === 'active' && h('button', { type: 'button', onclick: () => expire(s) }, '恢复提醒')))));
       } catch (err) {
-        fill(list, h('p', { class: 'muted' }, err instanceof ApiError && err.status === 404 ? '静默功能暂不可用（服务尚未提供 /v1/silences）。' : `加载失败：${err.message}`));
+        fill(list, h('p', { class: 'muted' }, err instanceof ApiError && err.status === 404 ? '暂停提醒功能暂不可用。' : `加载失败：${err.message}`));
       }
     }
     async function expire(s) {
@@ -805,14 +880,12 @@ export function startFeed({ root, onCount, onConnection }) {
       ? (rule.detect?.variants ?? []).find((v) => v.id === a.variant)
         ?? (rule.exemptions ?? []).map((e) => e.otherwise).find((o) => o?.variant === a.variant)
       : null;
-    const template = variant?.message?.zh ?? rule.message?.zh;
     const params = Object.entries(a.params ?? {});
     return h('div', { class: 'rule' },
       facts([
         ['规则', `${rule.title?.zh ?? rule.id}（${rule.id}，第 ${a.rule_version ?? rule.version} 版）`],
         ['情形', a.variant ? `${variant?.title?.zh ?? a.variant}（${a.variant}）` : ''],
         ['规则说明', rule.description?.zh],
-        ['预警文本模板', template ? h('code', { class: 'template' }, template) : ''],
         ['政策来源', rule.source ? h('span', { class: 'source' }, h('span', { class: 'mono' }, rule.source.document ?? ''), rule.source.clause ? h('q', {}, rule.source.clause) : '') : ''],
       ]),
       params.length > 0 && h('table', { class: 'figures params' },
@@ -829,14 +902,15 @@ export function startFeed({ root, onCount, onConnection }) {
   function historyList(history) {
     if (history.length === 0) return h('p', { class: 'muted' }, '无');
     return h('ol', { class: 'history' }, [...history].reverse().map((c) => h('li', {},
-      h('div', {}, h('strong', {}, L.action(c.action)), ` · ${c.actor === 'system' ? '系统' : c.actor} · `, timeEl(c.at)),
+      h('div', {}, h('strong', {}, L.action(c.action)), ` · ${L.person(c.actor)} · `, timeEl(c.at)),
       c.from_status !== c.to_status && h('div', { class: 'muted' }, `${c.from_status ? L.status(c.from_status) : '—'} → ${L.status(c.to_status)}`),
       c.note && h('div', { class: 'note' }, c.note))));
   }
 
   // ---------- start ----------
 
-  refreshSilenceCount();
+  els.silencesButton.hidden = !scope.silences;
+  if (scope.silences) refreshSilenceCount();
   socket.start();
 
   return {
@@ -848,5 +922,5 @@ export function startFeed({ root, onCount, onConnection }) {
 }
 
 export function severityBadge(severity) {
-  return h('span', { class: `sev-badge sev-${severity}`, title: `级别：${L.severity(severity)}` }, L.severity(severity));
+  return h('span', { class: `sev-badge sev-${severity}`, title: `预警级别：${L.severity(severity)}` }, L.severityShort(severity));
 }

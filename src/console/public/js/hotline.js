@@ -9,6 +9,9 @@ import { actorName } from './actor.js';
 import { facts, fill, h } from './dom.js';
 import { absolute, duration, timeEl } from './format.js';
 import * as L from './labels.js';
+import { bindExport } from './exports.js';
+import { divisionsLoaded, nameEl, regionName } from './names.js';
+import { printTicket } from './print.js';
 
 const REFRESH_MS = 10_000;
 const LIMIT = 200;
@@ -89,6 +92,19 @@ export function startHotline({ root }) {
     els.notice.dataset.kind = kind;
   }
 
+  // 导出: the queue's filters; 全部 spans two lists, so a state is chosen first.
+  bindExport(root, '/v1/exports/tickets', () => {
+    const f = state.filters;
+    return { state: f.state === 'open' ? '' : f.state, priority: f.priority, category: f.category, region: f.region };
+  }, (text) => notice(text, 'error'));
+  const exportButtons = () => root.querySelectorAll('button[data-export]');
+  const markExport = () => {
+    for (const b of exportButtons()) {
+      b.disabled = state.filters.state === 'all';
+      b.title = b.disabled ? '请先选择具体状态再导出' : '导出当前筛选条件下的工单';
+    }
+  };
+
   async function fetchState(s) {
     const f = state.filters;
     return api.get(`/v1/hotline/tickets${query({ state: s, priority: f.priority, category: f.category, region: f.region, limit: LIMIT })}`);
@@ -111,6 +127,7 @@ export function startHotline({ root }) {
         more = Boolean(page.next_cursor);
       }
       if (token !== state.token) return;
+      markExport();
       state.tickets = items;
       renderRows();
       els.count.textContent = `${items.length}${more ? '+' : ''} 件`;
@@ -120,7 +137,7 @@ export function startHotline({ root }) {
     } catch (err) {
       if (token !== state.token) return;
       notice(err instanceof ApiError && err.status === 404 && /route/.test(err.body?.message ?? '')
-        ? '12345 工单服务尚未启用（/v1/hotline/tickets 不可用）。'
+        ? '12345 工单服务尚未启用。'
         : err instanceof ApiError && err.status === 403 ? err.message
           : `工单加载失败：${err.message}。稍后自动重试。`, 'error');
     }
@@ -140,12 +157,13 @@ export function startHotline({ root }) {
       h('td', {}, h('span', { class: `prio-badge prio-${t.priority}` }, L.priority(t.priority))),
       h('td', { class: 'ticket-title' },
         h('button', { type: 'button', class: 'link', 'aria-current': t.id === state.selected ? 'true' : 'false', onclick: () => select(t.id) }, t.title?.zh || t.description?.slice(0, 40) || t.id),
-        h('div', { class: 'muted small' }, L.ticketSource(t.source), ' · ', h('span', { class: 'mono' }, t.enterprise_id ?? ''))),
+        h('div', { class: 'muted small' }, t.number ? [h('span', { class: 'mono ticket-number', title: t.id }, t.number), ' · '] : '', L.ticketSource(t.source), ' · ', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : '—')),
       h('td', {}, categoryLabel(t.category)),
       h('td', {}, h('span', { class: `state-chip state-${t.state}` }, L.ticketState(t.state)),
         liveClaim(t, now) ? h('div', { class: 'muted small' }, `认领人 ${t.claimed_by}`) : null,
-        t.assignee ? h('div', { class: 'muted small' }, `${L.assigneeKind(t.assignee.kind)} ${t.assignee.id}`) : null),
-      h('td', { title: absolute(t.created_at) }, duration(now - Date.parse(t.created_at))),
+        t.assignee ? h('div', { class: 'muted small' }, assigneeEl(t.assignee)) : null),
+      // The clock stops when the ticket is closed: a 办结 ticket shows how long it took, not a wait that keeps growing.
+      h('td', { title: absolute(t.created_at) }, duration((t.resolved_at ? Date.parse(t.resolved_at) : now) - Date.parse(t.created_at))),
       h('td', { class: acceptLate ? 'late' : '' }, dueCell(t, 'accept', acceptLate)),
       h('td', { class: resolveLate ? 'late' : '' }, dueCell(t, 'resolve', resolveLate)));
       return row;
@@ -221,19 +239,22 @@ export function startHotline({ root }) {
         h('span', { class: `state-chip state-${t.state}` }, L.ticketState(t.state)),
         (t.sla_breaches ?? []).map((b) => h('span', { class: 'tag tag-late' }, L.sla(b)))),
       h('h2', {}, t.title?.zh || t.id),
+      h('button', { type: 'button', class: 'quiet print', 'data-action': 'print', title: '打印工单', onclick: () => printTicket(t, history) }, '打印'),
       h('button', { type: 'button', class: 'close', 'aria-label': '关闭工单详情', title: '关闭（Esc）', onclick: closeDetail }, '×')));
     fill(info,
       t.description ? h('p', { class: 'detail-message' }, t.description) : null,
       facts([
-        ['工单编号', h('span', { class: 'mono' }, t.id)],
+        ['工单编号', h('span', { class: 'mono', title: t.id }, t.number || t.id)],
+        ['来电人', t.complainant ? `${t.complainant.name ? `${t.complainant.name} · ` : ''}${t.complainant.phone}` : ''],
+        ['回访', t.callback ? `${L.satisfaction(t.callback.satisfaction)} · ${L.person(t.callback.by)} · ${absolute(t.callback.at)}${t.callback.note ? ` · ${t.callback.note}` : ''}` : ''],
         ['来源', `${L.ticketSource(t.source)}${t.source_id ? `（${t.source_id}）` : ''}`],
         ['关联预警', t.alert_id ? h('span', { class: 'mono' }, t.alert_id) : ''],
-        ['企业', h('span', { class: 'mono' }, t.enterprise_id ?? '')],
-        ['执法部门', t.agency_id ? h('span', { class: 'mono' }, t.agency_id) : ''],
-        ['地区', t.region],
+        ['企业', t.enterprise_id ? nameEl('enterprise', t.enterprise_id) : ''],
+        ['执法部门', t.agency_id ? nameEl('agency', t.agency_id) : ''],
+        ['地区', t.region ? nameEl('region', t.region) : ''],
         ['分类', categoryLabel(t.category)],
-        ['认领人', t.claimed_by ? h('span', {}, t.claimed_by, t.claimed_until ? [liveClaim(t) ? ' · 认领至 ' : ' · 认领已过期 ', timeEl(t.claimed_until, { mode: 'short' })] : '') : ''],
-        ['转办给', t.assignee ? `${L.assigneeKind(t.assignee.kind)} ${t.assignee.id}` : ''],
+        ['认领人', t.claimed_by ? h('span', {}, L.person(t.claimed_by), t.claimed_until ? [liveClaim(t) ? ' · 认领至 ' : ' · 认领已过期 ', timeEl(t.claimed_until, { mode: 'short' })] : '') : ''],
+        ['转办给', t.assignee ? assigneeEl(t.assignee) : ''],
         ['登记时间', timeEl(t.created_at)],
         ['受理时限', h('span', { class: overdue(t, 'accept') && t.state === 'new' ? 'late' : '' }, timeEl(t.accept_due_at))],
         ['受理时间', t.accepted_at ? timeEl(t.accepted_at) : ''],
@@ -244,25 +265,26 @@ export function startHotline({ root }) {
     fill(tail,
       h('section', { class: 'detail-section' }, h('h3', {}, `备注（${notes.length}）`),
         notes.length === 0 ? h('p', { class: 'muted' }, '无') : h('ol', { class: 'history' }, notes.map((n) => h('li', {},
-          h('div', {}, h('strong', {}, n.actor ?? n.author ?? ''), ' · ', timeEl(n.at ?? n.created_at)),
+          h('div', {}, h('strong', {}, L.person(n.actor ?? n.author)), ' · ', timeEl(n.at ?? n.created_at)),
           h('div', { class: 'note' }, n.text ?? n.note ?? ''))))),
       h('section', { class: 'detail-section' }, h('h3', {}, '办理记录'),
         history.length === 0 ? h('p', { class: 'muted' }, '无') : h('ol', { class: 'history' }, [...history].reverse().map((c) => h('li', {},
-          h('div', {}, h('strong', {}, L.ticketAction(c.action ?? c.type)), ` · ${c.actor ?? ''} · `, timeEl(c.at ?? c.created_at)),
+          h('div', {}, h('strong', {}, L.ticketAction(c.action ?? c.type)), ` · ${L.person(c.actor)} · `, timeEl(c.at ?? c.created_at)),
           historyDetail(c))))));
   }
 
   function historyDetail(c) {
     const parts = [];
+    const detail = c.detail ?? c.data;
+    const to = detail && typeof detail === 'object' && detail.to;
     if (c.from_state || c.to_state) parts.push(`${L.ticketState(c.from_state)} → ${L.ticketState(c.to_state)}`);
     if (c.note) parts.push(c.note);
-    const detail = c.detail ?? c.data;
     if (detail && typeof detail === 'object') {
       if (detail.category) parts.push(`分类：${L.category(detail.category)}`);
-      if (detail.to) parts.push(`转办：${L.assigneeKind(detail.to.kind)} ${detail.to.id}`);
       if (detail.outcome) parts.push(`结果：${L.outcome(detail.outcome)}`);
     }
-    return parts.length ? h('div', { class: 'muted' }, parts.join(' · ')) : null;
+    if (!parts.length && !to) return null;
+    return h('div', { class: 'muted' }, parts.join(' · '), to ? [parts.length ? ' · ' : '', '转办：', assigneeEl(to)] : '');
   }
 
   function actionsPanel(ticket) {
@@ -277,7 +299,7 @@ export function startHotline({ root }) {
     };
     const claim = h('button', { type: 'button', class: 'primary', 'data-action': 'claim' }, '认领');
     const claimHint = h('p', { class: 'muted small hint' });
-    const release = h('button', { type: 'button', 'data-action': 'release' }, '释放');
+    const release = h('button', { type: 'button', 'data-action': 'release' }, '退回');
     const category = h('select', { name: 'category', 'aria-label': '分类' },
       h('option', { value: '' }, '选择分类…'), Object.entries(L.CATEGORY).map(([v, t]) => h('option', { value: v }, t)));
     rulesLoaded.then(() => {
@@ -287,13 +309,36 @@ export function startHotline({ root }) {
     });
     const categorise = h('button', { type: 'button', 'data-action': 'categorise' }, '保存分类');
     const kind = h('select', { name: 'kind', 'aria-label': '转办对象类型' }, Object.entries(L.ASSIGNEE_KIND).map(([v, t]) => h('option', { value: v }, t)));
-    const to = h('input', { name: 'to', placeholder: '单位编码，如 371400-SCJG', 'aria-label': '转办单位编码', maxlength: '64' });
+    // A unit is picked by name: an agency from the reference data of the ticket's city, or the 司法局 / 纪委监委 of
+    // the ticket's county or city (an office is its division's code and a suffix, as the API names it).
+    const unit = h('select', { name: 'unit', 'aria-label': '转办单位' });
+    const region = String(ticket.region ?? '');
+    const agencies = api.get(`/v1/agencies${query({ region: region.slice(0, 4) || undefined, limit: 200 })}`)
+      .then(({ items = [] }) => items).catch(() => []);
+    const OFFICE = { justice: ['SFJ', '司法局'], discipline: ['JWJW', '纪委监委'] };
+    async function fillUnits() {
+      const options = kind.value === 'agency'
+        ? (await agencies).map((a) => [a.id, a.name])
+        : [...new Set([region, `${region.slice(0, 4)}00`])].filter((d) => /^\d{6}$/.test(d))
+          .map((d) => [`${d}-${OFFICE[kind.value][0]}`, `${regionName(d)}${OFFICE[kind.value][1]}`]);
+      unit.replaceChildren(h('option', { value: '' }, '选择单位…'), ...options.map(([id, name]) => h('option', { value: id, title: id }, name)));
+    }
+    divisionsLoaded.then(fillUnits);
+    kind.addEventListener('change', fillUnits);
+    const target = () => unit.value;
+    const targetName = () => unit.selectedOptions[0]?.textContent ?? unit.value;
     const assign = h('button', { type: 'button', 'data-action': 'assign' }, '转办');
     const noteText = h('textarea', { name: 'note-text', rows: '2', maxlength: '2000', placeholder: '办理备注，例如：已联系投诉人核实情况', 'aria-label': '备注内容' });
     const addNote = h('button', { type: 'button', 'data-action': 'note' }, '添加备注');
     const outcome = h('select', { name: 'outcome', 'aria-label': '办结结果' }, L.OUTCOMES.map((o) => h('option', { value: o }, L.OUTCOME[o])));
     const resolveNote = h('textarea', { name: 'resolve-note', rows: '2', maxlength: '2000', placeholder: '办结说明（必填）', 'aria-label': '办结说明' });
     const resolve = h('button', { type: 'button', 'data-action': 'resolve' }, '办结');
+    // 回访: the caller is called back and says how satisfied they are; a complaint is closed only after it.
+    const satisfaction = h('select', { name: 'satisfaction', 'aria-label': '满意度' },
+      Object.entries(L.SATISFACTION).map(([v, t]) => h('option', { value: v }, t)));
+    const callbackNote = h('textarea', { name: 'callback-note', rows: '2', maxlength: '2000', placeholder: '回访情况（选填）', 'aria-label': '回访情况' });
+    const callback = h('button', { type: 'button', 'data-action': 'callback' }, '记录回访');
+    const callbackDone = h('p', { class: 'muted small' });
     const reopenNote = h('textarea', { name: 'reopen-note', rows: '2', maxlength: '2000', placeholder: '重新打开的原因（必填）', 'aria-label': '重新打开原因' });
     const reopen = h('button', { type: 'button', 'data-action': 'reopen' }, '重新打开');
     let busy = false;
@@ -319,17 +364,17 @@ export function startHotline({ root }) {
     }
 
     claim.addEventListener('click', () => run('claim', {}, '已认领，请在时限内办理。'));
-    release.addEventListener('click', () => run('release', {}, '已释放，工单回到待认领队列。'));
+    release.addEventListener('click', () => run('release', {}, '已退回，工单回到待认领队列。'));
     categorise.addEventListener('click', () => {
       if (!category.value) return report('请选择分类。');
       run('categorise', { category: category.value }, `已分类为「${categoryLabel(category.value)}」。`);
     });
     assign.addEventListener('click', () => {
-      if (!to.value.trim()) {
-        to.focus();
-        return report('请填写转办单位编码。');
+      if (!target()) {
+        unit.focus();
+        return report('请选择转办单位。');
       }
-      run('assign', { to: { kind: kind.value, id: to.value.trim() }}, `已转办给${L.assigneeKind(kind.value)} ${to.value.trim()}。`, () => { to.value = ''; });
+      run('assign', { to: { kind: kind.value, id: target() } }, `已转办给${targetName()}。`, () => { unit.value = ''; });
     });
     addNote.addEventListener('click', () => {
       if (!noteText.value.trim()) {
@@ -338,7 +383,12 @@ export function startHotline({ root }) {
       }
       run('notes', { text: noteText.value.trim() }, '已添加备注。', () => { noteText.value = ''; });
     });
+    callback.addEventListener('click', () => {
+      run('callback', { satisfaction: satisfaction.value, ...(callbackNote.value.trim() ? { note: callbackNote.value.trim() } : {}) },
+        `已回访（${L.satisfaction(satisfaction.value)}）。`, () => { callbackNote.value = ''; });
+    });
     resolve.addEventListener('click', () => {
+      if (current.source === 'complaint' && !current.callback) return report('办结前须先回访来电人，记录满意度。');
       if (!resolveNote.value.trim()) {
         resolveNote.focus();
         return report('办结须填写说明。');
@@ -357,8 +407,9 @@ export function startHotline({ root }) {
     const groups = {
       claim: group('认领', h('div', { class: 'action-row' }, claim, release), claimHint),
       categorise: group('分类', h('div', { class: 'action-row' }, category, categorise)),
-      assign: group('转办', h('div', { class: 'action-row' }, kind, to, assign)),
+      assign: group('转办', h('div', { class: 'action-row' }, kind, unit, assign)),
       note: group('备注', noteText, h('div', { class: 'action-row' }, addNote)),
+      callback: group('回访', callbackDone, h('div', { class: 'action-row' }, satisfaction), callbackNote, h('div', { class: 'action-row' }, callback)),
       resolve: group('办结', h('div', { class: 'action-row' }, outcome), resolveNote, h('div', { class: 'action-row' }, resolve)),
       reopen: group('重新打开', reopenNote, h('div', { class: 'action-row' }, reopen)),
     };
@@ -386,6 +437,10 @@ export function startHotline({ root }) {
         groups.categorise.hidden = !open;
         groups.assign.hidden = !open;
         groups.resolve.hidden = !open;
+        groups.callback.hidden = !open;
+        callbackDone.textContent = t.callback ? `已回访：${L.satisfaction(t.callback.satisfaction)}（${L.person(t.callback.by)}，${absolute(t.callback.at)}）` : '尚未回访。';
+        resolve.disabled = t.source === 'complaint' && !t.callback;
+        resolve.title = resolve.disabled ? '办结前须先回访' : '';
         groups.reopen.hidden = open;
       },
     };
@@ -419,4 +474,12 @@ export function startHotline({ root }) {
     refresh,
     state,
   };
+}
+
+/** A ticket's assignee by name, its code on hover: an agency from the reference data, an office from its division. */
+function assigneeEl(assignee) {
+  if (assignee.kind === 'agency') return h('span', {}, `${L.assigneeKind(assignee.kind)} `, nameEl('agency', assignee.id));
+  const office = /^(\d{6})-(SFJ|JWJW)$/.exec(assignee.id);
+  const name = office ? `${regionName(office[1])}${office[2] === 'SFJ' ? '司法局' : '纪委监委'}` : assignee.id;
+  return h('span', { title: assignee.id }, name);
 }

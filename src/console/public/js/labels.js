@@ -1,19 +1,26 @@
 /** Every code the API speaks, in the words the page shows. Unknown codes show as they are. */
 const label = (table) => (code) => (code === undefined || code === null || code === '' ? '—' : table[code] ?? String(code));
 
+/** 一至四级 with the 红橙黄蓝 colours of China's early-warning convention (docs/glossary.md). */
 export const SEVERITY = {
-  critical: '严重',
-  high: '高',
-  medium: '中',
-  low: '低',
+  critical: '一级（红色）',
+  high: '二级（橙色）',
+  medium: '三级（黄色）',
+  low: '四级（蓝色）',
   info: '提示',
   advice: '建议',
 };
+/** The short badge: 一级 … 四级. */
+export const SEVERITY_SHORT = { critical: '一级', high: '二级', medium: '三级', low: '四级', info: '提示', advice: '建议' };
 export const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info', 'advice'];
 export const severity = label(SEVERITY);
+export const severityShort = label(SEVERITY_SHORT);
 
-export const STATUS = { open: '待确认', acknowledged: '已确认', resolved: '已处理' };
+export const STATUS = { open: '待签收', acknowledged: '已签收', resolved: '已处理' };
 export const status = label(STATUS);
+
+/** Who did something: 系统 for the service itself, the person's name otherwise. */
+export const person = (actor) => (actor === 'system' ? '系统' : actor || '—');
 
 export const RESOLUTION = {
   confirmed: '属实，已处理',
@@ -30,7 +37,7 @@ export const ACTION = {
   updated: '预警更新',
   cleared: '系统撤销',
   reraised: '再次预警',
-  acknowledged: '确认',
+  acknowledged: '签收',
   resolved: '处理完毕',
   reopened: '重新打开',
   escalated: '升级',
@@ -243,11 +250,16 @@ export const assigneeKind = label(ASSIGNEE_KIND);
 export const SLA = { accept: '受理超时', resolve: '办结超时' };
 export const sla = label(SLA);
 
+/** 回访 satisfaction. */
+export const SATISFACTION = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
+export const satisfaction = label(SATISFACTION);
+
 export const TICKET_ACTION = {
   opened: '登记',
   created: '登记',
   claimed: '认领',
-  released: '释放',
+  released: '退回',
+  callback: '回访',
   assigned: '转办',
   categorised: '分类',
   categorized: '分类',
@@ -264,7 +276,7 @@ export const ticketAction = label(TICKET_ACTION);
 
 /** A token's role (who it is for). */
 export const TOKEN_ROLE = {
-  admin: '管理员', discipline: '纪委监委', justice: '司法局', hotline: '12345 热线', enterprise: '企业', ingest: '数据接入',
+  admin: '管理员', discipline: '纪委监委', justice: '司法局', hotline: '12345 热线', enterprise: '企业', ingest: '数据接入', coordination: '统筹',
 };
 export const tokenRole = label(TOKEN_ROLE);
 
@@ -273,20 +285,21 @@ const ROUTE_ACTION = {
   'GET /v1/alerts': '查看预警列表',
   'GET /v1/alerts/:id': '查看预警详情',
   'GET /v1/alerts/stream': '接收实时预警推送',
-  'POST /v1/alerts/:id/ack': '确认预警',
+  'POST /v1/alerts/:id/ack': '签收预警',
   'POST /v1/alerts/:id/resolve': '处理预警',
   'POST /v1/alerts/:id/reopen': '重新打开预警',
-  'GET /v1/silences': '查看静默规则',
-  'GET /v1/silences/:id': '查看静默规则',
-  'POST /v1/silences': '设置静默',
-  'POST /v1/silences/:id/expire': '解除静默',
+  'GET /v1/silences': '查看暂停提醒',
+  'GET /v1/silences/:id': '查看暂停提醒',
+  'POST /v1/silences': '暂停提醒',
+  'POST /v1/silences/:id/expire': '恢复提醒',
   'GET /v1/hotline/tickets': '查看12345工单',
   'GET /v1/hotline/tickets/:id': '查看12345工单详情',
   'POST /v1/hotline/tickets/:id/claim': '认领工单',
-  'POST /v1/hotline/tickets/:id/release': '释放工单',
+  'POST /v1/hotline/tickets/:id/release': '退回工单',
   'POST /v1/hotline/tickets/:id/assign': '转办工单',
   'POST /v1/hotline/tickets/:id/categorise': '修改工单分类',
   'POST /v1/hotline/tickets/:id/notes': '添加工单备注',
+  'POST /v1/hotline/tickets/:id/callback': '记录回访',
   'POST /v1/hotline/tickets/:id/resolve': '办结工单',
   'POST /v1/hotline/tickets/:id/reopen': '重新打开工单',
   'GET /v1/rules': '查看规则',
@@ -302,5 +315,6 @@ export function denied(message = '') {
   if (!m) return `没有权限：${message || '当前访问令牌不允许此操作'}。如需开通，请联系系统管理员。`;
   const [, who, method, path] = m;
   const what = ROUTE_ACTION[`${method} ${path}`];
-  return `没有权限：当前访问令牌（${tokenRole(who)}）不能${what ?? '执行此操作'}（${method} ${path}）。如需开通，请联系系统管理员。`;
+  // The route stays out of the text: a civil servant reads what they may not do, not how it is called.
+  return `没有权限：当前身份（${tokenRole(who)}）不能${what ?? '执行此操作'}。如需开通，请联系系统管理员。`;
 }

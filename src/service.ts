@@ -201,7 +201,7 @@ function startWorkers(
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
-  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })) });
+  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker: createPlanChecker(storage, rules) });
   stops.push(() => plans.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
     ...queues('store-worker'),
@@ -343,7 +343,7 @@ async function startApi(
         homes,
       }),
       exportRoutes({ alerts, tickets: ticketStore, reference }),
-      planRoutes({ checker: createPlanChecker(storage, rules, log.child({ role: 'plan-check' })), homes, audit }),
+      planRoutes({ checker: createPlanChecker(storage, rules), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),
       backupRoutes(backupSources(config, urls, redis, storage, backlog, adminTokenFile), audit),

@@ -117,6 +117,22 @@ describe('plan-overlap and the plan check', () => {
     expect(upcoming[0]).toMatchObject({ plan_id: joint, verdict: 'ok', merge_candidates: [] });
   });
 
+  it('a plan filed later is named in the stored check of the plan it overlaps, which was checked before it came', async () => {
+    const enterprise = await company('370602');
+    const first = uniqueId('first');
+    const later = uniqueId('later');
+    const storedCandidates = async (planId: string) => {
+      const res = await get(`${service.url}/v1/plans/${planId}/check`);
+      return res.status === 200 ? (res.body.companies?.[0]?.merge_candidates ?? []).map((m: { plan_id: string }) => m.plan_id) as string[] : undefined;
+    };
+    await send([yantaiPlan(enterprise, { id: first, agency_id: '370600-SCJG', window_start: day(31), window_end: day(33) })]);
+    expect(await eventually(() => storedCandidates(first), 30_000, 'the first plan checked alone')).toEqual([]);
+
+    await send([yantaiPlan(enterprise, { id: later, agency_id: '370602-ZHZF', window_start: day(33), window_end: day(35) })]);
+    await eventually(async () => ((await storedCandidates(first))?.includes(later) ? true : undefined), 30_000, 'the first plan checked again, naming the later one');
+    expect(await storedCandidates(later)).toEqual([first]);
+  });
+
   it('a cancelled plan clears the advice', async () => {
     const enterprise = await company('370602');
     const p1 = uniqueId('p1');

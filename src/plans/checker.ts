@@ -1,6 +1,4 @@
 import { withHolidayCalendar } from '../calendar/index.js';
-import type { PlanCheckJob } from '../queues/index.js';
-import type { Logger } from '../log.js';
 import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
 import { checkPlan } from './check.js';
@@ -9,20 +7,22 @@ import { createPlanCheckStore, readCheckContext, readMatters, readPlan, type Pla
 
 /**
  * Runs the plan check with the live rule set and its holiday calendar: on a
- * draft or a filed plan for the API, and on every filed plan once stored,
- * keeping the result. A new plan changes its neighbours' merge candidates, and
- * a joint plan withdraws the plans it merges, so those are checked again too.
+ * draft or a filed plan for the API, and on a filed plan as it stands now,
+ * keeping the result (the plan-checks queue, ./worker.ts, decides which).
  */
 export interface PlanChecker {
   check(plan: PlanUnderCheck, now?: number): Promise<PlanCheck>;
   /** The latest version of a filed plan, or null. */
   filed(planId: string): Promise<(PlanUnderCheck & { event_id: string }) | null>;
-  /** Checks and stores filed plans (and the plans they touch). */
-  recordFiled(plans: readonly PlanCheckJob[]): Promise<void>;
+  /**
+   * Checks the latest version of a filed plan as seen from these companies (a key range each, rather than a
+   * search of every plan) and keeps the result; null for no such plan.
+   */
+  recheck(planId: string, companies: readonly string[]): Promise<PlanCheck | null>;
   store: PlanCheckStore;
 }
 
-export function createPlanChecker(storage: Storage, registry: RuleRegistry, log: Logger): PlanChecker {
+export function createPlanChecker(storage: Storage, registry: RuleRegistry): PlanChecker {
   const store = createPlanCheckStore(storage);
 
   async function check(plan: PlanUnderCheck, now = Date.now()): Promise<PlanCheck> {
@@ -37,39 +37,16 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, log:
     return result;
   }
 
-  async function recheck(planId: string, companies: readonly string[], now: number): Promise<PlanCheck | null> {
-    const plan = await readPlan(storage, planId, companies);
-    if (!plan) return null;
-    const result = await check(plan, now);
-    await store.save(result, plan);
-    return result;
-  }
-
   return {
     check,
     filed: (planId) => readPlan(storage, planId),
     store,
-    async recordFiled(plans) {
-      if (plans.length === 0) return;
-      const now = Date.now();
-      // Each plan (and each plan it merges) as seen from the companies this version names; then the plans they
-      // share days with, from the companies they share.
-      const touched = new Map<string, Set<string>>();
-      const touch = (id: string, companies: readonly string[]) => {
-        const set = touched.get(id) ?? new Set<string>();
-        for (const c of companies) set.add(c);
-        touched.set(id, set);
-      };
-      for (const p of plans) for (const id of [p.plan_id, ...p.replaces]) touch(id, p.enterprise_ids);
-      const neighbours = new Map<string, Set<string>>();
-      for (const [id, companies] of touched) {
-        const result = await recheck(id, [...companies], now);
-        for (const c of result?.companies ?? []) {
-          for (const m of c.merge_candidates) if (!touched.has(m.plan_id)) neighbours.set(m.plan_id, (neighbours.get(m.plan_id) ?? new Set()).add(c.enterprise_id));
-        }
-      }
-      for (const [id, companies] of neighbours) await recheck(id, [...companies], now);
-      log.debug({ plans: touched.size, neighbours: neighbours.size }, 'plan checks stored');
+    async recheck(planId, companies) {
+      const plan = await readPlan(storage, planId, companies);
+      if (!plan) return null;
+      const result = await check(plan);
+      await store.save(result, plan);
+      return result;
     },
   };
 }

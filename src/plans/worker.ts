@@ -4,40 +4,57 @@ import { openWorkerQueue, startQueueWorker, type PlanCheckJob, type QueueWorker,
 import type { PlanChecker } from './checker.js';
 
 export interface PlanCheckWorker extends QueueWorker {
-  /** Queues a check of every plan among stored events (once per event, however often its batch is retried). */
+  /** Queues a check of every plan among stored events, and of the plans a joint plan merges. */
   enqueueFiled(events: readonly Event[]): Promise<void>;
 }
 
-// One check at a time: a check reads a company's year and its neighbours' plans, and must not take the engine's
-// share of ClickHouse from storing and evaluating events. Checks are for the coordination office, not the feed.
+// One check at a time: a check reads its companies' year and their plans, and must not take the engine's share of
+// ClickHouse from storing and evaluating events. Checks are for the coordination office, not the feed.
 const CONCURRENCY = 1;
 
 /**
- * Checks filed plans off the events' path: the store worker queues each
- * stored plan version here, and the check (with the re-check of the plans it
- * merges and of its merge candidates) is kept for the coordination view. A
- * check is safe to run twice: its result replaces the plan's last one.
+ * Checks filed plans off the events' path and keeps the results for the
+ * coordination view. A filed plan is checked, and so is each plan it names as
+ * a merge candidate (a new plan changes its neighbours' candidates), and each
+ * plan a joint plan merges (withdrawn). A job names a plan and companies, not
+ * a version: the check reads the plan as it stands when it runs, so equal
+ * requests that wait together are one check (BullMQ deduplication), and one
+ * that comes while its check runs is kept for a check after it. A check is
+ * safe to run twice: its result replaces the plan's last one.
  */
 export function startPlanCheckWorker(options: QueueWorkerSettings & { checker: PlanChecker }): PlanCheckWorker {
   const checks = openWorkerQueue('planCheck', options);
-  const worker = startQueueWorker('planCheck', (job) => options.checker.recordFiled([job.data]), {
-    ...options,
-    concurrency: CONCURRENCY,
-    closing: () => checks.close(),
-  });
+  const enqueue = (jobs: readonly PlanCheckJob[]) => checks.queue.addBulk(jobs.map((job) => ({
+    name: 'check',
+    data: job,
+    opts: { deduplication: { id: dedupId(job), keepLastIfActive: true } },
+  })));
+  const worker = startQueueWorker('planCheck', async (job) => {
+    const { plan_id, enterprise_ids, neighbours } = job.data;
+    const result = await options.checker.recheck(plan_id, enterprise_ids);
+    if (!result || !neighbours) return;
+    // Each neighbour as seen from the companies it shares with this plan. Their own checks change only in their
+    // candidates: they are not asked to check their neighbours in turn.
+    const shared = new Map<string, Set<string>>();
+    for (const c of result.companies) {
+      for (const m of c.merge_candidates) if (m.plan_id !== plan_id) shared.set(m.plan_id, (shared.get(m.plan_id) ?? new Set()).add(c.enterprise_id));
+    }
+    await enqueue([...shared].map(([id, companies]) => ({ plan_id: id, enterprise_ids: [...companies].sort(), neighbours: false })));
+  }, { ...options, concurrency: CONCURRENCY, closing: () => checks.close() });
   return {
     close: worker.close,
     async enqueueFiled(events) {
-      const plans = events.flatMap((e) => (e.type === 'plan' ? [{ id: e.id, job: filedPlan(e) }] : []));
-      if (plans.length === 0) return;
-      // BullMQ ids may not contain ':', which event ids may: the job id is a digest of the event's.
-      await checks.queue.addBulk(plans.map(({ id, job }) => ({ name: 'check', data: job, opts: { jobId: `plan-${digest(id)}` } })));
+      // Each plan (and each plan it merges) as seen from the companies this version names.
+      const jobs = events.flatMap((e) => (e.type !== 'plan' ? [] : [e.plan_id ?? e.id, ...(e.replaces ?? [])].map((plan_id) => ({
+        plan_id, enterprise_ids: [...new Set(e.enterprise_ids)].sort(), neighbours: true,
+      }))));
+      if (jobs.length > 0) await enqueue(jobs);
     },
   };
 }
 
-function filedPlan(plan: Extract<Event, { type: 'plan' }>): PlanCheckJob {
-  return { plan_id: plan.plan_id ?? plan.id, enterprise_ids: [...new Set(plan.enterprise_ids)], replaces: plan.replaces ?? [] };
+/** Requests for the same check share an id: the plan, its companies, and whether neighbours follow. */
+function dedupId(job: PlanCheckJob): string {
+  const companies = createHash('sha256').update(job.enterprise_ids.join(',')).digest('hex').slice(0, 24);
+  return `${job.plan_id}:${companies}:${job.neighbours ? 'n' : '-'}`;
 }
-
-const digest = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 32);

@@ -33,13 +33,13 @@ export interface EscalationJob {
   escalation: number;
 }
 
-/** `planCheck`: a filed plan (one version) to check and keep the result of, with the plans it merges. */
+/** `planCheck`: a filed plan to check as it stands, keeping the result. */
 export interface PlanCheckJob {
   plan_id: string;
-  /** The companies this version names: the plan is checked as seen from them. */
+  /** The companies to check it for: those the filed version names, or those it shares with the plan that named it. */
   enterprise_ids: string[];
-  /** The plans a joint plan merges (withdrawn, so checked again). */
-  replaces: string[];
+  /** Whether the plans it names as merge candidates are to be checked again too (a plan just filed or merged away). */
+  neighbours: boolean;
 }
 
 /** `hotline`: opening tickets, SLA deadlines and claim leases. */

@@ -73,11 +73,21 @@ function put(path, items) {
   return res;
 }
 
-/** A token's requests a minute (the RateLimit-Limit header; absent when the service does not limit it). */
+/**
+ * A token's requests a minute: RateLimit-Policy says how many per window of how many seconds (`200;w=10`, a sixth
+ * of the minute's allowance per 10 s), RateLimit-Limit alone is read as a minute's. 0 when the service does not
+ * limit the token (no header).
+ */
 function rateLimitOf(res) {
   if (res.status >= 400) exec.test.abort(`setup: GET ${res.url} answered ${res.status}: ${res.body}`);
-  const name = Object.keys(res.headers).find((h) => h.toLowerCase() === 'ratelimit-limit');
-  return name ? Number(res.headers[name]) : 0;
+  const header = (wanted) => {
+    const name = Object.keys(res.headers).find((h) => h.toLowerCase() === wanted);
+    return name ? String(res.headers[name]) : null;
+  };
+  const policy = /^(\d+);\s*w=(\d+)/.exec(header('ratelimit-policy') || '');
+  if (policy) return Math.floor((Number(policy[1]) * 60) / Number(policy[2]));
+  const limit = header('ratelimit-limit');
+  return limit === null ? 0 : Number(limit);
 }
 
 /**

@@ -25,13 +25,17 @@ const recorded = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/k6/summary.j
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** The service's answers, with the rate-limit headers it sends (src/auth/rate-limit.ts): an ingest token's limit and a person's. */
+/**
+ * The service's answers, with the rate-limit headers it sends (src/auth/rate-limit.ts): a sixth of a minute's
+ * allowance per 10 s window, for an ingest token (120,000 a minute) and a person's (1,200).
+ */
+const limited = (perWindow: number) => ({ 'Ratelimit-Limit': String(perWindow), 'Ratelimit-Policy': `${perWindow};w=10` });
 const SERVICE: K6VmSpec['http'] = {
-  'PUT /v1/agencies': { status: 200, headers: { 'Ratelimit-Limit': '120000' } },
-  'PUT /v1/enterprises': { status: 200, headers: { 'Ratelimit-Limit': '120000' } },
-  'POST /v1/events': { status: 202, headers: { 'Ratelimit-Limit': '120000' } },
-  'GET /v1/alerts': { status: 200, body: '{"items":[]}', headers: { 'Ratelimit-Limit': '1200' } },
-  'GET /v1/hotline/tickets': { status: 200, body: '{"items":[]}', headers: { 'Ratelimit-Limit': '1200' } },
+  'PUT /v1/agencies': { status: 200, headers: limited(20_000) },
+  'PUT /v1/enterprises': { status: 200, headers: limited(20_000) },
+  'POST /v1/events': { status: 202, headers: limited(20_000) },
+  'GET /v1/alerts': { status: 200, body: '{"items":[]}', headers: limited(200) },
+  'GET /v1/hotline/tickets': { status: 200, body: '{"items":[]}', headers: limited(200) },
 };
 
 /**
@@ -233,7 +237,7 @@ describe('the k6 script in a node:vm context with k6 faked', () => {
   it('stops in setup when one admin TOKEN would exceed its rate limit, before any load', async () => {
     const result = await runK6Script({
       script: 'loadtest/qingjian.js', env: { TOKEN: 'qjt_admin' }, clock: CLOCK, random: RANDOM, calls: [],
-      http: { ...SERVICE, 'PUT /v1/agencies': { status: 200, headers: { 'Ratelimit-Limit': '1200' } } },
+      http: { ...SERVICE, 'PUT /v1/agencies': { status: 200, headers: limited(200) } },
     });
     expect(result.aborted).toMatch(/the token of INGEST and READ and HOTLINE may make 1200 requests a minute, this scenario makes 6840/);
   });

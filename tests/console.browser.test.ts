@@ -135,7 +135,7 @@ describe('the console', () => {
     // The token went from the address into this tab's storage, and out of the address bar.
     expect(page.url()).toBe(`${apiA.url}/`);
     expect(await storedToken(page)).toBe(own);
-    await page.locator('#me', { hasText: `${ACTOR} · 德州市纪委监委` }).waitFor();
+    await page.locator('#who', { hasText: `${ACTOR} · 德州市纪委监委` }).waitFor();
     expect(await page.locator('dialog#signin').count()).toBe(0);
     await expect(page.locator('#connection .text').textContent()).resolves.toBe('已连接');
     await page.locator('#alert-list[aria-busy]').waitFor({ state: 'detached' });

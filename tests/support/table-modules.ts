@@ -13,7 +13,7 @@ import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '.
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import {
-  insertTicketChanges, insertTickets, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
+  insertTicketChanges, insertTickets, lastTicketSerial, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
 } from '../../src/storage/tables/tickets.js';
 import { checkin, complaint, creditCode, evaluation, filing, inspection, notice, plan } from './fixtures.js';
 import type { StorageUnderTest } from './storage-contract.js';
@@ -146,6 +146,8 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         priority: 'high', state: 'assigned', claimed_by: '', claimed_until: null, assignee: { kind: 'justice', id: 'jb-1' }, outcome: '',
         resolution_note: '', created_at: '2026-11-21T02:00:00.000Z', accepted_at: '2026-11-21T02:10:00.000Z', accept_due_at: '2026-11-21T04:00:00.000Z',
         resolve_due_at: '2026-11-28T02:00:00.000Z', resolved_at: null, sla_breaches: ['accept'], revision: 3, updated_at: '2026-11-21T03:00:00.000Z',
+        number: '12345-20261121-0007', complainant: { name: '王先生', phone: '13800000000' },
+        callback: { at: '2026-11-21T02:50:00.000Z', by: 'staff-2', satisfaction: 'basically_satisfied', note: '来电人基本满意' },
       };
       const change: TicketChange = {
         ticket_id: ticket.id, revision: 3, at: '2026-11-21T03:00:00.000Z', actor: 'staff-2', action: 'assigned', from_state: 'claimed',
@@ -160,6 +162,8 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect(page.map(ticketOf)).toEqual([ticket]);
         expect(await ticketHistory(storage, { id: ticket.id }).then((rows) => rows.map(ticketChangeOf))).toEqual([change]);
         expect(await ticketCountsByState(storage, {})).toEqual([{ state: 'assigned', n: 1 }]);
+        expect(await lastTicketSerial(storage, { prefix: '12345-20261121-' })).toEqual([{ last: 7 }]);
+        expect(await lastTicketSerial(storage, { prefix: '12345-20261122-' })).toEqual([{ last: 0 }]);
       });
 
       it('refuses a stored ticket in a state the hotline does not know', async () => {

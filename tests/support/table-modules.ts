@@ -146,6 +146,8 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         priority: 'high', state: 'assigned', claimed_by: '', claimed_until: null, assignee: { kind: 'justice', id: 'jb-1' }, outcome: '',
         resolution_note: '', created_at: '2026-11-21T02:00:00.000Z', accepted_at: '2026-11-21T02:10:00.000Z', accept_due_at: '2026-11-21T04:00:00.000Z',
         resolve_due_at: '2026-11-28T02:00:00.000Z', resolved_at: null, sla_breaches: ['accept'], revision: 3, updated_at: '2026-11-21T03:00:00.000Z',
+        number: '12345-20261121-0007', complainant: { name: '张先生', phone: '13800000000' },
+        callback: { at: '2026-11-21T03:30:00.000Z', by: 'staff-2', satisfaction: 'basically_satisfied', note: '已电话回访' },
       };
       const change: TicketChange = {
         ticket_id: ticket.id, revision: 3, at: '2026-11-21T03:00:00.000Z', actor: 'staff-2', action: 'assigned', from_state: 'claimed',

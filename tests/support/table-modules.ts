@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertChange } from '../../src/alerts/model.js';
 import type { Ticket, TicketChange } from '../../src/hotline/model.js';
 import { Enterprise, Event } from '../../src/ingest/schema.js';
+import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
 import { fromEvent, fromStoredRow } from '../../src/rules/events.js';
 import { migrate } from '../../src/storage/migrations.js';
 import type { Storage } from '../../src/storage/port.js';
@@ -11,6 +12,8 @@ import {
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
+import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks } from '../../src/storage/tables/plan-checks.js';
+import { insertPlanSuggestions, suggestionsOfPlans, type PlanSuggestionRow } from '../../src/storage/tables/plan-suggestions.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import {
   insertTicketChanges, insertTickets, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
@@ -168,6 +171,64 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         const id = 't-tables-2';
         await storage.insert('tickets', [{ ...ticketRow({ ...ticket, id }), state: 'parked' }]);
         await expect(ticketById(storage, { id })).rejects.toThrow(/^tickets\.byId: row 0 does not fit the table's schema: state: /);
+      });
+    });
+
+    describe('plan_checks and plan_suggestions', () => {
+      const company = creditCode('371402', 97);
+      const filed: PlanUnderCheck & { event_id: string } = {
+        plan_id: 'pl-tables-1', event_id: 'ev-pl-tables-1', region: '371400', agency_id: '371400-SCJG', enterprise_ids: [company],
+        window_start: '2026-12-01', window_end: '2026-12-03', mode: 'onsite', joint_agency_ids: [], matters: ['食品安全'], reviewed_by: '',
+        replaces: [], filed_at: Date.parse('2026-11-20T00:00:00Z'), status: 'filed',
+      };
+      const check: PlanCheck = {
+        plan_id: filed.plan_id, agency_id: filed.agency_id, agency_name: '德州市市场监督管理局', agency_level: 'city', matters: ['食品安全'], mode: 'onsite',
+        window_start: filed.window_start, window_end: filed.window_end, checked_at: '2026-11-20T00:00:01.000Z', verdict: 'advise',
+        companies: [{
+          enterprise_id: company, name: '德州市鲁信食品有限公司', region: '371402', verdict: 'advise',
+          findings: [{
+            check: 'merge', rule_id: 'joint-inspection', source: { document: '德州市涉企行政检查办法', clause: '第十条' }, level: 'advise',
+            message: { zh: '可合并', en: 'Could be merged' }, figures: { overlap_days: 2, same_agency: false, note: null },
+          }],
+          merge_candidates: [{
+            plan_id: 'pl-other', agency_id: '371400-SWJ', agency_name: '德州市税务局', level: 'city', joint_agency_ids: [], same_agency: false,
+            matters: ['税务'], event_id: 'ev-pl-other', window_start: '2026-12-02', window_end: '2026-12-04', overlap_days: 2, status: 'filed',
+          }],
+          suggestions: [{ action: 'merge', label: '合并检查', reason: { zh: '合并', en: 'Merge' }, plan_ids: ['pl-other'] }],
+        }],
+      };
+
+      it('round-trips a filed plan\'s check; a cancelled plan is not upcoming', async () => {
+        await insertPlanChecks(storage, planCheckRows(check, filed));
+        const [stored] = await planChecksOfPlan(storage, { plan: filed.plan_id! });
+        const { companies: [ours], agency_name, agency_level, matters } = check;
+        expect(stored).toEqual({
+          plan_id: filed.plan_id, enterprise_id: company, event_id: filed.event_id, region: '371402', agency_id: filed.agency_id,
+          window_start: '2026-12-01', window_end: '2026-12-03', status: 'filed', verdict: 'advise',
+          findings: { name: ours!.name, agency_name, agency_level, matters, findings: ours!.findings, merge_candidates: ours!.merge_candidates },
+          suggestions: ours!.suggestions, checked_at: '2026-11-20 00:00:01.000',
+        });
+        expect((await upcomingPlanChecks(storage, { today: '2026-12-03', prefix: '3714', limit: 10 })).map((r) => r.plan_id)).toContain(filed.plan_id);
+        await insertPlanChecks(storage, planCheckRows({ ...check, checked_at: '2026-11-21T00:00:00.000Z' }, { ...filed, status: 'cancelled' }));
+        expect((await upcomingPlanChecks(storage, { today: '2026-12-01', prefix: '3714', limit: 10 })).map((r) => r.plan_id)).not.toContain(filed.plan_id);
+      });
+
+      it('reads a check stored before the console showed the plan\'s agency and matters', async () => {
+        const [row] = planCheckRows({ ...check, plan_id: 'pl-tables-old' }, filed);
+        const { agency_name: _name, agency_level: _level, matters: _matters, ...older } = JSON.parse(row!.findings) as Record<string, unknown>;
+        await insertPlanChecks(storage, [{ ...row!, findings: JSON.stringify(older) }]);
+        const [stored] = await planChecksOfPlan(storage, { plan: 'pl-tables-old' });
+        expect(stored!.findings).toMatchObject({ agency_name: '', agency_level: null, matters: [] });
+      });
+
+      it('round-trips suggestions, newest first, a window only for a change', async () => {
+        const merge: PlanSuggestionRow = {
+          id: 'sg-1', plan_id: 'pl-tables-2', action: 'merge', with_plan_ids: ['pl-other'], window_start: null, window_end: null, note: '',
+          region: '371400', agency_id: '371400-SCJG', actor: '赵强', actor_role: 'coordination', at: '2026-11-20 01:00:00.000',
+        };
+        const change = { ...merge, id: 'sg-2', action: 'change' as const, with_plan_ids: [], window_start: '2026-12-08', window_end: '2026-12-09', at: '2026-11-20 02:00:00.000' };
+        await insertPlanSuggestions(storage, [merge, change]);
+        expect(await suggestionsOfPlans(storage, { ids: ['pl-tables-2'] })).toEqual([change, merge]);
       });
     });
   });

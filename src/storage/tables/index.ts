@@ -3,6 +3,8 @@ import { AgencyRow } from './agencies.js';
 import { AlertChangeRow, AlertRow } from './alerts.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
+import { PlanCheckRow } from './plan-checks.js';
+import { PlanSuggestionRow } from './plan-suggestions.js';
 import { TicketChangeRow, TicketRow } from './tickets.js';
 
 /**
@@ -32,4 +34,6 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   alert_changes: AlertChangeRow,
   tickets: TicketRow,
   ticket_changes: TicketChangeRow,
+  plan_checks: PlanCheckRow,
+  plan_suggestions: PlanSuggestionRow,
 };

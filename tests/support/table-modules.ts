@@ -15,6 +15,7 @@ import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from
 import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks } from '../../src/storage/tables/plan-checks.js';
 import { insertPlanSuggestions, suggestionsOfPlans, type PlanSuggestionRow } from '../../src/storage/tables/plan-suggestions.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
+import { insertSilences, silenceById, silencesByState, type SilenceRow } from '../../src/storage/tables/silences.js';
 import {
   insertTicketChanges, insertTickets, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
 } from '../../src/storage/tables/tickets.js';
@@ -171,6 +172,23 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         const id = 't-tables-2';
         await storage.insert('tickets', [{ ...ticketRow({ ...ticket, id }), state: 'parked' }]);
         await expect(ticketById(storage, { id })).rejects.toThrow(/^tickets\.byId: row 0 does not fit the table's schema: state: /);
+      });
+    });
+
+    describe('silences', () => {
+      const silence: SilenceRow = {
+        id: 's-tables-1', rule_id: 'no-plan', region: '3714', agency_id: '', enterprise_id: '', reason: '系统演练', created_by: '值班员',
+        created_at: '2026-11-20 01:00:00.000', ends_at: '2026-11-20 03:00:00.000', expired_by: '', updated_at: '2026-11-20 01:00:00.000', revision: 1,
+      };
+
+      it('round-trips a silence; the highest revision wins and it is active until it ends', async () => {
+        const expired = { ...silence, ends_at: '2026-11-20 02:00:00.000', expired_by: '值班员', updated_at: '2026-11-20 02:00:00.000', revision: 2 };
+        await insertSilences(storage, [silence, expired]);
+        expect(await silenceById(storage, { id: silence.id })).toEqual([expired]);
+        const at = (time: string) => new Date(time);
+        expect((await silencesByState(storage, { state: 'active', now: at('2026-11-20T01:59:00Z') })).map((s) => s.id)).toContain(silence.id);
+        expect((await silencesByState(storage, { state: 'expired', now: at('2026-11-20T02:00:00Z') })).map((s) => s.id)).toContain(silence.id);
+        expect((await silencesByState(storage, { state: 'active', now: at('2026-11-20T02:00:00Z') })).map((s) => s.id)).not.toContain(silence.id);
       });
     });
 

@@ -5,6 +5,7 @@ import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
 import { PlanCheckRow } from './plan-checks.js';
 import { PlanSuggestionRow } from './plan-suggestions.js';
+import { SilenceRow } from './silences.js';
 import { TicketChangeRow, TicketRow } from './tickets.js';
 
 /**
@@ -34,6 +35,7 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   alert_changes: AlertChangeRow,
   tickets: TicketRow,
   ticket_changes: TicketChangeRow,
+  silences: SilenceRow,
   plan_checks: PlanCheckRow,
   plan_suggestions: PlanSuggestionRow,
 };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertChange } from '../../src/alerts/model.js';
+import type { AuditEntry } from '../../src/audit/model.js';
 import type { Ticket, TicketChange } from '../../src/hotline/model.js';
 import { Enterprise, Event } from '../../src/ingest/schema.js';
 import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
@@ -9,6 +10,7 @@ import type { Storage } from '../../src/storage/port.js';
 import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
+import { auditEntryOf, auditPage, auditRow, insertAuditEntries } from '../../src/storage/tables/audit-log.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
@@ -43,7 +45,7 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
     });
 
     // Columns a table holds that its module leaves out on purpose (each module's comment says why).
-    const LEFT_OUT: Record<string, string[]> = { events: ['stored_at'], enterprises: ['exempt'] };
+    const LEFT_OUT: Record<string, string[]> = { events: ['stored_at'], enterprises: ['exempt'], audit_log: ['recorded_at'] };
 
     describe('each table module and the migrations agree', () => {
       it.each(Object.keys(TABLE_ROWS))('%s: the row schema names exactly the migrated columns', async (table) => {
@@ -189,6 +191,29 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect((await silencesByState(storage, { state: 'active', now: at('2026-11-20T01:59:00Z') })).map((s) => s.id)).toContain(silence.id);
         expect((await silencesByState(storage, { state: 'expired', now: at('2026-11-20T02:00:00Z') })).map((s) => s.id)).toContain(silence.id);
         expect((await silencesByState(storage, { state: 'active', now: at('2026-11-20T02:00:00Z') })).map((s) => s.id)).not.toContain(silence.id);
+      });
+    });
+
+    describe('audit_log', () => {
+      const entry: AuditEntry = {
+        id: 'ticket:t-audit-1:2', at: '2026-11-21T03:00:00.123Z', actor: '王敏', actor_role: 'hotline', actor_token: 'tok-1', actor_unit: '德州市12345热线',
+        actor_shared: true, action: 'ticket.assign', target_kind: 'ticket', target_id: 't-audit-1', region: '371402', revision: 2,
+        before: { state: 'claimed' }, after: { state: 'assigned', assignee: { kind: 'justice', id: 'jb-1' } }, note: '转司法局', request_id: 'req-1',
+      };
+
+      it('round-trips an entry, newest first after a position, and drops fields named like credentials', async () => {
+        const older = { ...entry, id: 'ticket:t-audit-1:1', at: '2026-11-21T02:00:00.000Z', revision: 1, before: {}, after: { state: 'claimed', token: 'qjt_secret' } };
+        await insertAuditEntries(storage, [auditRow(older), auditRow(entry)]);
+        const page = await auditPage(storage, { filters: { target_id: 't-audit-1' }, limit: 10 });
+        expect(page.map(auditEntryOf)).toEqual([entry, { ...older, after: { state: 'claimed' } }]);
+        const next = await auditPage(storage, { filters: { target_kind: 'ticket', region_prefix: '3714' }, limit: 10, after: { at: page[0]!.at, id: page[0]!.id } });
+        expect(next.map((r) => r.id)).toEqual([older.id]);
+      });
+
+      it('refuses a stored entry for an action the log does not know', async () => {
+        await storage.insert('audit_log', [{ ...auditRow({ ...entry, id: 'odd', target_id: 't-audit-2' }), action: 'ticket.shred' }]);
+        await expect(auditPage(storage, { filters: { target_id: 't-audit-2' }, limit: 1 }))
+          .rejects.toThrow(/^audit_log\.page: row 0 does not fit the table's schema: action: /);
       });
     });
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AgencyRow } from './agencies.js';
 import { AlertChangeRow, AlertRow } from './alerts.js';
+import { AuditRow } from './audit-log.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
 import { PlanCheckRow } from './plan-checks.js';
@@ -36,6 +37,7 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   tickets: TicketRow,
   ticket_changes: TicketChangeRow,
   silences: SilenceRow,
+  audit_log: AuditRow,
   plan_checks: PlanCheckRow,
   plan_suggestions: PlanSuggestionRow,
 };

@@ -10,6 +10,7 @@ import type { Storage } from '../../src/storage/port.js';
 import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
+import { allApiTokens, insertApiTokens, type ApiTokenRow } from '../../src/storage/tables/api-tokens.js';
 import { auditEntryOf, auditPage, auditRow, insertAuditEntries } from '../../src/storage/tables/audit-log.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
@@ -214,6 +215,19 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         await storage.insert('audit_log', [{ ...auditRow({ ...entry, id: 'odd', target_id: 't-audit-2' }), action: 'ticket.shred' }]);
         await expect(auditPage(storage, { filters: { target_id: 't-audit-2' }, limit: 1 }))
           .rejects.toThrow(/^audit_log\.page: row 0 does not fit the table's schema: action: /);
+      });
+    });
+
+    describe('api_tokens', () => {
+      const token: ApiTokenRow = {
+        id: 'tok-tables-1', name: '李娜', unit: '德州市司法局', shared: false, role: 'justice', jurisdiction: '3714', enterprise_id: '', hash: 'h1',
+        created_by: 'admin', created_at: '2026-11-20 01:00:00.000', expires_at: null, revoked_at: null, revoked_by: '', updated_at: '2026-11-20 01:00:00.000', revision: 1,
+      };
+
+      it('reads every token in its latest revision', async () => {
+        const revoked = { ...token, revoked_at: '2026-11-21 01:00:00.000', revoked_by: 'admin', updated_at: '2026-11-21 01:00:00.000', revision: 2 };
+        await insertApiTokens(storage, [token, revoked]);
+        expect((await allApiTokens(storage, {})).filter((t) => t.id === token.id)).toEqual([revoked]);
       });
     });
 

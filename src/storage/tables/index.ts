@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AgencyRow } from './agencies.js';
 import { AlertChangeRow, AlertRow } from './alerts.js';
+import { ApiTokenRow } from './api-tokens.js';
 import { AuditRow } from './audit-log.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
@@ -38,6 +39,7 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   ticket_changes: TicketChangeRow,
   silences: SilenceRow,
   audit_log: AuditRow,
+  api_tokens: ApiTokenRow,
   plan_checks: PlanCheckRow,
   plan_suggestions: PlanSuggestionRow,
 };

@@ -7,13 +7,14 @@ import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
 import { fromEvent, fromStoredRow } from '../../src/rules/events.js';
 import { migrate } from '../../src/storage/migrations.js';
 import type { Storage } from '../../src/storage/port.js';
+import { agencyRow, agencySearch, insertAgencies } from '../../src/storage/tables/agencies.js';
 import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
 import { allApiTokens, insertApiTokens, type ApiTokenRow } from '../../src/storage/tables/api-tokens.js';
 import { auditEntryOf, auditPage, auditRow, insertAuditEntries } from '../../src/storage/tables/audit-log.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
-import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
+import { companyRows, enterpriseById, enterpriseRow, enterpriseSearch, insertEnterprises } from '../../src/storage/tables/enterprises.js';
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
 import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks } from '../../src/storage/tables/plan-checks.js';
 import { insertPlanSuggestions, suggestionsOfPlans, type PlanSuggestionRow } from '../../src/storage/tables/plan-suggestions.js';
@@ -175,6 +176,26 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         const id = 't-tables-2';
         await storage.insert('tickets', [{ ...ticketRow({ ...ticket, id }), state: 'parked' }]);
         await expect(ticketById(storage, { id })).rejects.toThrow(/^tickets\.byId: row 0 does not fit the table's schema: state: /);
+      });
+    });
+
+    describe('reference search', () => {
+      it('finds companies and agencies by part of the name or the start of the code, within a region, by name', async () => {
+        const [a, b, elsewhere] = [creditCode('371423', 1), creditCode('371423', 2), creditCode('370683', 3)];
+        await insertEnterprises(storage, [
+          { enterprise_id: b, name: '乐陵市金丝小枣有限公司', region: '371423', credit_grade: 'A' },
+          { enterprise_id: a, name: '乐陵市调味品有限公司', region: '371423', credit_grade: 'B' },
+          { enterprise_id: elsewhere, name: '莱州市乐陵石材有限公司', region: '370683', credit_grade: 'A' },
+        ].map((e) => enterpriseRow(Enterprise.parse(e), '2026-11-24 00:00:00.000')));
+        await insertAgencies(storage, [agencyRow({ agency_id: '371423-SCJG', name: '乐陵市市场监督管理局', region: '371423', kind: 'market' }, '2026-11-24 00:00:00.000')]);
+
+        // By name as ClickHouse orders bytes: 调 (U+8C03) before 金 (U+91D1).
+        const [first, second] = [{ enterprise_id: a, name: '乐陵市调味品有限公司', region: '371423' }, { enterprise_id: b, name: '乐陵市金丝小枣有限公司', region: '371423' }];
+        expect(await enterpriseSearch(storage, { text: '乐陵', region: '3714', limit: 10 })).toEqual([first, second]);
+        expect(await enterpriseSearch(storage, { text: a.slice(0, 12), region: '371423', limit: 1 })).toEqual([first]);
+        expect(await enterpriseSearch(storage, { text: b.toLowerCase(), region: '', limit: 10 })).toEqual([second]);
+        expect(await agencySearch(storage, { text: '371423-scjg', region: '37', limit: 10 })).toEqual([{ agency_id: '371423-SCJG', name: '乐陵市市场监督管理局', region: '371423' }]);
+        expect(await agencySearch(storage, { text: '', region: '3301', limit: 10 })).toEqual([]);
       });
     });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createAuditLog, NO_CONTEXT, revisionAudit, type AuditContext, type AuditLog } from '../audit/index.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
+import { insertSilences, silenceById, silencesByState, type SilenceRow } from '../storage/tables/silences.js';
 import type { Alert } from './model.js';
 
 /**
@@ -47,33 +48,11 @@ export function silenceMatches(silence: Pick<Silence, 'matchers'>, alert: Pick<A
 /** Workers read active silences at most this often; a new silence applies to decisions within this delay. */
 export const SILENCE_REFRESH_MS = 2_000;
 
-interface SilenceRow {
-  id: string;
-  rule_id: string;
-  region: string;
-  agency_id: string;
-  enterprise_id: string;
-  reason: string;
-  created_by: string;
-  created_at: string;
-  ends_at: string;
-  expired_by: string;
-  revision: number | string;
-}
-
-const COLUMNS = 'id, rule_id, region, agency_id, enterprise_id, reason, created_by, created_at, ends_at, expired_by, revision';
-
 export function createSilenceStore(storage: Storage, clock: () => number = Date.now, audit: AuditLog = createAuditLog(storage)) {
   let cache: { at: number; silences: Promise<Silence[]> } | null = null;
 
-  async function select(where: string, params: Record<string, unknown>): Promise<Array<{ silence: Silence; revision: number }>> {
-    const rows = await storage.query<SilenceRow>(
-      `SELECT ${COLUMNS} FROM silences FINAL WHERE ${where} ORDER BY created_at DESC LIMIT 1000`, params);
-    return rows.map((row) => ({ silence: fromRow(row, clock()), revision: Number(row.revision) }));
-  }
-
   async function write(silence: Silence, revision: number): Promise<void> {
-    await storage.insert('silences', [{
+    await insertSilences(storage, [{
       id: silence.id, rule_id: silence.matchers.rule, region: silence.matchers.region, agency_id: silence.matchers.agency,
       enterprise_id: silence.matchers.enterprise, reason: silence.reason, created_by: silence.created_by,
       created_at: toClickHouseTime(new Date(silence.created_at)), ends_at: toClickHouseTime(new Date(silence.ends_at)),
@@ -83,9 +62,7 @@ export function createSilenceStore(storage: Storage, clock: () => number = Date.
   }
 
   async function list(state: 'active' | 'expired' | 'all'): Promise<Silence[]> {
-    const now = toClickHouseTime(new Date(clock()));
-    const where = { active: 'ends_at > {now:DateTime64(3, \'UTC\')}', expired: 'ends_at <= {now:DateTime64(3, \'UTC\')}', all: '1' }[state];
-    return (await select(where, { now })).map((s) => s.silence);
+    return (await silencesByState(storage, { state, now: new Date(clock()) })).map((row) => fromRow(row, clock()));
   }
 
   return {
@@ -108,20 +85,22 @@ export function createSilenceStore(storage: Storage, clock: () => number = Date.
     },
 
     async get(id: string): Promise<Silence | null> {
-      return (await select('id = {id:String}', { id }))[0]?.silence ?? null;
+      const [row] = await silenceById(storage, { id });
+      return row ? fromRow(row, clock()) : null;
     },
 
     /** Ends a silence now; null if there is no such silence. Expiring an expired one changes nothing. */
     async expire(id: string, actor: string, context: AuditContext = NO_CONTEXT): Promise<Silence | null> {
-      const [found] = await select('id = {id:String}', { id });
-      if (!found) return null;
-      if (found.silence.state === 'expired') return found.silence;
-      const ended: Silence = { ...found.silence, ends_at: new Date(clock()).toISOString(), expired_by: actor, state: 'expired' };
+      const [row] = await silenceById(storage, { id });
+      if (!row) return null;
+      const found = fromRow(row, clock());
+      if (found.state === 'expired') return found;
+      const ended: Silence = { ...found, ends_at: new Date(clock()).toISOString(), expired_by: actor, state: 'expired' };
       await audit.record([revisionAudit({
-        target_kind: 'silence', target_id: id, revision: found.revision + 1, action: 'silence.expire', actor, at: ended.ends_at,
-        region: ended.matchers.region, note: '', before: found.silence, after: ended, context,
+        target_kind: 'silence', target_id: id, revision: row.revision + 1, action: 'silence.expire', actor, at: ended.ends_at,
+        region: ended.matchers.region, note: '', before: found, after: ended, context,
       })]);
-      await write(ended, found.revision + 1);
+      await write(ended, row.revision + 1);
       return ended;
     },
 

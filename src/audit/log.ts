@@ -1,22 +1,8 @@
-import { fromClickHouseTime, toClickHouseTime, type Row, type Storage } from '../storage/index.js';
-import { redact, tokenAudit, type AuditAction, type AuditEntry, type AuditTargetKind, type TokenChange } from './model.js';
+import { fromClickHouseTime, type Storage } from '../storage/index.js';
+import { auditEntryOf, auditPage, auditRow, insertAuditEntries, type AuditFilters } from '../storage/tables/audit-log.js';
+import { tokenAudit, type AuditEntry, type TokenChange } from './model.js';
 
-/**
- * The audit log in ClickHouse (`audit_log`, migration 6): a ReplacingMergeTree
- * keyed by the entry's id, read with FINAL, so an entry written twice (a
- * retried action, two processes expiring one silence) is one entry.
- */
-export interface AuditFilters {
-  actor?: string;
-  action?: AuditAction;
-  target_kind?: AuditTargetKind;
-  target_id?: string;
-  /** Prefix of the division code: 37 (province), 3714 (city), 371402 (county). */
-  region_prefix?: string;
-  /** On `at`: from inclusive, to exclusive. */
-  from?: Date;
-  to?: Date;
-}
+export type { AuditFilters } from '../storage/tables/audit-log.js';
 
 export interface AuditQuery extends AuditFilters {
   limit: number;
@@ -29,10 +15,15 @@ export interface AuditPage {
   next_cursor: string | null;
 }
 
+/**
+ * The audit log in ClickHouse (`audit_log`, migration 6, src/storage/tables/audit-log.ts): keyed by the
+ * entry's id, read with FINAL, so an entry written twice (a retried action, two processes expiring one
+ * silence) is one entry.
+ */
 export function createAuditLog(storage: Storage) {
   async function record(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await storage.insert('audit_log', entries.map(toRow));
+    await insertAuditEntries(storage, entries.map(auditRow));
   }
 
   return {
@@ -41,30 +32,14 @@ export function createAuditLog(storage: Storage) {
     /** Newest first by (at, id), keyset-paginated. Throws a RangeError for a cursor this log did not issue. */
     async query(q: AuditQuery): Promise<AuditPage> {
       const { limit, cursor, ...filters } = q;
-      const conditions: string[] = [];
-      const params: Record<string, unknown> = { limit: limit + 1 };
-      for (const [name, value] of Object.entries(filters) as Array<[keyof AuditFilters, unknown]>) {
-        if (value === undefined) continue;
-        conditions.push(FILTER_SQL[name]);
-        params[name] = value instanceof Date ? toClickHouseTime(value) : value;
-      }
-      if (cursor !== undefined) {
-        const after = decodeAuditCursor(cursor);
-        if (!after) throw new RangeError('not a cursor this service issued');
-        conditions.push(`(at, id) < ({after_at:DateTime64(3, 'UTC')}, {after_id:String})`);
-        Object.assign(params, { after_at: after.at, after_id: after.id });
-      }
-      const rows = await storage.query<AuditRow>(
-        `SELECT ${COLUMNS} FROM audit_log FINAL
-         WHERE ${conditions.join(' AND ') || '1'}
-         ORDER BY at DESC, id DESC
-         LIMIT {limit:UInt32}`,
-        params,
-      );
+      const after = cursor === undefined ? undefined : decodeAuditCursor(cursor);
+      if (after === null) throw new RangeError('not a cursor this service issued');
+      // One more than asked: whether it comes back says whether there is a next page.
+      const rows = await auditPage(storage, { filters, limit: limit + 1, after });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map(fromRow),
+        items: page.map(auditEntryOf),
         next_cursor: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
       };
     },
@@ -81,41 +56,6 @@ export type AuditLog = ReturnType<typeof createAuditLog>;
  */
 export function recordTokenChange(audit: AuditLog, change: TokenChange): Promise<void> {
   return audit.record([tokenAudit(change)]);
-}
-
-// Fixed SQL per filter; only the values vary, and they travel as parameters.
-const FILTER_SQL: Record<keyof AuditFilters, string> = {
-  actor: 'actor = {actor:String}',
-  action: 'action = {action:String}',
-  target_kind: 'target_kind = {target_kind:String}',
-  target_id: 'target_id = {target_id:String}',
-  region_prefix: 'startsWith(region, {region_prefix:String})',
-  from: "at >= {from:DateTime64(3, 'UTC')}",
-  to: "at < {to:DateTime64(3, 'UTC')}",
-};
-
-const COLUMNS = 'id, at, actor, actor_role, actor_token, actor_unit, actor_shared, action, target_kind, target_id, region, revision, before, after, note, request_id';
-
-type AuditRow = Omit<AuditEntry, 'before' | 'after' | 'revision' | 'actor_shared'> & { before: string; after: string; revision: number | string; actor_shared: boolean | number };
-
-function toRow(entry: AuditEntry): Row {
-  return {
-    ...entry,
-    at: toClickHouseTime(new Date(entry.at)),
-    before: JSON.stringify(redact(entry.before)),
-    after: JSON.stringify(redact(entry.after)),
-  };
-}
-
-function fromRow(row: AuditRow): AuditEntry {
-  return {
-    ...row,
-    at: fromClickHouseTime(row.at).toISOString(),
-    revision: Number(row.revision),
-    actor_shared: row.actor_shared === true || Number(row.actor_shared) === 1,
-    before: JSON.parse(row.before),
-    after: JSON.parse(row.after),
-  };
 }
 
 /** Position after the last entry of a page, in (at, id) DESC order; `at` as ClickHouse prints it. */

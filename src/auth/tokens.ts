@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
+import { allApiTokens, insertApiTokens, type ApiTokenRow } from '../storage/tables/api-tokens.js';
 import type { Role } from './roles.js';
 
 /**
@@ -52,12 +53,8 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
 export const tokenId = (hash: string) => `tok-${hash.slice(0, 16)}`;
 export const generateToken = () => `qjt_${randomBytes(32).toString('base64url')}`;
 
-interface TokenRow extends Omit<TokenRecord, 'role' | 'shared'> {
-  role: string;
-  shared: boolean | number;
-  hash: string;
-  revision: number | string;
-}
+/** A revision as the store builds it; `write` stamps when it was written. */
+type TokenRow = Omit<ApiTokenRow, 'updated_at'>;
 
 export type TokenStore = ReturnType<typeof createTokenStore>;
 
@@ -66,9 +63,7 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
   let lastRead: Map<string, TokenRow> | null = null;
 
   async function load(): Promise<Map<string, TokenRow>> {
-    const rows = await storage.query<TokenRow>(
-      `SELECT id, name, unit, shared, role, jurisdiction, enterprise_id, created_by, created_at, expires_at, revoked_at, revoked_by, hash, revision
-       FROM api_tokens FINAL`);
+    const rows = await allApiTokens(storage, {});
     lastRead = new Map(rows.map((row) => [row.hash, row]));
     return lastRead;
   }
@@ -90,7 +85,7 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
   }
 
   async function write(row: TokenRow): Promise<void> {
-    await storage.insert('api_tokens', [{ ...row, updated_at: toClickHouseTime(new Date(clock())) }]);
+    await insertApiTokens(storage, [{ ...row, updated_at: toClickHouseTime(new Date(clock())) }]);
     cache = null;
   }
 
@@ -141,7 +136,7 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
       const row = [...(await tokens(0)).values()].find((r) => r.id === id);
       if (!row) return null;
       if (row.revoked_at) return toRecord(row);
-      const revoked = { ...row, revoked_at: toClickHouseTime(new Date(clock())), revoked_by: by, revision: Number(row.revision) + 1 };
+      const revoked = { ...row, revoked_at: toClickHouseTime(new Date(clock())), revoked_by: by, revision: row.revision + 1 };
       await before?.(toRecord(revoked));
       await write(revoked);
       return toRecord(revoked);
@@ -152,7 +147,7 @@ export function createTokenStore(storage: Storage, clock: () => number = Date.no
 function toRecord(row: TokenRow): TokenRecord {
   const time = (value: string | null) => (value ? fromClickHouseTime(value).toISOString() : null);
   return {
-    id: row.id, name: row.name, unit: row.unit, shared: row.shared === true || Number(row.shared) === 1, role: row.role as Role, jurisdiction: row.jurisdiction, enterprise_id: row.enterprise_id,
+    id: row.id, name: row.name, unit: row.unit, shared: row.shared, role: row.role, jurisdiction: row.jurisdiction, enterprise_id: row.enterprise_id,
     created_by: row.created_by, created_at: time(row.created_at)!, expires_at: time(row.expires_at), revoked_at: time(row.revoked_at), revoked_by: row.revoked_by,
   };
 }

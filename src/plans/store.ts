@@ -5,14 +5,16 @@ import { readCompanies, readEvents } from '../rules/context.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
 import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
 import { mergingPlanRows, planPayloads, planVersionRows } from '../storage/tables/events.js';
+import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks, type PlanCheckRow } from '../storage/tables/plan-checks.js';
+import { insertPlanSuggestions, suggestionsOfPlans } from '../storage/tables/plan-suggestions.js';
 import type { CheckInput } from './check.js';
-import type { CompanyCheck, PlanCheck, PlanUnderCheck, SuggestionBody, Verdict } from './model.js';
+import type { CompanyCheck, PlanCheck, PlanUnderCheck, SuggestionBody } from './model.js';
 
 /**
  * What the plan check reads (companies, their visits and plans around the
  * window, agencies, matters) and what Qingjian keeps of it: the check of every
  * filed plan (`plan_checks`) and the coordinating office's suggestions
- * (`plan_suggestions`), both migration 10.
+ * (`plan_suggestions`), both migration 10 (src/storage/tables/plan-checks.ts, plan-suggestions.ts).
  */
 
 /** Plans are filed at most this long ahead of their window (as the engine reads them). */
@@ -94,23 +96,6 @@ export interface StoredCheck extends CompanyCheck {
   checked_at: string;
 }
 
-interface CheckRow {
-  plan_id: string;
-  enterprise_id: string;
-  event_id: string;
-  region: string;
-  agency_id: string;
-  window_start: string;
-  window_end: string;
-  status: string;
-  verdict: Verdict;
-  findings: string;
-  suggestions: string;
-  checked_at: string;
-}
-
-const COLUMNS = 'plan_id, enterprise_id, event_id, region, agency_id, window_start, window_end, status, verdict, findings, suggestions, checked_at';
-
 export interface SuggestionRecord {
   id: string;
   plan_id: string;
@@ -130,29 +115,16 @@ export function createPlanCheckStore(storage: Storage) {
   return {
     /** Keeps the check of a filed plan version, one row per company; checking the version again replaces it. */
     async save(check: PlanCheck, plan: PlanUnderCheck & { event_id: string }): Promise<void> {
-      if (!check.plan_id) throw new Error('only a filed plan\'s check is stored');
-      await storage.insert('plan_checks', check.companies.map((c) => ({
-        plan_id: check.plan_id, enterprise_id: c.enterprise_id, event_id: plan.event_id, region: c.region, agency_id: plan.agency_id,
-        window_start: plan.window_start, window_end: plan.window_end, status: plan.status, verdict: c.verdict,
-        findings: JSON.stringify({ name: c.name, agency_name: check.agency_name, agency_level: check.agency_level, matters: check.matters, findings: c.findings, merge_candidates: c.merge_candidates }),
-        suggestions: JSON.stringify(c.suggestions), checked_at: toClickHouseTime(new Date(check.checked_at)),
-      })));
+      await insertPlanChecks(storage, planCheckRows(check, plan));
     },
 
     /** Plans still to come (window not over by `today`) in a region, by company, with their stored checks. */
     async upcoming(regionPrefix: string, today: string, limit: number): Promise<StoredCheck[]> {
-      const rows = await storage.query<CheckRow>(
-        `SELECT ${COLUMNS} FROM plan_checks FINAL
-         WHERE window_end >= {today:Date} AND startsWith(region, {prefix:String}) AND status NOT IN ('cancelled', 'merged')
-         ORDER BY enterprise_id, window_start, plan_id LIMIT {limit:UInt32}`,
-        { today, prefix: regionPrefix, limit });
-      return rows.map(fromCheckRow);
+      return (await upcomingPlanChecks(storage, { today, prefix: regionPrefix, limit })).map(storedCheckOf);
     },
 
     async forPlan(planId: string): Promise<StoredCheck[]> {
-      const rows = await storage.query<CheckRow>(
-        `SELECT ${COLUMNS} FROM plan_checks FINAL WHERE plan_id = {plan:String} ORDER BY enterprise_id`, { plan: planId });
-      return rows.map(fromCheckRow);
+      return (await planChecksOfPlan(storage, { plan: planId })).map(storedCheckOf);
     },
 
     /** Derived from what is suggested and by whom: a retried request is the same suggestion. */
@@ -160,20 +132,14 @@ export function createPlanCheckStore(storage: Storage) {
 
     async suggest(record: Omit<SuggestionRecord, 'id'>): Promise<SuggestionRecord> {
       const saved = { id: suggestionId(record), ...record };
-      await storage.insert('plan_suggestions', [{ ...saved, at: toClickHouseTime(new Date(record.at)) }]);
+      await insertPlanSuggestions(storage, [{ ...saved, at: toClickHouseTime(new Date(record.at)) }]);
       return saved;
     },
 
     async suggestions(planIds: readonly string[]): Promise<SuggestionRecord[]> {
       if (planIds.length === 0) return [];
-      const rows = await storage.query<SuggestionRecord>(
-        `SELECT id, plan_id, action, with_plan_ids, toString(window_start) AS window_start, toString(window_end) AS window_end,
-                note, region, agency_id, actor, actor_role, at
-         FROM plan_suggestions FINAL WHERE plan_id IN {ids:Array(String)} ORDER BY at DESC, id`, { ids: planIds });
-      return rows.map((r) => ({
-        ...r, window_start: r.window_start || null, window_end: r.window_end || null,
-        at: fromClickHouseTime(String(r.at)).toISOString(),
-      }));
+      const rows = await suggestionsOfPlans(storage, { ids: planIds });
+      return rows.map((r) => ({ ...r, at: fromClickHouseTime(r.at).toISOString() }));
     },
   };
 }
@@ -183,12 +149,11 @@ const suggestionId = (r: Omit<SuggestionRecord, 'id' | 'at'>) => createHash('sha
   .update(JSON.stringify([r.plan_id, r.action, r.with_plan_ids, r.window_start, r.window_end, r.note, r.actor]))
   .digest('hex').slice(0, 32);
 
-function fromCheckRow(r: CheckRow): StoredCheck {
-  const stored = JSON.parse(r.findings) as Pick<CompanyCheck, 'name' | 'findings' | 'merge_candidates'> & Pick<PlanCheck, 'agency_name' | 'agency_level' | 'matters'>;
+function storedCheckOf(r: PlanCheckRow): StoredCheck {
+  const { name, agency_name, agency_level, matters, findings, merge_candidates } = r.findings;
   return {
-    plan_id: r.plan_id, event_id: r.event_id, agency_id: r.agency_id, agency_name: stored.agency_name, agency_level: stored.agency_level ?? null, matters: stored.matters ?? [], window_start: String(r.window_start), window_end: String(r.window_end),
-    status: r.status, checked_at: fromClickHouseTime(String(r.checked_at)).toISOString(),
-    enterprise_id: r.enterprise_id, name: stored.name, region: r.region, verdict: r.verdict, findings: stored.findings,
-    merge_candidates: stored.merge_candidates, suggestions: JSON.parse(r.suggestions) as CompanyCheck['suggestions'],
+    plan_id: r.plan_id, event_id: r.event_id, agency_id: r.agency_id, agency_name, agency_level, matters, window_start: r.window_start, window_end: r.window_end,
+    status: r.status, checked_at: fromClickHouseTime(r.checked_at).toISOString(),
+    enterprise_id: r.enterprise_id, name, region: r.region, verdict: r.verdict, findings, merge_candidates, suggestions: r.suggestions,
   };
 }

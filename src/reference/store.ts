@@ -1,7 +1,9 @@
 import type { Agency, Enterprise } from '../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
-import { agencyById, agencyRegions, agencyRow, insertAgencies } from '../storage/tables/agencies.js';
-import { enterpriseById, enterpriseRegions, enterpriseRow, enterpriseStatuses, insertEnterprises } from '../storage/tables/enterprises.js';
+import { agencyById, agencyNames, agencyRegions, agencyRow, agencySearch, insertAgencies } from '../storage/tables/agencies.js';
+import {
+  enterpriseById, enterpriseNames, enterpriseRegions, enterpriseRow, enterpriseSearch, enterpriseStatuses, insertEnterprises,
+} from '../storage/tables/enterprises.js';
 
 /**
  * Reference data the rules read: companies (credit grade, white list, quiet
@@ -48,20 +50,18 @@ export function createReferenceStore(storage: Storage) {
      * prefix: the console's search box and its 转办 picker. At most `limit`, by name.
      */
     async search(kind: 'enterprise' | 'agency', { text = '', region = '', limit }: { text?: string; region?: string; limit: number }) {
-      const [table, column] = kind === 'enterprise' ? ['enterprises', 'enterprise_id'] : ['agencies', 'agency_id'];
-      return storage.query<{ id: string; name: string; region: string }>(
-        `SELECT ${column} AS id, name, region FROM ${table} FINAL
-         WHERE startsWith(region, {region:String})
-           AND ({text:String} = '' OR positionUTF8(name, {text:String}) > 0 OR startsWith(${column}, upperUTF8({text:String})))
-         ORDER BY name, id LIMIT {limit:UInt32}`, { text, region, limit });
+      const params = { text, region, limit };
+      return kind === 'enterprise'
+        ? (await enterpriseSearch(storage, params)).map((r) => ({ id: r.enterprise_id, name: r.name, region: r.region }))
+        : (await agencySearch(storage, params)).map((r) => ({ id: r.agency_id, name: r.name, region: r.region }));
     },
     /** Names by id for the ids that have a record (exports put names beside codes). */
     async names(kind: 'enterprise' | 'agency', ids: readonly string[]): Promise<Map<string, string>> {
       if (ids.length === 0) return new Map();
-      const [table, column] = kind === 'enterprise' ? ['enterprises', 'enterprise_id'] : ['agencies', 'agency_id'];
-      const rows = await storage.query<{ id: string; name: string }>(
-        `SELECT ${column} AS id, name FROM ${table} FINAL WHERE ${column} IN {ids:Array(String)}`, { ids: [...new Set(ids)] });
-      return new Map(rows.map((r) => [r.id, r.name]));
+      const unique = [...new Set(ids)];
+      return kind === 'enterprise'
+        ? new Map((await enterpriseNames(storage, { ids: unique })).map((r) => [r.enterprise_id, r.name]))
+        : new Map((await agencyNames(storage, { ids: unique })).map((r) => [r.agency_id, r.name]));
     },
     async agency(id: string): Promise<(Agency & { updated_at: string }) | null> {
       const [row] = await agencyById(storage, { id });

@@ -2,7 +2,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DAY, calendarDate, holidaySources, midnight, withHolidayCalendar, type HolidayCalendar } from '../calendar/index.js';
 import { loadConfig } from '../config/index.js';
-import { createStorage, type Storage } from '../storage/index.js';
+import { createStorage, missingTables, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
 import { isPretty } from '../log.js';
 import { progress, type Progress } from '../terminal/progress.js';
@@ -213,10 +213,7 @@ function when(side: 'from' | 'to') {
 
 /** Backtests read events, enterprises and agencies; without them ClickHouse's own error would not say what to do. */
 async function requireTables(storage: Storage): Promise<void> {
-  const needed = ['events', 'enterprises', 'agencies'];
-  const rows = await storage.query<{ name: string }>(
-    'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}', { names: needed });
-  const missing = needed.filter((n) => !rows.some((r) => r.name === n));
+  const missing = await missingTables(storage, ['events', 'enterprises', 'agencies']);
   if (missing.length > 0) {
     throw new Error(`storage has no ${missing.join(', ')} table(s): is DATA_DIR or CLICKHOUSE_URL right? (\`qingjian migrate\` creates them)`);
   }

@@ -6,7 +6,7 @@ import type { Storage } from './port.js';
 
 export type { Storage, Row, Params } from './port.js';
 export { toClickHouseTime, fromClickHouseTime, isClickHouseTime } from './port.js';
-export { migrate, MIGRATIONS, pendingMigrations } from './migrations.js';
+export { migrate, MIGRATIONS, missingTables, pendingMigrations } from './migrations.js';
 export type { ClusterTarget } from './port.js';
 
 /** Where `qingjian backup` has the running embedded engine write its copies before moving them (`--to`). */

@@ -472,6 +472,13 @@ async function ensureClusterLedger(storage: Storage, cluster: ClusterTarget): Pr
   for (const statement of ledgerStatements(cluster)) await storage.command(statement);
 }
 
+/** Which of these tables the database lacks (a store never migrated, or the wrong DATA_DIR or CLICKHOUSE_URL). */
+export async function missingTables(storage: Storage, names: readonly string[]): Promise<string[]> {
+  const rows = await storage.query<{ name: string }>(
+    'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}', { names });
+  return names.filter((n) => !rows.some((r) => r.name === n));
+}
+
 /** Migrations the store has not recorded yet; throws if a recorded one was edited. */
 export async function pendingMigrations(storage: Storage, all = MIGRATIONS): Promise<Migration[]> {
   const applied = new Map((await appliedMigrations(storage)).map((a) => [Number(a.version), a.checksum]));

@@ -4,7 +4,7 @@
  * shim, and a real ClickHouse server when CLICKHOUSE_URL is set).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS, migrate, pendingMigrations, type Migration } from '../../src/storage/migrations.js';
+import { MIGRATIONS, migrate, missingTables, pendingMigrations, type Migration } from '../../src/storage/migrations.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../../src/storage/port.js';
 
 export interface StorageUnderTest {
@@ -74,8 +74,11 @@ export function describeStorageContract(name: string, setup: () => Promise<Stora
 
     it('migrate() applies every migration once and records it in schema_migrations', async () => {
       const s = storage();
+      const needed = ['events', 'enterprises', 'agencies'];
+      expect(await missingTables(s, needed)).toEqual(needed);
       expect(await pendingMigrations(s)).toEqual(MIGRATIONS);
       expect(await migrate(s)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(await missingTables(s, needed)).toEqual([]);
 
       const recorded = await s.query<{ version: number | string; name: string; checksum: string }>(
         'SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version',

@@ -1,17 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertChange } from '../../src/alerts/model.js';
+import type { AuditEntry } from '../../src/audit/model.js';
 import type { Ticket, TicketChange } from '../../src/hotline/model.js';
 import { Enterprise, Event } from '../../src/ingest/schema.js';
+import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
 import { fromEvent, fromStoredRow } from '../../src/rules/events.js';
 import { migrate } from '../../src/storage/migrations.js';
 import type { Storage } from '../../src/storage/port.js';
+import { agencyRow, agencySearch, insertAgencies } from '../../src/storage/tables/agencies.js';
 import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
+import { allApiTokens, insertApiTokens, type ApiTokenRow } from '../../src/storage/tables/api-tokens.js';
+import { auditEntryOf, auditPage, auditRow, insertAuditEntries } from '../../src/storage/tables/audit-log.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
-import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
+import { companyRows, enterpriseById, enterpriseRow, enterpriseSearch, insertEnterprises } from '../../src/storage/tables/enterprises.js';
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
+import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks } from '../../src/storage/tables/plan-checks.js';
+import { insertPlanSuggestions, suggestionsOfPlans, type PlanSuggestionRow } from '../../src/storage/tables/plan-suggestions.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
+import { insertSilences, silenceById, silencesByState, type SilenceRow } from '../../src/storage/tables/silences.js';
 import {
   insertTicketChanges, insertTickets, lastTicketSerial, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
 } from '../../src/storage/tables/tickets.js';
@@ -39,15 +47,28 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
     });
 
     // Columns a table holds that its module leaves out on purpose (each module's comment says why).
-    const LEFT_OUT: Record<string, string[]> = { events: ['stored_at'], enterprises: ['exempt'] };
+    const LEFT_OUT: Record<string, string[]> = { events: ['stored_at'], enterprises: ['exempt'], audit_log: ['recorded_at'] };
+
+    const migratedColumns = async (table: string) => (await storage.query<{ name: string }>(
+      'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}', { table }))
+      .map((r) => r.name).filter((name) => !(LEFT_OUT[table] ?? []).includes(name)).sort();
 
     describe('each table module and the migrations agree', () => {
-      it.each(Object.keys(TABLE_ROWS))('%s: the row schema names exactly the migrated columns', async (table) => {
+      it('every table the migrations create has a module', async () => {
         const rows = await storage.query<{ name: string }>(
-          'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}', { table });
-        const migrated = rows.map((r) => r.name).filter((name) => !(LEFT_OUT[table] ?? []).includes(name));
+          "SELECT name FROM system.tables WHERE database = currentDatabase() AND name != 'schema_migrations'");
+        expect(Object.keys(TABLE_ROWS).sort()).toEqual(rows.map((r) => r.name).sort());
+      });
+
+      it.each(Object.keys(TABLE_ROWS))('%s: the row schema names exactly the migrated columns', async (table) => {
+        const migrated = await migratedColumns(table);
         expect(migrated.length).toBeGreaterThan(0);
-        expect(Object.keys(TABLE_ROWS[table]!.shape).sort()).toEqual(migrated.sort());
+        expect(Object.keys(TABLE_ROWS[table]!.shape).sort()).toEqual(migrated);
+      });
+
+      it('the comparison fails for a schema that lacks a column', async () => {
+        const lacking = TABLE_ROWS.silences!.omit({ reason: true });
+        expect(Object.keys(lacking.shape).sort()).not.toEqual(await migratedColumns('silences'));
       });
     });
 
@@ -170,6 +191,137 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         const id = 't-tables-2';
         await storage.insert('tickets', [{ ...ticketRow({ ...ticket, id }), state: 'parked' }]);
         await expect(ticketById(storage, { id })).rejects.toThrow(/^tickets\.byId: row 0 does not fit the table's schema: state: /);
+      });
+    });
+
+    describe('reference search', () => {
+      it('finds companies and agencies by part of the name or the start of the code, within a region, by name', async () => {
+        const [a, b, elsewhere] = [creditCode('371423', 1), creditCode('371423', 2), creditCode('370683', 3)];
+        await insertEnterprises(storage, [
+          { enterprise_id: b, name: '乐陵市金丝小枣有限公司', region: '371423', credit_grade: 'A' },
+          { enterprise_id: a, name: '乐陵市调味品有限公司', region: '371423', credit_grade: 'B' },
+          { enterprise_id: elsewhere, name: '莱州市乐陵石材有限公司', region: '370683', credit_grade: 'A' },
+        ].map((e) => enterpriseRow(Enterprise.parse(e), '2026-11-24 00:00:00.000')));
+        await insertAgencies(storage, [agencyRow({ agency_id: '371423-SCJG', name: '乐陵市市场监督管理局', region: '371423', kind: 'market' }, '2026-11-24 00:00:00.000')]);
+
+        // By name as ClickHouse orders bytes: 调 (U+8C03) before 金 (U+91D1).
+        const [first, second] = [{ enterprise_id: a, name: '乐陵市调味品有限公司', region: '371423' }, { enterprise_id: b, name: '乐陵市金丝小枣有限公司', region: '371423' }];
+        expect(await enterpriseSearch(storage, { text: '乐陵', region: '3714', limit: 10 })).toEqual([first, second]);
+        expect(await enterpriseSearch(storage, { text: a.slice(0, 12), region: '371423', limit: 1 })).toEqual([first]);
+        expect(await enterpriseSearch(storage, { text: b.toLowerCase(), region: '', limit: 10 })).toEqual([second]);
+        expect(await agencySearch(storage, { text: '371423-scjg', region: '37', limit: 10 })).toEqual([{ agency_id: '371423-SCJG', name: '乐陵市市场监督管理局', region: '371423' }]);
+        expect(await agencySearch(storage, { text: '', region: '3301', limit: 10 })).toEqual([]);
+      });
+    });
+
+    describe('silences', () => {
+      const silence: SilenceRow = {
+        id: 's-tables-1', rule_id: 'no-plan', region: '3714', agency_id: '', enterprise_id: '', reason: '系统演练', created_by: '值班员',
+        created_at: '2026-11-20 01:00:00.000', ends_at: '2026-11-20 03:00:00.000', expired_by: '', updated_at: '2026-11-20 01:00:00.000', revision: 1,
+      };
+
+      it('round-trips a silence; the highest revision wins and it is active until it ends', async () => {
+        const expired = { ...silence, ends_at: '2026-11-20 02:00:00.000', expired_by: '值班员', updated_at: '2026-11-20 02:00:00.000', revision: 2 };
+        await insertSilences(storage, [silence, expired]);
+        expect(await silenceById(storage, { id: silence.id })).toEqual([expired]);
+        const at = (time: string) => new Date(time);
+        expect((await silencesByState(storage, { state: 'active', now: at('2026-11-20T01:59:00Z') })).map((s) => s.id)).toContain(silence.id);
+        expect((await silencesByState(storage, { state: 'expired', now: at('2026-11-20T02:00:00Z') })).map((s) => s.id)).toContain(silence.id);
+        expect((await silencesByState(storage, { state: 'active', now: at('2026-11-20T02:00:00Z') })).map((s) => s.id)).not.toContain(silence.id);
+      });
+    });
+
+    describe('audit_log', () => {
+      const entry: AuditEntry = {
+        id: 'ticket:t-audit-1:2', at: '2026-11-21T03:00:00.123Z', actor: '王敏', actor_role: 'hotline', actor_token: 'tok-1', actor_unit: '德州市12345热线',
+        actor_shared: true, action: 'ticket.assign', target_kind: 'ticket', target_id: 't-audit-1', region: '371402', revision: 2,
+        before: { state: 'claimed' }, after: { state: 'assigned', assignee: { kind: 'justice', id: 'jb-1' } }, note: '转司法局', request_id: 'req-1',
+      };
+
+      it('round-trips an entry, newest first after a position, and drops fields named like credentials', async () => {
+        const older = { ...entry, id: 'ticket:t-audit-1:1', at: '2026-11-21T02:00:00.000Z', revision: 1, before: {}, after: { state: 'claimed', token: 'qjt_secret' } };
+        await insertAuditEntries(storage, [auditRow(older), auditRow(entry)]);
+        const page = await auditPage(storage, { filters: { target_id: 't-audit-1' }, limit: 10 });
+        expect(page.map(auditEntryOf)).toEqual([entry, { ...older, after: { state: 'claimed' } }]);
+        const next = await auditPage(storage, { filters: { target_kind: 'ticket', region_prefix: '3714' }, limit: 10, after: { at: page[0]!.at, id: page[0]!.id } });
+        expect(next.map((r) => r.id)).toEqual([older.id]);
+      });
+
+      it('refuses a stored entry for an action the log does not know', async () => {
+        await storage.insert('audit_log', [{ ...auditRow({ ...entry, id: 'odd', target_id: 't-audit-2' }), action: 'ticket.shred' }]);
+        await expect(auditPage(storage, { filters: { target_id: 't-audit-2' }, limit: 1 }))
+          .rejects.toThrow(/^audit_log\.page: row 0 does not fit the table's schema: action: /);
+      });
+    });
+
+    describe('api_tokens', () => {
+      const token: ApiTokenRow = {
+        id: 'tok-tables-1', name: '李娜', unit: '德州市司法局', shared: false, role: 'justice', jurisdiction: '3714', enterprise_id: '', hash: 'h1',
+        created_by: 'admin', created_at: '2026-11-20 01:00:00.000', expires_at: null, revoked_at: null, revoked_by: '', updated_at: '2026-11-20 01:00:00.000', revision: 1,
+      };
+
+      it('reads every token in its latest revision', async () => {
+        const revoked = { ...token, revoked_at: '2026-11-21 01:00:00.000', revoked_by: 'admin', updated_at: '2026-11-21 01:00:00.000', revision: 2 };
+        await insertApiTokens(storage, [token, revoked]);
+        expect((await allApiTokens(storage, {})).filter((t) => t.id === token.id)).toEqual([revoked]);
+      });
+    });
+
+    describe('plan_checks and plan_suggestions', () => {
+      const company = creditCode('371402', 97);
+      const filed: PlanUnderCheck & { event_id: string } = {
+        plan_id: 'pl-tables-1', event_id: 'ev-pl-tables-1', region: '371400', agency_id: '371400-SCJG', enterprise_ids: [company],
+        window_start: '2026-12-01', window_end: '2026-12-03', mode: 'onsite', joint_agency_ids: [], matters: ['食品安全'], reviewed_by: '',
+        replaces: [], filed_at: Date.parse('2026-11-20T00:00:00Z'), status: 'filed',
+      };
+      const check: PlanCheck = {
+        plan_id: filed.plan_id, agency_id: filed.agency_id, agency_name: '德州市市场监督管理局', agency_level: 'city', matters: ['食品安全'], mode: 'onsite',
+        window_start: filed.window_start, window_end: filed.window_end, checked_at: '2026-11-20T00:00:01.000Z', verdict: 'advise',
+        companies: [{
+          enterprise_id: company, name: '德州市鲁信食品有限公司', region: '371402', verdict: 'advise',
+          findings: [{
+            check: 'merge', rule_id: 'joint-inspection', source: { document: '德州市涉企行政检查办法', clause: '第十条' }, level: 'advise',
+            message: { zh: '可合并', en: 'Could be merged' }, figures: { overlap_days: 2, same_agency: false, note: null },
+          }],
+          merge_candidates: [{
+            plan_id: 'pl-other', agency_id: '371400-SWJ', agency_name: '德州市税务局', level: 'city', joint_agency_ids: [], same_agency: false,
+            matters: ['税务'], event_id: 'ev-pl-other', window_start: '2026-12-02', window_end: '2026-12-04', overlap_days: 2, status: 'filed',
+          }],
+          suggestions: [{ action: 'merge', label: '合并检查', reason: { zh: '合并', en: 'Merge' }, plan_ids: ['pl-other'] }],
+        }],
+      };
+
+      it('round-trips a filed plan\'s check; a cancelled plan is not upcoming', async () => {
+        await insertPlanChecks(storage, planCheckRows(check, filed));
+        const [stored] = await planChecksOfPlan(storage, { plan: filed.plan_id! });
+        const { companies: [ours], agency_name, agency_level, matters } = check;
+        expect(stored).toEqual({
+          plan_id: filed.plan_id, enterprise_id: company, event_id: filed.event_id, region: '371402', agency_id: filed.agency_id,
+          window_start: '2026-12-01', window_end: '2026-12-03', status: 'filed', verdict: 'advise',
+          findings: { name: ours!.name, agency_name, agency_level, matters, findings: ours!.findings, merge_candidates: ours!.merge_candidates },
+          suggestions: ours!.suggestions, checked_at: '2026-11-20 00:00:01.000',
+        });
+        expect((await upcomingPlanChecks(storage, { today: '2026-12-03', prefix: '3714', limit: 10 })).map((r) => r.plan_id)).toContain(filed.plan_id);
+        await insertPlanChecks(storage, planCheckRows({ ...check, checked_at: '2026-11-21T00:00:00.000Z' }, { ...filed, status: 'cancelled' }));
+        expect((await upcomingPlanChecks(storage, { today: '2026-12-01', prefix: '3714', limit: 10 })).map((r) => r.plan_id)).not.toContain(filed.plan_id);
+      });
+
+      it('reads a check stored before the console showed the plan\'s agency and matters', async () => {
+        const [row] = planCheckRows({ ...check, plan_id: 'pl-tables-old' }, filed);
+        const { agency_name: _name, agency_level: _level, matters: _matters, ...older } = JSON.parse(row!.findings) as Record<string, unknown>;
+        await insertPlanChecks(storage, [{ ...row!, findings: JSON.stringify(older) }]);
+        const [stored] = await planChecksOfPlan(storage, { plan: 'pl-tables-old' });
+        expect(stored!.findings).toMatchObject({ agency_name: '', agency_level: null, matters: [] });
+      });
+
+      it('round-trips suggestions, newest first, a window only for a change', async () => {
+        const merge: PlanSuggestionRow = {
+          id: 'sg-1', plan_id: 'pl-tables-2', action: 'merge', with_plan_ids: ['pl-other'], window_start: null, window_end: null, note: '',
+          region: '371400', agency_id: '371400-SCJG', actor: '赵强', actor_role: 'coordination', at: '2026-11-20 01:00:00.000',
+        };
+        const change = { ...merge, id: 'sg-2', action: 'change' as const, with_plan_ids: [], window_start: '2026-12-08', window_end: '2026-12-09', at: '2026-11-20 02:00:00.000' };
+        await insertPlanSuggestions(storage, [merge, change]);
+        expect(await suggestionsOfPlans(storage, { ids: ['pl-tables-2'] })).toEqual([change, merge]);
       });
     });
   });

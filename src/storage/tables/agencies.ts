@@ -53,3 +53,19 @@ export const agencyNamesAndRegions = namedQuery({
     sql: 'SELECT agency_id, name, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
   }),
 });
+
+/**
+ * Agencies whose name contains `text` or whose id starts with it (upper-cased, as ids are written), within a
+ * division-code prefix, by name: the console's 转办 picker. '' finds every agency there.
+ */
+export const agencySearch = namedQuery({
+  name: 'agencies.search',
+  row: AgencyRow.pick({ agency_id: true, name: true, region: true }),
+  statement: (values: { text: string; region: string; limit: number }) => ({
+    sql: `SELECT agency_id, name, region FROM agencies FINAL
+          WHERE startsWith(region, {region:String})
+            AND ({text:String} = '' OR positionUTF8(name, {text:String}) > 0 OR startsWith(agency_id, upperUTF8({text:String})))
+          ORDER BY name, agency_id LIMIT {limit:UInt32}`,
+    values,
+  }),
+});

@@ -81,3 +81,19 @@ export const enterpriseNames = namedQuery({
     sql: 'SELECT enterprise_id, name FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}', values,
   }),
 });
+
+/**
+ * Companies whose name contains `text` or whose credit code starts with it (case aside: codes are upper case),
+ * within a division-code prefix, by name: the console's search box. '' finds every company there.
+ */
+export const enterpriseSearch = namedQuery({
+  name: 'enterprises.search',
+  row: EnterpriseRow.pick({ enterprise_id: true, name: true, region: true }),
+  statement: (values: { text: string; region: string; limit: number }) => ({
+    sql: `SELECT enterprise_id, name, region FROM enterprises FINAL
+          WHERE startsWith(region, {region:String})
+            AND ({text:String} = '' OR positionUTF8(name, {text:String}) > 0 OR startsWith(enterprise_id, upperUTF8({text:String})))
+          ORDER BY name, enterprise_id LIMIT {limit:UInt32}`,
+    values,
+  }),
+});

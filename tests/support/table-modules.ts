@@ -9,8 +9,10 @@ import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
+import { agenciesInRegion, agencyRow, insertAgencies } from '../../src/storage/tables/agencies.js';
 import { companyRows, enterpriseById, enterpriseRow, insertEnterprises } from '../../src/storage/tables/enterprises.js';
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
+import { insertOfficers, officerAgencies, officerNames, officerRow, officerSearch } from '../../src/storage/tables/officers.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import {
   insertTicketChanges, insertTickets, lastTicketSerial, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
@@ -105,6 +107,35 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         const other = creditCode('370683', 82);
         await insertEnterprises(storage, [{ ...enterpriseRow({ ...company, enterprise_id: other }, '2026-11-24 00:00:00.000'), quiet_period: '{"days_of_month":[0]}' }]);
         await expect(companyRows(storage, { ids: [other] })).rejects.toThrow(/^enterprises\.companies: row 0 does not fit the table's schema: quiet_period\.days_of_month\.0: day 0 does not exist/);
+      });
+    });
+
+    describe('officers', () => {
+      const at = (s: number) => `2026-11-24 00:00:0${s}.000`;
+
+      it('round-trips officers, the newest version winning, and finds them by name or number among the given agencies', async () => {
+        await insertAgencies(storage, [
+          agencyRow({ agency_id: '370600-T-SCJG', name: '烟台市市场监督管理局', region: '370600', kind: 'market_regulation' }, at(0)),
+          agencyRow({ agency_id: '371400-T-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' }, at(0)),
+        ]);
+        await insertOfficers(storage, [
+          officerRow({ officer_id: 'T-0010', name: '李建国', agency_id: '370600-T-SCJG' }, at(0)),
+          officerRow({ officer_id: 'T-001', name: '王秀英', agency_id: '371400-T-SCJG' }, at(0)),
+          officerRow({ officer_id: 'T-001', name: '王秀英', agency_id: '370600-T-SCJG' }, at(1)),
+          officerRow({ officer_id: 'T-002', name: '张伟', agency_id: '371400-T-SCJG' }, at(0)),
+        ]);
+        expect(await officerAgencies(storage, { ids: ['T-001', 'T-404'] })).toEqual([{ officer_id: 'T-001', agency_id: '370600-T-SCJG' }]);
+        expect(await officerNames(storage, { ids: ['T-002'] })).toEqual([{ officer_id: 'T-002', name: '张伟' }]);
+        expect(await agenciesInRegion(storage, { region: '3714' })).toEqual([{ agency_id: '371400-T-SCJG', region: '371400' }]);
+        const search = async (text: string, agencyIds = ['370600-T-SCJG', '371400-T-SCJG']) =>
+          (await officerSearch(storage, { text, agencyIds, limit: 10 })).map((o) => o.officer_id);
+        // The exact number first (王 sorts after 李), then by name; a number matches in part and in any case.
+        expect(await search('T-001')).toEqual(['T-001', 'T-0010']);
+        expect(await search('t-00', ['370600-T-SCJG'])).toEqual(['T-0010', 'T-001']);
+        expect(await officerSearch(storage, { text: '秀英', agencyIds: ['370600-T-SCJG'], limit: 10 }))
+          .toEqual([{ officer_id: 'T-001', name: '王秀英', agency_id: '370600-T-SCJG' }]);
+        expect(await search('秀英', ['371400-T-SCJG'])).toEqual([]);
+        expect(await search('', ['371400-T-SCJG'])).toEqual(['T-002']);
       });
     });
 

@@ -3,6 +3,7 @@ import { AgencyRow } from './agencies.js';
 import { AlertChangeRow, AlertRow } from './alerts.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
+import { OfficerRow } from './officers.js';
 import { TicketChangeRow, TicketRow } from './tickets.js';
 
 /**
@@ -28,6 +29,7 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   events: EventRow,
   enterprises: EnterpriseRow,
   agencies: AgencyRow,
+  officers: OfficerRow,
   alerts: AlertRow,
   alert_changes: AlertChangeRow,
   tickets: TicketRow,

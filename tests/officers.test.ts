@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, createToken, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
+import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * Officers on reference data (PUT /v1/officers, GET /v1/officers?q=): the name behind each id in officer_ids,
@@ -146,5 +147,32 @@ describe('GET /v1/officers', () => {
     expect(doc.paths['/v1/officers'].put['x-access']).toEqual(['reference:write']);
     expect(doc.paths['/v1/officers'].get['x-access']).toEqual(['reference:read']);
     expect(doc.components.schemas.Officer.required).toEqual(['officer_id', 'name', 'agency_id']);
+    expect(doc.paths['/v1/alerts'].get.parameters.map((p: { name: string }) => p.name)).toContain('officer');
+  });
+});
+
+describe('alerts by officer', () => {
+  it('GET /v1/alerts?officer= lists the alerts naming that officer', async () => {
+    const [zhangs, lis] = [creditCode('370602', 8801), creditCode('370602', 8802)];
+    expect((await call('PUT', '/v1/enterprises', yantai.ingest, [
+      { enterprise_id: zhangs, name: '烟台甲公司', region: '370602', credit_grade: 'C' },
+      { enterprise_id: lis, name: '烟台乙公司', region: '370602', credit_grade: 'C' },
+    ])).status).toBe(200);
+    // An entry scan with no plan on file is a no-plan alert in 烟台.
+    const visit = (enterprise_id: string, officer: string) => checkin({
+      enterprise_id, region: '370602', source: 'yantai-platform', agency_id: YANTAI_SCJG, officer_ids: [officer], occurred_at: shanghaiAt(MID_MONTH_WEEK_AGO),
+    });
+    expect((await call('POST', '/v1/events', yantai.ingest, [visit(zhangs, ZHANG.officer_id), visit(lis, LI.officer_id)])).status).toBe(202);
+    await eventually(async () => ((await call('GET', '/v1/alerts?region=370602&rule=no-plan', yantai.discipline)).body.items.length === 2 ? true : undefined),
+      20_000, 'both alerts');
+
+    const zhangsAlerts = (await call('GET', `/v1/alerts?officer=${ZHANG.officer_id}`, yantai.discipline)).body.items as Array<{ enterprise_id: string; officer_ids: string[] }>;
+    expect(zhangsAlerts.map((a) => a.enterprise_id)).toEqual([zhangs]);
+    expect(zhangsAlerts[0]!.officer_ids).toEqual([ZHANG.officer_id]);
+    expect((await call('GET', `/v1/alerts?officer=${LI.officer_id}`, yantai.discipline)).body.items.map((a: { enterprise_id: string }) => a.enterprise_id)).toEqual([lis]);
+    expect((await call('GET', `/v1/alerts?officer=${ZHANG.officer_id}`, dezhou.discipline)).body.items).toEqual([]);
+    const bad = await call('GET', '/v1/alerts?officer=a%20b', yantai.discipline);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'officer' })]);
   });
 });

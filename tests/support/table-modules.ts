@@ -160,6 +160,8 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         await insertAlertChanges(storage, [alertChangeRow(alert, change)]);
         expect((await alertsByIds(storage, { ids: [alert.id] })).map(alertOf)).toEqual([alert]);
         expect((await alertPage(storage, { filters: { enterprise: alert.enterprise_id, status: 'acknowledged' }, limit: 10 })).map(alertOf)).toEqual([alert]);
+        expect((await alertPage(storage, { filters: { officer: 'o1' }, limit: 10 })).map((a) => a.id)).toEqual([alert.id]);
+        expect(await alertPage(storage, { filters: { officer: 'o' }, limit: 10 })).toEqual([]);
         expect((await alertHistory(storage, { id: alert.id })).map(alertChangeOf)).toEqual([change]);
       });
 

@@ -344,7 +344,7 @@ async function startApi(
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
         homes,
       }),
-      exportRoutes({ alerts, tickets: ticketStore, reference }),
+      exportRoutes({ alerts, tickets: ticketStore, reference, officers }),
       planRoutes({ checker: createPlanChecker(storage, rules), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),

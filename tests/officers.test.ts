@@ -152,7 +152,7 @@ describe('GET /v1/officers', () => {
 });
 
 describe('alerts by officer', () => {
-  it('GET /v1/alerts?officer= lists the alerts naming that officer', async () => {
+  it('GET /v1/alerts?officer= lists the alerts naming that officer; the export names the officers', async () => {
     const [zhangs, lis] = [creditCode('370602', 8801), creditCode('370602', 8802)];
     expect((await call('PUT', '/v1/enterprises', yantai.ingest, [
       { enterprise_id: zhangs, name: '烟台甲公司', region: '370602', credit_grade: 'C' },
@@ -174,5 +174,11 @@ describe('alerts by officer', () => {
     const bad = await call('GET', '/v1/alerts?officer=a%20b', yantai.discipline);
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'officer' })]);
+
+    const csv = await fetch(`${service.url}/v1/exports/alerts?officer=${ZHANG.officer_id}`, { headers: auth(yantai.discipline) }).then((r) => r.text());
+    const [header, row, more] = csv.replace(/^\uFEFF/, '').trim().split('\r\n').map((line) => line.split(','));
+    expect(more).toBeUndefined();
+    expect(row![header!.indexOf('执法人员')]).toBe('张建国');
+    expect(row![header!.indexOf('执法人员编号')]).toBe(ZHANG.officer_id);
   });
 });

@@ -40,7 +40,7 @@ import { planReviewRoutes } from './plans/review-routes.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
-import { createHomes, createReferenceStore, referenceRoutes, type Homes } from './reference/index.js';
+import { createHomes, createOfficerStore, createReferenceStore, officerRoutes, referenceRoutes, type Homes } from './reference/index.js';
 import { statsRoutes } from './stats/routes.js';
 import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
@@ -287,6 +287,7 @@ async function startApi(
   const { journal, silences, delivery, hotlineQueue } = startDelivery(config, urls, connections, storage, alerts, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
   const reference = createReferenceStore(storage);
+  const officers = createOfficerStore(storage);
   // Where companies and agencies are at home: every write is judged by it (src/reference/homes.ts).
   const homes = createHomes(redis, reference, config.REDIS_PREFIX);
   const rateLimiter = createRateLimiter(redis, config.REDIS_PREFIX, {
@@ -328,6 +329,7 @@ async function startApi(
       ingestRoutes({ acceptor, homes, maxEvents: config.INGEST_MAX_EVENTS, maxFutureSkewSeconds: config.INGEST_MAX_FUTURE_SKEW_S }),
       // A company's status sent or corrected re-decides its alerts since the status date (已注销 arriving after the record).
       referenceRoutes(reference, homes, config.INGEST_MAX_EVENTS, async (changes) => void (await evaluations.add('batch', { kind: 'batch', changes }))),
+      officerRoutes(officers, reference, config.INGEST_MAX_EVENTS),
       timelineRoutes(storage),
       planReviewRoutes(storage),
       feedRoutes(),
@@ -342,7 +344,7 @@ async function startApi(
         categories: () => ticketCategories(rules.current().rules.map((r) => r.spec.id)),
         homes,
       }),
-      exportRoutes({ alerts, tickets: ticketStore, reference }),
+      exportRoutes({ alerts, tickets: ticketStore, reference, officers }),
       planRoutes({ checker: createPlanChecker(storage, rules), homes, audit }),
       // Stores write their audit entries themselves (createAuditLog(storage) by default), in the same path as the revision.
       auditRoutes(audit, { regionPrefix: (c) => jurisdictionOf(c) || null }),

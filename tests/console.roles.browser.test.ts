@@ -8,8 +8,8 @@ import { createToken, eventually, get, post, put, startTestService, TEST_TOKEN, 
 /**
  * The console as each of its users meets it, in a real headless Chromium
  * against the real service: every role lands on its own view and sees only
- * what it may use; names stand where codes stood; the list searches, narrows
- * by date and pages past its first page; an export holds the API's rows; an
+ * what it may use; names stand where codes stood (officers' too); the list
+ * searches by company and by officer, narrows by date and pages past its first page; an export holds the API's rows; an
  * alert prints as a 预警处置单.
  */
 const YANTAI = '370602';
@@ -17,6 +17,9 @@ const YANTAI_SCJG = '370600-SCJG';
 const AGENCY_NAME = '烟台市市场监督管理局';
 const COMPANIES = 110;
 const SPECIAL = '烟台鲁信食品有限公司';
+// Every visit is 张建国's but the special company's, which is 李秀英's.
+const ZHANG = { officer_id: `${YANTAI_SCJG}-001`, name: '张建国', agency_id: YANTAI_SCJG };
+const LI = { officer_id: `${YANTAI_SCJG}-002`, name: '李秀英', agency_id: YANTAI_SCJG };
 const DAY_A = MID_MONTH_WEEK_AGO;
 // Two days earlier: the date range finds the one alert of that day.
 const DAY_B = new Date(Date.parse(`${DAY_A}T00:00:00Z`) - 2 * 86_400_000).toISOString().slice(0, 10);
@@ -40,6 +43,7 @@ const shown = (page: Page, selector: string) => page.locator(selector).isVisible
 beforeAll(async () => {
   service = await startTestService();
   expect((await put(`${service.url}/v1/agencies`, [{ agency_id: YANTAI_SCJG, name: AGENCY_NAME, region: '370600', kind: 'market_regulation' }])).status).toBe(200);
+  expect((await put(`${service.url}/v1/officers`, [ZHANG, LI])).status).toBe(200);
   const companies = Array.from({ length: COMPANIES }, (_, i) => ({
     enterprise_id: creditCode(YANTAI, 900 + i), name: i === 0 ? SPECIAL : `烟台测试${i}号商贸有限公司`, region: YANTAI, credit_grade: 'C',
   }));
@@ -47,7 +51,7 @@ beforeAll(async () => {
   expect((await put(`${service.url}/v1/enterprises`, companies)).status).toBe(200);
   // An entry scan with no plan on file is a no-plan alert in 烟台: the special company's two days before the others'.
   const entries = companies.map((c, i) => checkin({
-    enterprise_id: c.enterprise_id, region: YANTAI, source: 'yantai-platform', agency_id: YANTAI_SCJG, officer_ids: [`${YANTAI_SCJG}-001`],
+    enterprise_id: c.enterprise_id, region: YANTAI, source: 'yantai-platform', agency_id: YANTAI_SCJG, officer_ids: [(i === 0 ? LI : ZHANG).officer_id],
     occurred_at: shanghaiAt(i === 0 ? DAY_B : DAY_A, `10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`),
   }));
   expect((await post(`${service.url}/v1/events`, entries)).status).toBe(202);
@@ -195,6 +199,14 @@ describe('the alert list', () => {
     await page.locator(`#feed-filters select[name="agency"] option[value="${YANTAI_SCJG}"]`).waitFor({ state: 'attached' });
   });
 
+  it("shows an alert's 执法人员 by name, the number on hover", async () => {
+    // The newest no-plan alert is one of 张建国's visits.
+    await page.locator('#alert-list > li[data-rule="no-plan"] .row-main').first().click();
+    const officer = page.locator(`#alert-detail .name[data-code="${ZHANG.officer_id}"]`).first();
+    await expect.poll(() => officer.textContent(), { timeout: 15_000 }).toBe(ZHANG.name);
+    expect(await officer.getAttribute('title')).toBe(ZHANG.officer_id);
+  });
+
   it('pages past its first page', async () => {
     // The no-plan alerts and the complaint's own alert.
     const all = (await get(`${service.url}/v1/alerts?mode=active&limit=1000`)).body.items.length;
@@ -206,13 +218,23 @@ describe('the alert list', () => {
     expect(await page.locator('#feed-more').isVisible()).toBe(false);
   });
 
-  it('finds a company by name, and narrows by date', async () => {
+  it('finds a company by name, an officer by name, and narrows by date', async () => {
     const special = (await get(`${service.url}/v1/alerts?enterprise=${ids[0]}`)).body.items[0].id;
     const search = page.locator('#feed-filters input[name="enterprise"]');
     await search.fill('鲁信');
     await page.locator(`#enterprise-options option[value="${ids[0]}"]`).waitFor({ state: 'attached' });
     await search.fill(SPECIAL);
     await search.dispatchEvent('change');
+    await expect.poll(rowIds, { timeout: 30_000 }).toEqual([special]);
+    await page.click('#clear-filters');
+    await expect.poll(async () => (await rowIds()).length, { timeout: 30_000 }).toBe(100);
+
+    // An officer by name: offered as it is typed, then the list narrows to the alerts naming the officer.
+    const officer = page.locator('#feed-filters input[name="officer"]');
+    await officer.fill('秀英');
+    await page.locator(`#officer-options option[value="${LI.officer_id}"]`).waitFor({ state: 'attached' });
+    await officer.fill(LI.name);
+    await officer.dispatchEvent('change');
     await expect.poll(rowIds, { timeout: 30_000 }).toEqual([special]);
     await page.click('#clear-filters');
     await expect.poll(async () => (await rowIds()).length, { timeout: 30_000 }).toBe(100);

@@ -28,10 +28,10 @@ const DAY = 86_400_000;
 
 let service: TestService;
 const api = () => ({ url: service.url, token: TEST_TOKEN });
+const world = createWorld({ seed: SEED, enterprisesPerRegion: 60, regions: ['371400'] });
 
 beforeAll(async () => {
   service = await startTestService();
-  const world = createWorld({ seed: SEED, enterprisesPerRegion: 60, regions: ['371400'] });
   const now = Date.now();
   const history = generateEvents(world, {
     seed: SEED, from: new Date(now - 14 * DAY), to: new Date(now), visitsPerDay: 30, violationRate: 0.3, idPrefix: 'staff-test',
@@ -63,6 +63,19 @@ const alerts = async (query: string): Promise<Alert[]> => (await get(`${service.
 const tickets = async (query: string): Promise<Ticket[]> => (await get(`${service.url}/v1/hotline/tickets?${query}&limit=1000`)).body.items;
 const ofKind = <K extends StaffAction['kind']>(plan: StaffAction[], kind: K) =>
   plan.filter((a): a is Extract<StaffAction, { kind: K }> => a.kind === kind);
+
+describe('loadDemoWorld', () => {
+  it("loads the officers' names with the agencies: the API names every officer the events list", async () => {
+    const named = new Map<string, string>();
+    for (const agency of world.agencies) {
+      for (const o of (await get(`${service.url}/v1/officers?agency=${agency.agency_id}&limit=200`)).body.items) named.set(o.id, o.name);
+    }
+    expect(named).toEqual(new Map(world.officerRecords.map((o) => [o.officer_id, o.name])));
+    const listed = (await alerts('mode=active')).flatMap((a) => a.officer_ids);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const id of listed) expect(named.has(id), id).toBe(true);
+  });
+});
 
 describe('staffRound', () => {
   it('makes the same choices for the same seed on the same data, and does what it chose', async () => {

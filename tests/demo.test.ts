@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { loadRuleSet } from '../src/rules/load.js';
 import { createRandom, createWorld, generateEvents, liveEvents, type World } from '../src/demo/index.js';
-import { Agency, Enterprise, Event, type EventInput } from '../src/ingest/schema.js';
+import { Agency, Enterprise, Event, Officer, type EventInput } from '../src/ingest/schema.js';
 import { creditCodeProblem } from '../src/ingest/credit-code.js';
 import { addDays, isWorkingDay, timestamp } from '../src/calendar/index.js';
 
@@ -176,6 +176,19 @@ describe('createWorld', () => {
       const officers = world.officers[agency.agency_id]!;
       expect(officers.length).toBeGreaterThanOrEqual(5);
       for (const officer of officers) expect(officer).toMatch(new RegExp(`^${agency.agency_id}-\\d{3}$`));
+    }
+  });
+
+  it('names every officer in Chinese, once, distinct within the agency, in the shape PUT /v1/officers accepts', () => {
+    expect(world.officerRecords.map((o) => o.officer_id)).toEqual(world.agencies.flatMap((a) => world.officers[a.agency_id]!));
+    for (const officer of world.officerRecords) {
+      expect(Officer.safeParse(officer).error).toBeUndefined();
+      expect(officer.name).toMatch(/^[\u4e00-\u9fff]{2,3}$/);
+      expect(world.officers[officer.agency_id]).toContain(officer.officer_id);
+    }
+    for (const agency of world.agencies) {
+      const names = world.officerRecords.filter((o) => o.agency_id === agency.agency_id).map((o) => o.name);
+      expect(new Set(names).size).toBe(names.length);
     }
   });
 

@@ -6,7 +6,7 @@ import { auditContext } from '../audit/index.js';
 import { actingPerson, Actor, Note } from '../http/body.js';
 import { Cursor, firstValues, TimeBound } from '../http/query.js';
 import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, routeGroup } from '../http/route.js';
-import { AgencyId, EnterpriseId } from '../ingest/index.js';
+import { AgencyId, EnterpriseId, OfficerId } from '../ingest/index.js';
 import { LockTimeoutError } from '../redis/lock.js';
 import { acknowledge, reopen, resolve, TransitionError, type Revision } from './lifecycle.js';
 import { ALERT_MODES, ALERT_STATUSES, RESOLUTION_CODES, SEVERITIES, type Alert } from './model.js';
@@ -21,6 +21,7 @@ export const AlertListParams = z.object({
   region: z.string().regex(/^\d{2,6}$/, 'must be 2 to 6 digits of a division code, e.g. 37, 3714 or 371402').optional(),
   agency: AgencyId.optional(),
   enterprise: EnterpriseId.optional(),
+  officer: OfficerId.optional().describe("One of the alert's officers (officer_ids)"),
   /** Empty selects rules' main alerts. */
   variant: z.string().max(64).optional(),
   from: TimeBound.optional(),

@@ -159,6 +159,18 @@ export const INDUSTRIES = [
 ] as const;
 export const LEGAL_FORMS = [['有限公司', 8], ['有限责任公司', 3], ['股份有限公司', 1]] as const;
 
+/** Officers' names: a common surname and a given name people are really called (one or two characters). */
+export const SURNAMES = [
+  '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭',
+  '何', '高', '林', '罗', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹', '彭', '曾',
+  '田', '董', '袁', '潘', '蒋', '蔡', '余', '杜', '叶', '程', '苏', '魏', '吕', '丁', '任', '沈',
+] as const;
+export const GIVEN_NAMES = [
+  '伟', '芳', '敏', '静', '磊', '军', '勇', '杰', '涛', '超', '斌', '鹏', '建国', '建华', '建军', '志强',
+  '志刚', '国强', '海涛', '海燕', '晓明', '晓东', '晓燕', '丽娟', '秀英', '秀兰', '桂英', '玉兰', '红梅', '春梅', '雪梅', '文静',
+  '文博', '明辉', '俊杰', '浩然', '子涵', '欣怡', '佳琪', '雨婷', '宇航', '振华', '立新', '卫东', '永刚', '德胜', '鑫', '琳',
+] as const;
+
 /** What companies write to the 12345 hotline, by complaint category. */
 export const COMPLAINT_TEXTS = {
   no_scan: [

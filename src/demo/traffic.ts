@@ -40,7 +40,7 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() 
   const bar = progress('演示历史 Demo history', history.length, options.showProgress ?? false);
   await loadDemoWorld(api, world, history, (sent) => bar.advance(sent));
   bar.done();
-  log.info({ enterprises: world.enterprises.length, agencies: world.agencies.length, history: history.length }, 'demo world loaded');
+  log.info({ enterprises: world.enterprises.length, agencies: world.agencies.length, officers: world.officerRecords.length, history: history.length }, 'demo world loaded');
 
   let running = true;
   // No visits a day is the history alone: the live stream would never yield an event.
@@ -52,9 +52,11 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<() 
   };
 }
 
-/** Reference data first, so the events' companies and agencies are known when they are evaluated. */
+/** Reference data first, so the events' companies, agencies and officers are known when they are evaluated. */
 export async function loadDemoWorld(api: DemoApi, world: World, events: readonly EventInput[], onSent?: (events: number) => void): Promise<void> {
   await send(api, 'PUT', '/v1/agencies', world.agencies);
+  // After their agencies, which place them.
+  for (let i = 0; i < world.officerRecords.length; i += BATCH) await send(api, 'PUT', '/v1/officers', world.officerRecords.slice(i, i + BATCH));
   for (let i = 0; i < world.enterprises.length; i += BATCH) await send(api, 'PUT', '/v1/enterprises', world.enterprises.slice(i, i + BATCH));
   for (let i = 0; i < events.length; i += BATCH) {
     const batch = events.slice(i, i + BATCH);

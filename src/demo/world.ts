@@ -1,17 +1,20 @@
-import type { Agency, Enterprise } from '../ingest/schema.js';
+import type { Agency, Enterprise, Officer } from '../ingest/schema.js';
 import { creditCodeCheckChar } from '../ingest/credit-code.js';
 import {
-  DEMO_REGIONS, INDUSTRIES, LEGAL_FORMS, TRADE_NAME_FIRST, TRADE_NAME_SECOND, agencyKindsOf, agencyName, isCounty, type DemoRegion,
+  DEMO_REGIONS, GIVEN_NAMES, INDUSTRIES, LEGAL_FORMS, SURNAMES, TRADE_NAME_FIRST, TRADE_NAME_SECOND, agencyKindsOf, agencyName, isCounty,
+  type DemoRegion,
 } from './catalogue.js';
 import { createRandom, type Random } from './random.js';
 
-/** Reference data in the shapes PUT /v1/enterprises and PUT /v1/agencies accept. */
+/** Reference data in the shapes PUT /v1/enterprises, PUT /v1/agencies and PUT /v1/officers accept. */
 export interface World {
   regions: DemoRegion[];
   agencies: Agency[];
   enterprises: Enterprise[];
   /** Officer ids of each agency, keyed by agency_id. */
   officers: Record<string, string[]>;
+  /** Every officer of `officers` with a Chinese name, agency by agency. */
+  officerRecords: Officer[];
 }
 
 export interface WorldOptions {
@@ -35,6 +38,10 @@ const LONG_QUIET_PERIOD = { days_of_month: Array.from({ length: 15 }, (_, i) => 
 const DEREGISTERED_REGION = '330203';
 const DEREGISTERED_SHARE = 0.02;
 const DEREGISTERED_ON = '2025-12-31';
+
+// Names draw from a stream of their own, so naming the officers leaves every other draw of a seed's world (and
+// the history and alerts built on it) as it was.
+const NAMES_SALT = 0x4e616d65;
 
 const CODE_ALPHABET = [...'0123456789ABCDEFGHJKLMNPQRTUWXY'];
 const DIGITS = CODE_ALPHABET.slice(0, 10);
@@ -72,7 +79,20 @@ export function createWorld(options: WorldOptions): World {
       enterprises.push(enterprise);
     }
   }
-  return { regions, agencies, enterprises, officers };
+  return { regions, agencies, enterprises, officers, officerRecords: nameOfficers(createRandom(options.seed ^ NAMES_SALT), officers) };
+}
+
+/** A name for each officer, distinct within the agency (two 王伟 in one office would be told apart by number only). */
+function nameOfficers(random: Random, officers: Record<string, string[]>): Officer[] {
+  return Object.entries(officers).flatMap(([agencyId, ids]) => {
+    const taken = new Set<string>();
+    return ids.map((id) => {
+      let name = '';
+      for (let attempt = 0; attempt < 20 && (name === '' || taken.has(name)); attempt++) name = random.pick(SURNAMES) + random.pick(GIVEN_NAMES);
+      taken.add(name);
+      return { officer_id: id, name, agency_id: agencyId };
+    });
+  });
 }
 
 function selectRegions(codes: string[] | undefined): DemoRegion[] {

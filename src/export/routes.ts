@@ -8,6 +8,7 @@ import { TicketListParams } from '../hotline/routes.js';
 import { decodeCursor as decodeTicketCursor, type TicketStore } from '../hotline/store.js';
 import { firstValues } from '../http/query.js';
 import { defineRoute, failure, requestErrors, routeGroup } from '../http/route.js';
+import type { OfficerStore } from '../reference/officer-store.js';
 import type { ReferenceStore } from '../reference/store.js';
 import { alertTable, ticketTable } from './rows.js';
 import { EXPORT_FORMATS, tableResponse, type ExportFormat } from './table.js';
@@ -61,7 +62,7 @@ const tooMany = { error: 'invalid_request', message: 'too many rows to export',
   errors: [{ field: 'from', message: `more than ${EXPORT_MAX_ROWS} rows match: narrow the filters (from, to, region)` }] };
 
 /** CSV/XLSX of the alert list and the ticket list, with the same filters and jurisdiction as the lists. */
-export function exportRoutes(stores: { alerts: AlertStore; tickets: TicketStore; reference: ReferenceStore }): OpenAPIHono {
+export function exportRoutes(stores: { alerts: AlertStore; tickets: TicketStore; reference: ReferenceStore; officers: OfficerStore }): OpenAPIHono {
   const app = routeGroup();
   const stamp = () => calendarDate(Date.now()).replaceAll('-', '');
 
@@ -71,7 +72,7 @@ export function exportRoutes(stores: { alerts: AlertStore; tickets: TicketStore;
     const alerts = region === null ? [] : await readAll(
       (after) => stores.alerts.list({ ...filters, region }, PAGE, after), decodeAlertCursor);
     if (alerts === null) return c.json(tooMany, 400);
-    return tableResponse(await alertTable(alerts, stores.reference), format as ExportFormat, stamp());
+    return tableResponse(await alertTable(alerts, stores.reference, stores.officers), format as ExportFormat, stamp());
   }, requestErrors('bad export request'));
 
   app.openapi(exportTickets, async (c) => {

@@ -4,6 +4,7 @@ import type { Alert } from '../alerts/model.js';
 import { timestamp } from '../calendar/index.js';
 import { CONSOLE_DIR } from '../console/routes.js';
 import type { Ticket } from '../hotline/model.js';
+import type { OfficerStore } from '../reference/officer-store.js';
 import type { ReferenceStore } from '../reference/store.js';
 import type { Table } from './table.js';
 import {
@@ -36,18 +37,20 @@ async function namesOf(reference: ReferenceStore, items: ReadonlyArray<{ enterpr
 
 export const ALERT_COLUMNS = [
   '预警编号', '预警级别', '规则', '规则编号', '状态', '企业', '统一社会信用代码', '执法部门', '部门编码', '地区', '区划代码',
-  '执法人员', '发生时间', '最近发生', '预警时间', '次数', '预警内容', '签收人', '签收时间', '处理结论', '处理人', '处理时间', '处理说明',
+  '执法人员', '执法人员编号', '发生时间', '最近发生', '预警时间', '次数', '预警内容', '签收人', '签收时间', '处理结论', '处理人', '处理时间', '处理说明',
 ] as const;
 
-export async function alertTable(alerts: readonly Alert[], reference: ReferenceStore): Promise<Table> {
-  const name = await namesOf(reference, alerts);
+export async function alertTable(alerts: readonly Alert[], reference: ReferenceStore, officers: Pick<OfficerStore, 'names'>): Promise<Table> {
+  const [name, officerNames] = await Promise.all([namesOf(reference, alerts), officers.names(alerts.flatMap((a) => a.officer_ids))]);
+  // An officer without a record is shown by number, so the names column never drops anyone.
+  const officersOf = (a: Alert) => a.officer_ids.map((id) => officerNames.get(id) ?? id).join('、');
   return {
     title: '预警清单',
     columns: ALERT_COLUMNS,
     rows: alerts.map((a) => [
       a.id, zh(SEVERITY_ZH, a.severity), a.title.zh, a.rule_id, zh(ALERT_STATUS_ZH, a.status),
       name.enterprise(a.enterprise_id), a.enterprise_id, name.agency(a.agency_id), a.agency_id, regionName(a.region), a.region,
-      a.officer_ids.join('、'), shanghaiTime(a.first_seen_at), shanghaiTime(a.last_seen_at), shanghaiTime(a.raised_at), a.count, a.message.zh,
+      officersOf(a), a.officer_ids.join('、'), shanghaiTime(a.first_seen_at), shanghaiTime(a.last_seen_at), shanghaiTime(a.raised_at), a.count, a.message.zh,
       a.acknowledged_by ? personZh(a.acknowledged_by) : '', shanghaiTime(a.acknowledged_at),
       a.resolution ? zh(RESOLUTION_ZH, a.resolution) : '', a.resolved_by ? personZh(a.resolved_by) : '', shanghaiTime(a.resolved_at), a.resolution_note,
     ]),

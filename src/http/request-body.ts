@@ -13,7 +13,7 @@ import { callerOf } from '../auth/index.js';
  * sent where no route needs a token (a public or unknown path) is not read.
  */
 export interface BodyBounds {
-  /** Body bytes on the bulk routes (POST /v1/events, PUT /v1/enterprises, PUT /v1/agencies). */
+  /** Body bytes on the bulk routes (POST /v1/events, PUT /v1/enterprises, PUT /v1/agencies, PUT /v1/officers). */
   bulkMaxBytes: number;
   /** Body bytes on every other route. */
   maxBytes: number;
@@ -23,7 +23,7 @@ export interface BodyBounds {
 /** People's bodies: the largest, a ticket note of 2,000 characters, is about 6 KB of UTF-8. */
 export const PEOPLE_MAX_BYTES = 64 * 1024;
 
-const BULK_ROUTES = new Set(['POST /v1/events', 'PUT /v1/enterprises', 'PUT /v1/agencies']);
+const BULK_ROUTES = new Set(['POST /v1/events', 'PUT /v1/enterprises', 'PUT /v1/agencies', 'PUT /v1/officers']);
 
 /** Whether the request says it carries a body (a length above 0, or chunks). */
 export function declaresBody(c: Context): boolean {

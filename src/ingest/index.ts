@@ -1,4 +1,4 @@
-export { Event, Enterprise, Agency, EVENT_TYPES, ENTERPRISE_STATUSES, EnterpriseId, AgencyId } from './schema.js';
+export { Event, Enterprise, Agency, Officer, EVENT_TYPES, ENTERPRISE_STATUSES, EnterpriseId, AgencyId, OfficerId } from './schema.js';
 export type { EventInput } from './schema.js';
 export { creditCodeProblem, creditCodeCheckChar, isCreditCode } from './credit-code.js';
 export { batchBody, batchErrors, batchItem, readValidBatch } from './batch.js';

@@ -35,6 +35,7 @@ export const EnterpriseId = z.string().superRefine((code, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 }).describe('18-character unified social credit code (GB 32100-2015)');
 export const AgencyId = identifier('agency_id');
+export const OfficerId = identifier('officer_id');
 const OfficerIds = z.array(identifier('officer id')).min(1, 'needs at least one officer').max(50);
 // Only what storage holds as written: ClickHouse refuses a time before year 1 (the whole insert fails, for
 // ever) and silently clamps a Date outside 1970-01-01…2149-06-06, so such values are refused here instead.
@@ -259,3 +260,14 @@ export const Agency = z.object({
   kind: identifier('kind').describe('e.g. market_regulation, emergency, ecology, fire, agriculture'),
 }).strict();
 export type Agency = z.infer<typeof Agency>;
+
+/**
+ * An officer's name on reference data: events name officers by id only (officer_ids), and people read names.
+ * An officer belongs to an agency that reference data holds; that agency's region is the officer's.
+ */
+export const Officer = z.object({
+  officer_id: OfficerId.describe("The id events name in officer_ids (e.g. the 执法证号)"),
+  name: z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters'),
+  agency_id: AgencyId.describe('The agency the officer serves; PUT /v1/agencies first'),
+}).strict();
+export type Officer = z.infer<typeof Officer>;

@@ -1,12 +1,13 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { jurisdictionOf, narrowRegion, outsideMessage, principalOf, refuseOutside, within, type OutsideItem, type Principal } from '../auth/index.js';
+import { jurisdictionOf, narrowRegion, principalOf, refuseOutside, within } from '../auth/index.js';
 import { firstValues } from '../http/query.js';
 import { components, defineRoute, failure, json, ref, requestErrors, routeGroup } from '../http/route.js';
 import { Agency, batchBody, batchErrors, batchItem, Enterprise, readValidBatch } from '../ingest/index.js';
 import type { Change } from '../queues/index.js';
 import type { HomeKind, Homes } from './homes.js';
+import { judgeUpsert, type UpsertSubject } from './judge.js';
 import { statusChanges } from './status.js';
 import type { ReferenceStore } from './store.js';
 
@@ -21,6 +22,11 @@ const lookupRoute = (path: string, item: string, summary: string, unknown: strin
   request: { params: z.object({ id: z.string() }) },
   responses: { 200: json('Found', ref(item)), 404: failure(unknown) },
 });
+
+const SUBJECTS: Record<HomeKind, UpsertSubject> = {
+  enterprise: { noun: 'enterprise', idField: 'enterprise_id', regionField: 'region' },
+  agency: { noun: 'agency', idField: 'agency_id', regionField: 'region' },
+};
 
 const SearchParams = z.object({
   q: z.string().trim().max(64).optional().describe('Part of the name, or the start of the id (credit code, agency id)'),
@@ -50,11 +56,7 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
     Upserted: { type: 'object', required: ['upserted'], properties: { upserted: { type: 'integer' } } },
   });
 
-  /**
-   * An upsert touches the stored record (if any) and the new one: both must lie
-   * in the caller's jurisdiction, and moving a record to another region is an
-   * admin's act, so a platform cannot take another region's company into its own.
-   */
+  // Judged by the stored record and the new one (./judge.ts).
   async function upsert<T extends { region: string }>(
     c: Context, kind: HomeKind, schema: z.ZodType<T>, idOf: (item: T) => string, write: (items: T[]) => Promise<void>,
   ) {
@@ -62,7 +64,7 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
     if ('response' in batch) return batch.response;
     const items = batch.values.map((item) => ({ id: idOf(item), region: item.region }));
     const before = await store.storedRegions(kind, items.map((i) => i.id));
-    const refused = items.flatMap((item, index) => judgeUpsert(principalOf(c), kind, item, before.get(item.id), index));
+    const refused = items.flatMap((item, index) => judgeUpsert(principalOf(c), SUBJECTS[kind], item, before.get(item.id), index));
     if (refused.length > 0) return refuseOutside(c, refused);
     await write(batch.values);
     await homes.moved(kind, new Map(items.map((i) => [i.id, i.region])));
@@ -101,18 +103,4 @@ export function referenceRoutes(store: ReferenceStore, homes: Homes, maxItems: n
   });
 
   return app;
-}
-
-function judgeUpsert(caller: Principal, kind: HomeKind, item: { id: string; region: string }, stored: string | undefined, index: number): OutsideItem[] {
-  const { jurisdiction } = caller;
-  const idField = kind === 'enterprise' ? 'enterprise_id' : 'agency_id';
-  const refused: OutsideItem[] = [];
-  if (!within(item.region, jurisdiction)) refused.push({ index, field: 'region', message: outsideMessage(jurisdiction) });
-  // The stored record's region is not named: a foreign token learns only that it may not touch this id.
-  if (stored !== undefined && !within(stored, jurisdiction)) {
-    refused.push({ index, field: idField, message: `is registered in a region outside this token's jurisdiction (${jurisdiction})` });
-  } else if (stored !== undefined && stored !== item.region && caller.role !== 'admin') {
-    refused.push({ index, field: 'region', message: `would move the ${kind} from ${stored} to ${item.region}: only an admin token whose jurisdiction covers both may move it` });
-  }
-  return refused;
 }

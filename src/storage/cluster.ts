@@ -26,6 +26,7 @@ export const SHARDING_KEYS: Readonly<Record<string, readonly string[]>> = {
   events: ['enterprise_id'],
   enterprises: ['enterprise_id'],
   agencies: ['agency_id'],
+  officers: ['officer_id'],
   // All revisions of an alert have the same company (part of its sorting key), so they fold on one shard.
   alerts: ['enterprise_id'],
   alert_changes: ['alert_id'],

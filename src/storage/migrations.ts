@@ -425,6 +425,22 @@ export const MIGRATIONS: Migration[] = [
         ADD COLUMN IF NOT EXISTS complainant_phone String`,
     ],
   },
+  {
+    version: 14,
+    name: 'officers: names on reference data',
+    statements: [
+      // Events name officers by id only; reference data gives each a name and the agency they serve (whose
+      // region places them). Versions fold like agencies': the newest updated_at wins, read with FINAL.
+      `CREATE TABLE IF NOT EXISTS officers (
+        officer_id String,
+        name String,
+        agency_id String,
+        updated_at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(updated_at)
+      ORDER BY officer_id`,
+    ],
+  },
 ];
 
 const checksum = (m: Migration) => createHash('sha256').update(m.statements.join('\n;\n')).digest('hex');

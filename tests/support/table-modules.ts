@@ -7,7 +7,7 @@ import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
 import { fromEvent, fromStoredRow } from '../../src/rules/events.js';
 import { migrate } from '../../src/storage/migrations.js';
 import type { Storage } from '../../src/storage/port.js';
-import { agencyRow, agencySearch, insertAgencies } from '../../src/storage/tables/agencies.js';
+import { agenciesInRegion, agencyRow, agencySearch, insertAgencies } from '../../src/storage/tables/agencies.js';
 import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
@@ -18,6 +18,7 @@ import { companyRows, enterpriseById, enterpriseRow, enterpriseSearch, insertEnt
 import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
 import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks } from '../../src/storage/tables/plan-checks.js';
 import { insertPlanSuggestions, suggestionsOfPlans, type PlanSuggestionRow } from '../../src/storage/tables/plan-suggestions.js';
+import { insertOfficers, officerAgencies, officerNames, officerRow, officerSearch } from '../../src/storage/tables/officers.js';
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import { insertSilences, silenceById, silencesByState, type SilenceRow } from '../../src/storage/tables/silences.js';
 import {
@@ -129,6 +130,35 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
       });
     });
 
+    describe('officers', () => {
+      const at = (s: number) => `2026-11-24 00:00:0${s}.000`;
+
+      it('round-trips officers, the newest version winning, and finds them by name or number among the given agencies', async () => {
+        await insertAgencies(storage, [
+          agencyRow({ agency_id: '370600-T-SCJG', name: '烟台市市场监督管理局', region: '370600', kind: 'market_regulation' }, at(0)),
+          agencyRow({ agency_id: '371400-T-SCJG', name: '德州市市场监督管理局', region: '371400', kind: 'market_regulation' }, at(0)),
+        ]);
+        await insertOfficers(storage, [
+          officerRow({ officer_id: 'T-0010', name: '李建国', agency_id: '370600-T-SCJG' }, at(0)),
+          officerRow({ officer_id: 'T-001', name: '王秀英', agency_id: '371400-T-SCJG' }, at(0)),
+          officerRow({ officer_id: 'T-001', name: '王秀英', agency_id: '370600-T-SCJG' }, at(1)),
+          officerRow({ officer_id: 'T-002', name: '张伟', agency_id: '371400-T-SCJG' }, at(0)),
+        ]);
+        expect(await officerAgencies(storage, { ids: ['T-001', 'T-404'] })).toEqual([{ officer_id: 'T-001', agency_id: '370600-T-SCJG' }]);
+        expect(await officerNames(storage, { ids: ['T-002'] })).toEqual([{ officer_id: 'T-002', name: '张伟' }]);
+        expect(await agenciesInRegion(storage, { region: '3714' })).toEqual([{ agency_id: '371400-T-SCJG', region: '371400' }]);
+        const search = async (text: string, agencyIds = ['370600-T-SCJG', '371400-T-SCJG']) =>
+          (await officerSearch(storage, { text, agencyIds, limit: 10 })).map((o) => o.officer_id);
+        // The exact number first (王 sorts after 李), then by name; a number matches in part and in any case.
+        expect(await search('T-001')).toEqual(['T-001', 'T-0010']);
+        expect(await search('t-00', ['370600-T-SCJG'])).toEqual(['T-0010', 'T-001']);
+        expect(await officerSearch(storage, { text: '秀英', agencyIds: ['370600-T-SCJG'], limit: 10 }))
+          .toEqual([{ officer_id: 'T-001', name: '王秀英', agency_id: '370600-T-SCJG' }]);
+        expect(await search('秀英', ['371400-T-SCJG'])).toEqual([]);
+        expect(await search('', ['371400-T-SCJG'])).toEqual(['T-002']);
+      });
+    });
+
     describe('alerts', () => {
       const alert: Alert = {
         id: 'a-tables-1', fingerprint: 'a-tables-1', rule_id: 'no-plan', rule_version: 3, variant: 'manual_checkin', severity: 'high',
@@ -150,6 +180,8 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         await insertAlertChanges(storage, [alertChangeRow(alert, change)]);
         expect((await alertsByIds(storage, { ids: [alert.id] })).map(alertOf)).toEqual([alert]);
         expect((await alertPage(storage, { filters: { enterprise: alert.enterprise_id, status: 'acknowledged' }, limit: 10 })).map(alertOf)).toEqual([alert]);
+        expect((await alertPage(storage, { filters: { officer: 'o1' }, limit: 10 })).map((a) => a.id)).toEqual([alert.id]);
+        expect(await alertPage(storage, { filters: { officer: 'o' }, limit: 10 })).toEqual([]);
         expect((await alertHistory(storage, { id: alert.id })).map(alertChangeOf)).toEqual([change]);
       });
 

@@ -45,6 +45,15 @@ export const agencyRegions = namedQuery({
   }),
 });
 
+/** The agencies reference data places in a division-code prefix ('' for all of them): whose officers a search reaches. */
+export const agenciesInRegion = namedQuery({
+  name: 'agencies.inRegion',
+  row: AgencyRow.pick({ agency_id: true, region: true }),
+  statement: (values: { region: string }) => ({
+    sql: 'SELECT agency_id, region FROM agencies FINAL WHERE startsWith(region, {region:String})', values,
+  }),
+});
+
 /** The name and region of each of these agencies (ids without a record are left out). */
 export const agencyNamesAndRegions = namedQuery({
   name: 'agencies.namesAndRegions',

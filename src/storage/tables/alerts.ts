@@ -122,6 +122,8 @@ export interface AlertFilters {
   region?: string;
   agency?: string;
   enterprise?: string;
+  /** One of the alert's officers. */
+  officer?: string;
   variant?: string;
   /** On first_seen_at (event time): from inclusive, to exclusive. */
   from?: Date;
@@ -137,6 +139,7 @@ const FILTER_SQL: Record<keyof AlertFilters, string> = {
   region: 'startsWith(region, {region:String})',
   agency: 'agency_id = {agency:String}',
   enterprise: 'enterprise_id = {enterprise:String}',
+  officer: 'has(officer_ids, {officer:String})',
   variant: 'variant = {variant:String}',
   from: "first_seen_at >= {from:DateTime64(3, 'UTC')}",
   to: "first_seen_at < {to:DateTime64(3, 'UTC')}",

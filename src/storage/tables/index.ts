@@ -5,6 +5,7 @@ import { ApiTokenRow } from './api-tokens.js';
 import { AuditRow } from './audit-log.js';
 import { EnterpriseRow } from './enterprises.js';
 import { EventRow } from './events.js';
+import { OfficerRow } from './officers.js';
 import { PlanCheckRow } from './plan-checks.js';
 import { PlanSuggestionRow } from './plan-suggestions.js';
 import { SilenceRow } from './silences.js';
@@ -35,6 +36,7 @@ export const TABLE_ROWS: Readonly<Record<string, z.ZodObject>> = {
   events: EventRow,
   enterprises: EnterpriseRow,
   agencies: AgencyRow,
+  officers: OfficerRow,
   alerts: AlertRow,
   alert_changes: AlertChangeRow,
   tickets: TicketRow,

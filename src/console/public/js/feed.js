@@ -16,7 +16,7 @@ import { absolute, number, timeEl } from './format.js';
 import { bindExport } from './exports.js';
 import { fillRegionOptions, nameEl, namesEl } from './names.js';
 import { printAlert } from './print.js';
-import { enterpriseId, enterpriseSearch } from './search.js';
+import { enterpriseId, enterpriseSearch, officerId, officerSearch } from './search.js';
 import * as L from './labels.js';
 import { FeedSocket } from './socket.js';
 
@@ -33,9 +33,9 @@ export function compareSeq(a, b) {
 }
 const validSeq = (s) => typeof s === 'string' && /^\d{1,20}-\d{1,20}$/.test(s);
 
-const NO_FILTERS = { rule: '', severity: '', region: '', agency: '', enterprise: '', from: '', to: '', unresolved: false };
+const NO_FILTERS = { rule: '', severity: '', region: '', agency: '', enterprise: '', officer: '', from: '', to: '', unresolved: false };
 /** Filters the list asks the service for (a change re-reads the list); `unresolved` only hides rows. */
-const SERVER_FILTERS = ['rule', 'severity', 'region', 'agency', 'enterprise', 'from', 'to'];
+const SERVER_FILTERS = ['rule', 'severity', 'region', 'agency', 'enterprise', 'officer', 'from', 'to'];
 
 /** The day after a YYYY-MM-DD date: a 至 date includes its whole day, the API's `to` is exclusive. */
 const dayAfter = (date) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
@@ -111,6 +111,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
     form.agency.value = state.filters.agency;
   }).catch(() => { /* no reference data readable: the list still shows every agency */ });
   enterpriseSearch(form.enterprise, root.querySelector('#enterprise-options'));
+  officerSearch(form.officer, root.querySelector('#officer-options'));
   els.list.classList.toggle('hide-resolved', state.filters.unresolved);
 
   listRules().then((rules) => {
@@ -123,6 +124,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
 
   function readForm() {
     const enterprise = enterpriseId(form.enterprise, root.querySelector('#enterprise-options'));
+    const officer = officerId(form.officer, root.querySelector('#officer-options'));
     const { from, to } = form;
     const rangeOk = !from.value || !to.value || from.value <= to.value;
     to.setCustomValidity(rangeOk ? '' : '结束日期不能早于开始日期');
@@ -132,7 +134,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
     }
     return {
       rule: form.rule.value, severity: form.severity.value, region: form.region.value, agency: form.agency.value,
-      enterprise, from: from.value, to: to.value, unresolved: form.unresolved.checked,
+      enterprise, officer, from: from.value, to: to.value, unresolved: form.unresolved.checked,
     };
   }
 
@@ -167,7 +169,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
     if (state.filters.severity) f.severity = [state.filters.severity];
     if (state.filters.region) f.region = state.filters.region;
     if (state.filters.agency) f.agency = [state.filters.agency];
-    return f; // the feed has no company filter: passes() keeps the list to the chosen company
+    return f; // the feed has no company or officer filter: passes() keeps the list to the chosen ones
   };
 
   const passes = (a) => (!state.filters.rule || a.rule_id === state.filters.rule)
@@ -175,6 +177,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
     && (!state.filters.region || String(a.region ?? '').startsWith(state.filters.region))
     && (!state.filters.agency || a.agency_id === state.filters.agency)
     && (!state.filters.enterprise || a.enterprise_id === state.filters.enterprise)
+    && (!state.filters.officer || (a.officer_ids ?? []).includes(state.filters.officer))
     && (!state.filters.from || (a.first_seen_at ?? '') >= bound(state.filters.from))
     && (!state.filters.to || (a.first_seen_at ?? '') < bound(dayAfter(state.filters.to)));
   // A date is a day in Shanghai; alerts carry UTC ISO times, which compare as text.
@@ -256,7 +259,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
   const listParams = () => {
     const f = state.filters;
     return {
-      mode: 'active', rule: f.rule, severity: f.severity, region: f.region, agency: f.agency, enterprise: f.enterprise,
+      mode: 'active', rule: f.rule, severity: f.severity, region: f.region, agency: f.agency, enterprise: f.enterprise, officer: f.officer,
       from: f.from, to: f.to ? dayAfter(f.to) : '',
     };
   };
@@ -865,6 +868,7 @@ export function startFeed({ root, onCount, onConnection, scope = { act: true, si
     if (kind === 'time') return absolute(value);
     if (kind === 'date') return String(value);
     if (kind && typeof kind === 'object') return kind[String(value)] ?? String(value);
+    if (kind === 'officer') return namesEl('officer', value);
     if (Array.isArray(value)) return value.join('、');
     if (typeof value === 'object') {
       if ('lat' in value && 'lng' in value) return `${value.address ? `${value.address} ` : ''}(${value.lat}, ${value.lng})`;

@@ -8,6 +8,7 @@ import { api, ApiError, query } from './api.js';
 import { fill, h } from './dom.js';
 import { absolute } from './format.js';
 import * as L from './labels.js';
+import { namesEl } from './names.js';
 import { chinese, csvName, display, download, fetchStat, percent, statTable, toCsv } from './stats.js';
 
 const ECHARTS = '/console/vendor/echarts.esm.min.js';
@@ -270,7 +271,7 @@ export function startJustice({ root }) {
           h('time', { datetime: e.occurred_at }, absolute(new Date(e.occurred_at))),
           ' ', h('span', { class: 'tag' }, L.eventType(e.type)),
           e.agency_id ? h('span', {}, ' ', known.get(e.agency_id) ?? '', h('span', { class: 'mono small muted' }, `（${e.agency_id}）`)) : null,
-          e.officer_ids?.length ? h('span', { class: 'muted small' }, ` 执法人员 ${e.officer_ids.join('、')}`) : null,
+          e.officer_ids?.length ? h('span', { class: 'muted small' }, ' 执法人员 ', namesEl('officer', e.officer_ids)) : null,
           e.outcome ? h('span', {}, ` · ${L.INSPECTION_OUTCOME[e.outcome] ?? e.outcome}`) : null,
           e.plan_id ? h('span', { class: 'muted small' }, ` · 计划 ${e.plan_id}`) : null))));
     } catch (err) {

@@ -183,7 +183,7 @@ export const param = (key) => PARAM[key] ?? key;
 export const EVENT_FIELDS = [
   ['occurred_at', '发生时间', 'time'],
   ['agency_id', '执法部门'],
-  ['officer_ids', '执法人员'],
+  ['officer_ids', '执法人员', 'officer'],
   ['action', '动作', CHECKIN_ACTION],
   ['method', '方式', METHOD],
   ['onsite', '现场', { true: '是', false: '否' }],

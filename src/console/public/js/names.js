@@ -1,8 +1,8 @@
 /**
  * Names where people read codes: regions (GB/T 2260, from divisions.json),
- * companies and agencies (the reference data, GET /v1/enterprises?q= and
- * /v1/agencies?q=, asked once per page and a few at a time). The code stays
- * on hover (title) and in exports.
+ * companies, agencies and officers (the reference data, GET /v1/enterprises?q=,
+ * /v1/agencies?q= and /v1/officers?q=, asked once per page and a few at a
+ * time). The code (an officer's number) stays on hover (title) and in exports.
  */
 import { api, query } from './api.js';
 import { h } from './dom.js';
@@ -25,9 +25,10 @@ export function regionName(code) {
   return divisions[c] ?? divisions[c.replace(/0+$/, '')] ?? c;
 }
 
-const cache = { enterprise: new Map(), agency: new Map() };
+const cache = { enterprise: new Map(), agency: new Map(), officer: new Map() };
 // The search answers 200 with no match for an id without a record, where the lookup by id would answer 404.
-const PATH = { enterprise: '/v1/enterprises', agency: '/v1/agencies' };
+// The officer search matches numbers in part but puts an exact one first, so one row asked for an id is that officer.
+const PATH = { enterprise: '/v1/enterprises', agency: '/v1/agencies', officer: '/v1/officers' };
 const queue = [];
 let running = 0;
 const PARALLEL = 4;
@@ -45,7 +46,7 @@ function pump() {
   }
 }
 
-/** The name of a company or agency, or null when it is not in the reference data (or not readable). */
+/** The name of a company, agency or officer, or null when it is not in the reference data (or not readable). */
 export function lookupName(kind, id) {
   if (!id || !PATH[kind]) return Promise.resolve(null);
   let found = cache[kind].get(id);
@@ -63,8 +64,6 @@ export function lookupName(kind, id) {
 export function nameEl(kind, id, { className } = {}) {
   const el = h('span', { class: ['name', className], title: id ?? '', dataset: { code: id ?? '' } }, id ?? '—');
   if (!id) return el;
-  // Officers have no reference record to name them yet: their number is what there is.
-  if (!PATH[kind] && kind !== 'region') return el;
   if (kind === 'region') {
     divisionsLoaded.then(() => { el.textContent = regionName(id); });
     return el;

@@ -8,7 +8,7 @@
  * on duty and the token's role.
  */
 import { api, ApiError, query } from './api.js';
-import { announce, fill, h } from './dom.js';
+import { announce, errorLine, fill, h } from './dom.js';
 
 const VERDICT = { ok: '无问题', advise: '建议调整', breach: '将违反规定' };
 const CHECK = {
@@ -101,11 +101,7 @@ export function startCoordination({ root }) {
   const filters = root.querySelector('#coordination-filters');
   let token = 0;
 
-  function say(text) {
-    notice.textContent = text;
-    notice.hidden = !text;
-    notice.dataset.kind = 'error';
-  }
+  const say = errorLine(notice);
 
   async function refresh() {
     const mine = ++token;

@@ -54,3 +54,12 @@ export function announce(text) {
   // A separate task, so the same text twice is read twice.
   setTimeout(() => { region.textContent = text; }, 50);
 }
+
+/** A view's error line: `say(text)` shows it, `say('')` hides it. */
+export function errorLine(notice) {
+  return (text) => {
+    notice.textContent = text;
+    notice.hidden = !text;
+    notice.dataset.kind = 'error';
+  };
+}

@@ -5,7 +5,7 @@
  * current one in Shanghai; the region to the token's jurisdiction.
  */
 import { api, ApiError, query } from './api.js';
-import { fill, h } from './dom.js';
+import { errorLine, fill, h } from './dom.js';
 import { absolute } from './format.js';
 
 const TASK_STATUS = { carried_out: '已执行', not_carried_out: '未执行', cancelled: '已撤销' };
@@ -56,11 +56,7 @@ export function startPlans({ root }) {
   form.elements.week.value ||= isoWeek();
   let token = 0;
 
-  function say(text) {
-    notice.textContent = text;
-    notice.hidden = !text;
-    notice.dataset.kind = 'error';
-  }
+  const say = errorLine(notice);
 
   async function refresh() {
     const mine = ++token;

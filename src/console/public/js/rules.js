@@ -7,7 +7,7 @@
  * rule set reloads while the service runs.
  */
 import { api, ApiError } from './api.js';
-import { fill, h } from './dom.js';
+import { errorLine, fill, h } from './dom.js';
 import * as L from './labels.js';
 
 const regionLabel = (entry) => (entry.prefix === '*' ? entry.name : `${entry.prefix} ${entry.name}`);
@@ -93,11 +93,7 @@ export function startRules({ root }) {
   const notice = root.querySelector('#rules-notice');
   let token = 0;
 
-  function say(text) {
-    notice.textContent = text;
-    notice.hidden = !text;
-    notice.dataset.kind = 'error';
-  }
+  const say = errorLine(notice);
 
   async function refresh() {
     const mine = ++token;

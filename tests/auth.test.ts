@@ -8,7 +8,7 @@ import { defineRoute, routeGroup } from '../src/http/route.js';
 import type { Storage } from '../src/storage/index.js';
 import { checkin, complaint, creditCode, inspection, MID_MONTH_WEEK_AGO, plan, shanghaiAt } from './support/fixtures.js';
 import { feedUrl } from './support/feed-client.js';
-import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { auth, callAs, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 // Bearer tokens against a real service: who gets in, and what each role may do.
 let service: TestService;
@@ -21,12 +21,7 @@ afterAll(async () => {
   await service?.dispose();
 });
 
-async function call(method: string, path: string, token: string | null, body?: unknown) {
-  const headers: Record<string, string> = token ? auth(token) : {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${service.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
-}
+const call = (method: string, path: string, token: string | null, body?: unknown) => callAs(service.url, method, path, token, body);
 
 const newToken = (role: string, extra: Record<string, unknown> = {}) => createToken(service.url, role, extra);
 

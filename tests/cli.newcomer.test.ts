@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runQingjian } from './support/cli.js';
 
 /**
  * The command line as a newcomer meets it: `qingjian --version`, and
@@ -13,17 +14,7 @@ const ROOT = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'qingjian-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function qingjian(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const qingjian = (args: string[], env: Record<string, string> = {}) => runQingjian(args, { ...process.env, LOG_LEVEL: 'silent', ...env });
 
 describe('the command line', () => {
   it('prints its version', async () => {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHomes, createReferenceStore } from '../src/reference/index.js';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, plan, shanghaiAt, uniqueId } from './support/fixtures.js';
-import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { callAs, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * Writes are judged by the jurisdiction of what they touch, old and new: a
@@ -21,12 +21,7 @@ type Tokens = Record<'ingest' | 'admin' | 'discipline' | 'hotline', string>;
 let dezhou: Tokens;
 let yantai: Tokens;
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const headers: Record<string, string> = auth(token);
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${service.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
+const call = (method: string, path: string, token: string | null, body?: unknown) => callAs(service.url, method, path, token, body);
 
 const tokensOf = async (jurisdiction: string): Promise<Tokens> => {
   const make = async (role: string) => (await createToken(service.url, role, { jurisdiction })).token;

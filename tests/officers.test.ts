@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkin, creditCode, MID_MONTH_WEEK_AGO, shanghaiAt } from './support/fixtures.js';
-import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { auth, callAs, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * Officers on reference data (PUT /v1/officers, GET /v1/officers?q=): the name behind each id in officer_ids,
@@ -20,12 +20,11 @@ type Tokens = Record<'ingest' | 'discipline', string>;
 let dezhou: Tokens;
 let yantai: Tokens;
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const headers: Record<string, string> = auth(token);
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${service.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
+// Status and body only: the tests compare the whole answer.
+const call = async (method: string, path: string, token: string, body?: unknown) => {
+  const { status, body: answer } = await callAs(service.url, method, path, token, body);
+  return { status, body: answer };
+};
 const search = async (token: string, query: string) => {
   const res = await call('GET', `/v1/officers?${query}`, token);
   expect(res.status).toBe(200);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkin, complaint, creditCode, MID_MONTH_WEEK_AGO, plan, shanghaiAt } from './support/fixtures.js';
 import { connectFeed } from './support/feed-client.js';
-import { auth, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
+import { auth, callAs, createToken, eventually, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
  * The property suite's jurisdiction property (fast-check, against one real
@@ -30,12 +30,7 @@ let dezhou: Tokens;
 let yantai: Tokens;
 const yantaiIds = { alerts: [] as string[], tickets: [] as string[], silence: '' };
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const headers: Record<string, string> = auth(token);
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${service.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
+const call = (method: string, path: string, token: string | null, body?: unknown) => callAs(service.url, method, path, token, body);
 
 const visitDay = (hour: number) => shanghaiAt(MID_MONTH_WEEK_AGO, `${String(hour).padStart(2, '0')}:15:00`);
 

@@ -16,7 +16,12 @@ export interface Run {
  */
 export function qingjianRules(...args: string[]): Promise<Run> {
   const { RULES_DIR: _ignored, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'rules', ...args], { cwd: root, env: { ...env, LOG_LEVEL: 'silent' } });
+  return runQingjian(['rules', ...args], { ...env, LOG_LEVEL: 'silent' });
+}
+
+/** The real CLI (`src/cli.ts`) in a child process, with exactly this environment; resolves when it exits. */
+export function runQingjian(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -73,6 +73,14 @@ export async function put(url: string, body: unknown): Promise<{ status: number;
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
+/** A request with this token (none: no Authorization), a JSON body if given, and the answer parsed as JSON when it is. */
+export async function callAs(url: string, method: string, path: string, token: string | null, body?: unknown) {
+  const headers: Record<string, string> = token ? auth(token) : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+}
+
 export async function get(url: string, token = TEST_TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { headers: auth(token) });
   return { status: res.status, body: await res.json().catch(() => null) };

@@ -14,8 +14,20 @@ const wallClock = (ms: number) => new Date(ms + OFFSET);
 /** Midnight in Shanghai of the day containing `ms`. */
 export const startOfDay = (ms: number): number => Math.floor((ms + OFFSET) / DAY) * DAY - OFFSET;
 
+// Rules and plan checks ask this for every event they look at, and most events fall on a few days.
+const dates = new Map<number, string>();
+
 /** YYYY-MM-DD in Shanghai. */
-export const calendarDate = (ms: number): string => wallClock(ms).toISOString().slice(0, 10);
+export function calendarDate(ms: number): string {
+  const day = startOfDay(ms);
+  let date = dates.get(day);
+  if (date === undefined) {
+    date = wallClock(day).toISOString().slice(0, 10);
+    if (dates.size >= 100_000) dates.clear();
+    dates.set(day, date);
+  }
+  return date;
+}
 
 /** RFC 3339 with the +08:00 offset, to the second, e.g. 2026-03-02T09:30:00+08:00. */
 export const timestamp = (ms: number): string => `${wallClock(ms).toISOString().slice(0, 19)}+08:00`;

@@ -94,14 +94,20 @@ export function inPeriod(rule: ResolvedRule, days: number[], at: number): boolea
   return filter === 'any' || isWorkingDay(calendarDate(at)) === (filter === 'working');
 }
 
-/** [-10..-1] → [-10, -9, …, -1]; plain days stay. */
+/** [-10..-1] → [-10, -9, …, -1]; plain days stay. Once per list of the rule set: every company of a grade shares it. */
 export function expand(days: ReadonlyArray<number | string>): number[] {
-  return days.flatMap((d) => {
-    if (typeof d === 'number') return [d];
-    const [a, b] = d.split('..').map(Number) as [number, number];
-    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-  });
+  let expanded = expansions.get(days);
+  if (expanded === undefined) {
+    expanded = days.flatMap((d) => {
+      if (typeof d === 'number') return [d];
+      const [a, b] = d.split('..').map(Number) as [number, number];
+      return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    });
+    expansions.set(days, expanded);
+  }
+  return expanded;
 }
+const expansions = new WeakMap<ReadonlyArray<number | string>, number[]>();
 
 function describe(days: number[]): string {
   const sorted = [...days].sort((a, b) => a - b);

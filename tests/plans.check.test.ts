@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Event } from '../src/ingest/schema.js';
 import { checkPlan, type CheckInput } from '../src/plans/check.js';
-import type { PlanCheck, PlanUnderCheck } from '../src/plans/model.js';
+import { answerOf, type CompanyCheck, type PlanCheck, type PlanUnderCheck } from '../src/plans/model.js';
 import { byTime, fromEvent, type CompanyFacts, type EngineEvent } from '../src/rules/events.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { withHolidayCalendar } from '../src/calendar/index.js';
@@ -129,6 +129,32 @@ describe('the plan check elsewhere', () => {
       rule_id: 'no-plan', level: 'breach', source: { document: 'yantai-joint-inspection-platform.txt', clause: expect.stringContaining('报同级司法局进行审核') },
     });
     expect(finding(check({ ...plan, reviewed_by: 'justice_bureau' }, '2026-06-01T09:00:00+08:00'), 'whitelist')).toMatchObject({ level: 'ok' });
+  });
+
+  it('the answer over HTTP has each clause and reason once: findings and suggestions name them by key, a second value under one name gets a second key', () => {
+    const plan = { region: '370683', agency_id: '370600-SCJG', enterprise_ids: [LAIZHOU, '91370683MA00000020'], window_start: '2026-06-02', window_end: '2026-06-20' };
+    const result = check(plan, '2026-06-01T09:00:00+08:00');
+    const answer = answerOf(result);
+    const cited = result.companies.flatMap((c) => c.findings.map((f) => f.source));
+    expect(Object.keys(answer.sources).length).toBe(new Set(cited.map((c) => `${c.document} ${c.clause}`)).size);
+    // no-plan cites the lead time's clause and the white-list clause: two keys for one rule.
+    expect(Object.keys(answer.sources).sort()).toEqual(['no-plan', 'no-plan~2']);
+    answer.companies.forEach((company, i) => company.findings.forEach((f, j) => {
+      expect(answer.sources[f.source_id]).toEqual(result.companies[i]!.findings[j]!.source);
+      expect(f).not.toHaveProperty('source');
+    }));
+    // Both companies would move to the same window: one wording of 变更's reason, said once.
+    expect(Object.keys(answer.reasons)).toEqual(['change']);
+    answer.companies.forEach((company, i) => company.suggestions.forEach((s, j) => {
+      expect(answer.reasons[s.reason_id]).toEqual(result.companies[i]!.suggestions[j]!.reason);
+      expect(s).not.toHaveProperty('reason');
+    }));
+    // A company moved elsewhere gets the reason's second wording under a second key.
+    const [first, second] = result.companies as [CompanyCheck, CompanyCheck];
+    const moved = { ...second, suggestions: second.suggestions.map((s) => ({ ...s, window: { start: '2026-07-01', end: '2026-07-19' }, reason: { zh: '改到2026-07-01至2026-07-19，不触及任何规则', en: 'Move to 2026-07-01..2026-07-19' } })) };
+    const two = answerOf({ ...result, companies: [first, moved] });
+    expect(two.companies.map((c) => c.suggestions[0]!.reason_id)).toEqual(['change', 'change~2']);
+    expect(two.reasons['change~2']!.zh).toContain('2026-07-01');
   });
 
   it('an off-site plan breaches none of the on-site rules', () => {

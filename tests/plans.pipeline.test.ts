@@ -84,11 +84,13 @@ describe('plan-overlap and the plan check', () => {
     expect(mine.merge_candidates).toEqual([expect.objectContaining({
       plan_id: p1, agency_id: '370600-SCJG', agency_name: '烟台市市场监督管理局', level: 'city', same_agency: false, matters: ['食品生产安全'], overlap_days: 2,
     })]);
-    expect(mine.findings).toContainEqual(expect.objectContaining({
-      check: 'merge', rule_id: 'plan-overlap', level: 'advise',
-      source: { document: 'yantai-joint-inspection-platform.txt', clause: '通过涉企检查计划对比匹配,合并同一段时间内针对同一对象的多次检查' },
-    }));
-    expect(mine.suggestions).toContainEqual(expect.objectContaining({ action: 'merge', label: '合并检查', plan_ids: [p1] }));
+    expect(mine.findings).toContainEqual(expect.objectContaining({ check: 'merge', rule_id: 'plan-overlap', level: 'advise', source_id: 'plan-overlap' }));
+    // The answer cites each clause once, in `sources`.
+    expect(checked.body.sources['plan-overlap']).toEqual({
+      document: 'yantai-joint-inspection-platform.txt', clause: '通过涉企检查计划对比匹配,合并同一段时间内针对同一对象的多次检查',
+    });
+    expect(mine.suggestions).toContainEqual(expect.objectContaining({ action: 'merge', label: '合并检查', plan_ids: [p1], reason_id: 'merge' }));
+    expect(checked.body.reasons.merge).toEqual({ zh: '与同期计划合并为一次联合检查', en: expect.any(String) });
     expect(mine.verdict).toBe('advise');
 
     // Each filed plan's check is stored; p1 was checked again when p2 came, so it names p2.
@@ -156,10 +158,8 @@ describe('plan-overlap and the plan check', () => {
     const [mine] = res.body.companies;
     // 烟台 counts 7 calendar days ahead: filed today, the first five days of the window are too soon, the rest in time.
     const lead = mine.findings.find((f: { check: string }) => f.check === 'lead_time');
-    expect(lead).toMatchObject({
-      rule_id: 'no-plan', level: 'advise', figures: { lead: 7, unit: 'days', late_days: 5, first_day_in_time: day(7) },
-      source: { document: 'yantai-joint-inspection-platform.txt' },
-    });
+    expect(lead).toMatchObject({ rule_id: 'no-plan', level: 'advise', figures: { lead: 7, unit: 'days', late_days: 5, first_day_in_time: day(7) } });
+    expect(res.body.sources[lead.source_id]).toMatchObject({ document: 'yantai-joint-inspection-platform.txt' });
     // The nearest window of the same length that breaches nothing starts on the first day in time.
     expect(mine.suggestions).toContainEqual(expect.objectContaining({ action: 'change', label: '变更检查', window: { start: day(7), end: day(14) } }));
     expect(res.body.verdict).toBe('advise');

@@ -32,7 +32,10 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry): Pla
     // Matters only for the plans the check names as merge candidates: most plans have few or none.
     const named = result.companies.flatMap((c) => c.merge_candidates);
     if (named.length === 0) return result;
-    const matters = await readMatters(storage, result.companies.filter((c) => c.merge_candidates.length > 0).map((c) => c.enterprise_id), named.map((m) => m.event_id));
+    // One company's row per plan version is enough: a plan naming 1,000 companies has 1,000 rows, each with the whole JSON.
+    const oneCompany = new Map<string, string>();
+    for (const c of result.companies) for (const m of c.merge_candidates) if (!oneCompany.has(m.event_id)) oneCompany.set(m.event_id, c.enterprise_id);
+    const matters = await readMatters(storage, [...new Set(oneCompany.values())], [...oneCompany.keys()]);
     for (const m of named) m.matters = matters.get(m.event_id) ?? [];
     return result;
   }

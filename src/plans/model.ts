@@ -127,6 +127,65 @@ export interface PlanCheck {
   companies: CompanyCheck[];
 }
 
+/**
+ * The check as POST /v1/plans/check answers it: each clause and each suggestion's reason once, in `sources` and
+ * `reasons`, named by key from the findings (`source_id`) and suggestions (`reason_id`). A key is the rule's id or
+ * the suggestion's action, then `~2`, `~3`… when one rule cites several clauses or a reason has several wordings.
+ * A plan for 1,000 companies cites a handful of clauses and reasons, which would otherwise be repeated for every
+ * company (half the answer).
+ */
+export interface PlanCheckAnswer extends Omit<PlanCheck, 'companies'> {
+  sources: Record<string, Clause>;
+  reasons: Record<string, Localized>;
+  companies: Array<Omit<CompanyCheck, 'findings' | 'suggestions'> & {
+    findings: Array<Omit<PlanFinding, 'source'> & { source_id: string }>;
+    suggestions: Array<Omit<Suggestion, 'reason'> & { reason_id: string }>;
+  }>;
+}
+
+export function answerOf(check: PlanCheck): PlanCheckAnswer {
+  const sources = keyedOnce<Clause>((c) => [c.document, c.clause]);
+  const reasons = keyedOnce<Localized>((r) => [r.zh, r.en]);
+  // Field by field rather than by rest and spread: a third of the time for the 8,000 objects of 1,000 companies.
+  const companies = check.companies.map((c) => ({
+    enterprise_id: c.enterprise_id, name: c.name, region: c.region, verdict: c.verdict,
+    findings: c.findings.map((f) => ({
+      check: f.check, rule_id: f.rule_id, level: f.level, source_id: sources.key(f.rule_id, f.source), message: f.message, figures: f.figures,
+    })),
+    merge_candidates: c.merge_candidates,
+    suggestions: c.suggestions.map((s) => ({
+      action: s.action, label: s.label, reason_id: reasons.key(s.action, s.reason), plan_ids: s.plan_ids, window: s.window,
+    })),
+  }));
+  return { ...check, sources: sources.all, reasons: reasons.all, companies };
+}
+
+/**
+ * Values kept once each, under a readable key: the name given, then `~2`, `~3`… for other values under that name.
+ * A value is known by its two texts, looked up one after the other: the texts are mostly the rule set's own strings,
+ * whose hashes V8 keeps, where joining them would hash a new string for every finding.
+ */
+function keyedOnce<T>(texts: (value: T) => [string, string]) {
+  const all: Record<string, T> = {};
+  const keys = new Map<string, Map<string, string>>();
+  return {
+    all,
+    key(name: string, value: T): string {
+      const [first, second] = texts(value);
+      let inner = keys.get(first);
+      if (inner === undefined) keys.set(first, (inner = new Map()));
+      let key = inner.get(second);
+      if (key === undefined) {
+        key = name;
+        for (let n = 2; key in all; n++) key = `${name}~${n}`;
+        inner.set(second, key);
+        all[key] = value;
+      }
+      return key;
+    },
+  };
+}
+
 /** A suggestion the coordinating office records for a plan and sends to its agencies. */
 export const SuggestionBody = z.object({
   actor: Actor,

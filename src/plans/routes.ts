@@ -9,7 +9,7 @@ import { firstValues } from '../http/query.js';
 import { defineRoute, failure, json, jsonBody, requestErrors, routeGroup } from '../http/route.js';
 import type { Homes } from '../reference/homes.js';
 import type { PlanChecker } from './checker.js';
-import { CheckRequest, SuggestionBody, type DraftPlan } from './model.js';
+import { CheckRequest, SuggestionBody, answerOf, type DraftPlan } from './model.js';
 
 export interface PlanRoutesOptions {
   checker: PlanChecker;
@@ -32,8 +32,9 @@ const checkPlanRoute = defineRoute({
   description: 'Per company, under the rules in force in its region (rules/regions.yaml): the annual cap (grade, visits so far, remaining), '
     + 'the quiet-period days of the window, the frequent-visits risk, the lead time as the region counts it, the 预告 still possible, '
     + 'white-list review, and merge candidates (other on-site plans for the company in the same days, of any agency or level). Each finding '
-    + 'cites its rule and clause; each company gets a verdict (ok, advise, breach) and suggestions (merge 合并检查, online 线上检查, '
-    + 'change 变更检查 with the nearest window that breaches nothing, cancel 取消检查). An ingest token checks plans of its own region only.',
+    + 'cites its rule and, by `source_id`, its clause; each company gets a verdict (ok, advise, breach) and suggestions (merge 合并检查, online 线上检查, '
+    + 'change 变更检查 with the nearest window that breaches nothing, cancel 取消检查) whose `reason_id` names their reason. Each clause and reason '
+    + 'is in the answer once, in `sources` and `reasons`. An ingest token checks plans of its own region only.',
   request: { body: jsonBody(CheckRequest) },
   responses: {
     200: answer('The check'),
@@ -82,13 +83,13 @@ export function planRoutes(options: PlanRoutesOptions): OpenAPIHono {
     if (body.plan_id !== undefined) {
       const plan = await checker.filed(body.plan_id);
       if (!plan || !within(plan.region, jurisdiction)) return notFound(c);
-      return c.json(await checker.check(plan));
+      return c.json(answerOf(await checker.check(plan)));
     }
     const draft = body.plan!;
     const refused = await outside(draft, jurisdiction, options.homes);
     if (refused.length > 0) return refuseOutside(c, refused);
     const { plan_id, reviewed_by, ...rest } = draft;
-    return c.json(await checker.check({ ...rest, plan_id: plan_id ?? null, reviewed_by: reviewed_by ?? '', filed_at: Date.now(), status: 'filed' }));
+    return c.json(answerOf(await checker.check({ ...rest, plan_id: plan_id ?? null, reviewed_by: reviewed_by ?? '', filed_at: Date.now(), status: 'filed' })));
   });
 
   app.openapi(upcomingRoute, async (c) => {

@@ -345,8 +345,8 @@ export const planPayloads = namedQuery({
   name: 'events.planPayloads',
   row: EventRow.pick({ id: true, payload: true }),
   statement: (p: { enterpriseIds: readonly string[]; ids: readonly string[] }) => ({
-    sql: `SELECT id, any(payload) AS payload FROM events
-          WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} GROUP BY id`,
+    sql: `SELECT id, payload FROM events
+          WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} LIMIT 1 BY id`,
     values: { companies: p.enterpriseIds, ids: p.ids },
   }),
 });

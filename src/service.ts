@@ -236,8 +236,9 @@ async function forTheHotline(events: readonly Event[], homes: Pick<Homes, 'regio
  * delivery a crash cut short).
  */
 async function raiseSystemAlert(alerts: AlertStore, locks: Locks, delivery: Delivery, candidate: AlertCandidate): Promise<void> {
-  await locks.withLocks([enterpriseLock(candidate.enterprise_id)], async () => {
+  await locks.withLocks([enterpriseLock(candidate.enterprise_id)], async (lease) => {
     const existing = await alerts.byIds([candidate.fingerprint]);
+    lease.ensure();
     await delivery.decided(reconcile(existing, [candidate], [], new Date(), 'hotline SLA breached'), [...existing.values()]);
   });
 }

@@ -107,9 +107,10 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
     ): Promise<Alert | null> {
       const seen = await get(id);
       if (!seen) return null;
-      return locks.withLocks([enterpriseLock(seen.enterprise_id)], async () => {
+      return locks.withLocks([enterpriseLock(seen.enterprise_id)], async (lease) => {
         const current = (await get(id))!;
         const revision = transition(current);
+        lease.ensure();
         await out(revision, context ? [alertAudit(current, revision, context)] : []);
         return revision.alert;
       });

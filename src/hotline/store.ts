@@ -1,5 +1,5 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
-import type { Locks } from '../redis/lock.js';
+import type { Lease, Locks } from '../redis/lock.js';
 import { isClickHouseTime, type Storage } from '../storage/index.js';
 import {
   insertTicketChanges, insertTickets, lastTicketSerial, rank, ticketById, ticketChangeOf, ticketChangeRow, ticketHistory, ticketOf, ticketPage, ticketRow,
@@ -50,8 +50,8 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
       return ticket && asOf(ticket, now);
     },
 
-    /** Runs fn holding the ticket's lock; every write of a ticket goes through here. */
-    locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    /** Runs fn holding the ticket's lock; every write of a ticket goes through here (after `lease.ensure()`). */
+    locked<T>(id: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
       return locks.withLocks([ticketLock(id)], fn);
     },
 
@@ -70,7 +70,7 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
       before?: (revision: TicketRevision) => Promise<void>,
       context?: AuditContext,
     ): Promise<Ticket | null> {
-      return locks.withLocks([ticketLock(id)], async () => {
+      return locks.withLocks([ticketLock(id)], async (lease) => {
         const ticket = await stored(id);
         if (!ticket) return null;
         const now = new Date();
@@ -83,6 +83,7 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
           revisions.push(revision);
           if (context) audited.push(ticketAudit(current, revision, context));
         }
+        lease.ensure();
         await save(revisions, audited);
         return revisions.at(-1)?.ticket ?? ticket;
       });

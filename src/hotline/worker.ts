@@ -62,7 +62,7 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
 
   async function open(job: Job<HotlineJob>, draft: Extract<HotlineJob, { kind: 'open' }>['draft']): Promise<void> {
     const id = draftTicketId(draft);
-    await store.locked(id, async () => {
+    await store.locked(id, async (lease) => {
       if (await store.stored(id)) return;
       // The job's creation time, so a retry computes the same ticket and the same timers.
       const createdAt = new Date(job.timestamp);
@@ -74,6 +74,7 @@ export function startHotlineWorker(options: HotlineWorkerOptions): HotlineWorker
       await scheduleSla(queue, id, 'accept', due.accept_due_at.toISOString());
       await scheduleSla(queue, id, 'resolve', due.resolve_due_at.toISOString());
       const number = await nextNumber(createdAt);
+      lease.ensure();
       await store.save([openTicket({ ...draft, region: home ?? draft.region }, createdAt, due, number)]);
       log.info({ ticket: id, source: draft.source, source_id: draft.source_id }, 'ticket opened');
     });

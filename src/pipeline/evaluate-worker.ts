@@ -2,7 +2,7 @@ import { enterpriseLock, reconcile, type AlertStore, type Revision } from '../al
 import { withHolidayCalendar } from '../calendar/index.js';
 import { groupBy } from '../collections.js';
 import type { Delivery } from '../delivery/index.js';
-import type { Locks } from '../redis/lock.js';
+import type { Lease, Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import { readAgencyNames, readCompanies, readEvents } from '../rules/context.js';
 import type { RuleRegistry } from '../rules/registry.js';
@@ -46,10 +46,10 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
     const ids = [...new Set(changes.map((c) => c.enterprise_id))];
     // Companies another evaluation holds are handed back as a new job instead of waiting for them:
     // that evaluation may be slow, and everything else in this chunk is ready now.
-    const { revisions, pending, busy } = await options.locks.withFreeLocks(ids.map(enterpriseLock), async (held) => {
+    const { revisions, pending, busy } = await options.locks.withFreeLocks(ids.map(enterpriseLock), async (held, lease) => {
       const mine = new Set(held);
       const free = changes.filter((c) => mine.has(enterpriseLock(c.enterprise_id)));
-      const decided = free.length > 0 ? await decide(free, [...new Set(free.map((c) => c.enterprise_id))], reason) : { revisions: [], pending: [] };
+      const decided = free.length > 0 ? await decide(free, [...new Set(free.map((c) => c.enterprise_id))], reason, lease) : { revisions: [], pending: [] };
       return { ...decided, busy: changes.filter((c) => !mine.has(enterpriseLock(c.enterprise_id))) };
     });
     if (busy.length > 0) await decisions.queue.add('batch', { kind: 'batch', changes: busy }, { delay: BUSY_RETRY_MS });
@@ -66,7 +66,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
     }, 'evaluated');
   }
 
-  async function decide(changes: readonly Change[], ids: string[], reason: string) {
+  async function decide(changes: readonly Change[], ids: string[], reason: string, lease: Lease) {
     const { storage } = options;
     // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
     const { rules, calendar } = options.rules.current();
@@ -88,6 +88,8 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));
       pending.push(...result.pending.map((p) => ({ ...p, enterprise_id: change.enterprise_id })));
     }
+    // Another evaluation may have these companies if this one stalled past the locks' TTL: then it decides, not this one.
+    lease.ensure();
     return { revisions: await options.delivery.decided(revisions, [...stored.values()]), pending };
   }
 

@@ -12,6 +12,9 @@ import type { Redis } from 'ioredis';
  * Locks are leases: short-lived, and renewed every third of their TTL while
  * the holder works, so a long evaluation keeps them however long it takes,
  * and a holder that dies (SIGKILL, a lost machine) lets them go within one TTL.
+ * A holder that stalls longer than the TTL (a blocked event loop, Redis out of
+ * reach) may lose them to the next holder: it learns so from `Lease.ensure()`,
+ * which it calls before it writes, and fails instead (its job is retried).
  */
 export interface LockOptions {
   /** How long a lock outlives its holder's last renewal: how soon a dead holder's locks are free again. */
@@ -20,14 +23,30 @@ export interface LockOptions {
   waitMs?: number;
 }
 
+/** The holder's view of its locks while it works. */
+export interface Lease {
+  /**
+   * Throws LeaseLostError unless every lock is certainly still the holder's: the last renewal that Redis confirmed
+   * for all of them was sent less than one TTL ago, and none was found taken.
+   */
+  ensure(): void;
+}
+
 export interface Locks {
-  withLocks<T>(names: string[], fn: () => Promise<T>, opts?: LockOptions): Promise<T>;
+  withLocks<T>(names: string[], fn: (lease: Lease) => Promise<T>, opts?: LockOptions): Promise<T>;
   /**
    * Takes whichever of the locks are free, at once and without waiting, runs
    * fn with their names, and releases them. For work that can hand the busy
    * part back (the engine re-queues those companies) rather than wait for it.
    */
-  withFreeLocks<T>(names: string[], fn: (held: string[]) => Promise<T>, opts?: Pick<LockOptions, 'ttlMs'>): Promise<T>;
+  withFreeLocks<T>(names: string[], fn: (held: string[], lease: Lease) => Promise<T>, opts?: Pick<LockOptions, 'ttlMs'>): Promise<T>;
+}
+
+export class LeaseLostError extends Error {
+  constructor(readonly locks: string[], reason: string) {
+    super(`lost the lease on ${locks.length === 1 ? `lock "${locks[0]}"` : `${locks.length} locks (${locks.slice(0, 3).join(', ')}…)`}: ${reason}`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 export class LockTimeoutError extends Error {
@@ -37,7 +56,8 @@ export class LockTimeoutError extends Error {
   }
 }
 
-const DEFAULT_TTL_MS = 5_000;
+// A dead holder's locks are free within 2 s; a live one renews every 667 ms, so only a stall of over 1.3 s loses them.
+const DEFAULT_TTL_MS = 2_000;
 const DEFAULT_WAIT_MS = 10_000;
 const FIRST_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 500;
@@ -60,16 +80,32 @@ export function createLocks(redis: Redis, prefix: string): Locks {
   /**
    * Runs fn while renewing the held locks every ttlMs / 3. A renewal that fails (Redis away for a moment) is
    * tried again at the next tick; a lease already lost cannot be taken back, and its next holder keeps it.
+   * `acquiredAt` is when the locks were asked for: they last one TTL from then at the least.
    */
-  async function leased<T>(names: string[], token: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
-    if (names.length === 0) return fn();
+  async function leased<T>(names: string[], token: string, ttlMs: number, acquiredAt: number, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    let confirmedAt = acquiredAt;
+    let taken: string | null = null;
+    const lease: Lease = {
+      ensure() {
+        if (names.length === 0) return;
+        if (taken !== null) throw new LeaseLostError(names, `"${taken}" was taken by another holder`);
+        const since = Date.now() - confirmedAt;
+        if (since >= ttlMs) throw new LeaseLostError(names, `no renewal confirmed for ${since} ms, past the ${ttlMs} ms TTL`);
+      },
+    };
+    if (names.length === 0) return fn(lease);
     const renewal = setInterval(() => {
+      const sentAt = Date.now();
       const pipeline = redis.pipeline();
       for (const name of names) pipeline.eval(RENEW, 1, keyOf(name), token, ttlMs);
-      pipeline.exec().catch(() => {});
+      pipeline.exec().then((replies) => {
+        const lost = names.findIndex((_, i) => replies?.[i]?.[1] === 0);
+        if (lost >= 0) taken ??= names[lost]!;
+        else if (replies?.every(([err]) => !err)) confirmedAt = Math.max(confirmedAt, sentAt);
+      }, () => {});
     }, Math.max(1, Math.floor(ttlMs / 3)));
     try {
-      return await fn();
+      return await fn(lease);
     } finally {
       clearInterval(renewal);
     }
@@ -99,6 +135,7 @@ export function createLocks(redis: Redis, prefix: string): Locks {
     async withFreeLocks(names, fn, opts = {}) {
       const unique = [...new Set(names)];
       const token = randomUUID();
+      const acquiredAt = Date.now();
       const pipeline = redis.pipeline();
       for (const name of unique) pipeline.set(keyOf(name), token, 'PX', opts.ttlMs ?? DEFAULT_TTL_MS, 'NX');
       const replies = unique.length > 0 ? (await pipeline.exec()) ?? [] : [];
@@ -106,18 +143,20 @@ export function createLocks(redis: Redis, prefix: string): Locks {
       try {
         const failure = replies.find(([err]) => err)?.[0];
         if (failure) throw failure;
-        return await leased(held, token, opts.ttlMs ?? DEFAULT_TTL_MS, () => fn(held));
+        return await leased(held, token, opts.ttlMs ?? DEFAULT_TTL_MS, acquiredAt, (lease) => fn(held, lease));
       } finally {
         await release(held, token).catch(() => {});
       }
     },
     async withLocks(names, fn, opts = {}) {
       const unique = [...new Set(names)];
-      if (unique.length === 0) return fn();
       const { ttlMs = DEFAULT_TTL_MS, waitMs = DEFAULT_WAIT_MS } = opts;
+      if (unique.length === 0) return leased([], '', ttlMs, Date.now(), fn);
       const token = randomUUID();
       const deadline = Date.now() + waitMs;
+      let acquiredAt = Date.now();
       for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+        acquiredAt = Date.now();
         const held = await tryAcquire(unique, token, ttlMs);
         if (held === null) break;
         const remaining = deadline - Date.now();
@@ -126,7 +165,7 @@ export function createLocks(redis: Redis, prefix: string): Locks {
         await sleep(Math.min(remaining, backoff / 2 + Math.random() * backoff / 2));
       }
       try {
-        return await leased(unique, token, ttlMs, fn);
+        return await leased(unique, token, ttlMs, acquiredAt, fn);
       } finally {
         // A failed release is not the caller's failure: the work is done, and the locks expire after ttlMs.
         await release(unique, token).catch(() => {});

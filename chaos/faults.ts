@@ -30,6 +30,12 @@ export interface FaultContext {
   probe: Probe;
   settings: FaultSettings;
   progress(text: string): void;
+  /**
+   * For a fault that goes on observing after it gave the broken part back (worker-kill waits to count the jobs the
+   * stalled check returns): the part was given back at `at`, so recovery is measured from then, while it observes.
+   * A later call replaces an earlier one; without a call, recovery is measured from the window's end once inject returns.
+   */
+  ended(at: number): void;
 }
 
 export interface FaultWindow {
@@ -70,7 +76,7 @@ function errorsBetween(ledger: Ledger, from: number, to: number): Record<string,
 const workerKill: Fault = {
   id: 'worker-kill',
   title: 'SIGKILL a worker mid-batch',
-  async inject({ cluster, probe, settings, progress }) {
+  async inject({ cluster, probe, settings, progress, ended }) {
     const kills: Array<{ worker: string; activeAtKill: number; returned: Record<string, number> }> = [];
     const start = Date.now();
     let end = start;
@@ -86,6 +92,8 @@ const workerKill: Fault = {
       await worker.kill('SIGKILL');
       end = Date.now();
       await worker.start();
+      // This may be the last kill: recovery counts from here, not from when the counting below is done.
+      ended(end);
       // Its locks lapse after WORKER_LOCK_MS; the next stalled check (every WORKER_STALLED_INTERVAL_MS) returns the jobs.
       await sleep(Math.max(0, at + settings.lockMs + 2 * settings.stalledIntervalMs + 500 - Date.now()));
       const returned = await probe.stalledSince(at);

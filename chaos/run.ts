@@ -108,10 +108,17 @@ async function runPhase(fault: Fault, digit: number): Promise<PhaseResult> {
     verification: null, recoveryMs: null, drainedMs: null, notes: [], checks: [], ok: false, details: {},
   };
   try {
-    const window = await fault.inject({ cluster: cluster!, probe: probe!, settings: settings.fault, progress });
-    // Recovery: everything acknowledged until the fault ended must show up, while the traffic goes on.
-    const snapshot = expectationOf(ledger.acked(window.end));
-    const recovered = probe!.waitFor(traffic, snapshot, { drained: false, timeoutMs: settings.recoveryTimeoutMs });
+    // Recovery: everything acknowledged until the fault ended must show up, while the traffic goes on. Watched from
+    // the end the fault reports, which may come before inject returns.
+    const watching: { from: number; recovered: Promise<number | null> | null } = { from: Number.NaN, recovered: null };
+    const watchFrom = (from: number) => {
+      const snapshot = expectationOf(ledger.acked(from));
+      watching.from = from;
+      watching.recovered = probe!.waitFor(traffic, snapshot, { drained: false, timeoutMs: settings.recoveryTimeoutMs, stop: () => watching.from !== from });
+    };
+    const window = await fault.inject({ cluster: cluster!, probe: probe!, settings: settings.fault, progress, ended: watchFrom });
+    if (watching.from !== window.end) watchFrom(window.end);
+    const recovered = watching.recovered!;
     await sleep(postMs);
     await run.stop();
     const stoppedAt = Date.now();

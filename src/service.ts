@@ -40,7 +40,7 @@ import { planReviewRoutes } from './plans/review-routes.js';
 import { createLocks, type Locks } from './redis/lock.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import { openRoleConnections, redactUrl, redisChecks, redisUrls, type RedisUrls, type RoleConnections } from './redis/roles.js';
-import { createHomes, createOfficerStore, createReferenceStore, officerRoutes, referenceRoutes, type Homes } from './reference/index.js';
+import { createHomes, createOfficerStore, createReferenceFacts, createReferenceStore, officerRoutes, referenceRoutes, type Homes } from './reference/index.js';
 import { statsRoutes } from './stats/routes.js';
 import { backupsDir, createStorage, migrate, MIGRATIONS, pendingMigrations, type Storage } from './storage/index.js';
 import { progress, type Progress } from './terminal/progress.js';
@@ -168,6 +168,7 @@ function startWorkers(
   const locks = createLocks(connections.coordination, config.REDIS_PREFIX);
   const alerts = createAlertStore(storage, locks);
   const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
+  const facts = createReferenceFacts(connections.coordination, storage, config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
   const redisUrl = redis.queues;
   const { delivery } = startDelivery(config, redis, connections, storage, alerts, rules, metrics, stops);
@@ -181,6 +182,7 @@ function startWorkers(
     rules,
     alerts,
     locks,
+    facts,
     concurrency: config.EVALUATE_CONCURRENCY,
     chunk: config.EVALUATE_CHUNK,
     delivery,

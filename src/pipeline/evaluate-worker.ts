@@ -4,7 +4,8 @@ import { groupBy } from '../collections.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Lease, Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
-import { readAgencyNames, readCompanies, readEvents } from '../rules/context.js';
+import type { ReferenceFacts } from '../reference/index.js';
+import { readEvents } from '../rules/context.js';
 import type { RuleRegistry } from '../rules/registry.js';
 import { companyOf } from '../rules/company.js';
 import type { Storage } from '../storage/index.js';
@@ -15,6 +16,8 @@ export interface EvaluateWorkerOptions extends QueueWorkerSettings {
   rules: RuleRegistry;
   alerts: AlertStore;
   locks: Locks;
+  /** Companies' facts and agencies' names, remembered until reference data changes. */
+  facts: ReferenceFacts;
   concurrency: number;
   /** Companies evaluated under one set of locks and one read. */
   chunk: number;
@@ -70,11 +73,11 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
     const { storage } = options;
     // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
     const { rules, calendar } = options.rules.current();
-    const companies = await readCompanies(storage, ids);
+    const companies = await options.facts.companies(ids);
     const spans = withHolidayCalendar(calendar, () => mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c))));
     const events = await readEvents(storage, ids, spans);
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
-    const [names, stored] = await Promise.all([readAgencyNames(storage, agencyIds), options.alerts.forEnterprises(ids)]);
+    const [names, stored] = await Promise.all([options.facts.agencyNames(agencyIds), options.alerts.forEnterprises(ids)]);
     const naming = { agencyName: (id: string) => names.get(id) ?? id };
     const storedByCompany = groupBy([...stored.values()], (a) => a.enterprise_id);
     const now = Date.now();

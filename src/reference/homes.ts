@@ -36,8 +36,11 @@ export interface Homes {
   moved(kind: HomeKind, homes: ReadonlyMap<string, string>): Promise<void>;
 }
 
+/** Bumped by every reference upsert, after its write: whoever remembers reference data forgets it when this changes. */
+export const referenceGenerationKey = (prefix: string) => `${prefix}:home:generation`;
+
 export function createHomes(redis: Redis, reference: Pick<ReferenceStore, 'storedRegions'>, prefix: string, clock: () => number = Date.now): Homes {
-  const generationKey = `${prefix}:home:generation`;
+  const generationKey = referenceGenerationKey(prefix);
   const keyOf = (kind: HomeKind, id: string) => {
     const name = `${kind}:${id}`;
     const bucket = bucketOf(name);

@@ -3,3 +3,4 @@ export { referenceRoutes } from './routes.js';
 export { createOfficerStore, type OfficerStore } from './officer-store.js';
 export { officerRoutes } from './officer-routes.js';
 export { createHomes, type HomeKind, type Homes } from './homes.js';
+export { createReferenceFacts, type ReferenceFacts } from './facts.js';

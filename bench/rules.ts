@@ -34,7 +34,7 @@ import { loadConfig, type Config } from '../src/config/index.js';
 import { createRandom, createWorld, type World } from '../src/demo/index.js';
 import { createLogger } from '../src/log.js';
 import { bullPrefix, QUEUES } from '../src/queues/index.js';
-import { createReferenceStore } from '../src/reference/index.js';
+import { createHomes, createReferenceStore } from '../src/reference/index.js';
 import { backtest, type BacktestReport } from '../src/rules/backtest.js';
 import { readCompanies, readEvents } from '../src/rules/context.js';
 import { boundAt } from '../src/rules/offsets.js';
@@ -152,13 +152,21 @@ interface History {
  * arrived on time. Then the history is merged (OPTIMIZE ... FINAL), as a
  * year of it would have been by the engine's background merges.
  */
-async function loadHistory(service: Service, world: World, dataDir: string): Promise<History> {
+async function loadHistory(service: Service, world: World, dataDir: string, redisPrefix: string): Promise<History> {
   const started = performance.now();
   const reference = createReferenceStore(service.storage);
   await reference.upsertAgencies(world.agencies);
   for (let i = 0; i < world.enterprises.length; i += ENTERPRISE_CHUNK) {
     await reference.upsertEnterprises(world.enterprises.slice(i, i + ENTERPRISE_CHUNK));
   }
+  // As PUT /v1/enterprises and /v1/agencies would: the homes in Redis that ingest judges jurisdiction by. Without
+  // them every live request's companies would be looked up in ClickHouse on first use, as for rows stored before
+  // homes were kept in Redis: a migration's cost, not the steady state this measures.
+  const redis = new Redis(service.redisUrl);
+  const homes = createHomes(redis, reference, redisPrefix);
+  await homes.moved('agency', new Map(world.agencies.map((a) => [a.agency_id, a.region])));
+  await homes.moved('enterprise', new Map(world.enterprises.map((e) => [e.enterprise_id, e.region])));
+  redis.disconnect();
   const referenceMs = performance.now() - started;
 
   const now = Date.now();
@@ -530,7 +538,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
 
   const world = createWorld({ seed: settings.seed, enterprisesPerRegion: settings.perRegion });
   progress(`world: ${fmt(world.enterprises.length)} companies, ${world.agencies.length} agencies; generating and loading the history straight into storage`);
-  const history = await loadHistory(service, world, dataDir);
+  const history = await loadHistory(service, world, dataDir, config.REDIS_PREFIX);
   const [parts] = await service.storage.query<{ parts: string }>(`SELECT count() AS parts FROM system.parts WHERE table = 'events' AND active`);
   progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)} to ${parts?.parts} parts; ` +
     `${fmt(history.liveEvents)} live events kept for the phases`);

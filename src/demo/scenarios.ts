@@ -195,15 +195,16 @@ export const VIOLATIONS: readonly Scenario[] = [
   },
   {
     // 云和 "非现场检查能达到检查目的,且未发现有违法行为的,原则上不再进行现场检查": an off-site check today finds
-    // nothing, and the same agency still inspects the same matter on site days later.
+    // nothing, and the same agency still inspects the same matter on site days later. A week to choose the day
+    // from: a single day fell in 下旬, where every company of 云和 is quiet, as often as not.
     id: 'onsite_after_clean_offsite', regions: [YUNHE], bookedAhead: false,
     run(ctx, office, today) {
-      const start = ctx.firstDayFrom(today.day + ctx.random.int(2, 10) * DAY, ctx.isWorkingDay)!;
-      const pick = ctx.pickVisit(office, (c) => openDay(ctx, c, start, 1));
+      const start = ctx.firstDayFrom(today.day + ctx.random.int(1, 4) * DAY, ctx.isWorkingDay)!;
+      const pick = ctx.pickVisit(office, (c) => openDay(ctx, c, start, 7));
       if (!pick) return;
       const matters = ctx.random.sample(office.kind.matters, ctx.random.int(1, 2));
       ctx.visitNow({ day: today.day, office, company: pick.company, onsite: false, joint: [], scanned: false, outcome: 'no_issue', matters }, today);
-      const planId = fileAhead(ctx, office, today, [pick.company], start, 1);
+      const planId = fileAhead(ctx, office, today, [pick.company], start, 7);
       ctx.book({ day: pick.day, office, company: pick.company, onsite: true, planId, joint: [], scanned: true, matters });
     },
   },

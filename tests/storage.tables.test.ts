@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createEmbeddedStorage } from '../src/storage/embedded.js';
+import { literal } from '../src/storage/tables/query.js';
 import { describeTableModules } from './support/table-modules.js';
 
 // The table modules against the embedded engine (chdb in this process).
@@ -15,4 +17,16 @@ describeTableModules('embedded (chdb)', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('a value written into the SQL as a literal', () => {
+  const HEX = /^[0-9a-f]{32}$/;
+  it('is quoted when every character is of the safe set, and refused otherwise, quotes and backslashes above all', () => {
+    expect(literal('0123456789abcdef0123456789abcdef', HEX)).toBe("'0123456789abcdef0123456789abcdef'");
+    expect(() => literal("0123456789abcdef0123456789abcde'", HEX)).toThrow(/not a literal/);
+    expect(() => literal('0123456789ABCDEF0123456789abcdef', HEX)).toThrow(/not a literal/);
+    // A careless pattern does not let a quote or a backslash through.
+    expect(() => literal("a' OR '1", /^.*$/)).toThrow(/not a literal/);
+    expect(() => literal('a\\', /^.*$/)).toThrow(/not a literal/);
+  });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertChange } from '../../src/alerts/model.js';
 import type { AuditEntry } from '../../src/audit/model.js';
-import type { Ticket, TicketChange } from '../../src/hotline/model.js';
+import { complaintTicketId, type Ticket, type TicketChange } from '../../src/hotline/model.js';
 import { Enterprise, Event } from '../../src/ingest/schema.js';
 import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
 import { fromEvent, fromStoredRow } from '../../src/rules/events.js';
@@ -217,6 +217,16 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect(await ticketCountsByState(storage, {})).toEqual([{ state: 'assigned', n: 1 }]);
         expect(await lastTicketSerial(storage, { prefix: '12345-20261121-' })).toEqual([{ last: 7 }]);
         expect(await lastTicketSerial(storage, { prefix: '12345-20261122-' })).toEqual([{ last: 0 }]);
+      });
+
+      it('finds a ticket by an id of the hotline\'s making (written as a literal) and by any other id (bound), and no ticket by a hostile one', async () => {
+        const made = { ...ticket, id: complaintTicketId({ enterprise_id: ticket.enterprise_id, id: 'co-tables-3' }) };
+        expect(made.id).toMatch(/^[0-9a-f]{32}$/);
+        await insertTickets(storage, [ticketRow(made)]);
+        expect((await ticketById(storage, { id: made.id })).map(ticketOf)).toEqual([made]);
+        expect((await ticketById(storage, { id: ticket.id })).map(ticketOf)).toEqual([ticket]);
+        expect(await ticketById(storage, { id: `${made.id}' OR 1 = 1 OR id = '` })).toEqual([]);
+        expect(await ticketById(storage, { id: `${made.id.slice(0, 31)}\\` })).toEqual([]);
       });
 
       it('refuses a stored ticket in a state the hotline does not know', async () => {

@@ -48,6 +48,17 @@ export class RowError extends Error {
   }
 }
 
+/**
+ * A value written into the SQL as a quoted literal, for the one reason to: the embedded engine (chdb) runs bound
+ * queries one at a time per process (it works around a libchdb race that way), unbound ones side by side. Only
+ * values of Qingjian's own making, whose every character is checked here against `safe`, which must exclude quotes
+ * and backslashes; anything else throws, and the caller binds instead.
+ */
+export function literal(value: string, safe: RegExp): string {
+  if (!safe.test(value) || /['\\]/.test(value)) throw new Error(`not a literal of ${safe}: ${JSON.stringify(value).slice(0, 80)}`);
+  return `'${value}'`;
+}
+
 /** The SELECT list for a row schema: its keys, in order, as the table's column names. */
 export const columnsOf = (schema: z.ZodObject) => Object.keys(schema.shape).join(', ');
 

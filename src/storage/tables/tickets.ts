@@ -4,7 +4,7 @@ import {
   type AssigneeKind, type Priority, type Ticket, type TicketChange, type TicketSource, type TicketState,
 } from '../../hotline/model.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../port.js';
-import { column, columnsOf, namedQuery, type Statement } from './query.js';
+import { column, columnsOf, literal, namedQuery, type Statement } from './query.js';
 
 /**
  * `tickets` (migrations 5 and 13): one row per ticket revision; the highest wins (ReplacingMergeTree(revision),
@@ -94,10 +94,20 @@ export function ticketOf(row: TicketRow): Ticket {
 
 export const insertTickets = (storage: Storage, rows: readonly TicketInsert[]) => storage.insert('tickets', rows);
 
+/** A ticket id as the hotline makes them (`ticketId`: 32 hex digits of a SHA-256). */
+const TICKET_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * One ticket. The hotline looks one up for every complaint it opens a ticket for, most of them new: an id of its own
+ * making goes into the SQL as a literal, so the lookup does not wait its turn among the engine's bound queries
+ * (`literal`); any other id (from a URL) is bound, and names no ticket.
+ */
 export const ticketById = namedQuery({
   name: 'tickets.byId',
   row: TicketRow,
-  statement: (values: { id: string }) => ({ sql: `SELECT ${columnsOf(TicketRow)} FROM tickets FINAL WHERE id = {id:String}`, values }),
+  statement: ({ id }: { id: string }) => (TICKET_ID.test(id)
+    ? { sql: `SELECT ${columnsOf(TicketRow)} FROM tickets FINAL WHERE id = ${literal(id, TICKET_ID)}`, values: {} }
+    : { sql: `SELECT ${columnsOf(TicketRow)} FROM tickets FINAL WHERE id = {id:String}`, values: { id } }),
 });
 
 export interface TicketFilters {

@@ -28,6 +28,7 @@ import {
 import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type EventAcceptor } from './ingest/index.js';
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
+import { createHistories } from './pipeline/histories.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { openQueue, QUEUE_KEYS, type QueueWorkerSettings } from './queues/index.js';
 import { complaintsGoTo } from './rules/load.js';
@@ -176,9 +177,11 @@ function startWorkers(
     redisUrl, redisPrefix: config.REDIS_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, metrics,
     log: log.child({ role }),
   });
+  // The store worker counts and remembers what it stores; the evaluate worker answers from that memory.
+  const histories = createHistories({ storage, redis: connections.coordination, prefix: config.REDIS_PREFIX, maxEvents: config.EVALUATE_MEMORY_EVENTS, metrics });
   const evaluator = startEvaluateWorker({
     ...queues('evaluate-worker'),
-    storage,
+    histories,
     rules,
     alerts,
     locks,
@@ -208,6 +211,7 @@ function startWorkers(
   const store = startStoreWorker({
     ...queues('store-worker'),
     storage,
+    histories,
     concurrency: config.WORKER_CONCURRENCY,
     batchRows: config.STORE_BATCH_ROWS,
     batchWaitMs: config.STORE_BATCH_WAIT_MS,

@@ -5,14 +5,14 @@ import type { Delivery } from '../delivery/index.js';
 import type { Lease, Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import type { ReferenceFacts } from '../reference/index.js';
-import { readEvents } from '../rules/context.js';
 import type { RuleRegistry } from '../rules/registry.js';
 import { companyOf } from '../rules/company.js';
-import type { Storage } from '../storage/index.js';
+import type { Histories } from './histories.js';
 import { openWorkerQueue, startQueueWorker, type Change, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
 
 export interface EvaluateWorkerOptions extends QueueWorkerSettings {
-  storage: Storage;
+  /** Companies' events, from this process's memory where it is complete, else from ClickHouse. */
+  histories: Histories;
   rules: RuleRegistry;
   alerts: AlertStore;
   locks: Locks;
@@ -30,7 +30,7 @@ const BUSY_RETRY_MS = 25;
 
 /**
  * Decides alerts for every stored batch, by event time. For each company a
- * batch touched it reads the events the rules need, evaluates, and reconciles
+ * batch touched it takes the events the rules need, evaluates, and reconciles
  * with the stored alerts under the company's lock. Decisions that must wait
  * for late events become delayed jobs at their deadline. Evaluating the same
  * batch twice stores nothing new, so at-least-once delivery is safe.
@@ -70,12 +70,11 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
   }
 
   async function decide(changes: readonly Change[], ids: string[], reason: string, lease: Lease) {
-    const { storage } = options;
     // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
     const { rules, calendar } = options.rules.current();
     const companies = await options.facts.companies(ids);
     const spans = withHolidayCalendar(calendar, () => mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c))));
-    const events = await readEvents(storage, ids, spans);
+    const events = await options.histories.read(ids, spans, changes);
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
     const [names, stored] = await Promise.all([options.facts.agencyNames(agencyIds), options.alerts.forEnterprises(ids)]);
     const naming = { agencyName: (id: string) => names.get(id) ?? id };

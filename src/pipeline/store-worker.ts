@@ -4,6 +4,7 @@ import { parseRows } from '../storage/tables/query.js';
 import { asStored, EngineEventRow, eventRows, insertEvents, type EventInsert } from '../storage/tables/events.js';
 import type { Event } from '../ingest/schema.js';
 import { createBatcher } from './batcher.js';
+import type { Histories } from './histories.js';
 import { fromStoredRow, type EngineEvent } from '../rules/events.js';
 import { influence } from '../rules/engine.js';
 import { openWorkerQueue, startQueueWorker, type Change, type Envelope, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
@@ -13,6 +14,8 @@ export interface StoreWorkerOptions extends QueueWorkerSettings {
   concurrency: number;
   batchRows: number;
   batchWaitMs: number;
+  /** Counts each company's stored batches, so that evaluating processes know whether their memory of it is complete. */
+  histories: Pick<Histories, 'stored'>;
   /** Called with a job's events once they are stored, before the job completes: a failure retries the job. */
   onStored?: (events: readonly Event[]) => Promise<unknown>;
 }
@@ -36,7 +39,8 @@ export function startStoreWorker(options: StoreWorkerOptions): QueueWorker {
       // Read before the insert: a row the engine could not read is refused, not stored unevaluated.
       const changes = changesOf(rows);
       await insertEvents(storage, rows);
-      await evaluations.queue.add('batch', { kind: 'batch', changes });
+      // Counted after the insert: a process that reads a count then reads ClickHouse finds every row counted.
+      await evaluations.queue.add('batch', { kind: 'batch', changes: await options.histories.stored(changes) });
       log.debug({ rows: rows.length, ms: Math.round(performance.now() - started) }, 'stored batch');
     },
   });
@@ -57,9 +61,10 @@ export function startStoreWorker(options: StoreWorkerOptions): QueueWorker {
 
 /**
  * Per company: the stored events and the event-time span they can change decisions in. The rows are read
- * as the table now holds them (its defaults for the columns an insert leaves out), exactly as evaluation will.
+ * as the table now holds them (its defaults for the columns an insert leaves out), exactly as evaluation will,
+ * and travel with the job to the evaluating process's memory.
  */
-function changesOf(rows: readonly EventInsert[]): Change[] {
+export function changesOf(rows: readonly EventInsert[]): Change[] {
   const byCompany = new Map<string, EngineEvent[]>();
   for (const row of parseRows('events.stored', EngineEventRow, rows.map(asStored))) {
     const event = fromStoredRow(row);
@@ -67,7 +72,9 @@ function changesOf(rows: readonly EventInsert[]): Change[] {
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);
   }
-  return [...byCompany].map(([enterprise_id, events]) => ({ enterprise_id, ...influence(events), event_ids: events.map((e) => e.id), region: events[0]!.region }));
+  return [...byCompany].map(([enterprise_id, events]) => ({
+    enterprise_id, ...influence(events), event_ids: events.map((e) => e.id), region: events[0]!.region, events,
+  }));
 }
 
 // One observation per event: a batch of 2,000 weighs 2,000 times one lone event.

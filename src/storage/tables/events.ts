@@ -195,14 +195,15 @@ export type Spans = ReadonlyMap<string | null, { from: number; to: number }>;
 
 const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
 const LATEST = Date.parse('2100-01-01T00:00:00Z');
-const clamp = (ms: number) => Math.min(LATEST, Math.max(EARLIEST, ms));
+/** A span's end as the queries below hold it: event times are stored from 2000 to 2100. */
+export const clampToStored = (ms: number) => Math.min(LATEST, Math.max(EARLIEST, ms));
 
 /** A WHERE clause selecting events of each type (null: any type) in its span, with its parameters. */
 export function spanFilter(spans: Spans): { sql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = {};
   const clauses = [...spans].map(([type, span], i) => {
-    params[`from${i}`] = toClickHouseTime(new Date(clamp(span.from)));
-    params[`to${i}`] = toClickHouseTime(new Date(clamp(span.to)));
+    params[`from${i}`] = toClickHouseTime(new Date(clampToStored(span.from)));
+    params[`to${i}`] = toClickHouseTime(new Date(clampToStored(span.to)));
     const window = `occurred_at BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`;
     if (type === null) return `(${window})`;
     params[`type${i}`] = type;

@@ -15,20 +15,25 @@
  * (events/s per phase, "1000,5000"), --seconds BENCH_PHASE_SECONDS (per phase,
  * one value or one per rate), --tick-ms BENCH_TICK_MS (10: a request every
  * 10 ms), --timings BENCH_TIMINGS=1 (service debug log to a file, summarised:
- * insert and evaluation times), --keep (keep the data directory). Any variable
+ * insert and evaluation times), --keep (keep the data directory), --cold (skip
+ * warming the evaluation's memory after the history is loaded, as a service
+ * started on that history does in the background), --cpu-prof FILE (a CPU
+ * profile of the service's process during the live phases, for
+ * bench/profile-summary.ts). Any variable
  * of the README's Configuration table can be set for a run.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createAlertStore, reconcile } from '../src/alerts/index.js';
+import { createAlertMemory, createAlertStore, reconcile, type AlertStore } from '../src/alerts/index.js';
 import { DAY, HOUR, MINUTE, startOfDay } from '../src/calendar/index.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { createRandom, createWorld, type World } from '../src/demo/index.js';
@@ -41,7 +46,7 @@ import { boundAt } from '../src/rules/offsets.js';
 import type { Offset } from '../src/rules/schema.js';
 import { contextNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.js';
 import { companyOf } from '../src/rules/company.js';
-import { createLocks, type Locks } from '../src/redis/lock.js';
+import { createLocks } from '../src/redis/lock.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';
 import type { Storage } from '../src/storage/index.js';
@@ -82,7 +87,8 @@ const { values: flags } = parseArgs({
   options: {
     events: { type: 'string' }, companies: { type: 'string' }, days: { type: 'string' }, rates: { type: 'string' },
     seconds: { type: 'string' }, 'tick-ms': { type: 'string' }, seed: { type: 'string' },
-    timings: { type: 'boolean' }, keep: { type: 'boolean' }, 'skip-alert-seed': { type: 'boolean' },
+    timings: { type: 'boolean' }, keep: { type: 'boolean' }, 'skip-alert-seed': { type: 'boolean' }, cold: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const setting = (flag: string | undefined, env: string | undefined, fallback: string) => flag ?? (env || fallback);
@@ -98,6 +104,8 @@ const settings = {
   seed: Number(setting(flags.seed, process.env.BENCH_SEED, '1')),
   timings: flags.timings ?? ['1', 'true'].includes(process.env.BENCH_TIMINGS ?? ''),
   keep: flags.keep ?? false,
+  warm: !(flags.cold ?? false),
+  cpuProfile: flags['cpu-prof'] ?? null,
   seedAlerts: !(flags['skip-alert-seed'] ?? ['1', 'true'].includes(process.env.BENCH_SKIP_ALERT_SEED ?? '')),
 };
 const phasePlans: LivePhasePlan[] = settings.rates.map((rate, i) => ({
@@ -262,6 +270,20 @@ function queueWatch(redisUrl: string, redisPrefix: string) {
 }
 
 // ---------------------------------------------------------------- live phases
+
+/** Starts V8's CPU profiler on this process (the service's); the returned function stops it and gives the profile. */
+async function startCpuProfile(): Promise<() => Promise<unknown>> {
+  const session = new InspectorSession();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
 
 interface PhaseResult {
   plan: LivePhasePlan;
@@ -446,9 +468,8 @@ function latencyByPhase(alerts: AlertLatency[], phases: PhaseResult[]): { phases
  * companies, their events in the spans the rules need, their alerts — for
  * EVALUATE_CHUNK random companies with one new event each at `at`.
  */
-async function probeContextRead(storage: Storage, locks: Locks, rules: RuleSet, world: World, chunk: number, at: number) {
+async function probeContextRead(storage: Storage, alerts: AlertStore, rules: RuleSet, world: World, chunk: number, at: number) {
   const random = createRandom(7);
-  const alerts = createAlertStore(storage, locks);
   const runs: Array<{ companiesMs: number; eventsMs: number; alertsMs: number; evaluateMs: number; rows: number; stored: number }> = [];
   for (let run = 0; run < 3; run++) {
     const ids = random.sample(world.enterprises, chunk).map((c) => c.enterprise_id);
@@ -543,23 +564,29 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
   progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)} to ${parts?.parts} parts; ` +
     `${fmt(history.liveEvents)} live events kept for the phases`);
   const ruleSet = await loadRuleSet(config.RULES_DIR);
-  // The alert store wants locks for people's actions; the benchmark only reads and saves through it.
+  // The alert store wants locks for people's actions; the benchmark only reads and saves through it. It remembers
+  // nothing (the probe times the engine's reads) and counts its writes, as every writer of alerts does.
   const lockRedis = new Redis(service.redisUrl);
-  const locks = createLocks(lockRedis, config.REDIS_PREFIX);
+  const alertStore = createAlertStore(service.storage, createLocks(lockRedis, config.REDIS_PREFIX), createAlertMemory(lockRedis, config.REDIS_PREFIX, 0));
   let seeded: Awaited<ReturnType<typeof seedHistoryAlerts>> & { ms: number } | null = null;
   if (settings.seedAlerts) {
     progress('raising the history\'s alerts with the rule engine (setup: as if the history had been evaluated as it arrived)');
     const t = performance.now();
     const ids = world.enterprises.map((c) => c.enterprise_id);
-    seeded = { ...(await seedHistoryAlerts(service.storage, locks, ruleSet, ids, { from: history.from, to: Date.now() })), ms: performance.now() - t };
+    seeded = { ...(await seedHistoryAlerts(service.storage, alertStore, ruleSet, ids, { from: history.from, to: Date.now() })), ms: performance.now() - t };
     progress(`history alerts: ${fmt(seeded.alerts)} in ${secs(seeded.ms)} ${JSON.stringify(seeded.byRule)}`);
   }
+  // The history went straight into storage after the service started, so its background warm-up found nothing.
+  const warmed = settings.warm ? await service.warm!() : null;
+  if (warmed) progress(`evaluation memory warmed: ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events in ${secs(warmed.ms)}`);
   gc();
 
   const rssLive = sampleRss();
   const liveStarted = Date.now();
   const recorder = settings.timings ? recordStorageCalls(service.storage) : null;
+  const profiler = settings.cpuProfile ? await startCpuProfile() : null;
   const phases = await runLivePhases(service, history, config.REDIS_PREFIX, rssLive);
+  if (profiler) writeFileSync(settings.cpuProfile!, JSON.stringify(await profiler()));
   recorder?.stop();
   const peakLiveRss = rssLive.stop();
   const storageCalls: CallSummary[][] | null = recorder ? phases.map((p) => summarizeCalls(recorder.calls, p.perfFrom, p.perfTo)) : null;
@@ -568,7 +595,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
   const alerts = await alertLatencies(service.storage, liveStarted);
   const latency = latencyByPhase(alerts, phases);
 
-  const probe = await probeContextRead(service.storage, locks, ruleSet, world, config.EVALUATE_CHUNK, history.to);
+  const probe = await probeContextRead(service.storage, alertStore, ruleSet, world, config.EVALUATE_CHUNK, history.to);
   const ids = ruleSet.rules.map((r) => r.spec.id).sort((a, b) => (a === 'frequent-visits' ? -1 : b === 'frequent-visits' ? 1 : a < b ? -1 : 1));
   const backtests: Array<{ rule: string; wallMs: number; report: BacktestReport }> = [];
   const backtestTo = new Date();
@@ -606,6 +633,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
     alertsFromHistoryOnly: latency.historyOnly,
     contextReadProbe: probe,
     historyAlerts: seeded && { alerts: seeded.alerts, byRule: seeded.byRule, seconds: Math.round(seeded.ms / 100) / 10 },
+    warmedMemory: warmed && { companies: warmed.companies, events: warmed.events, seconds: Math.round(warmed.ms / 100) / 10 },
     backtests: backtests.map((b) => ({
       rule: b.rule, seconds: Math.round(b.wallMs / 100) / 10, companies: b.report.companies, eventsRead: b.report.events_read, alerts: b.report.alerts,
       byVariant: b.report.by_variant,
@@ -625,6 +653,9 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
     console.log(`History alerts, raised by the rule engine over the whole history and stored before the live phases (setup): ` +
       `${fmt(seeded.alerts)} in ${secs(seeded.ms)}.`);
   }
+  console.log(warmed
+    ? `Evaluation memory warmed before the live phases (setup, as a service started on this history does): ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events in ${secs(warmed.ms)}.`
+    : 'Evaluation memory cold (--cold): every company\'s first evaluation reads its history, alerts and facts from ClickHouse.');
   console.log(`Live: the demo simulation's next ${fmt(history.liveEvents)} events, POSTed in event-time order at a constant rate ` +
     `(a request every ${settings.tickMs} ms), each phase followed by a drain.\n`);
 

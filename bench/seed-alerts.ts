@@ -7,19 +7,17 @@
  * alerts at once (a one-off catch-up the live phases would otherwise pay for),
  * and the engine's alert reads would find an unrealistically empty table.
  */
-import { createAlertStore, reconcile, type Revision } from '../src/alerts/index.js';
+import { reconcile, type AlertStore, type Revision } from '../src/alerts/index.js';
 import { readAgencyNames, readCompanies, readEvents } from '../src/rules/context.js';
 import { anchorNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.js';
 import type { RuleSet } from '../src/rules/load.js';
 import { companyOf } from '../src/rules/company.js';
-import type { Locks } from '../src/redis/lock.js';
 import type { Storage } from '../src/storage/index.js';
 
 /** Companies are taken in slices of adjacent ids, so each slice's read touches only its own part of `events`. */
 export async function seedHistoryAlerts(
-  storage: Storage, locks: Locks, rules: RuleSet, companyIds: readonly string[], anchors: { from: number; to: number }, sliceSize = 5_000,
+  storage: Storage, alerts: AlertStore, rules: RuleSet, companyIds: readonly string[], anchors: { from: number; to: number }, sliceSize = 5_000,
 ): Promise<{ alerts: number; byRule: Record<string, number> }> {
-  const alerts = createAlertStore(storage, locks);
   const sorted = [...companyIds].sort();
   const now = new Date();
   const regions = new Set(['', ...rules.rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);

@@ -10,7 +10,7 @@ import {
   createRateLimiter, createTokenStore, ensureBootstrapToken, jurisdictionOf, routeAccess, tokenRoutes, type Access, type TokenStore,
 } from './auth/index.js';
 import {
-  alertRoutes, createAlertStore, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
+  alertRoutes, createAlertMemory, createAlertStore, createSilenceStore, enterpriseLock, reconcile, silenceRoutes, startEscalationWorker,
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
@@ -29,6 +29,7 @@ import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type Even
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { createHistories } from './pipeline/histories.js';
+import { warmEvaluation, type WarmReport } from './pipeline/warm.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { openQueue, QUEUE_KEYS, type QueueWorkerSettings } from './queues/index.js';
 import { complaintsGoTo } from './rules/load.js';
@@ -70,6 +71,11 @@ export interface Service {
   redisUrl: string;
   redisUrls: RedisUrls;
   storage: Storage;
+  /**
+   * Reads the recently active companies into the evaluating process's memory (src/pipeline/warm.ts); done once in
+   * the background at start. Null without the worker role.
+   */
+  warm: (() => Promise<WarmReport>) | null;
   stop(): Promise<void>;
 }
 
@@ -99,13 +105,13 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
 
     const rules = await startRules(config, log, stops);
     const metrics = createMetrics({ role: roleName(roles), version: VERSION });
-    if (roles.worker) startWorkers(config, redis, storage, rules, metrics, log, stops);
+    const warm = roles.worker ? startWorkers(config, redis, storage, rules, metrics, log, stops) : null;
     const { url, routes, adminToken, adminTokenFile } = roles.api
       ? await startApi(config, redis, storage, rules, metrics, log, stops, roles.worker)
       : { url: null, routes: new Map(), adminToken: null, adminTokenFile: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: Object.fromEntries(Object.entries(redis).map(([role, u]) => [role, redactUrl(u)])) }, 'qingjian started');
-    return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, stop };
+    return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, warm, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -161,13 +167,13 @@ async function startRules(config: Config, log: Logger, stops: Array<() => Promis
 
 function startWorkers(
   config: Config, redis: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
-): void {
+): () => Promise<WarmReport> {
   // Locks, and the delivery's queues and journal; the workers below open their own queue connections.
   const connections = openRoleConnections(redis, producerConnection, ['coordination', 'queues', 'feed']);
   for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'worker redis error'));
   stops.push(async () => connections.disconnect());
   const locks = createLocks(connections.coordination, config.REDIS_PREFIX);
-  const alerts = createAlertStore(storage, locks);
+  const alerts = createAlertStore(storage, locks, createAlertMemory(connections.coordination, config.REDIS_PREFIX, config.EVALUATE_MEMORY_ALERTS));
   const homes = createHomes(connections.coordination, createReferenceStore(storage), config.REDIS_PREFIX);
   const facts = createReferenceFacts(connections.coordination, storage, config.REDIS_PREFIX);
   // Every worker below serves a queue: they connect to the queues Redis.
@@ -222,6 +228,14 @@ function startWorkers(
     },
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
+
+  const warm = () => warmEvaluation({ storage, rules, histories, alerts, facts, maxEvents: config.EVALUATE_MEMORY_EVENTS, chunk: config.EVALUATE_CHUNK });
+  // In the background: evaluations that come first read what they need themselves. Stopping waits for it.
+  const warming = warm()
+    .then((report) => log.info(report, 'evaluation memory warmed'))
+    .catch((err: Error) => log.warn({ err: err.message }, 'evaluation memory not warmed; evaluations read what they need'));
+  stops.push(() => warming);
+  return warm;
 }
 
 /**
@@ -290,7 +304,8 @@ async function startApi(
     metrics,
   });
   stops.push(() => acceptor.flush());
-  const alerts = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX));
+  // The API never reconciles, so it remembers no alerts; it counts what people's actions write.
+  const alerts = createAlertStore(storage, createLocks(redis, config.REDIS_PREFIX), createAlertMemory(redis, config.REDIS_PREFIX, 0));
   const { journal, silences, delivery, hotlineQueue } = startDelivery(config, urls, connections, storage, alerts, rules, metrics, stops);
   hotlineQueue.on('error', (err) => log.debug({ err: err.message }, 'hotline queue error'));
   const reference = createReferenceStore(storage);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { acknowledge, reconcile, resolve, TransitionError, type Revision, type Scope } from '../src/alerts/lifecycle.js';
+import { acknowledge, reconcile, reopen, resolve, TransitionError, type Revision, type Scope } from '../src/alerts/lifecycle.js';
 import { RESOLUTION_CODES, type Alert, type AlertCandidate } from '../src/alerts/model.js';
-import { createAlertStore, enterpriseLock, type AlertStore } from '../src/alerts/store.js';
+import { alertCountsKey, createAlertMemory, createAlertStore, enterpriseLock, type AlertStore } from '../src/alerts/store.js';
 import { createLocks, LeaseLostError, LockTimeoutError, type Locks } from '../src/redis/lock.js';
 import { checkin, creditCode, inspection, plan } from './support/fixtures.js';
 import { eventually, get, post, startTestService, type TestService } from './support/service.js';
@@ -23,7 +23,8 @@ beforeAll(async () => {
   service = await startTestService();
   redis = new Redis(service.redisUrl);
   locks = createLocks(redis, service.config.REDIS_PREFIX);
-  store = createAlertStore(service.storage, locks);
+  // Remembers nothing: every read below goes to the engine (the memory has its own tests at the end).
+  store = createAlertStore(service.storage, locks, createAlertMemory(redis, service.config.REDIS_PREFIX, 0));
   // Without background merges every revision stays a row of its own, so only reads that fold (FINAL) pass.
   for (const table of ['alerts', 'alert_changes']) await service.storage.command(`SYSTEM STOP MERGES ${table}`);
 });
@@ -74,9 +75,8 @@ function candidate(overrides: Partial<AlertCandidate> = {}): AlertCandidate {
 async function evaluate(candidates: AlertCandidate[], scopes: Scope[] = [], reason = 'late evidence'): Promise<Revision[]> {
   const touched = [...candidates, ...scopes];
   const companies = [...new Set(touched.map((x) => x.enterprise_id))];
-  const rules = [...new Set(touched.map((x) => x.rule_id))];
   return locks.withLocks(companies.map(enterpriseLock), async () => {
-    const stored = await store.forEnterprises(companies, rules);
+    const stored = await store.forEnterprises(companies);
     const revisions = reconcile(stored, candidates, scopes, new Date(), reason);
     await store.save(revisions);
     return revisions;
@@ -102,7 +102,6 @@ describe('alert store', () => {
     expect(await store.get(c.fingerprint)).toStrictEqual(raised!.alert);
     expect(await store.byIds([c.fingerprint, 'no-such-alert'])).toStrictEqual(new Map([[c.fingerprint, raised!.alert]]));
     expect(await store.forEnterprises([c.enterprise_id])).toStrictEqual(new Map([[c.fingerprint, raised!.alert]]));
-    expect((await store.forEnterprises([c.enterprise_id], ['another_rule'])).size).toBe(0);
     expect(await store.history(c.fingerprint)).toStrictEqual([raised!.change]);
   });
 
@@ -568,5 +567,62 @@ describe('locks', () => {
   it('releases its locks when the work fails', async () => {
     await expect(locks.withLocks(['f-1'], async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(await redis.exists(lockKey('f-1'))).toBe(0);
+  });
+});
+
+describe("a process's memory of companies' alerts", () => {
+  /** A store as another process would have it: its own memory, queries counted on the way to the engine. */
+  function process(queries: string[]): AlertStore {
+    const counting = { ...service.storage, query: (sql: string, params?: Record<string, unknown>) => (queries.push(sql), service.storage.query(sql, params)) };
+    return createAlertStore(counting as typeof service.storage, locks, createAlertMemory(redis, service.config.REDIS_PREFIX, 1_000));
+  }
+  const underLock = <T>(company: string, work: () => Promise<T>) => locks.withLocks([enterpriseLock(company)], work);
+
+  it('reads a company once, then answers from memory kept current by its own writes, as the engine would read it', async () => {
+    const queries: string[] = [];
+    const mine = process(queries);
+    const c = candidate();
+    const company = c.enterprise_id;
+    expect((await underLock(company, () => mine.forEnterprises([company]))).size).toBe(0);
+    expect(queries).toHaveLength(1);
+
+    const raised = await underLock(company, async () => {
+      const revisions = reconcile(await mine.forEnterprises([company]), [c], [], new Date(), 'new evidence');
+      await mine.save(revisions);
+      return revisions;
+    });
+    const second = candidate({ enterprise_id: company, fingerprint: `${c.fingerprint}-2` });
+    await underLock(company, async () => mine.save(reconcile(await mine.forEnterprises([company]), [second], [], new Date(), 'new evidence')));
+    await mine.act(c.fingerprint, (a) => acknowledge(a, '李伟', '已联系', new Date()));
+    queries.length = 0;
+    const remembered = await underLock(company, () => mine.forEnterprises([company]));
+    expect(queries.filter((q) => q.includes('FROM alerts'))).toHaveLength(0);
+    expect(remembered).toStrictEqual(await store.forEnterprises([company]));
+    expect(remembered.get(c.fingerprint)).toMatchObject({ status: 'acknowledged', revision: raised[0]!.alert.revision + 1 });
+    expect(remembered.size).toBe(2);
+  });
+
+  it("reads again a company another process wrote an alert of, and forgets everything when Redis lost the counts", async () => {
+    const [queries, theirs] = [[] as string[], [] as string[]];
+    const [mine, other] = [process(queries), process(theirs)];
+    const c = candidate();
+    const company = c.enterprise_id;
+    await evaluate([c]);
+    await underLock(company, () => mine.forEnterprises([company]));
+    await other.act(c.fingerprint, (a) => acknowledge(a, '王芳', '已核实', new Date()));
+    queries.length = 0;
+    expect((await underLock(company, () => mine.forEnterprises([company]))).get(c.fingerprint)?.status).toBe('acknowledged');
+    expect(queries).toHaveLength(1);
+    queries.length = 0;
+    await underLock(company, () => mine.forEnterprises([company]));
+    expect(queries).toHaveLength(0);
+
+    // Counting from zero again, a company could come back to the count memory holds: the epoch tells it apart.
+    await redis.del(alertCountsKey(service.config.REDIS_PREFIX));
+    await other.act(c.fingerprint, (a) => resolve(a, 'confirmed', '王芳', '属实', new Date()));
+    await other.act(c.fingerprint, (a) => reopen(a, '王芳', '复核', new Date()));
+    expect(await redis.hget(alertCountsKey(service.config.REDIS_PREFIX), company)).toBe('4');
+    expect((await underLock(company, () => mine.forEnterprises([company]))).get(c.fingerprint)?.status).toBe('open');
+    expect(queries).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledge, reconcile, type AlertCandidate } from '../src/alerts/index.js';
-import { createAlertStore, enterpriseLock } from '../src/alerts/store.js';
+import { createAlertMemory, createAlertStore, enterpriseLock } from '../src/alerts/store.js';
 import { auditRoutes, createAuditLog, recordTokenChange, type AuditEntry, type AuditedToken } from '../src/audit/index.js';
 import { complaintTicketId, type Ticket } from '../src/hotline/index.js';
 import { createLocks, type Locks } from '../src/redis/lock.js';
@@ -108,7 +108,7 @@ function candidate(region = '371402'): AlertCandidate {
 
 /** Plays the engine: raises the alert under its company's lock (the system's action: no audit entry). */
 async function raise(c: AlertCandidate): Promise<string> {
-  const store = createAlertStore(service.storage, locks);
+  const store = createAlertStore(service.storage, locks, createAlertMemory(redis, service.config.REDIS_PREFIX, 0));
   await locks.withLocks([enterpriseLock(c.enterprise_id)], async () => store.save(reconcile(new Map(), [c], [], new Date(), '')));
   return c.fingerprint;
 }
@@ -266,7 +266,7 @@ describe('recording people\'s actions', () => {
       query: (sql, params) => service.storage.query(sql, params),
       command: (sql, params) => service.storage.command(sql, params),
     };
-    const store = createAlertStore(flaky, locks);
+    const store = createAlertStore(flaky, locks, createAlertMemory(redis, service.config.REDIS_PREFIX, 0));
     const context = { actor_role: 'staff', request_id: 'req-retry' };
     await expect(store.act(id, (a) => acknowledge(a, 'li.wei', 'first try', new Date()), undefined, context)).rejects.toThrow('socket hang up');
     await new Promise((r) => setTimeout(r, 5));

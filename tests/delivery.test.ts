@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acknowledge, createAlertStore, SILENCE_REFRESH_MS, type Alert } from '../src/alerts/index.js';
+import { acknowledge, createAlertMemory, createAlertStore, SILENCE_REFRESH_MS, type Alert } from '../src/alerts/index.js';
 import { HOUR } from '../src/calendar/index.js';
 import { createLocks } from '../src/redis/lock.js';
 import { producerConnection } from '../src/redis/connection.js';
@@ -210,7 +210,7 @@ describe('delivery after a crash', () => {
     const raised = await feed.next((m) => m.type === 'alert' && m.alert.enterprise_id === company && m.action === 'raised');
     // What a process that died between saving and delivering leaves behind: a stored revision nobody was told about.
     const redis = producerConnection(service.redisUrl);
-    const store = createAlertStore(service.storage, createLocks(redis, service.config.REDIS_PREFIX));
+    const store = createAlertStore(service.storage, createLocks(redis, service.config.REDIS_PREFIX), createAlertMemory(redis, service.config.REDIS_PREFIX, 0));
     const current = (await store.get(raised.alert.id))!;
     await store.save([acknowledge(current, '断电前的值班员', '', new Date())]);
     redis.disconnect();

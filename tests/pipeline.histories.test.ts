@@ -7,6 +7,10 @@ import { createLogger } from '../src/log.js';
 import { createMetrics, type Metrics } from '../src/metrics/index.js';
 import { createHistories, historyVersionsKey, type Histories } from '../src/pipeline/histories.js';
 import { changesOf } from '../src/pipeline/store-worker.js';
+import { warmEvaluation } from '../src/pipeline/warm.js';
+import { createAlertMemory, createAlertStore } from '../src/alerts/index.js';
+import { createReferenceFacts } from '../src/reference/index.js';
+import { createLocks } from '../src/redis/lock.js';
 import type { Change } from '../src/queues/index.js';
 import { readEvents } from '../src/rules/context.js';
 import { contextNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.js';
@@ -193,6 +197,27 @@ describe('the evaluating process\'s memory of companies\' events', () => {
     const again = await store(other, [checkin({ enterprise_id: a, occurred_at: at(26 * 24 * 60), action: 'exit' })]);
     expect(again[0]!.version).toBe(1);
     expect(await sources(() => one.read([a!], recent, []))).toEqual({ memory: 0, storage: 1 });
+  });
+});
+
+describe('warming the memory at start', () => {
+  it('reads the companies stored to last, within half the memory, so that their first evaluation reads nothing', async () => {
+    const w = world();
+    const mine = w.process(1_000_000);
+    const [a, b, c] = w.companies;
+    // Stored by a process that counts nothing, as rows stored before this version were.
+    const rows = [checkin({ enterprise_id: a, occurred_at: at(100) }), checkin({ enterprise_id: b, occurred_at: at(200) }),
+      checkin({ enterprise_id: c, occurred_at: at(300) }), inspection({ enterprise_id: c, occurred_at: at(400), started_at: at(300), ended_at: at(400) })]
+      .flatMap((input) => eventRows(Event.parse(input), new Date().toISOString()));
+    for (const row of rows) await insertEvents(service.storage, [row]);
+    const alerts = createAlertStore(service.storage, createLocks(redis, w.prefix), createAlertMemory(redis, w.prefix, 1_000));
+    const facts = createReferenceFacts(redis, service.storage, w.prefix);
+    // Half of 6 is 3 events: c (2 events, stored last) and b (1) fit, a does not.
+    const report = await warmEvaluation({ storage: service.storage, rules: registry, histories: mine, alerts, facts, maxEvents: 6, chunk: 1 });
+    expect(report).toMatchObject({ companies: 2, events: 3 });
+    const spans: Spans = new Map([[null, { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]]);
+    expect(await sources(() => mine.read([b!, c!], spans, []))).toEqual({ memory: 2, storage: 0 });
+    expect(await sources(() => mine.read([a!], spans, []))).toEqual({ memory: 0, storage: 1 });
   });
 });
 

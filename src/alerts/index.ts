@@ -1,4 +1,4 @@
-export { createAlertStore, enterpriseLock, type AlertOutlet, type AlertStore, type AlertFilters, type AlertPage, type EvidenceEvent } from './store.js';
+export { createAlertMemory, createAlertStore, enterpriseLock, type AlertOutlet, type AlertStore, type AlertFilters, type AlertPage, type EvidenceEvent } from './store.js';
 export { alertRoutes, AlertListParams, AckBody, ResolveBody, ReopenBody } from './routes.js';
 export { createSilenceStore, silenceMatches, SILENCE_REFRESH_MS, type Silence, type SilenceStore } from './silences.js';
 export { silenceRoutes, CreateSilenceBody, ExpireSilenceBody, SilenceListParams } from './silence-routes.js';

@@ -1,4 +1,6 @@
 import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, type AuditEntry, type AuditLog } from '../audit/index.js';
+import type { Redis } from 'ioredis';
+import { createCountedMemory, type CountedMemory } from '../redis/counted-memory.js';
 import type { Locks } from '../redis/lock.js';
 import { isClickHouseTime, type Storage } from '../storage/index.js';
 import {
@@ -28,12 +30,25 @@ export type AlertOutlet = (revision: Revision, audited: readonly AuditEntry[]) =
 export const enterpriseLock = (enterpriseId: string) => `enterprise:${enterpriseId}`;
 
 /**
+ * Each company's alerts (latest revisions by id), remembered by a process while the company's count in Redis says
+ * no alert of it was written since (src/redis/counted-memory.ts): the engine reconciles against them at every
+ * evaluation. Every process that writes alerts counts its writes; `maxAlerts` 0 remembers nothing.
+ */
+export type AlertMemory = CountedMemory<Map<string, Alert>>;
+
+export const alertCountsKey = (prefix: string) => `${prefix}:alerts:versions`;
+
+export const createAlertMemory = (redis: Redis, prefix: string, maxAlerts: number): AlertMemory =>
+  // A company without alerts is remembered too, and weighs one.
+  createCountedMemory({ redis, key: alertCountsKey(prefix), maxSize: maxAlerts, sizeOf: (alerts) => Math.max(1, alerts.size) });
+
+/**
  * Alerts in ClickHouse: `alerts` holds every revision of every alert and the
  * highest revision wins (ReplacingMergeTree(revision), read with FINAL);
  * `alert_changes` is the history. Every write of an existing alert happens
  * under its company's lock, which the engine takes too while it reconciles.
  */
-export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog = createAuditLog(storage)) {
+export function createAlertStore(storage: Storage, locks: Locks, memory: AlertMemory, audit: AuditLog = createAuditLog(storage)) {
   const byId = (rows: readonly AlertRow[]) => new Map(rows.map((row) => [row.id, alertOf(row)]));
 
   async function byIds(ids: readonly string[]): Promise<Map<string, Alert>> {
@@ -47,11 +62,26 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
   /** `audited`: the audit entries of people's actions among the revisions. */
   async function save(revisions: readonly Revision[], audited: readonly AuditEntry[] = []): Promise<void> {
     if (revisions.length === 0) return;
+    const companies = [...new Set(revisions.map((r) => r.alert.enterprise_id))];
+    // Counted before the write, so that no process trusts what it remembers of these companies while the write
+    // may be half done, and after it, so that none trusts what it read meanwhile.
+    const before = await memory.count(companies);
     // Audit and history first: if a later insert fails, the alert keeps its
     // old revision, the caller retries, and the repeated rows fold (same ids).
     await audit.record(audited);
     await insertAlertChanges(storage, revisions.map((r) => alertChangeRow(r.alert, r.change)));
     await insertAlerts(storage, revisions.map((r) => alertRow(r.alert)));
+    const after = await memory.count(companies);
+    // What this process remembered just before the write is complete with it (the companies' locks are held).
+    for (const company of companies) {
+      const held = before.held(company);
+      if (!held || held.version !== before.version(company) - 1 || after.version(company) !== before.version(company) + 1) continue;
+      const alerts = new Map(held.value);
+      for (const { alert } of revisions) {
+        if (alert.enterprise_id === company && (alerts.get(alert.id)?.revision ?? -1) <= alert.revision) alerts.set(alert.id, alert);
+      }
+      after.remember(company, after.version(company), alerts);
+    }
   }
 
   return {
@@ -59,10 +89,29 @@ export function createAlertStore(storage: Storage, locks: Locks, audit: AuditLog
     get,
     save,
 
-    /** Every alert (any status) of these companies, optionally of these rules only: what the engine reconciles against. */
-    async forEnterprises(enterpriseIds: readonly string[], ruleIds?: readonly string[]): Promise<Map<string, Alert>> {
-      if (enterpriseIds.length === 0 || ruleIds?.length === 0) return new Map();
-      return byId(await alertsOfCompanies(storage, { enterpriseIds, ruleIds }));
+    /**
+     * Every alert (any status) of these companies: what the engine reconciles against, under the companies'
+     * locks. From memory where it is current, else read once for the rest. A read without the locks is safe too:
+     * a write counts after itself, so nothing read while it ran is trusted after it.
+     */
+    async forEnterprises(enterpriseIds: readonly string[]): Promise<Map<string, Alert>> {
+      const found = new Map<string, Alert>();
+      if (enterpriseIds.length === 0) return found;
+      const counted = await memory.read(enterpriseIds);
+      const missing: string[] = [];
+      for (const company of new Set(enterpriseIds)) {
+        const held = counted.current(company);
+        if (held) for (const [id, alert] of held) found.set(id, alert);
+        else missing.push(company);
+      }
+      if (missing.length === 0) return found;
+      const read = new Map(missing.map((company) => [company, new Map<string, Alert>()]));
+      for (const [id, alert] of byId(await alertsOfCompanies(storage, { enterpriseIds: missing }))) {
+        read.get(alert.enterprise_id)?.set(id, alert);
+        found.set(id, alert);
+      }
+      for (const [company, alerts] of read) counted.remember(company, counted.version(company), alerts);
+      return found;
     },
 
     /** Newest first by (first_seen_at, id), keyset-paginated. */

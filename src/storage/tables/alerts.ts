@@ -108,9 +108,7 @@ export const alertsByIds = namedQuery({
 export const alertsOfCompanies = namedQuery({
   name: 'alerts.ofCompanies',
   row: AlertRow,
-  statement: ({ enterpriseIds, ruleIds }: { enterpriseIds: readonly string[]; ruleIds?: readonly string[] }) => (ruleIds
-    ? selectAlerts('enterprise_id IN {ids:Array(String)} AND rule_id IN {rules:Array(String)}', { ids: enterpriseIds, rules: ruleIds })
-    : selectAlerts('enterprise_id IN {ids:Array(String)}', { ids: enterpriseIds })),
+  statement: ({ enterpriseIds }: { enterpriseIds: readonly string[] }) => selectAlerts('enterprise_id IN {ids:Array(String)}', { ids: enterpriseIds }),
 });
 
 export interface AlertFilters {

@@ -351,3 +351,15 @@ export const planPayloads = namedQuery({
     values: { companies: p.enterpriseIds, ids: p.ids },
   }),
 });
+
+/** Companies with events since `from`, the most recently stored first, with how many events each has since then. */
+export const recentlyActive = namedQuery({
+  name: 'events.recentlyActive',
+  row: z.object({ enterprise_id: z.string(), n: column.uint64 }),
+  statement: (p: { from: Date; limit: number }) => ({
+    sql: `SELECT enterprise_id, count() AS n FROM events
+          WHERE occurred_at >= {from:DateTime64(3, 'UTC')}
+          GROUP BY enterprise_id ORDER BY max(stored_at) DESC LIMIT {limit:UInt32}`,
+    values: { from: toClickHouseTime(p.from), limit: p.limit },
+  }),
+});

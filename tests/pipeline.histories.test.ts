@@ -215,6 +215,8 @@ describe('warming the memory at start', () => {
     // Half of 6 is 3 events: c (2 events, stored last) and b (1) fit, a does not.
     const report = await warmEvaluation({ storage: service.storage, rules: registry, histories: mine, alerts, facts, maxEvents: 6, chunk: 1 });
     expect(report).toMatchObject({ companies: 2, events: 3 });
+    // The first batch counted anywhere must not make the warmed memory forgotten (the epoch was set by warming).
+    await store(w.process(1_000), [checkin({ enterprise_id: a, occurred_at: at(500) })]);
     const spans: Spans = new Map([[null, { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]]);
     expect(await sources(() => mine.read([b!, c!], spans, []))).toEqual({ memory: 2, storage: 0 });
     expect(await sources(() => mine.read([a!], spans, []))).toEqual({ memory: 0, storage: 1 });

@@ -73,24 +73,29 @@ export function createCountedMemory<V>(options: CountedMemoryOptions<V>): Counte
     };
   }
 
+  /** A pipeline that sets the epoch unless set, and reads it (reply 1). */
+  const withEpoch = () => redis.pipeline().hsetnx(key, EPOCH_FIELD, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`).hget(key, EPOCH_FIELD);
+
   return {
     async read(keys) {
       const [epoch, ...values] = await redis.hmget(key, EPOCH_FIELD, ...keys);
-      return view(epoch ?? null, new Map(keys.map((k, i) => [k, Number(values[i] ?? 0)])));
+      const versions = new Map(keys.map((k, i) => [k, Number(values[i] ?? 0)]));
+      if (epoch !== null) return view(epoch, versions);
+      // Nothing counted yet: the epoch is set now, else the first write would set it and this memory be forgotten.
+      return view(replyOf(await withEpoch().exec(), 1) as string, versions);
     },
     async count(keys) {
       const unique = [...new Set(keys)];
-      const pipeline = redis.pipeline()
-        .hsetnx(key, EPOCH_FIELD, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`)
-        .hget(key, EPOCH_FIELD);
+      const pipeline = withEpoch();
       for (const k of unique) pipeline.hincrby(key, k, 1);
-      const replies = (await pipeline.exec()) ?? [];
-      const value = (i: number) => {
-        const [err, result] = replies[i] ?? [new Error('Redis gave no reply')];
-        if (err) throw err;
-        return result;
-      };
-      return view(value(1) as string | null, new Map(unique.map((k, i) => [k, Number(value(i + 2))])));
+      const replies = await pipeline.exec();
+      return view(replyOf(replies, 1) as string, new Map(unique.map((k, i) => [k, Number(replyOf(replies, i + 2))])));
     },
   };
+}
+
+function replyOf(replies: Array<[Error | null, unknown]> | null, i: number): unknown {
+  const [err, result] = replies?.[i] ?? [new Error('Redis gave no reply')];
+  if (err) throw err;
+  return result;
 }

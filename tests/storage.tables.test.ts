@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedStorage } from '../src/storage/embedded.js';
-import { literal } from '../src/storage/tables/query.js';
+import { literal, literalList } from '../src/storage/tables/query.js';
 import { describeTableModules } from './support/table-modules.js';
 
 // The table modules against the embedded engine (chdb in this process).
@@ -28,5 +28,15 @@ describe('a value written into the SQL as a literal', () => {
     // A careless pattern does not let a quote or a backslash through.
     expect(() => literal("a' OR '1", /^.*$/)).toThrow(/not a literal/);
     expect(() => literal('a\\', /^.*$/)).toThrow(/not a literal/);
+  });
+
+  it('makes a list only when every value is safe: one value of another shape means the caller binds them all', () => {
+    expect(literalList(['ab', 'cd'], /^[a-d]+$/)).toBe("['ab', 'cd']");
+    expect(literalList([], /^[a-d]+$/)).toBe('[]');
+    expect(literalList(['ab', "c' OR '1"], /^.*$/)).toBeNull();
+    expect(literalList(['ab', 'ce'], /^[a-d]+$/)).toBeNull();
+    // A list the engine's max_query_size (256 KiB) could refuse is bound too: a backtest reads thousands of companies.
+    expect(literalList(Array.from({ length: 2_000 }, () => 'abcdabcdabcdabcdab'), /^[a-d]+$/)).not.toBeNull();
+    expect(literalList(Array.from({ length: 20_000 }, () => 'abcdabcdabcdabcdab'), /^[a-d]+$/)).toBeNull();
   });
 });

@@ -74,7 +74,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
     const { rules, calendar } = options.rules.current();
     const companies = await options.facts.companies(ids);
     const spans = withHolidayCalendar(calendar, () => mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c))));
-    const events = await options.histories.read(ids, spans, changes);
+    const events = await options.histories.read(ids, spans);
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
     const [names, stored] = await Promise.all([options.facts.agencyNames(agencyIds), options.alerts.forEnterprises(ids)]);
     const naming = { agencyName: (id: string) => names.get(id) ?? id };

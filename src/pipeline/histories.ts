@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createCountedMemory, type Counted } from '../redis/counted-memory.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Change } from '../queues/index.js';
 import { readEvents } from '../rules/context.js';
 import { byTime, type EngineEvent } from '../rules/events.js';
 import { clampToStored, type Spans } from '../storage/tables/events.js';
@@ -13,25 +12,25 @@ import type { Storage } from '../storage/index.js';
  * one at a time per process: every read waits for every other).
  *
  * Whether memory is complete is decided by a count in Redis (src/redis/counted-memory.ts). The store worker counts
- * each company's batch after its rows are inserted and before the evaluation job is queued (`stored`); the job
- * carries the rows (`Change.events`) with the count they brought the company to (`Change.version`), and the
- * storing process adds them to its own memory at once. An evaluation reads its companies' counts before anything
- * else, under their locks:
+ * each company's batch after its rows are inserted and before the evaluation job is queued (`stored`), and adds
+ * the rows to its own process's memory of the company when that memory was at the count before. An evaluation
+ * reads its companies' counts before anything else, under their locks:
  * - a company whose memory is at the count in Redis, and covers every span asked for, is answered from memory;
- * - a job's rows one count ahead of memory are added to it first (rows at or below it are there already);
- * - anything else (never seen, a count skipped because another process stored and evaluated it, a span not
- *   covered, memory forgotten) is read from ClickHouse, once for all of a chunk's companies: every type, from
- *   a little before the earliest span asked for to the end of time. It is remembered at the count read before
- *   that query, so it holds every row counted.
+ * - anything else (never seen, a batch another process stored, a span not covered, memory forgotten) is read
+ *   from ClickHouse, once for all of a chunk's companies: every type, from a little before the earliest span
+ *   asked for to the end of time. It is remembered at the count read before that query, so it holds every row
+ *   counted.
+ * Jobs do not carry the rows: the embedded engine (where reads queue) runs in one process, which stored them;
+ * processes sharing a ClickHouse server read what another stored, in parallel.
  * Counting after the insert means a process may hold rows not counted yet, never miss rows counted: an evaluation
  * that does not see a batch stored a moment ago sees it as if it had arrived a moment later, and that batch's own
  * job decides again everything it can change.
  */
 export interface Histories {
-  /** After an insert: counts each company's batch, remembers its rows, and gives the changes their counts. */
-  stored(changes: readonly Change[]): Promise<Change[]>;
-  /** The events of these companies in these spans, as `readEvents` reads them; `arrived`: the job's changes. */
-  read(enterpriseIds: readonly string[], spans: Spans, arrived: readonly Change[]): Promise<Map<string, EngineEvent[]>>;
+  /** After an insert: counts each company's batch of rows, and remembers them. */
+  stored(byCompany: ReadonlyMap<string, readonly EngineEvent[]>): Promise<void>;
+  /** The events of these companies in these spans, as `readEvents` reads them. */
+  read(enterpriseIds: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>>;
 }
 
 export const historyVersionsKey = (prefix: string) => `${prefix}:history:versions`;
@@ -65,19 +64,22 @@ export function createHistories(options: HistoriesOptions): Histories {
   });
 
   return {
-    async stored(changes) {
-      const counted = await memory.count(changes.map((c) => c.enterprise_id));
-      const withVersions = changes.map((c) => ({ ...c, version: counted.version(c.enterprise_id) }));
-      catchUp(counted, withVersions);
-      return withVersions;
+    async stored(byCompany) {
+      const counted = await memory.count([...byCompany.keys()]);
+      for (const [id, events] of byCompany) {
+        const held = counted.held(id);
+        // Memory one count behind held every row before this batch; further behind, it missed another's.
+        if (!held || held.version !== counted.version(id) - 1) continue;
+        add(held.value, events);
+        counted.remember(id, counted.version(id), held.value);
+      }
     },
 
-    async read(enterpriseIds, spans, arrived) {
+    async read(enterpriseIds, spans) {
       if (options.maxEvents === 0) return readEvents(options.storage, enterpriseIds, spans);
       const byCompany = new Map<string, EngineEvent[]>();
       if (enterpriseIds.length === 0 || spans.size === 0) return byCompany;
       const counted = await memory.read(enterpriseIds);
-      catchUp(counted, arrived);
       const missing: string[] = [];
       for (const id of enterpriseIds) {
         const own = counted.current(id);
@@ -101,16 +103,6 @@ export function createHistories(options: HistoriesOptions): Histories {
       return byCompany;
     },
   };
-}
-
-/** Adds the rows of changes that bring a company's memory up to their count, in the order they were counted. */
-function catchUp(counted: Counted<History>, changes: readonly Change[]) {
-  for (const change of [...changes].sort((a, b) => (a.version ?? 0) - (b.version ?? 0))) {
-    const held = counted.held(change.enterprise_id);
-    if (!held || change.version === undefined || !change.events || change.version > held.version + 1) continue;
-    add(held.value, change.events);
-    counted.remember(change.enterprise_id, Math.max(held.version, change.version), held.value);
-  }
 }
 
 /**

@@ -37,10 +37,11 @@ export function startStoreWorker(options: StoreWorkerOptions): QueueWorker {
     write: async (rows) => {
       const started = performance.now();
       // Read before the insert: a row the engine could not read is refused, not stored unevaluated.
-      const changes = changesOf(rows);
+      const byCompany = engineRows(rows);
       await insertEvents(storage, rows);
       // Counted after the insert: a process that reads a count then reads ClickHouse finds every row counted.
-      await evaluations.queue.add('batch', { kind: 'batch', changes: await options.histories.stored(changes) });
+      await options.histories.stored(byCompany);
+      await evaluations.queue.add('batch', { kind: 'batch', changes: changesOf(byCompany) });
       log.debug({ rows: rows.length, ms: Math.round(performance.now() - started) }, 'stored batch');
     },
   });
@@ -60,11 +61,10 @@ export function startStoreWorker(options: StoreWorkerOptions): QueueWorker {
 }
 
 /**
- * Per company: the stored events and the event-time span they can change decisions in. The rows are read
- * as the table now holds them (its defaults for the columns an insert leaves out), exactly as evaluation will,
- * and travel with the job to the evaluating process's memory.
+ * Per company, the rows as the table will hold them (its defaults for the columns an insert leaves out), read
+ * exactly as evaluation will read them back.
  */
-export function changesOf(rows: readonly EventInsert[]): Change[] {
+export function engineRows(rows: readonly EventInsert[]): Map<string, EngineEvent[]> {
   const byCompany = new Map<string, EngineEvent[]>();
   for (const row of parseRows('events.stored', EngineEventRow, rows.map(asStored))) {
     const event = fromStoredRow(row);
@@ -72,9 +72,12 @@ export function changesOf(rows: readonly EventInsert[]): Change[] {
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);
   }
-  return [...byCompany].map(([enterprise_id, events]) => ({
-    enterprise_id, ...influence(events), event_ids: events.map((e) => e.id), region: events[0]!.region, events,
-  }));
+  return byCompany;
+}
+
+/** Per company: the stored events and the event-time span they can change decisions in. */
+export function changesOf(byCompany: ReadonlyMap<string, readonly EngineEvent[]>): Change[] {
+  return [...byCompany].map(([enterprise_id, events]) => ({ enterprise_id, ...influence(events), event_ids: events.map((e) => e.id), region: events[0]!.region }));
 }
 
 // One observation per event: a batch of 2,000 weighs 2,000 times one lone event.

@@ -13,7 +13,7 @@ export interface WarmOptions {
   histories: Pick<Histories, 'read'>;
   alerts: Pick<AlertStore, 'forEnterprises'>;
   facts: Pick<ReferenceFacts, 'companies'>;
-  /** The events memory holds (EVALUATE_MEMORY_EVENTS): warming fills at most half, leaving room for what comes. */
+  /** The events memory holds (EVALUATE_MEMORY_EVENTS): warming fills it at most. */
   maxEvents: number;
   /** Companies read at once (EVALUATE_CHUNK). */
   chunk: number;
@@ -37,16 +37,18 @@ export async function warmEvaluation(options: WarmOptions): Promise<WarmReport> 
   if (options.maxEvents === 0) return report;
   const now = Date.now();
   const span = { from: earliestNeed(options.rules, now), to: now };
-  const budget = Math.floor(options.maxEvents / 2);
+  const budget = options.maxEvents;
   const chosen: string[] = [];
   for (const { enterprise_id, n } of await recentlyActive(options.storage, { from: new Date(span.from), limit: budget })) {
     if (report.events + n > budget) break;
     chosen.push(enterprise_id);
     report.events += n;
   }
+  // The least recent first, so that memory forgets them first when new events need the room.
+  chosen.reverse();
   for (let i = 0; i < chosen.length; i += options.chunk) {
     const slice = chosen.slice(i, i + options.chunk);
-    await options.histories.read(slice, new Map([[null, span]]), []);
+    await options.histories.read(slice, new Map([[null, span]]));
     await options.alerts.forEnterprises(slice);
     await options.facts.companies(slice);
   }

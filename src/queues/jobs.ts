@@ -1,6 +1,5 @@
 import type { TicketDraft, SlaKind } from '../hotline/model.js';
 import type { Event } from '../ingest/schema.js';
-import type { EngineEvent } from '../rules/events.js';
 
 /** What one job of each queue carries (src/queues/registry.ts pairs them with their queues). */
 
@@ -20,14 +19,6 @@ export interface Change {
   region?: string;
   /** The events' types (absent for a deferred decision: then anything may have changed). */
   types?: string[];
-  /**
-   * The stored rows, as the engine reads them, and the company's count of stored batches they brought it to
-   * (src/pipeline/histories.ts): the evaluating process adds them to its memory of the company instead of
-   * reading them back. Absent on jobs an earlier version queued: memory is then checked
-   * against the count alone.
-   */
-  events?: EngineEvent[];
-  version?: number;
 }
 
 /** `evaluate`: one job per stored batch, plus delayed decisions at their deadlines. */

@@ -100,6 +100,20 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect(parseRows('events.stored', EngineEventRow, rows.map(asStored)).sort(byId)).toEqual(stored.sort(byId));
       });
 
+      it('names credit codes as literals, binds any other id, and finds nothing by a hostile one', async () => {
+        const typed = new Map([['checkin', spans.get(null)!], ['plan', spans.get(null)!]]);
+        expect(eventsInSpans.statement({ enterpriseIds: [company], spans: typed }).values).toEqual({});
+        const hostile = `${company}' OR 1 = 1 OR enterprise_id = '`;
+        expect(eventsInSpans.statement({ enterpriseIds: [company, hostile], spans: typed }).values).toMatchObject({ ids: [company, hostile] });
+        const inlined = await eventsInSpans(storage, { enterpriseIds: [company], spans: typed });
+        const bound = await eventsInSpans(storage, { enterpriseIds: [company, hostile], spans: typed });
+        expect(inlined.map((r) => r.type).sort()).toEqual(['checkin', 'plan']);
+        expect(bound).toEqual(inlined);
+        expect(await eventsInSpans(storage, { enterpriseIds: [hostile], spans: typed })).toEqual([]);
+        expect(await companyRows(storage, { ids: [hostile] })).toEqual([]);
+        expect(companyRows.statement({ ids: [company] }).values).toEqual({});
+      });
+
       it('refuses a stored row that does not fit, naming the query, the row and the column', async () => {
         const stray = creditCode('371402', 73);
         await storage.insert('events', [{

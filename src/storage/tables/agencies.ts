@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Agency } from '../../ingest/schema.js';
+import { IDENTIFIER_CHARSET, type Agency } from '../../ingest/schema.js';
 import type { Storage } from '../port.js';
-import { column, columnsOf, namedQuery } from './query.js';
+import { column, columnsOf, literalList, namedQuery } from './query.js';
 
 /**
  * `agencies` (migration 2): reference data on inspecting agencies. An upsert is a new version row and the
@@ -31,9 +31,13 @@ export const agencyById = namedQuery({
 export const agencyNames = namedQuery({
   name: 'agencies.names',
   row: AgencyRow.pick({ agency_id: true, name: true }),
-  statement: (values: { ids: readonly string[] }) => ({
-    sql: 'SELECT agency_id, name FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
-  }),
+  // Identifiers as literals where they are (events.ts, eventsInSpans): the engine reads this for agencies it meets.
+  statement: (values: { ids: readonly string[] }) => {
+    const ids = literalList(values.ids, IDENTIFIER_CHARSET);
+    return ids !== null
+      ? { sql: `SELECT agency_id, name FROM agencies FINAL WHERE agency_id IN ${ids}`, values: {} }
+      : { sql: 'SELECT agency_id, name FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values };
+  },
 });
 
 /** The region reference data places each of these agencies in (ids without a record are left out). */

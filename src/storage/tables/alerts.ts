@@ -4,7 +4,8 @@ import {
   type Alert, type AlertChange, type AlertStatus, type Severity,
 } from '../../alerts/model.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../port.js';
-import { column, columnsOf, namedQuery, type Statement } from './query.js';
+import { CREDIT_CODE_SHAPE } from '../../ingest/credit-code.js';
+import { column, columnsOf, literalList, namedQuery, type Statement } from './query.js';
 
 /**
  * `alerts` (migrations 3 and 4): every revision of every alert; the highest revision wins
@@ -108,7 +109,11 @@ export const alertsByIds = namedQuery({
 export const alertsOfCompanies = namedQuery({
   name: 'alerts.ofCompanies',
   row: AlertRow,
-  statement: ({ enterpriseIds }: { enterpriseIds: readonly string[] }) => selectAlerts('enterprise_id IN {ids:Array(String)}', { ids: enterpriseIds }),
+  // Credit codes as literals where they are (events.ts, eventsInSpans): the engine reads this for every chunk.
+  statement: ({ enterpriseIds }: { enterpriseIds: readonly string[] }) => {
+    const ids = literalList(enterpriseIds, CREDIT_CODE_SHAPE);
+    return ids !== null ? selectAlerts(`enterprise_id IN ${ids}`, {}) : selectAlerts('enterprise_id IN {ids:Array(String)}', { ids: enterpriseIds });
+  },
 });
 
 export interface AlertFilters {

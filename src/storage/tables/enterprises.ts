@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Enterprise, ENTERPRISE_STATUSES, QuietPeriod } from '../../ingest/schema.js';
 import type { Storage } from '../port.js';
-import { column, columnsOf, namedQuery } from './query.js';
+import { CREDIT_CODE_SHAPE } from '../../ingest/credit-code.js';
+import { column, columnsOf, literalList, namedQuery } from './query.js';
 
 /**
  * `enterprises` (migrations 2, 8 and 9): reference data on companies. An upsert is a new version row and the
@@ -51,9 +52,12 @@ const CompanyRow = EnterpriseRow.omit({ updated_at: true });
 export const companyRows = namedQuery({
   name: 'enterprises.companies',
   row: CompanyRow,
-  statement: (values: { ids: readonly string[] }) => ({
-    sql: `SELECT ${columnsOf(CompanyRow)} FROM enterprises FINAL WHERE enterprise_id IN {ids:Array(String)}`, values,
-  }),
+  // Credit codes as literals where they are (events.ts, eventsInSpans): the engine reads this for companies it meets.
+  statement: (values: { ids: readonly string[] }) => {
+    const ids = literalList(values.ids, CREDIT_CODE_SHAPE);
+    const select = `SELECT ${columnsOf(CompanyRow)} FROM enterprises FINAL`;
+    return ids !== null ? { sql: `${select} WHERE enterprise_id IN ${ids}`, values: {} } : { sql: `${select} WHERE enterprise_id IN {ids:Array(String)}`, values };
+  },
 });
 
 /** The region reference data places each of these companies in (ids without a record are left out). */

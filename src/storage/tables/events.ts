@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { EVENT_TYPES, type Event } from '../../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../port.js';
-import { column, columnsOf, namedQuery } from './query.js';
+import { CREDIT_CODE_SHAPE } from '../../ingest/credit-code.js';
+import { column, columnsOf, literal, literalList, namedQuery } from './query.js';
 
 /**
  * `events` (migrations 1, 8, 10 and 11): one row per event and company (a plan naming three companies is three rows
@@ -212,18 +213,39 @@ export function spanFilter(spans: Spans): { sql: string; params: Record<string, 
   return { sql: clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0', params };
 }
 
-/** These companies' events in the spans, in (company, event time, id) order: the engine's context. */
+const CLICKHOUSE_TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
+const EVENT_TYPE = new RegExp(`^(${EVENT_TYPES.join('|')})$`);
+
+/** The same clause with every value a checked literal (times of our making, known types), or null: then bind. */
+function inlineSpanFilter(spans: Spans): string | null {
+  try {
+    const clauses = [...spans].map(([type, span]) => {
+      const at = (ms: number) => `toDateTime64(${literal(toClickHouseTime(new Date(clampToStored(ms))), CLICKHOUSE_TIME)}, 3, 'UTC')`;
+      const window = `occurred_at BETWEEN ${at(span.from)} AND ${at(span.to)}`;
+      return type === null ? `(${window})` : `(type = ${literal(type, EVENT_TYPE)} AND ${window})`;
+    });
+    return clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0';
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * These companies' events in the spans, in (company, event time, id) order: the engine's context. Companies are
+ * named by credit code, checked at ingest, so the query is written with literals (`literalList`) and runs beside
+ * the others in the embedded engine; any id of another shape is bound.
+ */
 export const eventsInSpans = namedQuery({
   name: 'events.inSpans',
   row: EngineEventRow,
   statement: ({ enterpriseIds, spans }: { enterpriseIds: readonly string[]; spans: Spans }) => {
+    const ids = literalList(enterpriseIds, CREDIT_CODE_SHAPE);
+    const inline = inlineSpanFilter(spans);
+    const select = `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL`;
+    const order = 'ORDER BY enterprise_id, occurred_at, id';
+    if (ids !== null && inline !== null) return { sql: `${select} WHERE enterprise_id IN ${ids} AND ${inline} ${order}`, values: {} };
     const filter = spanFilter(spans);
-    return {
-      sql: `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL
-            WHERE enterprise_id IN {ids:Array(String)} AND ${filter.sql}
-            ORDER BY enterprise_id, occurred_at, id`,
-      values: { ...filter.params, ids: enterpriseIds },
-    };
+    return { sql: `${select} WHERE enterprise_id IN {ids:Array(String)} AND ${filter.sql} ${order}`, values: { ...filter.params, ids: enterpriseIds } };
   },
 });
 

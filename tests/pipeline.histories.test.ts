@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withHolidayCalendar } from '../src/calendar/index.js';
 import { Event } from '../src/ingest/schema.js';
 import { createLogger } from '../src/log.js';
@@ -59,10 +59,20 @@ async function store(by: Histories, inputs: readonly Record<string, unknown>[]):
   return changesOf(byCompany);
 }
 
+// Each process has its own connection, as separate processes do; all are closed after each test.
+const connections: Redis[] = [];
+afterEach(() => {
+  for (const connection of connections.splice(0)) connection.disconnect();
+});
+
 function world() {
   const companies = [0, 1, 2].map(() => creditCode('371402', ++serial));
   const prefix = `qj-histories-${process.pid}-${++prefixes}`;
-  const evaluating = (maxEvents: number) => createHistories({ storage: service.storage, redis, prefix, maxEvents, metrics });
+  const evaluating = (maxEvents: number) => {
+    const connection = new Redis(service.redisUrl);
+    connections.push(connection);
+    return Object.assign(createHistories({ storage: service.storage, redis: connection, prefix, maxEvents, metrics }), { connection });
+  };
   return { companies, prefix, process: evaluating };
 }
 
@@ -198,6 +208,28 @@ describe('the evaluating process\'s memory of companies\' events', () => {
     await store(other, [checkin({ enterprise_id: a, occurred_at: at(27 * 24 * 60) })]);
     expect(await redis.hget(historyVersionsKey(w.prefix), a!)).toBe('2');
     expect(await sources(async () => (read = await one.read([a!], recent)))).toEqual({ memory: 0, storage: 1 });
+    expect(read.get(a!)?.map((e) => e.action)).toEqual(['enter', 'exit', 'enter']);
+  });
+});
+
+describe('a Redis that restarted', () => {
+  it('makes every process forget what it remembered: the last counts may be lost, and a count that went back would vouch for old memory', async () => {
+    const w = world();
+    const [a] = w.companies;
+    const one = w.process(1_000);
+    const spans: Spans = new Map([[null, { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]]);
+    await store(one, [checkin({ enterprise_id: a, occurred_at: at(100) })]);
+    await one.read([a!], spans);
+    await store(one, [checkin({ enterprise_id: a, occurred_at: at(200), action: 'exit' })]);
+    expect(await sources(() => one.read([a!], spans))).toEqual({ memory: 1, storage: 0 });
+    // As a restart that lost the last second of the append-only file: the second batch's count is gone, its rows are
+    // in ClickHouse, and another process stores a third batch, which brings the count back to where memory is.
+    await redis.hset(historyVersionsKey(w.prefix), a!, '1');
+    one.connection.disconnect(true);
+    await store(w.process(1_000), [checkin({ enterprise_id: a, occurred_at: at(300) })]);
+    expect(await redis.hget(historyVersionsKey(w.prefix), a!)).toBe('2');
+    let read = new Map<string, EngineEvent[]>();
+    expect(await sources(async () => (read = await one.read([a!], spans)))).toEqual({ memory: 0, storage: 1 });
     expect(read.get(a!)?.map((e) => e.action)).toEqual(['enter', 'exit', 'enter']);
   });
 });

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
  * and uses what it holds at exactly that count, else reads storage and remembers the result at the count it read
  * before that storage read. The counts live in one hash with an epoch field set once: a Redis that lost the hash
  * loses the epoch with it, and every process forgets everything instead of trusting counts that start again from zero.
+ * A process also forgets everything when its connection closes (a restart may have lost the last counts).
  */
 export interface CountedMemory<V> {
   /** The keys' counts now, with what this process holds of them. */
@@ -39,8 +40,14 @@ const EPOCH_FIELD = '~epoch';
 
 export function createCountedMemory<V>(options: CountedMemoryOptions<V>): CountedMemory<V> {
   const { redis, key } = options;
+  const empty = () => ({ epoch: null as string | null, entries: new Map<string, { version: number; value: V; size: number }>(), size: 0 });
   // Replaced whole when the epoch changes; a view keeps the one it was made with, so it never fills a newer one.
-  let state = { epoch: null as string | null, entries: new Map<string, { version: number; value: V; size: number }>(), size: 0 };
+  let state = empty();
+  // A Redis that restarts may come back without its last counts (appendfsync everysec): a count that went back could
+  // vouch for memory that misses rows stored meanwhile. Every restart closes the connection, so memory goes with it.
+  redis.on('close', () => {
+    state = empty();
+  });
 
   function view(epoch: string | null, versions: Map<string, number>): Counted<V> {
     if (epoch !== state.epoch) state = { epoch, entries: new Map(), size: 0 };

@@ -578,7 +578,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
   }
   // The history went straight into storage after the service started, so its background warm-up found nothing.
   const warmed = settings.warm ? await service.warm!() : null;
-  if (warmed) progress(`evaluation memory warmed: ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events in ${secs(warmed.ms)}`);
+  if (warmed) progress(`evaluation memory warmed: ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events, facts of ${fmt(warmed.facts)} companies in ${secs(warmed.ms)}`);
   gc();
 
   const rssLive = sampleRss();
@@ -633,7 +633,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
     alertsFromHistoryOnly: latency.historyOnly,
     contextReadProbe: probe,
     historyAlerts: seeded && { alerts: seeded.alerts, byRule: seeded.byRule, seconds: Math.round(seeded.ms / 100) / 10 },
-    warmedMemory: warmed && { companies: warmed.companies, events: warmed.events, seconds: Math.round(warmed.ms / 100) / 10 },
+    warmedMemory: warmed && { companies: warmed.companies, events: warmed.events, facts: warmed.facts, seconds: Math.round(warmed.ms / 100) / 10 },
     backtests: backtests.map((b) => ({
       rule: b.rule, seconds: Math.round(b.wallMs / 100) / 10, companies: b.report.companies, eventsRead: b.report.events_read, alerts: b.report.alerts,
       byVariant: b.report.by_variant,
@@ -654,7 +654,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
       `${fmt(seeded.alerts)} in ${secs(seeded.ms)}.`);
   }
   console.log(warmed
-    ? `Evaluation memory warmed before the live phases (setup, as a service started on this history does): ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events in ${secs(warmed.ms)}.`
+    ? `Evaluation memory warmed before the live phases (setup, as a service started on this history does): ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events (and the facts of ${fmt(warmed.facts)} companies) in ${secs(warmed.ms)}.`
     : 'Evaluation memory cold (--cold): every company\'s first evaluation reads its history, alerts and facts from ClickHouse.');
   console.log(`Live: the demo simulation's next ${fmt(history.liveEvents)} events, POSTed in event-time order at a constant rate ` +
     `(a request every ${settings.tickMs} ms), each phase followed by a drain.\n`);

@@ -9,7 +9,7 @@ import { createHistories, historyVersionsKey, type Histories } from '../src/pipe
 import { changesOf, engineRows } from '../src/pipeline/store-worker.js';
 import { warmEvaluation } from '../src/pipeline/warm.js';
 import { createAlertMemory, createAlertStore } from '../src/alerts/index.js';
-import { createReferenceFacts } from '../src/reference/index.js';
+import { createReferenceFacts, createReferenceStore } from '../src/reference/index.js';
 import { createLocks } from '../src/redis/lock.js';
 import type { Change } from '../src/queues/index.js';
 import { readEvents } from '../src/rules/context.js';
@@ -17,6 +17,7 @@ import { contextNeeds, evaluateCompany, mergeNeeds } from '../src/rules/engine.j
 import { companyOf } from '../src/rules/company.js';
 import type { EngineEvent } from '../src/rules/events.js';
 import { createRuleRegistry, type RuleRegistry } from '../src/rules/registry.js';
+import type { Storage } from '../src/storage/index.js';
 import { eventRows, insertEvents, type Spans } from '../src/storage/tables/events.js';
 import { checkin, complaint, creditCode, evaluation, inspection, plan } from './support/fixtures.js';
 import { startTestService, type TestService } from './support/service.js';
@@ -254,6 +255,30 @@ describe('warming the memory at start', () => {
     const spans: Spans = new Map([[null, { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]]);
     expect(await sources(() => mine.read([b!, c!], spans))).toEqual({ memory: 2, storage: 0 });
     expect(await sources(() => mine.read([a!], spans))).toEqual({ memory: 0, storage: 1 });
+  });
+});
+
+describe('warming facts and alerts', () => {
+  it('reads the facts and alerts of every registered or active company, beyond the companies events memory holds', async () => {
+    const w = world();
+    const [a, b, c] = w.companies;
+    // a and b have events, b's stored last; c is registered only.
+    for (const input of [checkin({ enterprise_id: a, occurred_at: at(100) }), checkin({ enterprise_id: b, occurred_at: at(200) })]) {
+      await insertEvents(service.storage, eventRows(Event.parse(input), new Date().toISOString()));
+    }
+    await createReferenceStore(service.storage).upsertEnterprises([{ enterprise_id: c!, name: '仅登记企业', region: '371402', credit_grade: 'B', whitelisted: false }]);
+    const queries: string[] = [];
+    const counting: Storage = { ...service.storage, query: (sql, params) => (queries.push(sql), service.storage.query(sql, params)) };
+    const facts = createReferenceFacts(redis, counting, w.prefix);
+    const alerts = createAlertStore(counting, createLocks(redis, w.prefix), createAlertMemory(redis, w.prefix, 1_000));
+    // Events memory for one event: b's only.
+    const report = await warmEvaluation({ storage: service.storage, rules: registry, histories: w.process(1), alerts, facts, maxEvents: 1, chunk: 1 });
+    expect(report).toMatchObject({ companies: 1, events: 1 });
+    expect(report.facts).toBeGreaterThanOrEqual(3);
+    queries.length = 0;
+    expect((await facts.companies([a!, b!, c!])).get(c!)).toMatchObject({ name: '仅登记企业', region: '371402' });
+    expect(await alerts.forEnterprises([a!, b!, c!])).toEqual(new Map());
+    expect(queries).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@ import type { Lease, Locks } from '../redis/lock.js';
 import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import type { ReferenceFacts } from '../reference/index.js';
 import type { RuleRegistry } from '../rules/registry.js';
+import type { RuleSet } from '../rules/load.js';
 import { companyOf } from '../rules/company.js';
 import type { Histories } from './histories.js';
 import { openWorkerQueue, startQueueWorker, type Change, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
@@ -69,14 +70,21 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
     }, 'evaluated');
   }
 
-  async function decide(changes: readonly Change[], ids: string[], reason: string, lease: Lease) {
-    // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
-    const { rules, calendar } = options.rules.current();
+  /** The companies' facts, then the events they decide to read, then the names of the agencies in those. */
+  async function readContext(changes: readonly Change[], ids: string[], { rules, calendar }: RuleSet) {
     const companies = await options.facts.companies(ids);
     const spans = withHolidayCalendar(calendar, () => mergeNeeds(changes.flatMap((c) => contextNeeds(rules, companies.get(c.enterprise_id)?.region ?? c.region ?? '', c))));
     const events = await options.histories.read(ids, spans);
     const agencyIds = [...new Set([...events.values()].flat().flatMap((e) => [e.agency_id, ...e.joint_agency_ids]).filter(Boolean))];
-    const [names, stored] = await Promise.all([options.facts.agencyNames(agencyIds), options.alerts.forEnterprises(ids)]);
+    return { companies, events, names: await options.facts.agencyNames(agencyIds) };
+  }
+
+  async function decide(changes: readonly Change[], ids: string[], reason: string, lease: Lease) {
+    // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
+    const set = options.rules.current();
+    const { rules, calendar } = set;
+    // The stored alerts depend on nothing else: read while the context is.
+    const [stored, { companies, events, names }] = await Promise.all([options.alerts.forEnterprises(ids), readContext(changes, ids, set)]);
     const naming = { agencyName: (id: string) => names.get(id) ?? id };
     const storedByCompany = groupBy([...stored.values()], (a) => a.enterprise_id);
     const now = Date.now();

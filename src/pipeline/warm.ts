@@ -1,9 +1,11 @@
 import type { AlertStore } from '../alerts/index.js';
 import { withHolidayCalendar } from '../calendar/index.js';
-import type { ReferenceFacts } from '../reference/index.js';
+import { MAX_REMEMBERED_FACTS, type ReferenceFacts } from '../reference/index.js';
 import { contextNeeds, mergeNeeds } from '../rules/engine.js';
 import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
+import { agenciesInRegion } from '../storage/tables/agencies.js';
+import { enterprisesUpdatedLast } from '../storage/tables/enterprises.js';
 import { recentlyActive } from '../storage/tables/events.js';
 import type { Histories } from './histories.js';
 
@@ -12,7 +14,7 @@ export interface WarmOptions {
   rules: RuleRegistry;
   histories: Pick<Histories, 'read'>;
   alerts: Pick<AlertStore, 'forEnterprises'>;
-  facts: Pick<ReferenceFacts, 'companies'>;
+  facts: Pick<ReferenceFacts, 'companies' | 'agencyNames'>;
   /** The events memory holds (EVALUATE_MEMORY_EVENTS): warming fills it at most. */
   maxEvents: number;
   /** Companies read at once (EVALUATE_CHUNK). */
@@ -20,39 +22,71 @@ export interface WarmOptions {
 }
 
 export interface WarmReport {
+  /** Companies whose events were read. */
   companies: number;
   events: number;
+  /** Companies whose facts and alerts were read: every registered or active one, as many as facts memory holds. */
+  facts: number;
+  /** Agencies whose names were read: every registered one. */
+  agencies: number;
   ms: number;
 }
 
+// Facts are a row per company: read many at once, in as few queries as the literal lists allow.
+const FACTS_CHUNK = 2_000;
+
 /**
- * What the evaluating process reads into memory when it starts: the events, alerts and facts of the companies
- * stored to most recently, as far back as any rule looks, so that the first evaluations after a start or a restart
- * find them there instead of queueing for ClickHouse. Each slice is read as an evaluation would read it (counts
- * first), so what warming remembers is trusted exactly as far as an evaluation's own reads are.
+ * What the evaluating process reads into memory when it starts: the events of the companies stored to most
+ * recently, as far back as any rule looks, the facts and alerts of every company registered or active in that span,
+ * and every agency's name, so that the first evaluations after a start or a restart find them there instead of queueing
+ * for ClickHouse. Each slice is read as an evaluation would read it (counts first), so what warming remembers is
+ * trusted exactly as far as an evaluation's own reads are.
  */
 export async function warmEvaluation(options: WarmOptions): Promise<WarmReport> {
   const started = performance.now();
-  const report = { companies: 0, events: 0, ms: 0 };
-  if (options.maxEvents === 0) return report;
+  if (options.maxEvents === 0) return { companies: 0, events: 0, facts: 0, agencies: 0, ms: 0 };
   const now = Date.now();
   const span = { from: earliestNeed(options.rules, now), to: now };
-  const budget = options.maxEvents;
+  // Most recent first; as many as facts memory holds, of which events memory takes the first.
+  const active = await recentlyActive(options.storage, { from: new Date(span.from), limit: MAX_REMEMBERED_FACTS });
+  const events = await warmEvents(options, active, span);
+  const facts = await warmFactsAndAlerts(options, active.map((c) => c.enterprise_id));
+  const agencies = (await agenciesInRegion(options.storage, { region: '' })).map((a) => a.agency_id).slice(-MAX_REMEMBERED_FACTS);
+  for (let i = 0; i < agencies.length; i += FACTS_CHUNK) await options.facts.agencyNames(agencies.slice(i, i + FACTS_CHUNK));
+  return { ...events, facts, agencies: agencies.length, ms: Math.round(performance.now() - started) };
+}
+
+/** The events of the companies stored to last, as many as memory holds. */
+async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterprise_id: string; n: number }>, span: { from: number; to: number }) {
   const chosen: string[] = [];
-  for (const { enterprise_id, n } of await recentlyActive(options.storage, { from: new Date(span.from), limit: budget })) {
-    if (report.events + n > budget) break;
+  let events = 0;
+  for (const { enterprise_id, n } of active) {
+    if (events + n > options.maxEvents) break;
     chosen.push(enterprise_id);
-    report.events += n;
+    events += n;
   }
   // The least recent first, so that memory forgets them first when new events need the room.
   chosen.reverse();
-  for (let i = 0; i < chosen.length; i += options.chunk) {
-    const slice = chosen.slice(i, i + options.chunk);
-    await options.histories.read(slice, new Map([[null, span]]));
-    await options.alerts.forEnterprises(slice);
+  for (let i = 0; i < chosen.length; i += options.chunk) await options.histories.read(chosen.slice(i, i + options.chunk), new Map([[null, span]]));
+  return { companies: chosen.length, events };
+}
+
+/**
+ * Facts and alerts of many more companies than events memory holds: a company evaluated without its events in memory
+ * then reads only those. Most companies have few alerts or none, and knowing "none" spares a read as much as knowing
+ * them. Registered companies first and the active ones last, so that memory forgets them last.
+ */
+async function warmFactsAndAlerts(options: WarmOptions, activeIds: readonly string[]): Promise<number> {
+  const isActive = new Set(activeIds);
+  const registered = await enterprisesUpdatedLast(options.storage, { limit: MAX_REMEMBERED_FACTS });
+  const inactive = registered.map((r) => r.enterprise_id).filter((id) => !isActive.has(id));
+  const ids = [...inactive.reverse(), ...[...activeIds].reverse()].slice(-MAX_REMEMBERED_FACTS);
+  for (let i = 0; i < ids.length; i += FACTS_CHUNK) {
+    const slice = ids.slice(i, i + FACTS_CHUNK);
     await options.facts.companies(slice);
+    await options.alerts.forEnterprises(slice);
   }
-  return { ...report, companies: chosen.length, ms: Math.round(performance.now() - started) };
+  return ids.length;
 }
 
 /** How far back any rule in force anywhere looks to decide what an event now changes. */

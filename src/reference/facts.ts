@@ -16,8 +16,8 @@ export interface ReferenceFacts {
   agencyNames(ids: readonly string[]): Promise<Map<string, string>>;
 }
 
-// Enough for every company of a province; past it the oldest are forgotten (read again).
-const MAX_REMEMBERED = 200_000;
+/** Enough for every company of a province; past it the oldest are forgotten (read again). */
+export const MAX_REMEMBERED_FACTS = 200_000;
 
 export function createReferenceFacts(redis: Redis, storage: Storage, prefix: string): ReferenceFacts {
   const generationKey = referenceGenerationKey(prefix);
@@ -49,7 +49,7 @@ export function createReferenceFacts(redis: Redis, storage: Storage, prefix: str
       known.set(id, value ?? null);
     }
     for (const id of known.keys()) {
-      if (known.size <= MAX_REMEMBERED) break;
+      if (known.size <= MAX_REMEMBERED_FACTS) break;
       known.delete(id);
     }
     return found;

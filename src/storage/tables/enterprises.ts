@@ -60,6 +60,15 @@ export const companyRows = namedQuery({
   },
 });
 
+/** The companies whose reference data changed last, most recent first: which facts a starting evaluator reads first. */
+export const enterprisesUpdatedLast = namedQuery({
+  name: 'enterprises.updatedLast',
+  row: EnterpriseRow.pick({ enterprise_id: true }),
+  statement: (values: { limit: number }) => ({
+    sql: 'SELECT enterprise_id FROM enterprises FINAL ORDER BY updated_at DESC LIMIT {limit:UInt32}', values,
+  }),
+});
+
 /** The region reference data places each of these companies in (ids without a record are left out). */
 export const enterpriseRegions = namedQuery({
   name: 'enterprises.regions',

@@ -229,7 +229,7 @@ function startWorkers(
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
 
-  const warm = () => warmEvaluation({ storage, rules, histories, alerts, facts, maxEvents: config.EVALUATE_MEMORY_EVENTS, chunk: config.EVALUATE_CHUNK });
+  const warm = () => warmEvaluation({ storage, histories, alerts, facts, maxEvents: config.EVALUATE_MEMORY_EVENTS, chunk: config.EVALUATE_CHUNK });
   // In the background: evaluations that come first read what they need themselves. Stopping waits for it.
   const warming = warm()
     .then((report) => log.info(report, 'evaluation memory warmed'))

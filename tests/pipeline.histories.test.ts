@@ -183,17 +183,20 @@ describe('the evaluating process\'s memory of companies\' events', () => {
     expect(read.get(a!)?.map((e) => e.type)).toEqual(['checkin', 'checkin', 'inspection']);
   });
 
-  it('reads again a span it does not hold, remembers what its own store worker stored, and forgets everything when Redis lost the counts', async () => {
+  it('holds a company\'s whole history once read, remembers what its own store worker stored, and forgets everything when Redis lost the counts', async () => {
     const w = world();
     const [a] = w.companies;
     const [one, other] = [w.process(1_000), w.process(1_000)];
     const recent: Spans = new Map([['checkin', { from: FIRST_DAY + 20 * DAY, to: FIRST_DAY + 30 * DAY }]]);
     await store(other, [checkin({ enterprise_id: a, occurred_at: at(10) }), checkin({ enterprise_id: a, occurred_at: at(25 * 24 * 60) })]);
     expect(await sources(() => one.read([a!], recent))).toEqual({ memory: 0, storage: 1 });
-    // Two days earlier is held (reads reach back that far); a month earlier is not.
-    expect(await sources(() => one.read([a!], new Map([['checkin', { from: FIRST_DAY + 18 * DAY, to: FIRST_DAY + 30 * DAY }]])))).toEqual({ memory: 1, storage: 0 });
-    expect(await sources(() => one.read([a!], new Map([['checkin', { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]])))).toEqual({ memory: 0, storage: 1 });
-    // A read takes every type: another type in the span held is answered from memory.
+    // A read takes the whole history: a month earlier, and years later, are answered from memory.
+    let early = new Map<string, EngineEvent[]>();
+    const month: Spans = new Map([['checkin', { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]]);
+    expect(await sources(async () => (early = await one.read([a!], month)))).toEqual({ memory: 1, storage: 0 });
+    expect(early.get(a!)?.map((e) => e.occurred_at)).toEqual([Date.parse(at(10)), Date.parse(at(25 * 24 * 60))]);
+    expect(await sources(() => one.read([a!], new Map([[null, { from: FIRST_DAY + 400 * DAY, to: FIRST_DAY + 800 * DAY }]])))).toEqual({ memory: 1, storage: 0 });
+    // Every type: a plan in the span is answered from memory.
     const plans: Spans = new Map([['plan', { from: FIRST_DAY + 20 * DAY, to: FIRST_DAY + 30 * DAY }]]);
     expect(await sources(() => one.read([a!], plans))).toEqual({ memory: 1, storage: 0 });
     await store(one, [plan({ enterprise_ids: [a], occurred_at: at(24 * 24 * 60), window_start: '2026-10-28', window_end: '2026-10-28' })]);
@@ -248,7 +251,7 @@ describe('warming the memory at start', () => {
     const alerts = createAlertStore(service.storage, createLocks(redis, w.prefix), createAlertMemory(redis, w.prefix, 1_000));
     const facts = createReferenceFacts(redis, service.storage, w.prefix);
     // 3 events: c (2 events, stored last) and b (1) fit, a does not.
-    const report = await warmEvaluation({ storage: service.storage, rules: registry, histories: mine, alerts, facts, maxEvents: 3, chunk: 1 });
+    const report = await warmEvaluation({ storage: service.storage, histories: mine, alerts, facts, maxEvents: 3, chunk: 1 });
     expect(report).toMatchObject({ companies: 2, events: 3 });
     // The first batch counted anywhere must not make the warmed memory forgotten (the epoch was set by warming).
     await store(w.process(1_000), [checkin({ enterprise_id: a, occurred_at: at(500) })]);
@@ -272,7 +275,7 @@ describe('warming facts and alerts', () => {
     const facts = createReferenceFacts(redis, counting, w.prefix);
     const alerts = createAlertStore(counting, createLocks(redis, w.prefix), createAlertMemory(redis, w.prefix, 1_000));
     // Events memory for one event: b's only.
-    const report = await warmEvaluation({ storage: service.storage, rules: registry, histories: w.process(1), alerts, facts, maxEvents: 1, chunk: 1 });
+    const report = await warmEvaluation({ storage: service.storage, histories: w.process(1), alerts, facts, maxEvents: 1, chunk: 1 });
     expect(report).toMatchObject({ companies: 1, events: 1 });
     expect(report.facts).toBeGreaterThanOrEqual(3);
     queries.length = 0;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createCountedMemory, type Counted } from '../redis/counted-memory.js';
+import { createCountedMemory } from '../redis/counted-memory.js';
 import type { Metrics } from '../metrics/index.js';
 import { readEvents } from '../rules/context.js';
 import { byTime, type EngineEvent } from '../rules/events.js';
@@ -15,11 +15,11 @@ import type { Storage } from '../storage/index.js';
  * each company's batch after its rows are inserted and before the evaluation job is queued (`stored`), and adds
  * the rows to its own process's memory of the company when that memory was at the count before. An evaluation
  * reads its companies' counts before anything else, under their locks:
- * - a company whose memory is at the count in Redis, and covers every span asked for, is answered from memory;
- * - anything else (never seen, a batch another process stored, a span not covered, memory forgotten) is read
- *   from ClickHouse, once for all of a chunk's companies: every type, from a little before the earliest span
- *   asked for to the end of time. It is remembered at the count read before that query, so it holds every row
- *   counted.
+ * - a company whose memory is at the count in Redis is answered from memory, whatever span is asked for: memory
+ *   holds a company's whole history;
+ * - anything else (never seen, a batch another process stored, memory forgotten) is read from ClickHouse, once
+ *   for all of a chunk's companies: their whole history. It is remembered at the count read before that query, so
+ *   it holds every row counted.
  * Jobs do not carry the rows: the embedded engine (where reads queue) runs in one process, which stored them;
  * processes sharing a ClickHouse server read what another stored, in parallel.
  * Counting after the insert means a process may hold rows not counted yet, never miss rows counted: an evaluation
@@ -35,12 +35,8 @@ export interface Histories {
 
 export const historyVersionsKey = (prefix: string) => `${prefix}:history:versions`;
 
-interface History {
-  /** By (occurred_at, id): the table's key within a company, so a row stored twice is held once, as FINAL reads it. */
-  events: Map<string, EngineEvent>;
-  /** The event-time span memory holds every stored row of, of every type. */
-  covered: { from: number; to: number };
-}
+/** A company's whole history: by (occurred_at, id), the table's key within a company, so a row stored twice is held once, as FINAL reads it. */
+type History = Map<string, EngineEvent>;
 
 export interface HistoriesOptions {
   storage: Storage;
@@ -52,15 +48,15 @@ export interface HistoriesOptions {
   metrics: Metrics;
 }
 
-// A read from storage reaches this far before the span asked for, so that events a little late (whose spans start a
-// little earlier) are still answered from memory; and to the end of time, so that later events are too.
-const READ_BEFORE_MS = 2 * 86_400_000;
-const READ_UNTIL = Date.parse('2100-01-01T00:00:00Z');
+// A read from storage takes a company's whole history, every type and every time the table can hold: then any span
+// an evaluation asks for is in memory, however late its events (the rules look back years: the longest spans are
+// about as long as any history kept). Events are stored from 2000 to 2100 (storage/tables/events.ts).
+export const WHOLE_HISTORY: Spans = new Map([[null, { from: clampToStored(-Infinity), to: clampToStored(Infinity) }]]);
 
 export function createHistories(options: HistoriesOptions): Histories {
   const { metrics } = options;
   const memory = createCountedMemory<History>({
-    redis: options.redis, key: historyVersionsKey(options.prefix), maxSize: options.maxEvents, sizeOf: (h) => h.events.size,
+    redis: options.redis, key: historyVersionsKey(options.prefix), maxSize: options.maxEvents, sizeOf: (h) => h.size,
   });
 
   return {
@@ -83,7 +79,7 @@ export function createHistories(options: HistoriesOptions): Histories {
       const missing: string[] = [];
       for (const id of enterpriseIds) {
         const own = counted.current(id);
-        if (own && covers(own, spans)) {
+        if (own) {
           const events = eventsIn(own, spans);
           if (events.length > 0) byCompany.set(id, events);
         } else {
@@ -93,10 +89,12 @@ export function createHistories(options: HistoriesOptions): Histories {
       metrics.historyReads.inc({ from: 'memory' }, enterpriseIds.length - missing.length);
       if (missing.length === 0) return byCompany;
       metrics.historyReads.inc({ from: 'storage' }, missing.length);
-      const wide = widen(spans);
-      const read = await readEvents(options.storage, missing, new Map([[null, wide]]));
+      const read = await readEvents(options.storage, missing, WHOLE_HISTORY);
       for (const id of missing) {
-        const own = remembered(counted, id, read.get(id) ?? [], wide);
+        // Read at the count read before the query: every row counted is in it.
+        const own: History = new Map();
+        add(own, read.get(id) ?? []);
+        counted.remember(id, counted.version(id), own);
         const events = eventsIn(own, spans);
         if (events.length > 0) byCompany.set(id, events);
       }
@@ -105,34 +103,8 @@ export function createHistories(options: HistoriesOptions): Histories {
   };
 }
 
-/**
- * What was read from storage at the count read. Memory still at that count holds everything counted, so the span
- * read is added to what it covers; otherwise it is replaced.
- */
-function remembered(counted: Counted<History>, id: string, events: readonly EngineEvent[], span: { from: number; to: number }): History {
-  const version = counted.version(id);
-  const held = counted.held(id);
-  let own: History;
-  if (held && held.version === version && held.value.covered.from <= span.to && span.from <= held.value.covered.to) {
-    own = held.value;
-    own.covered = { from: Math.min(own.covered.from, span.from), to: Math.max(own.covered.to, span.to) };
-  } else {
-    own = { events: new Map(), covered: span };
-  }
-  add(own, events);
-  counted.remember(id, version, own);
-  return own;
-}
-
 function add(own: History, events: readonly EngineEvent[]) {
-  for (const event of events) own.events.set(`${event.occurred_at}\u0000${event.id}`, event);
-}
-
-function covers(own: History, spans: Spans): boolean {
-  for (const span of spans.values()) {
-    if (span.from < own.covered.from || own.covered.to < span.to) return false;
-  }
-  return true;
+  for (const event of events) own.set(`${event.occurred_at}\u0000${event.id}`, event);
 }
 
 /** What the query would return for these spans: each event whose type's span (or the any-type span) holds its time. */
@@ -140,18 +112,8 @@ function eventsIn(own: History, spans: Spans): EngineEvent[] {
   const any = spans.get(null);
   const within = (t: number, span: { from: number; to: number } | undefined) => span !== undefined && clampToStored(span.from) <= t && t <= clampToStored(span.to);
   const out: EngineEvent[] = [];
-  for (const event of own.events.values()) {
+  for (const event of own.values()) {
     if (within(event.occurred_at, spans.get(event.type)) || within(event.occurred_at, any)) out.push(event);
   }
   return out.sort(byTime);
-}
-
-function widen(spans: Spans): { from: number; to: number } {
-  let from = Infinity;
-  let to = READ_UNTIL;
-  for (const span of spans.values()) {
-    from = Math.min(from, span.from);
-    to = Math.max(to, span.to);
-  }
-  return { from: from - READ_BEFORE_MS, to };
 }

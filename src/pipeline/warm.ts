@@ -1,17 +1,13 @@
 import type { AlertStore } from '../alerts/index.js';
-import { withHolidayCalendar } from '../calendar/index.js';
 import { MAX_REMEMBERED_FACTS, type ReferenceFacts } from '../reference/index.js';
-import { contextNeeds, mergeNeeds } from '../rules/engine.js';
-import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
 import { agenciesInRegion } from '../storage/tables/agencies.js';
 import { enterprisesUpdatedLast } from '../storage/tables/enterprises.js';
 import { recentlyActive } from '../storage/tables/events.js';
-import type { Histories } from './histories.js';
+import { WHOLE_HISTORY, type Histories } from './histories.js';
 
 export interface WarmOptions {
   storage: Storage;
-  rules: RuleRegistry;
   histories: Pick<Histories, 'read'>;
   alerts: Pick<AlertStore, 'forEnterprises'>;
   facts: Pick<ReferenceFacts, 'companies' | 'agencyNames'>;
@@ -45,19 +41,24 @@ const FACTS_CHUNK = 2_000;
 export async function warmEvaluation(options: WarmOptions): Promise<WarmReport> {
   const started = performance.now();
   if (options.maxEvents === 0) return { companies: 0, events: 0, facts: 0, agencies: 0, ms: 0 };
-  const now = Date.now();
-  const span = { from: earliestNeed(options.rules, now), to: now };
-  // Most recent first; as many as facts memory holds, of which events memory takes the first.
-  const active = await recentlyActive(options.storage, { from: new Date(span.from), limit: MAX_REMEMBERED_FACTS });
-  const events = await warmEvents(options, active, span);
-  const facts = await warmFactsAndAlerts(options, active.map((c) => c.enterprise_id));
+  // Most recent first, with the size of their whole history (what memory holds of a company); as many as facts
+  // memory holds, of which events memory takes the first.
+  const active = await recentlyActive(options.storage, { limit: MAX_REMEMBERED_FACTS });
+  const events = await warmEvents(options, active);
+  const activeIds = active.map((c) => c.enterprise_id);
+  const isActive = new Set(activeIds);
+  const registered = await enterprisesUpdatedLast(options.storage, { limit: MAX_REMEMBERED_FACTS });
+  const quiet = registered.map((r) => r.enterprise_id).filter((id) => !isActive.has(id));
+  const facts = await warmFactsAndAlerts(options, quiet, activeIds);
+  // That a registered company has no events is worth knowing too, and costs no room in events memory.
+  for (let i = 0; i < quiet.length; i += FACTS_CHUNK) await options.histories.read(quiet.slice(i, i + FACTS_CHUNK), WHOLE_HISTORY);
   const agencies = (await agenciesInRegion(options.storage, { region: '' })).map((a) => a.agency_id).slice(-MAX_REMEMBERED_FACTS);
   for (let i = 0; i < agencies.length; i += FACTS_CHUNK) await options.facts.agencyNames(agencies.slice(i, i + FACTS_CHUNK));
   return { ...events, facts, agencies: agencies.length, ms: Math.round(performance.now() - started) };
 }
 
 /** The events of the companies stored to last, as many as memory holds. */
-async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterprise_id: string; n: number }>, span: { from: number; to: number }) {
+async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterprise_id: string; n: number }>) {
   const chosen: string[] = [];
   let events = 0;
   for (const { enterprise_id, n } of active) {
@@ -67,32 +68,21 @@ async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterpri
   }
   // The least recent first, so that memory forgets them first when new events need the room.
   chosen.reverse();
-  for (let i = 0; i < chosen.length; i += options.chunk) await options.histories.read(chosen.slice(i, i + options.chunk), new Map([[null, span]]));
+  for (let i = 0; i < chosen.length; i += options.chunk) await options.histories.read(chosen.slice(i, i + options.chunk), WHOLE_HISTORY);
   return { companies: chosen.length, events };
 }
 
 /**
  * Facts and alerts of many more companies than events memory holds: a company evaluated without its events in memory
  * then reads only those. Most companies have few alerts or none, and knowing "none" spares a read as much as knowing
- * them. Registered companies first and the active ones last, so that memory forgets them last.
+ * them. The quiet (registered, no events in the span) first and the active last, so that memory forgets them last.
  */
-async function warmFactsAndAlerts(options: WarmOptions, activeIds: readonly string[]): Promise<number> {
-  const isActive = new Set(activeIds);
-  const registered = await enterprisesUpdatedLast(options.storage, { limit: MAX_REMEMBERED_FACTS });
-  const inactive = registered.map((r) => r.enterprise_id).filter((id) => !isActive.has(id));
-  const ids = [...inactive.reverse(), ...[...activeIds].reverse()].slice(-MAX_REMEMBERED_FACTS);
+async function warmFactsAndAlerts(options: WarmOptions, quiet: readonly string[], activeIds: readonly string[]): Promise<number> {
+  const ids = [...[...quiet].reverse(), ...[...activeIds].reverse()].slice(-MAX_REMEMBERED_FACTS);
   for (let i = 0; i < ids.length; i += FACTS_CHUNK) {
     const slice = ids.slice(i, i + FACTS_CHUNK);
     await options.facts.companies(slice);
     await options.alerts.forEnterprises(slice);
   }
   return ids.length;
-}
-
-/** How far back any rule in force anywhere looks to decide what an event now changes. */
-function earliestNeed(registry: RuleRegistry, now: number): number {
-  const { rules, calendar } = registry.current();
-  const regions = new Set(['', ...rules.flatMap((r) => (r.placement ?? []).map((p) => p.prefix))]);
-  const spans = withHolidayCalendar(calendar, () => mergeNeeds([...regions].flatMap((region) => contextNeeds(rules, region, { from: now, to: now }))));
-  return Math.min(now, ...[...spans.values()].map((s) => s.from));
 }

@@ -282,6 +282,12 @@ describe('warming facts and alerts', () => {
     expect((await facts.companies([a!, b!, c!])).get(c!)).toMatchObject({ name: '仅登记企业', region: '371402' });
     expect(await alerts.forEnterprises([a!, b!, c!])).toEqual(new Map());
     expect(queries).toEqual([]);
+
+    // With room for ten, a tenth goes to registered companies without events: c's (none) is then known.
+    const roomier = w.process(10);
+    await warmEvaluation({ storage: service.storage, histories: roomier, alerts, facts, maxEvents: 10, chunk: 1 });
+    const spans: Spans = new Map([[null, { from: FIRST_DAY, to: FIRST_DAY + 30 * DAY }]]);
+    expect(await sources(() => roomier.read([c!], spans))).toEqual({ memory: 1, storage: 0 });
   });
 });
 

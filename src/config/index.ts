@@ -46,7 +46,7 @@ const EnvSchema = z.object({
   RULES_WATCH: bool.default(true),
   EVALUATE_CONCURRENCY: int(1).default(4),
   EVALUATE_CHUNK: int(1).default(500),
-  EVALUATE_MEMORY_EVENTS: int(0).default(200_000),
+  EVALUATE_MEMORY_EVENTS: int(0).default(500_000),
   EVALUATE_MEMORY_ALERTS: int(0).default(100_000),
   FEED_RETAIN: int(100).default(100_000),
   FEED_MAX_BUFFER_BYTES: int(1024).default(1024 * 1024),

@@ -56,7 +56,8 @@ export const WHOLE_HISTORY: Spans = new Map([[null, { from: clampToStored(-Infin
 export function createHistories(options: HistoriesOptions): Histories {
   const { metrics } = options;
   const memory = createCountedMemory<History>({
-    redis: options.redis, key: historyVersionsKey(options.prefix), maxSize: options.maxEvents, sizeOf: (h) => h.size,
+    // A company without events weighs one, so that memory of many such companies stays bounded too.
+    redis: options.redis, key: historyVersionsKey(options.prefix), maxSize: options.maxEvents, sizeOf: (h) => Math.max(1, h.size),
   });
 
   return {

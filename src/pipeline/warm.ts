@@ -44,25 +44,27 @@ export async function warmEvaluation(options: WarmOptions): Promise<WarmReport> 
   // Most recent first, with the size of their whole history (what memory holds of a company); as many as facts
   // memory holds, of which events memory takes the first.
   const active = await recentlyActive(options.storage, { limit: MAX_REMEMBERED_FACTS });
-  const events = await warmEvents(options, active);
   const activeIds = active.map((c) => c.enterprise_id);
   const isActive = new Set(activeIds);
   const registered = await enterprisesUpdatedLast(options.storage, { limit: MAX_REMEMBERED_FACTS });
   const quiet = registered.map((r) => r.enterprise_id).filter((id) => !isActive.has(id));
   const facts = await warmFactsAndAlerts(options, quiet, activeIds);
-  // That a registered company has no events is worth knowing too, and costs no room in events memory.
-  for (let i = 0; i < quiet.length; i += FACTS_CHUNK) await options.histories.read(quiet.slice(i, i + FACTS_CHUNK), WHOLE_HISTORY);
+  // That a registered company has no events is worth knowing too: each weighs one in memory, so a tenth of it at
+  // most, read first so that memory forgets them before the active companies.
+  const known = quiet.slice(0, Math.floor(options.maxEvents / 10));
+  for (let i = 0; i < known.length; i += FACTS_CHUNK) await options.histories.read(known.slice(i, i + FACTS_CHUNK), WHOLE_HISTORY);
+  const events = await warmEvents(options, active, options.maxEvents - known.length);
   const agencies = (await agenciesInRegion(options.storage, { region: '' })).map((a) => a.agency_id).slice(-MAX_REMEMBERED_FACTS);
   for (let i = 0; i < agencies.length; i += FACTS_CHUNK) await options.facts.agencyNames(agencies.slice(i, i + FACTS_CHUNK));
   return { ...events, facts, agencies: agencies.length, ms: Math.round(performance.now() - started) };
 }
 
-/** The events of the companies stored to last, as many as memory holds. */
-async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterprise_id: string; n: number }>) {
+/** The events of the companies stored to last, as many as the budget. */
+async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterprise_id: string; n: number }>, budget: number) {
   const chosen: string[] = [];
   let events = 0;
   for (const { enterprise_id, n } of active) {
-    if (events + n > options.maxEvents) break;
+    if (events + n > budget) break;
     chosen.push(enterprise_id);
     events += n;
   }

@@ -21,7 +21,7 @@ export interface WarmReport {
   /** Companies whose events were read. */
   companies: number;
   events: number;
-  /** Companies whose facts and alerts were read: every registered or active one, as many as facts memory holds. */
+  /** Companies whose facts and alerts were read: every one registered or with events, as many as facts memory holds. */
   facts: number;
   /** Agencies whose names were read: every registered one. */
   agencies: number;
@@ -32,11 +32,11 @@ export interface WarmReport {
 const FACTS_CHUNK = 2_000;
 
 /**
- * What the evaluating process reads into memory when it starts: the events of the companies stored to most
- * recently, as far back as any rule looks, the facts and alerts of every company registered or active in that span,
- * and every agency's name, so that the first evaluations after a start or a restart find them there instead of queueing
- * for ClickHouse. Each slice is read as an evaluation would read it (counts first), so what warming remembers is
- * trusted exactly as far as an evaluation's own reads are.
+ * What the evaluating process reads into memory when it starts: the whole history of the companies stored to most
+ * recently, as many events as memory holds; the facts and alerts of every company registered or with events (as
+ * many as facts memory holds); and every agency's name. The first evaluations after a start or a restart then find
+ * them there instead of queueing for ClickHouse. Each slice is read as an evaluation would read it (counts first),
+ * so what warming remembers is trusted exactly as far as an evaluation's own reads are.
  */
 export async function warmEvaluation(options: WarmOptions): Promise<WarmReport> {
   const started = performance.now();
@@ -77,7 +77,7 @@ async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterpri
 /**
  * Facts and alerts of many more companies than events memory holds: a company evaluated without its events in memory
  * then reads only those. Most companies have few alerts or none, and knowing "none" spares a read as much as knowing
- * them. The quiet (registered, no events in the span) first and the active last, so that memory forgets them last.
+ * them. The quiet (registered, without events) first and the active last, so that memory forgets them last.
  */
 async function warmFactsAndAlerts(options: WarmOptions, quiet: readonly string[], activeIds: readonly string[]): Promise<number> {
   const ids = [...[...quiet].reverse(), ...[...activeIds].reverse()].slice(-MAX_REMEMBERED_FACTS);

@@ -27,6 +27,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session as InspectorSession } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -296,6 +297,8 @@ interface PhaseResult {
   /** performance.now() from the phase's start to its drain. */
   perfFrom: number;
   perfTo: number;
+  /** The service's event loop (this process), phase and drain: how long a timer was late, p99 and max, in ms. */
+  loopDelay: { p99Ms: number; maxMs: number };
 }
 
 async function runLivePhases(service: Service, history: History, redisPrefix: string, rss: ReturnType<typeof sampleRss>): Promise<PhaseResult[]> {
@@ -321,6 +324,9 @@ async function runLivePhases(service: Service, history: History, redisPrefix: st
   for (const plan of phasePlans) {
     progress(`live phase: ${fmt(plan.rate)} events/s for ${plan.seconds} s`);
     const stopWatch = queues.watch();
+    // Lock leases are renewed every 667 ms and lost past 2 s: a stall over 1.3 s costs a retried job.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const sent = next('sent');
     const done = next('done');
     const perfFrom = performance.now();
@@ -331,9 +337,11 @@ async function runLivePhases(service: Service, history: History, redisPrefix: st
     const drainedAt = await queues.untilDrained(30 * 60_000);
     const maxBacklog = Math.max(await stopWatch(), queues.backlog(atEnd));
     rss.peak();
+    loop.disable();
     results.push({
       plan, client: report, backlogAtEnd: atEnd.evaluate, storeBacklogAtEnd: atEnd.store, maxBacklog,
       drainMs: drainedAt === null ? null : drainedAt - sentAt, stored: 0, perfFrom, perfTo: performance.now(),
+      loopDelay: { p99Ms: Math.round(loop.percentile(99) / 1e6), maxMs: Math.round(loop.max / 1e6) },
     });
   }
   // Events stored per phase, by the time ingest accepted them.
@@ -628,7 +636,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
       latencyMs: latency.phases[i]!.measured, storePartMs: latency.phases[i]!.storePart, evaluatePartMs: latency.phases[i]!.evaluatePart,
       excludedDeferred: latency.phases[i]!.excluded, alertsByRule: latency.phases[i]!.byRule,
       alertsDeferredByRule: latency.phases[i]!.deferredByRule, serviceTimings: timings?.[i] ?? null,
-      storageCalls: storageCalls?.[i] ?? null,
+      storageCalls: storageCalls?.[i] ?? null, eventLoopDelayMs: p.loopDelay,
     })),
     alertsFromHistoryOnly: latency.historyOnly,
     contextReadProbe: probe,
@@ -675,7 +683,8 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
   phases.forEach((p, i) => {
     const l = latency.phases[i]!;
     console.log(`- ${phaseName(p)}: accepted → stored p50 ${msText(l.storePart.p50)}, p99 ${msText(l.storePart.p99)}; ` +
-      `stored → raised p50 ${msText(l.evaluatePart.p50)}, p99 ${msText(l.evaluatePart.p99)}; HTTP p50 ${p.client.latencyMs.p50} ms, p99 ${p.client.latencyMs.p99} ms`);
+      `stored → raised p50 ${msText(l.evaluatePart.p50)}, p99 ${msText(l.evaluatePart.p99)}; HTTP p50 ${p.client.latencyMs.p50} ms, p99 ${p.client.latencyMs.p99} ms; ` +
+      `event-loop delay p99 ${fmt(p.loopDelay.p99Ms)} ms, max ${fmt(p.loopDelay.maxMs)} ms`);
   });
 
   const ruleKeys = [...new Set(latency.phases.flatMap((l) => Object.keys(l.byRule)))].sort();

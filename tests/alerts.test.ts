@@ -572,7 +572,7 @@ describe('locks', () => {
 
 describe("a process's memory of companies' alerts", () => {
   /** A store as another process would have it: its own memory, queries counted on the way to the engine. */
-  function process(queries: string[]): AlertStore {
+  function processStore(queries: string[]): AlertStore {
     const counting = { ...service.storage, query: (sql: string, params?: Record<string, unknown>) => (queries.push(sql), service.storage.query(sql, params)) };
     return createAlertStore(counting as typeof service.storage, locks, createAlertMemory(redis, service.config.REDIS_PREFIX, 1_000));
   }
@@ -580,7 +580,7 @@ describe("a process's memory of companies' alerts", () => {
 
   it('reads a company once, then answers from memory kept current by its own writes, as the engine would read it', async () => {
     const queries: string[] = [];
-    const mine = process(queries);
+    const mine = processStore(queries);
     const c = candidate();
     const company = c.enterprise_id;
     expect((await underLock(company, () => mine.forEnterprises([company]))).size).toBe(0);
@@ -604,7 +604,7 @@ describe("a process's memory of companies' alerts", () => {
 
   it("reads again a company another process wrote an alert of, and forgets everything when Redis lost the counts", async () => {
     const [queries, theirs] = [[] as string[], [] as string[]];
-    const [mine, other] = [process(queries), process(theirs)];
+    const [mine, other] = [processStore(queries), processStore(theirs)];
     const c = candidate();
     const company = c.enterprise_id;
     await evaluate([c]);

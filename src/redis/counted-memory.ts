@@ -50,7 +50,7 @@ export function createCountedMemory<V>(options: CountedMemoryOptions<V>): Counte
   });
 
   function view(epoch: string | null, versions: Map<string, number>): Counted<V> {
-    if (epoch !== state.epoch) state = { epoch, entries: new Map(), size: 0 };
+    if (epoch !== state.epoch) state = { ...empty(), epoch };
     const own = state;
     return {
       version: (k) => versions.get(k) ?? 0,

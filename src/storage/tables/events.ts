@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, type Event } from '../../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../port.js';
 import { CREDIT_CODE_SHAPE } from '../../ingest/credit-code.js';
-import { column, columnsOf, literal, literalList, namedQuery } from './query.js';
+import { CLICKHOUSE_TIME, column, columnsOf, literal, literalList, namedQuery } from './query.js';
 
 /**
  * `events` (migrations 1, 8, 10 and 11): one row per event and company (a plan naming three companies is three rows
@@ -209,32 +209,32 @@ const LATEST = Date.parse('2100-01-01T00:00:00Z');
 /** A span's end as the queries below hold it: event times are stored from 2000 to 2100. */
 export const clampToStored = (ms: number) => Math.min(LATEST, Math.max(EARLIEST, ms));
 
-/** A WHERE clause selecting events of each type (null: any type) in its span, with its parameters. */
-export function spanFilter(spans: Spans): { sql: string; params: Record<string, unknown> } {
-  const params: Record<string, unknown> = {};
-  const clauses = [...spans].map(([type, span], i) => {
-    params[`from${i}`] = toClickHouseTime(new Date(clampToStored(span.from)));
-    params[`to${i}`] = toClickHouseTime(new Date(clampToStored(span.to)));
-    const window = `occurred_at BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`;
-    if (type === null) return `(${window})`;
-    params[`type${i}`] = type;
-    return `(type = {type${i}:String} AND ${window})`;
+/** Events of each type (null: any type) in its span, as a WHERE clause; `time` and `type` write each value into it. */
+function spanClause(spans: Spans, time: (at: string, name: string) => string, type: (value: string, name: string) => string): string {
+  const clauses = [...spans].map(([eventType, span], i) => {
+    const at = (ms: number, name: string) => time(toClickHouseTime(new Date(clampToStored(ms))), name);
+    const window = `occurred_at BETWEEN ${at(span.from, `from${i}`)} AND ${at(span.to, `to${i}`)}`;
+    return eventType === null ? `(${window})` : `(type = ${type(eventType, `type${i}`)} AND ${window})`;
   });
-  return { sql: clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0', params };
+  return clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0';
 }
 
-const CLICKHOUSE_TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
+/** The clause with every value bound, and its parameters. */
+export function spanFilter(spans: Spans): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const bind = (kind: string) => (value: string, name: string) => {
+    params[name] = value;
+    return `{${name}:${kind}}`;
+  };
+  return { sql: spanClause(spans, bind("DateTime64(3, 'UTC')"), bind('String')), params };
+}
+
 const EVENT_TYPE = new RegExp(`^(${EVENT_TYPES.join('|')})$`);
 
 /** The same clause with every value a checked literal (times of our making, known types), or null: then bind. */
 function inlineSpanFilter(spans: Spans): string | null {
   try {
-    const clauses = [...spans].map(([type, span]) => {
-      const at = (ms: number) => `toDateTime64(${literal(toClickHouseTime(new Date(clampToStored(ms))), CLICKHOUSE_TIME)}, 3, 'UTC')`;
-      const window = `occurred_at BETWEEN ${at(span.from)} AND ${at(span.to)}`;
-      return type === null ? `(${window})` : `(type = ${literal(type, EVENT_TYPE)} AND ${window})`;
-    });
-    return clauses.length > 0 ? `(${clauses.join(' OR ')})` : '0';
+    return spanClause(spans, (at) => `toDateTime64(${literal(at, CLICKHOUSE_TIME)}, 3, 'UTC')`, (value) => literal(value, EVENT_TYPE));
   } catch {
     return null;
   }

@@ -89,8 +89,11 @@ export const columnsOf = (schema: z.ZodObject) => Object.keys(schema.shape).join
  * - Date prints as 'YYYY-MM-DD'.
  * - 64-bit integers are quoted by a server (output_format_json_quote_64bit_integers) and bare from chdb.
  */
+/** A DateTime64(3) as ClickHouse prints it, and as toClickHouseTime writes it. */
+export const CLICKHOUSE_TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
+
 export const column = {
-  time: z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/, 'is not a DateTime64(3) as ClickHouse prints it'),
+  time: z.string().regex(CLICKHOUSE_TIME, 'is not a DateTime64(3) as ClickHouse prints it'),
   date: z.string().regex(/^\d{4}-\d\d-\d\d$/, 'is not a Date as ClickHouse prints it'),
   uint64: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(Number),
   /** A String column holding JSON: parsed, then checked against the schema of what was written. */

@@ -28,8 +28,9 @@ export interface WarmReport {
   ms: number;
 }
 
-// Facts are a row per company: read many at once, in as few queries as the literal lists allow.
-const FACTS_CHUNK = 2_000;
+// Reads that return a row or none per company (facts, alerts, companies without events) take many companies at once:
+// 2,000 credit codes are about 42 KiB of SQL, under the 64 KiB a literal list may take (tables/query.ts).
+const LARGE_CHUNK = 2_000;
 
 /**
  * What the evaluating process reads into memory when it starts: the whole history of the companies stored to most
@@ -52,10 +53,10 @@ export async function warmEvaluation(options: WarmOptions): Promise<WarmReport> 
   // That a registered company has no events is worth knowing too: each weighs one in memory, so a tenth of it at
   // most, read first so that memory forgets them before the active companies.
   const known = quiet.slice(0, Math.floor(options.maxEvents / 10));
-  for (let i = 0; i < known.length; i += FACTS_CHUNK) await options.histories.read(known.slice(i, i + FACTS_CHUNK), WHOLE_HISTORY);
+  for (let i = 0; i < known.length; i += LARGE_CHUNK) await options.histories.read(known.slice(i, i + LARGE_CHUNK), WHOLE_HISTORY);
   const events = await warmEvents(options, active, options.maxEvents - known.length);
   const agencies = (await agenciesInRegion(options.storage, { region: '' })).map((a) => a.agency_id).slice(-MAX_REMEMBERED_FACTS);
-  for (let i = 0; i < agencies.length; i += FACTS_CHUNK) await options.facts.agencyNames(agencies.slice(i, i + FACTS_CHUNK));
+  for (let i = 0; i < agencies.length; i += LARGE_CHUNK) await options.facts.agencyNames(agencies.slice(i, i + LARGE_CHUNK));
   return { ...events, facts, agencies: agencies.length, ms: Math.round(performance.now() - started) };
 }
 
@@ -81,8 +82,8 @@ async function warmEvents(options: WarmOptions, active: ReadonlyArray<{ enterpri
  */
 async function warmFactsAndAlerts(options: WarmOptions, quiet: readonly string[], activeIds: readonly string[]): Promise<number> {
   const ids = [...[...quiet].reverse(), ...[...activeIds].reverse()].slice(-MAX_REMEMBERED_FACTS);
-  for (let i = 0; i < ids.length; i += FACTS_CHUNK) {
-    const slice = ids.slice(i, i + FACTS_CHUNK);
+  for (let i = 0; i < ids.length; i += LARGE_CHUNK) {
+    const slice = ids.slice(i, i + LARGE_CHUNK);
     await options.facts.companies(slice);
     await options.alerts.forEnterprises(slice);
   }

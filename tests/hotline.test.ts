@@ -6,12 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/index.js';
 import { addWorkingMinutes, calendarDate } from '../src/calendar/index.js';
 import {
-  enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, complaintTicketId, ticketId, type HotlineQueue, type Ticket,
+  createTicketStore, draftTicketId, enqueueAlertTickets, enqueueComplaintTickets, hotlineSettings, complaintTicketId, ticketId, type HotlineQueue, type Ticket,
 } from '../src/hotline/index.js';
+import { createTicketOpener } from '../src/hotline/opening.js';
+import { createLogger } from '../src/log.js';
+import { createHomes, createReferenceStore } from '../src/reference/index.js';
+import { createLocks } from '../src/redis/lock.js';
+import type { Storage } from '../src/storage/index.js';
 import type { Event } from '../src/ingest/index.js';
 import { asOf, breachSla, claim, openTicket, recordCallback, reopen, resolve, slaMissed } from '../src/hotline/lifecycle.js';
 import { openQueue } from '../src/queues/index.js';
-import { complaint, creditCode } from './support/fixtures.js';
+import { complaint, creditCode, uniqueId } from './support/fixtures.js';
 import { eventually, get, personToken, post, startTestService, type TestService } from './support/service.js';
 
 /**
@@ -148,6 +153,74 @@ describe('opening tickets', () => {
       { ...alert!, status: 'resolved' as const },
       { ...alert!, channels: ['feed' as const] },
     ]) expect(await enqueueAlertTickets(queue, [unrouted])).toEqual([]);
+  });
+});
+
+describe('opening tickets in groups', () => {
+  // The opener as the worker runs it, on the real engine and Redis, with a queue and counters of its own; the
+  // storage counts what it is asked.
+  const calls: string[] = [];
+  const queues: HotlineQueue[] = [];
+  afterAll(async () => Promise.all(queues.map((q) => q.close())));
+  function opener(prefix: string) {
+    const counting: Storage = {
+      ...service.storage,
+      query: (sql, params) => (calls.push(sql.split(' FROM ')[0]!.slice(0, 40)), service.storage.query(sql, params)),
+      insert: (table, rows) => (calls.push(`insert ${table}`), service.storage.insert(table, rows)),
+    };
+    queues.push(openQueue('hotline', redis, prefix));
+    return createTicketOpener({
+      store: createTicketStore(counting, createLocks(redis, prefix)),
+      queue: queues.at(-1)!,
+      homes: createHomes(redis, createReferenceStore(service.storage), prefix),
+      settings: hotlineSettings(service.config),
+      counters: redis,
+      redisPrefix: prefix,
+      log: createLogger('silent'),
+    });
+  }
+  const drafts = (n: number) => Array.from({ length: n }, (_, i) => ({
+    source: 'complaint' as const, source_id: uniqueId('grouped'), alert_id: null, region: '350302', enterprise_id: creditCode('350302', 9_000 + i),
+    agency_id: '', category: 'other', title: { zh: '企业投诉：其他问题', en: 'Complaint: other matter' }, description: '', priority: 'normal' as const,
+  }));
+  const createdAt = new Date('2026-12-01T02:00:00Z');
+
+  it('opens tickets asked for at once with one read and one insert into each table, numbered one after the other', async () => {
+    const open = opener(`grouped-${Date.now()}`);
+    const group = drafts(30);
+    calls.length = 0;
+    await Promise.all(group.map((draft) => open.open({ draft, createdAt })));
+    expect(calls.sort()).toEqual(['SELECT DISTINCT id', 'SELECT max(toUInt32OrZero(substring(numb', 'insert ticket_changes', 'insert tickets']);
+    const ids = group.map(draftTicketId);
+    const stored = await service.storage.query<{ id: string; number: string; state: string; accept_due_at: string }>(
+      'SELECT id, number, state, accept_due_at FROM tickets FINAL WHERE id IN {ids:Array(String)}', { ids });
+    expect(stored.map((t) => t.id).sort()).toEqual([...ids].sort());
+    expect(stored.every((t) => t.state === 'new')).toBe(true);
+    // The day's counter was new: it started after the highest number stored that day, and gave each ticket its own.
+    const serials = stored.map((t) => Number(t.number.slice(15))).sort((a, b) => a - b);
+    expect(new Set(serials).size).toBe(30);
+    expect(serials.at(-1)! - serials[0]!).toBe(29);
+    expect(stored.map((t) => t.number.slice(0, 15))).toEqual(stored.map(() => '12345-20261201-'));
+
+    // The same group again (jobs retried after a crash): read, nothing written, nothing renumbered.
+    calls.length = 0;
+    await Promise.all(group.map((draft) => open.open({ draft, createdAt })));
+    expect(calls).toEqual(['SELECT DISTINCT id']);
+    expect(await storedRows('tickets', ids[0]!)).toBe(1);
+  });
+
+  it('opens the others when one of a group cannot be opened, and fails that one alone', async () => {
+    const open = opener(`grouped-${Date.now()}`);
+    const [good, bad, other] = drafts(3);
+    const outcomes = await Promise.allSettled([
+      open.open({ draft: good!, createdAt }),
+      open.open({ draft: bad!, createdAt: new Date(Number.NaN) }),
+      open.open({ draft: other!, createdAt }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await storedRows('tickets', draftTicketId(good!))).toBe(1);
+    expect(await storedRows('tickets', draftTicketId(other!))).toBe(1);
+    expect(await storedRows('tickets', draftTicketId(bad!))).toBe(0);
   });
 });
 

@@ -83,11 +83,24 @@ async function enqueueOpen(queue: HotlineQueue, drafts: readonly TicketDraft[]):
   return ids;
 }
 
-export async function scheduleSla(queue: HotlineQueue, ticketId: string, sla: SlaKind, dueAt: string): Promise<void> {
-  const due = Date.parse(dueAt);
-  await queue.add('sla', { kind: 'sla', ticket_id: ticketId, sla, due_at: dueAt }, {
-    jobId: `sla-${sla}-${ticketId}-${due}`, delay: Math.max(0, due - Date.now()),
-  });
+export interface SlaTimer {
+  ticketId: string;
+  sla: SlaKind;
+  /** ISO 8601. */
+  dueAt: string;
+}
+
+/** Timers at SLA deadlines, in one round trip; one job per ticket, kind and instant however often they are scheduled. */
+export async function scheduleSlas(queue: HotlineQueue, timers: readonly SlaTimer[]): Promise<void> {
+  if (timers.length === 0) return;
+  await queue.addBulk(timers.map(({ ticketId, sla, dueAt }) => {
+    const due = Date.parse(dueAt);
+    return {
+      name: 'sla',
+      data: { kind: 'sla' as const, ticket_id: ticketId, sla, due_at: dueAt },
+      opts: { jobId: `sla-${sla}-${ticketId}-${due}`, delay: Math.max(0, due - Date.now()) },
+    };
+  }));
 }
 
 /** A timer at the end of a claim's lease, to record its release if nobody renewed it. */

@@ -11,7 +11,7 @@ import { components, defineRoute, failure, json, jsonBody, ref, requestErrors, r
 import { LockTimeoutError } from '../redis/lock.js';
 import { addNote, assign, categorise, claim, recordCallback, reopen, release, resolve, TicketConflict, type TicketRevision } from './lifecycle.js';
 import { ASSIGNEE_KINDS, SATISFACTIONS, TICKET_OUTCOMES, PRIORITIES, TICKET_SOURCES, TICKET_STATES, type Assignee, type Ticket } from './model.js';
-import { scheduleClaimLapse, scheduleSla, type HotlineQueue } from './queue.js';
+import { scheduleClaimLapse, scheduleSlas, type HotlineQueue } from './queue.js';
 import { resolveDeadline, type HotlineSettings } from './sla.js';
 import { TICKET_ANSWERS } from './responses.js';
 import { decodeCursor, type TicketStore } from './store.js';
@@ -200,7 +200,7 @@ async function act<B extends { actor?: string }>(
 /** Before the revision is saved: the timers it relies on (a timer whose revision was never saved finds nothing to do). */
 async function scheduleTimers(queue: HotlineQueue, { ticket, change }: TicketRevision): Promise<void> {
   if (ticket.claimed_until !== null && change.actor === ticket.claimed_by) await scheduleClaimLapse(queue, ticket.id, ticket.claimed_until);
-  if (change.action === 'reopened') await scheduleSla(queue, ticket.id, 'resolve', ticket.resolve_due_at);
+  if (change.action === 'reopened') await scheduleSlas(queue, [{ ticketId: ticket.id, sla: 'resolve', dueAt: ticket.resolve_due_at }]);
 }
 
 const notFound = (c: Context) => c.json({ error: 'not_found', message: 'no such ticket' }, 404);

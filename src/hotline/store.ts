@@ -2,7 +2,7 @@ import { createAuditLog, revisionAudit, type AuditAction, type AuditContext, typ
 import type { Lease, Locks } from '../redis/lock.js';
 import { isClickHouseTime, type Storage } from '../storage/index.js';
 import {
-  insertTicketChanges, insertTickets, lastTicketSerial, rank, ticketById, ticketChangeOf, ticketChangeRow, ticketHistory, ticketOf, ticketPage, ticketRow,
+  insertTicketChanges, insertTickets, lastTicketSerial, rank, storedTicketIds, ticketById, ticketChangeOf, ticketChangeRow, ticketHistory, ticketOf, ticketPage, ticketRow,
   type TicketFilters,
 } from '../storage/tables/tickets.js';
 import { asOf, claimLapsed, lapse, type TicketRevision } from './lifecycle.js';
@@ -41,8 +41,12 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
   }
 
   return {
-    stored,
     save,
+
+    /** Which of these tickets are stored. */
+    async storedIds(ids: readonly string[]): Promise<Set<string>> {
+      return new Set(ids.length === 0 ? [] : (await storedTicketIds(storage, { ids })).map((row) => row.id));
+    },
 
     /** The ticket as it stands now: a lapsed claim counts as none. */
     async get(id: string, now = new Date()): Promise<Ticket | null> {
@@ -50,9 +54,9 @@ export function createTicketStore(storage: Storage, locks: Locks, audit: AuditLo
       return ticket && asOf(ticket, now);
     },
 
-    /** Runs fn holding the ticket's lock; every write of a ticket goes through here (after `lease.ensure()`). */
-    locked<T>(id: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
-      return locks.withLocks([ticketLock(id)], fn);
+    /** Runs fn holding the tickets' locks; every write of a ticket goes through here or `act` (after `lease.ensure()`). */
+    lockedAll<T>(ids: readonly string[], fn: (lease: Lease) => Promise<T>): Promise<T> {
+      return locks.withLocks(ids.map(ticketLock), fn);
     },
 
     /**

@@ -22,7 +22,7 @@ import { insertOfficers, officerAgencies, officerNames, officerRow, officerSearc
 import { parseRows, RowError } from '../../src/storage/tables/query.js';
 import { insertSilences, silenceById, silencesByState, type SilenceRow } from '../../src/storage/tables/silences.js';
 import {
-  insertTicketChanges, insertTickets, lastTicketSerial, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
+  insertTicketChanges, insertTickets, lastTicketSerial, storedTicketIds, ticketById, ticketChangeOf, ticketChangeRow, ticketCountsByState, ticketHistory, ticketOf, ticketPage, ticketRow,
 } from '../../src/storage/tables/tickets.js';
 import { checkin, complaint, creditCode, evaluation, filing, inspection, notice, plan } from './fixtures.js';
 import type { StorageUnderTest } from './storage-contract.js';
@@ -241,6 +241,15 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect((await ticketById(storage, { id: ticket.id })).map(ticketOf)).toEqual([ticket]);
         expect(await ticketById(storage, { id: `${made.id}' OR 1 = 1 OR id = '` })).toEqual([]);
         expect(await ticketById(storage, { id: `${made.id.slice(0, 31)}\\` })).toEqual([]);
+      });
+
+      it('tells which of some tickets are stored, in one read, by literal ids or bound ones', async () => {
+        const made = { ...ticket, id: complaintTicketId({ enterprise_id: ticket.enterprise_id, id: 'co-tables-4' }) };
+        const absent = complaintTicketId({ enterprise_id: ticket.enterprise_id, id: 'co-tables-5' });
+        await insertTickets(storage, [ticketRow(made), ticketRow({ ...made, revision: 4 })]);
+        expect(await storedTicketIds(storage, { ids: [made.id, absent] })).toEqual([{ id: made.id }]);
+        const found = await storedTicketIds(storage, { ids: [made.id, ticket.id, absent, `${made.id}' OR 1 = 1 OR id = '`] });
+        expect(found.map((row) => row.id).sort()).toEqual([made.id, ticket.id].sort());
       });
 
       it('refuses a stored ticket in a state the hotline does not know', async () => {

@@ -4,7 +4,7 @@ import {
   type AssigneeKind, type Priority, type Ticket, type TicketChange, type TicketSource, type TicketState,
 } from '../../hotline/model.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../port.js';
-import { column, columnsOf, literal, namedQuery, type Statement } from './query.js';
+import { column, columnsOf, literal, literalList, namedQuery, type Statement } from './query.js';
 
 /**
  * `tickets` (migrations 5 and 13): one row per ticket revision; the highest wins (ReplacingMergeTree(revision),
@@ -108,6 +108,21 @@ export const ticketById = namedQuery({
   statement: ({ id }: { id: string }) => (TICKET_ID.test(id)
     ? { sql: `SELECT ${columnsOf(TicketRow)} FROM tickets FINAL WHERE id = ${literal(id, TICKET_ID)}`, values: {} }
     : { sql: `SELECT ${columnsOf(TicketRow)} FROM tickets FINAL WHERE id = {id:String}`, values: { id } }),
+});
+
+/**
+ * Which of these tickets are stored, in one read (any revision will do, so no FINAL): the hotline opens tickets in
+ * groups. Ids of the hotline's making go in as literals, as in `ticketById`.
+ */
+export const storedTicketIds = namedQuery({
+  name: 'tickets.storedIds',
+  row: z.object({ id: z.string() }),
+  statement: ({ ids }: { ids: readonly string[] }) => {
+    const list = literalList(ids, TICKET_ID);
+    return list === null
+      ? { sql: 'SELECT DISTINCT id FROM tickets WHERE id IN {ids:Array(String)}', values: { ids } }
+      : { sql: `SELECT DISTINCT id FROM tickets WHERE id IN ${list}`, values: {} };
+  },
 });
 
 export interface TicketFilters {

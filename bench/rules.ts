@@ -19,7 +19,8 @@
  * warming the evaluation's memory after the history is loaded, as a service
  * started on that history does in the background), --cpu-prof FILE (a CPU
  * profile of the service's process during the live phases, for
- * bench/profile-summary.ts). Any variable
+ * bench/profile-summary.ts), --alloc-prof FILE (where the live phases allocate,
+ * garbage included: V8's sampling heap profile, .heapprofile; slows the run). Any variable
  * of the README's Configuration table can be set for a run.
  */
 import { fork } from 'node:child_process';
@@ -89,7 +90,7 @@ const { values: flags } = parseArgs({
     events: { type: 'string' }, companies: { type: 'string' }, days: { type: 'string' }, rates: { type: 'string' },
     seconds: { type: 'string' }, 'tick-ms': { type: 'string' }, seed: { type: 'string' },
     timings: { type: 'boolean' }, keep: { type: 'boolean' }, 'skip-alert-seed': { type: 'boolean' }, cold: { type: 'boolean' },
-    'cpu-prof': { type: 'string' },
+    'cpu-prof': { type: 'string' }, 'alloc-prof': { type: 'string' },
   },
 });
 const setting = (flag: string | undefined, env: string | undefined, fallback: string) => flag ?? (env || fallback);
@@ -107,6 +108,7 @@ const settings = {
   keep: flags.keep ?? false,
   warm: !(flags.cold ?? false),
   cpuProfile: flags['cpu-prof'] ?? null,
+  allocationProfile: flags['alloc-prof'] ?? null,
   seedAlerts: !(flags['skip-alert-seed'] ?? ['1', 'true'].includes(process.env.BENCH_SKIP_ALERT_SEED ?? '')),
 };
 const phasePlans: LivePhasePlan[] = settings.rates.map((rate, i) => ({
@@ -271,6 +273,23 @@ function queueWatch(redisUrl: string, redisPrefix: string) {
 }
 
 // ---------------------------------------------------------------- live phases
+
+/**
+ * Starts V8's sampling heap profiler on this process, keeping what the collector has freed since: where the
+ * service allocates, garbage included. The returned function stops it and gives the profile.
+ */
+async function startAllocationProfile(): Promise<() => Promise<unknown>> {
+  const session = new InspectorSession();
+  session.connect();
+  // Not yet in Node 20's typings of the protocol.
+  const keepCollected = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as object;
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, ...keepCollected });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    session.disconnect();
+    return profile;
+  };
+}
 
 /** Starts V8's CPU profiler on this process (the service's); the returned function stops it and gives the profile. */
 async function startCpuProfile(): Promise<() => Promise<unknown>> {
@@ -593,8 +612,10 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
   const liveStarted = Date.now();
   const recorder = settings.timings ? recordStorageCalls(service.storage) : null;
   const profiler = settings.cpuProfile ? await startCpuProfile() : null;
+  const allocations = settings.allocationProfile ? await startAllocationProfile() : null;
   const phases = await runLivePhases(service, history, config.REDIS_PREFIX, rssLive);
   if (profiler) writeFileSync(settings.cpuProfile!, JSON.stringify(await profiler()));
+  if (allocations) writeFileSync(settings.allocationProfile!, JSON.stringify(await allocations()));
   recorder?.stop();
   const peakLiveRss = rssLive.stop();
   const storageCalls: CallSummary[][] | null = recorder ? phases.map((p) => summarizeCalls(recorder.calls, p.perfFrom, p.perfTo)) : null;
@@ -677,6 +698,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
       `${fmt(p.backlogAtEnd.waiting + p.backlogAtEnd.active)} jobs (${fmt(p.maxBacklog)}) | ${p.drainMs === null ? 'not drained in 30 min' : secs(p.drainMs)} | ` +
       `${isTarget ? `p99 ≤ ${TARGETS.p99Ms} ms — ${target((l.measured.p99 ?? Infinity) <= TARGETS.p99Ms)}` : '—'} |`);
   });
+  for (const p of phases) if (p.client.firstError) console.log(`\n${phaseName(p)}: the first request not accepted answered ${p.client.firstError}`);
   console.log('\nLatency = raised_at of revision 1 − the newest received_at among its evidence events (from `alerts` and `events`);');
   console.log(`excluded: alerts decided late on purpose, from ${DEFERRED_DESCRIPTION}.`);
   console.log('Split of the measured alerts: accepted → stored (stored_at of that event) and stored → raised:');

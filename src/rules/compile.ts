@@ -28,7 +28,7 @@ export interface ResolvedRule {
   params: Record<string, unknown>;
   /** The compiled predicate of a condition of `spec`. */
   when(condition: ConditionSpec): Predicate;
-  /** The event types a condition can match (null: any), to read no more than needed. */
+  /** The event types a condition can match (null: any), to read no more than needed; the same array each time: do not change it. */
   types(condition: ConditionSpec): string[] | null;
 }
 
@@ -113,7 +113,13 @@ function resolve(spec: RuleSpec, library: Library, prefix: string, params: Recor
     if (err instanceof ConditionError) return { problems: [{ path: [...conditionPath, ...err.path], message: err.message + where }] };
     throw err;
   }
-  return { spec: checked.data, params, when, types: (condition) => typesOf(condition, library) };
+  const typesCache = new WeakMap<object, string[] | null>();
+  const types = (condition: ConditionSpec) => {
+    let found = typesCache.get(condition);
+    if (found === undefined) typesCache.set(condition, (found = typesOf(condition, library)));
+    return found;
+  };
+  return { spec: checked.data, params, when, types };
 }
 
 /**

@@ -38,7 +38,10 @@ export function compileCondition(spec: ConditionSpec, library: Library, seen: st
         throw err instanceof ConditionError && seen.length === 0 ? new ConditionError(err.message, ['any_of', i, ...err.path]) : err;
       }
     });
-    tests.push((event) => branches.some((test) => test(event)));
+    tests.push((event) => {
+      for (const test of branches) if (test(event)) return true;
+      return false;
+    });
   }
   for (const field of CONDITION_FIELDS) {
     const matcher = spec[field];
@@ -49,7 +52,11 @@ export function compileCondition(spec: ConditionSpec, library: Library, seen: st
       throw err instanceof ConditionError ? inMacro(err.message, err.path) : err;
     }
   }
-  return (event) => tests.every((test) => test(event));
+  // Loops, not `every`/`some` with a closure: predicates run for every event of every trigger.
+  return (event) => {
+    for (const test of tests) if (!test(event)) return false;
+    return true;
+  };
 }
 
 function fieldTest(field: (typeof CONDITION_FIELDS)[number], matcher: Matcher, library: Library): Predicate {

@@ -4,6 +4,7 @@ import type { Scope } from '../alerts/lifecycle.js';
 import type { CompiledRule } from './compile.js';
 import type { CompanyFacts, EngineEvent } from './events.js';
 import { toCandidates, type Naming } from './findings.js';
+import { planVersions } from './plans.js';
 import { absence } from './kinds/absence.js';
 import { calendar } from './kinds/calendar.js';
 import { cap } from './kinds/cap.js';
@@ -63,6 +64,9 @@ export type RuleTimer = (ruleId: string, seconds: number) => void;
 
 export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyInput, timed?: RuleTimer): CompanyEvaluation {
   const out: CompanyEvaluation = { candidates: [], scopes: [], pending: [] };
+  // Every trigger that looks for a plan asks what stood at its anchor: the versions are sorted out once.
+  let versions: ReadonlyMap<string, readonly EngineEvent[]> | undefined;
+  const versionsOfPlans = () => (versions ??= planVersions(input.events));
   for (const compiled of rules) {
     const rule = compiled.forRegion(input.company.region);
     if (!rule) continue;
@@ -71,7 +75,7 @@ export function evaluateCompany(rules: readonly CompiledRule[], input: CompanyIn
       ? [input.anchors.from, input.anchors.to]
       : input.changed ? kind.decideRange(rule, input.changed.from, input.changed.to, input.changed.types) : [-Infinity, Infinity];
     const started = performance.now();
-    const verdict = kind.evaluate(rule, { company: input.company, events: input.events, from, to, now: input.now });
+    const verdict = kind.evaluate(rule, { company: input.company, events: input.events, planVersions: versionsOfPlans, from, to, now: input.now });
     timed?.(rule.spec.id, (performance.now() - started) / 1000);
     out.candidates.push(...toCandidates(rule, input.company, verdict.findings, input.naming));
     out.scopes.push({ rule_id: rule.spec.id, enterprise_id: input.company.enterprise_id, from, to });

@@ -22,35 +22,28 @@ import type { EngineEvent } from './events.js';
  * company takes a cancelled version naming it.
  */
 export function plansAsOf(events: readonly EngineEvent[], anchor: number): EngineEvent[] {
-  const versions = new Map<string, EngineEvent[]>();
+  const out = events.filter((e) => e.type !== 'plan');
+  for (const plan of standingAt(planVersions(events), anchor)) out.push(plan);
+  return out;
+}
+
+/** The plans of `plansAsOf` alone, from each plan's versions (`planVersions`), in the same order. */
+export function standingAt(versions: ReadonlyMap<string, readonly EngineEvent[]>, anchor: number): EngineEvent[] {
   const out: EngineEvent[] = [];
-  for (const e of events) {
-    if (e.type !== 'plan') {
-      out.push(e);
-      continue;
-    }
-    const id = e.plan_id || e.id;
-    const list = versions.get(id);
-    if (list) list.push(e);
-    else versions.set(id, [e]);
-  }
-  for (const [id, withdrawal] of mergedAway(events)) versions.get(id)?.push(withdrawal);
   const day = calendarDate(anchor);
   const covers = (p: EngineEvent) => p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null && p.window_start <= day && day <= p.window_end;
   for (const list of versions.values()) {
-    list.sort((a, b) => a.occurred_at - b.occurred_at || (a.id < b.id ? -1 : 1));
-    const before = list.filter((p) => p.occurred_at <= anchor);
-    const standing = before.at(-1);
+    // Versions are in filing order: those filed by the anchor come first.
+    let filed = 0;
+    while (filed < list.length && list[filed]!.occurred_at <= anchor) filed++;
+    const standing = list[filed - 1];
     if (standing && standing.status !== 'cancelled') {
-      let first = before.length - 1;
-      while (first > 0 && covers(before[first - 1]!) && covers(standing)) first--;
-      out.push({ ...standing, occurred_at: before[first]!.occurred_at });
+      let first = filed - 1;
+      while (first > 0 && covers(list[first - 1]!) && covers(standing)) first--;
+      out.push(first === filed - 1 ? standing : { ...standing, occurred_at: list[first]!.occurred_at });
       continue;
     }
-    for (const later of list.filter((p) => p.occurred_at > anchor)) {
-      if (later.status === 'cancelled') break;
-      out.push(later);
-    }
+    for (let i = filed; i < list.length && list[i]!.status !== 'cancelled'; i++) out.push(list[i]!);
   }
   return out;
 }

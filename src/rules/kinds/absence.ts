@@ -1,5 +1,6 @@
 import { DAY, addDays, calendarDate, midnight, startOfDay } from '../../calendar/index.js';
 import type { ResolvedRule } from '../compile.js';
+import type { ConditionSpec } from '../schema.js';
 import type { EngineEvent } from '../events.js';
 import type { Finding, Verdict } from '../findings.js';
 import { readableTime } from '../wording.js';
@@ -61,15 +62,13 @@ export const anchorOf = (rule: ResolvedRule, e: EngineEvent) =>
 function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input: KindInput, verdict: Verdict): void {
   const { detect, exemptions } = spec(rule);
   // A white-list company's requirement (e.g. reviewed by the justice bureau) holds for every match, variants included.
-  const required = (expect: ExpectationSpec['expect']): ExpectationSpec['expect'] => {
-    const extra = input.company.whitelisted ? detect.whitelisted_expect : undefined;
-    return extra ? { ...expect, ...extra, use: [expect.use ?? [], extra.use ?? []].flat() } : expect;
-  };
+  const required = (expect: ExpectationSpec['expect']) =>
+    (input.company.whitelisted && detect.whitelisted_expect ? withRequirement(expect, detect.whitelisted_expect) : expect);
   // An exemption (e.g. 烟台's green channel) is a way to be covered without the expected event: a trigger
   // that has the expected event needs none.
-  const main = search(rule, { ...detect, expect: required(detect.expect) }, trigger, anchor, input.events, input.now, detect.lateness);
+  const main = search(rule, { ...detect, expect: required(detect.expect) }, trigger, anchor, input, detect.lateness);
   if (main.state === 'found') return officersCheck(rule, trigger, anchor, main.matches, verdict);
-  const exemption = exemptionFor(rule, exemptions, trigger, anchor, input.events, input.now, detect.lateness);
+  const exemption = exemptionFor(rule, exemptions, trigger, anchor, input, detect.lateness);
   if (exemption.state !== 'none') return applyExemption(exemption, trigger, anchor, verdict);
 
   if (main.state === 'pending') return void verdict.pending.push({ at: main.deadline, anchor });
@@ -80,7 +79,7 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
       within: variant.within ?? detect.within,
       self_match: detect.self_match,
     };
-    const found = search(rule, weaker, trigger, anchor, input.events, input.now, detect.lateness);
+    const found = search(rule, weaker, trigger, anchor, input, detect.lateness);
     if (found.state === 'pending') return void verdict.pending.push({ at: found.deadline, anchor });
     if (found.state === 'found') {
       const weak = found.matches[0]!;
@@ -93,6 +92,17 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
     }
   }
   verdict.findings.push(dayFinding(trigger, anchor, { variant: '', figures: searched(anchor, main.from, main.to) }));
+}
+
+// One object per condition and requirement, so that the rule compiles it once (`rule.when` remembers conditions by identity).
+const combined = new WeakMap<ConditionSpec, WeakMap<ConditionSpec, ConditionSpec>>();
+
+function withRequirement(expect: ConditionSpec, extra: ConditionSpec): ConditionSpec {
+  const byExtra = combined.get(expect) ?? new WeakMap<ConditionSpec, ConditionSpec>();
+  combined.set(expect, byExtra);
+  let both = byExtra.get(extra);
+  if (!both) byExtra.set(extra, (both = { ...expect, ...extra, use: [expect.use ?? [], extra.use ?? []].flat() }));
+  return both;
 }
 
 /** Every officer the trigger names must be on a matching event (each officer scans in for himself). */

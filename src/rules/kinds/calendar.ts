@@ -32,7 +32,7 @@ export const calendar: Kind = {
     for (const event of input.events) {
       const at = timeOf(event);
       if (!matches(event) || at < input.from || at > input.to || !inPeriod(rule, days, at)) continue;
-      const exemption = exemptionFor(rule, exemptions, event, at, input.events, input.now);
+      const exemption = exemptionFor(rule, exemptions, event, at, input);
       if (exemption.state !== 'none') {
         applyExemption(exemption, event, at, verdict);
         continue;
@@ -65,7 +65,7 @@ function sinceCompanyDate(rule: ResolvedRule, field: (typeof COMPANY_DATES)[numb
   for (const event of input.events) {
     const at = timeOf(event);
     if (!matches(event) || at < input.from || at > input.to || calendarDate(at) < since) continue;
-    const exemption = exemptionFor(rule, exemptions, event, at, input.events, input.now);
+    const exemption = exemptionFor(rule, exemptions, event, at, input);
     if (exemption.state !== 'none') {
       applyExemption(exemption, event, at, verdict);
       continue;

@@ -28,7 +28,7 @@ export const cap: Kind = {
     const counted: EngineEvent[] = [];
     for (const event of input.events) {
       if (!matches(event)) continue;
-      const exemption = exemptionFor(rule, exemptions, event, event.occurred_at, input.events, input.now);
+      const exemption = exemptionFor(rule, exemptions, event, event.occurred_at, input);
       if (exemption.state === 'pending') verdict.pending.push({ at: exemption.deadline, anchor: event.occurred_at });
       if (exemption.state === 'none' || exemption.state === 'unfiled') counted.push(event);
     }

@@ -6,7 +6,7 @@ import { boundAt } from '../offsets.js';
 import { readableTime } from '../wording.js';
 import { UNBOUNDED_LOOKBACK } from './expectation.js';
 import { groupBy } from '../../collections.js';
-import { isLinkedVisit, planAgencies, planVersions } from '../plans.js';
+import { isLinkedVisit, planAgencies } from '../plans.js';
 import type { Kind, KindInput } from './types.js';
 
 type Rule = Extract<ResolvedRule['spec'], { kind: 'execution' }>;
@@ -24,7 +24,7 @@ export const execution: Kind = {
     const standing = rule.when(spec(rule).detect.plan);
     // Only visits can carry a plan out: looked up by agency, not searched among every event for every plan.
     const visits = groupBy(input.events.filter((e) => (e.type === 'checkin' || e.type === 'inspection') && e.onsite), (e) => e.agency_id);
-    for (const versions of planVersions(input.events).values()) {
+    for (const versions of input.planVersions().values()) {
       const plan = versions.at(-1)!;
       if (!standing(plan) || plan.window_end === null || plan.window_start === null) continue;
       const anchor = midnight(plan.window_end);

@@ -4,7 +4,7 @@ import type { EngineEvent } from '../events.js';
 import { readableTime } from '../wording.js';
 import { reach, search, type ExpectationSpec } from './expectation.js';
 import type { Offset } from '../schema.js';
-import type { Need } from './types.js';
+import type { KindInput, Need } from './types.js';
 
 export interface ExemptionSpec {
   id: string;
@@ -30,12 +30,12 @@ export type ExemptionOutcome =
  */
 export function exemptionFor(
   rule: ResolvedRule, exemptions: readonly ExemptionSpec[], trigger: EngineEvent, anchor: number,
-  events: readonly EngineEvent[], now: number, lateness?: Offset,
+  input: Pick<KindInput, 'events' | 'planVersions' | 'now'>, lateness?: Offset,
 ): ExemptionOutcome {
   const exemption = exemptions.find((e) => e.enabled === true && rule.when(e.when)(trigger));
   if (!exemption) return { state: 'none' };
   if (!exemption.requires) return { state: 'exempt', exemption, filings: [] };
-  const found = search(rule, exemption.requires, trigger, anchor, events, now, exemption.lateness ?? lateness);
+  const found = search(rule, exemption.requires, trigger, anchor, input, exemption.lateness ?? lateness);
   if (found.state === 'found') return { state: 'exempt', exemption, filings: found.matches };
   if (found.state === 'pending') return found;
   return {

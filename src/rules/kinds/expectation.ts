@@ -3,7 +3,8 @@ import type { ResolvedRule } from '../compile.js';
 import type { EngineEvent } from '../events.js';
 import { boundAt, reachOf, type Bound } from '../offsets.js';
 import type { ConditionSpec, Offset } from '../schema.js';
-import { plansAsOf } from '../plans.js';
+import { standingAt } from '../plans.js';
+import type { KindInput } from './types.js';
 
 /** How another event must relate to a trigger (the `expect`/`correlate`/`within` triple of the rule language). */
 export interface ExpectationSpec {
@@ -34,33 +35,42 @@ export type Search =
  */
 export function search(
   rule: ResolvedRule, spec: ExpectationSpec, trigger: EngineEvent, anchor: number,
-  events: readonly EngineEvent[], now: number, lateness?: Offset,
+  input: Pick<KindInput, 'events' | 'planVersions' | 'now'>, lateness?: Offset,
 ): Search {
   const from = boundAt(anchor, spec.within.from, 'from');
   const to = boundAt(anchor, spec.within.to, 'to');
   const expected = rule.when(spec.expect);
-  // Plan versions are resolved only when plans are what the expectation looks for (scans are not versioned).
+  // Plan versions are resolved only when plans are what the expectation looks for (scans are not versioned): then
+  // the other events, and each plan as it stood at the anchor (`plansAsOf`, in its order).
   const types = rule.types(spec.expect);
-  const pool = types === null || types.includes('plan') ? plansAsOf(events, anchor) : events;
-  const matches = pool.filter((e) =>
-    (e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, anchor, e));
+  const asOfAnchor = types === null || types.includes('plan');
+  const day = calendarDate(anchor);
+  const matches: EngineEvent[] = [];
+  const consider = (e: EngineEvent) => {
+    if ((e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, day, e)) matches.push(e);
+  };
+  for (const e of input.events) if (!asOfAnchor || e.type !== 'plan') consider(e);
+  if (asOfAnchor) for (const plan of standingAt(input.planVersions(), anchor)) consider(plan);
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
-  if (deadline > now) return { state: 'pending', deadline };
+  if (deadline > input.now) return { state: 'pending', deadline };
   return { state: 'missing', from, to, deadline };
 }
 
-function correlated(spec: ExpectationSpec, trigger: EngineEvent, anchor: number, other: EngineEvent): boolean {
-  return spec.correlate.every((c) => {
-    if ('shares' in c) return other.matters.some((m) => trigger.matters.includes(m));
-    if ('covers' in c) {
-      const day = calendarDate(anchor);
-      return other.window_start !== null && other.window_end !== null && other.window_start <= day && day <= other.window_end;
+/** `day`: the anchor's Shanghai date. A loop, not `every`: this runs for every event of every trigger. */
+function correlated(spec: ExpectationSpec, trigger: EngineEvent, day: string, other: EngineEvent): boolean {
+  for (const c of spec.correlate) {
+    if ('shares' in c) {
+      if (!other.matters.some((m) => trigger.matters.includes(m))) return false;
+    } else if ('covers' in c) {
+      if (other.window_start === null || other.window_end === null || other.window_start > day || day > other.window_end) return false;
+    } else {
+      const value = trigger[c.same];
+      if (value === '' && c.if_set) continue;
+      if (value === '' || (other[c.same] !== value && (c.or_in === undefined || !other[c.or_in].includes(value)))) return false;
     }
-    const value = trigger[c.same];
-    if (value === '' && c.if_set) return true;
-    return value !== '' && (other[c.same] === value || (c.or_in !== undefined && other[c.or_in].includes(value)));
-  });
+  }
+  return true;
 }
 
 /** How far before and after an anchor the expected events may lie. */

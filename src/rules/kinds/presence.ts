@@ -27,7 +27,7 @@ export const presence: Kind = {
     for (const trigger of input.events) {
       const anchor = detect.anchor === 'started_at' ? trigger.started_at ?? trigger.occurred_at : trigger.occurred_at;
       if (!isTrigger(trigger) || anchor < input.from || anchor > input.to) continue;
-      const found = search(rule, detect, trigger, anchor, input.events, input.now, detect.lateness);
+      const found = search(rule, detect, trigger, anchor, input, detect.lateness);
       if (found.state !== 'found') continue;
       const latest = found.matches.at(-1)!;
       verdict.findings.push(dayFinding(trigger, anchor, {

@@ -5,7 +5,7 @@ import type { Finding, Verdict } from '../findings.js';
 import { boundAt, reachOf } from '../offsets.js';
 import { readableTime } from '../wording.js';
 import { UNBOUNDED_LOOKBACK } from './expectation.js';
-import { planAgencies, planVersions } from '../plans.js';
+import { planAgencies } from '../plans.js';
 import type { Kind, KindInput, Need } from './types.js';
 import { timeOf } from './visits.js';
 
@@ -25,7 +25,7 @@ export const together: Kind = {
   evaluate(rule, input) {
     const verdict: Verdict = { findings: [], pending: [] };
     const standing = rule.when(spec(rule).detect.plan);
-    for (const versions of planVersions(input.events).values()) {
+    for (const versions of input.planVersions().values()) {
       const last = versions.at(-1)!;
       const cutoff = last.status === 'cancelled' ? last.occurred_at : Infinity;
       const plan = cutoff === Infinity ? last : versions.filter((v) => v.occurred_at < cutoff).at(-1);

@@ -6,6 +6,8 @@ export interface KindInput {
   company: CompanyFacts;
   /** The company's events, in event-time order. */
   events: readonly EngineEvent[];
+  /** Each plan's versions among `events` (`planVersions`), worked out once for every rule and trigger of the company. */
+  planVersions(): ReadonlyMap<string, readonly EngineEvent[]>;
   /** Decide the alerts anchored in [from, to] (epoch ms). */
   from: number;
   to: number;

@@ -77,6 +77,11 @@ describe('a calendar file decides its year', () => {
       expect(addWorkingDays('2027-02-05', 3)).toBe('2027-02-16');
       expect(addWorkingDays('2027-02-16', -3)).toBe('2027-02-05');
     });
+    // Each calendar keeps its own answers (they are remembered per calendar).
+    withHolidayCalendar(before, () => {
+      expect(isWorkingDay('2027-02-08')).toBe(true);
+      expect(addWorkingDays('2027-02-05', 3)).toBe('2027-02-10');
+    });
   });
 
   it('makes an adjusted Saturday a working day, and the hotline counts its office hours', async () => {

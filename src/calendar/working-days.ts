@@ -54,7 +54,27 @@ export function withHolidayCalendar<T>(calendar: HolidayCalendar, work: () => T)
   }
 }
 
+/**
+ * What each calendar answered, by date (and by date and count of working days). The rules ask the same few
+ * hundred dates for every visit they decide, and the tables' answer allocates: a calendar's answers never change
+ * (a new rule set brings a new calendar), so they are kept for as long as the calendar is.
+ */
+const answers = new WeakMap<HolidayCalendar, { working: Map<CalendarDate, boolean>; added: Map<CalendarDate, Map<number, CalendarDate>> }>();
+
+function answersOf(calendar: HolidayCalendar) {
+  let known = answers.get(calendar);
+  if (!known) answers.set(calendar, (known = { working: new Map(), added: new Map() }));
+  return known;
+}
+
 export function isWorkingDay(date: CalendarDate): boolean {
+  const { working } = answersOf(active);
+  let answer = working.get(date);
+  if (answer === undefined) working.set(date, (answer = decideWorkingDay(date)));
+  return answer;
+}
+
+function decideWorkingDay(date: CalendarDate): boolean {
   const listed = active.days.get(date);
   if (listed) return listed.working;
   if (active.years.has(yearOf(date))) return !isWeekend(midnight(date));
@@ -64,10 +84,17 @@ export function isWorkingDay(date: CalendarDate): boolean {
 /** The n-th working day after `date` (n > 0) or before it (n < 0). */
 export function addWorkingDays(date: CalendarDate, n: number): CalendarDate {
   if (!Number.isInteger(n) || n === 0) throw new RangeError(`working days must be a non-zero integer, got ${n}`);
-  let day = date;
-  for (let left = Math.abs(n); left > 0;) {
-    day = addDays(day, Math.sign(n));
-    if (isWorkingDay(day)) left--;
+  const { added } = answersOf(active);
+  let fromDate = added.get(date);
+  if (!fromDate) added.set(date, (fromDate = new Map()));
+  let day = fromDate.get(n);
+  if (day === undefined) {
+    day = date;
+    for (let left = Math.abs(n); left > 0;) {
+      day = addDays(day, Math.sign(n));
+      if (isWorkingDay(day)) left--;
+    }
+    fromDate.set(n, day);
   }
   return day;
 }

@@ -212,7 +212,10 @@ function startWorkers(
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
-  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker: createPlanChecker(storage, rules) });
+  // Checks read companies and their events from the evaluation's memory: their plans were just stored, so the
+  // companies are being evaluated too, and a check's read of ClickHouse cost more than the rest of it.
+  const checker = createPlanChecker(storage, rules, { companies: facts.companies, events: histories.read });
+  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker });
   stops.push(() => plans.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
     ...queues('store-worker'),

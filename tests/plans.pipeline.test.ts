@@ -3,6 +3,14 @@ import { CLEARED, type Alert } from '../src/alerts/model.js';
 import { addDays, calendarDate } from '../src/calendar/index.js';
 import { creditCode, plan, uniqueId } from './support/fixtures.js';
 import { auth, createToken, eventually, get, post, put, startTestService, type TestService } from './support/service.js';
+import { Redis } from 'ioredis';
+import { createLogger } from '../src/log.js';
+import { createMetrics } from '../src/metrics/index.js';
+import { createHistories } from '../src/pipeline/histories.js';
+import { createPlanChecker } from '../src/plans/index.js';
+import { createReferenceFacts } from '../src/reference/index.js';
+import { createRuleRegistry } from '../src/rules/registry.js';
+import type { Storage } from '../src/storage/index.js';
 
 /**
  * Prevention before the visit (issue 25) through the whole service: plans in
@@ -133,6 +141,39 @@ describe('plan-overlap and the plan check', () => {
     await send([yantaiPlan(enterprise, { id: later, agency_id: '370602-ZHZF', window_start: day(33), window_end: day(35) })]);
     await eventually(async () => ((await storedCandidates(first))?.includes(later) ? true : undefined), 30_000, 'the first plan checked again, naming the later one');
     expect(await storedCandidates(later)).toEqual([first]);
+  });
+
+  it("the worker's check reads companies and events from the evaluation memory, and finds what a read of ClickHouse finds", async () => {
+    const enterprise = await company('370602');
+    const id = uniqueId('remembered');
+    await send([
+      yantaiPlan(enterprise, { id, agency_id: '370600-SCJG', window_start: day(31), window_end: day(33) }),
+      yantaiPlan(enterprise, { id: uniqueId('neighbour'), agency_id: '370602-ZHZF', window_start: day(32), window_end: day(34) }),
+    ]);
+    await eventually(async () => ((await get(`${service.url}/v1/plans/${id}/check`)).body?.companies?.[0]?.merge_candidates?.length === 1 ? true : undefined),
+      30_000, 'the plan checked by the worker');
+
+    // The worker's kind of memory, in a process of its own, over the same engine and Redis; its reads are counted.
+    const queries: string[] = [];
+    const counting: Storage = { ...service.storage, query: (sql, params) => (queries.push(sql), service.storage.query(sql, params)) };
+    const redis = new Redis(service.redisUrl);
+    const histories = createHistories({
+      storage: counting, redis, prefix: service.config.REDIS_PREFIX, maxEvents: 1_000, metrics: createMetrics({ role: 'worker', version: 'test' }),
+    });
+    const facts = createReferenceFacts(redis, counting, service.config.REDIS_PREFIX);
+    const registry = await createRuleRegistry(service.config.RULES_DIR, createLogger('silent'));
+    const fromStorage = createPlanChecker(service.storage, registry);
+    const fromMemory = createPlanChecker(service.storage, registry, { companies: facts.companies, events: histories.read });
+    const filed = (await fromStorage.filed(id))!;
+    const now = Date.now();
+    const expected = await fromStorage.check(filed, now);
+    expect(expected.companies[0]!.merge_candidates).toHaveLength(1);
+    expect(await fromMemory.check(filed, now)).toEqual(expected);
+    expect(queries.length).toBeGreaterThan(0);
+    queries.length = 0;
+    expect(await fromMemory.check(filed, now)).toEqual(expected);
+    expect(queries).toEqual([]);
+    redis.disconnect();
   });
 
   it('a cancelled plan clears the advice', async () => {

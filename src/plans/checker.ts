@@ -3,7 +3,7 @@ import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
 import { checkPlan } from './check.js';
 import type { PlanCheck, PlanUnderCheck } from './model.js';
-import { createPlanCheckStore, readCheckContext, readMatters, readPlan, type PlanCheckStore } from './store.js';
+import { createPlanCheckStore, readCheckContext, readFrom, readMatters, readPlan, type CheckReads, type PlanCheckStore } from './store.js';
 
 /**
  * Runs the plan check with the live rule set and its holiday calendar: on a
@@ -22,12 +22,13 @@ export interface PlanChecker {
   store: PlanCheckStore;
 }
 
-export function createPlanChecker(storage: Storage, registry: RuleRegistry): PlanChecker {
+/** `reads`: where companies and their events come from (ClickHouse unless the process remembers them). */
+export function createPlanChecker(storage: Storage, registry: RuleRegistry, reads: CheckReads = readFrom(storage)): PlanChecker {
   const store = createPlanCheckStore(storage);
 
   async function check(plan: PlanUnderCheck, now = Date.now()): Promise<PlanCheck> {
     const { rules, policy, calendar } = registry.current();
-    const context = await readCheckContext(storage, plan, now);
+    const context = await readCheckContext(storage, plan, now, reads);
     const result = withHolidayCalendar(calendar, () => checkPlan({ ...context, plan, rules, policy }));
     // Matters only for the plans the check names as merge candidates: most plans have few or none.
     const named = result.companies.flatMap((c) => c.merge_candidates);

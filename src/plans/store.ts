@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { DAY, midnight } from '../calendar/index.js';
-import { fromStoredRow } from '../rules/events.js';
+import { fromStoredRow, type CompanyFacts, type EngineEvent } from '../rules/events.js';
 import { readCompanies, readEvents } from '../rules/context.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
 import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
-import { mergingPlanRows, planPayloads, planVersionRows } from '../storage/tables/events.js';
+import { mergingPlanRows, planPayloads, planVersionRows, type Spans } from '../storage/tables/events.js';
 import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks, type PlanCheckRow } from '../storage/tables/plan-checks.js';
 import { insertPlanSuggestions, suggestionsOfPlans } from '../storage/tables/plan-suggestions.js';
 import type { CheckInput } from './check.js';
@@ -53,16 +53,33 @@ export async function readPlan(storage: Storage, planId: string, within?: readon
   };
 }
 
+/**
+ * Where a check reads companies' facts and events: ClickHouse (`readFrom`), or a worker's evaluation memory, which
+ * answers as ClickHouse does (src/pipeline/histories.ts, src/reference/facts.ts) and holds the companies whose
+ * plans were just stored.
+ */
+export interface CheckReads {
+  companies(ids: readonly string[]): Promise<Map<string, CompanyFacts>>;
+  events(ids: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>>;
+}
+
+export const readFrom = (storage: Storage): CheckReads => ({
+  companies: (ids) => readCompanies(storage, ids),
+  events: (ids, spans) => readEvents(storage, ids, spans),
+});
+
 /** Everything `checkPlan` needs besides the plan and the rules. */
-export async function readCheckContext(storage: Storage, plan: PlanUnderCheck, now: number): Promise<Omit<CheckInput, 'plan' | 'rules' | 'policy'>> {
+export async function readCheckContext(
+  storage: Storage, plan: PlanUnderCheck, now: number, reads: CheckReads = readFrom(storage),
+): Promise<Omit<CheckInput, 'plan' | 'rules' | 'policy'>> {
   const ids = [...new Set(plan.enterprise_ids)];
   const start = midnight(plan.window_start);
   const end = midnight(plan.window_end) + DAY - 1;
   const yearStart = midnight(`${plan.window_start.slice(0, 4)}-01-01`);
   const visits = { from: Math.min(yearStart, start - VISITS_AROUND), to: end + VISITS_AROUND };
   const [companies, events] = await Promise.all([
-    readCompanies(storage, ids),
-    readEvents(storage, ids, new Map([['checkin', visits], ['inspection', visits], ['plan', { from: start - PLAN_LOOKBACK, to: Math.max(end, now) }]])),
+    reads.companies(ids),
+    reads.events(ids, new Map([['checkin', visits], ['inspection', visits], ['plan', { from: start - PLAN_LOOKBACK, to: Math.max(end, now) }]])),
   ]);
   const plans = [...events.values()].flat().filter((e) => e.type === 'plan');
   const agencyIds = [...new Set([plan.agency_id, ...plan.joint_agency_ids, ...plans.flatMap((p) => [p.agency_id, ...p.joint_agency_ids])])];

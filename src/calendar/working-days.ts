@@ -103,9 +103,18 @@ export function addDays(date: CalendarDate, n: number): CalendarDate {
   return calendarDate(midnight(date) + n * DAY);
 }
 
+// The rules ask this for every bound of every visit they decide, and most bounds fall on a few days.
+const midnights = new Map<CalendarDate, number>();
+
 /** Midnight in Shanghai at the start of `date`, in epoch ms. */
 export function midnight(date: CalendarDate): number {
-  return Date.parse(`${date}T00:00:00+08:00`);
+  let ms = midnights.get(date);
+  if (ms === undefined) {
+    ms = Date.parse(`${date}T00:00:00+08:00`);
+    if (midnights.size >= 100_000) midnights.clear();
+    midnights.set(date, ms);
+  }
+  return ms;
 }
 
 /** Who knows a year's days off: an operator's file (which then decides), the chinese-days tables, both or neither. */

@@ -44,7 +44,10 @@ export function createTicketOpener(options: TicketOpenerOptions): { open(opening
 
   async function openTogether(openings: readonly Opening[]): Promise<void> {
     const byId = new Map<string, Opening>();
-    for (const opening of openings) if (!byId.has(draftTicketId(opening.draft))) byId.set(draftTicketId(opening.draft), opening);
+    for (const opening of openings) {
+      const id = draftTicketId(opening.draft);
+      if (!byId.has(id)) byId.set(id, opening);
+    }
     await store.lockedAll([...byId.keys()], async (lease) => {
       const stored = await store.storedIds([...byId.keys()]);
       const fresh = [...byId].filter(([id]) => !stored.has(id)).map(([id, o]) => ({ id, ...o, due: deadlines(o.createdAt, options.settings) }));

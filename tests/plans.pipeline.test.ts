@@ -8,6 +8,7 @@ import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { createHistories } from '../src/pipeline/histories.js';
 import { createPlanChecker } from '../src/plans/index.js';
+import { readPlan } from '../src/plans/store.js';
 import { createReferenceFacts } from '../src/reference/index.js';
 import { createRuleRegistry } from '../src/rules/registry.js';
 import type { Storage } from '../src/storage/index.js';
@@ -147,7 +148,7 @@ describe('plan-overlap and the plan check', () => {
     const enterprise = await company('370602');
     const id = uniqueId('remembered');
     await send([
-      yantaiPlan(enterprise, { id, agency_id: '370600-SCJG', window_start: day(31), window_end: day(33) }),
+      yantaiPlan(enterprise, { id, agency_id: '370600-SCJG', window_start: day(31), window_end: day(33), matters: ['消防安全检查'] }),
       yantaiPlan(enterprise, { id: uniqueId('neighbour'), agency_id: '370602-ZHZF', window_start: day(32), window_end: day(34) }),
     ]);
     await eventually(async () => ((await get(`${service.url}/v1/plans/${id}/check`)).body?.companies?.[0]?.merge_candidates?.length === 1 ? true : undefined),
@@ -173,6 +174,21 @@ describe('plan-overlap and the plan check', () => {
     queries.length = 0;
     expect(await fromMemory.check(filed, now)).toEqual(expected);
     expect(queries).toEqual([]);
+
+    // The plan itself, as the worker reads it (among its companies, from memory), as any reader finds it, and as a
+    // read of those companies' plans in ClickHouse finds it; merged away once a standing joint plan replaces it.
+    const memory = { companies: facts.companies, events: histories.read };
+    const asRead = () => Promise.all([readPlan(service.storage, id, [enterprise], memory), readPlan(service.storage, id, [enterprise])]);
+    expect(await asRead()).toEqual([filed, filed]);
+    expect(filed).toMatchObject({ plan_id: id, enterprise_ids: [enterprise], status: 'approved', matters: ['消防安全检查'] });
+    await send([yantaiPlan(enterprise, {
+      id: uniqueId('joint'), agency_id: '370600-SCJG', joint_agency_ids: ['370602-ZHZF'], replaces: [id], window_start: day(31), window_end: day(33),
+    })]);
+    const merged = await eventually(async () => {
+      const anywhere = await readPlan(service.storage, id);
+      return anywhere?.status === 'merged' ? anywhere : undefined;
+    }, 30_000, 'the joint plan stored');
+    expect(await asRead()).toEqual([merged, merged]);
     redis.disconnect();
   });
 

@@ -46,7 +46,7 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, read
     filed: (planId) => readPlan(storage, planId),
     store,
     async recheck(planId, companies) {
-      const plan = await readPlan(storage, planId, companies);
+      const plan = await readPlan(storage, planId, companies, reads);
       if (!plan) return null;
       const result = await check(plan);
       await store.save(result, plan);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DAY, midnight } from '../calendar/index.js';
-import { fromStoredRow, type CompanyFacts, type EngineEvent } from '../rules/events.js';
+import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from '../rules/events.js';
 import { readCompanies, readEvents } from '../rules/context.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
 import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
@@ -24,33 +24,65 @@ const VISITS_AROUND = 31 * DAY;
 
 /**
  * The latest version of a filed plan, or null when no plan has this id. With `within`, only as seen from these
- * companies (a key range each, instead of every plan): its check then covers them alone.
+ * companies (a key range each, instead of every plan), read through `reads`: its check then covers them alone.
  */
-export async function readPlan(storage: Storage, planId: string, within?: readonly string[]): Promise<(PlanUnderCheck & { event_id: string }) | null> {
-  const rows = await planVersionRows(storage, { planId, within });
-  if (rows.length === 0) return null;
-  // A standing joint plan that names this one in `replaces` has merged it away.
-  const [merged] = await mergingPlanRows(storage, { planId, within });
-  const versions = rows.map(({ payload, ...row }) => ({ event: fromStoredRow(row), payload }));
-  const latest = versions.at(-1)!;
-  const payload = JSON.parse(latest.payload) as { matters?: string[]; joint_agency_ids?: string[]; replaces?: string[] };
-  const e = latest.event;
+export async function readPlan(
+  storage: Storage, planId: string, within?: readonly string[], reads: CheckReads = readFrom(storage),
+): Promise<(PlanUnderCheck & { event_id: string }) | null> {
+  const stored = within ? await planAmong(storage, reads, planId, within) : await planAnywhere(storage, planId);
+  if (!stored) return null;
+  const { versions, merged, matters } = stored;
+  const e = versions.at(-1)!;
   return {
     event_id: e.id,
     plan_id: planId,
     region: e.region,
     agency_id: e.agency_id,
-    enterprise_ids: [...new Set(versions.filter((v) => v.event.id === e.id).map((v) => v.event.enterprise_id))],
+    enterprise_ids: [...new Set(versions.filter((v) => v.id === e.id).map((v) => v.enterprise_id))],
     window_start: e.window_start!,
     window_end: e.window_end!,
     mode: e.mode as 'onsite' | 'offsite',
     joint_agency_ids: e.joint_agency_ids,
-    matters: payload.matters ?? [],
+    matters,
     reviewed_by: e.reviewed_by,
     replaces: e.replaces,
-    filed_at: versions[0]!.event.occurred_at,
-    status: (merged?.n ?? 0) > 0 ? 'merged' : e.status,
+    filed_at: versions[0]!.occurred_at,
+    status: merged ? 'merged' : e.status,
   };
+}
+
+/** A plan's stored versions (one per company each names, in event-time order), whether a standing joint plan merged it, and its latest matters. */
+interface StoredPlan {
+  versions: EngineEvent[];
+  merged: boolean;
+  matters: string[];
+}
+
+const mattersOf = (payload: string) => (JSON.parse(payload) as { matters?: string[] }).matters ?? [];
+
+/** Searched among every company's plans. */
+async function planAnywhere(storage: Storage, planId: string): Promise<StoredPlan | null> {
+  const rows = await planVersionRows(storage, { planId });
+  if (rows.length === 0) return null;
+  // A standing joint plan that names this one in `replaces` has merged it away.
+  const [merged] = await mergingPlanRows(storage, { planId });
+  return { versions: rows.map(({ payload: _, ...row }) => fromStoredRow(row)), merged: (merged?.n ?? 0) > 0, matters: mattersOf(rows.at(-1)!.payload) };
+}
+
+const EVERY_PLAN: Spans = new Map([['plan', { from: -Infinity, to: Infinity }]]);
+
+/**
+ * Among these companies' plans, read through `reads` (a worker's memory holds them: no `FINAL` read of the table);
+ * the matters, which only the stored JSON of a plan has, are read for the latest version alone.
+ */
+async function planAmong(storage: Storage, reads: CheckReads, planId: string, within: readonly string[]): Promise<StoredPlan | null> {
+  const plans = [...(await reads.events(within, EVERY_PLAN)).values()].flat();
+  const versions = plans.filter((p) => p.plan_id === planId).sort(byTime);
+  const latest = versions.at(-1);
+  if (!latest) return null;
+  const matters = await readMatters(storage, [latest.enterprise_id], [latest.id]);
+  // A standing joint plan that names this one in `replaces` has merged it away.
+  return { versions, merged: plans.some((p) => p.status !== 'cancelled' && p.replaces.includes(planId)), matters: matters.get(latest.id) ?? [] };
 }
 
 /**

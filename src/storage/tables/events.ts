@@ -349,27 +349,23 @@ export const onsiteVisits = namedQuery({
 /** A plan's versions as the engine reads them, with the accepted JSON (its matters are only there). */
 const PlanVersionRow = EventRow.omit({ received_at: true, checkin_id: true });
 
-/** Every stored version of a plan (by its plan id), in event-time order; with `within`, only these companies' rows. */
+/** Every stored version of a plan (by its plan id) of every company, in event-time order. */
 export const planVersionRows = namedQuery({
   name: 'events.planVersions',
   row: PlanVersionRow,
-  statement: ({ planId, within }: { planId: string; within?: readonly string[] }) => ({
-    sql: `SELECT ${columnsOf(PlanVersionRow)} FROM events FINAL
-          WHERE type = 'plan' AND plan_id = {plan:String} ${within ? 'AND enterprise_id IN {companies:Array(String)}' : ''}
-          ORDER BY occurred_at, id`,
-    values: { plan: planId, companies: within ?? [] },
+  statement: ({ planId }: { planId: string }) => ({
+    sql: `SELECT ${columnsOf(PlanVersionRow)} FROM events FINAL WHERE type = 'plan' AND plan_id = {plan:String} ORDER BY occurred_at, id`,
+    values: { plan: planId },
   }),
 });
 
-/** How many rows of standing (not cancelled) plans name this plan in `replaces`; with `within`, only these companies'. */
+/** How many rows of standing (not cancelled) plans of any company name this plan in `replaces`. */
 export const mergingPlanRows = namedQuery({
   name: 'events.mergingPlans',
   row: z.object({ n: column.uint64 }),
-  statement: ({ planId, within }: { planId: string; within?: readonly string[] }) => ({
-    sql: `SELECT count() AS n FROM events FINAL
-          WHERE type = 'plan' AND status != 'cancelled' AND has(replaces, {plan:String})
-            ${within ? 'AND enterprise_id IN {companies:Array(String)}' : ''}`,
-    values: { plan: planId, companies: within ?? [] },
+  statement: ({ planId }: { planId: string }) => ({
+    sql: `SELECT count() AS n FROM events FINAL WHERE type = 'plan' AND status != 'cancelled' AND has(replaces, {plan:String})`,
+    values: { plan: planId },
   }),
 });
 

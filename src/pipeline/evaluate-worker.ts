@@ -30,8 +30,6 @@ export interface EvaluateWorkerOptions extends QueueWorkerSettings {
 /** How soon companies that were locked by another evaluation are tried again. */
 const BUSY_RETRY_MS = 25;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Decides alerts for every stored batch, by event time. For each company a
  * batch touched it takes the events the rules need, evaluates, and reconciles
@@ -59,12 +57,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
       const decided = free.length > 0 ? await decide(free, [...new Set(free.map((c) => c.enterprise_id))], reason, lease) : { revisions: [], pending: [] };
       return { ...decided, busy: changes.filter((c) => !mine.has(enterpriseLock(c.enterprise_id))) };
     });
-    if (busy.length > 0) {
-      // Not a delayed job: BullMQ queues those behind every job waiting when their delay ends, so under load a
-      // company handed back waited for the whole queue twice. A short pause here, then the front of the queue.
-      await sleep(BUSY_RETRY_MS);
-      await decisions.queue.add('batch', { kind: 'batch', changes: busy }, { lifo: true });
-    }
+    if (busy.length > 0) await decisions.queue.add('batch', { kind: 'batch', changes: busy }, { delay: BUSY_RETRY_MS });
     if (pending.length > 0) {
       await decisions.queue.addBulk(pending.map((p) => ({
         name: 'decide',

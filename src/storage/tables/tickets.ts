@@ -98,9 +98,10 @@ export const insertTickets = (storage: Storage, rows: readonly TicketInsert[]) =
 const TICKET_ID = /^[0-9a-f]{32}$/;
 
 /**
- * One ticket. The hotline looks one up for every complaint it opens a ticket for, most of them new: an id of its own
- * making goes into the SQL as a literal, so the lookup does not wait its turn among the engine's bound queries
- * (`literal`); any other id (from a URL) is bound, and names no ticket.
+ * One ticket. Every action on a ticket and every timer of one re-reads it under its lock (opening uses
+ * `storedTicketIds`, a group at a time): an id of the hotline's own making goes into the SQL as a literal, so the
+ * read does not wait its turn among the engine's bound queries (`literal`); any other id (from a URL) is bound, and
+ * names no ticket.
  */
 export const ticketById = namedQuery({
   name: 'tickets.byId',

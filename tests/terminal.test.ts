@@ -18,7 +18,8 @@ const dataDir = () => {
   dirs.push(dir);
   return dir;
 };
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+// Retried: a CI run found a part of ClickHouse's store still being written as the directory went (ENOTEMPTY).
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 })));
 
 // Without the terminal's control sequences (colours, cursor moves), so the text can be read.
 const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');

@@ -29,7 +29,6 @@ import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type Even
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
 import { createHistories } from './pipeline/histories.js';
-import { createCompanyEvaluator } from './pipeline/rule-thread/index.js';
 import { warmEvaluation, type WarmReport } from './pipeline/warm.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
 import { openQueue, QUEUE_KEYS, type QueueWorkerSettings } from './queues/index.js';
@@ -186,10 +185,8 @@ function startWorkers(
   });
   // The store worker counts and remembers what it stores; the evaluate worker answers from that memory.
   const histories = createHistories({ storage, redis: connections.coordination, prefix: config.REDIS_PREFIX, maxEvents: config.EVALUATE_MEMORY_EVENTS, metrics });
-  const ruleThread = createCompanyEvaluator({ thread: config.EVALUATE_THREAD, log, metrics });
   const evaluator = startEvaluateWorker({
     ...queues('evaluate-worker'),
-    evaluator: ruleThread,
     histories,
     rules,
     alerts,
@@ -199,8 +196,7 @@ function startWorkers(
     chunk: config.EVALUATE_CHUNK,
     delivery,
   });
-  // Stopped in reverse: the worker's jobs end before the thread they wait for.
-  stops.push(() => ruleThread.close(), () => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
+  stops.push(() => evaluator.close(config.SHUTDOWN_TIMEOUT_MS));
   const escalator = startEscalationWorker({
     ...queues('escalation-worker'),
     alerts,

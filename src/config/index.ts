@@ -46,8 +46,6 @@ const EnvSchema = z.object({
   RULES_WATCH: bool.default(true),
   EVALUATE_CONCURRENCY: int(1).default(4),
   EVALUATE_CHUNK: int(1).default(500),
-  // The rules run on a worker thread of their own, so the main thread keeps serving HTTP and queues (src/pipeline/rule-thread).
-  EVALUATE_THREAD: bool.default(true),
   EVALUATE_MEMORY_EVENTS: int(0).default(500_000),
   EVALUATE_MEMORY_ALERTS: int(0).default(100_000),
   FEED_RETAIN: int(100).default(100_000),

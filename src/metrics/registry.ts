@@ -65,9 +65,6 @@ export function createMetrics(options: { role: string; version: string }) {
       name: 'qingjian_rule_evaluation_duration_seconds', help: 'Time one rule takes to decide one company',
       labelNames: ['rule'], buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1], registers,
     }),
-    ruleChunks: new Counter({
-      name: 'qingjian_rule_chunks_total', help: 'Chunks of companies the rules decided, by the thread they ran on (rules: the rule thread; main: the main thread)', labelNames: ['thread'], registers,
-    }),
     historyReads: new Counter({
       name: 'qingjian_evaluation_history_reads_total', help: 'Companies whose events an evaluation took from the process\'s memory or read from ClickHouse', labelNames: ['from'], registers,
     }),

@@ -3,14 +3,13 @@ import { withHolidayCalendar } from '../calendar/index.js';
 import { groupBy } from '../collections.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Lease, Locks } from '../redis/lock.js';
-import { contextNeeds, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
+import { contextNeeds, evaluateCompany, mergeNeeds, type CompanyEvaluation } from '../rules/engine.js';
 import type { ReferenceFacts } from '../reference/index.js';
 import type { RuleRegistry } from '../rules/registry.js';
 import type { RuleSet } from '../rules/load.js';
 import { companyOf } from '../rules/company.js';
 import type { EngineEvent } from '../rules/events.js';
 import type { Histories } from './histories.js';
-import type { CompanyEvaluator } from './rule-thread/index.js';
 import { openWorkerQueue, startQueueWorker, type Change, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
 
 export interface EvaluateWorkerOptions extends QueueWorkerSettings {
@@ -26,8 +25,6 @@ export interface EvaluateWorkerOptions extends QueueWorkerSettings {
   chunk: number;
   /** The way out for what an evaluation decided, taken while the companies are still locked. */
   delivery: Delivery;
-  /** Runs the rules: on their own thread (EVALUATE_THREAD) or here. */
-  evaluator: CompanyEvaluator;
 }
 
 /** How soon companies that were locked by another evaluation are tried again. */
@@ -85,24 +82,22 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
   async function decide(changes: readonly Change[], ids: string[], reason: string, lease: Lease) {
     // This set, and its holiday calendar, decide the whole batch, even if a reload replaces them while it reads.
     const set = options.rules.current();
+    const { rules, calendar } = set;
     // The stored alerts depend on nothing else: read while the context is.
     const [stored, { companies, events, names }] = await Promise.all([options.alerts.forEnterprises(ids), readContext(changes, ids, set)]);
+    const naming = { agencyName: (id: string) => names.get(id) ?? id };
     const storedByCompany = groupBy([...stored.values()], (a) => a.enterprise_id);
     const now = Date.now();
-    const merged = mergeByCompany(changes);
-    const toEvaluate = merged.map((change) => ({ company: companyOf(change.enterprise_id, companies, events), events: events.get(change.enterprise_id) ?? [],
-      // What the rules read of the change: its ids stay here (the thread gets a copy of what it is sent).
-      changed: { from: change.from, to: change.to, types: change.types } }));
-    const results = await options.evaluator.evaluate(set, now, names, toEvaluate, timed);
     const revisions: Revision[] = [];
     const pending: Array<CompanyEvaluation['pending'][number] & { enterprise_id: string }> = [];
-    merged.forEach((change, i) => {
-      const result = results[i]!;
+    for (const change of mergeByCompany(changes)) {
+      const company = companyOf(change.enterprise_id, companies, events);
+      const result = withHolidayCalendar(calendar, () => evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming }, timed));
       const own = new Map((storedByCompany.get(change.enterprise_id) ?? []).map((a) => [a.id, a]));
       const why = change.event_ids.length > 0 ? `${reason}: ${change.event_ids.slice(0, 10).join(', ')}` : reason;
       revisions.push(...reconcile(own, result.candidates, result.scopes, new Date(now), why));
       pending.push(...result.pending.map((p) => ({ ...p, enterprise_id: change.enterprise_id })));
-    });
+    }
     // Another evaluation may have these companies if this one stalled past the locks' TTL: then it decides, not this one.
     lease.ensure();
     return { revisions: await options.delivery.decided(revisions, [...stored.values()]), pending };

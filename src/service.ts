@@ -28,6 +28,7 @@ import {
 import { createEventAcceptor, createSeenIds, ingestRoutes, type Event, type EventAcceptor } from './ingest/index.js';
 import { createMetrics, metricsRoutes, serveMetrics, startSampler, type Metrics } from './metrics/index.js';
 import { startEvaluateWorker } from './pipeline/evaluate-worker.js';
+import { limitHeapGrowth } from './heap.js';
 import { createHistories } from './pipeline/histories.js';
 import { warmEvaluation, type WarmReport } from './pipeline/warm.js';
 import { startStoreWorker } from './pipeline/store-worker.js';
@@ -80,6 +81,7 @@ export interface Service {
 }
 
 export async function startService(config: Config, roles: Roles, log: Logger): Promise<Service> {
+  limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const step of stops.reverse()) {

@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * HEAP_GROWTH_PERCENT bounds the garbage V8 lets pile up around the live heap before a full collection. Each run
+ * is a process of its own (the flag is process-wide): the same live set and the same garbage, the peak heap
+ * compared. On this machine: about 230 MB with the default (50), 500–540 MB with V8's own choice (0).
+ */
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'heap-churn.ts');
+
+function peakHeap(env: Record<string, string>): number {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  return (JSON.parse(run.stdout) as { peak: number }).peak;
+}
+
+describe('HEAP_GROWTH_PERCENT', () => {
+  it('keeps the heap near its live set by default, where V8 alone lets garbage double it', () => {
+    const bounded = peakHeap({});
+    const unbounded = peakHeap({ HEAP_GROWTH_PERCENT: '0' });
+    expect(bounded).toBeLessThan(unbounded * 0.7);
+  }, 60_000);
+
+  it('refuses a value that is not a whole percent, naming the setting', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, HEAP_GROWTH_PERCENT: 'half' }, encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('HEAP_GROWTH_PERCENT');
+  });
+});

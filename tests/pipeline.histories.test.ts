@@ -116,11 +116,14 @@ const spansOf = fc.array(fc.record({
 type Step =
   | { op: 'store'; events: Record<string, unknown>[]; by: 0 | 1 | 2 }
   | { op: 'resend'; pick: number; by: 0 | 1 | 2 }
+  /** The same id sent again with a later time: the table keeps both rows (its key is the time and the id), and so must memory. */
+  | { op: 'amend'; pick: number; minutes: number; by: 0 | 1 | 2 }
   | { op: 'read'; by: 0 | 1; who: number[]; spans: Spans | 'needs' };
 
 const stepsOf = (companies: readonly string[]) => fc.array(fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('store' as const), events: fc.array(eventOf(companies), { minLength: 1, maxLength: 4 }), by: fc.constantFrom(0, 1, 2) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('resend' as const), pick: fc.nat(), by: fc.constantFrom(0, 1, 2) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('amend' as const), pick: fc.nat(), minutes: fc.integer({ min: 1, max: 120 }), by: fc.constantFrom(0, 1, 2) }) },
   { weight: 4, arbitrary: fc.record({
     op: fc.constant('read' as const), by: fc.constantFrom(0, 1),
     who: fc.uniqueArray(fc.nat(2), { minLength: 1, maxLength: 3 }), spans: fc.oneof(spansOf, fc.constant('needs' as const)),
@@ -139,8 +142,10 @@ describe('the evaluating process\'s memory of companies\' events', () => {
       let recent: Change[] = [];
       const sent: Record<string, unknown>[] = [];
       for (const step of steps) {
-        if (step.op === 'store' || step.op === 'resend') {
-          const events = step.op === 'store' ? step.events : sent.length > 0 ? [sent[step.pick % sent.length]!] : [];
+        if (step.op === 'store' || step.op === 'resend' || step.op === 'amend') {
+          const picked = step.op !== 'store' && sent.length > 0 ? sent[step.pick % sent.length]! : null;
+          const events = step.op === 'store' ? step.events : !picked ? []
+            : step.op === 'resend' ? [picked] : [{ ...picked, occurred_at: new Date(Date.parse(picked.occurred_at as string) + step.minutes * 60_000).toISOString() }];
           if (events.length === 0) continue;
           sent.push(...events);
           recent = await store(processes[step.by]!, events);

@@ -201,7 +201,7 @@ function mergeCandidates(rule: ResolvedRule, input: CheckInput, events: readonly
         agency_id: v.agency_id,
         agency_name: input.agencies.get(v.agency_id)?.name ?? v.agency_id,
         level: levelOf(input.agencies.get(v.agency_id)?.region),
-        joint_agency_ids: v.joint_agency_ids,
+        joint_agency_ids: [...v.joint_agency_ids],
         same_agency: [v.agency_id, ...v.joint_agency_ids].some((a) => own.includes(a)),
         // Filled in by the caller, who reads them only for the plans named here.
         matters: [],

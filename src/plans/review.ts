@@ -79,7 +79,7 @@ export async function weeklyReview(storage: Storage, query: { region: string; we
     if (status !== 'cancelled') agency.planned++;
     agency.tasks.push({
       plan_id: plan.plan_id, enterprise_id: plan.enterprise_id, enterprise_name: companyNames.get(plan.enterprise_id) ?? null,
-      window_start: plan.window_start!, window_end: plan.window_end!, joint_agency_ids: plan.joint_agency_ids, status,
+      window_start: plan.window_start!, window_end: plan.window_end!, joint_agency_ids: [...plan.joint_agency_ids], status,
       visit: linked ? { id: linked.id, agency_id: linked.agency_id, at: new Date(linked.started_at ?? linked.occurred_at).toISOString() } : null,
     });
   }

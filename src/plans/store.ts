@@ -42,10 +42,10 @@ export async function readPlan(
     window_start: e.window_start!,
     window_end: e.window_end!,
     mode: e.mode as 'onsite' | 'offsite',
-    joint_agency_ids: e.joint_agency_ids,
+    joint_agency_ids: [...e.joint_agency_ids],
     matters,
     reviewed_by: e.reviewed_by,
-    replaces: e.replaces,
+    replaces: [...e.replaces],
     filed_at: versions[0]!.occurred_at,
     status: merged ? 'merged' : e.status,
   };

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { calendarDate } from '../calendar/index.js';
-import { createBatcher } from '../pipeline/batcher.js';
+import { createBatcher } from '../batcher.js';
 import type { Homes } from '../reference/index.js';
 import { openTicket } from './lifecycle.js';
 import { draftTicketId, ticketNumber, type TicketDraft } from './model.js';

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
-import { createBatcher } from '../pipeline/batcher.js';
+import { createBatcher } from '../batcher.js';
 import type { Envelope } from '../queues/index.js';
 import type { Event } from './schema.js';
 import type { SeenIds } from './seen-ids.js';

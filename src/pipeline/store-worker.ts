@@ -3,7 +3,7 @@ import type { Storage } from '../storage/index.js';
 import { parseRows } from '../storage/tables/query.js';
 import { asStored, EngineEventRow, eventRows, insertEvents, type EventInsert } from '../storage/tables/events.js';
 import type { Event } from '../ingest/schema.js';
-import { createBatcher } from './batcher.js';
+import { createBatcher } from '../batcher.js';
 import type { Histories } from './histories.js';
 import { fromStoredRow, type EngineEvent } from '../rules/events.js';
 import { influence } from '../rules/engine.js';

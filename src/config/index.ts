@@ -15,7 +15,7 @@ const int = (min: number) => z.coerce.number().int().min(min);
 const EnvSchema = z.object({
   PORT: int(0).max(65535).default(8080),
   // How far the JS heap may grow past what the last full collection kept before the next (src/heap.ts); 0: V8's own choice.
-  HEAP_GROWTH_PERCENT: int(0).max(1000).default(50),
+  HEAP_GROWTH_PERCENT: int(0).max(1000).default(100),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: z.string().url().optional(),

@@ -10,8 +10,11 @@ import { describe, expect, it } from 'vitest';
  */
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'heap-churn.ts');
 
+const runFixture = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, encoding: 'utf8' });
+
 function peakHeap(env: Record<string, string>): number {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const run = runFixture(env);
   expect(run.status, run.stderr).toBe(0);
   return (JSON.parse(run.stdout) as { peak: number }).peak;
 }
@@ -26,7 +29,7 @@ describe('HEAP_GROWTH_PERCENT', () => {
   }, 60_000);
 
   it('refuses a value that is not a whole percent, naming the setting', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, HEAP_GROWTH_PERCENT: 'half' }, encoding: 'utf8' });
+    const run = runFixture({ HEAP_GROWTH_PERCENT: 'half' });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('HEAP_GROWTH_PERCENT');
   });

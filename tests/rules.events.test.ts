@@ -13,7 +13,9 @@ import { checkin, complaint, evaluation, filing, inspection, notice, plan } from
 const rowsOf = (input: Record<string, unknown>) =>
   parseRows('events.stored', EngineEventRow, JSON.parse(JSON.stringify(eventRows(Event.parse(input), new Date().toISOString()).map(asStored))) as unknown[]);
 
-const ALL = [checkin(), inspection({ matters: ['消防安全'] }), plan({ joint_agency_ids: ['371400-YJGL'] }), complaint(), filing(), notice(), evaluation()];
+// Columns the engine converts (times to epoch ms) or defaults (see the next test) rather than copies.
+const CONVERTED = new Set(['occurred_at', 'started_at', 'ended_at', 'purpose', 'plan_id']);
+const ALL: Array<Record<string, unknown>> = [checkin(), inspection({ matters: ['消防安全'] }), plan({ joint_agency_ids: ['371400-YJGL'] }), complaint(), filing(), notice(), evaluation()];
 
 describe('events read from stored rows', () => {
   it('carry every column the engine reads, as the row has it', () => {
@@ -21,13 +23,13 @@ describe('events read from stored rows', () => {
       for (const row of rowsOf(input)) {
         const event = fromStoredRow(row);
         expect(Object.keys(event).sort()).toEqual(Object.keys(EngineEventRow.shape).sort());
-        const times = new Set(['occurred_at', 'started_at', 'ended_at']);
-        const defaulted = new Set(['purpose', 'plan_id']);
         for (const [field, value] of Object.entries(row)) {
-          if (times.has(field) || defaulted.has(field)) continue;
+          if (CONVERTED.has(field)) continue;
           expect(event[field as keyof typeof event], `${input.type} ${field}`).toEqual(value);
         }
         expect(event.occurred_at).toBe(Date.parse(input.occurred_at as string));
+        expect(event.started_at).toBe(input.started_at ? Date.parse(input.started_at as string) : null);
+        expect(event.ended_at).toBe(input.ended_at ? Date.parse(input.ended_at as string) : null);
       }
     }
   });

@@ -36,12 +36,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createAlertMemory, createAlertStore, reconcile, type AlertStore } from '../src/alerts/index.js';
-import { DAY, HOUR, MINUTE, startOfDay } from '../src/calendar/index.js';
+import { DAY, HOUR, MINUTE } from '../src/calendar/index.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { createRandom, createWorld, type World } from '../src/demo/index.js';
 import { createLogger } from '../src/log.js';
 import { bullPrefix, QUEUES } from '../src/queues/index.js';
-import { createHomes, createReferenceStore } from '../src/reference/index.js';
 import { backtest, type BacktestReport } from '../src/rules/backtest.js';
 import { readCompanies, readEvents } from '../src/rules/context.js';
 import { boundAt } from '../src/rules/offsets.js';
@@ -52,8 +51,7 @@ import { createLocks } from '../src/redis/lock.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';
 import type { Storage } from '../src/storage/index.js';
-import { EVENTS_PER_VISIT_DAY } from './history.js';
-import type { FromHistoryWorker, HistoryJob } from './history-generator.js';
+import { loadHistory, type History } from './history-load.js';
 import { seedHistoryAlerts } from './seed-alerts.js';
 import { recordStorageCalls, summarizeCalls, type CallSummary } from './storage-timings.js';
 import type { FromClient, LivePhasePlan, LivePhaseReport, ToClient } from './live-client.js';
@@ -78,10 +76,6 @@ function decisionDue(a: { rule_id: string; variant: string; anchor: number }): n
 const DEFERRED_DESCRIPTION = 'evidence that arrived before the decision was due: within 35 minutes of an entry for no-plan/green_channel_late, '
   + '3 hours of an on-site record for entry-without-scan (not its complaint variant), 13 hours of an entry for exit-without-scan, '
   + '3 working days of a visit for quiet-period/unfiled';
-const INSERT_ROWS = 200_000;
-const ENTERPRISE_CHUNK = 50_000;
-/** How much more event time the generator keeps back for the live phases than they should need. */
-const TAIL_MARGIN = 1.5;
 
 // ---------------------------------------------------------------- settings
 
@@ -136,79 +130,6 @@ function sampleRss() {
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
   const timer = setInterval(sample, 250);
   return { peak: () => sample(), stop: () => (clearInterval(timer), sample()) };
-}
-
-// ---------------------------------------------------------------- history
-
-interface History {
-  from: number;
-  /** occurred_at of the first live event: the live phases follow the history. */
-  to: number;
-  events: number;
-  rows: number;
-  visitsPerDay: number;
-  generateAndInsertMs: number;
-  optimizeMs: number;
-  referenceMs: number;
-  liveFile: string;
-  liveEvents: number;
-}
-
-/**
- * Generates [now - days, now) with the demo simulation (in a child process,
- * history-generator.ts). The last events (as many as the live phases send) are
- * kept for them in a file; the rest, with companies and agencies, goes
- * straight into storage with storage.insert in large batches, as setup rather
- * than measurement. Their received_at is their occurred_at, as if they had
- * arrived on time. Then the history is merged (OPTIMIZE ... FINAL), as a
- * year of it would have been by the engine's background merges.
- */
-async function loadHistory(service: Service, world: World, dataDir: string, redisPrefix: string): Promise<History> {
-  const started = performance.now();
-  const reference = createReferenceStore(service.storage);
-  await reference.upsertAgencies(world.agencies);
-  for (let i = 0; i < world.enterprises.length; i += ENTERPRISE_CHUNK) {
-    await reference.upsertEnterprises(world.enterprises.slice(i, i + ENTERPRISE_CHUNK));
-  }
-  // As PUT /v1/enterprises and /v1/agencies would: the homes in Redis that ingest judges jurisdiction by. Without
-  // them every live request's companies would be looked up in ClickHouse on first use, as for rows stored before
-  // homes were kept in Redis: a migration's cost, not the steady state this measures.
-  const redis = new Redis(service.redisUrl);
-  const homes = createHomes(redis, reference, redisPrefix);
-  await homes.moved('agency', new Map(world.agencies.map((a) => [a.agency_id, a.region])));
-  await homes.moved('enterprise', new Map(world.enterprises.map((e) => [e.enterprise_id, e.region])));
-  redis.disconnect();
-  const referenceMs = performance.now() - started;
-
-  const now = Date.now();
-  const from = startOfDay(now - settings.historyDays * DAY);
-  const liveWanted = phasePlans.reduce((sum, p) => sum + Math.round(p.rate * p.seconds), 0);
-  const visitsPerDay = Math.ceil(((settings.historyEvents + liveWanted) * 1.06) / (EVENTS_PER_VISIT_DAY * settings.historyDays));
-  const tailDays = Math.ceil((TAIL_MARGIN * liveWanted) / (EVENTS_PER_VISIT_DAY * visitsPerDay)) + 5;
-  const job: HistoryJob = {
-    seed: settings.seed, perRegion: settings.perRegion, from, to: now, visitsPerDay, tailFrom: Math.max(from, now - tailDays * DAY),
-    liveWanted, liveFile: join(dataDir, 'live-events.ndjson'), batchRows: INSERT_ROWS,
-  };
-  const generator = fork(join(import.meta.dirname, 'history-generator.ts'), [JSON.stringify(job)], {
-    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced',
-  });
-  let rows = 0;
-  const done = await new Promise<Extract<FromHistoryWorker, { type: 'done' }>>((resolve, reject) => {
-    generator.on('message', (message: FromHistoryWorker) => {
-      if (message.type === 'done') return resolve(message);
-      rows += message.rows.length;
-      service.storage.insert('events', message.rows).then(() => generator.send('ack'), reject);
-    });
-    generator.once('error', reject);
-    generator.once('exit', (code) => reject(new Error(`history generator exited ${code}`)));
-  });
-  const loadedMs = performance.now() - started - referenceMs;
-  const t = performance.now();
-  await service.storage.command('OPTIMIZE TABLE events FINAL');
-  return {
-    from, to: done.firstLiveAt ?? now, events: done.events, rows, visitsPerDay,
-    generateAndInsertMs: loadedMs, optimizeMs: performance.now() - t, referenceMs, liveFile: job.liveFile, liveEvents: done.liveEvents,
-  };
 }
 
 // ---------------------------------------------------------------- queues
@@ -586,7 +507,11 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
 
   const world = createWorld({ seed: settings.seed, enterprisesPerRegion: settings.perRegion });
   progress(`world: ${fmt(world.enterprises.length)} companies, ${world.agencies.length} agencies; generating and loading the history straight into storage`);
-  const history = await loadHistory(service, world, dataDir, config.REDIS_PREFIX);
+  const history = await loadHistory(service.storage, world, {
+    seed: settings.seed, perRegion: settings.perRegion, events: settings.historyEvents, days: settings.historyDays, dir: dataDir,
+    liveWanted: phasePlans.reduce((sum, p) => sum + Math.round(p.rate * p.seconds), 0),
+    homes: { redisUrl: service.redisUrl, redisPrefix: config.REDIS_PREFIX },
+  });
   const [parts] = await service.storage.query<{ parts: string }>(`SELECT count() AS parts FROM system.parts WHERE table = 'events' AND active`);
   progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)} to ${parts?.parts} parts; ` +
     `${fmt(history.liveEvents)} live events kept for the phases`);

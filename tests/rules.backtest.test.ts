@@ -72,6 +72,22 @@ it.each([...anchoredInWindow, 'annual-cap'])(
   },
 );
 
+it('reads history in slices of whole companies and reports the same as in one slice', async () => {
+  const progress: Array<[number, number]> = [];
+  const whole = await backtest(service.storage, { current, ruleId: 'no-plan', from, to });
+  const sliced = await backtest(service.storage, {
+    current, ruleId: 'no-plan', from, to, sliceRows: 40, onSlice: (done, slices) => progress.push([done, slices]),
+  });
+  const slices = progress[0]![1];
+  // 320 companies of about 10 rows each in the window: many slices, each read while the one before is evaluated.
+  expect(slices).toBeGreaterThan(20);
+  expect(progress).toEqual(Array.from({ length: slices + 1 }, (_, done) => [done, slices]));
+  const { ms: _whole, ...expected } = whole;
+  const { ms: _sliced, ...actual } = sliced;
+  expect(whole.alerts).toBeGreaterThan(0);
+  expect(actual).toEqual(expected);
+});
+
 it('reports the difference an edited rule makes, without storing anything', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qingjian-candidate-'));
   try {

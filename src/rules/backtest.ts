@@ -2,7 +2,7 @@ import type { AlertCandidate } from '../alerts/model.js';
 import { calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import type { CompiledRule } from './compile.js';
-import { companiesInSlice as companiesInSliceOf, sizeOfSpans, type Spans } from '../storage/tables/events.js';
+import { rowsPerCompany, type Spans } from '../storage/tables/events.js';
 import { readAgencyNames, readCompanies, readEvents } from './context.js';
 import { anchorNeeds, evaluateCompany, mergeNeeds } from './engine.js';
 import type { RuleSet } from './load.js';
@@ -23,6 +23,8 @@ export interface BacktestOptions {
   to: Date;
   /** Decisions whose deadline is after this are still pending (default: now). */
   now?: number;
+  /** About how many rows of history a slice of companies holds (two slices are in memory at once); default 150,000. */
+  sliceRows?: number;
   /** Called once the number of slices is known, and after each slice (the CLI's progress bar). */
   onSlice?: (done: number, slices: number) => void;
 }
@@ -44,7 +46,7 @@ export interface BacktestReport {
   diff: { added: number; removed: number; changed: number; unchanged: number; examples: { added: string[]; removed: string[]; changed: string[] } } | null;
 }
 
-const SLICE_ROWS = 400_000;
+const SLICE_ROWS = 150_000;
 const SLICE_COMPANIES = 20_000;
 const TOP_COMPANIES = 20;
 const EXAMPLES = 5;
@@ -61,14 +63,17 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const regions = new Set(['', ...rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);
   const spans = mergeNeeds([...regions].flatMap((region) => anchorNeeds(rules, region, anchors)));
 
-  const slices = await sliceCount(storage, spans);
+  const slices = await sliceCompanies(storage, spans, options.sliceRows ?? SLICE_ROWS);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
-  options.onSlice?.(0, slices);
-  for (let slice = 0; slice < slices; slice++) {
-    const ids = await companiesInSlice(storage, spans, slice, slices);
-    const [events, companies] = await Promise.all([readEvents(storage, ids, spans), readCompanies(storage, ids)]);
-    const agencies = await readAgencyNames(storage, [...new Set([...events.values()].flat().map((e) => e.agency_id).filter(Boolean))]);
+  options.onSlice?.(0, slices.length);
+  // The engine reads the next slice on its own threads while this one evaluates the current one.
+  let next = slices.length > 0 ? readSlice(storage, slices[0]!, spans) : null;
+  for (let slice = 0; slice < slices.length; slice++) {
+    const { events, companies, agencies } = await next!;
+    next = slice + 1 < slices.length ? readSlice(storage, slices[slice + 1]!, spans) : null;
+    // Awaited on the next turn; a rule that throws meanwhile must not leave its failure unhandled.
+    next?.catch(() => undefined);
     const naming = { agencyName: (id: string) => agencies.get(id) ?? id };
     for (const [id, own] of events) {
       const company = companyOf(id, companies, events);
@@ -82,7 +87,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
       outcome.current.push(...decide(options.current, current));
       if (options.candidate && candidate) outcome.candidate.push(...decide(options.candidate, candidate));
     }
-    options.onSlice?.(slice + 1, slices);
+    options.onSlice?.(slice + 1, slices.length);
   }
 
   const reported = candidate ? outcome.candidate : outcome.current;
@@ -115,25 +120,37 @@ function pick(set: RuleSet, id: string): CompiledRule {
   return rule;
 }
 
-// Companies are split by a hash of their id, so every slice holds whole companies, about SLICE_ROWS rows
-// and at most SLICE_COMPANIES ids: the embedded engine stops answering a query bound with an array of
-// ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms, 38,000 not within 20 s).
-async function sliceCount(storage: Storage, spans: Spans): Promise<number> {
-  const [row] = await sizeOfSpans(storage, { spans });
-  const byRows = Math.ceil((row?.n ?? 0) / SLICE_ROWS);
-  // uniq() is approximate to ~2%; the margin keeps the largest slice well under the limit.
-  const byCompanies = Math.ceil((row?.companies ?? 0) / SLICE_COMPANIES);
-  return Math.max(1, byRows, byCompanies);
+// Slices of whole companies in id order, each about `sliceRows` rows and at most SLICE_COMPANIES ids: two slices
+// are in memory at once (one read while the other is evaluated), and the embedded engine stops answering a query
+// bound with an array of ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms, 38,000 not within 20 s).
+async function sliceCompanies(storage: Storage, spans: Spans, sliceRows: number): Promise<string[][]> {
+  const slices: string[][] = [];
+  let slice: string[] = [];
+  let rows = 0;
+  for (const { enterprise_id, n } of await rowsPerCompany(storage, { spans })) {
+    if (slice.length > 0 && (rows + n > sliceRows || slice.length === SLICE_COMPANIES)) {
+      slices.push(slice);
+      slice = [];
+      rows = 0;
+    }
+    slice.push(enterprise_id);
+    rows += n;
+  }
+  if (slice.length > 0) slices.push(slice);
+  return slices;
 }
 
-async function companiesInSlice(storage: Storage, spans: Spans, slice: number, slices: number): Promise<string[]> {
-  return (await companiesInSliceOf(storage, { spans, slice, slices })).map((r) => r.enterprise_id);
+async function readSlice(storage: Storage, ids: readonly string[], spans: Spans) {
+  const [events, companies] = await Promise.all([readEvents(storage, ids, spans), readCompanies(storage, ids)]);
+  const agencies = await readAgencyNames(storage, [...new Set([...events.values()].flat().map((e) => e.agency_id).filter(Boolean))]);
+  return { events, companies, agencies };
 }
 
 function tally<T>(items: readonly T[], key: (item: T) => string): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]);
+  // Ties in key order: the same history reports the same companies however it was sliced.
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 function compare(current: readonly AlertCandidate[], candidate: readonly AlertCandidate[]): NonNullable<BacktestReport['diff']> {

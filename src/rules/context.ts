@@ -2,12 +2,12 @@ import type { Storage } from '../storage/index.js';
 import { agencyNames } from '../storage/tables/agencies.js';
 import { companyRows } from '../storage/tables/enterprises.js';
 import { eventsInSpans, type Spans } from '../storage/tables/events.js';
-import { fromStoredRow, type CompanyFacts, type EngineEvent } from './events.js';
+import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './events.js';
 
-/**
- * What the engine reads from ClickHouse: companies' events (only the types
- * and spans the rules need), their reference data and agency names.
- */
+// What the engine reads from ClickHouse: companies' events (only the types and spans the rules need), their
+// reference data and agency names.
+
+/** Each company's events in the spans, in (event time, id) order (`byTime`, as evaluation memory keeps them). */
 export async function readEvents(storage: Storage, enterpriseIds: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>> {
   const byCompany = new Map<string, EngineEvent[]>();
   if (enterpriseIds.length === 0 || spans.size === 0) return byCompany;
@@ -17,6 +17,7 @@ export async function readEvents(storage: Storage, enterpriseIds: readonly strin
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);
   }
+  for (const own of byCompany.values()) own.sort(byTime);
   return byCompany;
 }
 

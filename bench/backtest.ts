@@ -1,0 +1,140 @@
+/**
+ * `npm run bench:backtest`: how long a backtest of each rule takes over a large
+ * history (5,000,000 events by default), as `qingjian rules backtest` runs it:
+ * the embedded engine in this process, no service. Generating that history
+ * takes minutes, so it can be kept and reused:
+ *
+ *   npm run bench:backtest -- --data /var/tmp/history-5m          # generates into the directory once, then reuses it
+ *   npm run bench:backtest -- --events 300000 --rules no-plan      # a quick run in a temporary directory
+ *
+ * Flags (or environment): --events BENCH_EVENTS (default 5,000,000),
+ * --companies BENCH_COMPANIES_PER_REGION (default events / 50, as bench:rules),
+ * --days BENCH_HISTORY_DAYS (365), --seed BENCH_SEED (1), --data DIR (keep the
+ * history there, or reuse the one it holds), --rules a,b (default: every
+ * rule), --slice-rows N (the backtest's slice size, default its own), --cpu-prof FILE (a CPU profile of the backtests, for
+ * bench/profile-summary.ts). Prints a Markdown table and writes
+ * bench/results/backtest.json.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/index.js';
+import { createWorld } from '../src/demo/index.js';
+import { backtest } from '../src/rules/backtest.js';
+import { loadRuleSet } from '../src/rules/load.js';
+import { createStorage, migrate, type Storage } from '../src/storage/index.js';
+import { loadHistory, type History } from './history-load.js';
+
+const TARGET = { floorMs: 10_000, goalMs: 5_000 };
+
+const { values: flags } = parseArgs({
+  options: {
+    events: { type: 'string' }, companies: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' },
+    data: { type: 'string' }, rules: { type: 'string' }, 'slice-rows': { type: 'string' }, 'cpu-prof': { type: 'string' },
+  },
+});
+const setting = (flag: string | undefined, env: string | undefined, fallback: string) => flag ?? (env || fallback);
+const events = Number(setting(flags.events, process.env.BENCH_EVENTS, '5000000'));
+const wanted = {
+  events,
+  perRegion: Number(setting(flags.companies, process.env.BENCH_COMPANIES_PER_REGION, String(Math.min(100_000, Math.max(1_000, Math.round(events / 50)))))),
+  days: Number(setting(flags.days, process.env.BENCH_HISTORY_DAYS, '365')),
+  seed: Number(setting(flags.seed, process.env.BENCH_SEED, '1')),
+};
+for (const [name, value] of Object.entries(wanted)) {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`bad setting ${name}: expected a positive whole number`);
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const progress = (text: string) => console.log(`· ${new Date().toISOString().slice(11, 19)} ${text}`);
+
+/** What a kept directory's history was made with: reused only for the same settings. */
+interface Manifest {
+  wanted: typeof wanted;
+  history: History;
+}
+
+async function main() {
+  const dataDir = flags.data ?? mkdtempSync(join(tmpdir(), 'qingjian-bench-backtest-'));
+  mkdirSync(dataDir, { recursive: true });
+  const manifestFile = join(dataDir, 'bench-history.json');
+  const kept = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : null;
+  if (kept && JSON.stringify(kept.wanted) !== JSON.stringify(wanted)) {
+    throw new Error(`${dataDir} holds a history made with ${JSON.stringify(kept.wanted)}, not ${JSON.stringify(wanted)}: give another --data`);
+  }
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const storage = createStorage(config);
+  try {
+    await migrate(storage);
+    let history = kept?.history;
+    if (history) progress(`reusing the history in ${dataDir}: ${fmt(history.events)} events (${fmt(history.rows)} rows)`);
+    else {
+      progress(`generating ${fmt(wanted.events)} events of history into ${dataDir}`);
+      const world = createWorld({ seed: wanted.seed, enterprisesPerRegion: wanted.perRegion });
+      history = await loadHistory(storage, world, { ...wanted, liveWanted: 0, dir: dataDir });
+      writeFileSync(manifestFile, JSON.stringify({ wanted, history } satisfies Manifest));
+      progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)}`);
+    }
+    await measure(storage, history, config.RULES_DIR);
+  } finally {
+    await storage.close();
+    if (!flags.data) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
+  }
+}
+
+async function measure(storage: Storage, history: History, rulesDir: string) {
+  const ruleSet = await loadRuleSet(rulesDir);
+  const ids = flags.rules ? flags.rules.split(',').map((s) => s.trim()) : ruleSet.rules.map((r) => r.spec.id).sort();
+  const from = new Date(history.from);
+  const to = new Date(history.to);
+  const sliceRows = flags['slice-rows'] ? Number(flags['slice-rows']) : undefined;
+  let peakRss = 0;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+  const profiler = flags['cpu-prof'] ? await startCpuProfile() : null;
+  const results = [];
+  for (const ruleId of ids) {
+    const t = performance.now();
+    const report = await backtest(storage, { current: ruleSet, ruleId, from, to, sliceRows });
+    const ms = performance.now() - t;
+    progress(`${ruleId}: ${secs(ms)}, ${fmt(report.events_read)} events of ${fmt(report.companies)} companies, ${fmt(report.alerts)} alerts`);
+    results.push({ rule: ruleId, seconds: Math.round(ms / 100) / 10, companies: report.companies, eventsRead: report.events_read, alerts: report.alerts, byVariant: report.by_variant });
+  }
+  if (profiler) writeFileSync(flags['cpu-prof']!, JSON.stringify(await profiler()));
+  clearInterval(rssTimer);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+  const slowest = results.reduce((a, b) => (a.seconds >= b.seconds ? a : b));
+  const verdict = slowest.seconds * 1000 <= TARGET.goalMs ? 'goal met' : slowest.seconds * 1000 <= TARGET.floorMs ? 'floor met' : 'missed';
+  console.log(`\nBacktests over ${fmt(history.events)} events (${fmt(history.rows)} rows), ${new Date(history.from).toISOString().slice(0, 10)} to ` +
+    `${new Date(history.to).toISOString().slice(0, 10)}, embedded engine in this process, one rule at a time.\n`);
+  console.log('| rule | time | companies | events read | alerts |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const r of results) console.log(`| ${r.rule} | ${r.seconds} s | ${fmt(r.companies)} | ${fmt(r.eventsRead)} | ${fmt(r.alerts)} |`);
+  console.log(`\nSlowest: ${slowest.rule}, ${slowest.seconds} s (floor ${secs(TARGET.floorMs)}, goal ${secs(TARGET.goalMs)}: ${verdict}). Peak RSS ${fmt(peakRss / 1024 / 1024)} MiB.`);
+
+  const out = join(import.meta.dirname, 'results', 'backtest.json');
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({
+    at: new Date().toISOString(), history: { ...wanted, events: history.events, rows: history.rows, from: from.toISOString(), to: to.toISOString() },
+    backtests: results, peakRssMiB: Math.round(peakRss / 1024 / 1024),
+  }, null, 2)}\n`);
+  console.log(`written to ${out}`);
+}
+
+async function startCpuProfile(): Promise<() => Promise<unknown>> {
+  const session = new InspectorSession();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
+await main();

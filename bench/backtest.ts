@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.js';
 import { createWorld } from '../src/demo/index.js';
+import { limitHeapGrowth } from '../src/heap.js';
 import { backtest } from '../src/rules/backtest.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { createStorage, migrate, type Storage } from '../src/storage/index.js';
@@ -66,6 +67,7 @@ async function main() {
     throw new Error(`${dataDir} holds a history made with ${JSON.stringify(kept.wanted)}, not ${JSON.stringify(wanted)}: give another --data`);
   }
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  limitHeapGrowth(config.HEAP_GROWTH_PERCENT); // as `qingjian rules backtest` does
   const storage = createStorage(config);
   try {
     await migrate(storage);

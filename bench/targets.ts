@@ -1,6 +1,6 @@
 /**
  * Issue 17's targets, each with its floor, its goal and the figure the last run of its benchmark left in
- * bench/results/ (ingest.json, rules.json, feed.json, and load.json from `npm run bench:load`, the load test's
+ * bench/results/ (ingest.json, rules.json, backtest.json, feed.json, and load.json from `npm run bench:load`, the load test's
  * twin at the feed target's own rate and listeners): the last step of `npm run bench`. Writes
  * bench/results/targets.json. A row whose benchmark has not run says so; a figure measured on a smaller run
  * than the target names (a quick bench:rules, a feed with fewer listeners) says what it was measured on.
@@ -39,6 +39,7 @@ function verdict(value: number, floor: number, goal: number): Row['verdict'] {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ingest = load('ingest');
 const rules = load('rules');
+const backtestRun = load('backtest');
 const feed = load('feed');
 const loadTest = load('load');
 const phase = (rate: number) => (rules?.data.phases as Json[] | undefined)?.find((p) => p.rate === rate);
@@ -83,14 +84,16 @@ const rows: Row[] = [];
   });
 }
 {
-  const backtests = (rules?.data.backtests ?? []) as Json[];
-  const slowest = backtests.reduce<Json | null>((a, b) => (a && a.seconds >= b.seconds ? a : b), null);
-  const events = rules?.data.history.events as number | undefined;
-  const full = events !== undefined && events >= 5_000_000;
+  // bench:rules backtests its own history; bench:backtest a kept one, often larger. The larger history speaks.
+  const ofRun = (run: typeof rules, name: string) => (run ? { backtests: run.data.backtests as Json[], events: run.data.history.events as number, name, run } : null);
+  const runs = [ofRun(rules, 'rules'), ofRun(backtestRun, 'backtest')].filter((r) => r !== null && r.backtests.length > 0);
+  const chosen = runs.reduce<(typeof runs)[number] | null>((a, b) => (a && a.events >= b!.events ? a : b), null);
+  const slowest = chosen?.backtests.reduce<Json | null>((a, b) => (a && a.seconds >= b.seconds ? a : b), null) ?? null;
+  const full = chosen !== null && chosen.events >= 5_000_000;
   rows.push({
     target: 'backtest of one rule over 5,000,000 events (slowest rule)', floor: '10 s', goal: '5 s',
-    measured: slowest ? `${slowest.seconds} s (${slowest.rule}) over ${fmt(events!)} events${full ? '' : ', not 5,000,000: run npm run bench:rules'}` : null,
-    verdict: slowest && full ? verdict(slowest.seconds, 10, 5) : null, source: source('rules', rules),
+    measured: slowest ? `${slowest.seconds} s (${slowest.rule}) over ${fmt(chosen!.events)} events${full ? '' : ', not 5,000,000: run npm run bench:backtest'}` : null,
+    verdict: slowest && full ? verdict(slowest.seconds, 10, 5) : null, source: chosen ? source(chosen.name, chosen.run) : source('backtest', null),
   });
 }
 {
@@ -98,12 +101,13 @@ const rows: Row[] = [];
     ingest && ['bench:ingest', ingest.data.peakRssMiB as number],
     rules && ['bench:rules (live phases)', rules.data.peakRssMiB.livePhases as number],
     feed?.data.live?.service?.peakRssMiB !== undefined && ['bench:feed', feed!.data.live.service.peakRssMiB as number],
+    backtestRun && ['bench:backtest', backtestRun.data.peakRssMiB as number],
   ].filter(Boolean) as Array<[string, number]>;
   const worst = peaks.reduce<[string, number] | null>((a, b) => (a && a[1] >= b[1] ? a : b), null);
   rows.push({
     target: 'peak RSS under any of these', floor: '1 GiB', goal: '600 MiB',
     measured: worst ? `${fmt(worst[1])} MiB (${worst[0]}; ${peaks.map(([n, v]) => `${n} ${fmt(v)}`).join(', ')})` : null,
-    verdict: worst ? verdict(worst[1], 1024, 600) : null, source: peaks.length > 0 ? 'bench/results/{ingest,rules,feed}.json' : 'not run',
+    verdict: worst ? verdict(worst[1], 1024, 600) : null, source: peaks.length > 0 ? 'bench/results/{ingest,rules,feed,backtest}.json' : 'not run',
   });
 }
 {

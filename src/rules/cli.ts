@@ -2,6 +2,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DAY, calendarDate, holidaySources, midnight, withHolidayCalendar, type HolidayCalendar } from '../calendar/index.js';
 import { loadConfig } from '../config/index.js';
+import { limitHeapGrowth } from '../heap.js';
 import { createStorage, missingTables, type Storage } from '../storage/index.js';
 import { backtest, formatBacktestReport } from './backtest.js';
 import { isPretty } from '../log.js';
@@ -98,6 +99,8 @@ export function rulesCommand(): Command {
           throw new Error(`no rule "${opts.rule}" in ${set.dir} (rules: ${set.rules.map((r) => r.spec.id).join(', ') || 'none'})`);
         }
       }
+      // A backtest reads history slice by slice, each slice garbage once evaluated: bounded as the service's heap is.
+      limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
       const locked = (err: Error) => (config.CLICKHOUSE_URL || !LOCKED.test(err.message) ? err : new Error(lockedMessage(config.DATA_DIR)));
       let storage: Storage;
       try {

@@ -27,8 +27,13 @@ export function createLedger() {
     history.set(company.enterprise_id, visits);
   }
 
-  const visitedBy: Limit = (company, office, day) =>
-    visitsOf(company).some((v) => Math.abs(v.day - day) < YEAR && v.agencyIds.includes(office.agency.agency_id));
+  // Scenarios ask this of every company of a region: most have no visits, and a loop costs no closure per call.
+  const visitedBy: Limit = (company, office, day) => {
+    const visits = history.get(company.enterprise_id);
+    if (!visits) return false;
+    for (const v of visits) if (Math.abs(v.day - day) < YEAR && v.agencyIds.includes(office.agency.agency_id)) return true;
+    return false;
+  };
 
   const notTwiceADay: Limit = (company, office, day) =>
     !visitsOf(company).some((v) => v.day === day && v.agencyIds.includes(office.agency.agency_id));

@@ -15,7 +15,7 @@
  * bench/profile-summary.ts). Prints a Markdown table and writes
  * bench/results/backtest.json.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,8 @@ const wanted = {
   days: Number(setting(flags.days, process.env.BENCH_HISTORY_DAYS, '365')),
   seed: Number(setting(flags.seed, process.env.BENCH_SEED, '1')),
 };
-for (const [name, value] of Object.entries(wanted)) {
+const sliceRows = flags['slice-rows'] === undefined ? undefined : Number(flags['slice-rows']);
+for (const [name, value] of Object.entries({ ...wanted, ...(sliceRows === undefined ? {} : { 'slice-rows': sliceRows }) })) {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`bad setting ${name}: expected a positive whole number`);
 }
 
@@ -63,6 +64,8 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const manifestFile = join(dataDir, 'bench-history.json');
   const kept = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : null;
+  // The manifest is written once the history is complete: a directory with files and no manifest was interrupted.
+  if (!kept && readdirSync(dataDir).length > 0) throw new Error(`${dataDir} is not empty and holds no finished history: give an empty or new --data`);
   if (kept && JSON.stringify(kept.wanted) !== JSON.stringify(wanted)) {
     throw new Error(`${dataDir} holds a history made with ${JSON.stringify(kept.wanted)}, not ${JSON.stringify(wanted)}: give another --data`);
   }
@@ -92,7 +95,6 @@ async function measure(storage: Storage, history: History, rulesDir: string) {
   const ids = flags.rules ? flags.rules.split(',').map((s) => s.trim()) : ruleSet.rules.map((r) => r.spec.id).sort();
   const from = new Date(history.from);
   const to = new Date(history.to);
-  const sliceRows = flags['slice-rows'] ? Number(flags['slice-rows']) : undefined;
   let peakRss = 0;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const profiler = flags['cpu-prof'] ? await startCpuProfile() : null;

@@ -16,7 +16,6 @@
  * bench/results/backtest.json.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Session as InspectorSession } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +25,8 @@ import { limitHeapGrowth } from '../src/heap.js';
 import { backtest } from '../src/rules/backtest.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { createStorage, migrate, type Storage } from '../src/storage/index.js';
-import { loadHistory, type History } from './history-load.js';
+import { historySettings, loadHistory, type History } from './history-load.js';
+import { startCpuProfile } from './profilers.js';
 
 const TARGET = { floorMs: 10_000, goalMs: 5_000 };
 
@@ -36,14 +36,7 @@ const { values: flags } = parseArgs({
     data: { type: 'string' }, rules: { type: 'string' }, 'slice-rows': { type: 'string' }, 'cpu-prof': { type: 'string' },
   },
 });
-const setting = (flag: string | undefined, env: string | undefined, fallback: string) => flag ?? (env || fallback);
-const events = Number(setting(flags.events, process.env.BENCH_EVENTS, '5000000'));
-const wanted = {
-  events,
-  perRegion: Number(setting(flags.companies, process.env.BENCH_COMPANIES_PER_REGION, String(Math.min(100_000, Math.max(1_000, Math.round(events / 50)))))),
-  days: Number(setting(flags.days, process.env.BENCH_HISTORY_DAYS, '365')),
-  seed: Number(setting(flags.seed, process.env.BENCH_SEED, '1')),
-};
+const wanted = historySettings(flags);
 const sliceRows = flags['slice-rows'] === undefined ? undefined : Number(flags['slice-rows']);
 for (const [name, value] of Object.entries({ ...wanted, ...(sliceRows === undefined ? {} : { 'slice-rows': sliceRows }) })) {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`bad setting ${name}: expected a positive whole number`);
@@ -126,19 +119,6 @@ async function measure(storage: Storage, history: History, rulesDir: string) {
     backtests: results, peakRssMiB: Math.round(peakRss / 1024 / 1024),
   }, null, 2)}\n`);
   console.log(`written to ${out}`);
-}
-
-async function startCpuProfile(): Promise<() => Promise<unknown>> {
-  const session = new InspectorSession();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    return profile;
-  };
 }
 
 await main();

@@ -19,6 +19,22 @@ const ENTERPRISE_CHUNK = 50_000;
 /** How much more event time the generator keeps back for the live phases than they should need. */
 const TAIL_MARGIN = 1.5;
 
+/**
+ * A history's size from flags or the environment: --events BENCH_EVENTS (5,000,000), --companies
+ * BENCH_COMPANIES_PER_REGION (events / 50, so a company has ~17 events a year), --days BENCH_HISTORY_DAYS (365),
+ * --seed BENCH_SEED (1).
+ */
+export function historySettings(flags: { events?: string; companies?: string; days?: string; seed?: string }) {
+  const setting = (flag: string | undefined, env: string | undefined, fallback: string) => flag ?? (env || fallback);
+  const events = Number(setting(flags.events, process.env.BENCH_EVENTS, '5000000'));
+  return {
+    events,
+    perRegion: Number(setting(flags.companies, process.env.BENCH_COMPANIES_PER_REGION, String(Math.min(100_000, Math.max(1_000, Math.round(events / 50)))))),
+    days: Number(setting(flags.days, process.env.BENCH_HISTORY_DAYS, '365')),
+    seed: Number(setting(flags.seed, process.env.BENCH_SEED, '1')),
+  };
+}
+
 export interface HistoryOptions {
   seed: number;
   perRegion: number;

@@ -27,7 +27,6 @@ import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session as InspectorSession } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -51,7 +50,8 @@ import { createLocks } from '../src/redis/lock.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';
 import type { Storage } from '../src/storage/index.js';
-import { loadHistory, type History } from './history-load.js';
+import { historySettings, loadHistory, type History } from './history-load.js';
+import { startAllocationProfile, startCpuProfile } from './profilers.js';
 import { seedHistoryAlerts } from './seed-alerts.js';
 import { recordStorageCalls, summarizeCalls, type CallSummary } from './storage-timings.js';
 import type { FromClient, LivePhasePlan, LivePhaseReport, ToClient } from './live-client.js';
@@ -89,15 +89,15 @@ const { values: flags } = parseArgs({
 });
 const setting = (flag: string | undefined, env: string | undefined, fallback: string) => flag ?? (env || fallback);
 const list = (text: string) => text.split(',').map((s) => Number(s.trim()));
-const historyEvents = Number(setting(flags.events, process.env.BENCH_EVENTS, '5000000'));
+const historySize = historySettings(flags);
 const settings = {
-  historyEvents,
-  perRegion: Number(setting(flags.companies, process.env.BENCH_COMPANIES_PER_REGION, String(Math.min(100_000, Math.max(1_000, Math.round(historyEvents / 50)))))),
-  historyDays: Number(setting(flags.days, process.env.BENCH_HISTORY_DAYS, '365')),
+  historyEvents: historySize.events,
+  perRegion: historySize.perRegion,
+  historyDays: historySize.days,
   rates: list(setting(flags.rates, process.env.BENCH_RATES, '1000,5000')),
   seconds: list(setting(flags.seconds, process.env.BENCH_PHASE_SECONDS, '60')),
   tickMs: Number(setting(flags['tick-ms'], process.env.BENCH_TICK_MS, '10')),
-  seed: Number(setting(flags.seed, process.env.BENCH_SEED, '1')),
+  seed: historySize.seed,
   timings: flags.timings ?? ['1', 'true'].includes(process.env.BENCH_TIMINGS ?? ''),
   keep: flags.keep ?? false,
   warm: !(flags.cold ?? false),
@@ -194,37 +194,6 @@ function queueWatch(redisUrl: string, redisPrefix: string) {
 }
 
 // ---------------------------------------------------------------- live phases
-
-/**
- * Starts V8's sampling heap profiler on this process, keeping what the collector has freed since: where the
- * service allocates, garbage included. The returned function stops it and gives the profile.
- */
-async function startAllocationProfile(): Promise<() => Promise<unknown>> {
-  const session = new InspectorSession();
-  session.connect();
-  // Not yet in Node 20's typings of the protocol.
-  const keepCollected = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as object;
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, ...keepCollected });
-  return async () => {
-    const { profile } = await session.post('HeapProfiler.stopSampling');
-    session.disconnect();
-    return profile;
-  };
-}
-
-/** Starts V8's CPU profiler on this process (the service's); the returned function stops it and gives the profile. */
-async function startCpuProfile(): Promise<() => Promise<unknown>> {
-  const session = new InspectorSession();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    return profile;
-  };
-}
 
 interface PhaseResult {
   plan: LivePhasePlan;

@@ -26,7 +26,7 @@ import { backtest } from '../src/rules/backtest.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { createStorage, migrate, type Storage } from '../src/storage/index.js';
 import { historySettings, loadHistory, type History } from './history-load.js';
-import { startCpuProfile } from './profilers.js';
+import { sampleRss, startCpuProfile } from './profilers.js';
 
 const TARGET = { floorMs: 10_000, goalMs: 5_000 };
 
@@ -88,8 +88,7 @@ async function measure(storage: Storage, history: History, rulesDir: string) {
   const ids = flags.rules ? flags.rules.split(',').map((s) => s.trim()) : ruleSet.rules.map((r) => r.spec.id).sort();
   const from = new Date(history.from);
   const to = new Date(history.to);
-  let peakRss = 0;
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+  const rss = sampleRss();
   const profiler = flags['cpu-prof'] ? await startCpuProfile() : null;
   const results = [];
   for (const ruleId of ids) {
@@ -100,8 +99,7 @@ async function measure(storage: Storage, history: History, rulesDir: string) {
     results.push({ rule: ruleId, seconds: Math.round(ms / 100) / 10, companies: report.companies, eventsRead: report.events_read, alerts: report.alerts, byVariant: report.by_variant });
   }
   if (profiler) writeFileSync(flags['cpu-prof']!, JSON.stringify(await profiler()));
-  clearInterval(rssTimer);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const peakRss = rss.stop();
 
   const slowest = results.reduce((a, b) => (a.seconds >= b.seconds ? a : b));
   const verdict = slowest.seconds * 1000 <= TARGET.goalMs ? 'goal met' : slowest.seconds * 1000 <= TARGET.floorMs ? 'floor met' : 'missed';

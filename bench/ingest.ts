@@ -15,6 +15,7 @@ import { createLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import type { LoadPlan, LoadReport } from './load-client.js';
 import { benchAuth } from './token.js';
+import { sampleRss } from './profilers.js';
 
 const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -39,12 +40,6 @@ async function untilStored(service: Service, prefix: string, expected: number): 
     if ((await storedIds(service, prefix)) >= expected) return performance.now();
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function sampleRss() {
-  const samples: number[] = [];
-  const timer = setInterval(() => samples.push(process.memoryUsage().rss), 250);
-  return { stop: () => (clearInterval(timer), Math.max(...samples, process.memoryUsage().rss)) };
 }
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);

@@ -1,4 +1,4 @@
-/** V8's profilers on the benchmark's own process (which runs the service), through the inspector. */
+/** What a benchmark samples of its own process (which runs the service): peak RSS, and V8's profilers through the inspector. */
 import { Session as InspectorSession } from 'node:inspector/promises';
 
 /**
@@ -30,4 +30,12 @@ export async function startCpuProfile(): Promise<() => Promise<unknown>> {
     session.disconnect();
     return profile;
   };
+}
+
+/** Samples this process's RSS every 250 ms; `peak()` samples now and gives the peak so far, `stop()` ends it and gives the peak. */
+export function sampleRss() {
+  let peak = 0;
+  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+  const timer = setInterval(sample, 250);
+  return { peak: () => sample(), stop: () => (clearInterval(timer), sample()) };
 }

@@ -51,7 +51,7 @@ import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';
 import type { Storage } from '../src/storage/index.js';
 import { historySettings, loadHistory, type History } from './history-load.js';
-import { startAllocationProfile, startCpuProfile } from './profilers.js';
+import { sampleRss, startAllocationProfile, startCpuProfile } from './profilers.js';
 import { seedHistoryAlerts } from './seed-alerts.js';
 import { recordStorageCalls, summarizeCalls, type CallSummary } from './storage-timings.js';
 import type { FromClient, LivePhasePlan, LivePhaseReport, ToClient } from './live-client.js';
@@ -124,13 +124,6 @@ const progress = (text: string) => console.log(`· ${new Date().toISOString().sl
 // After the history load the heap holds garbage; collect it before measuring RSS.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-function sampleRss() {
-  let peak = 0;
-  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
-  const timer = setInterval(sample, 250);
-  return { peak: () => sample(), stop: () => (clearInterval(timer), sample()) };
-}
 
 // ---------------------------------------------------------------- queues
 

@@ -33,7 +33,7 @@ export function createEmbeddedStorage(dataDir: string, database: string, options
       const result = Object.keys(params).length === 0
         ? await session.queryAsync(sql, { format: ROW_FORMAT })
         : await session.queryBindAsync(sql, bindable(params), { format: ROW_FORMAT });
-      return rowsOf<T>(result.text());
+      return rowsOf<T>(result.bytes());
     },
     async command(sql, params = {}) {
       await useDatabase();
@@ -74,14 +74,25 @@ function bindable(params: Params): Params {
  * in JSONEachRow, which took it about 40% longer for the plan check's 3,000 rows of 34 columns (18 ms against 11).
  */
 const ROW_FORMAT = 'JSONCompactEachRowWithNames';
+const NEWLINE = 0x0a;
 
-function rowsOf<T>(text: string): T[] {
-  const lines = text.split('\n');
-  if (!lines[0]) return [];
-  const toRow = rowMakerFor(lines[0]);
+/**
+ * Each line is decoded on its own, straight from the result's bytes (a newline byte is never inside a UTF-8
+ * character, and JSON escapes those in strings). Decoding the whole result first made one string of it, two bytes
+ * a character as soon as one value was Chinese, split after: 159,255 rows of a backtest (48 MB) took 490 ms so,
+ * 170 ms line by line.
+ */
+function rowsOf<T>(bytes: Uint8Array): T[] {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerEnd = text.indexOf(NEWLINE);
+  if (headerEnd <= 0) return [];
+  const toRow = rowMakerFor(text.toString('utf8', 0, headerEnd));
   const rows: T[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i]) rows.push(toRow(JSON.parse(lines[i]!) as unknown[]) as T);
+  for (let start = headerEnd + 1; start < text.length; ) {
+    let end = text.indexOf(NEWLINE, start);
+    if (end < 0) end = text.length;
+    if (end > start) rows.push(toRow(JSON.parse(text.toString('utf8', start, end)) as unknown[]) as T);
+    start = end + 1;
   }
   return rows;
 }

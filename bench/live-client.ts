@@ -7,7 +7,8 @@
  * latency, each request holding the events due by then.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
+import { keepAliveAgent } from './agent.js';
 import { benchAuth } from './token.js';
 
 export interface LivePhasePlan {
@@ -41,7 +42,7 @@ export type FromClient =
   | { type: 'sent'; at: number }
   | { type: 'done'; report: LivePhaseReport };
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const agent = keepAliveAgent(256);
 
 function postJson(url: URL, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { Session, drainPending } from 'chdb';
 import { wellFormedJson, type Params, type Row, type Storage } from './port.js';
@@ -77,10 +78,11 @@ const ROW_FORMAT = 'JSONCompactEachRowWithNames';
 const NEWLINE = 0x0a;
 
 /**
- * Each line is decoded on its own, straight from the result's bytes (a newline byte is never inside a UTF-8
- * character, and JSON escapes those in strings). Decoding the whole result first made one string of it, two bytes
- * a character as soon as one value was Chinese, split after: 159,255 rows of a backtest (48 MB) took 490 ms so,
- * 170 ms line by line.
+ * A result of ASCII alone is one string split into lines. Any other is decoded line by line straight from its
+ * bytes (a newline byte is never inside a UTF-8 character, and JSON escapes those in strings): decoded whole, one
+ * Chinese character made the whole result a string of two bytes a character, split after. Measured on a
+ * backtest's rows (34 columns): 159,255 rows (48 MB) 490 ms decoded whole and split, 170 ms line by line; 1,000
+ * rows 2.9-5.2 ms against 1.0-2.6; results of ASCII alone the same either way, 10 and 100 rows 9 and 87 µs.
  */
 function rowsOf<T>(bytes: Uint8Array): T[] {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -88,10 +90,15 @@ function rowsOf<T>(bytes: Uint8Array): T[] {
   if (headerEnd <= 0) return [];
   const toRow = rowMakerFor(text.toString('utf8', 0, headerEnd));
   const rows: T[] = [];
+  const add = (line: string) => rows.push(toRow(JSON.parse(line) as unknown[]) as T);
+  if (isAscii(text)) {
+    for (const line of text.toString('latin1', headerEnd + 1).split('\n')) if (line) add(line);
+    return rows;
+  }
   for (let start = headerEnd + 1; start < text.length; ) {
     let end = text.indexOf(NEWLINE, start);
     if (end < 0) end = text.length;
-    if (end > start) rows.push(toRow(JSON.parse(text.toString('utf8', start, end)) as unknown[]) as T);
+    if (end > start) add(text.toString('utf8', start, end));
     start = end + 1;
   }
   return rows;

@@ -4,8 +4,7 @@
  * request per tick whatever the latency) and records when each trigger event
  * was POSTed (epoch ms, sub-millisecond, taken just before the body is written).
  */
-import { request } from 'node:http';
-import { keepAliveAgent } from './agent.js';
+import { Agent, request } from 'node:http';
 import { createTraffic, type TrafficSpec } from './feed-traffic.js';
 import { benchAuth } from './token.js';
 
@@ -45,7 +44,7 @@ const [baseUrl, specText] = [process.argv[2]!, process.argv[3]!];
 const spec = JSON.parse(specText) as TrafficSpec;
 const traffic = createTraffic(spec);
 const url = new URL('/v1/events', baseUrl);
-const agent = keepAliveAgent(64);
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const now = () => performance.timeOrigin + performance.now();
 
 function post(body: string, onWrite: () => void): Promise<{ status: number; text: string }> {

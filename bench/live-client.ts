@@ -7,8 +7,7 @@
  * latency, each request holding the events due by then.
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { keepAliveAgent } from './agent.js';
+import { Agent, request } from 'node:http';
 import { benchAuth } from './token.js';
 
 export interface LivePhasePlan {
@@ -42,7 +41,7 @@ export type FromClient =
   | { type: 'sent'; at: number }
   | { type: 'done'; report: LivePhaseReport };
 
-const agent = keepAliveAgent(256);
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 function postJson(url: URL, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {

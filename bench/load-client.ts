@@ -3,8 +3,7 @@
  * RSS and CPU are measured alone. Posts demo events over keep-alive HTTP and
  * prints one JSON line with what it saw.
  */
-import { request } from 'node:http';
-import { keepAliveAgent } from './agent.js';
+import { Agent, request } from 'node:http';
 import { createWorld, generateEvents } from '../src/demo/index.js';
 import { benchAuth } from './token.js';
 
@@ -29,7 +28,7 @@ export interface LoadReport {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-const agent = keepAliveAgent(512);
+const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 
 function postJson(url: URL, body: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -11,8 +11,7 @@
  * use): it raises one no-plan alert at once, and its send time is reported for
  * the event → alert latency.
  */
-import { request } from 'node:http';
-import { keepAliveAgent } from './agent.js';
+import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { DAY, HOUR } from '../src/calendar/index.js';
@@ -96,7 +95,7 @@ const summary = (values: number[]) => {
 
 async function main() {
   const setup = JSON.parse(process.argv[2] ?? '{}') as LoadSetup;
-  const agent = keepAliveAgent(256);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const urls = setup.urls.map((u) => new URL('/v1/events', u));
   const events = background(setup);
   let offset = 0;

@@ -14,7 +14,7 @@ import {
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
-import { createPlanChecker, planRoutes, startPlanCheckWorker } from './plans/index.js';
+import { createPlanChecker, planRoutes, rememberMatters, startPlanCheckWorker } from './plans/index.js';
 import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { exportRoutes } from './export/index.js';
@@ -214,9 +214,12 @@ function startWorkers(
     raiseAlert: (candidate) => raiseSystemAlert(alerts, locks, delivery, candidate),
   });
   stops.push(() => hotline.close(config.SHUTDOWN_TIMEOUT_MS));
-  // Checks read companies and their events from the evaluation's memory: their plans were just stored, so the
-  // companies are being evaluated too, and a check's read of ClickHouse cost more than the rest of it.
-  const checker = createPlanChecker(storage, rules, { companies: facts.companies, events: histories.read });
+  // Checks read companies, their events and agencies from the evaluation's memory, and remember the matters of the
+  // plan versions it holds: their plans were just stored, so the companies are being evaluated too, and a check's
+  // reads of ClickHouse cost more than the rest of it (bench:rules --timings).
+  const checker = createPlanChecker(storage, rules, {
+    companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: rememberMatters(storage),
+  });
   const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker });
   stops.push(() => plans.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({

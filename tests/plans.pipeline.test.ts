@@ -7,8 +7,11 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { createHistories } from '../src/pipeline/histories.js';
-import { createPlanChecker } from '../src/plans/index.js';
+import { createPlanChecker, rememberMatters } from '../src/plans/index.js';
 import { readPlan } from '../src/plans/store.js';
+import { Event } from '../src/ingest/schema.js';
+import { readEvents } from '../src/rules/context.js';
+import { eventRows, insertEvents } from '../src/storage/tables/events.js';
 import { createReferenceFacts } from '../src/reference/index.js';
 import { createRuleRegistry } from '../src/rules/registry.js';
 import type { Storage } from '../src/storage/index.js';
@@ -144,7 +147,7 @@ describe('plan-overlap and the plan check', () => {
     expect(await storedCandidates(later)).toEqual([first]);
   });
 
-  it("the worker's check reads companies and events from the evaluation memory, and finds what a read of ClickHouse finds", async () => {
+  it("the worker's check reads companies, events and agencies from the evaluation memory, remembers matters, and finds what a read of ClickHouse finds", async () => {
     const enterprise = await company('370602');
     const id = uniqueId('remembered');
     await send([
@@ -164,7 +167,8 @@ describe('plan-overlap and the plan check', () => {
     const facts = createReferenceFacts(redis, counting, service.config.REDIS_PREFIX);
     const registry = await createRuleRegistry(service.config.RULES_DIR, createLogger('silent'));
     const fromStorage = createPlanChecker(service.storage, registry);
-    const fromMemory = createPlanChecker(service.storage, registry, { companies: facts.companies, events: histories.read });
+    const memory = { companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: rememberMatters(counting) };
+    const fromMemory = createPlanChecker(service.storage, registry, memory);
     const filed = (await fromStorage.filed(id))!;
     const now = Date.now();
     const expected = await fromStorage.check(filed, now);
@@ -177,7 +181,6 @@ describe('plan-overlap and the plan check', () => {
 
     // The plan itself, as the worker reads it (among its companies, from memory), as any reader finds it, and as a
     // read of those companies' plans in ClickHouse finds it; merged away once a standing joint plan replaces it.
-    const memory = { companies: facts.companies, events: histories.read };
     const asRead = () => Promise.all([readPlan(service.storage, id, [enterprise], memory), readPlan(service.storage, id, [enterprise])]);
     expect(await asRead()).toEqual([filed, filed]);
     expect(filed).toMatchObject({ plan_id: id, enterprise_ids: [enterprise], status: 'approved', matters: ['消防安全检查'] });
@@ -190,6 +193,28 @@ describe('plan-overlap and the plan check', () => {
     }, 30_000, 'the joint plan stored');
     expect(await asRead()).toEqual([merged, merged]);
     redis.disconnect();
+  });
+
+  it('remembers a plan version\'s matters with the object memory holds, and reads a version stored again under its id anew', async () => {
+    const enterprise = await company('370602');
+    const queries: string[] = [];
+    const counting: Storage = { ...service.storage, query: (sql, params) => (queries.push(sql), service.storage.query(sql, params)) };
+    const matters = rememberMatters(counting);
+    const version = (m: string[]) => Event.parse(yantaiPlan(enterprise, { id: 'remembered-version', agency_id: '370600-SCJG', window_start: day(40), window_end: day(41), matters: m }));
+    const stored = async () => (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]]))).get(enterprise)!;
+
+    await insertEvents(service.storage, eventRows(version(['食品安全']), '2026-11-01T00:00:00Z'));
+    const [first] = await stored();
+    expect(await matters([first!])).toEqual(new Map([['remembered-version', ['食品安全']]]));
+    expect(await matters([first!])).toEqual(new Map([['remembered-version', ['食品安全']]]));
+    expect(queries).toHaveLength(1);
+
+    // The same id stored again with other matters (a sender's resend after its id was forgotten): the table keeps the
+    // later row, memory a new object for it, and its matters are read again.
+    await insertEvents(service.storage, eventRows(version(['消防安全']), '2026-11-02T00:00:00Z'));
+    const [again] = await stored();
+    expect(await matters([again!])).toEqual(new Map([['remembered-version', ['消防安全']]]));
+    expect(queries).toHaveLength(2);
   });
 
   it('a cancelled plan clears the advice', async () => {

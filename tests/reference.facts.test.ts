@@ -71,4 +71,14 @@ describe('reference facts remembered by the evaluating process', () => {
     await put('/v1/agencies', [{ agency_id: AGENCY, name: '德州市市场监管局', region: '371400', kind: 'market_regulation' }]);
     expect(await facts.agencyNames([AGENCY])).toEqual(new Map([[AGENCY, '德州市市场监管局']]));
   });
+
+  it("remembers an agency's region with its name, for plan checks, in the same memory", async () => {
+    queries.length = 0;
+    expect(await facts.agencies([AGENCY, 'no-such-agency'])).toEqual(new Map([[AGENCY, { name: '德州市市场监管局', region: '371400' }]]));
+    expect(await facts.agencyNames([AGENCY, 'no-such-agency'])).toEqual(new Map([[AGENCY, '德州市市场监管局']]));
+    expect(queries).toHaveLength(1);
+    await put('/v1/agencies', [{ agency_id: AGENCY, name: '德州市市场监管局', region: '371402', kind: 'market_regulation' }]);
+    expect((await facts.agencies([AGENCY])).get(AGENCY)).toEqual({ name: '德州市市场监管局', region: '371402' });
+    expect(queries).toHaveLength(2);
+  });
 });

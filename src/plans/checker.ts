@@ -3,7 +3,7 @@ import type { RuleRegistry } from '../rules/registry.js';
 import type { Storage } from '../storage/index.js';
 import { checkPlan } from './check.js';
 import type { PlanCheck, PlanUnderCheck } from './model.js';
-import { createPlanCheckStore, readCheckContext, readFrom, readMatters, readPlan, type CheckReads, type PlanCheckStore } from './store.js';
+import { createPlanCheckStore, readCheckContext, readFrom, readPlan, type CheckReads, type PlanCheckStore } from './store.js';
 
 /**
  * Runs the plan check with the live rule set and its holiday calendar: on a
@@ -33,10 +33,11 @@ export function createPlanChecker(storage: Storage, registry: RuleRegistry, read
     // Matters only for the plans the check names as merge candidates: most plans have few or none.
     const named = result.companies.flatMap((c) => c.merge_candidates);
     if (named.length === 0) return result;
-    // One company's row per plan version is enough: a plan naming 1,000 companies has 1,000 rows, each with the whole JSON.
-    const oneCompany = new Map<string, string>();
-    for (const c of result.companies) for (const m of c.merge_candidates) if (!oneCompany.has(m.event_id)) oneCompany.set(m.event_id, c.enterprise_id);
-    const matters = await readMatters(storage, [...new Set(oneCompany.values())], [...oneCompany.keys()]);
+    const versions = result.companies.flatMap((c) => {
+      const ids = new Set(c.merge_candidates.map((m) => m.event_id));
+      return (context.events.get(c.enterprise_id) ?? []).filter((e) => e.type === 'plan' && ids.has(e.id));
+    });
+    const matters = await reads.matters(versions);
     for (const m of named) m.matters = matters.get(m.event_id) ?? [];
     return result;
   }

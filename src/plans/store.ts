@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DAY, midnight } from '../calendar/index.js';
 import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from '../rules/events.js';
-import { readCompanies, readEvents } from '../rules/context.js';
+import { readAgencies, readCompanies, readEvents, type AgencyFacts } from '../rules/context.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../storage/index.js';
-import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
 import { mergingPlanRows, planPayloads, planVersionRows, type Spans } from '../storage/tables/events.js';
 import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks, type PlanCheckRow } from '../storage/tables/plan-checks.js';
 import { insertPlanSuggestions, suggestionsOfPlans } from '../storage/tables/plan-suggestions.js';
@@ -29,7 +28,7 @@ const VISITS_AROUND = 31 * DAY;
 export async function readPlan(
   storage: Storage, planId: string, within?: readonly string[], reads: CheckReads = readFrom(storage),
 ): Promise<(PlanUnderCheck & { event_id: string }) | null> {
-  const stored = within ? await planAmong(storage, reads, planId, within) : await planAnywhere(storage, planId);
+  const stored = within ? await planAmong(reads, planId, within) : await planAnywhere(storage, planId);
   if (!stored) return null;
   const { versions, merged, matters } = stored;
   const e = versions.at(-1)!;
@@ -73,32 +72,68 @@ const EVERY_PLAN: Spans = new Map([['plan', { from: -Infinity, to: Infinity }]])
 
 /**
  * Among these companies' plans, read through `reads` (a worker's memory holds them: no `FINAL` read of the table);
- * the matters, which only the stored JSON of a plan has, are read for the latest version alone.
+ * the matters, which only the stored JSON of a plan has, for the latest version alone (`reads.matters`).
  */
-async function planAmong(storage: Storage, reads: CheckReads, planId: string, within: readonly string[]): Promise<StoredPlan | null> {
+async function planAmong(reads: CheckReads, planId: string, within: readonly string[]): Promise<StoredPlan | null> {
   const plans = [...(await reads.events(within, EVERY_PLAN)).values()].flat();
   const versions = plans.filter((p) => p.plan_id === planId).sort(byTime);
   const latest = versions.at(-1);
   if (!latest) return null;
-  const matters = await readMatters(storage, [latest.enterprise_id], [latest.id]);
+  const matters = await reads.matters([latest]);
   // A standing joint plan that names this one in `replaces` has merged it away.
   return { versions, merged: plans.some((p) => p.status !== 'cancelled' && p.replaces.includes(planId)), matters: matters.get(latest.id) ?? [] };
 }
 
 /**
- * Where a check reads companies' facts and events: ClickHouse (`readFrom`), or a worker's evaluation memory, which
- * answers as ClickHouse does (src/pipeline/histories.ts, src/reference/facts.ts) and holds the companies whose
- * plans were just stored.
+ * Where a check reads companies' facts, their events and agencies: ClickHouse (`readFrom`), or a worker's
+ * evaluation memory, which answers as ClickHouse does (src/pipeline/histories.ts, src/reference/facts.ts) and holds
+ * the companies whose plans were just stored. `matters`: of plan versions that `events` gave.
  */
 export interface CheckReads {
   companies(ids: readonly string[]): Promise<Map<string, CompanyFacts>>;
   events(ids: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>>;
+  agencies(ids: readonly string[]): Promise<Map<string, AgencyFacts>>;
+  matters: VersionMatters;
 }
 
 export const readFrom = (storage: Storage): CheckReads => ({
   companies: (ids) => readCompanies(storage, ids),
   events: (ids, spans) => readEvents(storage, ids, spans),
+  agencies: (ids) => readAgencies(storage, ids),
+  matters: rememberMatters(storage),
 });
+
+/** The matters (检查事项) of plan versions, by event id. */
+export type VersionMatters = (versions: readonly EngineEvent[]) => Promise<Map<string, string[]>>;
+
+/**
+ * Matters are kept in a plan's accepted JSON alone, so each version's are read from ClickHouse once and then
+ * remembered with the version's object as the events' memory holds it (src/pipeline/histories.ts): a version sent
+ * again under its id is a new object there, so it is read again; versions read from ClickHouse are new objects on
+ * every read and so are read every time. A neighbouring plan is named by the checks of every plan it overlaps.
+ */
+export function rememberMatters(storage: Storage): VersionMatters {
+  const known = new WeakMap<EngineEvent, string[]>();
+  return async (versions) => {
+    const found = new Map<string, string[]>();
+    const missing = new Map<string, EngineEvent>();
+    for (const version of versions) {
+      const matters = known.get(version);
+      if (matters) found.set(version.id, matters);
+      else if (!missing.has(version.id)) missing.set(version.id, version);
+    }
+    if (missing.size === 0) return found;
+    // One company's row per version is enough: a plan naming 1,000 companies has 1,000 rows, each with the whole JSON.
+    const read = await readMatters(storage, [...new Set([...missing.values()].map((v) => v.enterprise_id))], [...missing.keys()]);
+    for (const [id, version] of missing) {
+      const matters = read.get(id);
+      if (matters === undefined) continue;
+      known.set(version, matters);
+      found.set(id, matters);
+    }
+    return found;
+  };
+}
 
 /** Everything `checkPlan` needs besides the plan and the rules. */
 export async function readCheckContext(
@@ -115,17 +150,11 @@ export async function readCheckContext(
   ]);
   const plans = [...events.values()].flat().filter((e) => e.type === 'plan');
   const agencyIds = [...new Set([plan.agency_id, ...plan.joint_agency_ids, ...plans.flatMap((p) => [p.agency_id, ...p.joint_agency_ids])])];
-  return { companies, events, agencies: await readAgencies(storage, agencyIds), now };
-}
-
-async function readAgencies(storage: Storage, ids: readonly string[]): Promise<Map<string, { name: string; region: string }>> {
-  if (ids.length === 0) return new Map();
-  const rows = await agencyNamesAndRegions(storage, { ids });
-  return new Map(rows.map((r) => [r.agency_id, { name: r.name, region: r.region }]));
+  return { companies, events, agencies: await reads.agencies(agencyIds), now };
 }
 
 /** The matters (检查事项) of plan versions (event ids) for these companies, from the accepted JSON. */
-export async function readMatters(storage: Storage, enterpriseIds: readonly string[], eventIds: readonly string[]): Promise<Map<string, string[]>> {
+async function readMatters(storage: Storage, enterpriseIds: readonly string[], eventIds: readonly string[]): Promise<Map<string, string[]>> {
   const ids = [...new Set(eventIds)];
   if (ids.length === 0) return new Map();
   const rows = await planPayloads(storage, { enterpriseIds, ids });

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
-import { readAgencyNames, readCompanies } from '../rules/context.js';
+import { readAgencies, readCompanies, type AgencyFacts } from '../rules/context.js';
 import type { CompanyFacts } from '../rules/events.js';
 import type { Storage } from '../storage/index.js';
 import { referenceGenerationKey } from './homes.js';
 
 /**
- * What the engine needs of reference data (each company's facts, each agency's name), remembered by the process
+ * What the engine needs of reference data (each company's facts, each agency's name and region), remembered by the process
  * that evaluates. Every reference upsert bumps the generation in Redis after its write (./homes.ts, `moved`); a read
  * that finds it changed forgets everything first. So an evaluation costs one Redis GET here instead of two
  * ClickHouse queries, which the embedded engine runs one at a time with every other bound query of the process.
@@ -14,6 +14,8 @@ import { referenceGenerationKey } from './homes.js';
 export interface ReferenceFacts {
   companies(ids: readonly string[]): Promise<Map<string, CompanyFacts>>;
   agencyNames(ids: readonly string[]): Promise<Map<string, string>>;
+  /** Names and regions, as plan checks read them (one memory with the names). */
+  agencies(ids: readonly string[]): Promise<Map<string, AgencyFacts>>;
 }
 
 /** Enough for every company of a province; past it the oldest are forgotten (read again). */
@@ -21,7 +23,7 @@ export const MAX_REMEMBERED_FACTS = 200_000;
 
 export function createReferenceFacts(redis: Redis, storage: Storage, prefix: string): ReferenceFacts {
   const generationKey = referenceGenerationKey(prefix);
-  let memory = { generation: null as string | null, companies: new Map<string, CompanyFacts | null>(), agencies: new Map<string, string | null>() };
+  let memory = { generation: null as string | null, companies: new Map<string, CompanyFacts | null>(), agencies: new Map<string, AgencyFacts | null>() };
 
   async function current() {
     const generation = await redis.get(generationKey);
@@ -55,8 +57,10 @@ export function createReferenceFacts(redis: Redis, storage: Storage, prefix: str
     return found;
   }
 
+  const agencies = (ids: readonly string[]) => lookup(ids, (m) => m.agencies, (missing) => readAgencies(storage, missing));
   return {
     companies: (ids) => lookup(ids, (m) => m.companies, (missing) => readCompanies(storage, missing)),
-    agencyNames: (ids) => lookup(ids, (m) => m.agencies, (missing) => readAgencyNames(storage, missing)),
+    agencies,
+    agencyNames: async (ids) => new Map([...(await agencies(ids))].map(([id, agency]) => [id, agency.name])),
   };
 }

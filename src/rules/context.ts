@@ -1,5 +1,5 @@
 import type { Storage } from '../storage/index.js';
-import { agencyNames } from '../storage/tables/agencies.js';
+import { agencyNames, agencyNamesAndRegions } from '../storage/tables/agencies.js';
 import { companyRows } from '../storage/tables/enterprises.js';
 import { eventsInSpans, type Spans } from '../storage/tables/events.js';
 import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './events.js';
@@ -38,4 +38,15 @@ export async function readCompanies(storage: Storage, ids: readonly string[]): P
 export async function readAgencyNames(storage: Storage, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
   return new Map((await agencyNames(storage, { ids })).map((r) => [r.agency_id, r.name]));
+}
+
+/** What a plan check needs of an agency besides its name: where it sits (its level, its neighbours' region). */
+export interface AgencyFacts {
+  name: string;
+  region: string;
+}
+
+export async function readAgencies(storage: Storage, ids: readonly string[]): Promise<Map<string, AgencyFacts>> {
+  if (ids.length === 0) return new Map();
+  return new Map((await agencyNamesAndRegions(storage, { ids })).map((r) => [r.agency_id, { name: r.name, region: r.region }]));
 }

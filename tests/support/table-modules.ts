@@ -7,7 +7,7 @@ import type { PlanCheck, PlanUnderCheck } from '../../src/plans/model.js';
 import { fromEvent, fromStoredRow } from '../../src/rules/events.js';
 import { migrate } from '../../src/storage/migrations.js';
 import type { Storage } from '../../src/storage/port.js';
-import { agenciesInRegion, agencyRow, agencySearch, insertAgencies } from '../../src/storage/tables/agencies.js';
+import { agenciesInRegion, agencyNamesAndRegions, agencyRow, agencySearch, insertAgencies } from '../../src/storage/tables/agencies.js';
 import {
   alertChangeOf, alertChangeRow, alertHistory, alertOf, alertPage, alertRow, alertsByIds, insertAlertChanges, insertAlerts,
 } from '../../src/storage/tables/alerts.js';
@@ -15,7 +15,7 @@ import { allApiTokens, insertApiTokens, type ApiTokenRow } from '../../src/stora
 import { auditEntryOf, auditPage, auditRow, insertAuditEntries } from '../../src/storage/tables/audit-log.js';
 import { TABLE_ROWS } from '../../src/storage/tables/index.js';
 import { companyRows, enterpriseById, enterpriseRow, enterpriseSearch, insertEnterprises } from '../../src/storage/tables/enterprises.js';
-import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents } from '../../src/storage/tables/events.js';
+import { asStored, EngineEventRow, eventRows, eventsInSpans, insertEvents, planPayloads } from '../../src/storage/tables/events.js';
 import { insertPlanChecks, planCheckRows, planChecksOfPlan, upcomingPlanChecks } from '../../src/storage/tables/plan-checks.js';
 import { insertPlanSuggestions, suggestionsOfPlans, type PlanSuggestionRow } from '../../src/storage/tables/plan-suggestions.js';
 import { insertOfficers, officerAgencies, officerNames, officerRow, officerSearch } from '../../src/storage/tables/officers.js';
@@ -112,6 +112,18 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect(await eventsInSpans(storage, { enterpriseIds: [hostile], spans: typed })).toEqual([]);
         expect(await companyRows(storage, { ids: [hostile] })).toEqual([]);
         expect(companyRows.statement({ ids: [company] }).values).toEqual({});
+      });
+
+      it("reads a plan version's accepted JSON by literal ids, or bound ones, and nothing by a hostile id", async () => {
+        const filed = events.find((e) => e.type === 'plan')!;
+        const asLiterals = { enterpriseIds: [company], ids: [filed.id] };
+        expect(planPayloads.statement(asLiterals).values).toEqual({});
+        const found = await planPayloads(storage, asLiterals);
+        expect(found.map((r) => [r.id, JSON.parse(r.payload).enterprise_ids])).toEqual([[filed.id, [company, creditCode('371402', 72)]]]);
+        const hostile = `${filed.id}' OR 1 = 1 OR id = '`;
+        expect(planPayloads.statement({ enterpriseIds: [company], ids: [filed.id, hostile] }).values).toMatchObject({ ids: [filed.id, hostile] });
+        expect(await planPayloads(storage, { enterpriseIds: [company], ids: [filed.id, hostile] })).toEqual(found);
+        expect(await planPayloads(storage, { enterpriseIds: [company], ids: [hostile] })).toEqual([]);
       });
 
       it('refuses a stored row that does not fit, naming the query, the row and the column', async () => {
@@ -276,6 +288,16 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
         expect(await enterpriseSearch(storage, { text: b.toLowerCase(), region: '', limit: 10 })).toEqual([second]);
         expect(await agencySearch(storage, { text: '371423-scjg', region: '37', limit: 10 })).toEqual([{ agency_id: '371423-SCJG', name: '乐陵市市场监督管理局', region: '371423' }]);
         expect(await agencySearch(storage, { text: '', region: '3301', limit: 10 })).toEqual([]);
+      });
+
+      it('reads agencies\' names and regions by literal ids, or bound ones, and nothing by a hostile id', async () => {
+        const expected = [{ agency_id: '371423-SCJG', name: '乐陵市市场监督管理局', region: '371423' }];
+        expect(agencyNamesAndRegions.statement({ ids: ['371423-SCJG'] }).values).toEqual({});
+        expect(await agencyNamesAndRegions(storage, { ids: ['371423-SCJG', 'no-such-agency'] })).toEqual(expected);
+        const hostile = "371423-SCJG' OR 1 = 1 OR agency_id = '";
+        expect(agencyNamesAndRegions.statement({ ids: ['371423-SCJG', hostile] }).values).toEqual({ ids: ['371423-SCJG', hostile] });
+        expect(await agencyNamesAndRegions(storage, { ids: ['371423-SCJG', hostile] })).toEqual(expected);
+        expect(await agencyNamesAndRegions(storage, { ids: [hostile] })).toEqual([]);
       });
     });
 

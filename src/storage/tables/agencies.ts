@@ -62,9 +62,13 @@ export const agenciesInRegion = namedQuery({
 export const agencyNamesAndRegions = namedQuery({
   name: 'agencies.namesAndRegions',
   row: AgencyRow.pick({ agency_id: true, name: true, region: true }),
-  statement: (values: { ids: readonly string[] }) => ({
-    sql: 'SELECT agency_id, name, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
-  }),
+  // Literals where they can be, as agencyNames: plan checks and the engine's memory of reference data read it.
+  statement: (values: { ids: readonly string[] }) => {
+    const ids = literalList(values.ids, IDENTIFIER_CHARSET);
+    return ids !== null
+      ? { sql: `SELECT agency_id, name, region FROM agencies FINAL WHERE agency_id IN ${ids}`, values: {} }
+      : { sql: 'SELECT agency_id, name, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values };
+  },
 });
 
 /**

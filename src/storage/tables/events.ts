@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_TYPES, type Event } from '../../ingest/schema.js';
+import { EVENT_TYPES, IDENTIFIER_CHARSET, type Event } from '../../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../port.js';
 import { CREDIT_CODE_SHAPE } from '../../ingest/credit-code.js';
 import { CLICKHOUSE_TIME, column, columnsOf, literal, literalList, namedQuery } from './query.js';
@@ -356,15 +356,23 @@ export const mergingPlanRows = namedQuery({
   }),
 });
 
-/** The accepted JSON of plan versions (event ids) of these companies, one row per id. */
+/** The accepted JSON of plan versions (event ids) of these companies, one row per id: the latest stored (FINAL). */
 export const planPayloads = namedQuery({
   name: 'events.planPayloads',
   row: EventRow.pick({ id: true, payload: true }),
-  statement: (p: { enterpriseIds: readonly string[]; ids: readonly string[] }) => ({
-    sql: `SELECT id, payload FROM events
-          WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} LIMIT 1 BY id`,
-    values: { companies: p.enterpriseIds, ids: p.ids },
-  }),
+  // Literals where they can be (as eventsInSpans): plan checks read this, beside the engine's own reads.
+  statement: (p: { enterpriseIds: readonly string[]; ids: readonly string[] }) => {
+    const companies = literalList(p.enterpriseIds, CREDIT_CODE_SHAPE);
+    const ids = literalList(p.ids, IDENTIFIER_CHARSET);
+    if (companies !== null && ids !== null) {
+      return { sql: `SELECT id, payload FROM events FINAL WHERE enterprise_id IN ${companies} AND type = 'plan' AND id IN ${ids} LIMIT 1 BY id`, values: {} };
+    }
+    return {
+      sql: `SELECT id, payload FROM events FINAL
+            WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} LIMIT 1 BY id`,
+      values: { companies: p.enterpriseIds, ids: p.ids },
+    };
+  },
 });
 
 /** Companies with events, the most recently stored to first, with how many events each has (approximate: without FINAL, a row stored twice counts twice). */

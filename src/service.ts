@@ -14,7 +14,7 @@ import {
   type Alert, type AlertCandidate, type AlertStore,
 } from './alerts/index.js';
 import { auditRoutes, createAuditLog } from './audit/index.js';
-import { createPlanChecker, planRoutes, rememberMatters, startPlanCheckWorker } from './plans/index.js';
+import { createPlanChecker, planRoutes, createMattersReader, startPlanCheckWorker } from './plans/index.js';
 import { backupRoutes, type BackupSources } from './backup/index.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { exportRoutes } from './export/index.js';
@@ -218,7 +218,7 @@ function startWorkers(
   // plan versions it holds: their plans were just stored, so the companies are being evaluated too, and a check's
   // reads of ClickHouse cost more than the rest of it (bench:rules --timings).
   const checker = createPlanChecker(storage, rules, {
-    companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: rememberMatters(storage),
+    companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: createMattersReader(storage),
   });
   const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker });
   stops.push(() => plans.close(config.SHUTDOWN_TIMEOUT_MS));

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { createHistories } from '../src/pipeline/histories.js';
-import { createPlanChecker, rememberMatters } from '../src/plans/index.js';
+import { createPlanChecker, createMattersReader } from '../src/plans/index.js';
 import { readPlan } from '../src/plans/store.js';
 import { Event } from '../src/ingest/schema.js';
 import { readEvents } from '../src/rules/context.js';
@@ -167,7 +167,7 @@ describe('plan-overlap and the plan check', () => {
     const facts = createReferenceFacts(redis, counting, service.config.REDIS_PREFIX);
     const registry = await createRuleRegistry(service.config.RULES_DIR, createLogger('silent'));
     const fromStorage = createPlanChecker(service.storage, registry);
-    const memory = { companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: rememberMatters(counting) };
+    const memory = { companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: createMattersReader(counting) };
     const fromMemory = createPlanChecker(service.storage, registry, memory);
     const filed = (await fromStorage.filed(id))!;
     const now = Date.now();
@@ -195,25 +195,32 @@ describe('plan-overlap and the plan check', () => {
     redis.disconnect();
   });
 
-  it('remembers a plan version\'s matters with the object memory holds, and reads a version stored again under its id anew', async () => {
+  it('takes a plan version\'s matters from its row; for a row stored before rows held them, reads its JSON once per stored object', async () => {
     const enterprise = await company('370602');
     const queries: string[] = [];
     const counting: Storage = { ...service.storage, query: (sql, params) => (queries.push(sql), service.storage.query(sql, params)) };
-    const matters = rememberMatters(counting);
-    const version = (m: string[]) => Event.parse(yantaiPlan(enterprise, { id: 'remembered-version', agency_id: '370600-SCJG', window_start: day(40), window_end: day(41), matters: m }));
-    const stored = async () => (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]]))).get(enterprise)!;
+    const matters = createMattersReader(counting);
+    const version = (id: string, m: string[]) => Event.parse(yantaiPlan(enterprise, { id, agency_id: '370600-SCJG', window_start: day(40), window_end: day(41), matters: m }));
+    const stored = async (id: string) => (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]])))
+      .get(enterprise)!.find((e) => e.id === id)!;
 
-    await insertEvents(service.storage, eventRows(version(['食品安全']), '2026-11-01T00:00:00Z'));
-    const [first] = await stored();
-    expect(await matters([first!])).toEqual(new Map([['remembered-version', ['食品安全']]]));
-    expect(await matters([first!])).toEqual(new Map([['remembered-version', ['食品安全']]]));
+    await insertEvents(service.storage, eventRows(version('with-matters', ['安全生产']), '2026-11-01T00:00:00Z'));
+    expect(await matters([await stored('with-matters')])).toEqual(new Map([['with-matters', ['安全生产']]]));
+    expect(queries).toEqual([]);
+
+    // As a version stored before plans' rows held matters: the row reads [], the JSON has them.
+    const asBefore = (event: Event, receivedAt: string) => eventRows(event, receivedAt).map((row) => ({ ...row, matters: [] }));
+    await insertEvents(service.storage, asBefore(version('older', ['食品安全']), '2026-11-01T00:00:00Z'));
+    const first = await stored('older');
+    expect(first.matters).toEqual([]);
+    expect(await matters([first])).toEqual(new Map([['older', ['食品安全']]]));
+    expect(await matters([first])).toEqual(new Map([['older', ['食品安全']]]));
     expect(queries).toHaveLength(1);
 
     // The same id stored again with other matters (a sender's resend after its id was forgotten): the table keeps the
     // later row, memory a new object for it, and its matters are read again.
-    await insertEvents(service.storage, eventRows(version(['消防安全']), '2026-11-02T00:00:00Z'));
-    const [again] = await stored();
-    expect(await matters([again!])).toEqual(new Map([['remembered-version', ['消防安全']]]));
+    await insertEvents(service.storage, asBefore(version('older', ['消防安全']), '2026-11-02T00:00:00Z'));
+    expect(await matters([await stored('older')])).toEqual(new Map([['older', ['消防安全']]]));
     expect(queries).toHaveLength(2);
   });
 

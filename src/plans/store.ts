@@ -100,26 +100,26 @@ export const readFrom = (storage: Storage): CheckReads => ({
   companies: (ids) => readCompanies(storage, ids),
   events: (ids, spans) => readEvents(storage, ids, spans),
   agencies: (ids) => readAgencies(storage, ids),
-  matters: rememberMatters(storage),
+  matters: createMattersReader(storage),
 });
 
 /** The matters (检查事项) of plan versions, by event id. */
 export type VersionMatters = (versions: readonly EngineEvent[]) => Promise<Map<string, string[]>>;
 
 /**
- * Matters are kept in a plan's accepted JSON alone, so each version's are read from ClickHouse once and then
- * remembered with the version's object as the events' memory holds it (src/pipeline/histories.ts): a version sent
- * again under its id is a new object there, so it is read again; versions read from ClickHouse are new objects on
- * every read and so are read every time. A neighbouring plan is named by the checks of every plan it overlaps.
+ * A plan version's matters as its row holds them; a row stored before plans' rows held them (or one of a plan
+ * naming none) reads [], and its matters are read from the accepted JSON instead, once: remembered with the
+ * version's object as the events' memory holds it (src/pipeline/histories.ts). A version stored again under its id
+ * is a new object there, so it is read again; versions read from ClickHouse are new objects on every read.
  */
-export function rememberMatters(storage: Storage): VersionMatters {
+export function createMattersReader(storage: Storage): VersionMatters {
   const known = new WeakMap<EngineEvent, string[]>();
   return async (versions) => {
     const found = new Map<string, string[]>();
     const missing = new Map<string, EngineEvent>();
     for (const version of versions) {
-      const matters = known.get(version);
-      if (matters) found.set(version.id, matters);
+      const matters = version.matters.length > 0 ? version.matters : known.get(version);
+      if (matters) found.set(version.id, [...matters]);
       else if (!missing.has(version.id)) missing.set(version.id, version);
     }
     if (missing.size === 0) return found;

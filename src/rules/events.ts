@@ -28,7 +28,7 @@ export interface EngineEvent {
   /** When an inspection record says the visit ended; null when not sent. */
   ended_at: number | null;
   outcome: string;
-  /** 检查事项 of an inspection record or a notice (预告). */
+  /** 检查事项 of an inspection record, a notice (预告) or a plan (plans stored before 2026-12-05's seventh session read []: their JSON has them). */
   matters: readonly string[];
   /** 救济途径 and 信用修复流程 of an inspection record ('' when not sent). */
   remedies: string;
@@ -162,6 +162,7 @@ export function fromEvent(event: Event): EngineEvent[] {
         ...base, enterprise_id, plan_id: event.plan_id ?? event.id, window_start: event.window_start, window_end: event.window_end,
         mode: event.mode, onsite: event.mode === 'onsite', status: event.status, joint_agency_ids: event.joint_agency_ids ?? [],
         replaces: event.replaces ?? [], reviewed_by: event.reviewed_by ?? '', urgent_reason: event.urgent_reason ?? '',
+        matters: event.matters ?? [],
       }));
     case 'complaint':
       return [{ ...base, enterprise_id: event.enterprise_id, category: event.category, channel: event.channel }];

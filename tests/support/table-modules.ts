@@ -78,7 +78,7 @@ export function describeTableModules(name: string, setup: () => Promise<StorageU
       const events = [
         checkin({ enterprise_id: company }),
         inspection({ enterprise_id: company, matters: ['特种设备'], remedies: '行政复议', credit_repair: '信用中国' }),
-        plan({ enterprise_ids: [company, creditCode('371402', 72)] }),
+        plan({ enterprise_ids: [company, creditCode('371402', 72)], matters: ['食品安全', '“特种设备”'] }),
         complaint({ enterprise_id: company, checkin_id: 'ci-1' }),
         filing({ enterprise_id: company, region: '371402' }),
         notice({ enterprise_id: company }),

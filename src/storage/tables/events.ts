@@ -154,6 +154,7 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         replaces: event.replaces ?? [],
         reviewed_by: event.reviewed_by ?? '',
         urgent_reason: event.urgent_reason ?? '',
+        matters: event.matters ?? [],
       }));
     case 'complaint':
       return [{

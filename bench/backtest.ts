@@ -10,7 +10,8 @@
  * Flags (or environment): --events BENCH_EVENTS (default 5,000,000),
  * --companies BENCH_COMPANIES_PER_REGION (default events / 50, as bench:rules),
  * --days BENCH_HISTORY_DAYS (365), --seed BENCH_SEED (1), --data DIR (keep the
- * history there, or reuse the one it holds), --rules a,b (default: every
+ * history there, or reuse the one it holds: as it was made when no setting is
+ * given, refused when one given differs), --rules a,b (default: every
  * rule), --slice-rows N (the backtest's slice size, default its own), --cpu-prof FILE (a CPU profile of the backtests, for
  * bench/profile-summary.ts). Prints a Markdown table and writes
  * bench/results/backtest.json.
@@ -37,6 +38,9 @@ const { values: flags } = parseArgs({
   },
 });
 const wanted = historySettings(flags);
+/** Whether any setting of the history was given: a kept history is reused as it was made when none was. */
+const historyGiven = [flags.events, flags.companies, flags.days, flags.seed].some((v) => v !== undefined)
+  || ['BENCH_EVENTS', 'BENCH_COMPANIES_PER_REGION', 'BENCH_HISTORY_DAYS', 'BENCH_SEED'].some((name) => Boolean(process.env[name]));
 const sliceRows = flags['slice-rows'] === undefined ? undefined : Number(flags['slice-rows']);
 for (const [name, value] of Object.entries({ ...wanted, ...(sliceRows === undefined ? {} : { 'slice-rows': sliceRows }) })) {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`bad setting ${name}: expected a positive whole number`);
@@ -59,7 +63,7 @@ async function main() {
   const kept = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : null;
   // The manifest is written once the history is complete: a directory with files and no manifest was interrupted.
   if (!kept && readdirSync(dataDir).length > 0) throw new Error(`${dataDir} is not empty and holds no finished history: give an empty or new --data`);
-  if (kept && JSON.stringify(kept.wanted) !== JSON.stringify(wanted)) {
+  if (kept && historyGiven && JSON.stringify(kept.wanted) !== JSON.stringify(wanted)) {
     throw new Error(`${dataDir} holds a history made with ${JSON.stringify(kept.wanted)}, not ${JSON.stringify(wanted)}: give another --data`);
   }
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
@@ -76,14 +80,14 @@ async function main() {
       writeFileSync(manifestFile, JSON.stringify({ wanted, history } satisfies Manifest));
       progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)}`);
     }
-    await measure(storage, history, config.RULES_DIR);
+    await measure(storage, history, config.RULES_DIR, kept?.wanted ?? wanted);
   } finally {
     await storage.close();
     if (!flags.data) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
   }
 }
 
-async function measure(storage: Storage, history: History, rulesDir: string) {
+async function measure(storage: Storage, history: History, rulesDir: string, settings: typeof wanted) {
   const ruleSet = await loadRuleSet(rulesDir);
   const ids = flags.rules ? flags.rules.split(',').map((s) => s.trim()) : ruleSet.rules.map((r) => r.spec.id).sort();
   const from = new Date(history.from);
@@ -113,7 +117,7 @@ async function measure(storage: Storage, history: History, rulesDir: string) {
   const out = join(import.meta.dirname, 'results', 'backtest.json');
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify({
-    at: new Date().toISOString(), history: { ...wanted, events: history.events, rows: history.rows, from: from.toISOString(), to: to.toISOString() },
+    at: new Date().toISOString(), history: { ...settings, events: history.events, rows: history.rows, from: from.toISOString(), to: to.toISOString() },
     backtests: results, peakRssMiB: Math.round(peakRss / 1024 / 1024),
   }, null, 2)}\n`);
   console.log(`written to ${out}`);

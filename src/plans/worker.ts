@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Event } from '../ingest/schema.js';
+import { Worker } from 'bullmq';
 import { openWorkerQueue, startQueueWorker, type PlanCheckJob, type QueueWorker, type QueueWorkerSettings } from '../queues/index.js';
 import type { PlanChecker } from './checker.js';
 
@@ -11,6 +12,8 @@ export interface PlanCheckWorker extends QueueWorker {
 // One check at a time: a check reads its companies' year and their plans, and must not take the engine's share of
 // ClickHouse from storing and evaluating events. Checks are for the coordination office, not the feed.
 const CONCURRENCY = 1;
+/** How long checks pause before looking again whether evaluations still wait. */
+const YIELD_PAUSE_MS = 250;
 
 /**
  * Checks filed plans off the events' path and keeps the results for the
@@ -20,16 +23,29 @@ const CONCURRENCY = 1;
  * a version: the check reads the plan as it stands when it runs, so equal
  * requests that wait together are one check (BullMQ deduplication), and one
  * that comes while its check runs is kept for a check after it. A check is
- * safe to run twice: its result replaces the plan's last one.
+ * safe to run twice: its result replaces the plan's last one. While rule
+ * evaluations are waiting, checks wait too (up to `yieldMs` after each was
+ * queued): the alerts the feed shows come before the coordination view.
  */
-export function startPlanCheckWorker(options: QueueWorkerSettings & { checker: PlanChecker }): PlanCheckWorker {
+export function startPlanCheckWorker(options: QueueWorkerSettings & {
+  checker: PlanChecker;
+  /** Longest a check waits, after it was queued, while evaluation jobs are waiting (PLAN_CHECK_YIELD_MS). */
+  yieldMs: number;
+}): PlanCheckWorker {
   const checks = openWorkerQueue('planCheck', options);
+  const evaluations = openWorkerQueue('evaluate', options);
   const enqueue = (jobs: readonly PlanCheckJob[]) => checks.queue.addBulk(jobs.map((job) => ({
     name: 'check',
     data: job,
     opts: { deduplication: { id: dedupId(job), keepLastIfActive: true } },
   })));
   const worker = startQueueWorker('planCheck', async (job) => {
+    // Alerts first: under a burst the checks' share of the main thread and of ClickHouse went to evaluations waiting
+    // (bench:rules). The job goes back to the queue unchanged, without an attempt counted, and checks pause.
+    if (Date.now() - job.timestamp < options.yieldMs && (await evaluations.queue.getWaitingCount()) > 0) {
+      await checks.queue.rateLimit(YIELD_PAUSE_MS);
+      throw Worker.RateLimitError();
+    }
     const { plan_id, enterprise_ids, neighbours } = job.data;
     const result = await options.checker.recheck(plan_id, enterprise_ids);
     if (!result || !neighbours) return;
@@ -40,7 +56,7 @@ export function startPlanCheckWorker(options: QueueWorkerSettings & { checker: P
       for (const m of c.merge_candidates) if (m.plan_id !== plan_id) shared.set(m.plan_id, (shared.get(m.plan_id) ?? new Set()).add(c.enterprise_id));
     }
     await enqueue([...shared].map(([id, companies]) => ({ plan_id: id, enterprise_ids: [...companies].sort(), neighbours: false })));
-  }, { ...options, concurrency: CONCURRENCY, closing: () => checks.close() });
+  }, { ...options, concurrency: CONCURRENCY, closing: async () => { await Promise.all([checks.close(), evaluations.close()]); } });
   return {
     close: worker.close,
     async enqueueFiled(events) {

@@ -4,9 +4,8 @@
  * request per tick whatever the latency) and records when each trigger event
  * was POSTed (epoch ms, sub-millisecond, taken just before the body is written).
  */
-import { Agent, request } from 'node:http';
 import { createTraffic, type TrafficSpec } from './feed-traffic.js';
-import { benchAuth } from './token.js';
+import { createPoster } from './post.js';
 
 export interface LoadPhase {
   name: string;
@@ -44,22 +43,8 @@ const [baseUrl, specText] = [process.argv[2]!, process.argv[3]!];
 const spec = JSON.parse(specText) as TrafficSpec;
 const traffic = createTraffic(spec);
 const url = new URL('/v1/events', baseUrl);
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const poster = createPoster(64);
 const now = () => performance.timeOrigin + performance.now();
-
-function post(body: string, onWrite: () => void): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...benchAuth } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', (err) => resolve({ status: 0, text: err.message }));
-    onWrite();
-    req.end(body);
-  });
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -92,7 +77,7 @@ async function run(phase: LoadPhase): Promise<LoadReport> {
     report.events += events;
     inFlight.push((async () => {
       let at = 0;
-      const res = await post(body, () => (at = now()));
+      const res = await poster.post(url, body, () => (at = now()));
       http.push(now() - at);
       if (res.status === 202) {
         report.ok++;
@@ -118,7 +103,7 @@ async function run(phase: LoadPhase): Promise<LoadReport> {
 
 process.on('message', (message: ToLoad | { type: string }) => {
   if (message.type !== 'run') {
-    agent.destroy();
+    poster.close();
     process.disconnect();
     return;
   }

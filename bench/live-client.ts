@@ -7,8 +7,7 @@
  * latency, each request holding the events due by then.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { benchAuth } from './token.js';
+import { createPoster } from './post.js';
 
 export interface LivePhasePlan {
   rate: number;
@@ -41,25 +40,7 @@ export type FromClient =
   | { type: 'sent'; at: number }
   | { type: 'done'; report: LivePhaseReport };
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-/**
- * A request sent on a kept-alive socket the service was closing at that moment (it closes idle ones after 5 s, as
- * between phases) fails with ECONNRESET before the service saw it: sent again, as Node's documentation advises
- * (`reusedSocket`) and as any client of an idempotent API would. bench:rules counted 4 such errors in a run.
- */
-function postJson(url: URL, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...benchAuth } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => (req.reusedSocket && err.code === 'ECONNRESET' ? postJson(url, body).then(resolve, reject) : reject(err)));
-    req.end(body);
-  });
-}
+const poster = createPoster(256);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -90,7 +71,7 @@ async function runPhase(plan: LivePhasePlan): Promise<LivePhaseReport> {
     report.requests++;
     report.events += events;
     const started = performance.now();
-    const res = await postJson(url, body).catch((err: Error) => ({ status: 0, text: err.message }));
+    const res = await poster.post(url, body);
     latencies.push(performance.now() - started);
     if (res.status === 202) {
       report.ok++;
@@ -130,7 +111,7 @@ async function runPhase(plan: LivePhasePlan): Promise<LivePhaseReport> {
 
 process.on('message', (message: ToClient) => {
   if (message.type === 'exit') {
-    agent.destroy();
+    poster.close();
     process.disconnect();
     return;
   }

@@ -3,9 +3,8 @@
  * RSS and CPU are measured alone. Posts demo events over keep-alive HTTP and
  * prints one JSON line with what it saw.
  */
-import { Agent, request } from 'node:http';
 import { createWorld, generateEvents } from '../src/demo/index.js';
-import { benchAuth } from './token.js';
+import { createPoster } from './post.js';
 
 export interface LoadPlan {
   url: string;
@@ -28,18 +27,7 @@ export interface LoadReport {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 512 });
-
-function postJson(url: URL, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...benchAuth } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const poster = createPoster(512);
 
 function eventBodies(plan: LoadPlan): string[] {
   const world = createWorld({ seed: plan.seed, enterprisesPerRegion: 1000 });
@@ -61,7 +49,7 @@ async function run(plan: LoadPlan): Promise<LoadReport> {
   let errors = 0;
   const send = async (body: string) => {
     const started = performance.now();
-    const status = await postJson(url, body).catch(() => 0);
+    const { status } = await poster.post(url, body);
     latencies.push(performance.now() - started);
     if (status === 202) ok++;
     else errors++;
@@ -103,5 +91,5 @@ async function run(plan: LoadPlan): Promise<LoadReport> {
 const plan = JSON.parse(process.argv[2] ?? '{}') as LoadPlan;
 run(plan).then((report) => {
   process.stdout.write(`${JSON.stringify(report)}\n`);
-  agent.destroy();
+  poster.close();
 });

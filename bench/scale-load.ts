@@ -11,7 +11,6 @@
  * use): it raises one no-plan alert at once, and its send time is reported for
  * the event → alert latency.
  */
-import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { DAY, HOUR } from '../src/calendar/index.js';
@@ -19,7 +18,7 @@ import { createWorld, generateEvents } from '../src/demo/index.js';
 import { creditCodeCheckChar } from '../src/ingest/credit-code.js';
 import type { EventInput } from '../src/ingest/schema.js';
 import { EVENTS_PER_VISIT_DAY } from './history.js';
-import { benchAuth } from './token.js';
+import { createPoster } from './post.js';
 
 export interface LoadSetup {
   urls: string[];
@@ -95,21 +94,12 @@ const summary = (values: number[]) => {
 
 async function main() {
   const setup = JSON.parse(process.argv[2] ?? '{}') as LoadSetup;
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const poster = createPoster(256);
   const urls = setup.urls.map((u) => new URL('/v1/events', u));
   const events = background(setup);
   let offset = 0;
   const at = triggerTime();
   const officer = `${TRIGGER_AGENCY.agency_id}-001`;
-
-  const post = (url: URL, body: string) => new Promise<number>((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...benchAuth } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
 
   async function runStep(plan: StepPlan): Promise<StepReport> {
     const perBatch = setup.batch - 1;
@@ -142,7 +132,7 @@ async function main() {
       lags.push(Math.max(0, performance.now() - due));
       const { body, company, size } = bodies[i]!;
       const sentAt = startedWall + (performance.now() - started);
-      inFlight.push(post(urls[i % urls.length]!, body).then((status) => {
+      inFlight.push(poster.post(urls[i % urls.length]!, body).then(({ status }) => {
         latencies.push(performance.now() - due);
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status === 202) {
@@ -164,7 +154,7 @@ async function main() {
     if (!line.trim()) continue;
     process.stdout.write(`${JSON.stringify(await runStep(JSON.parse(line) as StepPlan))}\n`);
   }
-  agent.destroy();
+  poster.close();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -220,7 +220,7 @@ function startWorkers(
   const checker = createPlanChecker(storage, rules, {
     companies: facts.companies, events: histories.read, agencies: facts.agencies, matters: createMattersReader(storage),
   });
-  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker, yieldMs: config.PLAN_CHECK_YIELD_MS });
+  const plans = startPlanCheckWorker({ ...queues('plan-check-worker'), checker, yieldMs: config.PLAN_CHECK_YIELD_MS, sharePercent: config.PLAN_CHECK_SHARE_PERCENT });
   stops.push(() => plans.close(config.SHUTDOWN_TIMEOUT_MS));
   const store = startStoreWorker({
     ...queues('store-worker'),

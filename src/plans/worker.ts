@@ -14,6 +14,7 @@ export interface PlanCheckWorker extends QueueWorker {
 const CONCURRENCY = 1;
 /** How long checks pause before looking again whether evaluations still wait. */
 const YIELD_PAUSE_MS = 250;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Checks filed plans off the events' path and keeps the results for the
@@ -31,6 +32,8 @@ export function startPlanCheckWorker(options: QueueWorkerSettings & {
   checker: PlanChecker;
   /** Longest a check waits, after it was queued, while evaluation jobs are waiting (PLAN_CHECK_YIELD_MS). */
   yieldMs: number;
+  /** Largest share of the worker's time, in percent, that checks take (PLAN_CHECK_SHARE_PERCENT). */
+  sharePercent: number;
 }): PlanCheckWorker {
   const checks = openWorkerQueue('planCheck', options);
   const evaluations = openWorkerQueue('evaluate', options);
@@ -46,7 +49,14 @@ export function startPlanCheckWorker(options: QueueWorkerSettings & {
       await checks.queue.rateLimit(YIELD_PAUSE_MS);
       throw Worker.RateLimitError();
     }
-    const { plan_id, enterprise_ids, neighbours } = job.data;
+    const started = performance.now();
+    await checkAndAskNeighbours(job.data);
+    // A check reads from memory, so checks back to back would take a whole core (the feed's and single events'
+    // latency doubled and more in bench:feed and bench:ingest): after each one the worker rests in proportion.
+    await sleep((performance.now() - started) * (100 / options.sharePercent - 1));
+  }, { ...options, concurrency: CONCURRENCY, closing: async () => { await Promise.all([checks.close(), evaluations.close()]); } });
+
+  async function checkAndAskNeighbours({ plan_id, enterprise_ids, neighbours }: PlanCheckJob): Promise<void> {
     const result = await options.checker.recheck(plan_id, enterprise_ids);
     if (!result || !neighbours) return;
     // Each neighbour as seen from the companies it shares with this plan. Their own checks change only in their
@@ -56,7 +66,7 @@ export function startPlanCheckWorker(options: QueueWorkerSettings & {
       for (const m of c.merge_candidates) if (m.plan_id !== plan_id) shared.set(m.plan_id, (shared.get(m.plan_id) ?? new Set()).add(c.enterprise_id));
     }
     await enqueue([...shared].map(([id, companies]) => ({ plan_id: id, enterprise_ids: [...companies].sort(), neighbours: false })));
-  }, { ...options, concurrency: CONCURRENCY, closing: async () => { await Promise.all([checks.close(), evaluations.close()]); } });
+  }
   return {
     close: worker.close,
     async enqueueFiled(events) {

@@ -97,20 +97,28 @@ describe('plan checks yield to rule evaluation', () => {
   }));
 });
 
-describe('plan checks take a bounded share of the worker', () => {
+const gapsBetween = (startedAt: number[]) => startedAt.slice(1).map((t, i) => t - startedAt[i]!);
+
+describe('plan checks take a bounded share of the worker while evaluations run', () => {
+  // An evaluation left waiting is one under way; PLAN_CHECK_YIELD_MS=0 keeps the checks from waiting for it.
   it('rests three times as long as a check took at PLAN_CHECK_SHARE_PERCENT=25', () =>
-    withWorker('share-25', { sharePercent: 25, checkMs: 200, plans: 3 }, async ({ checked, startedAt }) => {
+    withWorker('share-25', { evaluationsBehind: true, yieldMs: 0, sharePercent: 25, checkMs: 200, plans: 3 }, async ({ checked, startedAt }) => {
       await checkedSoon(checked, 'three checks', 3);
-      const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]!);
       // 200 ms of check and 600 of rest between starts.
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(790);
+      for (const gap of gapsBetween(startedAt)) expect(gap).toBeGreaterThanOrEqual(790);
     }));
 
-  it('checks back to back at 100', () => withWorker('share-100', { sharePercent: 100, checkMs: 200, plans: 3 }, async ({ checked, startedAt }) => {
-    await checkedSoon(checked, 'three checks', 3);
-    const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]!);
-    for (const gap of gaps) expect(gap).toBeLessThan(700);
-  }));
+  it('checks back to back at 100', () =>
+    withWorker('share-100', { evaluationsBehind: true, yieldMs: 0, sharePercent: 100, checkMs: 200, plans: 3 }, async ({ checked, startedAt }) => {
+      await checkedSoon(checked, 'three checks', 3);
+      for (const gap of gapsBetween(startedAt)) expect(gap).toBeLessThan(700);
+    }));
+
+  it('checks back to back when no evaluation is under way, whatever the share', () =>
+    withWorker('share-idle', { sharePercent: 25, checkMs: 200, plans: 3 }, async ({ checked, startedAt }) => {
+      await checkedSoon(checked, 'three checks', 3);
+      for (const gap of gapsBetween(startedAt)) expect(gap).toBeLessThan(700);
+    }));
 
   it('refuses a share that is not a whole percent from 1 to 100, naming the setting', () => {
     for (const bad of ['0', '101', '12.5', 'half']) {

@@ -51,7 +51,7 @@ const EnvSchema = z.object({
   EVALUATE_MEMORY_EVENTS: int(0).default(500_000),
   EVALUATE_MEMORY_ALERTS: int(0).default(100_000),
   PLAN_CHECK_YIELD_MS: int(0).default(30_000),
-  PLAN_CHECK_SHARE_PERCENT: int(1).max(100).default(25),
+  PLAN_CHECK_SHARE_PERCENT: int(1).max(100).default(10),
   FEED_RETAIN: int(100).default(100_000),
   FEED_MAX_BUFFER_BYTES: int(1024).default(1024 * 1024),
   FEED_MAX_PAYLOAD_BYTES: int(256).default(16 * 1024),

@@ -32,7 +32,7 @@ export function startPlanCheckWorker(options: QueueWorkerSettings & {
   checker: PlanChecker;
   /** Longest a check waits, after it was queued, while evaluation jobs are waiting (PLAN_CHECK_YIELD_MS). */
   yieldMs: number;
-  /** Largest share of the worker's time, in percent, that checks take (PLAN_CHECK_SHARE_PERCENT). */
+  /** Largest share of the worker's time, in percent, that checks take while evaluations run (PLAN_CHECK_SHARE_PERCENT). */
   sharePercent: number;
 }): PlanCheckWorker {
   const checks = openWorkerQueue('planCheck', options);
@@ -51,10 +51,16 @@ export function startPlanCheckWorker(options: QueueWorkerSettings & {
     }
     const started = performance.now();
     await checkAndAskNeighbours(job.data);
-    // A check reads from memory, so checks back to back would take a whole core (the feed's and single events'
-    // latency doubled and more in bench:feed and bench:ingest): after each one the worker rests in proportion.
-    await sleep((performance.now() - started) * (100 / options.sharePercent - 1));
+    // A check reads from memory, so checks back to back take a whole core: while evaluations run, that doubled the
+    // feed's latency and more (bench:feed). Then the worker rests after each check in proportion to it; with no
+    // evaluation under way (a backlog of checks after a restore), checks run back to back.
+    if (await evaluationsUnderWay()) await sleep((performance.now() - started) * (100 / options.sharePercent - 1));
   }, { ...options, concurrency: CONCURRENCY, closing: async () => { await Promise.all([checks.close(), evaluations.close()]); } });
+
+  async function evaluationsUnderWay(): Promise<boolean> {
+    const counts = await evaluations.queue.getJobCounts('active', 'waiting');
+    return (counts.active ?? 0) + (counts.waiting ?? 0) > 0;
+  }
 
   async function checkAndAskNeighbours({ plan_id, enterprise_ids, neighbours }: PlanCheckJob): Promise<void> {
     const result = await options.checker.recheck(plan_id, enterprise_ids);

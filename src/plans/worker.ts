@@ -24,9 +24,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * a version: the check reads the plan as it stands when it runs, so equal
  * requests that wait together are one check (BullMQ deduplication), and one
  * that comes while its check runs is kept for a check after it. A check is
- * safe to run twice: its result replaces the plan's last one. While rule
- * evaluations are waiting, checks wait too (up to `yieldMs` after each was
- * queued): the alerts the feed shows come before the coordination view.
+ * safe to run twice: its result replaces the plan's last one. Alerts come
+ * before the coordination view: while rule evaluations are waiting, checks
+ * wait too (up to `yieldMs` after each was queued), and while evaluations run,
+ * checks take at most `sharePercent` of the worker's time.
  */
 export function startPlanCheckWorker(options: QueueWorkerSettings & {
   checker: PlanChecker;

@@ -9,8 +9,8 @@ export interface PlanCheckWorker extends QueueWorker {
   enqueueFiled(events: readonly Event[]): Promise<void>;
 }
 
-// One check at a time: a check reads its companies' year and their plans, and must not take the engine's share of
-// ClickHouse from storing and evaluating events. Checks are for the coordination office, not the feed.
+// One check at a time: checks are for the coordination office, not the feed, and must not take the main thread's or
+// ClickHouse's share from storing and evaluating events (a check reads its companies' year and plans from memory).
 const CONCURRENCY = 1;
 /** How long checks pause before looking again whether evaluations still wait. */
 const YIELD_PAUSE_MS = 250;

@@ -71,8 +71,8 @@ async function planAnywhere(storage: Storage, planId: string): Promise<StoredPla
 const EVERY_PLAN: Spans = new Map([['plan', { from: -Infinity, to: Infinity }]]);
 
 /**
- * Among these companies' plans, read through `reads` (a worker's memory holds them: no `FINAL` read of the table);
- * the matters, which only the stored JSON of a plan has, for the latest version alone (`reads.matters`).
+ * Among these companies' plans, read through `reads` (a worker's memory holds them: no `FINAL` read of the table),
+ * with the latest version's matters (`reads.matters`).
  */
 async function planAmong(reads: CheckReads, planId: string, within: readonly string[]): Promise<StoredPlan | null> {
   const plans = [...(await reads.events(within, EVERY_PLAN)).values()].flat();

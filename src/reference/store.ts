@@ -1,6 +1,6 @@
 import type { Agency, Enterprise } from '../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../storage/index.js';
-import { agencyById, agencyNames, agencyRegions, agencyRow, agencySearch, insertAgencies } from '../storage/tables/agencies.js';
+import { agencyById, agencyNamesAndRegions, agencyRow, agencySearch, insertAgencies } from '../storage/tables/agencies.js';
 import {
   enterpriseById, enterpriseNames, enterpriseRegions, enterpriseRow, enterpriseSearch, enterpriseStatuses, insertEnterprises,
 } from '../storage/tables/enterprises.js';
@@ -43,7 +43,7 @@ export function createReferenceStore(storage: Storage) {
       const unique = [...new Set(ids)];
       return kind === 'enterprise'
         ? new Map((await enterpriseRegions(storage, { ids: unique })).map((r) => [r.enterprise_id, r.region]))
-        : new Map((await agencyRegions(storage, { ids: unique })).map((r) => [r.agency_id, r.region]));
+        : new Map((await agencyNamesAndRegions(storage, { ids: unique })).map((r) => [r.agency_id, r.region]));
     },
     /**
      * Companies or agencies whose name contains `text` or whose id starts with it, within a division-code
@@ -61,7 +61,7 @@ export function createReferenceStore(storage: Storage) {
       const unique = [...new Set(ids)];
       return kind === 'enterprise'
         ? new Map((await enterpriseNames(storage, { ids: unique })).map((r) => [r.enterprise_id, r.name]))
-        : new Map((await agencyNames(storage, { ids: unique })).map((r) => [r.agency_id, r.name]));
+        : new Map((await agencyNamesAndRegions(storage, { ids: unique })).map((r) => [r.agency_id, r.name]));
     },
     async agency(id: string): Promise<(Agency & { updated_at: string }) | null> {
       const [row] = await agencyById(storage, { id });

@@ -1,5 +1,5 @@
 import type { Storage } from '../storage/index.js';
-import { agencyNames, agencyNamesAndRegions } from '../storage/tables/agencies.js';
+import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
 import { companyRows } from '../storage/tables/enterprises.js';
 import { eventsInSpans, type Spans } from '../storage/tables/events.js';
 import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './events.js';
@@ -36,8 +36,7 @@ export async function readCompanies(storage: Storage, ids: readonly string[]): P
 }
 
 export async function readAgencyNames(storage: Storage, ids: readonly string[]): Promise<Map<string, string>> {
-  if (ids.length === 0) return new Map();
-  return new Map((await agencyNames(storage, { ids })).map((r) => [r.agency_id, r.name]));
+  return new Map([...await readAgencies(storage, ids)].map(([id, agency]) => [id, agency.name]));
 }
 
 /** What a plan check needs of an agency besides its name: where it sits (its level, its neighbours' region). */

@@ -28,27 +28,6 @@ export const agencyById = namedQuery({
   }),
 });
 
-export const agencyNames = namedQuery({
-  name: 'agencies.names',
-  row: AgencyRow.pick({ agency_id: true, name: true }),
-  // Identifiers as literals where they are (events.ts, eventsInSpans): the engine reads this for agencies it meets.
-  statement: (values: { ids: readonly string[] }) => {
-    const ids = literalList(values.ids, IDENTIFIER_CHARSET);
-    return ids !== null
-      ? { sql: `SELECT agency_id, name FROM agencies FINAL WHERE agency_id IN ${ids}`, values: {} }
-      : { sql: 'SELECT agency_id, name FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values };
-  },
-});
-
-/** The region reference data places each of these agencies in (ids without a record are left out). */
-export const agencyRegions = namedQuery({
-  name: 'agencies.regions',
-  row: AgencyRow.pick({ agency_id: true, region: true }),
-  statement: (values: { ids: readonly string[] }) => ({
-    sql: 'SELECT agency_id, region FROM agencies FINAL WHERE agency_id IN {ids:Array(String)}', values,
-  }),
-});
-
 /** The agencies reference data places in a division-code prefix ('' for all of them): whose officers a search reaches. */
 export const agenciesInRegion = namedQuery({
   name: 'agencies.inRegion',
@@ -58,11 +37,14 @@ export const agenciesInRegion = namedQuery({
   }),
 });
 
-/** The name and region of each of these agencies (ids without a record are left out). */
+/**
+ * The name and region of each of these agencies (ids without a record are left out): the one read by id that the
+ * engine's memory of reference data, plan checks, backtests, exports and upserts share.
+ */
 export const agencyNamesAndRegions = namedQuery({
   name: 'agencies.namesAndRegions',
   row: AgencyRow.pick({ agency_id: true, name: true, region: true }),
-  // Literals where they can be, as agencyNames: plan checks and the engine's memory of reference data read it.
+  // Identifiers as literals where they are (events.ts, eventsInSpans): a bound query waits behind every other one of the process.
   statement: (values: { ids: readonly string[] }) => {
     const ids = literalList(values.ids, IDENTIFIER_CHARSET);
     return ids !== null

@@ -2,9 +2,10 @@
  * `npm run bench:rules`: how soon an alert is stored after the event behind it
  * was accepted, under a constant live load on top of a year of history, and
  * how long a backtest over that history takes, on this machine with the
- * embedded engine. The service runs here (as `qingjian start` would); the
- * live load comes from a child process (live-client.ts). Prints Markdown
- * tables and writes bench/results/rules.json.
+ * embedded engine. A child process sets up the history in the data directory
+ * and stops; then the service runs here on that directory (as `qingjian
+ * start` would on a kept one); the live load comes from a child process
+ * (live-client.ts). Prints Markdown tables and writes bench/results/rules.json.
  *
  *   npm run bench:rules                                   # ≥ 5M events of history, 60 s at 1,000/s and 60 s at 5,000/s
  *   npm run bench:rules -- --events 200000 --seconds 10   # a quick run
@@ -15,9 +16,9 @@
  * (events/s per phase, "1000,5000"), --seconds BENCH_PHASE_SECONDS (per phase,
  * one value or one per rate), --tick-ms BENCH_TICK_MS (10: a request every
  * 10 ms), --timings BENCH_TIMINGS=1 (service debug log to a file, summarised:
- * insert and evaluation times), --keep (keep the data directory), --cold (skip
- * warming the evaluation's memory after the history is loaded, as a service
- * started on that history does in the background), --cpu-prof FILE (a CPU
+ * insert and evaluation times), --keep (keep the data directory), --cold (start
+ * the live phases as soon as the service is up, while it warms its evaluation
+ * memory in the background, instead of after), --cpu-prof FILE (a CPU
  * profile of the service's process during the live phases, for
  * bench/profile-summary.ts), --alloc-prof FILE (where the live phases allocate,
  * garbage included: V8's sampling heap profile, .heapprofile; slows the run). Any variable
@@ -448,50 +449,95 @@ function timingsFromLog(file: string, phases: PhaseResult[]) {
 // ---------------------------------------------------------------- main
 
 async function main() {
+  const setupDir = process.env.BENCH_RULES_SETUP_DIR;
+  if (setupDir) return setUpInThisProcess(setupDir);
   const wallStarted = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-bench-rules-'));
-  const logFile = settings.timings ? join(dataDir, 'service.log') : null;
-  const log = logFile ? pino({ level: 'debug', name: 'qingjian' }, pino.destination({ dest: logFile, sync: false })) : createLogger('warn');
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
-  const service = await startService(config, { api: true, worker: true }, log);
   try {
-    await run(service, config, dataDir, logFile, wallStarted);
+    const setup = await setUpInChild(dataDir);
+    const logFile = settings.timings ? join(dataDir, 'service.log') : null;
+    const log = logFile ? pino({ level: 'debug', name: 'qingjian' }, pino.destination({ dest: logFile, sync: false })) : createLogger('warn');
+    const service = await startService(serviceConfig(dataDir), { api: true, worker: true }, log);
+    try {
+      await run(service, serviceConfig(dataDir), setup, logFile, wallStarted);
+    } finally {
+      await service.stop();
+    }
   } finally {
-    await service.stop();
     if (settings.keep) console.log(`data kept in ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function run(service: Service, config: Config, dataDir: string, logFile: string | null, wallStarted: number) {
-  const rssAll = sampleRss();
-  progress(`service started (embedded ClickHouse in ${dataDir}, local Redis); generating the world`);
+const serviceConfig = (dataDir: string) => loadConfig({ ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
 
-  const world = createWorld({ seed: settings.seed, enterprisesPerRegion: settings.perRegion });
-  progress(`world: ${fmt(world.enterprises.length)} companies, ${world.agencies.length} agencies; generating and loading the history straight into storage`);
-  const history = await loadHistory(service.storage, world, {
-    seed: settings.seed, perRegion: settings.perRegion, events: settings.historyEvents, days: settings.historyDays, dir: dataDir,
-    liveWanted: phasePlans.reduce((sum, p) => sum + Math.round(p.rate * p.seconds), 0),
-    homes: { redisUrl: service.redisUrl, redisPrefix: config.REDIS_PREFIX },
+/** What the setup leaves in the data directory, and its figures. */
+interface Setup {
+  history: History;
+  parts: string;
+  seeded: (Awaited<ReturnType<typeof seedHistoryAlerts>> & { ms: number }) | null;
+  peakRss: number;
+}
+
+/**
+ * The history, its reference data and its alerts are set up by a service in a child process, which then stops; the
+ * measured service starts on that data directory as `qingjian start` does on a kept one. So the peak RSS of the live
+ * phases is the service's, not that plus what generating and inserting a year of history left in this process
+ * (the setup's process peaks near 2.4 GiB, and glibc keeps much of what the engine freed).
+ */
+async function setUpInChild(dataDir: string): Promise<Setup> {
+  const child = fork(import.meta.filename, process.argv.slice(2), {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_RULES_SETUP_DIR: dataDir },
   });
-  const [parts] = await service.storage.query<{ parts: string }>(`SELECT count() AS parts FROM system.parts WHERE table = 'events' AND active`);
-  progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)} to ${parts?.parts} parts; ` +
-    `${fmt(history.liveEvents)} live events kept for the phases`);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the setup process exited ${code}`);
+  return JSON.parse(readFileSync(join(dataDir, 'setup.json'), 'utf8')) as Setup;
+}
+
+async function setUpInThisProcess(dataDir: string) {
+  const config = serviceConfig(dataDir);
+  const service = await startService(config, { api: true, worker: true }, createLogger('warn'));
+  try {
+    const rss = sampleRss();
+    progress(`setup: a service on embedded ClickHouse in ${dataDir}, local Redis; generating the world`);
+    const world = createWorld({ seed: settings.seed, enterprisesPerRegion: settings.perRegion });
+    progress(`world: ${fmt(world.enterprises.length)} companies, ${world.agencies.length} agencies; generating and loading the history straight into storage`);
+    const history = await loadHistory(service.storage, world, {
+      seed: settings.seed, perRegion: settings.perRegion, events: settings.historyEvents, days: settings.historyDays, dir: dataDir,
+      liveWanted: phasePlans.reduce((sum, p) => sum + Math.round(p.rate * p.seconds), 0),
+      homes: { redisUrl: service.redisUrl, redisPrefix: config.REDIS_PREFIX },
+    });
+    const [parts] = await service.storage.query<{ parts: string }>(`SELECT count() AS parts FROM system.parts WHERE table = 'events' AND active`);
+    progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)} to ${parts?.parts} parts; ` +
+      `${fmt(history.liveEvents)} live events kept for the phases`);
+    let seeded: Setup['seeded'] = null;
+    if (settings.seedAlerts) {
+      progress('raising the history\'s alerts with the rule engine (setup: as if the history had been evaluated as it arrived)');
+      const lockRedis = new Redis(service.redisUrl);
+      const t = performance.now();
+      const ids = world.enterprises.map((c) => c.enterprise_id);
+      const alertStore = createAlertStore(service.storage, createLocks(lockRedis, config.REDIS_PREFIX), createAlertMemory(lockRedis, config.REDIS_PREFIX, 0));
+      seeded = { ...(await seedHistoryAlerts(service.storage, alertStore, await loadRuleSet(config.RULES_DIR), ids, { from: history.from, to: Date.now() })), ms: performance.now() - t };
+      lockRedis.disconnect();
+      progress(`history alerts: ${fmt(seeded.alerts)} in ${secs(seeded.ms)} ${JSON.stringify(seeded.byRule)}`);
+    }
+    const setup: Setup = { history, parts: String(parts?.parts ?? '?'), seeded, peakRss: rss.stop() };
+    writeFileSync(join(dataDir, 'setup.json'), JSON.stringify(setup));
+  } finally {
+    await service.stop();
+  }
+}
+
+async function run(service: Service, config: Config, { history, seeded, parts, peakRss: setupPeakRss }: Setup, logFile: string | null, wallStarted: number) {
+  const rssAll = sampleRss();
+  const world = createWorld({ seed: settings.seed, enterprisesPerRegion: settings.perRegion });
   const ruleSet = await loadRuleSet(config.RULES_DIR);
   // The alert store wants locks for people's actions; the benchmark only reads and saves through it. It remembers
   // nothing (the probe times the engine's reads) and counts its writes, as every writer of alerts does.
   const lockRedis = new Redis(service.redisUrl);
   const alertStore = createAlertStore(service.storage, createLocks(lockRedis, config.REDIS_PREFIX), createAlertMemory(lockRedis, config.REDIS_PREFIX, 0));
-  let seeded: Awaited<ReturnType<typeof seedHistoryAlerts>> & { ms: number } | null = null;
-  if (settings.seedAlerts) {
-    progress('raising the history\'s alerts with the rule engine (setup: as if the history had been evaluated as it arrived)');
-    const t = performance.now();
-    const ids = world.enterprises.map((c) => c.enterprise_id);
-    seeded = { ...(await seedHistoryAlerts(service.storage, alertStore, ruleSet, ids, { from: history.from, to: Date.now() })), ms: performance.now() - t };
-    progress(`history alerts: ${fmt(seeded.alerts)} in ${secs(seeded.ms)} ${JSON.stringify(seeded.byRule)}`);
-  }
-  // The history went straight into storage after the service started, so its background warm-up found nothing.
-  const warmed = settings.warm ? await service.warm!() : null;
+  progress(`service started on the history (embedded ClickHouse, local Redis)${settings.warm ? '; waiting for its evaluation memory to be warmed' : ''}`);
+  const warmed = settings.warm ? await service.warmed : null;
   if (warmed) progress(`evaluation memory warmed: ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events, facts of ${fmt(warmed.facts)} companies in ${secs(warmed.ms)}`);
   gc();
 
@@ -554,7 +600,7 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
       rule: b.rule, seconds: Math.round(b.wallMs / 100) / 10, companies: b.report.companies, eventsRead: b.report.events_read, alerts: b.report.alerts,
       byVariant: b.report.by_variant,
     })),
-    peakRssMiB: { livePhases: mib(peakLiveRss), wholeRun: mib(peakRss) },
+    peakRssMiB: { livePhases: mib(peakLiveRss), service: mib(peakRss), setupProcess: mib(setupPeakRss) },
     wallSeconds: Math.round((performance.now() - wallStarted) / 1000),
     targets: TARGETS,
   };
@@ -564,14 +610,14 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
     `${fmt(history.events)} events (${fmt(history.rows)} rows) from ${new Date(history.from).toISOString().slice(0, 10)} to ` +
     `${new Date(history.to).toISOString().slice(0, 16)}Z, ${fmt(world.enterprises.length)} companies, ${world.agencies.length} agencies ` +
     `(demo generator, ${fmt(history.visitsPerDay)} visits per working day), generated and inserted in ${secs(history.generateAndInsertMs)}, ` +
-    `merged (OPTIMIZE TABLE events FINAL) in ${secs(history.optimizeMs)}.`);
+    `merged (OPTIMIZE TABLE events FINAL) in ${secs(history.optimizeMs)} to ${parts} parts; in a process of its own, which then stopped.`);
   if (seeded) {
     console.log(`History alerts, raised by the rule engine over the whole history and stored before the live phases (setup): ` +
       `${fmt(seeded.alerts)} in ${secs(seeded.ms)}.`);
   }
   console.log(warmed
     ? `Evaluation memory warmed before the live phases (setup, as a service started on this history does): ${fmt(warmed.companies)} companies, ${fmt(warmed.events)} events (and the facts of ${fmt(warmed.facts)} companies) in ${secs(warmed.ms)}.`
-    : 'Evaluation memory cold (--cold): every company\'s first evaluation reads its history, alerts and facts from ClickHouse.');
+    : 'Evaluation memory cold (--cold): the live phases start as soon as the service is up, while it warms its memory in the background (a restart under load).');
   console.log(`Live: the demo simulation's next ${fmt(history.liveEvents)} events, POSTed in event-time order at a constant rate ` +
     `(a request every ${settings.tickMs} ms), each phase followed by a drain.\n`);
 
@@ -616,7 +662,8 @@ async function run(service: Service, config: Config, dataDir: string, logFile: s
       `≤ ${TARGETS.backtestMs / 1000} s — ${target(b.wallMs <= TARGETS.backtestMs)} |`);
   }
 
-  console.log(`\nPeak RSS of the service during the live phases: ${mib(peakLiveRss)} MiB (whole run, history generation included: ${mib(peakRss)} MiB).`);
+  console.log(`\nPeak RSS of the service during the live phases: ${mib(peakLiveRss)} MiB (its whole run, warm-up and backtests included: ${mib(peakRss)} MiB; ` +
+    `the setup's process, which generated and inserted the history and stopped before the service started: ${mib(setupPeakRss)} MiB).`);
   console.log(`Context read of one evaluation chunk (${probe.companies} random companies, no load): companies ${msText(probe.companiesMs)}, ` +
     `events ${msText(probe.eventsMs)} (${fmt(probe.rows)} rows; spans in days ${JSON.stringify(probe.spanDays)}), alerts ${msText(probe.alertsMs)} ` +
     `(${fmt(probe.storedAlerts)}); evaluating and reconciling them in JS ${msText(probe.evaluateMs)}.`);

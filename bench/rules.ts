@@ -457,9 +457,10 @@ async function main() {
     const setup = await setUpInChild(dataDir);
     const logFile = settings.timings ? join(dataDir, 'service.log') : null;
     const log = logFile ? pino({ level: 'debug', name: 'qingjian' }, pino.destination({ dest: logFile, sync: false })) : createLogger('warn');
-    const service = await startService(serviceConfig(dataDir), { api: true, worker: true }, log);
+    const config = serviceConfig(dataDir);
+    const service = await startService(config, { api: true, worker: true }, log);
     try {
-      await run(service, serviceConfig(dataDir), setup, logFile, wallStarted);
+      await run(service, config, setup, logFile, wallStarted);
     } finally {
       await service.stop();
     }

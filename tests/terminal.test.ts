@@ -20,8 +20,7 @@ const dataDir = () => {
 };
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-/** The process whose parent is `parent` (the service `script` runs), read from /proc. */
-// Every process below `parent`: the service, and the redis-server it runs in the same data directory.
+/** Every process below `parent`, read from /proc: the service `script` runs, and the redis-server the service starts. */
 function descendantsOf(parent: number): number[] {
   const parents = new Map<number, number>();
   for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {

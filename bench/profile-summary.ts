@@ -1,9 +1,10 @@
 /**
  * The functions a CPU profile (V8's .cpuprofile, from `node --cpu-prof` or bench:rules --cpu-prof) spent most
- * time in, by self time, or a sampling heap profile (bench:rules --alloc-prof) allocated most in, as a Markdown
- * table: what docs/performance.md quotes.
+ * time in, by self time, or a sampling heap profile (bench:rules --alloc-prof) allocated most in, or what a heap
+ * snapshot (`node --heapsnapshot-signal=SIGUSR2`) holds by type and constructor, as a Markdown table: what
+ * docs/performance.md quotes.
  *
- *   npx tsx bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile [top=25]
+ *   npx tsx bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [top=25]
  */
 import { readFileSync } from 'node:fs';
 
@@ -26,9 +27,16 @@ interface HeapNode {
   children: HeapNode[];
 }
 
+/** A heap snapshot: every live object as `node_fields.length` numbers in `nodes`, names indexing `strings`. */
+interface HeapSnapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
 const [file, top = '25'] = process.argv.slice(2);
-if (!file) throw new Error('usage: bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile [top]');
-const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile | { head: HeapNode };
+if (!file) throw new Error('usage: bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [top]');
+const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile | { head: HeapNode } | HeapSnapshot;
 
 const where = (frame: CallFrame) => {
   const at = frame.url ? `${frame.url.replace(/^.*\/(node_modules\/|src\/|bench\/)/, '$1')}:${frame.lineNumber + 1}` : '';
@@ -44,8 +52,32 @@ function print(self: Map<string, number>, unit: string, scale: number): number {
   return total;
 }
 
+/** Self size and count by type and, for objects, closures and native objects, constructor or name. */
+function printSnapshot({ snapshot: { meta }, nodes, strings }: HeapSnapshot) {
+  const field = (name: string) => meta.node_fields.indexOf(name);
+  const [type, name, size, width] = [field('type'), field('name'), field('self_size'), meta.node_fields.length];
+  const held = new Map<string, { bytes: number; count: number }>();
+  let total = 0;
+  for (let i = 0; i < nodes.length; i += width) {
+    const kind = meta.node_types[0][nodes[i + type]!]!;
+    const key = ['object', 'closure', 'native'].includes(kind) ? `${kind} ${strings[nodes[i + name]!]}` : kind.endsWith('string') ? 'string' : kind;
+    const entry = held.get(key) ?? { bytes: 0, count: 0 };
+    entry.bytes += nodes[i + size]!;
+    entry.count += 1;
+    total += nodes[i + size]!;
+    held.set(key, entry);
+  }
+  console.log('| self MiB | count | share | type, constructor |\n| ---: | ---: | ---: | --- |');
+  for (const [key, { bytes, count }] of [...held].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(top))) {
+    console.log(`| ${(bytes / 2 ** 20).toFixed(1)} | ${count} | ${((100 * bytes) / total).toFixed(1)}% | \`${key.slice(0, 80)}\` |`);
+  }
+  console.log(`\nLive heap ${(total / 2 ** 20).toFixed(1)} MiB (self sizes).`);
+}
+
 const self = new Map<string, number>();
-if ('head' in profile) {
+if ('snapshot' in profile) {
+  printSnapshot(profile);
+} else if ('head' in profile) {
   const walk = (node: HeapNode) => {
     self.set(where(node.callFrame), (self.get(where(node.callFrame)) ?? 0) + node.selfSize);
     node.children.forEach(walk);

@@ -43,11 +43,12 @@ const where = (frame: CallFrame) => {
   return `${frame.functionName || '(anonymous)'} ${at}`.trim();
 };
 
-function print(self: Map<string, number>, unit: string, scale: number): number {
+/** The largest entries as a Markdown table; with `counts`, how many things each entry sums. */
+function print(self: Map<string, number>, unit: string, scale: number, what = 'function', counts?: Map<string, number>): number {
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`| self ${unit} | share | function |\n| ---: | ---: | --- |`);
+  console.log(`| self ${unit} |${counts ? ' count |' : ''} share | ${what} |\n| ---: |${counts ? ' ---: |' : ''} ---: | --- |`);
   for (const [key, amount] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) {
-    console.log(`| ${(amount / scale).toFixed(0)} | ${((100 * amount) / total).toFixed(1)}% | \`${key}\` |`);
+    console.log(`| ${(amount / scale).toFixed(1)} |${counts ? ` ${counts.get(key)} |` : ''} ${((100 * amount) / total).toFixed(1)}% | \`${key}\` |`);
   }
   return total;
 }
@@ -56,21 +57,15 @@ function print(self: Map<string, number>, unit: string, scale: number): number {
 function printSnapshot({ snapshot: { meta }, nodes, strings }: HeapSnapshot) {
   const field = (name: string) => meta.node_fields.indexOf(name);
   const [type, name, size, width] = [field('type'), field('name'), field('self_size'), meta.node_fields.length];
-  const held = new Map<string, { bytes: number; count: number }>();
-  let total = 0;
+  const bytes = new Map<string, number>();
+  const counts = new Map<string, number>();
   for (let i = 0; i < nodes.length; i += width) {
     const kind = meta.node_types[0][nodes[i + type]!]!;
-    const key = ['object', 'closure', 'native'].includes(kind) ? `${kind} ${strings[nodes[i + name]!]}` : kind.endsWith('string') ? 'string' : kind;
-    const entry = held.get(key) ?? { bytes: 0, count: 0 };
-    entry.bytes += nodes[i + size]!;
-    entry.count += 1;
-    total += nodes[i + size]!;
-    held.set(key, entry);
+    const key = ['object', 'closure', 'native'].includes(kind) ? `${kind} ${strings[nodes[i + name]!]!.slice(0, 80)}` : kind.endsWith('string') ? 'string' : kind;
+    bytes.set(key, (bytes.get(key) ?? 0) + nodes[i + size]!);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  console.log('| self MiB | count | share | type, constructor |\n| ---: | ---: | ---: | --- |');
-  for (const [key, { bytes, count }] of [...held].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(top))) {
-    console.log(`| ${(bytes / 2 ** 20).toFixed(1)} | ${count} | ${((100 * bytes) / total).toFixed(1)}% | \`${key.slice(0, 80)}\` |`);
-  }
+  const total = print(bytes, 'MiB', 2 ** 20, 'type, constructor', counts);
   console.log(`\nLive heap ${(total / 2 ** 20).toFixed(1)} MiB (self sizes).`);
 }
 

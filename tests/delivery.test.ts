@@ -210,6 +210,8 @@ describe('delivery after a crash', () => {
     const raised = await feed.next((m) => m.type === 'alert' && m.alert.enterprise_id === company && m.action === 'raised');
     // What a process that died between saving and delivering leaves behind: a stored revision nobody was told about.
     const redis = producerConnection(service.redisUrl);
+    // A producer connection has no offline queue: a command sent before it is ready fails instead of waiting.
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
     const store = createAlertStore(service.storage, createLocks(redis, service.config.REDIS_PREFIX), createAlertMemory(redis, service.config.REDIS_PREFIX, 0));
     const current = (await store.get(raised.alert.id))!;
     await store.save([acknowledge(current, '断电前的值班员', '', new Date())]);

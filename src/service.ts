@@ -173,7 +173,7 @@ function startWorkers(
 ): Promise<WarmReport | null> {
   // Locks, and the delivery's queues and journal; the workers below open their own queue connections.
   const connections = openRoleConnections(redis, producerConnection, ['coordination', 'queues', 'feed']);
-  for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'worker redis error'));
+  for (const connection of connections.connections()) connection.on('error', (err) => log.debug({ err: err.message }, 'worker redis error'));
   stops.push(async () => connections.disconnect());
   const locks = createLocks(connections.coordination, config.REDIS_PREFIX);
   const alerts = createAlertStore(storage, locks, createAlertMemory(connections.coordination, config.REDIS_PREFIX, config.EVALUATE_MEMORY_ALERTS));
@@ -296,9 +296,9 @@ async function startApi(
   const { token: adminToken, file: adminTokenFile } = await bootstrapAdmin(config, tokens, log, alone);
   // Locks and rate limits on the coordination Redis; queues, remembered ids and the feed on theirs.
   const connections = openRoleConnections(urls, producerConnection);
-  for (const { redis: connection } of connections.instances()) connection.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
+  for (const connection of connections.connections()) connection.on('error', (err) => log.debug({ err: err.message }, 'producer redis error'));
   stops.push(async () => connections.disconnect());
-  for (const { redis: connection } of connections.instances()) await untilReady(connection);
+  for (const connection of connections.connections()) await untilReady(connection);
   const redis: Redis = connections.coordination;
   const queue = openQueue('store', connections.queues, config.REDIS_PREFIX);
   queue.on('error', (err) => log.debug({ err: err.message }, 'queue error'));

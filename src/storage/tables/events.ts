@@ -99,20 +99,17 @@ function publicPart(event: Event): Event {
 
 /** An event as rows of `events`: one per company it concerns. */
 export function eventRows(event: Event, receivedAt: string): EventInsert[] {
-  const base = {
-    id: event.id,
-    type: event.type,
-    occurred_at: time(event.occurred_at),
-    received_at: time(receivedAt),
-    region: event.region,
-    source: event.source,
-    agency_id: event.agency_id ?? '',
-    payload: JSON.stringify(publicPart(event)),
-  };
+  const occurred_at = time(event.occurred_at);
+  const received_at = time(receivedAt);
+  const payload = JSON.stringify(publicPart(event));
+  // Object.assign, not `{ ...base, … }`: Node 20's V8 takes a slow path for a spread followed by more properties,
+  // 5 µs a row against 0.2 (docs/performance.md, the tenth session).
+  const row = <T extends object>(columns: T) => Object.assign({
+    id: event.id, type: event.type, occurred_at, received_at, region: event.region, source: event.source, agency_id: event.agency_id ?? '', payload,
+  }, columns);
   switch (event.type) {
     case 'checkin':
-      return [{
-        ...base,
+      return [row({
         enterprise_id: event.enterprise_id,
         officer_ids: event.officer_ids,
         action: event.action,
@@ -122,10 +119,9 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         plan_id: event.plan_id ?? '',
         urgent_reason: event.urgent_reason ?? '',
         national_basis: event.national_basis ?? '',
-      }];
+      })];
     case 'inspection':
-      return [{
-        ...base,
+      return [row({
         enterprise_id: event.enterprise_id,
         officer_ids: event.officer_ids,
         onsite: event.onsite,
@@ -139,10 +135,9 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         matters: event.matters ?? [],
         remedies: event.remedies ?? '',
         credit_repair: event.credit_repair ?? '',
-      }];
+      })];
     case 'plan':
-      return [...new Set(event.enterprise_ids)].map((enterprise_id) => ({
-        ...base,
+      return [...new Set(event.enterprise_ids)].map((enterprise_id) => row({
         enterprise_id,
         plan_id: event.plan_id ?? event.id,
         window_start: event.window_start,
@@ -157,17 +152,15 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         matters: event.matters ?? [],
       }));
     case 'complaint':
-      return [{
-        ...base,
+      return [row({
         enterprise_id: event.enterprise_id,
         category: event.category,
         channel: event.channel,
         checkin_id: event.checkin_id ?? '',
-      }];
+      })];
     case 'filing':
       // The visit's day as a one-day window, so a company's filings are found by the day they cover.
-      return [{
-        ...base,
+      return [row({
         enterprise_id: event.enterprise_id,
         window_start: event.visit_date,
         window_end: event.visit_date,
@@ -175,11 +168,10 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         filing_kind: event.kind,
         filed_with: event.filed_with,
         approved_by: event.approved_by ?? '',
-      }];
+      })];
     case 'notice':
       // The day noticed as a one-day window, like a filing's visit day.
-      return [{
-        ...base,
+      return [row({
         enterprise_id: event.enterprise_id,
         officer_ids: event.officer_ids,
         matters: event.matters,
@@ -187,14 +179,13 @@ export function eventRows(event: Event, receivedAt: string): EventInsert[] {
         window_end: event.visit_date,
         plan_id: event.plan_id ?? '',
         channel: event.channel ?? '',
-      }];
+      })];
     case 'evaluation':
-      return [{
-        ...base,
+      return [row({
         enterprise_id: event.enterprise_id,
         score: event.score,
         channel: event.channel,
-      }];
+      })];
   }
 }
 

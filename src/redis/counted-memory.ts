@@ -38,6 +38,14 @@ export interface CountedMemoryOptions<V> {
 
 const EPOCH_FIELD = '~epoch';
 
+// One command however many keys are counted (a pipeline of one HINCRBY per company cost ioredis a command each):
+// KEYS[1] the hash, ARGV[1] the epoch to set unless one is, ARGV[2..] the keys. Returns the epoch, then each new count.
+const COUNT = `
+redis.call('HSETNX', KEYS[1], '${EPOCH_FIELD}', ARGV[1])
+local out = { redis.call('HGET', KEYS[1], '${EPOCH_FIELD}') }
+for i = 2, #ARGV do out[i] = redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
+return out`;
+
 export function createCountedMemory<V>(options: CountedMemoryOptions<V>): CountedMemory<V> {
   const { redis, key } = options;
   const empty = () => ({ epoch: null as string | null, entries: new Map<string, { version: number; value: V; size: number }>(), size: 0 });
@@ -80,8 +88,12 @@ export function createCountedMemory<V>(options: CountedMemoryOptions<V>): Counte
     };
   }
 
-  /** A pipeline that sets the epoch unless set, and reads it (reply 1). */
-  const withEpoch = () => redis.pipeline().hsetnx(key, EPOCH_FIELD, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`).hget(key, EPOCH_FIELD);
+  const newEpoch = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  /** Sets the epoch unless set and counts one write of each key, in one command; returns the epoch and the new counts. */
+  const countAll = async (keys: readonly string[]) => {
+    const [epoch, ...counts] = await redis.eval(COUNT, 1, key, newEpoch(), ...keys) as [string, ...number[]];
+    return { epoch, versions: new Map(keys.map((k, i) => [k, Number(counts[i])])) };
+  };
 
   return {
     async read(keys) {
@@ -89,20 +101,11 @@ export function createCountedMemory<V>(options: CountedMemoryOptions<V>): Counte
       const versions = new Map(keys.map((k, i) => [k, Number(values[i] ?? 0)]));
       if (epoch !== null) return view(epoch, versions);
       // Nothing counted yet: the epoch is set now, else the first write would set it and this memory be forgotten.
-      return view(replyOf(await withEpoch().exec(), 1) as string, versions);
+      return view((await countAll([])).epoch, versions);
     },
     async count(keys) {
-      const unique = [...new Set(keys)];
-      const pipeline = withEpoch();
-      for (const k of unique) pipeline.hincrby(key, k, 1);
-      const replies = await pipeline.exec();
-      return view(replyOf(replies, 1) as string, new Map(unique.map((k, i) => [k, Number(replyOf(replies, i + 2))])));
+      const { epoch, versions } = await countAll([...new Set(keys)]);
+      return view(epoch, versions);
     },
   };
-}
-
-function replyOf(replies: Array<[Error | null, unknown]> | null, i: number): unknown {
-  const [err, result] = replies?.[i] ?? [new Error('Redis gave no reply')];
-  if (err) throw err;
-  return result;
 }

@@ -9,6 +9,7 @@ import { createWorld, generateEvents } from '../src/demo/index.js';
 import { Event } from '../src/ingest/schema.js';
 import { engineRows } from '../src/pipeline/store-worker.js';
 import { eventRows } from '../src/storage/tables/events.js';
+import { medianCpuMs } from './cpu-time.js';
 
 const RUNS = 7;
 const world = createWorld({ seed: 1 });
@@ -16,17 +17,8 @@ const events = generateEvents(world, { seed: 1, from: new Date('2026-03-01T00:00
   .map((input) => Event.parse(input));
 const receivedAt = new Date().toISOString();
 
-// CPU time of this process, not wall-clock time: waiting for a core would otherwise count as cost.
 function median(name: string, count: number, step: () => unknown): void {
-  step();
-  const times: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const started = process.cpuUsage();
-    step();
-    const used = process.cpuUsage(started);
-    times.push((used.user + used.system) / 1000);
-  }
-  const ms = times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+  const ms = medianCpuMs(step, RUNS);
   console.log(`${name.padEnd(48)} ${ms.toFixed(1).padStart(7)} ms  (${((ms * 1000) / count).toFixed(2)} µs each)`);
 }
 

@@ -9,6 +9,7 @@
 import { fromStoredRow } from '../src/rules/events.js';
 import { EngineEventRow, type EngineEventRow as Row } from '../src/storage/tables/events.js';
 import { parseRows } from '../src/storage/tables/query.js';
+import { medianCpuMs } from './cpu-time.js';
 
 const ROWS = 100_000;
 const RUNS = 7;
@@ -29,18 +30,8 @@ function row(i: number): Row {
 const text = Array.from({ length: ROWS }, (_, i) => JSON.stringify(row(i))).join('\n');
 const parsed = text.split('\n').map((line) => JSON.parse(line) as unknown);
 
-// CPU time of this process, not wall-clock time: on a machine shared with other work, waiting for a core
-// would otherwise count as cost.
 function median(name: string, step: () => unknown): number {
-  step();
-  const times: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const started = process.cpuUsage();
-    step();
-    const used = process.cpuUsage(started);
-    times.push((used.user + used.system) / 1000);
-  }
-  const ms = times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+  const ms = medianCpuMs(step, RUNS);
   console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(7)} ms  (${((ms * 1000) / ROWS).toFixed(2)} µs/row)`);
   return ms;
 }

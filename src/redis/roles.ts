@@ -62,7 +62,8 @@ export function openRoleConnections(urls: RedisUrls, open: (url: string) => Redi
   }
   const queuesInstance = roles.includes('queues') ? byUrl.get(urls.queues)! : undefined;
   const queues = queuesInstance && queuesInstance.roles.length > 1 ? open(queuesInstance.url) : queuesInstance?.redis;
-  const all = [...new Set([...[...byUrl.values()].map((i) => i.redis), ...(queues ? [queues] : [])])];
+  const all = [...byUrl.values()].map((i) => i.redis);
+  if (queues && !all.includes(queues)) all.push(queues);
   const of = (role: RedisRole) => {
     if (!roles.includes(role)) throw new Error(`this process opened no connection for the ${role} Redis`);
     return role === 'queues' ? queues! : byUrl.get(urls[role])!.redis;

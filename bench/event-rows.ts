@@ -30,5 +30,23 @@ median('engineRows (insert rows → engine events)', rows.length, () => engineRo
 const base = (i: number) => ({ id: `ev-${i}`, type: 'checkin', occurred_at: 'a', received_at: 'b', region: '371402', source: 's', agency_id: '', payload: '{}' });
 const more = (i: number) => ({ enterprise_id: `e-${i}`, officer_ids: [], action: 'enter', plan_id: '' });
 const N = events.length;
-median('{ ...base, 4 more } (8 + 4 properties)', N, () => { for (let i = 0; i < N; i++) void { ...base(i), ...more(i) }; });
+median('{ ...base, 4 more } (8 + 4 properties)', N, () => {
+  for (let i = 0; i < N; i++) void { ...base(i), enterprise_id: `e-${i}`, officer_ids: [], action: 'enter', plan_id: '' };
+});
 median('Object.assign(base, 4 more)', N, () => { for (let i = 0; i < N; i++) Object.assign(base(i), more(i)); });
+// An alert candidate's wording values (src/rules/findings.ts): a rule's parameters, a finding's figures, 11 more.
+const params = { days: 15, visits: 4, basis: '德州' };
+const figures = (i: number) => ({ count: i, other_agency_id: '371400-SCJG', dates: '11月3日、11月9日' });
+const named = (i: number) => ({
+  enterprise_name: '企业', enterprise_id: `e-${i}`, agency_name: '局', agency_id: 'a', other_agency_name: '—', region: '371402', count: i,
+  first: 'f', last: 'l', window_start: 's', window_end: 'e',
+});
+median('{ ...params, ...figures, 11 more }', N, () => {
+  for (let i = 0; i < N; i++) {
+    void {
+      ...params, ...figures(i), enterprise_name: '企业', enterprise_id: `e-${i}`, agency_name: '局', agency_id: 'a', other_agency_name: '—',
+      region: '371402', count: i, first: 'f', last: 'l', window_start: 's', window_end: 'e',
+    };
+  }
+});
+median('Object.assign({}, params, figures, 11 more)', N, () => { for (let i = 0; i < N; i++) Object.assign({}, params, figures(i), named(i)); });

@@ -201,7 +201,11 @@ describe('plan-overlap and the plan check', () => {
     const queries: string[] = [];
     const counting: Storage = { ...service.storage, query: (sql, params) => (queries.push(sql), service.storage.query(sql, params)) };
     const matters = createMattersReader(counting);
-    const version = (id: string, m: string[]) => Event.parse(yantaiPlan(enterprise, { id, agency_id: '370600-SCJG', window_start: day(40), window_end: day(41), matters: m }));
+    // One event time for every version: a resend of an id is the same (company, time, id), which the table folds.
+    const occurred_at = new Date().toISOString();
+    const version = (id: string, m: string[], at = occurred_at) => Event.parse(yantaiPlan(enterprise, {
+      id, agency_id: '370600-SCJG', window_start: day(40), window_end: day(41), matters: m, occurred_at: at,
+    }));
     const stored = async (id: string) => (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]])))
       .get(enterprise)!.find((e) => e.id === id)!;
 
@@ -223,6 +227,16 @@ describe('plan-overlap and the plan check', () => {
     await insertEvents(service.storage, asBefore(version('older', ['消防安全']), '2026-11-02T00:00:00Z'));
     expect(await matters([await stored('older')])).toEqual(new Map([['older', ['消防安全']]]));
     expect(queries).toHaveLength(2);
+
+    // Stored again at another event time, the id has two rows; the latest in event time is the version read.
+    const later = new Date(Date.parse(occurred_at) + 60_000).toISOString();
+    const earlier = new Date(Date.parse(occurred_at) - 60_000).toISOString();
+    await insertEvents(service.storage, asBefore(version('twice', ['安全生产'], later), '2026-11-01T00:00:00Z'));
+    await insertEvents(service.storage, asBefore(version('twice', ['食品安全'], earlier), '2026-11-02T00:00:00Z'));
+    const twice = (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]])))
+      .get(enterprise)!.filter((e) => e.id === 'twice');
+    expect(twice).toHaveLength(2);
+    expect(await matters([twice.at(-1)!])).toEqual(new Map([['twice', ['安全生产']]]));
   });
 
   it('a cancelled plan clears the advice', async () => {

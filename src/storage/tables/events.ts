@@ -348,7 +348,13 @@ export const mergingPlanRows = namedQuery({
   }),
 });
 
-/** The accepted JSON of plan versions (event ids) of these companies, one row per id: the latest stored (FINAL). */
+/**
+ * One row per id: the latest in event time, as a plan's versions are read (`readPlan` takes the last). An id stored
+ * again with another time is two rows FINAL keeps apart; without the order, which one came first was the parts'.
+ */
+const LATEST_BY_ID = 'ORDER BY id, occurred_at DESC LIMIT 1 BY id';
+
+/** The accepted JSON of plan versions (event ids) of these companies, one row per id: the latest stored (FINAL) at the latest time. */
 export const planPayloads = namedQuery({
   name: 'events.planPayloads',
   row: EventRow.pick({ id: true, payload: true }),
@@ -357,11 +363,11 @@ export const planPayloads = namedQuery({
     const companies = literalList(p.enterpriseIds, CREDIT_CODE_SHAPE);
     const ids = literalList(p.ids, IDENTIFIER_CHARSET);
     if (companies !== null && ids !== null) {
-      return { sql: `SELECT id, payload FROM events FINAL WHERE enterprise_id IN ${companies} AND type = 'plan' AND id IN ${ids} LIMIT 1 BY id`, values: {} };
+      return { sql: `SELECT id, payload FROM events FINAL WHERE enterprise_id IN ${companies} AND type = 'plan' AND id IN ${ids} ${LATEST_BY_ID}`, values: {} };
     }
     return {
       sql: `SELECT id, payload FROM events FINAL
-            WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} LIMIT 1 BY id`,
+            WHERE enterprise_id IN {companies:Array(String)} AND type = 'plan' AND id IN {ids:Array(String)} ${LATEST_BY_ID}`,
       values: { companies: p.enterpriseIds, ids: p.ids },
     };
   },

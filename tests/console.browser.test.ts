@@ -373,6 +373,23 @@ describe('signing in to the console', () => {
     return res.body;
   }
 
+  it('says why after 退出 even when the page being left asks for a token before it goes', async () => {
+    const tab = await openPage(browser, signedIn(apiA.url));
+    const { page } = tab;
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 15_000 });
+    // As a feed reconnecting or a refresh would, right after 退出 and before the reload takes the page away.
+    // A string, not a function: the test runner would rewrite a function's import(). Not awaited in the page: the
+    // reload takes the page (and what it would answer) away.
+    const reloaded = page.waitForEvent('load');
+    await page.evaluate(`void import('/console/js/auth.js').then((auth) => { auth.signOut(); void auth.token(); })`);
+    await reloaded;
+    const dialog = page.locator('dialog#signin[open]');
+    await dialog.locator('.signin-reason', { hasText: '已退出登录。' }).waitFor({ timeout: 10_000 });
+    expect(await storedToken(page)).toBeNull();
+    expect(unexpected(tab.errors)).toEqual([]);
+    await tab.context.close();
+  });
+
   it('asks for a token and shows no data without one, refuses a wrong one, lets the right one in, and signs out', async () => {
     const tab = await openPage(browser, `${apiA.url}/`);
     const { page } = tab;

@@ -17,6 +17,8 @@ const VERIFY_PATH = '/v1/rules';
 
 let pending = null;
 let refused = null;
+/** 退出 was pressed: the page is reloading, and nothing left on it may ask for a token. */
+let leaving = false;
 
 function read() {
   try {
@@ -64,6 +66,7 @@ export function unauthorized(used) {
 
 /** 退出: forget the token and start over, so nothing the old token read stays on the page or on the wire. */
 export function signOut() {
+  leaving = true;
   sessionStorage.removeItem(KEY);
   sessionStorage.setItem(SIGNED_OUT_KEY, '1');
   location.reload();
@@ -71,6 +74,9 @@ export function signOut() {
 
 /** Shows the sign-in dialog (once, however many callers wait); resolves with the accepted token. */
 export function signIn() {
+  // A call still running on the page being left (a feed reconnecting, a refresh) would open the dialog here and take
+  // the reason meant for the page after the reload, which then said nothing (seen once in CI).
+  if (leaving) return new Promise(() => {});
   pending ??= new Promise((resolve) => openDialog(resolve)).finally(() => {
     pending = null;
   });

@@ -232,10 +232,11 @@ const redisMemory: Fault = {
   async inject({ cluster, probe, settings, progress }) {
     const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await probe.redis.info('memory'))?.[1]);
     const used = await usedMemory();
+    const margin = 256 * 1024;
     // Just above what Redis holds: steady traffic crosses it within a second or two. The limit follows what Redis holds
     // down, so that Redis draining a backlog (the ClickHouse outage's, just before) cannot keep it out of reach: in one
     // run of 2026-12-06 with a limit set once, no request was refused in the whole phase.
-    let limit = used + 256 * 1024;
+    let limit = used + margin;
     await probe.redis.config('SET', 'maxmemory', String(limit));
     const start = Date.now();
     progress(`  maxmemory set to ${(limit / 1048576).toFixed(1)} MiB (used ${(used / 1048576).toFixed(1)} MiB, noeviction) for ${seconds(settings.pressureMs)}`);
@@ -247,8 +248,8 @@ const redisMemory: Fault = {
       healthChecks++;
       if (!ok) healthFailures++;
       const now = await usedMemory();
-      if (now + 256 * 1024 < limit) {
-        limit = now + 256 * 1024;
+      if (now + margin < limit) {
+        limit = now + margin;
         await probe.redis.config('SET', 'maxmemory', String(limit));
       }
       await sleep(500);

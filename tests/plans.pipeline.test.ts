@@ -206,8 +206,10 @@ describe('plan-overlap and the plan check', () => {
     const version = (id: string, m: string[], at = occurred_at) => Event.parse(yantaiPlan(enterprise, {
       id, agency_id: '370600-SCJG', window_start: day(40), window_end: day(41), matters: m, occurred_at: at,
     }));
-    const stored = async (id: string) => (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]])))
-      .get(enterprise)!.find((e) => e.id === id)!;
+    // The rows ClickHouse holds for an id, as evaluation reads them (in event-time order), and the latest of them.
+    const rowsOf = async (id: string) => (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]])))
+      .get(enterprise)!.filter((e) => e.id === id);
+    const stored = async (id: string) => (await rowsOf(id)).at(-1)!;
 
     await insertEvents(service.storage, eventRows(version('with-matters', ['安全生产']), '2026-11-01T00:00:00Z'));
     expect(await matters([await stored('with-matters')])).toEqual(new Map([['with-matters', ['安全生产']]]));
@@ -233,10 +235,8 @@ describe('plan-overlap and the plan check', () => {
     const earlier = new Date(Date.parse(occurred_at) - 60_000).toISOString();
     await insertEvents(service.storage, asBefore(version('twice', ['安全生产'], later), '2026-11-01T00:00:00Z'));
     await insertEvents(service.storage, asBefore(version('twice', ['食品安全'], earlier), '2026-11-02T00:00:00Z'));
-    const twice = (await readEvents(service.storage, [enterprise], new Map([['plan', { from: 0, to: Date.now() + 400 * 86_400_000 }]])))
-      .get(enterprise)!.filter((e) => e.id === 'twice');
-    expect(twice).toHaveLength(2);
-    expect(await matters([twice.at(-1)!])).toEqual(new Map([['twice', ['安全生产']]]));
+    expect(await rowsOf('twice')).toHaveLength(2);
+    expect(await matters([await stored('twice')])).toEqual(new Map([['twice', ['安全生产']]]));
   });
 
   it('a cancelled plan clears the advice', async () => {

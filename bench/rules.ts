@@ -55,6 +55,7 @@ import { historySettings, loadHistory, type History } from './history-load.js';
 import { sampleRss, startAllocationProfile, startCpuProfile } from './profilers.js';
 import { seedHistoryAlerts } from './seed-alerts.js';
 import { recordStorageCalls, summarizeCalls, type CallSummary } from './storage-timings.js';
+import { startCpuSplit, type CpuSplit } from './cpu-split.js';
 import type { FromClient, LivePhasePlan, LivePhaseReport, ToClient } from './live-client.js';
 import './token.js';
 
@@ -202,6 +203,8 @@ interface PhaseResult {
   perfTo: number;
   /** The service's event loop (this process), phase and drain: how long a timer was late, p99 and max, in ms. */
   loopDelay: { p99Ms: number; maxMs: number };
+  /** The machine's CPU-seconds over the phase and its drain, by whose they were. */
+  cpu: CpuSplit;
 }
 
 async function runLivePhases(service: Service, history: History, redisPrefix: string, rss: ReturnType<typeof sampleRss>): Promise<PhaseResult[]> {
@@ -233,18 +236,20 @@ async function runLivePhases(service: Service, history: History, redisPrefix: st
     const sent = next('sent');
     const done = next('done');
     const perfFrom = performance.now();
+    const cpu = startCpuSplit();
     send({ type: 'run', plan });
     const { at: sentAt } = await sent;
     const atEnd = await queues.counts();
     const { report } = await done;
     const drainedAt = await queues.untilDrained(30 * 60_000);
+    const cpuSplit = cpu();
     const maxBacklog = Math.max(await stopWatch(), queues.backlog(atEnd));
     rss.peak();
     loop.disable();
     results.push({
       plan, client: report, backlogAtEnd: atEnd.evaluate, storeBacklogAtEnd: atEnd.store, maxBacklog,
       drainMs: drainedAt === null ? null : drainedAt - sentAt, stored: 0, perfFrom, perfTo: performance.now(),
-      loopDelay: { p99Ms: Math.round(loop.percentile(99) / 1e6), maxMs: Math.round(loop.max / 1e6) },
+      loopDelay: { p99Ms: Math.round(loop.percentile(99) / 1e6), maxMs: Math.round(loop.max / 1e6) }, cpu: cpuSplit,
     });
   }
   // Events stored per phase, by the time ingest accepted them.
@@ -591,7 +596,7 @@ async function run(service: Service, config: Config, { history, seeded, parts, p
       latencyMs: latency.phases[i]!.measured, storePartMs: latency.phases[i]!.storePart, evaluatePartMs: latency.phases[i]!.evaluatePart,
       excludedDeferred: latency.phases[i]!.excluded, alertsByRule: latency.phases[i]!.byRule,
       alertsDeferredByRule: latency.phases[i]!.deferredByRule, serviceTimings: timings?.[i] ?? null,
-      storageCalls: storageCalls?.[i] ?? null, eventLoopDelayMs: p.loopDelay,
+      storageCalls: storageCalls?.[i] ?? null, eventLoopDelayMs: p.loopDelay, cpuSeconds: p.cpu,
     })),
     alertsFromHistoryOnly: latency.historyOnly,
     contextReadProbe: probe,
@@ -642,6 +647,14 @@ async function run(service: Service, config: Config, { history, seeded, parts, p
       `stored → raised p50 ${msText(l.evaluatePart.p50)}, p99 ${msText(l.evaluatePart.p99)}; HTTP p50 ${p.client.latencyMs.p50} ms, p99 ${p.client.latencyMs.p99} ms; ` +
       `event-loop delay p99 ${fmt(p.loopDelay.p99Ms)} ms, max ${fmt(p.loopDelay.maxMs)} ms`);
   });
+  console.log('CPU-seconds over each phase and its drain, from /proc: where the two cores went, and whether anything else ran:');
+  for (const p of phases) {
+    const c = p.cpu;
+    const threads = c.otherThreads.map((t) => `${t.name} ${t.seconds.toFixed(1)}`).join(', ');
+    console.log(`- ${phaseName(p)}: service main thread ${c.mainThread.toFixed(1)} s (${fmt(Math.round((c.mainThread * 1e6) / Math.max(1, p.client.accepted)))} µs an event accepted); ` +
+      `its other threads ${c.otherThreads.reduce((sum, t) => sum + t.seconds, 0).toFixed(1)} s (${threads}); redis-server ${c.redis.toFixed(1)} s; ` +
+      `interrupts ${c.interrupts.toFixed(1)} s; other processes ${c.otherProcesses.toFixed(1)} s (the load client, and anything else that ran); idle ${c.idle.toFixed(1)} s`);
+  }
 
   const ruleKeys = [...new Set(latency.phases.flatMap((l) => Object.keys(l.byRule)))].sort();
   console.log(`\n| alerts raised (revision 1) | ${phases.map(phaseName).join(' | ')} |`);

@@ -88,8 +88,9 @@ export function startCpuSplit(): () => CpuSplit {
       counted += used;
       byName.set(name, (byName.get(name) ?? 0) + used);
     }
+    const processTicks = after.process - before.process;
     const mainTicks = after.threads.get(main)!.ticks - before.threads.get(main)!.ticks;
-    const ended = after.process - before.process - mainTicks - counted;
+    const ended = processTicks - mainTicks - counted;
     const named = [...byName].sort((a, b) => b[1] - a[1]);
     const rest = named.slice(NAMED_THREADS).reduce((sum, [, t]) => sum + t, 0);
     const otherThreads = [
@@ -97,14 +98,13 @@ export function startCpuSplit(): () => CpuSplit {
       ...(rest > 0 ? [{ name: 'others', seconds: seconds(rest) }] : []),
       ...(ended > 0 ? [{ name: 'ended', seconds: seconds(ended) }] : []),
     ].filter((t) => t.seconds > 0);
-    const process_ = after.process - before.process;
-    const redis = after.redis - before.redis;
+    const redisTicks = after.redis - before.redis;
     return {
       mainThread: seconds(mainTicks),
       otherThreads,
-      redis: seconds(redis),
+      redis: seconds(redisTicks),
       interrupts: seconds(after.interrupts - before.interrupts),
-      otherProcesses: seconds(Math.max(0, after.busy - before.busy - process_ - redis)),
+      otherProcesses: seconds(Math.max(0, after.busy - before.busy - processTicks - redisTicks)),
       idle: seconds(after.idle - before.idle),
     };
   };

@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { Session, drainPending } from 'chdb';
-import { wellFormedJson, type Params, type Row, type Storage } from './port.js';
+import { jsonLine, type Params, type Row, type Storage } from './port.js';
 
 /**
  * The ClickHouse engine inside this process (chdb). One data directory per
@@ -25,7 +25,7 @@ export function createEmbeddedStorage(dataDir: string, database: string, options
     async insert(table, rows) {
       if (rows.length === 0) return;
       await useDatabase();
-      const payload = Buffer.from(rows.map((r) => JSON.stringify(r, wellFormedJson)).join('\n'));
+      const payload = Buffer.from(rows.map(jsonLine).join('\n'));
       await session.insert({ table, values: payload, format: 'JSONEachRow' });
     },
     async query<T = Row>(sql: string, params: Params = {}) {

@@ -47,8 +47,20 @@ export function wellFormed(value: unknown): unknown {
 }
 
 /** The same, as a JSON.stringify replacer. */
-export const wellFormedJson = (_key: string, value: unknown): unknown =>
+const wellFormedJson = (_key: string, value: unknown): unknown =>
   (typeof value === 'string' ? value.replace(UNPAIRED_SURROGATE, '\ufffd') : value);
+
+/**
+ * A row as one line of JSONEachRow, its strings well-formed. JSON.stringify writes an unpaired surrogate as an
+ * escape, `\udXXX` in lowercase (ES2019's well-formed JSON.stringify), and every other character of a string as
+ * itself or another escape; so a line without `\ud` has none, and only a line with it (a lone surrogate, or text
+ * that spells the escape) is written again through the replacer. A replacer takes V8 off its fast path: with it,
+ * stringifying was most of the embedded insert's main-thread time (bench:rules --cpu-prof, 2026-12-06).
+ */
+export function jsonLine(row: unknown): string {
+  const line = JSON.stringify(row);
+  return line.includes('\\ud') ? JSON.stringify(row, wellFormedJson) : line;
+}
 
 /** Formats a Date the way ClickHouse parses DateTime64(3, 'UTC') in JSON and parameters. */
 export function toClickHouseTime(date: Date): string {

@@ -219,6 +219,28 @@ export function describeStorageContract(name: string, setup: () => Promise<Stora
       });
     });
 
+    it('stores an unpaired surrogate as U+FFFD in every string column, and leaves pairs and text that spells the escape alone', async () => {
+      const s = storage();
+      await s.command('CREATE TABLE IF NOT EXISTS contract_surrogates (id String, text String, tags Array(String), note Nullable(String)) ENGINE = MergeTree ORDER BY id');
+      const rows = [
+        { id: 'a-lone-high', text: 'before\ud800after', tags: ['\udbff', 'ok'], note: 'x\ud83d' },
+        { id: 'b-lone-low', text: '\udc00 at the start', tags: [], note: null },
+        { id: 'c-pair', text: '🙂 paired \ud83d\ude42', tags: ['\ud83d\ude42'], note: '🙂' },
+        // The escape's letters as text (a backslash, then "ud800"), with nothing unpaired in the row.
+        { id: 'd-spelled', text: '\\ud800 and \\udc00', tags: ['\\ud83d'], note: 'C:\\udisk' },
+        { id: 'e-plain', text: '清检', tags: ['中文'], note: null },
+      ];
+      await s.insert('contract_surrogates', rows);
+      const back = await s.query('SELECT id, text, tags, note FROM contract_surrogates ORDER BY id');
+      expect(back).toEqual([
+        { id: 'a-lone-high', text: 'before\ufffdafter', tags: ['\ufffd', 'ok'], note: 'x\ufffd' },
+        { id: 'b-lone-low', text: '\ufffd at the start', tags: [], note: null },
+        rows[2],
+        rows[3],
+        rows[4],
+      ]);
+    });
+
     it('reads retried identical inserts into events once with FINAL', async () => {
       const s = storage();
       const companies = ['91110000600037341L', '91310000MA1FL8X12Q'];

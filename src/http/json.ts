@@ -13,14 +13,10 @@ export const MAX_JSON_DEPTH = 32;
 /** Whether brackets nest deeper than `max` (outside strings); malformed text is left to JSON.parse. */
 export function nestedDeeperThan(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: the next character is escaped
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      i = closingQuote(text, i);
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) return true;
     } else if (c === 0x5d || c === 0x7d) {
@@ -28,6 +24,20 @@ export function nestedDeeperThan(text: string, max: number): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Where the string opened at `open` ends (the text's length if it does not): at the next quote that an even run of
+ * backslashes, or none, precedes. indexOf skips the string's characters natively: most of a body is strings, and
+ * one by one in JS, a 50-event batch took this check three times as long (180–230 µs against 60–90, 2026-12-06).
+ */
+function closingQuote(text: string, open: number): number {
+  for (let quote = text.indexOf('"', open + 1); quote !== -1; quote = text.indexOf('"', quote + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+  }
+  return text.length;
 }
 
 export type ParsedJson =

@@ -30,7 +30,7 @@ export type ExemptionOutcome =
  */
 export function exemptionFor(
   rule: ResolvedRule, exemptions: readonly ExemptionSpec[], trigger: EngineEvent, anchor: number,
-  input: Pick<KindInput, 'events' | 'planVersions' | 'now'>, lateness?: Offset,
+  input: Pick<KindInput, 'accepted' | 'planVersions' | 'now'>, lateness?: Offset,
 ): ExemptionOutcome {
   const exemption = exemptions.find((e) => e.enabled === true && rule.when(e.when)(trigger));
   if (!exemption) return { state: 'none' };

@@ -35,7 +35,7 @@ export type Search =
  */
 export function search(
   rule: ResolvedRule, spec: ExpectationSpec, trigger: EngineEvent, anchor: number,
-  input: Pick<KindInput, 'events' | 'planVersions' | 'now'>, lateness?: Offset,
+  input: Pick<KindInput, 'accepted' | 'planVersions' | 'now'>, lateness?: Offset,
 ): Search {
   const from = boundAt(anchor, spec.within.from, 'from');
   const to = boundAt(anchor, spec.within.to, 'to');
@@ -47,10 +47,10 @@ export function search(
   const day = calendarDate(anchor);
   const matches: EngineEvent[] = [];
   const consider = (e: EngineEvent) => {
-    if ((e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && expected(e) && correlated(spec, trigger, day, e)) matches.push(e);
+    if ((e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && correlated(spec, trigger, day, e)) matches.push(e);
   };
-  for (const e of input.events) if (!asOfAnchor || e.type !== 'plan') consider(e);
-  if (asOfAnchor) for (const plan of standingAt(input.planVersions(), anchor)) consider(plan);
+  for (const e of input.accepted(expected)) if (!asOfAnchor || e.type !== 'plan') consider(e);
+  if (asOfAnchor) for (const plan of standingAt(input.planVersions(), anchor)) if (expected(plan)) consider(plan);
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
   if (deadline > input.now) return { state: 'pending', deadline };

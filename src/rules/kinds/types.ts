@@ -1,4 +1,5 @@
 import type { ResolvedRule } from '../compile.js';
+import type { Predicate } from '../conditions.js';
 import type { CompanyFacts, EngineEvent } from '../events.js';
 import type { Verdict } from '../findings.js';
 
@@ -8,6 +9,8 @@ export interface KindInput {
   events: readonly EngineEvent[];
   /** Each plan's versions among `events` (`planVersions`), worked out once for every rule and trigger of the company. */
   planVersions(): ReadonlyMap<string, readonly EngineEvent[]>;
+  /** The events a condition accepts, in event-time order: each condition is tried on each event once per company. */
+  accepted(condition: Predicate): readonly EngineEvent[];
   /** Decide the alerts anchored in [from, to] (epoch ms). */
   from: number;
   to: number;

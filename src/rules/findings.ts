@@ -42,14 +42,18 @@ export const fingerprint = (ruleId: string, key: string[], anchor: number) =>
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 
 export function toCandidates(rule: ResolvedRule, company: CompanyFacts, findings: Finding[], naming: Naming): AlertCandidate[] {
-  const byFingerprint = new Map<string, Finding[]>();
+  // By key and anchor, what the fingerprint hashes with the rule's id: one hash per alert, not per finding.
+  const byKeyAndAnchor = new Map<string, Finding[]>();
   for (const f of findings) {
-    const id = fingerprint(rule.spec.id, f.key, f.anchor);
-    const same = byFingerprint.get(id);
+    const at = `${f.key.join('|')}\n${f.anchor}`;
+    const same = byKeyAndAnchor.get(at);
     if (same) same.push(f);
-    else byFingerprint.set(id, [f]);
+    else byKeyAndAnchor.set(at, [f]);
   }
-  return [...byFingerprint].map(([id, same]) => candidate(id, rule, company, same.length === 1 ? same[0]! : merge(same, rule), naming));
+  return [...byKeyAndAnchor.values()].map((same) => {
+    const f = same.length === 1 ? same[0]! : merge(same, rule);
+    return candidate(fingerprint(rule.spec.id, f.key, f.anchor), rule, company, f, naming);
+  });
 }
 
 /**

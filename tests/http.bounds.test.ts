@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkin } from './support/fixtures.js';
 import { auth, startTestService, TEST_TOKEN, type TestService } from './support/service.js';
 
 /**
@@ -93,6 +94,46 @@ describe('7. slow bodies', () => {
     expect(res.text).toContain('request_timeout');
     expect(res.closed).toBe(true);
     expect(res.ms).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50);
+  });
+});
+
+describe('7b. keep-alive after a body', () => {
+  /** One connection, kept: each step writes its bytes and waits for the next answer's status line. */
+  async function onOneConnection(steps: Array<{ bytes: string; pauseMs?: number }>): Promise<string[]> {
+    const { port } = new URL(service.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let text = '';
+    let closed = false;
+    socket.on('data', (d) => (text += d.toString()));
+    socket.on('close', () => (closed = true));
+    const statuses: string[] = [];
+    try {
+      for (const { bytes, pauseMs = 0 } of steps) {
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        if (closed) break;
+        socket.write(bytes);
+        const seen = statuses.length;
+        for (let waited = 0; (text.match(/HTTP\/1\.1 \d{3}/g) ?? []).length <= seen && !closed && waited < 5_000; waited += 20) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        statuses.push(...(text.match(/HTTP\/1\.1 \d{3}/g) ?? []).slice(seen));
+      }
+    } finally {
+      socket.destroy();
+    }
+    return statuses;
+  }
+  const ready = 'GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n';
+  // The Node adapter drops a connection whose request body was left unread half a second after answering.
+  const pauseMs = 1_000;
+
+  // The body middleware reads a caller's body from the Node request itself; the drain after the answer must see it
+  // as read (neither read it again nor close the connection).
+  it('keeps the connection after a body the service read, for the next requests on it', async () => {
+    const body = JSON.stringify(checkin());
+    const post = `POST /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    expect(await onOneConnection([{ bytes: post }, { bytes: ready, pauseMs }, { bytes: post }])).toEqual(['HTTP/1.1 202', 'HTTP/1.1 200', 'HTTP/1.1 202']);
   });
 });
 

@@ -33,6 +33,9 @@ export function declaresBody(c: Context): boolean {
 
 const closing = (c: Context) => c.header('Connection', 'close');
 
+/** The Node request under Hono's (from @hono/node-server), whose body this middleware reads itself. */
+export const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+
 export function boundedBody(bounds: BodyBounds): MiddlewareHandler {
   return async (c, next) => {
     if (!declaresBody(c) || c.req.method === 'GET' || c.req.method === 'HEAD' || !callerOf(c)) return next();
@@ -51,7 +54,7 @@ export function boundedBody(bounds: BodyBounds): MiddlewareHandler {
     }
     const declared = Number(c.req.header('content-length'));
     if (declared > maxBytes) return tooLarge();
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const incoming = incomingOf(c);
     const read = incoming ? await readIncoming(incoming, maxBytes, bounds.timeoutMs) : await readWithin(c.req.raw.body!, maxBytes, bounds.timeoutMs);
     if (read === 'too_large') return tooLarge();
     if (read === 'timed_out') {

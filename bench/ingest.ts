@@ -3,9 +3,11 @@
  * latency, and the service's RSS, on this machine with the embedded engine.
  * The service runs here (as `qingjian start` would); the load comes from a
  * child process. Prints a table and writes bench/results/ingest.json.
+ * `--wrk-cpu-prof FILE`: a CPU profile of the service's main thread while wrk
+ * runs (what bounds the single-event row; summarise it with bench/profile-summary.ts).
  */
 import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +17,12 @@ import { createLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import type { LoadPlan, LoadReport } from './load-client.js';
 import { benchAuth } from './token.js';
-import { sampleRss } from './profilers.js';
+import { sampleRss, startCpuProfile } from './profilers.js';
 import { queueWatch } from './queue-watch.js';
 
 const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
+const { values: flags } = parseArgs({ options: { 'wrk-cpu-prof': { type: 'string' } } });
 
 function runLoad(plan: LoadPlan): Promise<LoadReport> {
   return new Promise((resolve, reject) => {
@@ -112,7 +115,9 @@ async function main() {
   const singleStoredAt = await untilStored(service, 'single', singleEvents);
   await drained();
   const wrkBacklog = await backlogNow();
+  const profiler = flags['wrk-cpu-prof'] ? await startCpuProfile() : null;
   const wrk = await wrkSingleEvents(url, Math.round(20 * scale) || 5);
+  if (profiler) writeFileSync(flags['wrk-cpu-prof']!, JSON.stringify(await profiler()));
   // Only answered requests store an event: a refused one (non2xx, reported) must not be waited for.
   if (wrk) await untilStored(service, 'wrk', wrk.requests - wrk.non2xx);
   const peakRss = rss.stop();

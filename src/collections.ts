@@ -9,3 +9,20 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
   }
   return groups;
 }
+
+/**
+ * `compute` remembered by key, up to `limit` keys (then forgotten all at once: the keys these serve, days and minutes
+ * of event times, cluster, so a full memory is rare and refilling it cheap).
+ */
+export function remembered<K, V>(limit: number, compute: (key: K) => V): (key: K) => V {
+  const values = new Map<K, V>();
+  return (key) => {
+    let value = values.get(key);
+    if (value === undefined) {
+      value = compute(key);
+      if (values.size >= limit) values.clear();
+      values.set(key, value);
+    }
+    return value;
+  };
+}

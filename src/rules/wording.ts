@@ -1,4 +1,5 @@
 import { MINUTE, timestamp } from '../calendar/index.js';
+import { remembered } from '../collections.js';
 import type { Localized } from '../alerts/model.js';
 import type { RuleKind } from './schema.js';
 
@@ -34,16 +35,7 @@ const show = (value: unknown): string => {
 };
 
 // Every trigger's finding names its anchor and the span searched (three of these each), and most fall in a few minutes.
-const minutes = new Map<number, string>();
+const minuteText = remembered(100_000, (minute: number) => timestamp(minute * MINUTE).slice(0, 16).replace('T', ' '));
 
 /** A time as people in the commission read it: Shanghai wall clock to the minute. */
-export function readableTime(ms: number): string {
-  const minute = Math.floor(ms / MINUTE);
-  let text = minutes.get(minute);
-  if (text === undefined) {
-    text = timestamp(ms).slice(0, 16).replace('T', ' ');
-    if (minutes.size >= 100_000) minutes.clear();
-    minutes.set(minute, text);
-  }
-  return text;
-}
+export const readableTime = (ms: number): string => minuteText(Math.floor(ms / MINUTE));

@@ -22,9 +22,9 @@ const dayIndex = (ms: number) => Math.floor((ms + 8 * HOUR) / DAY);
  * per period.
  */
 export const threshold: Kind = {
-  evaluate(rule, { events, from, to }) {
+  evaluate(rule, { events, accepted, from, to }) {
     const spec = detect(rule);
-    const matching = events.filter(rule.when(spec.match));
+    const matching = accepted(rule.when(spec.match));
     const plans = events.filter((e) => e.type === 'plan');
     const findings: Finding[] = [];
     const readings = [{ id: '', group_by: spec.group_by, at_least: spec.at_least }, ...spec.also];

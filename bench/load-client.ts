@@ -3,7 +3,7 @@
  * RSS and CPU are measured alone. Posts demo events over keep-alive HTTP and
  * prints one JSON line with what it saw.
  */
-import { createWorld, generateEvents } from '../src/demo/index.js';
+import { loadEvents } from './load-events.js';
 import { createPoster } from './post.js';
 
 export interface LoadPlan {
@@ -30,10 +30,7 @@ export interface LoadReport {
 const poster = createPoster(512);
 
 function eventBodies(plan: LoadPlan): string[] {
-  const world = createWorld({ seed: plan.seed, enterprisesPerRegion: 1000 });
-  const to = new Date('2026-11-01T00:00:00+08:00');
-  const source = generateEvents(world, { seed: plan.seed, from: new Date(to.getTime() - 120 * 86_400_000), to, visitsPerDay: 400 });
-  const events = Array.from({ length: plan.events }, (_, i) => ({ ...source[i % source.length]!, id: `${plan.idPrefix}-${i}` }));
+  const events = loadEvents({ seed: plan.seed, count: plan.events, idPrefix: plan.idPrefix });
   const bodies: string[] = [];
   for (let i = 0; i < events.length; i += plan.batchSize) bodies.push(JSON.stringify(events.slice(i, i + plan.batchSize)));
   return bodies;

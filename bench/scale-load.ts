@@ -106,7 +106,8 @@ async function main() {
     const batches = Math.ceil((plan.rate * plan.seconds) / perBatch);
     const bodies: Array<{ body: string; company: string; size: number }> = [];
     for (let i = 0; i < batches; i++) {
-      const slice = events.slice(offset, offset + perBatch).map((e) => ({ ...e, id: `${e.id}-s${plan.step}` }));
+      // The generator's ids as they are: visits name their plans by them (`plan_id`).
+      const slice = events.slice(offset, offset + perBatch);
       offset += perBatch;
       const company = triggerCompany(plan.step, i);
       slice.push({

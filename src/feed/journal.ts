@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { defineScript } from '../redis/script.js';
 
 /**
  * The feed's journal: one Redis stream every API process reads, so an alert a
@@ -87,7 +86,6 @@ export interface Journal {
 export const feedStream = (prefix: string) => `${prefix}:{feed}`;
 
 export function createJournal(redis: Redis, prefix: string, options: { retain: number; openReader: () => Redis; readCount?: number }): Journal {
-  const publishScript = defineScript(redis, 'qingjianFeedPublish', PUBLISH);
   const stream = feedStream(prefix);
   const marker = (key: string) => `${stream}:sent:${key}`;
 
@@ -112,7 +110,7 @@ export function createJournal(redis: Redis, prefix: string, options: { retain: n
     async publish(entries) {
       if (entries.length === 0) return 0;
       const args = entries.flatMap((e) => [e.push ? '1' : '0', e.payload, e.rule, e.severity, e.region, e.agency]);
-      return Number(await publishScript.run([stream, ...entries.map((e) => marker(e.key))], options.retain, DEDUP_TTL_S, ...args));
+      return Number(await redis.eval(PUBLISH, 1 + entries.length, stream, ...entries.map((e) => marker(e.key)), options.retain, DEDUP_TTL_S, ...args));
     },
 
     async unpublished(keys) {

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { defineScript } from './script.js';
 
 /**
  * What a process remembers per key (a company's events, its alerts), trusted only while a count in Redis says
@@ -49,7 +48,6 @@ return out`;
 
 export function createCountedMemory<V>(options: CountedMemoryOptions<V>): CountedMemory<V> {
   const { redis, key } = options;
-  const countScript = defineScript(redis, 'qingjianCount', COUNT);
   const empty = () => ({ epoch: null as string | null, entries: new Map<string, { version: number; value: V; size: number }>(), size: 0 });
   // Replaced whole when the epoch changes; a view keeps the one it was made with, so it never fills a newer one.
   let state = empty();
@@ -93,7 +91,7 @@ export function createCountedMemory<V>(options: CountedMemoryOptions<V>): Counte
   const newEpoch = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   /** Sets the epoch unless set and counts one write of each key, in one command; returns the epoch and the new counts. */
   const countAll = async (keys: readonly string[]) => {
-    const [epoch, ...counts] = await countScript.run([key], newEpoch(), ...keys) as [string, ...number[]];
+    const [epoch, ...counts] = await redis.eval(COUNT, 1, key, newEpoch(), ...keys) as [string, ...number[]];
     return { epoch, versions: new Map(keys.map((k, i) => [k, Number(counts[i])])) };
   };
 

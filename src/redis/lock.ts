@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { defineScript } from './script.js';
 
 /**
  * Named mutual-exclusion locks in Redis, taken all or nothing. The rule engine
@@ -77,8 +76,6 @@ return 0`;
 
 export function createLocks(redis: Redis, prefix: string): Locks {
   const keyOf = (name: string) => `${prefix}:lock:${name}`;
-  const renewScript = defineScript(redis, 'qingjianLockRenew', RENEW);
-  const releaseScript = defineScript(redis, 'qingjianLockRelease', RELEASE);
 
   /**
    * Runs fn while renewing the held locks every ttlMs / 3. A renewal that fails (Redis away for a moment) is
@@ -100,7 +97,7 @@ export function createLocks(redis: Redis, prefix: string): Locks {
     const renewal = setInterval(() => {
       const sentAt = Date.now();
       const pipeline = redis.pipeline();
-      for (const name of names) renewScript.queue(pipeline, [keyOf(name)], token, ttlMs);
+      for (const name of names) pipeline.eval(RENEW, 1, keyOf(name), token, ttlMs);
       pipeline.exec().then((replies) => {
         const lost = names.findIndex((_, i) => replies?.[i]?.[1] === 0);
         if (lost >= 0) taken ??= names[lost]!;
@@ -130,7 +127,7 @@ export function createLocks(redis: Redis, prefix: string): Locks {
   async function release(names: string[], token: string): Promise<void> {
     if (names.length === 0) return;
     const pipeline = redis.pipeline();
-    for (const name of names) releaseScript.queue(pipeline, [keyOf(name)], token);
+    for (const name of names) pipeline.eval(RELEASE, 1, keyOf(name), token);
     await pipeline.exec();
   }
 

@@ -10,6 +10,7 @@ import { backtest, formatBacktestReport } from '../src/rules/backtest.js';
 import { companyFacts } from '../src/rules/events.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
+import { creditCode } from './support/fixtures.js';
 import { eventually, post, put, startTestService, type TestService } from './support/service.js';
 
 // A backtest reads stored history and concludes what the live engine would have.
@@ -88,37 +89,83 @@ it('reads history in slices of whole companies and reports the same as in one sl
   expect(actual).toEqual(expected);
 });
 
-it('reports the difference an edited rule makes, without storing anything', async () => {
+/** The rule set of a copy of the rules directory with each `[file, from, to]` replacement made (each must apply). */
+async function editedRuleSet(edits: Array<[string, string, string]>): Promise<RuleSet> {
   const dir = mkdtempSync(join(tmpdir(), 'qingjian-candidate-'));
   try {
     cpSync(service.config.RULES_DIR, dir, { recursive: true });
-    // 烟台's lead time is set in the policy map: shorten it there, and version the rule.
-    const edit = (name: string, from: string, to: string) => {
+    for (const [name, from, to] of edits) {
       const file = join(dir, name);
       const text = readFileSync(file, 'utf8');
       expect(text).toContain(from);
       writeFileSync(file, text.replace(from, to));
-    };
-    edit('no-plan.yaml', 'version: 2', 'version: 3');
-    edit('regions.yaml', 'params: { lead_days: 7, green_channel: true }', 'params: { lead_days: 3, green_channel: true }');
-    const candidate = await loadRuleSet(dir);
-
-    const report = await backtest(service.storage, { current, candidate, ruleId: 'no-plan', from, to });
-    expect(report.candidate_version).toBe(3);
-    expect(report.alerts).toBe(engineAlerts(candidate, 'no-plan').length);
-    const diff = report.diff!;
-    // A shorter lead time turns some late-plan alerts into no alert at all, and never adds one.
-    expect(diff.added).toBe(0);
-    expect(diff.removed + diff.changed).toBeGreaterThan(0);
-    expect(diff.unchanged + diff.changed).toBe(report.alerts);
-    expect(formatBacktestReport(report)).toContain('difference from v2');
-    // The live engine may still be deciding the history in the background, so "nothing stored" is read as: no alert
-    // under the candidate's version exists.
-    expect(await service.storage.query<{ n: number }>("SELECT count() AS n FROM alerts WHERE rule_id = 'no-plan' AND rule_version = 3"))
-      .toEqual([{ n: 0 }]);
+    }
+    return await loadRuleSet(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+it('reports the difference an edited rule makes, without storing anything', async () => {
+  // 烟台's lead time is set in the policy map: shorten it there, and version the rule.
+  const candidate = await editedRuleSet([
+    ['no-plan.yaml', 'version: 2', 'version: 3'],
+    ['regions.yaml', 'params: { lead_days: 7, green_channel: true }', 'params: { lead_days: 3, green_channel: true }'],
+  ]);
+  const report = await backtest(service.storage, { current, candidate, ruleId: 'no-plan', from, to });
+  expect(report.candidate_version).toBe(3);
+  expect(report.alerts).toBe(engineAlerts(candidate, 'no-plan').length);
+  const diff = report.diff!;
+  // A shorter lead time turns some late-plan alerts into no alert at all, and never adds one.
+  expect(diff.added).toBe(0);
+  expect(diff.removed + diff.changed).toBeGreaterThan(0);
+  expect(diff.unchanged + diff.changed).toBe(report.alerts);
+  expect(formatBacktestReport(report)).toContain('difference from v2');
+  // The live engine may still be deciding the history in the background, so "nothing stored" is read as: no alert
+  // under the candidate's version exists.
+  expect(await service.storage.query<{ n: number }>("SELECT count() AS n FROM alerts WHERE rule_id = 'no-plan' AND rule_version = 3"))
+    .toEqual([{ n: 0 }]);
+});
+
+it('reads the companies of the regions where the rule or its candidate is in force, and no others', async () => {
+  // frequent-visits holds in 德州 alone: of this history's 280 companies, 德州's 30 are read.
+  const alone = await backtest(service.storage, { current, ruleId: 'frequent-visits', from, to });
+  const dezhou = elsewhere.enterprises.filter((e) => e.region.startsWith('3714')).length;
+  expect(alone.companies).toBeGreaterThan(0);
+  expect(alone.companies).toBeLessThanOrEqual(dezhou);
+  // A candidate that also puts it in force in 烟台 reads 烟台's companies too, and finds their alerts.
+  const candidate = await editedRuleSet([
+    ['frequent-visits.yaml', 'version: 2', 'version: 3'],
+    ['regions.yaml', '    rules:\n      no-plan:\n        params: { lead_days: 7', '    rules:\n      frequent-visits:\n      no-plan:\n        params: { lead_days: 7'],
+  ]);
+  const adopted = await backtest(service.storage, { current, candidate, ruleId: 'frequent-visits', from, to });
+  expect(adopted.companies).toBeGreaterThan(alone.companies + yantai.enterprises.length / 2);
+  expect(adopted.alerts).toBe(engineAlerts(candidate, 'frequent-visits').length);
+  expect(adopted.diff!.added).toBeGreaterThan(0);
+  expect(adopted.diff!.added + adopted.diff!.unchanged + adopted.diff!.changed).toBe(adopted.alerts);
+  expect(adopted.alerts - adopted.diff!.added).toBe(alone.alerts);
+});
+
+it('places a company without reference data by the region its events name', async () => {
+  // Four agencies' visits in a week to each of two companies nobody sent reference data for, long before the history
+  // above: one in 德州, where frequent-visits holds, one in 莆田, where it does not.
+  const day = (n: number) => new Date(Date.now() - n * DAY).toISOString();
+  const visits = (enterprise: string, region: string) => [300, 298, 296, 294].map((n, i) => ({
+    id: `bt-unknown-${region}-${i}`, type: 'checkin', occurred_at: day(n), region, source: 'test', enterprise_id: enterprise,
+    agency_id: `${region.slice(0, 4)}00-A${i}`, officer_ids: [`${region.slice(0, 4)}00-A${i}-001`], action: 'enter', method: 'qr',
+  }));
+  const inDezhou = creditCode('371402', 987_654);
+  const inPutian = creditCode('350302', 987_654);
+  const unknown = [...visits(inDezhou, '371402'), ...visits(inPutian, '350302')];
+  expect((await post(`${service.url}/v1/events`, unknown)).status).toBe(202);
+  await eventually(async () => {
+    const [row] = await service.storage.query<{ n: number }>("SELECT count(DISTINCT id) AS n FROM events WHERE id LIKE 'bt-unknown-%'");
+    return Number(row!.n) === unknown.length ? true : undefined;
+  }, 30_000, 'visits stored');
+
+  const report = await backtest(service.storage, { current, ruleId: 'frequent-visits', from: new Date(day(310)), to: new Date(day(290)) });
+  expect(report.companies).toBe(1);
+  expect(report.by_company).toEqual([{ enterprise_id: inDezhou, name: inDezhou, alerts: 1 }]);
 });
 
 it('names a rule that does not exist', async () => {

@@ -252,13 +252,27 @@ export const eventsInSpans = namedQuery({
   },
 });
 
-/** Each company with events in the spans and its number of rows (without FINAL: a retried row counts twice), in id order: how a backtest plans its slices. */
+/**
+ * Each company with events in the spans and its number of rows (without FINAL: a retried row counts twice), in id
+ * order: how a backtest plans its slices. With `regions` (division-code prefixes), only the companies placed in one
+ * of them, as the engine places a company (`companyOf`): by its reference data, else by the region its events name
+ * (any of them here, a superset: the engine still decides by its first). Without, every company.
+ */
 export const rowsPerCompany = namedQuery({
   name: 'events.rowsPerCompany',
   row: z.object({ enterprise_id: z.string(), n: column.uint64 }),
-  statement: ({ spans }: { spans: Spans }) => {
+  statement: ({ spans, regions }: { spans: Spans; regions: readonly string[] | null }) => {
     const filter = spanFilter(spans);
-    return { sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql} GROUP BY enterprise_id ORDER BY enterprise_id`, values: filter.params };
+    const placed = (region: string) => `arrayExists(prefix -> startsWith(${region}, prefix), {regions:Array(String)})`;
+    const companies = regions === null ? '' : ` AND enterprise_id IN (
+          SELECT enterprise_id FROM enterprises FINAL WHERE ${placed('region')}
+          UNION ALL
+          SELECT enterprise_id FROM events
+          WHERE ${filter.sql} AND ${placed('region')} AND enterprise_id NOT IN (SELECT enterprise_id FROM enterprises))`;
+    return {
+      sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql}${companies} GROUP BY enterprise_id ORDER BY enterprise_id`,
+      values: regions === null ? filter.params : { ...filter.params, regions },
+    };
   },
 });
 

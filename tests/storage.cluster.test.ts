@@ -12,6 +12,7 @@ import { createEmbeddedStorage } from '../src/storage/embedded.js';
 import { MIGRATIONS, ledgerStatements, migrate, pendingMigrations } from '../src/storage/migrations.js';
 import type { ClusterTarget, Storage } from '../src/storage/port.js';
 import { createServerStorage } from '../src/storage/server.js';
+import { companiesReaching, rowsPerCompany } from '../src/storage/tables/events.js';
 import { readTimeline } from '../src/timeline/store.js';
 
 /*
@@ -290,6 +291,24 @@ describe('on this node as a one-shard cluster (testkeeper)', () => {
       expect(evidence.map((r) => r.id).sort()).toEqual(['e-1', 'p-1']);
       const [stored] = await storage.query<{ stored_at: string }>("SELECT stored_at FROM events WHERE id = 'e-2'");
       expect(stored!.stored_at).not.toMatch(/^1970/);
+    });
+
+    it("a backtest's plan reads across the Distributed tables: the companies of some regions, those a count reaches", async () => {
+      const at = (day: number) => `2025-03-${String(day).padStart(2, '0')} 02:00:00.000`;
+      const visit = (id: string, company: string, region: string, day: number) => ({
+        id, type: 'checkin', enterprise_id: company, region, agency_id: `${id}-agency`, occurred_at: at(day), received_at: at(day), payload: '{}',
+      });
+      // One company placed by its reference data (in 德州, whatever its events say), one by its events alone.
+      await storage.insert('enterprises', [{ enterprise_id: 'c-known', name: 'k', region: '371402', updated_at: at(1) }]);
+      await storage.insert('events', [
+        ...[1, 3, 5].map((day) => visit(`k${day}`, 'c-known', '350302', day)),
+        visit('u1', 'c-unknown', '350302', 2),
+      ]);
+      const spans = new Map([[null, { from: Date.parse('2025-03-01T00:00:00Z'), to: Date.parse('2025-03-31T00:00:00Z') }]]);
+      expect(await rowsPerCompany(storage, { spans, regions: ['3714'] })).toEqual([{ enterprise_id: 'c-known', n: 3 }]);
+      expect(await rowsPerCompany(storage, { spans, regions: ['3503'] })).toEqual([{ enterprise_id: 'c-unknown', n: 1 }]);
+      const reach = { types: ['checkin'], from: spans.get(null)!.from, to: spans.get(null)!.to, windowDays: 15, atLeast: 3, perAgencyMs: 7_200_000 };
+      expect(await companiesReaching(storage, reach)).toEqual([{ enterprise_id: 'c-known' }]);
     });
 
     it('refuses a database that was migrated without CLICKHOUSE_CLUSTER', async () => {

@@ -264,14 +264,51 @@ export const rowsPerCompany = namedQuery({
   statement: ({ spans, regions }: { spans: Spans; regions: readonly string[] | null }) => {
     const filter = spanFilter(spans);
     const placed = (region: string) => `arrayExists(prefix -> startsWith(${region}, prefix), {regions:Array(String)})`;
-    const companies = regions === null ? '' : ` AND enterprise_id IN (
+    // GLOBAL: on a cluster the sets are made once, not by each shard from the other tables' shards.
+    const companies = regions === null ? '' : ` AND enterprise_id GLOBAL IN (
           SELECT enterprise_id FROM enterprises FINAL WHERE ${placed('region')}
           UNION ALL
           SELECT enterprise_id FROM events
-          WHERE ${filter.sql} AND ${placed('region')} AND enterprise_id NOT IN (SELECT enterprise_id FROM enterprises))`;
+          WHERE ${filter.sql} AND ${placed('region')} AND enterprise_id GLOBAL NOT IN (SELECT enterprise_id FROM enterprises))`;
     return {
       sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql}${companies} GROUP BY enterprise_id ORDER BY enterprise_id`,
       values: regions === null ? filter.params : { ...filter.params, regions },
+    };
+  },
+});
+
+/**
+ * The companies whose count of events of `types` in the span (or, with `perAgencyMs`, of their agencies' intervals of
+ * that length holding such an event), by the Shanghai day of each, reaches `atLeast` within some `windowDays` days:
+ * the only ones a counting rule can alert (`Reach` in src/rules/kinds/types.ts). Without FINAL: a retried row counts
+ * twice, which only widens the bound. An on-site record is placed at its start, as visits are (`timeOf`).
+ */
+export const companiesReaching = namedQuery({
+  name: 'events.companiesReaching',
+  row: z.object({ enterprise_id: z.string() }),
+  statement: (p: { types: readonly string[] | null; from: number; to: number; windowDays: number; atLeast: number; perAgencyMs?: number }) => {
+    const ms = p.perAgencyMs === undefined ? 'toUnixTimestamp64Milli(occurred_at)'
+      : "toUnixTimestamp64Milli(if(type = 'inspection', ifNull(started_at, occurred_at), occurred_at))";
+    const day = `intDiv(${ms} + ${8 * 3_600_000}, ${86_400_000})`;
+    const units = p.perAgencyMs === undefined
+      ? `SELECT enterprise_id, ${day} AS day FROM events WHERE `
+      : `SELECT DISTINCT enterprise_id, agency_id, intDiv(${ms}, {per_agency_ms:UInt64}) AS slot, ${day} AS day FROM events WHERE `;
+    const types = p.types === null ? '' : 'type IN {types:Array(String)} AND ';
+    return {
+      sql: `SELECT enterprise_id FROM (
+              SELECT enterprise_id, arraySort(groupArray(day)) AS days
+              FROM (${units}${types}occurred_at BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')})
+              GROUP BY enterprise_id)
+            WHERE arrayExists((d, i) -> i >= {at_least:UInt32} AND d - days[i - {at_least:UInt32} + 1] < {window_days:UInt32}, days, arrayEnumerate(days))
+            ORDER BY enterprise_id`,
+      values: {
+        ...(p.types === null ? {} : { types: p.types }),
+        ...(p.perAgencyMs === undefined ? {} : { per_agency_ms: p.perAgencyMs }),
+        from: toClickHouseTime(new Date(clampToStored(p.from))),
+        to: toClickHouseTime(new Date(clampToStored(p.to))),
+        at_least: p.atLeast,
+        window_days: p.windowDays,
+      },
     };
   },
 });

@@ -12,7 +12,7 @@ import { createEmbeddedStorage } from '../src/storage/embedded.js';
 import { MIGRATIONS, ledgerStatements, migrate, pendingMigrations } from '../src/storage/migrations.js';
 import type { ClusterTarget, Storage } from '../src/storage/port.js';
 import { createServerStorage } from '../src/storage/server.js';
-import { companiesReaching, rowsPerCompany } from '../src/storage/tables/events.js';
+import { rowsPerCompany } from '../src/storage/tables/events.js';
 import { readTimeline } from '../src/timeline/store.js';
 
 /*
@@ -308,7 +308,8 @@ describe('on this node as a one-shard cluster (testkeeper)', () => {
       expect(await rowsPerCompany(storage, { spans, regions: ['3714'] })).toEqual([{ enterprise_id: 'c-known', n: 3 }]);
       expect(await rowsPerCompany(storage, { spans, regions: ['3503'] })).toEqual([{ enterprise_id: 'c-unknown', n: 1 }]);
       const reach = { types: ['checkin'], from: spans.get(null)!.from, to: spans.get(null)!.to, windowDays: 15, atLeast: 3, perAgencyMs: 7_200_000 };
-      expect(await companiesReaching(storage, reach)).toEqual([{ enterprise_id: 'c-known' }]);
+      expect(await rowsPerCompany(storage, { spans, regions: null, reach })).toEqual([{ enterprise_id: 'c-known', n: 3 }]);
+      expect(await rowsPerCompany(storage, { spans, regions: ['3503'], reach })).toEqual([]);
     });
 
     it('refuses a database that was migrated without CLICKHOUSE_CLUSTER', async () => {

@@ -2,11 +2,12 @@ import type { AlertCandidate } from '../alerts/model.js';
 import { calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import type { CompiledRule } from './compile.js';
-import { companiesReaching, rowsPerCompany, type Spans } from '../storage/tables/events.js';
+import { rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
 import { readAgencyNames, readCompanies, readEvents } from './context.js';
 import { anchorNeeds, anchorReach, evaluateCompany, mergeNeeds } from './engine.js';
 import type { RuleSet } from './load.js';
 import { companyOf } from './company.js';
+import { fromStoredRowUnshared } from './events.js';
 
 /**
  * Runs a rule (or an edited copy of it) over stored history without
@@ -63,12 +64,11 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const regions = new Set(['', ...rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);
   const spans = mergeNeeds([...regions].flatMap((region) => anchorNeeds(rules, region, anchors)));
 
-  // Only companies where the rule (or its candidate) is in force can alert: the others are not read at all.
+  // Only companies where the rule (or its candidate) is in force can alert: the others are not read at all. Nor can
+  // a company whose count, bounded in the storage, never reaches the least any alert needs (counting rules).
   const placed = rules.some((r) => r.placement === null) ? null : [...new Set(rules.flatMap((r) => r.placement!.map((p) => p.prefix)))];
-  // Nor can a company whose count, bounded in the storage, never reaches the least any alert needs (counting rules).
   const reach = anchorReach(rules, anchors);
-  const reaching = reach && reach.atLeast > 1 ? new Set((await companiesReaching(storage, reach)).map((r) => r.enterprise_id)) : null;
-  const slices = await sliceCompanies(storage, spans, placed, reaching, options.sliceRows ?? SLICE_ROWS);
+  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach && reach.atLeast > 1 ? { reach } : {}) }, options.sliceRows ?? SLICE_ROWS);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
   options.onSlice?.(0, slices.length);
@@ -129,13 +129,12 @@ function pick(set: RuleSet, id: string): CompiledRule {
 // are in memory at once (one read while the other is evaluated), and the embedded engine stops answering a query
 // bound with an array of ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms, 38,000 not within 20 s).
 async function sliceCompanies(
-  storage: Storage, spans: Spans, regions: readonly string[] | null, reaching: ReadonlySet<string> | null, sliceRows: number,
+  storage: Storage, companies: { spans: Spans; regions: readonly string[] | null; reach?: CountBound }, sliceRows: number,
 ): Promise<string[][]> {
   const slices: string[][] = [];
   let slice: string[] = [];
   let rows = 0;
-  for (const { enterprise_id, n } of await rowsPerCompany(storage, { spans, regions })) {
-    if (reaching && !reaching.has(enterprise_id)) continue;
+  for (const { enterprise_id, n } of await rowsPerCompany(storage, companies)) {
     if (slice.length > 0 && (rows + n > sliceRows || slice.length === SLICE_COMPANIES)) {
       slices.push(slice);
       slice = [];
@@ -149,7 +148,7 @@ async function sliceCompanies(
 }
 
 async function readSlice(storage: Storage, ids: readonly string[], spans: Spans) {
-  const [events, companies] = await Promise.all([readEvents(storage, ids, spans), readCompanies(storage, ids)]);
+  const [events, companies] = await Promise.all([readEvents(storage, ids, spans, fromStoredRowUnshared), readCompanies(storage, ids)]);
   const agencies = await readAgencyNames(storage, [...new Set([...events.values()].flat().map((e) => e.agency_id).filter(Boolean))]);
   return { events, companies, agencies };
 }

@@ -1,18 +1,23 @@
 import type { Storage } from '../storage/index.js';
 import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
 import { companyRows } from '../storage/tables/enterprises.js';
-import { eventsInSpans, type Spans } from '../storage/tables/events.js';
+import { eventsInSpans, type EngineEventRow, type Spans } from '../storage/tables/events.js';
 import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './events.js';
 
 // What the engine reads from ClickHouse: companies' events (only the types and spans the rules need), their
 // reference data and agency names.
 
-/** Each company's events in the spans, in (event time, id) order (`byTime`, as evaluation memory keeps them). */
-export async function readEvents(storage: Storage, enterpriseIds: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>> {
+/**
+ * Each company's events in the spans, in (event time, id) order (`byTime`, as evaluation memory keeps them), each
+ * made by `fromRow` (what evaluation memory holds by default).
+ */
+export async function readEvents(
+  storage: Storage, enterpriseIds: readonly string[], spans: Spans, fromRow: (row: EngineEventRow) => EngineEvent = fromStoredRow,
+): Promise<Map<string, EngineEvent[]>> {
   const byCompany = new Map<string, EngineEvent[]>();
   if (enterpriseIds.length === 0 || spans.size === 0) return byCompany;
   for (const row of await eventsInSpans(storage, { enterpriseIds, spans })) {
-    const event = fromStoredRow(row);
+    const event = fromRow(row);
     const own = byCompany.get(event.enterprise_id);
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);

@@ -1,3 +1,4 @@
+import type { CountBound } from '../../storage/tables/events.js';
 import type { ResolvedRule } from '../compile.js';
 import type { Predicate } from '../conditions.js';
 import type { CompanyFacts, EngineEvent } from '../events.js';
@@ -30,14 +31,7 @@ export interface Need {
  * alert, so a backtest does not read it. `perAgencyMs`: one per agency and interval of that length (the visits a
  * gap that long apart separates start at most once in each; see visits.ts); absent, every event of `types`.
  */
-export interface Reach {
-  types: string[] | null;
-  from: number;
-  to: number;
-  windowDays: number;
-  atLeast: number;
-  perAgencyMs?: number;
-}
+export type Reach = CountBound;
 
 /** What every rule kind provides to the engine. */
 export interface Kind {

@@ -253,65 +253,74 @@ export const eventsInSpans = namedQuery({
 });
 
 /**
+ * A bound on what a counting rule counts (`Reach` in src/rules/kinds/types.ts): events of `types` in the span, or
+ * with `perAgencyMs` their agencies' intervals of that length, each on its Shanghai day.
+ */
+export interface CountBound {
+  types: readonly string[] | null;
+  from: number;
+  to: number;
+  windowDays: number;
+  atLeast: number;
+  perAgencyMs?: number;
+}
+
+/**
  * Each company with events in the spans and its number of rows (without FINAL: a retried row counts twice), in id
  * order: how a backtest plans its slices. With `regions` (division-code prefixes), only the companies placed in one
  * of them, as the engine places a company (`companyOf`): by its reference data, else by the region its events name
- * (any of them here, a superset: the engine still decides by its first). Without, every company.
+ * (any of them here, a superset: the engine still decides by its first). With `reach`, only the companies whose
+ * bound reaches `atLeast` within some `windowDays` days: the only ones a counting rule can alert.
  */
 export const rowsPerCompany = namedQuery({
   name: 'events.rowsPerCompany',
   row: z.object({ enterprise_id: z.string(), n: column.uint64 }),
-  statement: ({ spans, regions }: { spans: Spans; regions: readonly string[] | null }) => {
+  statement: ({ spans, regions, reach }: { spans: Spans; regions: readonly string[] | null; reach?: CountBound }) => {
     const filter = spanFilter(spans);
     const placed = (region: string) => `arrayExists(prefix -> startsWith(${region}, prefix), {regions:Array(String)})`;
     // GLOBAL: on a cluster the sets are made once, not by each shard from the other tables' shards.
-    const companies = regions === null ? '' : ` AND enterprise_id GLOBAL IN (
+    const inRegions = regions === null ? '' : ` AND enterprise_id GLOBAL IN (
           SELECT enterprise_id FROM enterprises FINAL WHERE ${placed('region')}
           UNION ALL
           SELECT enterprise_id FROM events
           WHERE ${filter.sql} AND ${placed('region')} AND enterprise_id GLOBAL NOT IN (SELECT enterprise_id FROM enterprises))`;
+    const reaching = reach ? reachingCompanies(reach, inRegions) : null;
     return {
-      sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql}${companies} GROUP BY enterprise_id ORDER BY enterprise_id`,
-      values: regions === null ? filter.params : { ...filter.params, regions },
+      sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql}${inRegions}${reaching ? ` AND enterprise_id GLOBAL IN (${reaching.sql})` : ''}
+            GROUP BY enterprise_id ORDER BY enterprise_id`,
+      values: { ...filter.params, ...(regions === null ? {} : { regions }), ...reaching?.values },
     };
   },
 });
 
-/**
- * The companies whose count of events of `types` in the span (or, with `perAgencyMs`, of their agencies' intervals of
- * that length holding such an event), by the Shanghai day of each, reaches `atLeast` within some `windowDays` days:
- * the only ones a counting rule can alert (`Reach` in src/rules/kinds/types.ts). Without FINAL: a retried row counts
- * twice, which only widens the bound. An on-site record is placed at its start, as visits are (`timeOf`).
- */
-export const companiesReaching = namedQuery({
-  name: 'events.companiesReaching',
-  row: z.object({ enterprise_id: z.string() }),
-  statement: (p: { types: readonly string[] | null; from: number; to: number; windowDays: number; atLeast: number; perAgencyMs?: number }) => {
-    const ms = p.perAgencyMs === undefined ? 'toUnixTimestamp64Milli(occurred_at)'
-      : "toUnixTimestamp64Milli(if(type = 'inspection', ifNull(started_at, occurred_at), occurred_at))";
-    const day = `intDiv(${ms} + ${8 * 3_600_000}, ${86_400_000})`;
-    const units = p.perAgencyMs === undefined
-      ? `SELECT enterprise_id, ${day} AS day FROM events WHERE `
-      : `SELECT DISTINCT enterprise_id, agency_id, intDiv(${ms}, {per_agency_ms:UInt64}) AS slot, ${day} AS day FROM events WHERE `;
-    const types = p.types === null ? '' : 'type IN {types:Array(String)} AND ';
-    return {
-      sql: `SELECT enterprise_id FROM (
-              SELECT enterprise_id, arraySort(groupArray(day)) AS days
-              FROM (${units}${types}occurred_at BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')})
-              GROUP BY enterprise_id)
-            WHERE arrayExists((d, i) -> i >= {at_least:UInt32} AND d - days[i - {at_least:UInt32} + 1] < {window_days:UInt32}, days, arrayEnumerate(days))
-            ORDER BY enterprise_id`,
-      values: {
-        ...(p.types === null ? {} : { types: p.types }),
-        ...(p.perAgencyMs === undefined ? {} : { per_agency_ms: p.perAgencyMs }),
-        from: toClickHouseTime(new Date(clampToStored(p.from))),
-        to: toClickHouseTime(new Date(clampToStored(p.to))),
-        at_least: p.atLeast,
-        window_days: p.windowDays,
-      },
-    };
-  },
-});
+// Each company's units by day, sorted, and whether `atLeast` of them fall within `windowDays` days. Without FINAL:
+// a retried row counts twice, which only widens the bound. An on-site record is placed at its start, as visits are
+// (`timeOf` in src/rules/kinds/visits.ts).
+function reachingCompanies(p: CountBound, inRegions: string): { sql: string; values: Record<string, unknown> } {
+  const ms = p.perAgencyMs === undefined ? 'toUnixTimestamp64Milli(occurred_at)'
+    : "toUnixTimestamp64Milli(if(type = 'inspection', ifNull(started_at, occurred_at), occurred_at))";
+  const day = `intDiv(${ms} + ${8 * 3_600_000}, ${86_400_000})`;
+  const units = p.perAgencyMs === undefined
+    ? `SELECT enterprise_id, ${day} AS day FROM events WHERE `
+    : `SELECT DISTINCT enterprise_id, agency_id, intDiv(${ms}, {reach_per_agency_ms:UInt64}) AS slot, ${day} AS day FROM events WHERE `;
+  const types = p.types === null ? '' : 'type IN {reach_types:Array(String)} AND ';
+  return {
+    sql: `SELECT enterprise_id FROM (
+            SELECT enterprise_id, arraySort(groupArray(day)) AS days
+            FROM (${units}${types}occurred_at BETWEEN {reach_from:DateTime64(3, 'UTC')} AND {reach_to:DateTime64(3, 'UTC')}${inRegions})
+            GROUP BY enterprise_id)
+          WHERE arrayExists((d, i) -> i >= {reach_at_least:UInt32} AND d - days[i - {reach_at_least:UInt32} + 1] < {reach_window_days:UInt32},
+            days, arrayEnumerate(days))`,
+    values: {
+      ...(p.types === null ? {} : { reach_types: p.types }),
+      ...(p.perAgencyMs === undefined ? {} : { reach_per_agency_ms: p.perAgencyMs }),
+      reach_from: toClickHouseTime(new Date(clampToStored(p.from))),
+      reach_to: toClickHouseTime(new Date(clampToStored(p.to))),
+      reach_at_least: p.atLeast,
+      reach_window_days: p.windowDays,
+    },
+  };
+}
 
 /**
  * One page of a company's events in (occurred_at, id) order after a position: keyset pagination that stays

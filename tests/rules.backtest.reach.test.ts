@@ -30,8 +30,8 @@ const COMPANIES = 16;
 const RUNS = 20;
 const AGENCIES = ['371400-SCJG', '371400-HBJ', '371400-YJJ'];
 
-/** The rules directory with 德州's frequent-visits parameters set to these (the rule's version raised). */
-async function dezhouWith(params: string): Promise<RuleSet> {
+/** The rules directory with 德州's frequent-visits parameters set to these (the rule's version raised, its counting replaced). */
+async function dezhouWith(params: string, counting?: string): Promise<RuleSet> {
   const copy = mkdtempSync(join(tmpdir(), 'qingjian-reach-rules-'));
   try {
     cpSync(rulesDir, copy, { recursive: true });
@@ -41,6 +41,7 @@ async function dezhouWith(params: string): Promise<RuleSet> {
       writeFileSync(join(copy, name), text.replace(from, to));
     };
     edit('frequent-visits.yaml', 'version: 2', 'version: 3');
+    if (counting) edit('frequent-visits.yaml', '  count:\n    visits: { gap_hours: $visit_gap_hours }\n', `  count: ${counting}\n`);
     edit('regions.yaml', '      frequent-visits:\n', `      frequent-visits:\n        params: ${params}\n`);
     return await loadRuleSet(copy);
   } finally {
@@ -159,3 +160,18 @@ function toEvent(enterprise: string, id: string, start: number, v: Presence): Ev
       started_at: new Date(at - v.startedBefore * MINUTE).toISOString(), ended_at: new Date(at).toISOString() }
     : { ...common, type: 'checkin', action: v.kind, method: 'qr', onsite: v.onsite });
 }
+
+it('reads every company when the rule counts distinct officers, of whom one scan may name several', async () => {
+  const set = await dezhouWith('{ agency_at_least: 3 }', '{ distinct: officer_ids }');
+  const start = EPOCH + 3_000 * DAY;
+  const enterprise = { enterprise_id: creditCode('371402', 999_999), name: '企业', region: '371402', credit_grade: 'B' as const, whitelisted: false };
+  // Two scans in a week, each naming two officers: four officers, the line of one agency is three.
+  const scans = [0, 5].map((day, i) => Event.parse({
+    id: `reach-officers-${i}`, type: 'checkin', occurred_at: new Date(start + day * DAY + 10 * 60 * MINUTE).toISOString(), region: '371402',
+    source: 'test', enterprise_id: enterprise.enterprise_id, agency_id: AGENCIES[0], officer_ids: [`o-${i}-a`, `o-${i}-b`], action: 'enter', method: 'qr',
+  }));
+  await insertEnterprises(storage, [enterpriseRow(enterprise, new Date(start).toISOString())]);
+  await insertEvents(storage, scans.flatMap((e) => eventRows(e, new Date(start).toISOString())));
+  const report = await backtest(storage, { current: set, ruleId: 'frequent-visits', from: new Date(start), to: new Date(start + 20 * DAY), now: start + 100 * DAY });
+  expect(report.by_company).toEqual([{ enterprise_id: enterprise.enterprise_id, name: '企业', alerts: 2 }]);
+});

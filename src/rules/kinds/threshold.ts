@@ -57,12 +57,14 @@ export const threshold: Kind = {
       : [from - num(spec.window.sliding_days) * DAY, to + 3 * num(spec.window.sliding_days) * DAY];
     return [{ types, from: first, to: last }, ...planNeeds(spec.count, first, last)];
   },
-  // Units are events, distinct values (never more than their events) or visits, each of which starts with one of its
+  // Units are events, distinct agencies (never more than their events) or visits, each of which starts with one of its
   // agency's events more than the gap after that agency's previous visit, so at most once per agency and gap-long
-  // interval. The readings grouped by more fields count within the company's count.
+  // interval. The readings grouped by more fields count within the company's count. Distinct officers are not
+  // bounded: one scan may name several.
   reach(rule, from, to) {
     const spec = detect(rule);
     if (!('sliding_days' in spec.window)) return null;
+    if (typeof spec.count === 'object' && 'distinct' in spec.count && spec.count.distinct === 'officer_ids') return null;
     const [need] = threshold.context(rule, from, to);
     const atLeast = Math.min(...[spec.at_least, ...spec.also.map((r) => r.at_least)].map(num));
     const gap = typeof spec.count === 'object' && 'visits' in spec.count ? num(spec.count.visits.gap_hours) * HOUR : 0;

@@ -68,7 +68,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   // a company whose count, bounded in the storage, never reaches the least any alert needs (counting rules).
   const placed = rules.some((r) => r.placement === null) ? null : [...new Set(rules.flatMap((r) => r.placement!.map((p) => p.prefix)))];
   const reach = anchorReach(rules, anchors);
-  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach && reach.atLeast > 1 ? { reach } : {}) }, options.sliceRows ?? SLICE_ROWS);
+  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, options.sliceRows ?? SLICE_ROWS);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
   options.onSlice?.(0, slices.length);

@@ -67,6 +67,8 @@ export const threshold: Kind = {
     if (typeof spec.count === 'object' && 'distinct' in spec.count && spec.count.distinct === 'officer_ids') return null;
     const [need] = threshold.context(rule, from, to);
     const atLeast = Math.min(...[spec.at_least, ...spec.also.map((r) => r.at_least)].map(num));
+    // A line of one: any company with a matching event may alert.
+    if (atLeast <= 1) return null;
     const gap = typeof spec.count === 'object' && 'visits' in spec.count ? num(spec.count.visits.gap_hours) * HOUR : 0;
     // Without a gap every event may start a visit: counting the events bounds them.
     return { ...need!, windowDays: num(spec.window.sliding_days), atLeast, ...(gap > 0 ? { perAgencyMs: gap } : {}) };

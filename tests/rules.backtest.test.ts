@@ -133,6 +133,11 @@ it('reads the companies of the regions where the rule or its candidate is in for
   const dezhou = elsewhere.enterprises.filter((e) => e.region.startsWith('3714')).length;
   expect(alone.companies).toBeGreaterThan(0);
   expect(alone.companies).toBeLessThanOrEqual(dezhou);
+  expect([alone.regions, alone.bounded]).toEqual([['3714'], true]);
+  expect(formatBacktestReport(alone)).toContain('companies read: where the rule is in force (3714), whose count could reach its line');
+  // no-plan counts nothing: every company of its four regions is read.
+  const noPlan = await backtest(service.storage, { current, ruleId: 'no-plan', from, to });
+  expect([noPlan.regions?.sort(), noPlan.bounded]).toEqual([['330203', '331125', '3503', '3706'], false]);
   // A candidate that also puts it in force in 烟台 reads 烟台's companies too, and finds their alerts.
   const candidate = await editedRuleSet([
     ['frequent-visits.yaml', 'version: 2', 'version: 3'],
@@ -140,6 +145,7 @@ it('reads the companies of the regions where the rule or its candidate is in for
   ]);
   const adopted = await backtest(service.storage, { current, candidate, ruleId: 'frequent-visits', from, to });
   expect(adopted.companies).toBeGreaterThan(alone.companies + yantai.enterprises.length / 2);
+  expect(adopted.regions?.sort()).toEqual(['3706', '3714']);
   expect(adopted.alerts).toBe(engineAlerts(candidate, 'frequent-visits').length);
   expect(adopted.diff!.added).toBeGreaterThan(0);
   expect(adopted.diff!.added + adopted.diff!.unchanged + adopted.diff!.changed).toBe(adopted.alerts);

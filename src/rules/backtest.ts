@@ -36,6 +36,10 @@ export interface BacktestReport {
   candidate_version: number | null;
   from: string;
   to: string;
+  /** The companies read: of these regions (division-code prefixes; null: every region) ... */
+  regions: string[] | null;
+  /** ... and, when true, only those whose count could reach the rule's line (see `Reach`). */
+  bounded: boolean;
   companies: number;
   events_read: number;
   ms: number;
@@ -102,6 +106,8 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
     candidate_version: candidate?.spec.version ?? null,
     from: options.from.toISOString(),
     to: options.to.toISOString(),
+    regions: placed,
+    bounded: reach !== null,
     companies: outcome.companies,
     events_read: outcome.events,
     ms: Math.round(performance.now() - started),
@@ -187,6 +193,7 @@ export function formatBacktestReport(r: BacktestReport): string {
   const lines = [
     `backtest ${r.rule_id} ${version}: ${calendarDate(Date.parse(r.from))} .. ${calendarDate(Date.parse(r.to))} (Shanghai dates)`,
     `  ${r.companies} companies, ${r.events_read} events read, ${r.alerts} alerts, ${r.ms} ms`,
+    `  companies read: ${r.regions === null ? 'every region' : `where the rule is in force (${r.regions.join(', ') || 'nowhere'})`}${r.bounded ? ', whose count could reach its line' : ''}`,
     `  by variant: ${r.by_variant.map((v) => `${v.variant || '(main)'} ${v.alerts}`).join(', ') || 'none'}`,
     '  alerts per day:',
     ...r.by_day.map((d) => `    ${d.day}  ${String(d.alerts).padStart(5)}  ${'█'.repeat(Math.min(60, d.alerts))}`),

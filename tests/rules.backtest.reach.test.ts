@@ -17,10 +17,10 @@ import { eventRows, insertEvents } from '../src/storage/tables/events.js';
 import { creditCode } from './support/fixtures.js';
 
 // A backtest of a counting rule reads only the companies whose count, bounded in the storage, reaches the rule's
-// line (src/rules/kinds/types.ts, Reach). The bound must never leave out a company the rule alerts: over histories
-// made to sit on its edges (scans and records of several agencies around the visit gap, records started before
-// they were written, visits off site, runs of days around the window), the backtest finds exactly what the live
-// engine finds, for the rule as it is and for edits of its figures.
+// line (a kind's `reach`, a `CountBound` of src/storage/tables/events.ts). The bound must never leave out a company
+// the rule alerts: over histories made to sit on its edges (scans and records of several agencies around the visit
+// gap, records started before they were written, visits off site, runs of days around the window), the backtest
+// finds exactly what the live engine finds, for the rule as it is and for edits of its figures.
 const dir = mkdtempSync(join(tmpdir(), 'qingjian-reach-'));
 const rulesDir = join(import.meta.dirname, '..', 'rules');
 let storage: Storage;

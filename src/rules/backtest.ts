@@ -38,7 +38,7 @@ export interface BacktestReport {
   to: string;
   /** The companies read: of these regions (division-code prefixes; null: every region) ... */
   regions: string[] | null;
-  /** ... and, when true, only those whose count could reach the rule's line (see `Reach`). */
+  /** ... and, when true, only those whose count could reach the rule's line (see `CountBound`). */
   bounded: boolean;
   companies: number;
   events_read: number;

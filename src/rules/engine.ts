@@ -16,7 +16,8 @@ import { presence } from './kinds/presence.js';
 import { score } from './kinds/score.js';
 import { threshold } from './kinds/threshold.js';
 import { together } from './kinds/together.js';
-import type { Kind, Need, Reach } from './kinds/types.js';
+import type { CountBound } from '../storage/tables/events.js';
+import type { Kind, Need } from './kinds/types.js';
 
 const KINDS: Record<CompiledRule['spec']['kind'], Kind> = { threshold, absence, calendar, cap, presence, score, duration, together, execution, overlap };
 
@@ -122,13 +123,13 @@ export function anchorNeeds(rules: readonly CompiledRule[], region: string, anch
  * For a backtest of anchors in [from, to]: one bound on what these rules count wherever they are in force (the
  * loosest of their regions' parameters), or null where any of them has none.
  */
-export function anchorReach(rules: readonly CompiledRule[], anchors: { from: number; to: number }): Reach | null {
+export function anchorReach(rules: readonly CompiledRule[], anchors: { from: number; to: number }): CountBound | null {
   const reaches = rules.flatMap((compiled) => (compiled.placement?.map((p) => p.prefix) ?? ['']).map((region) => {
     const rule = compiled.forRegion(region)!;
     return KINDS[rule.spec.kind].reach?.(rule, anchors.from, anchors.to) ?? null;
   }));
   if (reaches.length === 0 || reaches.some((r) => r === null)) return null;
-  const all = reaches as Reach[];
+  const all = reaches as CountBound[];
   const types = all.some((r) => r.types === null) ? null : [...new Set(all.flatMap((r) => r.types!))];
   // A shorter interval per agency still holds at most one visit's start each.
   const perAgency = all.some((r) => r.perAgencyMs === undefined) ? {} : { perAgencyMs: Math.min(...all.map((r) => r.perAgencyMs!)) };

@@ -25,14 +25,6 @@ export interface Need {
   to: number;
 }
 
-/**
- * A count, in the storage's terms, that bounds from above what a rule can count in any window of `windowDays`
- * Shanghai days, with the least any alert needs: a company whose bound never reaches `atLeast` in the span cannot
- * alert, so a backtest does not read it. `perAgencyMs`: one per agency and interval of that length (the visits a
- * gap that long apart separates start at most once in each; see visits.ts); absent, every event of `types`.
- */
-export type Reach = CountBound;
-
 /** What every rule kind provides to the engine. */
 export interface Kind {
   evaluate(rule: ResolvedRule, input: KindInput): Verdict;
@@ -45,7 +37,7 @@ export interface Kind {
   /** Events needed to decide anchors in [from, to]. */
   context(rule: ResolvedRule, from: number, to: number): Need[];
   /** For backtests of anchors in [from, to]: a bound on what the rule counts, where its kind has one. */
-  reach?(rule: ResolvedRule, from: number, to: number): Reach | null;
+  reach?(rule: ResolvedRule, from: number, to: number): CountBound | null;
 }
 
 export type CountingSpec = 'events' | { visits: { gap_hours: number | string } } | { distinct: 'agency_id' | 'officer_ids' };

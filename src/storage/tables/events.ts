@@ -253,8 +253,11 @@ export const eventsInSpans = namedQuery({
 });
 
 /**
- * A bound on what a counting rule counts (`Reach` in src/rules/kinds/types.ts): events of `types` in the span, or
- * with `perAgencyMs` their agencies' intervals of that length, each on its Shanghai day.
+ * A count that bounds from above what a counting rule can count in any window of `windowDays` Shanghai days, with
+ * the least any of its alerts needs (a kind's `reach`): a company whose bound never reaches `atLeast` in the span
+ * cannot alert, so a backtest does not read it. Counted: the events of `types` in the span or, with `perAgencyMs`,
+ * their agencies' intervals of that length (the visits a gap that long separates start at most once in each; see
+ * src/rules/kinds/visits.ts).
  */
 export interface CountBound {
   types: readonly string[] | null;
@@ -284,10 +287,11 @@ export const rowsPerCompany = namedQuery({
           UNION ALL
           SELECT enterprise_id FROM events
           WHERE ${filter.sql} AND ${placed('region')} AND enterprise_id GLOBAL NOT IN (SELECT enterprise_id FROM enterprises))`;
+    // The companies a bound lets through are already of the regions: the set is made once, inside the bound's query.
     const reaching = reach ? reachingCompanies(reach, inRegions) : null;
+    const companies = reaching ? ` AND enterprise_id GLOBAL IN (${reaching.sql})` : inRegions;
     return {
-      sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql}${inRegions}${reaching ? ` AND enterprise_id GLOBAL IN (${reaching.sql})` : ''}
-            GROUP BY enterprise_id ORDER BY enterprise_id`,
+      sql: `SELECT enterprise_id, count() AS n FROM events WHERE ${filter.sql}${companies} GROUP BY enterprise_id ORDER BY enterprise_id`,
       values: { ...filter.params, ...(regions === null ? {} : { regions }), ...reaching?.values },
     };
   },

@@ -22,6 +22,11 @@ export interface Storage {
   insert(table: string, rows: readonly Row[]): Promise<void>;
   /** Runs a SELECT and returns its rows (64-bit integers may arrive as numbers or strings: wrap in Number()). */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
+  /**
+   * Runs a SELECT and returns its result as the engine wrote it in JSONCompactEachRowWithNames (decode with
+   * `compactRows`): for a caller that decodes it on another thread, as a backtest's slices are.
+   */
+  queryCompact(sql: string, params?: Params): Promise<Uint8Array>;
   /** Runs a statement that returns no rows (DDL, OPTIMIZE, ...). */
   command(sql: string, params?: Params): Promise<void>;
   /** Resolves when the engine answers. */

@@ -1,6 +1,7 @@
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { wellFormed, type Params, type Row, type Storage } from './port.js';
 import { CLUSTER_SETTINGS } from './cluster.js';
+import { COMPACT_FORMAT } from './compact-rows.js';
 
 export interface ServerOptions {
   url: string;
@@ -37,6 +38,10 @@ export function createServerStorage(options: ServerOptions): Storage {
     async query<T = Row>(sql: string, params: Params = {}) {
       const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
       return result.json<T>();
+    },
+    async queryCompact(sql, params = {}) {
+      const result = await client.query({ query: sql, query_params: params, format: COMPACT_FORMAT });
+      return Buffer.from(await result.text());
     },
     async command(sql, params = {}) {
       await client.command({ query: sql, query_params: params });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, missingTables, pendingMigrations, type Migration } from '../../src/storage/migrations.js';
+import { compactRows } from '../../src/storage/compact-rows.js';
 import { fromClickHouseTime, toClickHouseTime, type Storage } from '../../src/storage/port.js';
 
 export interface StorageUnderTest {
@@ -154,6 +155,16 @@ export function describeStorageContract(name: string, setup: () => Promise<Stora
         );
         expect(back).toEqual(rows);
         for (const [i, row] of back.entries()) expect(fromClickHouseTime(row.at).getTime()).toBe(base + i * 60_001);
+      });
+
+      it('hands back the same rows as the engine wrote them (queryCompact), bound or not, for another thread to decode', async () => {
+        const sql = 'SELECT id, at, tags, note, flag, text FROM contract_values';
+        const bytes = await storage().queryCompact(`${sql} ORDER BY id`);
+        expect(bytes).toBeInstanceOf(Uint8Array);
+        expect(compactRows(bytes)).toEqual(rows);
+        const bound = await storage().queryCompact(`${sql} WHERE text = {text:String}`, { text: AWKWARD[9]! });
+        expect(compactRows(bound)).toEqual([rows[9]]);
+        expect(compactRows(await storage().queryCompact(`${sql} WHERE id = 'none'`))).toEqual([]);
       });
 
       it('binds parameters of every kind server-side and returns them unchanged', async () => {

@@ -53,6 +53,13 @@ export const agencyNamesAndRegions = namedQuery({
   },
 });
 
+/** Every agency's name: a backtest's slices are worded on another thread, which cannot ask for them as it goes. */
+export const agencyNames = namedQuery({
+  name: 'agencies.names',
+  row: AgencyRow.pick({ agency_id: true, name: true }),
+  statement: () => ({ sql: 'SELECT agency_id, name FROM agencies FINAL', values: {} }),
+});
+
 /**
  * Agencies whose name contains `text` or whose id starts with it (upper-cased, as ids are written), within a
  * division-code prefix, by name: the console's 转办 picker. '' finds every agency there.

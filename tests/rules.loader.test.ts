@@ -412,6 +412,35 @@ cases:
   });
 });
 
+describe('a rule set compiled again from its sources (what a backtest\'s slice thread does)', () => {
+  it('is the same set, though its directory has changed or gone since', async () => {
+    const dir = copyRules();
+    const loaded = await loadRuleSet(dir);
+    const files = Object.keys(loaded.sources);
+    // Every file it was compiled from, and nothing else: the rules, the library and the map (the shipped calendar
+    // directory holds no file: its holidays come from chinese-days).
+    expect(files).toContain(join(dir, 'frequent-visits.yaml'));
+    expect(files).toContain(join(dir, 'regions.yaml'));
+    expect(files).toContain(join(dir, 'lib', 'common.yaml'));
+    expect(files).toHaveLength(loaded.rules.length + 2);
+    expect(files.every((f) => f.endsWith('.yaml') || f.endsWith('.yml'))).toBe(true);
+
+    edit(dir, 'frequent-visits.yaml', (text) => text.replace(/version: \d+/, 'version: 99'));
+    rmSync(join(dir, 'regions.yaml'));
+    const again = await loadRuleSet(dir, loaded.sources);
+    expect(again.digest).toBe(loaded.digest);
+    expect(again.sources).toEqual(loaded.sources);
+    expect(again.rules.map((r) => [r.spec.id, r.spec.version, r.placement])).toEqual(loaded.rules.map((r) => [r.spec.id, r.spec.version, r.placement]));
+    expect(again.policy!.forRegion('371402')).toEqual(loaded.policy!.forRegion('371402'));
+
+    // From the disk as it is now, it is another set.
+    const now = await loadRuleSet(dir);
+    expect(now.digest).not.toBe(loaded.digest);
+    expect(now.rules.find((r) => r.spec.id === 'frequent-visits')!.spec.version).toBe(99);
+    expect(now.policy).toBeNull();
+  });
+});
+
 describe('the shipped rule files', () => {
   it('rules/schema.json, rules/lib/schema.json and rules/regions.schema.json are what `qingjian rules schema` generates now', () => {
     const generated = (schema: object) => `${JSON.stringify(schema, null, 2)}\n`;

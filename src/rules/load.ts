@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { HolidayCalendar } from '../calendar/index.js';
@@ -43,6 +43,8 @@ export interface RuleSet {
   /** Changes whenever any file's content changes: which rule set is live. */
   digest: string;
   dir: string;
+  /** The text of every file it was compiled from, by path: a backtest's slice thread compiles the same set from them. */
+  sources: Readonly<Record<string, string>>;
 }
 
 export interface Source {
@@ -61,15 +63,46 @@ export const MAX_FILE_BYTES = 128 * 1024;
 /** One syntax error usually causes more; the first few are the useful ones. */
 const MAX_SYNTAX_ERRORS = 20;
 
+/** Where rule files are read from: their directory, or the texts a set was compiled from (`RuleSet.sources`). */
+interface RuleFiles {
+  /** The YAML files directly in `dir`, by path, sorted. */
+  yamlFiles(dir: string): Promise<string[]>;
+  /** In bytes; rejects when there is no such file. */
+  size(path: string): Promise<number>;
+  text(path: string): Promise<string>;
+}
+
+const onDisk: RuleFiles = {
+  async yamlFiles(dir) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isFile() && /\.ya?ml$/.test(e.name)).map((e) => join(dir, e.name)).sort();
+  },
+  size: async (path) => (await stat(path)).size,
+  text: (path) => readFile(path, 'utf8'),
+};
+
+function inMemory(sources: Readonly<Record<string, string>>): RuleFiles {
+  const known = (path: string) => {
+    const text = sources[path];
+    if (text === undefined) throw new Error(`${path}: not among the rule set's sources`);
+    return text;
+  };
+  return {
+    yamlFiles: async (dir) => Object.keys(sources).filter((path) => dirname(path) === dirname(join(dir, 'file'))).sort(),
+    size: async (path) => Buffer.byteLength(known(path)),
+    text: async (path) => known(path),
+  };
+}
+
 /** Reads and parses one YAML file; a file too large or with syntax errors adds its problems and gives null. */
-export async function readSource(path: string, problems: Problem[]): Promise<(Source & { text: string }) | null> {
+export async function readSource(path: string, problems: Problem[], files: RuleFiles = onDisk): Promise<(Source & { text: string }) | null> {
   const file = relative(process.cwd(), path) || path;
-  const { size } = await stat(path);
+  const size = await files.size(path);
   if (size > MAX_FILE_BYTES) {
     problems.push({ file, line: 1, field: '', message: `file is ${size} bytes; a rule file may have at most ${MAX_FILE_BYTES}` });
     return null;
   }
-  const text = await readFile(path, 'utf8');
+  const text = await files.text(path);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   for (const err of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
@@ -78,12 +111,19 @@ export async function readSource(path: string, problems: Problem[]): Promise<(So
   return doc.errors.length > 0 ? null : { file, doc, lines, text };
 }
 
-export async function loadRuleSet(dir: string): Promise<RuleSet> {
+/** Loads the rule set in `dir`, from its files or, given `sources` (a loaded set's), from those texts. */
+export async function loadRuleSet(dir: string, sources?: Readonly<Record<string, string>>): Promise<RuleSet> {
   const problems: Problem[] = [];
   const digest = createHash('sha256');
+  const files = sources ? inMemory(sources) : onDisk;
+  const texts: Record<string, string> = {};
+  const yamlFiles = (at: string) => files.yamlFiles(at);
   const read = async (path: string): Promise<Source | null> => {
-    const source = await readSource(path, problems);
-    if (source) digest.update(path).update(source.text);
+    const source = await readSource(path, problems, files);
+    if (source) {
+      digest.update(path).update(source.text);
+      texts[path] = source.text;
+    }
     return source;
   };
 
@@ -111,7 +151,7 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     }
   }
 
-  const calendar = await loadHolidayCalendar(join(dir, 'calendar'), read, problems);
+  const calendar = await loadHolidayCalendar(join(dir, 'calendar'), files, read, problems);
   const mapSource = await read(join(dir, POLICY_MAP_FILE)).catch(() => null);
   const mapFile = mapSource && validate(mapSource, PolicyMapFile, problems);
   const policy = mapFile ? policyMap(mapFile) : null;
@@ -146,7 +186,7 @@ export async function loadRuleSet(dir: string): Promise<RuleSet> {
     else problems.push(...compiled.problems.map((p) => at(source, p.path, p.message)));
   }
   if (problems.length > 0) throw new RuleSetError(problems);
-  return { rules, library, policy, calendar, digest: digest.digest('hex').slice(0, 16), dir };
+  return { rules, library, policy, calendar, digest: digest.digest('hex').slice(0, 16), dir, sources: texts };
 }
 
 /** Whether complaints about companies in `region` go to `destination` (without a policy map: to the hotline). */
@@ -178,9 +218,11 @@ function checkPolicyMap(
   return problems;
 }
 
-async function loadHolidayCalendar(dir: string, read: (path: string) => Promise<Source | null>, problems: Problem[]): Promise<HolidayCalendar> {
+async function loadHolidayCalendar(
+  dir: string, ruleFiles: RuleFiles, read: (path: string) => Promise<Source | null>, problems: Problem[],
+): Promise<HolidayCalendar> {
   const files: Array<{ source: Source; name: string; spec: HolidayFile }> = [];
-  for (const path of await yamlFiles(dir)) {
+  for (const path of await ruleFiles.yamlFiles(dir)) {
     const source = await read(path);
     const spec = source && validate(source, HolidayFile, problems);
     if (spec) files.push({ source, name: basename(path), spec });
@@ -188,11 +230,6 @@ async function loadHolidayCalendar(dir: string, read: (path: string) => Promise<
   const compiled = compileHolidayCalendar(files.map(({ source, name, spec }) => ({ file: source.file, name, spec })));
   for (const p of compiled.problems) problems.push(at(files.find((f) => f.source.file === p.file)!.source, p.path, p.message));
   return compiled.calendar;
-}
-
-async function yamlFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && /\.ya?ml$/.test(e.name)).map((e) => join(dir, e.name)).sort();
 }
 
 export function validate<T extends z.ZodType>(source: Source, schema: T, problems: Problem[]): z.infer<T> | null {

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
@@ -11,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
  * support (tests/, *.test.ts) must be in neither.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const outDir = mkdtempSync(join(tmpdir(), 'qingjian-dist-'));
+// Under node_modules/, so that the compiled modules find their packages when the test runs them.
+mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+const outDir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'qingjian-dist-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 function files(dir: string): string[] {
@@ -33,6 +34,27 @@ describe('packaging', () => {
     for (const file of emitted) expect(existsSync(join(ROOT, 'src', file.replace(/\.js$/, '.ts'))), `${file} comes from src/`).toBe(true);
     expect(emitted.filter((f) => /(^|\/)(tests?|testing)\/|clickhouse-http|\.test\.js$/.test(f))).toEqual([]);
   }, 120_000);
+
+  it('the compiled backtest judges its slices on a thread of compiled modules', async () => {
+    expect(existsSync(join(outDir, 'rules', 'backtest', 'entry.js')), 'built by the test above').toBe(true);
+    const compiled = (path: string) => import(pathToFileURL(join(outDir, path)).href);
+    const { loadRuleSet } = await compiled('rules/load.js') as typeof import('../src/rules/load.js');
+    const { ruleSetAt, startSliceThread } = await compiled('rules/backtest/thread.js') as typeof import('../src/rules/backtest/thread.js');
+    const { EngineEventRow } = await compiled('storage/tables/events.js') as typeof import('../src/storage/tables/events.js');
+    const set = await loadRuleSet(join(ROOT, 'rules'));
+    const thread = await startSliceThread({
+      current: ruleSetAt(set), candidate: null, ruleId: 'no-plan', anchors: { from: 0, to: Date.now() }, now: Date.now(), agencies: [],
+    });
+    try {
+      const header = JSON.stringify(Object.keys(EngineEventRow.shape));
+      const slice = (...rows: unknown[][]) => new TextEncoder().encode([header, ...rows.map((r) => JSON.stringify(r))].join('\n'));
+      expect(await thread.judge(slice(), new Map())).toEqual({ current: [], candidate: [], names: [], companies: 0, events: 0 });
+      // A row is decoded and checked there too.
+      await expect(thread.judge(slice(Object.keys(EngineEventRow.shape).map(() => 0)), new Map())).rejects.toThrow(/events\.inSpans: row 0 does not fit/);
+    } finally {
+      await thread.close();
+    }
+  });
 
   it('the image copies no test code from the build context', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');

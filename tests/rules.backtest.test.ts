@@ -1,12 +1,17 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEARED } from '../src/alerts/model.js';
 import { DAY } from '../src/calendar/index.js';
 import { createWorld, generateEvents } from '../src/demo/index.js';
 import { Event } from '../src/ingest/schema.js';
 import { backtest, formatBacktestReport } from '../src/rules/backtest.js';
+import { judgeSlice, type SliceJudge } from '../src/rules/backtest/slice.js';
+import { ruleSetAt, startSliceThread } from '../src/rules/backtest/thread.js';
+import { readCompanies } from '../src/rules/context.js';
+import { EngineEventRow } from '../src/storage/tables/events.js';
+import { columnsOf } from '../src/storage/tables/query.js';
 import { companyFacts } from '../src/rules/events.js';
 import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { simulate } from '../src/rules/simulate.js';
@@ -113,6 +118,14 @@ it('reports the difference an edited rule makes, without storing anything', asyn
     ['regions.yaml', 'params: { lead_days: 7, green_channel: true }', 'params: { lead_days: 3, green_channel: true }'],
   ]);
   const report = await backtest(service.storage, { current, candidate, ruleId: 'no-plan', from, to });
+  // Sliced, the slice thread compiles both sets again from their sources: the candidate's directory is gone by now.
+  let slices = 0;
+  const { ms: _sliced, ...sliced } = await backtest(service.storage, {
+    current, candidate, ruleId: 'no-plan', from, to, sliceRows: 200, onSlice: (_done, n) => (slices = n),
+  });
+  expect(slices).toBeGreaterThan(5);
+  const { ms: _whole, ...whole } = report;
+  expect(sliced).toEqual(whole);
   expect(report.candidate_version).toBe(3);
   expect(report.alerts).toBe(engineAlerts(candidate, 'no-plan').length);
   const diff = report.diff!;
@@ -177,3 +190,46 @@ it('places a company without reference data by the region its events name', asyn
 it('names a rule that does not exist', async () => {
   await expect(backtest(service.storage, { current, ruleId: 'no-such-rule', from, to })).rejects.toThrow(/no rule "no-such-rule"/);
 });
+
+describe('the slice thread', () => {
+  const judge = (): SliceJudge => ({ current, candidate: null, ruleId: 'no-plan', anchors: { from: from.getTime(), to: to.getTime() }, now: Date.now(), agencies: new Map() });
+  const history = (order: string) =>
+    service.storage.queryCompact(`SELECT ${columnsOf(EngineEventRow)} FROM events FINAL WHERE id LIKE 'bt-%' ORDER BY ${order}`);
+
+  it('judges each company once its rows are read, and refuses rows that do not come by company', async () => {
+    const companies = await readCompanies(service.storage, enterprises.map((e) => e.enterprise_id));
+    const byCompany = judgeSlice(judge(), await history('enterprise_id'), companies);
+    expect(byCompany.current.length).toBe(engineAlerts(current, 'no-plan').length);
+    expect(byCompany.events).toBeGreaterThan(events.length / 2);
+    expect(judgeSlice(judge(), headerOnly(), companies)).toEqual({ current: [], candidate: [], names: [], companies: 0, events: 0 });
+    // In time order, a company's rows come apart: judging it on part of its history would report wrong alerts.
+    await expect(history('occurred_at, id').then((bytes) => judgeSlice(judge(), bytes, companies))).rejects.toThrow(/did not come together/);
+  });
+
+  it('answers a slice it cannot judge with the reason, and goes on judging the next', async () => {
+    const thread = await startSliceThread({ ...judge(), current: ruleSetAt(current), candidate: null, agencies: [] });
+    try {
+      const good = await history('enterprise_id');
+      const bad = withValue(good, 'occurred_at', 'yesterday');
+      const companies = await readCompanies(service.storage, enterprises.map((e) => e.enterprise_id));
+      await expect(thread.judge(bad, companies)).rejects.toThrow(/events\.inSpans: row 0 does not fit the table's schema: occurred_at/);
+      const judged = await thread.judge(good, companies);
+      // The bytes were moved to the thread, not copied.
+      expect(good.byteLength).toBe(0);
+      expect(judged.current.length).toBe(engineAlerts(current, 'no-plan').length);
+    } finally {
+      await thread.close();
+    }
+  });
+});
+
+/** A result of no rows: its header line alone. */
+const headerOnly = () => new TextEncoder().encode(`${JSON.stringify(Object.keys(EngineEventRow.shape))}\n`);
+
+/** A compact result with `column` of its first row set to `value`. */
+function withValue(bytes: Uint8Array, column: string, value: unknown): Uint8Array {
+  const [header, first, ...rest] = new TextDecoder().decode(bytes).split('\n');
+  const values = JSON.parse(first!) as unknown[];
+  values[(JSON.parse(header!) as string[]).indexOf(column)] = value;
+  return new TextEncoder().encode([header, JSON.stringify(values), ...rest].join('\n'));
+}

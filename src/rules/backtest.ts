@@ -1,13 +1,13 @@
 import type { AlertCandidate } from '../alerts/model.js';
-import { calendarDate, withHolidayCalendar } from '../calendar/index.js';
+import { calendarDate } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
-import type { CompiledRule } from './compile.js';
-import { rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
-import { readAgencyNames, readCompanies, readEvents } from './context.js';
-import { anchorNeeds, anchorReach, evaluateCompany, mergeNeeds } from './engine.js';
+import { agencyNames } from '../storage/tables/agencies.js';
+import { eventsInSpans, rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
+import { judgeHere, ruleOf, type SliceJudge, type SliceJudges, type SliceOutcome } from './backtest/slice.js';
+import { ruleSetAt, startSliceThread } from './backtest/thread.js';
+import { readCompanies } from './context.js';
+import { anchorNeeds, anchorReach, mergeNeeds } from './engine.js';
 import type { RuleSet } from './load.js';
-import { companyOf } from './company.js';
-import { fromStoredRowUnshared } from './events.js';
 
 /**
  * Runs a rule (or an edited copy of it) over stored history without
@@ -24,7 +24,7 @@ export interface BacktestOptions {
   to: Date;
   /** Decisions whose deadline is after this are still pending (default: now). */
   now?: number;
-  /** About how many rows of history a slice of companies holds (two slices are in memory at once); default 150,000. */
+  /** About how many rows of history a slice of companies holds (up to three are in memory at once); default 150,000. */
   sliceRows?: number;
   /** Called once the number of slices is known, and after each slice (the CLI's progress bar). */
   onSlice?: (done: number, slices: number) => void;
@@ -53,16 +53,20 @@ export interface BacktestReport {
 
 const SLICE_ROWS = 150_000;
 const SLICE_COMPANIES = 20_000;
+const JUDGED_AHEAD = 2;
 const TOP_COMPANIES = 20;
 const EXAMPLES = 5;
 
 export async function backtest(storage: Storage, options: BacktestOptions): Promise<BacktestReport> {
   const started = performance.now();
-  const current = pick(options.current, options.ruleId);
-  const candidate = options.candidate ? pick(options.candidate, options.ruleId) : null;
+  const current = ruleOf(options.current, options.ruleId);
+  const candidate = options.candidate ? ruleOf(options.candidate, options.ruleId) : null;
   const rules = candidate ? [current, candidate] : [current];
   const anchors = { from: options.from.getTime(), to: options.to.getTime() };
-  const now = options.now ?? Date.now();
+  const decided = { ruleId: options.ruleId, anchors, now: options.now ?? Date.now() };
+
+  const agencies = agencyNames(storage, {});
+  agencies.catch(() => undefined);
 
   // Every region with its own parameters may need a different span; read the union.
   const regions = new Set(['', ...rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);
@@ -73,30 +77,37 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const placed = rules.some((r) => r.placement === null) ? null : [...new Set(rules.flatMap((r) => r.placement!.map((p) => p.prefix)))];
   const reach = anchorReach(rules, anchors);
   const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, options.sliceRows ?? SLICE_ROWS);
+  const judges = await sliceJudges(options, decided, (await agencies).map((a) => [a.agency_id, a.name]), slices.length > 1);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
+  const take = (judged: SliceOutcome) => {
+    outcome.current.push(...judged.current);
+    outcome.candidate.push(...judged.candidate);
+    for (const [id, name] of judged.names) names.set(id, name);
+    outcome.companies += judged.companies;
+    outcome.events += judged.events;
+  };
   options.onSlice?.(0, slices.length);
-  // The engine reads the next slice on its own threads while this one evaluates the current one.
-  let next = slices.length > 0 ? readSlice(storage, slices[0]!, spans) : null;
-  for (let slice = 0; slice < slices.length; slice++) {
-    const { events, companies, agencies } = await next!;
-    next = slice + 1 < slices.length ? readSlice(storage, slices[slice + 1]!, spans) : null;
-    // Awaited on the next turn; a rule that throws meanwhile must not leave its failure unhandled.
-    next?.catch(() => undefined);
-    const naming = { agencyName: (id: string) => agencies.get(id) ?? id };
-    for (const [id, own] of events) {
-      const company = companyOf(id, companies, events);
-      names.set(id, company.name);
-      outcome.companies++;
-      outcome.events += own.length;
-      const input = { company, events: own, changed: null, anchors, now, naming };
-      // Each side decides with its own set's holiday calendar: a calendar edit can be backtested too.
-      const decide = (set: RuleSet, rule: CompiledRule) =>
-        anchoredIn(anchors, withHolidayCalendar(set.calendar, () => evaluateCompany([rule], input)).candidates);
-      outcome.current.push(...decide(options.current, current));
-      if (options.candidate && candidate) outcome.candidate.push(...decide(options.candidate, candidate));
+  try {
+    // The engine reads slice after slice on its own threads while the slice thread judges the ones read; at most
+    // JUDGED_AHEAD wait for it (each holds its rows), and they are taken in order. One slice is judged here.
+    const judging: Array<Promise<SliceOutcome>> = [];
+    let judged = 0;
+    const takeOldest = async () => {
+      take(await judging.shift()!);
+      options.onSlice?.(++judged, slices.length);
+    };
+    for (const ids of slices) {
+      if (judging.length === JUDGED_AHEAD) await takeOldest();
+      const { bytes, companies } = await readSlice(storage, ids, spans);
+      const outcome = judges.judge(bytes, companies);
+      // Awaited in its turn; one that fails meanwhile must not be left unhandled.
+      outcome.catch(() => undefined);
+      judging.push(outcome);
     }
-    options.onSlice?.(slice + 1, slices.length);
+    while (judging.length > 0) await takeOldest();
+  } finally {
+    await judges.close();
   }
 
   const reported = candidate ? outcome.candidate : outcome.current;
@@ -120,19 +131,20 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   };
 }
 
-// A kind decides by whole days: a window starting after midnight would otherwise count that day's alerts
-// anchored before it (seen when a test's window began at 00:12 Shanghai time).
-const anchoredIn = (anchors: { from: number; to: number }, candidates: AlertCandidate[]) =>
-  candidates.filter((a) => Date.parse(a.anchor_at) >= anchors.from && Date.parse(a.anchor_at) <= anchors.to);
-
-function pick(set: RuleSet, id: string): CompiledRule {
-  const rule = set.rules.find((r) => r.spec.id === id);
-  if (!rule) throw new Error(`no rule "${id}" in ${set.dir} (rules: ${set.rules.map((r) => r.spec.id).join(', ')})`);
-  return rule;
+// Reading and judging overlap only when there are several slices: a thread of their own pays for its start then.
+function sliceJudges(
+  options: BacktestOptions, decided: Pick<SliceJudge, 'ruleId' | 'anchors' | 'now'>, agencies: Array<[string, string]>, threaded: boolean,
+): Promise<SliceJudges> {
+  if (threaded) {
+    return startSliceThread({
+      ...decided, current: ruleSetAt(options.current), candidate: options.candidate ? ruleSetAt(options.candidate) : null, agencies,
+    });
+  }
+  return Promise.resolve(judgeHere({ ...decided, current: options.current, candidate: options.candidate ?? null, agencies: new Map(agencies) }));
 }
 
-// Slices of whole companies in id order, each about `sliceRows` rows and at most SLICE_COMPANIES ids: two slices
-// are in memory at once (one read while the other is evaluated), and the embedded engine stops answering a query
+// Slices of whole companies in id order, each about `sliceRows` rows and at most SLICE_COMPANIES ids: up to three
+// are in memory at once (one read while JUDGED_AHEAD wait for the slice thread), and the embedded engine stops answering a query
 // bound with an array of ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms, 38,000 not within 20 s).
 async function sliceCompanies(
   storage: Storage, companies: { spans: Spans; regions: readonly string[] | null; reach?: CountBound }, sliceRows: number,
@@ -153,10 +165,11 @@ async function sliceCompanies(
   return slices;
 }
 
+/** A slice's events as the engine wrote them (for the slice thread to decode) and its companies' reference data. */
 async function readSlice(storage: Storage, ids: readonly string[], spans: Spans) {
-  const [events, companies] = await Promise.all([readEvents(storage, ids, spans, fromStoredRowUnshared), readCompanies(storage, ids)]);
-  const agencies = await readAgencyNames(storage, [...new Set([...events.values()].flat().map((e) => e.agency_id).filter(Boolean))]);
-  return { events, companies, agencies };
+  const { sql, values } = eventsInSpans.statement({ enterpriseIds: ids, spans, byCompany: true });
+  const [bytes, companies] = await Promise.all([storage.queryCompact(sql, values), readCompanies(storage, ids)]);
+  return { bytes, companies };
 }
 
 function tally<T>(items: readonly T[], key: (item: T) => string): Array<[string, number]> {

@@ -7,16 +7,16 @@ import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './ev
 // What the engine reads from ClickHouse: companies' events (only the types and spans the rules need), their
 // reference data and agency names.
 
-/**
- * Each company's events in the spans, in (event time, id) order (`byTime`, as evaluation memory keeps them), each
- * made by `fromRow` (what evaluation memory holds by default).
- */
-export async function readEvents(
-  storage: Storage, enterpriseIds: readonly string[], spans: Spans, fromRow: (row: EngineEventRow) => EngineEvent = fromStoredRow,
-): Promise<Map<string, EngineEvent[]>> {
+/** Each company's events in the spans, in (event time, id) order (`byTime`, as evaluation memory keeps them). */
+export async function readEvents(storage: Storage, enterpriseIds: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>> {
+  if (enterpriseIds.length === 0 || spans.size === 0) return new Map();
+  return eventsByCompany(await eventsInSpans(storage, { enterpriseIds, spans }), fromStoredRow);
+}
+
+/** Rows of `events.inSpans` as each company's events, in (event time, id) order. */
+export function eventsByCompany(rows: readonly EngineEventRow[], fromRow: (row: EngineEventRow) => EngineEvent): Map<string, EngineEvent[]> {
   const byCompany = new Map<string, EngineEvent[]>();
-  if (enterpriseIds.length === 0 || spans.size === 0) return byCompany;
-  for (const row of await eventsInSpans(storage, { enterpriseIds, spans })) {
+  for (const row of rows) {
     const event = fromRow(row);
     const own = byCompany.get(event.enterprise_id);
     if (own) own.push(event);

@@ -2,7 +2,7 @@ import type { AlertCandidate } from '../alerts/model.js';
 import { calendarDate } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import { agencyNames } from '../storage/tables/agencies.js';
-import { eventsInSpans, rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
+import { eventsInSpans, rowsInSpans, rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
 import { judgeHere, ruleOf, type SliceJudge, type SliceJudges, type SliceOutcome } from './backtest/slice.js';
 import { ruleSetAt, startSliceThread } from './backtest/thread.js';
 import { readCompanies } from './context.js';
@@ -65,9 +65,6 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const anchors = { from: options.from.getTime(), to: options.to.getTime() };
   const decided = { ruleId: options.ruleId, anchors, now: options.now ?? Date.now() };
 
-  const agencies = agencyNames(storage, {});
-  agencies.catch(() => undefined);
-
   // Every region with its own parameters may need a different span; read the union.
   const regions = new Set(['', ...rules.flatMap((r) => (r.placement ?? []).map((o) => o.prefix))]);
   const spans = mergeNeeds([...regions].flatMap((region) => anchorNeeds(rules, region, anchors)));
@@ -76,8 +73,14 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   // a company whose count, bounded in the storage, never reaches the least any alert needs (counting rules).
   const placed = rules.some((r) => r.placement === null) ? null : [...new Set(rules.flatMap((r) => r.placement!.map((p) => p.prefix)))];
   const reach = anchorReach(rules, anchors);
-  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, options.sliceRows ?? SLICE_ROWS);
-  const judges = await sliceJudges(options, decided, (await agencies).map((a) => [a.agency_id, a.name]), slices.length > 1);
+  const sliceRows = options.sliceRows ?? SLICE_ROWS;
+  const judging = prepareJudges(storage, options, decided, spans, sliceRows);
+  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, sliceRows)
+    .catch(async (err: unknown) => {
+      await judging.early.then((judges) => judges?.close(), () => undefined);
+      throw err;
+    });
+  const judges = await judging.for(slices.length);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
   const take = (judged: SliceOutcome) => {
@@ -131,16 +134,31 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   };
 }
 
-// Reading and judging overlap only when there are several slices: a thread of their own pays for its start then.
-function sliceJudges(
-  options: BacktestOptions, decided: Pick<SliceJudge, 'ruleId' | 'anchors' | 'now'>, agencies: Array<[string, string]>, threaded: boolean,
-): Promise<SliceJudges> {
-  if (threaded) {
-    return startSliceThread({
-      ...decided, current: ruleSetAt(options.current), candidate: options.candidate ? ruleSetAt(options.candidate) : null, agencies,
-    });
-  }
-  return Promise.resolve(judgeHere({ ...decided, current: options.current, candidate: options.candidate ?? null, agencies: new Map(agencies) }));
+/**
+ * Reading and judging overlap only when there are several slices: a thread of their own pays for its start then.
+ * It starts while the engine plans the slices when the spans hold more rows than a slice (one cheap count), and is
+ * closed again if the companies read turn out to fit in one.
+ */
+function prepareJudges(
+  storage: Storage, options: BacktestOptions, decided: Pick<SliceJudge, 'ruleId' | 'anchors' | 'now'>, spans: Spans, sliceRows: number,
+) {
+  const agencies = agencyNames(storage, {}).then((rows) => rows.map((r): [string, string] => [r.agency_id, r.name]));
+  const thread = () => agencies.then((names) => startSliceThread({
+    ...decided, current: ruleSetAt(options.current), candidate: options.candidate ? ruleSetAt(options.candidate) : null, agencies: names,
+  }));
+  const early = rowsInSpans(storage, { spans }).then(([row]) => (row!.n > sliceRows ? thread() : null));
+  // Awaited later, or not at all when planning fails: a failure meanwhile must not be left unhandled.
+  agencies.catch(() => undefined);
+  early.catch(() => undefined);
+  return {
+    early,
+    async for(slices: number): Promise<SliceJudges> {
+      const started = await early;
+      if (slices > 1) return started ?? thread();
+      await started?.close();
+      return judgeHere({ ...decided, current: options.current, candidate: options.candidate ?? null, agencies: new Map(await agencies) });
+    },
+  };
 }
 
 // Slices of whole companies in id order, each about `sliceRows` rows and at most SLICE_COMPANIES ids: up to three

@@ -74,13 +74,13 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   const placed = rules.some((r) => r.placement === null) ? null : [...new Set(rules.flatMap((r) => r.placement!.map((p) => p.prefix)))];
   const reach = anchorReach(rules, anchors);
   const sliceRows = options.sliceRows ?? SLICE_ROWS;
-  const judging = prepareJudges(storage, options, decided, spans, sliceRows);
+  const preparing = prepareJudges(storage, options, decided, spans, sliceRows);
   const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, sliceRows)
     .catch(async (err: unknown) => {
-      await judging.early.then((judges) => judges?.close(), () => undefined);
+      await preparing.early.then((judges) => judges?.close(), () => undefined);
       throw err;
     });
-  const judges = await judging.for(slices.length);
+  const judges = await preparing.for(slices.length);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
   const take = (judged: SliceOutcome) => {
@@ -94,21 +94,21 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   try {
     // The engine reads slice after slice on its own threads while the slice thread judges the ones read; at most
     // JUDGED_AHEAD wait for it (each holds its rows), and they are taken in order. One slice is judged here.
-    const judging: Array<Promise<SliceOutcome>> = [];
+    const waiting: Array<Promise<SliceOutcome>> = [];
     let judged = 0;
     const takeOldest = async () => {
-      take(await judging.shift()!);
+      take(await waiting.shift()!);
       options.onSlice?.(++judged, slices.length);
     };
     for (const ids of slices) {
-      if (judging.length === JUDGED_AHEAD) await takeOldest();
+      if (waiting.length === JUDGED_AHEAD) await takeOldest();
       const { bytes, companies } = await readSlice(storage, ids, spans);
-      const outcome = judges.judge(bytes, companies);
+      const judging = judges.judge(bytes, companies);
       // Awaited in its turn; one that fails meanwhile must not be left unhandled.
-      outcome.catch(() => undefined);
-      judging.push(outcome);
+      judging.catch(() => undefined);
+      waiting.push(judging);
     }
-    while (judging.length > 0) await takeOldest();
+    while (waiting.length > 0) await takeOldest();
   } finally {
     await judges.close();
   }
@@ -162,8 +162,9 @@ function prepareJudges(
 }
 
 // Slices of whole companies in id order, each about `sliceRows` rows and at most SLICE_COMPANIES ids: up to three
-// are in memory at once (one read while JUDGED_AHEAD wait for the slice thread), and the embedded engine stops answering a query
-// bound with an array of ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms, 38,000 not within 20 s).
+// are in memory at once (one read while JUDGED_AHEAD wait for the slice thread), and the embedded engine stops
+// answering a query bound with an array of ~37,000 values or more (measured with chdb 3.4: 36,000 answer in 60 ms,
+// 38,000 not within 20 s).
 async function sliceCompanies(
   storage: Storage, companies: { spans: Spans; regions: readonly string[] | null; reach?: CountBound }, sliceRows: number,
 ): Promise<string[][]> {

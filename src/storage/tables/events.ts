@@ -236,9 +236,9 @@ function inlineSpanFilter(spans: Spans): string | null {
  * These companies' events in the spans, in no particular order: the engine's context (`readEvents` orders each
  * company's). Sorting in the engine cost it as much CPU as the rest of the read (a backtest's slice of 202,271 rows:
  * 1.0 s with ORDER BY, 0.58 s without). With `byCompany`, each company's rows come together (in id order), so that
- * a backtest's slice thread judges each company as soon as its rows are read and drops them. Companies are named by credit code, checked at ingest, so the query is
- * written with literals (`literalList`) and runs beside the others in the embedded engine; any id of another shape
- * is bound.
+ * a backtest's slice thread judges each company as soon as its rows are read and drops them. Companies are named by
+ * credit code, checked at ingest, so the query is written with literals (`literalList`) and runs beside the others
+ * in the embedded engine; any id of another shape is bound.
  */
 export const eventsInSpans = namedQuery({
   name: 'events.inSpans',

@@ -39,8 +39,9 @@ export interface SliceJudges {
   close(): Promise<void>;
 }
 
+/** On this thread, each slice on a later turn of the event loop: the read of the next slice is asked for first. */
 export const judgeHere = (judge: SliceJudge): SliceJudges => ({
-  judge: async (bytes, companies) => judgeSlice(judge, bytes, companies),
+  judge: (bytes, companies) => new Promise((turn) => setImmediate(turn)).then(() => judgeSlice(judge, bytes, companies)),
   close: async () => undefined,
 });
 

@@ -4,7 +4,7 @@ import type { RuleSet } from '../load.js';
 import type { SliceJudges, SliceOutcome } from './slice.js';
 
 /**
- * A backtest of several slices has them decoded and judged on a thread of their own while the main thread has the
+ * A backtest of many slices has them decoded and judged on a thread of their own while the main thread has the
  * embedded engine read the next ones: decoding rows into events took most of the main thread, and the engine must
  * stay on it (chdb in a worker aborts the process when the worker exits). The thread compiles the rule sets again
  * from the texts they were compiled from (`RuleSet.sources`), so an edit made meanwhile changes nothing.

@@ -215,6 +215,15 @@ describe('the slice thread', () => {
     await expect(history('occurred_at, id').then((bytes) => judgeSlice(judge(), bytes, companies))).rejects.toThrow(/did not come together/);
   });
 
+  it('stops starting when told to, before or while it loads', async () => {
+    const spec = { ...judge(), current: ruleSetAt(current), candidate: null, agencies: [] };
+    await expect(startSliceThread(spec, AbortSignal.abort(new Error('not needed')))).rejects.toThrow('not needed');
+    const stopping = new AbortController();
+    const started = startSliceThread(spec, stopping.signal);
+    stopping.abort(new Error('fewer slices than planned'));
+    await expect(started).rejects.toThrow('fewer slices than planned');
+  });
+
   it('answers a slice it cannot judge with the reason, and goes on judging the next', async () => {
     const thread = await startSliceThread({ ...judge(), current: ruleSetAt(current), candidate: null, agencies: [] });
     try {

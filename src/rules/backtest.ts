@@ -2,7 +2,7 @@ import type { AlertCandidate } from '../alerts/model.js';
 import { calendarDate } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import { agencyNames } from '../storage/tables/agencies.js';
-import { eventsInSpans, rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
+import { eventsInSpans, rowsInSpans, rowsPerCompany, type CountBound, type Spans } from '../storage/tables/events.js';
 import { judgeHere, ruleOf, type SliceJudge, type SliceJudges, type SliceOutcome } from './backtest/slice.js';
 import { ruleSetAt, startSliceThread } from './backtest/thread.js';
 import { readCompanies } from './context.js';
@@ -74,11 +74,14 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
   // a company whose count, bounded in the storage, never reaches the least any alert needs (counting rules).
   const placed = rules.some((r) => r.placement === null) ? null : [...new Set(rules.flatMap((r) => r.placement!.map((p) => p.prefix)))];
   const reach = anchorReach(rules, anchors);
-  const agencies = agencyNames(storage, {});
-  // Awaited once the slices are planned: a failure meanwhile must not be left unhandled.
-  agencies.catch(() => undefined);
-  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, options.sliceRows ?? SLICE_ROWS);
-  const judges = await sliceJudges(options, decided, (await agencies).map((a) => [a.agency_id, a.name]), slices.length);
+  const sliceRows = options.sliceRows ?? SLICE_ROWS;
+  const preparing = prepareJudges(storage, options, decided, spans, sliceRows);
+  const slices = await sliceCompanies(storage, { spans, regions: placed, ...(reach ? { reach } : {}) }, sliceRows)
+    .catch((err: unknown) => {
+      preparing.abandon();
+      throw err;
+    });
+  const judges = await preparing.for(slices.length);
   const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
   const names = new Map<string, string>();
   const take = (judged: SliceOutcome) => {
@@ -135,17 +138,34 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
 /**
  * The engine reads the next slice on its own threads while one is judged, either way. With many slices, a thread of
  * their own judges them, so that this one only asks for the next reads: no-plan's 34 slices took 43.5–44.0 s so,
- * 48.1–50.6 s judged here. For a few slices its start (0.3–0.7 s) costs more than it saves.
+ * 48.1–50.6 s judged here. For a few slices its start (0.3–0.7 s) costs more than it saves. It starts while the
+ * engine plans the slices when the spans hold rows enough for many (one cheap count, of every region), and stops if
+ * the companies read turn out to need fewer.
  */
-function sliceJudges(
-  options: BacktestOptions, decided: Pick<SliceJudge, 'ruleId' | 'anchors' | 'now'>, agencies: Array<[string, string]>, slices: number,
-): Promise<SliceJudges> {
-  if (slices >= THREAD_SLICES) {
-    return startSliceThread({
-      ...decided, current: ruleSetAt(options.current), candidate: options.candidate ? ruleSetAt(options.candidate) : null, agencies,
-    });
-  }
-  return Promise.resolve(judgeHere({ ...decided, current: options.current, candidate: options.candidate ?? null, agencies: new Map(agencies) }));
+function prepareJudges(
+  storage: Storage, options: BacktestOptions, decided: Pick<SliceJudge, 'ruleId' | 'anchors' | 'now'>, spans: Spans, sliceRows: number,
+) {
+  const agencies = agencyNames(storage, {}).then((rows) => rows.map((r): [string, string] => [r.agency_id, r.name]));
+  const thread = (signal?: AbortSignal) => agencies.then((names) => startSliceThread({
+    ...decided, current: ruleSetAt(options.current), candidate: options.candidate ? ruleSetAt(options.candidate) : null, agencies: names,
+  }, signal));
+  const early = new AbortController();
+  const starting = rowsInSpans(storage, { spans }).then(([row]) => (row!.n >= THREAD_SLICES * sliceRows ? thread(early.signal) : null));
+  // Awaited later, or not at all: a failure meanwhile must not be left unhandled.
+  agencies.catch(() => undefined);
+  starting.catch(() => undefined);
+  const abandon = () => {
+    early.abort();
+    void starting.then((started) => started?.close(), () => undefined);
+  };
+  return {
+    abandon,
+    async for(slices: number): Promise<SliceJudges> {
+      if (slices >= THREAD_SLICES) return (await starting) ?? thread();
+      abandon();
+      return judgeHere({ ...decided, current: options.current, candidate: options.candidate ?? null, agencies: new Map(await agencies) });
+    },
+  };
 }
 
 // Slices of whole companies in id order, each about `sliceRows` rows and at most SLICE_COMPANIES ids: up to three

@@ -35,7 +35,9 @@ export interface SliceRequest {
 export type SliceAnswer = { id: number; outcome: SliceOutcome } | { id: number; error: string };
 export type ThreadReady = { ready: true } | { ready: false; error: string };
 
-export async function startSliceThread(spec: SliceThreadSpec): Promise<SliceJudges> {
+/** Starts the thread; `signal` stops it if it comes before the thread is ready (the start then rejects with it). */
+export async function startSliceThread(spec: SliceThreadSpec, signal?: AbortSignal): Promise<SliceJudges> {
+  signal?.throwIfAborted();
   const worker = threadOf(spec);
   const waiting = new Map<number, { resolve: (o: SliceOutcome) => void; reject: (err: Error) => void }>();
   let failure: Error | null = null;
@@ -48,14 +50,17 @@ export async function startSliceThread(spec: SliceThreadSpec): Promise<SliceJudg
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the backtest's slice thread stopped (exit code ${code})`)));
 
+  let abandon = () => undefined as void;
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m: ThreadReady) => (m.ready ? resolve() : reject(new Error(m.error))));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the backtest's slice thread stopped before it was ready (exit code ${code})`)));
+    abandon = () => reject(signal!.reason);
+    signal?.addEventListener('abort', abandon, { once: true });
   }).catch(async (err: unknown) => {
     await worker.terminate();
     throw err;
-  });
+  }).finally(() => signal?.removeEventListener('abort', abandon));
   worker.on('message', (answer: SliceAnswer) => {
     const w = waiting.get(answer.id);
     waiting.delete(answer.id);

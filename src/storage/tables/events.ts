@@ -255,6 +255,21 @@ export const eventsInSpans = namedQuery({
 });
 
 /**
+ * How many rows the spans hold, of every company (without FINAL: a retried row counts twice): more than a backtest
+ * reads. Literals where they can be, so that it runs beside the backtest's planning query in the embedded engine.
+ */
+export const rowsInSpans = namedQuery({
+  name: 'events.rowsInSpans',
+  row: z.object({ n: column.uint64 }),
+  statement: ({ spans }: { spans: Spans }) => {
+    const inline = inlineSpanFilter(spans);
+    if (inline !== null) return { sql: `SELECT count() AS n FROM events WHERE ${inline}`, values: {} };
+    const filter = spanFilter(spans);
+    return { sql: `SELECT count() AS n FROM events WHERE ${filter.sql}`, values: filter.params };
+  },
+});
+
+/**
  * A count that bounds from above what a counting rule can count in any window of `windowDays` Shanghai days, with
  * the least any of its alerts needs (a kind's `reach`): a company whose bound never reaches `atLeast` in the span
  * cannot alert, so a backtest does not read it. Counted: the events of `types` in the span or, with `perAgencyMs`,

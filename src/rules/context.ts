@@ -1,7 +1,7 @@
 import type { Storage } from '../storage/index.js';
 import { agencyNamesAndRegions } from '../storage/tables/agencies.js';
 import { companyRows } from '../storage/tables/enterprises.js';
-import { eventsInSpans, type EngineEventRow, type Spans } from '../storage/tables/events.js';
+import { eventsInSpans, type Spans } from '../storage/tables/events.js';
 import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './events.js';
 
 // What the engine reads from ClickHouse: companies' events (only the types and spans the rules need), their
@@ -9,15 +9,10 @@ import { byTime, fromStoredRow, type CompanyFacts, type EngineEvent } from './ev
 
 /** Each company's events in the spans, in (event time, id) order (`byTime`, as evaluation memory keeps them). */
 export async function readEvents(storage: Storage, enterpriseIds: readonly string[], spans: Spans): Promise<Map<string, EngineEvent[]>> {
-  if (enterpriseIds.length === 0 || spans.size === 0) return new Map();
-  return eventsByCompany(await eventsInSpans(storage, { enterpriseIds, spans }), fromStoredRow);
-}
-
-/** Rows of `events.inSpans` as each company's events, in (event time, id) order. */
-export function eventsByCompany(rows: readonly EngineEventRow[], fromRow: (row: EngineEventRow) => EngineEvent): Map<string, EngineEvent[]> {
   const byCompany = new Map<string, EngineEvent[]>();
-  for (const row of rows) {
-    const event = fromRow(row);
+  if (enterpriseIds.length === 0 || spans.size === 0) return byCompany;
+  for (const row of await eventsInSpans(storage, { enterpriseIds, spans })) {
+    const event = fromStoredRow(row);
     const own = byCompany.get(event.enterprise_id);
     if (own) own.push(event);
     else byCompany.set(event.enterprise_id, [event]);

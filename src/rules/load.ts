@@ -117,7 +117,6 @@ export async function loadRuleSet(dir: string, sources?: Readonly<Record<string,
   const digest = createHash('sha256');
   const files = sources ? inMemory(sources) : onDisk;
   const texts: Record<string, string> = {};
-  const yamlFiles = (at: string) => files.yamlFiles(at);
   const read = async (path: string): Promise<Source | null> => {
     const source = await readSource(path, problems, files);
     if (source) {
@@ -129,7 +128,7 @@ export async function loadRuleSet(dir: string, sources?: Readonly<Record<string,
 
   const library: Library = { lists: {}, macros: {} };
   const macroSources = new Map<string, Source>();
-  for (const path of await yamlFiles(join(dir, 'lib'))) {
+  for (const path of await files.yamlFiles(join(dir, 'lib'))) {
     const source = await read(path);
     const parsed = source && validate(source, Library, problems);
     if (!parsed) continue;
@@ -158,7 +157,7 @@ export async function loadRuleSet(dir: string, sources?: Readonly<Record<string,
 
   const specs: Array<{ spec: RuleSpec; source: Source }> = [];
   const ids = new Map<string, string>();
-  const ruleFiles = (await yamlFiles(dir)).filter((path) => basename(path) !== POLICY_MAP_FILE);
+  const ruleFiles = (await files.yamlFiles(dir)).filter((path) => basename(path) !== POLICY_MAP_FILE);
   // A mistyped RULES_DIR must stop the start, not run a service that watches nothing.
   if (ruleFiles.length === 0) problems.push({ file: dir, line: 0, field: '', message: 'no rule files (*.yaml) here; is the directory right?' });
   for (const path of ruleFiles) {

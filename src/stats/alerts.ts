@@ -61,7 +61,7 @@ ORDER BY breaches DESC, region`,
     ],
     sql: (d) => `SELECT al.agency_id AS agency_id, ${nameOr('a.name', 'al.agency_id')} AS agency, count() AS breaches
 FROM alerts AS al FINAL
-LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = al.agency_id
+GLOBAL LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = al.agency_id
 WHERE ${breaches(d, 'al.')}
 GROUP BY agency_id, agency
 ORDER BY breaches DESC, agency_id`,
@@ -101,8 +101,8 @@ ORDER BY time, rule`,
        al.agency_id AS agency_id, ${nameOr('a.name', 'al.agency_id')} AS agency,
        al.count AS count, al.status AS status
 FROM alerts AS al FINAL
-LEFT JOIN ${COMPANY_NAMES} AS e ON e.enterprise_id = al.enterprise_id
-LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = al.agency_id
+GLOBAL LEFT JOIN ${COMPANY_NAMES} AS e ON e.enterprise_id = al.enterprise_id
+GLOBAL LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = al.agency_id
 WHERE ${breaches(d, 'al.')}
 ORDER BY al.last_seen_at DESC, al.id
 LIMIT 100`,

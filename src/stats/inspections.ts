@@ -34,7 +34,7 @@ WHERE type = 'inspection'
        ${nameOr('a.name', 'i.agency_id')} AS agency,
        count() AS inspections
 FROM events AS i FINAL
-LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = i.agency_id
+GLOBAL LEFT JOIN ${AGENCY_NAMES} AS a ON a.agency_id = i.agency_id
 WHERE i.type = 'inspection'
   AND ${d.during('i.started_at')}
   AND ${regionIs(d, 'i.region')}
@@ -55,7 +55,7 @@ ORDER BY time, agency`,
        ${nameOr('e.region', 'i.region')} AS district,
        count() AS inspections
 FROM events AS i FINAL
-LEFT JOIN (SELECT enterprise_id, region FROM enterprises FINAL) AS e ON e.enterprise_id = i.enterprise_id
+GLOBAL LEFT JOIN (SELECT enterprise_id, region FROM enterprises FINAL) AS e ON e.enterprise_id = i.enterprise_id
 WHERE i.type = 'inspection'
   AND ${d.during('i.started_at')}
   AND ${regionIs(d, 'i.region')}

@@ -67,6 +67,9 @@ const digits = (prefix: string) => {
 /** A reference name, or the code when the reference data has none. */
 export const nameOr = (name: string, code: string) => `if(${name} = '', ${code}, ${name})`;
 
+// Joined GLOBAL when the left side is a table itself: on a cluster of two shards or more, ClickHouse refuses a join of
+// a Distributed table with a subquery reading another (code 288; tests/storage.cluster-shards.test.ts runs every
+// statistic so). GLOBAL reads the names once and sends them to every shard.
 export const AGENCY_NAMES = '(SELECT agency_id, name FROM agencies FINAL)';
 export const COMPANY_NAMES = '(SELECT enterprise_id, name, credit_grade FROM enterprises FINAL)';
 

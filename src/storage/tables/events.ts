@@ -386,7 +386,7 @@ export const planVersionsEndingIn = namedQuery({
   statement: (values: { region: string; from: string; to: string }) => ({
     sql: `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL
           WHERE type = 'plan' AND startsWith(region, {region:String})
-            AND if(plan_id = '', id, plan_id) IN (
+            AND if(plan_id = '', id, plan_id) GLOBAL IN (
               SELECT if(plan_id = '', id, plan_id) FROM events FINAL
               WHERE type = 'plan' AND startsWith(region, {region:String}) AND window_end BETWEEN {from:Date32} AND {to:Date32})`,
     values,

@@ -1,14 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbeddedStorage } from '../src/storage/embedded.js';
 import { migrate } from '../src/storage/migrations.js';
 import type { Storage } from '../src/storage/port.js';
 import { planVersionsEndingIn, rowsPerCompany } from '../src/storage/tables/events.js';
 import { runStat, STATS, statsContext } from '../src/stats/index.js';
+import { localCluster, runnableHere } from './support/local-cluster.js';
 
 /*
  * Two shards, both on this node (a file of its own: chdb takes one configuration per process). A Distributed table
@@ -19,26 +15,11 @@ import { runStat, STATS, statsContext } from '../src/stats/index.js';
  */
 
 const CLUSTER = 'qj2';
-const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-shards-'));
-const configFile = join(dataDir, '..', `qingjian-shards-${randomUUID()}.xml`);
-writeFileSync(configFile, `<clickhouse>
-  <tcp_port>9000</tcp_port>
-  <remote_servers>
-    <${CLUSTER}>
-      <shard><replica><host>localhost</host><port>9000</port></replica></shard>
-      <shard><replica><host>127.0.0.1</host><port>9000</port></replica></shard>
-    </${CLUSTER}>
-  </remote_servers>
-  <macros><shard>01</shard><replica>r1</replica></macros>
-  <zookeeper><implementation>testkeeper</implementation></zookeeper>
-</clickhouse>
-`);
-const session = new Session(dataDir, { connectionArgs: [`--config-file=${configFile}`] });
-const plain = createEmbeddedStorage(dataDir, 'sharded');
+const cluster = localCluster(CLUSTER, 2);
+const plain = createEmbeddedStorage(cluster.dataDir, 'sharded');
 // The real migrations, with only what chdb cannot execute taken out (as in storage.cluster.test.ts).
-const ON_CLUSTER = ` ON CLUSTER \`${CLUSTER}\``;
-const runnableHere = (sql: string) => sql.split(ON_CLUSTER).join('').replace(/ENGINE = Replicated/g, 'ENGINE = ');
-const storage: Storage = { ...plain, cluster: { name: CLUSTER, database: 'sharded' }, command: (sql, params) => plain.command(runnableHere(sql), params) };
+const runnable = runnableHere(CLUSTER);
+const storage: Storage = { ...plain, cluster: { name: CLUSTER, database: 'sharded' }, command: (sql, params) => plain.command(runnable(sql), params) };
 
 beforeAll(async () => {
   await plain.command('CREATE DATABASE IF NOT EXISTS sharded');
@@ -47,9 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await plain.close();
-  session.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(configFile, { force: true });
+  cluster.close();
 });
 
 describe('a cluster of two shards', () => {

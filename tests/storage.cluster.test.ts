@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { CLUSTER_SETTINGS, SHARDING_KEYS, renderForCluster, renderStatements } from '../src/storage/cluster.js';
@@ -14,6 +10,7 @@ import type { ClusterTarget, Storage } from '../src/storage/port.js';
 import { createServerStorage } from '../src/storage/server.js';
 import { rowsPerCompany } from '../src/storage/tables/events.js';
 import { readTimeline } from '../src/timeline/store.js';
+import { localCluster, runnableHere } from './support/local-cluster.js';
 
 /*
  * CLICKHOUSE_CLUSTER against the real engine. No ClickHouse cluster runs on this machine, and chdb cannot be
@@ -33,24 +30,10 @@ import { readTimeline } from '../src/timeline/store.js';
  */
 
 const CLUSTER = 'qj';
-const dataDir = mkdtempSync(join(tmpdir(), 'qingjian-cluster-'));
-const configFile = join(dataDir, '..', `qingjian-cluster-${randomUUID()}.xml`);
-writeFileSync(configFile, `<clickhouse>
-  <!-- is_local needs the port the server would listen on; chdb listens on nothing, so the shard is always local. -->
-  <tcp_port>9000</tcp_port>
-  <remote_servers>
-    <${CLUSTER}><shard><internal_replication>true</internal_replication>
-      <replica><host>localhost</host><port>9000</port></replica>
-    </shard></${CLUSTER}>
-  </remote_servers>
-  <macros><shard>01</shard><replica>r1</replica></macros>
-  <zookeeper><implementation>testkeeper</implementation></zookeeper>
-</clickhouse>
-`);
-
 // The engine of this process, with the cluster configuration: chdb keeps one connection per data directory,
 // so the Storage adapters opened below on the same directory share it (and its configuration).
-const session = new Session(dataDir, { connectionArgs: [`--config-file=${configFile}`] });
+const cluster = localCluster(CLUSTER, 1);
+const { dataDir } = cluster;
 const engine = createEmbeddedStorage(dataDir, 'default');
 const opened: Storage[] = [engine];
 // The connection is shared, and so is its current database: each adapter switches it (USE) on its first call.
@@ -63,16 +46,13 @@ const open = (database: string) => {
 
 afterAll(async () => {
   for (const s of opened) await s.close();
-  session.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(configFile, { force: true });
+  cluster.close();
 });
 
 const target = (database: string): ClusterTarget => ({ name: CLUSTER, database });
 const ON_CLUSTER = ` ON CLUSTER \`${CLUSTER}\``;
 const withoutOnCluster = (sql: string) => sql.split(ON_CLUSTER).join('');
-/** What chdb can run of a rendered statement: no ON CLUSTER, and plain engines (its replicas are read-only). */
-const runnableHere = (sql: string) => withoutOnCluster(sql).replace(/ENGINE = Replicated/g, 'ENGINE = ');
+const runnable = runnableHere(CLUSTER);
 
 const allSingleNode = () => [...MIGRATIONS.flatMap((m) => m.statements), ...ledgerStatements()];
 const createdTables = () => allSingleNode().flatMap((s) => /CREATE TABLE IF NOT EXISTS (\w+)/.exec(s)?.[1] ?? []);
@@ -246,7 +226,7 @@ describe('on this node as a one-shard cluster (testkeeper)', () => {
       const plain = open('sharded');
       await plain.command('CREATE DATABASE IF NOT EXISTS sharded');
       // The real engine; only what chdb cannot execute is taken out of each rendered statement (see above).
-      storage = { ...plain, cluster: target('sharded'), command: (sql, params) => plain.command(runnableHere(sql), params) };
+      storage = { ...plain, cluster: target('sharded'), command: (sql, params) => plain.command(runnable(sql), params) };
     });
 
     it('two processes migrating at once do no harm, and the ledger records every migration once', async () => {

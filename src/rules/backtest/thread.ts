@@ -50,17 +50,19 @@ export async function startSliceThread(spec: SliceThreadSpec, signal?: AbortSign
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the backtest's slice thread stopped (exit code ${code})`)));
 
-  let abandon = () => undefined as void;
+  let onAbort: (() => void) | undefined;
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m: ThreadReady) => (m.ready ? resolve() : reject(new Error(m.error))));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the backtest's slice thread stopped before it was ready (exit code ${code})`)));
-    abandon = () => reject(signal!.reason);
-    signal?.addEventListener('abort', abandon, { once: true });
+    onAbort = () => reject(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
   }).catch(async (err: unknown) => {
     await worker.terminate();
     throw err;
-  }).finally(() => signal?.removeEventListener('abort', abandon));
+  }).finally(() => {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
   worker.on('message', (answer: SliceAnswer) => {
     const w = waiting.get(answer.id);
     waiting.delete(answer.id);

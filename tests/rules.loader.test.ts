@@ -191,6 +191,16 @@ describe('each mistake is reported with its file, line and field', () => {
     expect(problems).toHaveLength(3);
   });
 
+  it("an unknown macro in a white-list company's expectation or in what a cap leaves uncounted, at load", async () => {
+    const dir = copyRules();
+    edit(dir, 'no-plan.yaml', (t) => t.replace('whitelisted_expect: { reviewed_by: justice_bureau }', 'whitelisted_expect: { use: reviewed_plan }'));
+    edit(dir, 'annual-cap.yaml', (t) => t.replace('not_counted: { national_basis: { exists: true } }', 'not_counted: { use: national_law }'));
+    expect(await problemsOf(dir)).toEqual([
+      problem(dir, 'annual-cap.yaml', lineOf(dir, 'annual-cap.yaml', 'national_law'), 'detect.not_counted.use', /unknown macro "national_law"/),
+      problem(dir, 'no-plan.yaml', lineOf(dir, 'no-plan.yaml', 'reviewed_plan'), 'detect.whitelisted_expect.use', /unknown macro "reviewed_plan"/),
+    ]);
+  });
+
   it('an unknown list, in an exemption (not blamed on detect)', async () => {
     const dir = copyRules();
     edit(dir, 'no-plan.yaml', (t) => t.replace('in_list: urgent_reasons', 'in_list: urgent_reasonz'));

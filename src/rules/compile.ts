@@ -150,7 +150,7 @@ function substitute(value: unknown, params: Record<string, unknown>, key = ''): 
 /** Every condition of a rule with its path in the file, so a problem in one points at it. */
 function forEachCondition(spec: RuleSpec, visit: (c: ConditionSpec, path: (string | number)[]) => void): void {
   const d = spec.detect as Record<string, unknown>;
-  for (const key of ['match', 'trigger', 'expect', 'entry', 'exit', 'record', 'plan']) if (d[key]) visit(d[key] as ConditionSpec, ['detect', key]);
+  for (const key of ['match', 'trigger', 'expect', 'whitelisted_expect', 'entry', 'exit', 'record', 'plan', 'not_counted']) if (d[key]) visit(d[key] as ConditionSpec, ['detect', key]);
   if (spec.kind === 'together') spec.detect.arrival.forEach((c, i) => visit(c, ['detect', 'arrival', i]));
   if (spec.kind === 'absence') {
     spec.detect.variants.forEach((v, i) => v.expect && visit(v.expect, ['detect', 'variants', i, 'expect']));

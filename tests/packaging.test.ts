@@ -44,6 +44,7 @@ describe('packaging', () => {
     const set = await loadRuleSet(join(ROOT, 'rules'));
     const thread = await startSliceThread({
       current: ruleSetAt(set), candidate: null, ruleId: 'no-plan', anchors: { from: 0, to: Date.now() }, now: Date.now(), agencies: [],
+      columns: Object.keys(EngineEventRow.shape) as Array<keyof typeof EngineEventRow.shape>,
     });
     try {
       const header = JSON.stringify(Object.keys(EngineEventRow.shape));

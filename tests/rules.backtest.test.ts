@@ -7,7 +7,8 @@ import { DAY } from '../src/calendar/index.js';
 import { createWorld, generateEvents } from '../src/demo/index.js';
 import { Event } from '../src/ingest/schema.js';
 import { backtest, formatBacktestReport } from '../src/rules/backtest.js';
-import { judgeSlice, type SliceJudge } from '../src/rules/backtest/slice.js';
+import { eventFields } from '../src/rules/engine.js';
+import { judgeSlice, ruleOf, type SliceJudge } from '../src/rules/backtest/slice.js';
 import { ruleSetAt, startSliceThread } from '../src/rules/backtest/thread.js';
 import { readCompanies } from '../src/rules/context.js';
 import { EngineEventRow } from '../src/storage/tables/events.js';
@@ -174,6 +175,22 @@ it('reads the companies of the regions where the rule or its candidate is in for
   expect(adopted.alerts - adopted.diff!.added).toBe(alone.alerts);
 });
 
+it('reads the columns of each event that the rule or its candidate reads, and no others', async () => {
+  const alone = await backtest(service.storage, { current, ruleId: 'frequent-visits', from, to });
+  expect([...alone.columns].sort()).toEqual(eventFields([ruleOf(current, 'frequent-visits')]).sort());
+  expect(alone.columns).not.toContain('method');
+  expect(formatBacktestReport(alone)).toContain(`events read (${alone.columns.length} columns each)`);
+  // A candidate that counts QR scans only reads each scan's method too, and judges by it.
+  const candidate = await editedRuleSet([
+    ['frequent-visits.yaml', 'version: 2', 'version: 3'],
+    ['frequent-visits.yaml', 'match: { use: onsite_presence }', 'match: { use: onsite_presence, method: qr }'],
+  ]);
+  const edited = await backtest(service.storage, { current, candidate, ruleId: 'frequent-visits', from, to });
+  expect(edited.columns).toContain('method');
+  expect(edited.alerts).toBe(engineAlerts(candidate, 'frequent-visits').length);
+  expect(edited.alerts).toBeLessThan(alone.alerts);
+});
+
 it('places a company without reference data by the region its events name', async () => {
   // Four agencies' visits in a week to each of two companies nobody sent reference data for, long before the history
   // above: one in 德州, where frequent-visits holds, one in 莆田, where it does not.
@@ -201,9 +218,12 @@ it('names a rule that does not exist', async () => {
 });
 
 describe('the slice thread', () => {
-  const judge = (): SliceJudge => ({ current, candidate: null, ruleId: 'no-plan', anchors: { from: from.getTime(), to: to.getTime() }, now: Date.now(), agencies: new Map() });
-  const history = (order: string) =>
-    service.storage.queryCompact(`SELECT ${columnsOf(EngineEventRow)} FROM events FINAL WHERE id LIKE 'bt-%' ORDER BY ${order}`);
+  const columns = () => eventFields([ruleOf(current, 'no-plan')]);
+  const judge = (): SliceJudge => ({
+    current, candidate: null, ruleId: 'no-plan', anchors: { from: from.getTime(), to: to.getTime() }, now: Date.now(), agencies: new Map(), columns: columns(),
+  });
+  const history = (order: string, read = columns().join(', ')) =>
+    service.storage.queryCompact(`SELECT ${read} FROM events FINAL WHERE id LIKE 'bt-%' ORDER BY ${order}`);
 
   it('judges each company once its rows are read, and refuses rows that do not come by company', async () => {
     const companies = await readCompanies(service.storage, enterprises.map((e) => e.enterprise_id));
@@ -213,6 +233,10 @@ describe('the slice thread', () => {
     expect(judgeSlice(judge(), headerOnly(), companies)).toEqual({ current: [], candidate: [], names: [], companies: 0, events: 0 });
     // In time order, a company's rows come apart: judging it on part of its history would report wrong alerts.
     await expect(history('occurred_at, id').then((bytes) => judgeSlice(judge(), bytes, companies))).rejects.toThrow(/did not come together/);
+    // Every column gives the same alerts; a column the rule reads missing from the read is refused, by name.
+    expect(judgeSlice(judge(), await history('enterprise_id', columnsOf(EngineEventRow)), companies)).toEqual(byCompany);
+    const withoutStatus = await history('enterprise_id', columns().filter((c) => c !== 'status').join(', '));
+    expect(() => judgeSlice(judge(), withoutStatus, companies)).toThrow(/events\.inSpans: row 0 does not fit the table's schema: status/);
   });
 
   it('stops starting when told to, before or while it loads', async () => {

@@ -1,6 +1,6 @@
-import { compileCondition, ConditionError, type Predicate } from './conditions.js';
+import { compileCondition, conditionFields, ConditionError, type Predicate } from './conditions.js';
 import type { Channel } from '../alerts/model.js';
-import { Rule, type ConditionSpec, type Library, type RuleSpec } from './schema.js';
+import { Rule, type ConditionField, type ConditionSpec, type Library, type RuleSpec } from './schema.js';
 import { TEMPLATE_VARIABLES, templateNames } from './wording.js';
 
 /**
@@ -30,6 +30,8 @@ export interface ResolvedRule {
   when(condition: ConditionSpec): Predicate;
   /** The event types a condition can match (null: any), to read no more than needed; the same array each time: do not change it. */
   types(condition: ConditionSpec): string[] | null;
+  /** The event fields its conditions test (a backtest reads these beside what the engine and its kind read). */
+  conditionFields: ReadonlySet<ConditionField>;
 }
 
 const PARAM_REF = /^(-?)\$([a-z][a-z0-9_]*)$/;
@@ -104,10 +106,12 @@ function resolve(spec: RuleSpec, library: Library, prefix: string, params: Recor
     return predicate;
   };
   let conditionPath: (string | number)[] = [];
+  const fields = new Set<ConditionField>();
   try {
     forEachCondition(checked.data, (condition, path) => {
       conditionPath = path;
       when(condition);
+      conditionFields(condition, library, fields);
     });
   } catch (err) {
     if (err instanceof ConditionError) return { problems: [{ path: [...conditionPath, ...err.path], message: err.message + where }] };
@@ -119,7 +123,7 @@ function resolve(spec: RuleSpec, library: Library, prefix: string, params: Recor
     if (found === undefined) typesCache.set(condition, (found = typesOf(condition, library)));
     return found;
   };
-  return { spec: checked.data, params, when, types };
+  return { spec: checked.data, params, when, types, conditionFields: fields };
 }
 
 /**

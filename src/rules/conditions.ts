@@ -1,5 +1,5 @@
 import type { EngineEvent } from './events.js';
-import { CONDITION_FIELDS, type ConditionSpec, type Matcher } from './schema.js';
+import { CONDITION_FIELDS, type ConditionField, type ConditionSpec, type Matcher } from './schema.js';
 import type { Library } from './schema.js';
 
 export type Predicate = (event: EngineEvent) => boolean;
@@ -73,4 +73,17 @@ function fieldTest(field: (typeof CONDITION_FIELDS)[number], matcher: Matcher, l
     return (e) => !excluded.includes(value(e));
   }
   return (e) => (value(e) !== '' && value(e) != null) === matcher.exists;
+}
+
+/** The event fields a condition tests, through its macros (each looked into once) and its branches. */
+export function conditionFields(spec: ConditionSpec, library: Library, into = new Set<ConditionField>(), macros = new Set<string>()): Set<ConditionField> {
+  for (const name of [spec.use ?? []].flat()) {
+    const macro = library.macros[name];
+    if (!macro || macros.has(name)) continue;
+    macros.add(name);
+    conditionFields(macro, library, into, macros);
+  }
+  for (const branch of spec.any_of ?? []) conditionFields(branch, library, into, macros);
+  for (const field of CONDITION_FIELDS) if (spec[field] !== undefined) into.add(field);
+  return into;
 }

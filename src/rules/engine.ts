@@ -1,9 +1,10 @@
 import { DAY, midnight } from '../calendar/index.js';
 import type { AlertCandidate } from '../alerts/model.js';
 import type { Scope } from '../alerts/lifecycle.js';
-import type { CompiledRule } from './compile.js';
+import type { CompiledRule, ResolvedRule } from './compile.js';
 import type { Predicate } from './conditions.js';
 import type { CompanyFacts, EngineEvent } from './events.js';
+import { ENGINE_FIELDS, type EventField } from './fields.js';
 import { toCandidates, type Naming } from './findings.js';
 import { planVersions } from './plans.js';
 import { absence } from './kinds/absence.js';
@@ -120,14 +121,28 @@ export function anchorNeeds(rules: readonly CompiledRule[], region: string, anch
 }
 
 /**
+ * The event fields these rules read wherever they are in force: the engine's own, their kinds' and their conditions'.
+ * A backtest reads only these columns (src/rules/fields.ts).
+ */
+export function eventFields(rules: readonly CompiledRule[]): EventField[] {
+  const fields = new Set<EventField>(ENGINE_FIELDS);
+  for (const rule of everywhere(rules)) {
+    for (const field of KINDS[rule.spec.kind].reads ?? []) fields.add(field);
+    for (const field of rule.conditionFields) fields.add(field);
+  }
+  return [...fields];
+}
+
+/** Each rule as resolved in each region that places it (with its defaults where no policy map places rules). */
+const everywhere = (rules: readonly CompiledRule[]): ResolvedRule[] =>
+  rules.flatMap((compiled) => (compiled.placement?.map((p) => p.prefix) ?? ['']).map((region) => compiled.forRegion(region)!));
+
+/**
  * For a backtest of anchors in [from, to]: one bound on what these rules count wherever they are in force (the
  * loosest of their regions' parameters), or null where any of them has none.
  */
 export function anchorReach(rules: readonly CompiledRule[], anchors: { from: number; to: number }): CountBound | null {
-  const reaches = rules.flatMap((compiled) => (compiled.placement?.map((p) => p.prefix) ?? ['']).map((region) => {
-    const rule = compiled.forRegion(region)!;
-    return KINDS[rule.spec.kind].reach?.(rule, anchors.from, anchors.to) ?? null;
-  }));
+  const reaches = everywhere(rules).map((rule) => KINDS[rule.spec.kind].reach?.(rule, anchors.from, anchors.to) ?? null);
   if (reaches.length === 0 || reaches.some((r) => r === null)) return null;
   const all = reaches as CountBound[];
   const types = all.some((r) => r.types === null) ? null : [...new Set(all.flatMap((r) => r.types!))];

@@ -1,5 +1,5 @@
 import type { Enterprise, Event } from '../ingest/schema.js';
-import type { EngineEventRow } from '../storage/tables/events.js';
+import type { EngineEventRead } from '../storage/tables/events.js';
 
 /**
  * An event as the engine sees it: one per company (a plan naming three
@@ -101,7 +101,7 @@ function boundedPool<T>() {
  * own copies (in a heap snapshot of `bench:rules`, 84 of 130 MB of strings were copies).
  */
 const strings = boundedPool<string>();
-const shared = (value: string): string => strings.get(value) ?? strings.keep(value, value);
+const shared = (value: string | undefined): string => (value === undefined ? '' : strings.get(value) ?? strings.keep(value, value));
 /** Most events name no matters, joint agencies or merged plans: they share one empty list, which nothing may change. */
 const NONE: readonly string[] = Object.freeze([]);
 /**
@@ -110,19 +110,20 @@ const NONE: readonly string[] = Object.freeze([]);
  * phase, 466,647 arrays for 320,513 events held in memory.
  */
 const lists = boundedPool<readonly string[]>();
-function sharedList(values: readonly string[]): readonly string[] {
-  if (values.length === 0) return NONE;
+function sharedList(values: readonly string[] | undefined): readonly string[] {
+  if (values === undefined || values.length === 0) return NONE;
   const key = JSON.stringify(values);
   return lists.get(key) ?? lists.keep(key, Object.freeze(values.map(shared)));
 }
 
 /**
  * From a validated row of `events` (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). Rows stored before these
- * columns existed read '': the contract's defaults are applied here, as ingest applies them now. Every field is
+ * columns existed read '': the contract's defaults are applied here, as ingest applies them now. A backtest reads
+ * only the columns its rule reads (`eventFields`, src/rules/fields.ts): the others are left empty, as unread. Every field is
  * named (no spread of the row), so every event has the same shape with its fields in the object itself. Strings
  * and lists are kept by `text` and `list`: shared for what evaluation memory holds, as read for what is dropped.
  */
-const eventFromRow = (text: (value: string) => string, list: (values: readonly string[]) => readonly string[]) => (row: EngineEventRow): EngineEvent => ({
+const eventFromRow = (text: (value: string | undefined) => string, list: (values: readonly string[] | undefined) => readonly string[]) => (row: EngineEventRead): EngineEvent => ({
   id: row.id,
   type: text(row.type) as EngineEvent['type'],
   enterprise_id: text(row.enterprise_id),
@@ -133,22 +134,22 @@ const eventFromRow = (text: (value: string) => string, list: (values: readonly s
   officer_ids: list(row.officer_ids),
   action: text(row.action),
   method: text(row.method),
-  onsite: row.onsite,
+  onsite: row.onsite ?? false,
   purpose: text(row.purpose || (VISIT_TYPES.has(row.type) ? 'inspection' : '')),
   // Shared: the check-ins, records and filings of one plan name it. In heap snapshots 10 s into `bench:rules`'
   // 5,000 events/s phase, 541,283 strings of event ids for 300,392 ids, and 365,527 once these were shared.
   plan_id: row.plan_id ? text(row.plan_id) : row.type === 'plan' ? row.id : '',
   urgent_reason: text(row.urgent_reason),
   national_basis: text(row.national_basis),
-  started_at: row.started_at === null ? null : ms(row.started_at),
-  ended_at: row.ended_at === null ? null : ms(row.ended_at),
+  started_at: row.started_at == null ? null : ms(row.started_at),
+  ended_at: row.ended_at == null ? null : ms(row.ended_at),
   outcome: text(row.outcome),
   matters: list(row.matters),
   remedies: text(row.remedies),
   credit_repair: text(row.credit_repair),
-  score: row.score,
-  window_start: row.window_start === null ? null : text(row.window_start),
-  window_end: row.window_end === null ? null : text(row.window_end),
+  score: row.score ?? null,
+  window_start: row.window_start == null ? null : text(row.window_start),
+  window_end: row.window_end == null ? null : text(row.window_end),
   mode: text(row.mode),
   status: text(row.status),
   joint_agency_ids: list(row.joint_agency_ids),
@@ -168,7 +169,7 @@ export const fromStoredRow = eventFromRow(shared, sharedList);
  * An event evaluated once and dropped (a backtest's slice): strings and lists as read. Looking each up in the
  * pools cost a backtest of frequent-visits 1.8 s of 11.8 (628,148 events) and kept nothing for long.
  */
-export const fromStoredRowUnshared = eventFromRow((value) => value, (values) => (values.length === 0 ? NONE : values));
+export const fromStoredRowUnshared = eventFromRow((value) => value ?? '', (values) => (values === undefined || values.length === 0 ? NONE : values));
 
 /** From a validated event, for rule tests and backtests of events not stored. */
 export function fromEvent(event: Event): EngineEvent[] {

@@ -5,6 +5,7 @@ import type { CompiledRule } from './compile.js';
 import { evaluateCompany, influence, type Changed } from './engine.js';
 import { companyOf } from './company.js';
 import { byTime, fromEvent, type CompanyFacts, type EngineEvent } from './events.js';
+import { refusingOthers, type EventField } from './fields.js';
 
 /**
  * The live pipeline in memory, on a pinned clock: events arrive in the order
@@ -19,6 +20,8 @@ export interface Simulation {
   arrivals: ReadonlyArray<{ at: number; event: Event }>;
   /** The clock stops here: decisions due later have not happened yet. */
   until: number;
+  /** When given, events hold only these fields and reading any other throws (rule tests: what a backtest reads). */
+  fields?: ReadonlySet<EventField>;
 }
 
 export function simulate(sim: Simulation): Alert[] {
@@ -28,6 +31,7 @@ export function simulate(sim: Simulation): Alert[] {
   const facts = new Map(sim.companies.map((c) => [c.enterprise_id, c]));
   const naming = { agencyName: (id: string) => sim.agencyNames.get(id) ?? id };
   const arrivals = [...sim.arrivals].sort((a, b) => a.at - b.at);
+  const kept = sim.fields ? refusingOthers(sim.fields) : (event: EngineEvent) => event;
 
   const step = (company: CompanyFacts, changed: Changed, now: number, reason: string) => {
     const own = events.get(company.enterprise_id) ?? [];
@@ -54,7 +58,7 @@ export function simulate(sim: Simulation): Alert[] {
       continue;
     }
     next++;
-    const rows = fromEvent(arrival!.event);
+    const rows = fromEvent(arrival!.event).map(kept);
     for (const row of rows) {
       const own = events.get(row.enterprise_id) ?? [];
       if (!own.some((e) => e.id === row.id)) own.push(row);

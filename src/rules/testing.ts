@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { ALERT_MODES, CLEARED, SEVERITIES, type Alert, type AlertMode } from '../alerts/model.js';
 import { DAY, HOUR, MINUTE, calendarDate, withHolidayCalendar } from '../calendar/index.js';
 import { EVENT_TYPES, Enterprise, Event } from '../ingest/schema.js';
+import { eventFields } from './engine.js';
 import { companyFacts } from './events.js';
+import { UndeclaredFieldError } from './fields.js';
 import { at, readSource, validate, type Problem, type RuleSet } from './load.js';
 import { simulate } from './simulate.js';
 
@@ -82,21 +84,31 @@ export async function runRuleTests(ruleSet: RuleSet, dir = join(ruleSet.dir, 'te
       report.problems.push(at(source, ['rule'], `no rule "${data.rule}" in the rule set`));
       continue;
     }
+    const fields = new Set(eventFields([rule]));
     data.cases.forEach((c, index) => {
       const events = expandEvents(data, index);
       if ('problems' in events) {
         report.problems.push(...events.problems.map((p) => at(source, p.path, p.message)));
         return;
       }
-      // A candidate set is tested with its own calendar, not the live one.
-      const alerts = withHolidayCalendar(ruleSet.calendar, () => simulate({
-        rules: [rule],
-        companies: data.companies.map(companyFacts),
-        agencyNames: new Map(data.agencies.map((a) => [a.agency_id, a.name])),
-        arrivals: events.arrivals,
-        until: Date.parse(c.now),
-      }));
-      report.results.push({ file: source.file, rule: rule.spec.id, name: c.name, expected: c.expect.length, failures: compare(alerts, c.expect, rule.spec.mode) });
+      // A candidate set is tested with its own calendar, not the live one. The events hold only the fields a backtest
+      // of the rule reads (`eventFields`): reading any other fails the case.
+      let failures: string[];
+      try {
+        const alerts = withHolidayCalendar(ruleSet.calendar, () => simulate({
+          rules: [rule],
+          companies: data.companies.map(companyFacts),
+          agencyNames: new Map(data.agencies.map((a) => [a.agency_id, a.name])),
+          arrivals: events.arrivals,
+          until: Date.parse(c.now),
+          fields,
+        }));
+        failures = compare(alerts, c.expect, rule.spec.mode);
+      } catch (err) {
+        if (!(err instanceof UndeclaredFieldError)) throw err;
+        failures = [`the rule ${err.message}`];
+      }
+      report.results.push({ file: source.file, rule: rule.spec.id, name: c.name, expected: c.expect.length, failures });
     });
   }
   return report;

@@ -12,7 +12,7 @@ const load = (at: RuleSetAt): Promise<RuleSet> => loadRuleSet(at.dir, at.sources
 
 async function prepare(): Promise<SliceJudge> {
   const [current, candidate] = await Promise.all([load(spec.current), spec.candidate ? load(spec.candidate) : null]);
-  return { current, candidate, ruleId: spec.ruleId, anchors: spec.anchors, now: spec.now, agencies: new Map(spec.agencies) };
+  return { current, candidate, ruleId: spec.ruleId, anchors: spec.anchors, now: spec.now, agencies: new Map(spec.agencies), columns: spec.columns };
 }
 
 prepare().then((judge) => {

@@ -1,7 +1,7 @@
 import type { AlertCandidate } from '../../alerts/model.js';
 import { withHolidayCalendar } from '../../calendar/index.js';
 import { eachCompactRow } from '../../storage/compact-rows.js';
-import { eventsInSpans } from '../../storage/tables/events.js';
+import { parseEventsInSpans, type EngineEventColumn } from '../../storage/tables/events.js';
 import type { CompiledRule } from '../compile.js';
 import { companyOf } from '../company.js';
 import { evaluateCompany } from '../engine.js';
@@ -20,6 +20,8 @@ export interface SliceJudge {
   /** Decisions whose deadline is after this are still pending. */
   now: number;
   agencies: ReadonlyMap<string, string>;
+  /** The columns the slices were read with: what the rule and its candidate read (`eventFields`). */
+  columns: readonly EngineEventColumn[];
 }
 
 /** One slice's share of a backtest report. */
@@ -53,7 +55,7 @@ export function ruleOf(set: RuleSet, id: string): CompiledRule {
 
 /**
  * A slice's events, as the engine wrote `events.inSpans` by company (`Storage.queryCompact`): each company's rows
- * are checked by the query's schema and judged as soon as they are all read, then dropped, so that the collector
+ * are checked by the read columns' schema and judged as soon as they are all read, then dropped, so that the collector
  * does not copy a whole slice's events from one generation to the next. Its events keep their strings as read,
  * without the live memory's pools (`fromStoredRowUnshared`).
  */
@@ -63,12 +65,13 @@ export function judgeSlice(judge: SliceJudge, bytes: Uint8Array, companies: Read
   const naming = { agencyName: (id: string) => judge.agencies.get(id) ?? id };
   const outcome: SliceOutcome = { current: [], candidate: [], names: [], companies: 0, events: 0 };
   const judged = new Set<string>();
+  const parse = parseEventsInSpans(judge.columns);
 
   const judgeCompany = (id: string, rows: unknown[]) => {
     // Rows out of company order would judge a company on part of its history: refuse rather than report that.
     if (judged.has(id)) throw new Error(`backtest: the rows of ${id} did not come together; the slice's query must order them by company`);
     judged.add(id);
-    const own = eventsInSpans.parse(rows).map(fromStoredRowUnshared).sort(byTime);
+    const own = parse(rows).map(fromStoredRowUnshared).sort(byTime);
     const company = companyOf(id, companies, new Map([[id, own]]));
     outcome.companies++;
     outcome.events += own.length;

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { EngineEventColumn } from '../../storage/tables/events.js';
 import type { CompanyFacts } from '../events.js';
 import type { RuleSet } from '../load.js';
 import type { SliceJudges, SliceOutcome } from './slice.js';
@@ -16,6 +17,7 @@ export interface SliceThreadSpec {
   anchors: { from: number; to: number };
   now: number;
   agencies: Array<[string, string]>;
+  columns: readonly EngineEventColumn[];
 }
 
 /** A rule set as the thread compiles it again: its directory and the texts it was compiled from. */

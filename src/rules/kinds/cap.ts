@@ -19,6 +19,8 @@ const spec = (rule: ResolvedRule) => rule.spec as Rule;
  * count exceeds the limit; every further event updates it.
  */
 export const cap: Kind = {
+  // not_counted_basis names the national law (国家另有规定) of each visit left uncounted.
+  reads: ['national_basis'],
   evaluate(rule, input) {
     const { detect, exemptions } = spec(rule);
     const verdict: Verdict = { findings: [], pending: [] };

@@ -29,6 +29,7 @@ interface Measured {
  * is not measured: exit-without-scan is about that. Alerts are per company, agency and day.
  */
 export const duration: Kind = {
+  reads: ['ended_at'],
   evaluate(rule, input) {
     const { detect } = spec(rule);
     const verdict: Verdict = { findings: [], pending: [] };

@@ -12,6 +12,7 @@ const spec = (rule: ResolvedRule) => rule.spec as Rule;
  * "他打了95分,属“十分满意”"). The region's levels name the score in the alert. One alert per evaluation.
  */
 export const score: Kind = {
+  reads: ['score'],
   evaluate(rule, input) {
     const { detect } = spec(rule);
     const verdict: Verdict = { findings: [], pending: [] };

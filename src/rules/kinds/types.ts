@@ -2,6 +2,7 @@ import type { CountBound } from '../../storage/tables/events.js';
 import type { ResolvedRule } from '../compile.js';
 import type { Predicate } from '../conditions.js';
 import type { CompanyFacts, EngineEvent } from '../events.js';
+import type { EventField } from '../fields.js';
 import type { Verdict } from '../findings.js';
 
 export interface KindInput {
@@ -36,6 +37,8 @@ export interface Kind {
   decideRange(rule: ResolvedRule, t1: number, t2: number, types?: readonly string[]): [number, number];
   /** Events needed to decide anchors in [from, to]. */
   context(rule: ResolvedRule, from: number, to: number): Need[];
+  /** The event fields this kind reads beyond the engine's own (`ENGINE_FIELDS`, src/rules/fields.ts). */
+  reads?: readonly EventField[];
   /** For backtests of anchors in [from, to]: a bound on what the rule counts, where its kind has one. */
   reach?(rule: ResolvedRule, from: number, to: number): CountBound | null;
 }

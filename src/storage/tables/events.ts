@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, IDENTIFIER_CHARSET, type Event } from '../../ingest/schema.js';
 import { toClickHouseTime, type Storage } from '../port.js';
 import { CREDIT_CODE_SHAPE } from '../../ingest/credit-code.js';
-import { CLICKHOUSE_TIME, column, columnsOf, literal, literalList, namedQuery } from './query.js';
+import { CLICKHOUSE_TIME, column, columnsOf, literal, literalList, namedQuery, parseRows } from './query.js';
 
 /**
  * `events` (migrations 1, 8, 10 and 11): one row per event and company (a plan naming three companies is three rows
@@ -89,6 +89,24 @@ export function asStored(row: EventInsert): Record<keyof EventRow, unknown> {
 /** The columns the rule engine reads: everything but the accepted JSON, the arrival time and what no rule uses. */
 export const EngineEventRow = EventRow.omit({ received_at: true, checkin_id: true, payload: true });
 export type EngineEventRow = z.output<typeof EngineEventRow>;
+
+/** A column the engine reads: each is its event's field of the same name (src/rules/events.ts). */
+export type EngineEventColumn = keyof EngineEventRow;
+const ENGINE_COLUMNS: ReadonlySet<string> = new Set(Object.keys(EngineEventRow.shape));
+/** What every read of events for the engine holds: without these a row is no event. */
+const IDENTITY = ['id', 'type', 'enterprise_id', 'occurred_at'] as const;
+
+/** A row read with every column of `EngineEventRow` or some of them (`eventsInSpans` with `columns`). */
+export type EngineEventRead = Pick<EngineEventRow, (typeof IDENTITY)[number]> & Partial<EngineEventRow>;
+
+/** Columns given by name, each checked: they are written into the SQL. */
+function engineColumns(columns: readonly string[]): string {
+  for (const name of [...IDENTITY, ...columns]) {
+    if (!ENGINE_COLUMNS.has(name)) throw new Error(`events: no column "${name}" for the engine`);
+    if (!columns.includes(name)) throw new Error(`events: a read of some columns must hold ${IDENTITY.join(', ')}; "${name}" is missing`);
+  }
+  return columns.join(', ');
+}
 
 /** The event without the caller's contact, which belongs to the 12345 ticket alone (the public record and evidence never show it). */
 function publicPart(event: Event): Event {
@@ -243,16 +261,28 @@ function inlineSpanFilter(spans: Spans): string | null {
 export const eventsInSpans = namedQuery({
   name: 'events.inSpans',
   row: EngineEventRow,
-  statement: ({ enterpriseIds, spans, byCompany = false }: { enterpriseIds: readonly string[]; spans: Spans; byCompany?: boolean }) => {
+  statement: ({ enterpriseIds, spans, byCompany = false, columns }: {
+    enterpriseIds: readonly string[]; spans: Spans; byCompany?: boolean; columns?: readonly EngineEventColumn[];
+  }) => {
     const ids = literalList(enterpriseIds, CREDIT_CODE_SHAPE);
     const inline = inlineSpanFilter(spans);
-    const select = `SELECT ${columnsOf(EngineEventRow)} FROM events FINAL`;
+    const select = `SELECT ${columns ? engineColumns(columns) : columnsOf(EngineEventRow)} FROM events FINAL`;
     const order = byCompany ? ' ORDER BY enterprise_id' : '';
     if (ids !== null && inline !== null) return { sql: `${select} WHERE enterprise_id IN ${ids} AND ${inline}${order}`, values: {} };
     const filter = spanFilter(spans);
     return { sql: `${select} WHERE enterprise_id IN {ids:Array(String)} AND ${filter.sql}${order}`, values: { ...filter.params, ids: enterpriseIds } };
   },
 });
+
+/**
+ * Checks rows of `eventsInSpans` read with `columns` (a backtest reads only what its rule reads: the engine writes,
+ * and the slice decodes and checks, fewer columns) against those columns' schema.
+ */
+export function parseEventsInSpans(columns: readonly EngineEventColumn[]): (rows: readonly unknown[]) => EngineEventRead[] {
+  engineColumns(columns);
+  const schema = EngineEventRow.pick(Object.fromEntries(columns.map((c) => [c, true] as const)) as Record<EngineEventColumn, true>);
+  return (rows) => parseRows('events.inSpans', schema, rows) as EngineEventRead[];
+}
 
 /**
  * How many rows the spans hold, of every company (without FINAL: a retried row counts twice): more than a backtest

@@ -31,7 +31,6 @@ export function plansAsOf(events: readonly EngineEvent[], anchor: number): Engin
 export function standingAt(versions: ReadonlyMap<string, readonly EngineEvent[]>, anchor: number): EngineEvent[] {
   const out: EngineEvent[] = [];
   const day = calendarDate(anchor);
-  const covers = (p: EngineEvent) => p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null && p.window_start <= day && day <= p.window_end;
   for (const list of versions.values()) {
     // Versions are in filing order: those filed by the anchor come first.
     let filed = 0;
@@ -39,7 +38,7 @@ export function standingAt(versions: ReadonlyMap<string, readonly EngineEvent[]>
     const standing = list[filed - 1];
     if (standing && standing.status !== 'cancelled') {
       let first = filed - 1;
-      while (first > 0 && covers(list[first - 1]!) && covers(standing)) first--;
+      while (first > 0 && covers(list[first - 1]!, day) && covers(standing, day)) first--;
       out.push(first === filed - 1 ? standing : { ...standing, occurred_at: list[first]!.occurred_at });
       continue;
     }
@@ -47,6 +46,10 @@ export function standingAt(versions: ReadonlyMap<string, readonly EngineEvent[]>
   }
   return out;
 }
+
+/** A standing plan covering the Shanghai date `day`. A function of the module: this runs for every trigger. */
+const covers = (p: EngineEvent, day: string) =>
+  p.status !== 'cancelled' && p.window_start !== null && p.window_end !== null && p.window_start <= day && day <= p.window_end;
 
 /**
  * Each plan merged into a joint plan (named in a standing version's `replaces`), as the cancelled version that

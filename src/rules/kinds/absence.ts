@@ -61,25 +61,16 @@ export const anchorOf = (rule: ResolvedRule, e: EngineEvent) =>
 
 function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input: KindInput, verdict: Verdict): void {
   const { detect, exemptions } = spec(rule);
-  // A white-list company's requirement (e.g. reviewed by the justice bureau) holds for every match, variants included.
-  const required = (expect: ExpectationSpec['expect']) =>
-    (input.company.whitelisted && detect.whitelisted_expect ? withRequirement(expect, detect.whitelisted_expect) : expect);
   // An exemption (e.g. 烟台's green channel) is a way to be covered without the expected event: a trigger
   // that has the expected event needs none.
-  const main = search(rule, { ...detect, expect: required(detect.expect) }, trigger, anchor, input, detect.lateness);
+  const main = search(rule, expectationOf(detect, input.company.whitelisted), trigger, anchor, input, detect.lateness);
   if (main.state === 'found') return officersCheck(rule, trigger, anchor, main.matches, verdict);
   const exemption = exemptionFor(rule, exemptions, trigger, anchor, input, detect.lateness);
   if (exemption.state !== 'none') return applyExemption(exemption, trigger, anchor, verdict);
 
   if (main.state === 'pending') return void verdict.pending.push({ at: main.deadline, anchor });
   for (const variant of detect.variants) {
-    const weaker: ExpectationSpec = {
-      expect: required(variant.expect ?? detect.expect),
-      correlate: variant.correlate ?? detect.correlate,
-      within: variant.within ?? detect.within,
-      self_match: detect.self_match,
-    };
-    const found = search(rule, weaker, trigger, anchor, input, detect.lateness);
+    const found = search(rule, expectationOf(detect, input.company.whitelisted, variant), trigger, anchor, input, detect.lateness);
     if (found.state === 'pending') return void verdict.pending.push({ at: found.deadline, anchor });
     if (found.state === 'found') {
       const weak = found.matches[0]!;
@@ -92,6 +83,29 @@ function decide(rule: ResolvedRule, trigger: EngineEvent, anchor: number, input:
     }
   }
   verdict.findings.push(dayFinding(trigger, anchor, { variant: '', figures: searched(anchor, main.from, main.to) }));
+}
+
+type Detect = Rule['detect'];
+
+/**
+ * What the detection (or one of its weaker variants) expects of a trigger. A white-list company's requirement (e.g.
+ * reviewed by the justice bureau) holds for every match, variants included. One object per detection, variant and
+ * white-list, made once: not one per trigger.
+ */
+const madeExpectations = new WeakMap<object, { plain?: ExpectationSpec; whitelisted?: ExpectationSpec }>();
+
+function expectationOf(detect: Detect, whitelisted: boolean, variant?: Detect['variants'][number]): ExpectationSpec {
+  const key = variant ?? detect;
+  let made = madeExpectations.get(key);
+  if (!made) madeExpectations.set(key, (made = {}));
+  const requirement = whitelisted ? detect.whitelisted_expect : undefined;
+  const expect = variant?.expect ?? detect.expect;
+  return (made[requirement ? 'whitelisted' : 'plain'] ??= {
+    expect: requirement ? withRequirement(expect, requirement) : expect,
+    correlate: variant?.correlate ?? detect.correlate,
+    within: variant?.within ?? detect.within,
+    self_match: detect.self_match,
+  });
 }
 
 // One object per condition and requirement, so that the rule compiles it once (`rule.when` remembers conditions by identity).

@@ -46,16 +46,20 @@ export function search(
   const asOfAnchor = types === null || types.includes('plan');
   const day = calendarDate(anchor);
   const matches: EngineEvent[] = [];
-  const consider = (e: EngineEvent) => {
-    if ((e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && correlated(spec, trigger, day, e)) matches.push(e);
-  };
-  for (const e of input.accepted(expected)) if (!asOfAnchor || e.type !== 'plan') consider(e);
-  if (asOfAnchor) for (const plan of standingAt(input.planVersions(), anchor)) if (expected(plan)) consider(plan);
+  // Loops with a function of the module, not a closure made for each trigger (this runs for every trigger).
+  for (const e of input.accepted(expected)) {
+    if ((!asOfAnchor || e.type !== 'plan') && fits(spec, trigger, day, from, to, e)) matches.push(e);
+  }
+  if (asOfAnchor) for (const plan of standingAt(input.planVersions(), anchor)) if (expected(plan) && fits(spec, trigger, day, from, to, plan)) matches.push(plan);
   if (matches.length > 0) return { state: 'found', matches, from, to };
   const deadline = lateness && Number.isFinite(to) ? boundAt(to, lateness, 'to') : to;
   if (deadline > input.now) return { state: 'pending', deadline };
   return { state: 'missing', from, to, deadline };
 }
+
+/** Whether `e` is an expected event of the trigger: not the trigger itself (unless allowed), in [from, to], correlated. */
+const fits = (spec: ExpectationSpec, trigger: EngineEvent, day: string, from: number, to: number, e: EngineEvent) =>
+  (e.id !== trigger.id || spec.self_match === true) && e.occurred_at >= from && e.occurred_at <= to && correlated(spec, trigger, day, e);
 
 /** `day`: the anchor's Shanghai date. A loop, not `every`: this runs for every event of every trigger. */
 function correlated(spec: ExpectationSpec, trigger: EngineEvent, day: string, other: EngineEvent): boolean {

@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-// Before chdb: its allocator reads its settings as the library loads.
-import './engine-memory.js';
 import { Session, drainPending } from 'chdb';
 import { compactRows, COMPACT_FORMAT } from './compact-rows.js';
 import { jsonLine, type Params, type Row, type Storage } from './port.js';

@@ -48,6 +48,11 @@ export function createEmbeddedStorage(dataDir: string, database: string, options
     async ping() {
       await session.queryAsync('SELECT 1');
     },
+    async releaseMemory() {
+      // libchdb's jemalloc keeps freed pages 5 s (dirty_decay_ms:5000). Setting that lower for the whole process
+      // slowed the live service's inserts (docs/performance.md, 2026-12-06); a purge is asked for where it pays.
+      await session.queryAsync('SYSTEM JEMALLOC PURGE');
+    },
     async close() {
       await drainPending();
       session.close();

@@ -31,6 +31,12 @@ export interface Storage {
   command(sql: string, params?: Params): Promise<void>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
+  /**
+   * Hands memory the engine has freed back to the system now, where the engine runs in this process (its allocator
+   * keeps freed pages for 5 s otherwise); a server's memory is its own, so there this does nothing. A backtest calls
+   * it after each slice's read.
+   */
+  releaseMemory(): Promise<void>;
   /** Waits for outstanding work, then releases the engine. */
   close(): Promise<void>;
 }

@@ -50,6 +50,9 @@ export function createServerStorage(options: ServerOptions): Storage {
       const result = await client.ping();
       if (!result.success) throw result.error;
     },
+    async releaseMemory() {
+      // The server's allocator is the server's business.
+    },
     async close() {
       await client.close();
     },

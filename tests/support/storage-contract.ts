@@ -73,6 +73,11 @@ export function describeStorageContract(name: string, setup: () => Promise<Stora
       await expect(storage().ping()).resolves.toBeUndefined();
     });
 
+    it('releases freed memory on request and keeps answering', async () => {
+      await expect(storage().releaseMemory()).resolves.toBeUndefined();
+      expect(await storage().query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    });
+
     it('migrate() applies every migration once and records it in schema_migrations', async () => {
       const s = storage();
       const needed = ['events', 'enterprises', 'agencies'];

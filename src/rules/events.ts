@@ -119,7 +119,7 @@ function sharedList(values: readonly string[] | undefined): readonly string[] {
 /**
  * From a validated row of `events` (DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' UTC). Rows stored before these
  * columns existed read '': the contract's defaults are applied here, as ingest applies them now. A backtest reads
- * only the columns its rule reads (`eventFields`, src/rules/fields.ts): the others are left empty, as unread. Every field is
+ * only the columns its rule reads (`eventFields`, src/rules/fields.ts) and leaves the others empty. Every field is
  * named (no spread of the row), so every event has the same shape with its fields in the object itself. Strings
  * and lists are kept by `text` and `list`: shared for what evaluation memory holds, as read for what is dropped.
  */

@@ -6,11 +6,11 @@ export type EventField = keyof EngineEvent;
 /**
  * What the engine reads of an event whatever the rule: its identity and times (`evaluateCompany`, `influence`), its
  * region (`companyOf` places a company without reference data by it), what an alert names (`toCandidates`: agency,
- * officers), and what the kinds' shared parts read: a plan's versions and
- * what it covers (plans.ts), visits (visits.ts), expectations and their exemptions (expectation.ts, exemptions.ts).
- * A kind adds what it alone reads (`Kind.reads`), a rule the fields its conditions test. A backtest reads no other
- * column; the rule tests run with any other read refused (`refusingOthers`), so a kind that reads a field it does not
- * declare fails its rules' tests instead of judging an empty value.
+ * officers), and what the kinds' shared parts read: a plan's versions and what it covers (plans.ts), visits
+ * (visits.ts), expectations and their exemptions (expectation.ts, exemptions.ts). A kind adds what it alone reads
+ * (`Kind.reads`), a rule the fields its conditions test. A backtest reads no other column; the rule tests run with
+ * any other read refused (`refusingOthers`), so a kind that reads a field it does not declare fails its rules' tests
+ * instead of judging an empty value.
  */
 export const ENGINE_FIELDS: readonly EventField[] = [
   'id', 'type', 'enterprise_id', 'region', 'occurred_at', 'started_at', 'window_start', 'window_end', 'agency_id', 'officer_ids',
@@ -19,7 +19,8 @@ export const ENGINE_FIELDS: readonly EventField[] = [
 
 /**
  * The event with only `fields` of its own; reading any other field throws, naming it. Rule tests only: each event
- * is copied field by field.
+ * is copied field by field. A copy spread from it (`standingAt` dates a plan so) holds those fields alone and reads
+ * any other as undefined, without throwing.
  */
 export function refusingOthers(fields: ReadonlySet<EventField>): (event: EngineEvent) => EngineEvent {
   const refusals = Object.create(null) as object;

@@ -1,9 +1,8 @@
-import type { AlertCandidate } from '../alerts/model.js';
 import { calendarDate } from '../calendar/index.js';
 import type { Storage } from '../storage/index.js';
 import { agencyNames } from '../storage/tables/agencies.js';
 import { eventsInSpans, rowsInSpans, rowsPerCompany, type CountBound, type EngineEventColumn, type Spans } from '../storage/tables/events.js';
-import { judgeHere, ruleOf, type SliceJudge, type SliceJudges, type SliceOutcome } from './backtest/slice.js';
+import { judgeHere, ruleOf, type JudgedAlert, type SliceJudge, type SliceJudges, type SliceOutcome } from './backtest/slice.js';
 import { ruleSetAt, startSliceThread } from './backtest/thread.js';
 import { readCompanies } from './context.js';
 import { anchorNeeds, anchorReach, eventFields, mergeNeeds } from './engine.js';
@@ -87,7 +86,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
       throw err;
     });
   const judges = await preparing.for(slices.length);
-  const outcome = { current: [] as AlertCandidate[], candidate: [] as AlertCandidate[], companies: 0, events: 0 };
+  const outcome = { current: [] as JudgedAlert[], candidate: [] as JudgedAlert[], companies: 0, events: 0 };
   const names = new Map<string, string>();
   const take = (judged: SliceOutcome) => {
     outcome.current.push(...judged.current);
@@ -214,15 +213,15 @@ function tally<T>(items: readonly T[], key: (item: T) => string): Array<[string,
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function compare(current: readonly AlertCandidate[], candidate: readonly AlertCandidate[]): NonNullable<BacktestReport['diff']> {
+function compare(current: readonly JudgedAlert[], candidate: readonly JudgedAlert[]): NonNullable<BacktestReport['diff']> {
   const before = new Map(current.map((a) => [a.fingerprint, a]));
   const after = new Map(candidate.map((a) => [a.fingerprint, a]));
   const added = [...after.keys()].filter((k) => !before.has(k));
   const removed = [...before.keys()].filter((k) => !after.has(k));
-  const same = (a: AlertCandidate, b: AlertCandidate) =>
+  const same = (a: JudgedAlert, b: JudgedAlert) =>
     a.variant === b.variant && a.severity === b.severity && a.count === b.count && a.window_end === b.window_end;
   const changed = [...after.keys()].filter((k) => before.has(k) && !same(before.get(k)!, after.get(k)!));
-  const describe = (a: AlertCandidate) => `${a.enterprise_id} ${calendarDate(Date.parse(a.first_seen_at))} ${a.message.zh}`;
+  const describe = (a: JudgedAlert) => `${a.enterprise_id} ${calendarDate(Date.parse(a.first_seen_at))} ${a.message_zh}`;
   return {
     added: added.length,
     removed: removed.length,
@@ -231,7 +230,7 @@ function compare(current: readonly AlertCandidate[], candidate: readonly AlertCa
     examples: {
       added: added.slice(0, EXAMPLES).map((k) => describe(after.get(k)!)),
       removed: removed.slice(0, EXAMPLES).map((k) => describe(before.get(k)!)),
-      changed: changed.slice(0, EXAMPLES).map((k) => `${describe(before.get(k)!)} → ${after.get(k)!.message.zh}`),
+      changed: changed.slice(0, EXAMPLES).map((k) => `${describe(before.get(k)!)} → ${after.get(k)!.message_zh}`),
     },
   };
 }

@@ -24,10 +24,17 @@ export interface SliceJudge {
   columns: readonly EngineEventColumn[];
 }
 
+/**
+ * What a backtest report needs of each alert a slice finds. Whole candidates (evidence, figures, parameters, wording
+ * in two languages) were copied from the slice thread and held by the main thread until the report was made.
+ */
+export type JudgedAlert = Pick<AlertCandidate, 'fingerprint' | 'variant' | 'severity' | 'count' | 'window_end' | 'first_seen_at' | 'enterprise_id'>
+  & { message_zh: string };
+
 /** One slice's share of a backtest report. */
 export interface SliceOutcome {
-  current: AlertCandidate[];
-  candidate: AlertCandidate[];
+  current: JudgedAlert[];
+  candidate: JudgedAlert[];
   /** The names of the companies that have alerts (the report names its top ones). */
   names: Array<[string, string]>;
   companies: number;
@@ -81,8 +88,8 @@ export function judgeSlice(judge: SliceJudge, bytes: Uint8Array, companies: Read
       anchoredIn(judge.anchors, withHolidayCalendar(set.calendar, () => evaluateCompany([rule], input)).candidates);
     const before = decide(judge.current, current);
     const after = judge.candidate && candidate ? decide(judge.candidate, candidate) : [];
-    outcome.current.push(...before);
-    outcome.candidate.push(...after);
+    for (const alert of before) outcome.current.push(judgedAlert(alert));
+    for (const alert of after) outcome.candidate.push(judgedAlert(alert));
     if (before.length > 0 || after.length > 0) outcome.names.push([id, company.name]);
   };
 
@@ -99,6 +106,11 @@ export function judgeSlice(judge: SliceJudge, bytes: Uint8Array, companies: Read
   if (id !== null) judgeCompany(id, rows);
   return outcome;
 }
+
+const judgedAlert = (a: AlertCandidate): JudgedAlert => ({
+  fingerprint: a.fingerprint, variant: a.variant, severity: a.severity, count: a.count, window_end: a.window_end,
+  first_seen_at: a.first_seen_at, enterprise_id: a.enterprise_id, message_zh: a.message.zh,
+});
 
 // A kind decides by whole days: a window starting after midnight would otherwise count that day's alerts
 // anchored before it (seen when a test's window began at 00:12 Shanghai time).

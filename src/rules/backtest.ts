@@ -129,7 +129,7 @@ export async function backtest(storage: Storage, options: BacktestOptions): Prom
     bounded: reach !== null,
     companies: outcome.companies,
     events_read: outcome.events,
-    columns: [...columns],
+    columns,
     ms: Math.round(performance.now() - started),
     alerts: reported.length,
     by_variant: tally(reported, (a) => a.variant).map(([variant, alerts]) => ({ variant, alerts })),

@@ -101,10 +101,10 @@ export type EngineEventRead = Pick<EngineEventRow, (typeof IDENTITY)[number]> & 
 
 /** Columns given by name, each checked: they are written into the SQL. */
 function engineColumns(columns: readonly string[]): string {
-  for (const name of [...IDENTITY, ...columns]) {
-    if (!ENGINE_COLUMNS.has(name)) throw new Error(`events: no column "${name}" for the engine`);
-    if (!columns.includes(name)) throw new Error(`events: a read of some columns must hold ${IDENTITY.join(', ')}; "${name}" is missing`);
-  }
+  const unknown = columns.find((name) => !ENGINE_COLUMNS.has(name));
+  if (unknown !== undefined) throw new Error(`events: no column "${unknown}" for the engine`);
+  const missing = IDENTITY.find((name) => !columns.includes(name));
+  if (missing !== undefined) throw new Error(`events: a read of some columns must hold ${IDENTITY.join(', ')}; "${missing}" is missing`);
   return columns.join(', ');
 }
 

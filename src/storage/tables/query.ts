@@ -11,11 +11,7 @@ export interface Statement {
  * A SELECT as a typed function: parameters as its caller's type says, rows as its schema validates them; its
  * `statement` shows what it sends (which values it binds).
  */
-export type NamedQuery<P, R> = ((storage: Storage, params: P) => Promise<R[]>) & {
-  statement: (params: P) => Statement;
-  /** Checks rows read some other way (`Storage.queryCompact`, decoded on another thread) as the query itself does. */
-  parse: (rows: readonly unknown[]) => R[];
-};
+export type NamedQuery<P, R> = ((storage: Storage, params: P) => Promise<R[]>) & { statement: (params: P) => Statement };
 
 /**
  * Declares a named query in the manner of Trigger.dev's ClickHouse package (`ch.query({ name, query, schema })`):
@@ -29,12 +25,11 @@ export function namedQuery<P, S extends z.ZodType>(spec: {
   row: S;
   statement: (params: P) => Statement;
 }): NamedQuery<P, z.output<S>> {
-  const parse = (rows: readonly unknown[]) => parseRows(spec.name, spec.row, rows);
   const run = async (storage: Storage, params: P) => {
     const { sql, values } = spec.statement(params);
-    return parse(await storage.query<unknown>(sql, values));
+    return parseRows(spec.name, spec.row, await storage.query<unknown>(sql, values));
   };
-  return Object.assign(run, { statement: spec.statement, parse });
+  return Object.assign(run, { statement: spec.statement });
 }
 
 /** Validates rows one by one (a loop of safeParse is cheaper than z.array's parse of the whole result). */

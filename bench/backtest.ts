@@ -27,7 +27,7 @@ import { backtest } from '../src/rules/backtest.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { createStorage, migrate, type Storage } from '../src/storage/index.js';
 import { historySettings, loadHistory, type History } from './history-load.js';
-import { sampleRss, startCpuProfile } from './profilers.js';
+import { allocator, sampleRss, startCpuProfile } from './profilers.js';
 
 const TARGET = { floorMs: 10_000, goalMs: 5_000 };
 
@@ -112,13 +112,13 @@ async function measure(storage: Storage, history: History, rulesDir: string, set
   console.log('| rule | time | companies | events read | alerts |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const r of results) console.log(`| ${r.rule} | ${r.seconds} s | ${fmt(r.companies)} | ${fmt(r.eventsRead)} | ${fmt(r.alerts)} |`);
-  console.log(`\nSlowest: ${slowest.rule}, ${slowest.seconds} s (floor ${secs(TARGET.floorMs)}, goal ${secs(TARGET.goalMs)}: ${verdict}). Peak RSS ${fmt(peakRss / 1024 / 1024)} MiB.`);
+  console.log(`\nSlowest: ${slowest.rule}, ${slowest.seconds} s (floor ${secs(TARGET.floorMs)}, goal ${secs(TARGET.goalMs)}: ${verdict}). Peak RSS ${fmt(peakRss / 1024 / 1024)} MiB (${allocator()}).`);
 
   const out = join(import.meta.dirname, 'results', 'backtest.json');
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify({
     at: new Date().toISOString(), history: { ...settings, events: history.events, rows: history.rows, from: from.toISOString(), to: to.toISOString() },
-    backtests: results, peakRssMiB: Math.round(peakRss / 1024 / 1024),
+    backtests: results, peakRssMiB: Math.round(peakRss / 1024 / 1024), allocator: allocator(),
   }, null, 2)}\n`);
   console.log(`written to ${out}`);
 }

@@ -17,7 +17,7 @@ import { createLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import type { LoadPlan, LoadReport } from './load-client.js';
 import { benchAuth } from './token.js';
-import { sampleRss, startCpuProfile } from './profilers.js';
+import { allocator, sampleRss, startCpuProfile } from './profilers.js';
 import { queueWatch } from './queue-watch.js';
 
 const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
@@ -138,6 +138,7 @@ async function main() {
     },
     singleFromWrk: wrk && { ...wrk, evaluateBacklogAtStart: wrkBacklog },
     peakRssMiB: mib(peakRss),
+    allocator: allocator(),
     targets: TARGETS,
   };
 
@@ -148,7 +149,7 @@ async function main() {
     ...(wrk ? { 'single event, wrk -c32': { 'events/s HTTP→rows': wrk.rps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': wrk.p50Ms, 'HTTP p99 ms': wrk.p99Ms, errors: wrk.non2xx, 'evaluation jobs at start': wrkBacklog, target: '≥ 3,000 req/s, p99 < 50 ms' } } : {}),
   });
   if (!wrk) console.log('(install wrk for the single-event figures without the Node load client sharing the cores)');
-  console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB)`);
+  console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB; ${allocator()})`);
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
   await service.stop();

@@ -32,6 +32,12 @@ export async function startCpuProfile(): Promise<() => Promise<unknown>> {
   };
 }
 
+/**
+ * The glibc arenas this process runs with: RSS figures depend on it (docs/configuration.md). The npm scripts of the
+ * benchmarks set it as the image and `npm start` do.
+ */
+export const allocator = () => (process.env.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : "glibc's default arenas (MALLOC_ARENA_MAX unset)");
+
 /** Samples this process's RSS every 250 ms; `peak()` samples now and gives the peak so far, `stop()` ends it and gives the peak. */
 export function sampleRss() {
   let peak = 0;

@@ -50,7 +50,7 @@ import { loadRuleSet, type RuleSet } from '../src/rules/load.js';
 import { startService, type Service } from '../src/service.js';
 import type { Storage } from '../src/storage/index.js';
 import { historySettings, loadHistory, type History } from './history-load.js';
-import { sampleRss, startAllocationProfile, startCpuProfile } from './profilers.js';
+import { allocator, sampleRss, startAllocationProfile, startCpuProfile } from './profilers.js';
 import { seedHistoryAlerts } from './seed-alerts.js';
 import { recordStorageCalls, summarizeCalls, type CallSummary } from './storage-timings.js';
 import { startCpuSplit, type CpuSplit } from './cpu-split.js';
@@ -545,6 +545,7 @@ async function run(service: Service, config: Config, { history, seeded, parts, p
       byVariant: b.report.by_variant,
     })),
     peakRssMiB: { livePhases: mib(peakLiveRss), service: mib(peakRss), setupProcess: mib(setupPeakRss) },
+    allocator: allocator(),
     wallSeconds: Math.round((performance.now() - wallStarted) / 1000),
     targets: TARGETS,
   };
@@ -614,7 +615,7 @@ async function run(service: Service, config: Config, { history, seeded, parts, p
       `≤ ${TARGETS.backtestMs / 1000} s — ${target(b.wallMs <= TARGETS.backtestMs)} |`);
   }
 
-  console.log(`\nPeak RSS of the service during the live phases: ${mib(peakLiveRss)} MiB (its whole run, warm-up and backtests included: ${mib(peakRss)} MiB; ` +
+  console.log(`\nPeak RSS of the service during the live phases (${allocator()}): ${mib(peakLiveRss)} MiB (its whole run, warm-up and backtests included: ${mib(peakRss)} MiB; ` +
     `the setup's process, which generated and inserted the history and stopped before the service started: ${mib(setupPeakRss)} MiB).`);
   console.log(`Context read of one evaluation chunk (${probe.companies} random companies, no load): companies ${msText(probe.companiesMs)}, ` +
     `events ${msText(probe.eventsMs)} (${fmt(probe.rows)} rows; spans in days ${JSON.stringify(probe.spanDays)}), alerts ${msText(probe.alertsMs)} ` +

@@ -57,6 +57,15 @@ describe('packaging', () => {
     }
   });
 
+  it('the image limits glibc\'s arenas for every command, as `npm start` does', () => {
+    // No Docker engine here: the runtime stage's environment is read from the Dockerfile (quickstart.test.ts checks
+    // the process `npm start` runs).
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const env = runtime.split('\n').filter((line) => /^ENV\s/.test(line)).flatMap((line) => line.trim().split(/\s+/).slice(1));
+    expect(env).toContain('MALLOC_ARENA_MAX=2');
+  });
+
   it('the image copies no test code from the build context', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,14 +44,30 @@ function runInShell(commands: string[], env: Record<string, string>): Array<{ co
   });
   return results;
 }
+/** The quick start's service: the process running `bin/qingjian.mjs start` on this test's DATA_DIR. */
+function serviceProcess(): number {
+  const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bin/qingjian.mjs\0start') && environOf(Number(pid)).includes(`DATA_DIR=${dataDir}`);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  expect(pids).toHaveLength(1);
+  return Number(pids[0]);
+}
+
+const environOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+
 // The service may still be finishing its shutdown when a failed test gets here.
 afterAll(() => rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 }));
 
 describe('npm start -- --demo', () => {
   it('serves demo data and shuts down cleanly on Ctrl-C', async () => {
     const port = await freePort();
+    const { MALLOC_ARENA_MAX: _, ...env } = process.env;
     const child = spawn('npm', ['start', '--', '--demo'], {
-      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: { ...env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
       detached: true,
     });
@@ -67,6 +83,8 @@ describe('npm start -- --demo', () => {
       const token = readFileSync(tokenFile, 'utf8').trim();
       expect((await get(`${url}/v1/alerts?limit=1`, 'qjt_not-the-token-000000000000000000000000000')).status).toBe(401);
       expect(existsSync(`/proc/${redisPid}`)).toBe(true);
+      // `npm start` limits glibc's arenas for the service, as the image does (docs/configuration.md).
+      expect(environOf(serviceProcess())).toContain('MALLOC_ARENA_MAX=2');
       const company = createWorld({ seed: 2024 }).enterprises[5]!;
       const record = await eventually(async () => {
         const page = await get(`${url}/v1/enterprises/${company.enterprise_id}/timeline`, token);

@@ -113,6 +113,9 @@ function change(alert: Alert, from: AlertStatus | '', action: AlertAction, actor
 
 /** Did the evidence or its reading change? Re-deciding the same facts must write nothing (times are toISOString() on both sides). */
 function changed(alert: Alert, candidate: AlertCandidate): boolean {
+  // What differs here differs in the key below: an alert growing with every batch (a company's thousands of check-ins
+  // in a day) is not sorted and stringified twice per evaluation to find that out (docs/performance.md).
+  if (alert.count !== candidate.count || alert.last_seen_at !== candidate.last_seen_at || alert.evidence.length !== candidate.evidence.length) return true;
   const key = (a: AlertCandidate) => JSON.stringify([
     a.rule_version, a.variant, a.severity, a.mode, a.channels, a.count, a.region, a.agency_id, a.officer_ids,
     a.window_start, a.window_end, a.first_seen_at, a.last_seen_at, [...a.evidence].sort((x, y) => (x.event_id < y.event_id ? -1 : 1)),

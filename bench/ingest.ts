@@ -125,6 +125,7 @@ async function main() {
 
   const results = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    scale,
     batched: {
       events: batchEvents, batchSize: 500, clients: 4, httpErrors: batch.errors,
       eventsPerSecondHttpToRows: Math.round(batchRate), eventsPerSecondHttpToEvaluated: Math.round(batchEvaluatedRate), httpSeconds: batch.seconds,

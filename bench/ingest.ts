@@ -107,6 +107,8 @@ async function main() {
   const batchRate = batchEvents / ((batchStoredAt - started) / 1000);
   // Issue 17's measure: HTTP → rows stored and evaluated (every evaluation job done, none due within 5 s).
   const batchEvaluatedRate = batchEvents / (((await drained()) - started) / 1000);
+  // The peak so far after each phase and its evaluation: which phase the service's peak comes from.
+  const peakAfter = { batched: rss.peak(), single: 0, wrk: 0 };
 
   const singleEvents = Math.round(60_000 * scale);
   const singleBacklog = await backlogNow();
@@ -114,6 +116,7 @@ async function main() {
   const single = await runLoad({ url, mode: 'single', events: singleEvents, batchSize: 1, concurrency: 0, ratePerSecond: 3_000, idPrefix: 'single', seed: 2 });
   const singleStoredAt = await untilStored(service, 'single', singleEvents);
   await drained();
+  peakAfter.single = rss.peak();
   const wrkBacklog = await backlogNow();
   const profiler = flags['wrk-cpu-prof'] ? await startCpuProfile() : null;
   const wrk = await wrkSingleEvents(url, Math.round(20 * scale) || 5);
@@ -121,6 +124,7 @@ async function main() {
   // Only answered requests store an event: a refused one (non2xx, reported) must not be waited for.
   if (wrk) await untilStored(service, 'wrk', wrk.requests - wrk.non2xx);
   const peakRss = rss.stop();
+  peakAfter.wrk = peakRss;
   await queues.close();
 
   const results = {
@@ -139,6 +143,7 @@ async function main() {
     },
     singleFromWrk: wrk && { ...wrk, evaluateBacklogAtStart: wrkBacklog },
     peakRssMiB: mib(peakRss),
+    peakRssMiBAfter: { batched: mib(peakAfter.batched), single: mib(peakAfter.single), wrk: mib(peakAfter.wrk) },
     allocator: allocator(),
     targets: TARGETS,
   };
@@ -150,7 +155,7 @@ async function main() {
     ...(wrk ? { 'single event, wrk -c32': { 'events/s HTTP→rows': wrk.rps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': wrk.p50Ms, 'HTTP p99 ms': wrk.p99Ms, errors: wrk.non2xx, 'evaluation jobs at start': wrkBacklog, target: '≥ 3,000 req/s, p99 < 50 ms' } } : {}),
   });
   if (!wrk) console.log('(install wrk for the single-event figures without the Node load client sharing the cores)');
-  console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB; ${allocator()})`);
+  console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB; ${allocator()}); the peak so far after batched ${results.peakRssMiBAfter.batched}, single ${results.peakRssMiBAfter.single}, wrk ${results.peakRssMiBAfter.wrk} MiB`);
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
   await service.stop();

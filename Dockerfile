@@ -9,7 +9,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # glibc gives each thread that allocates its own arena, up to 8 per core, and keeps what was freed in them: 2 cut a
-# backtest's peak RSS by 70-190 MiB at the same speed (docs/configuration.md). `npm start` sets the same.
+# backtest's peak RSS by 45-190 MiB at the same speed (docs/configuration.md). `npm start` sets the same.
 ENV NODE_ENV=production PORT=8080 DATA_DIR=/data MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -42,12 +42,12 @@ const rules = load('rules');
 const backtestRun = load('backtest');
 const feed = load('feed');
 const loadTest = load('load');
-// `npm run bench` runs bench:ingest at BENCH_SCALE 1. A smaller run (older ones name no scale: their batched events
-// say it) holds less in memory and sends wrk at one company for less time, so its figures get no verdict, as a
-// backtest over a smaller history gets none.
-const ingestScale = ingest ? ((ingest.data.scale as number | undefined) ?? (ingest.data.batched.events as number) / 300_000) : 1;
-const ingestFull = ingestScale >= 1;
-const ingestSize = ingestFull ? '' : `; BENCH_SCALE=${ingestScale}, not npm run bench's 1`;
+// `npm run bench` runs bench:ingest at BENCH_SCALE 1. A smaller run holds less in memory and sends wrk at one company
+// for less time, so its figures get no verdict, as a backtest over a smaller history gets none; nor do those of a
+// run that recorded no scale (before 2026-12-06's ninth session).
+const ingestScale = (ingest?.data.scale as number | undefined) ?? null;
+const ingestFull = ingest === null || (ingestScale !== null && ingestScale >= 1);
+const ingestSize = ingestFull ? '' : `; BENCH_SCALE=${ingestScale ?? 'not recorded'}, not npm run bench's 1`;
 const phase = (rate: number) => (rules?.data.phases as Json[] | undefined)?.find((p) => p.rate === rate);
 const source = (name: string, found: { at: string } | null) => (found ? `bench/results/${name}.json (${found.at} UTC)` : `not run: npm run bench:${name}`);
 const rows: Row[] = [];
@@ -106,7 +106,7 @@ const rows: Row[] = [];
 }
 {
   const peaks = [
-    ingest && [`bench:ingest${ingestFull ? '' : ` (BENCH_SCALE=${ingestScale})`}`, ingest.data.peakRssMiB as number],
+    ingest && [`bench:ingest${ingestFull ? '' : ` (BENCH_SCALE=${ingestScale ?? 'not recorded'})`}`, ingest.data.peakRssMiB as number],
     rules && ['bench:rules (live phases)', rules.data.peakRssMiB.livePhases as number],
     feed?.data.live?.service?.peakRssMiB !== undefined && ['bench:feed', feed!.data.live.service.peakRssMiB as number],
     backtestRun && ['bench:backtest', backtestRun.data.peakRssMiB as number],

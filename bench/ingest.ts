@@ -108,7 +108,7 @@ async function main() {
   // Issue 17's measure: HTTP → rows stored and evaluated (every evaluation job done, none due within 5 s).
   const batchEvaluatedRate = batchEvents / (((await drained()) - started) / 1000);
   // The peak so far after each phase and its evaluation: which phase the service's peak comes from.
-  const peakAfter = { batched: rss.peak(), single: 0, wrk: 0 };
+  const peakAfterBatched = rss.peak();
 
   const singleEvents = Math.round(60_000 * scale);
   const singleBacklog = await backlogNow();
@@ -116,7 +116,7 @@ async function main() {
   const single = await runLoad({ url, mode: 'single', events: singleEvents, batchSize: 1, concurrency: 0, ratePerSecond: 3_000, idPrefix: 'single', seed: 2 });
   const singleStoredAt = await untilStored(service, 'single', singleEvents);
   await drained();
-  peakAfter.single = rss.peak();
+  const peakAfterSingle = rss.peak();
   const wrkBacklog = await backlogNow();
   const profiler = flags['wrk-cpu-prof'] ? await startCpuProfile() : null;
   const wrk = await wrkSingleEvents(url, Math.round(20 * scale) || 5);
@@ -124,7 +124,6 @@ async function main() {
   // Only answered requests store an event: a refused one (non2xx, reported) must not be waited for.
   if (wrk) await untilStored(service, 'wrk', wrk.requests - wrk.non2xx);
   const peakRss = rss.stop();
-  peakAfter.wrk = peakRss;
   await queues.close();
 
   const results = {
@@ -143,7 +142,7 @@ async function main() {
     },
     singleFromWrk: wrk && { ...wrk, evaluateBacklogAtStart: wrkBacklog },
     peakRssMiB: mib(peakRss),
-    peakRssMiBAfter: { batched: mib(peakAfter.batched), single: mib(peakAfter.single), wrk: mib(peakAfter.wrk) },
+    peakRssMiBAfter: { batched: mib(peakAfterBatched), single: mib(peakAfterSingle), wrk: mib(peakRss) },
     allocator: allocator(),
     targets: TARGETS,
   };

@@ -19,6 +19,7 @@ import type { LoadPlan, LoadReport } from './load-client.js';
 import { benchAuth } from './token.js';
 import { allocator, sampleRss, startCpuProfile } from './profilers.js';
 import { queueWatch } from './queue-watch.js';
+import { sampleEngineMemory } from './engine-memory.js';
 
 const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -99,6 +100,7 @@ async function main() {
   const backlogNow = async () => queues.backlog(await queues.counts());
   await drained();
   const rss = sampleRss();
+  const engine = sampleEngineMemory(service.storage);
   const batchBacklog = await backlogNow();
   const batchEvents = Math.round(300_000 * scale);
   let started = Date.now();
@@ -109,6 +111,7 @@ async function main() {
   const batchEvaluatedRate = batchEvents / (((await drained()) - started) / 1000);
   // The peak so far after each phase and its evaluation: which phase the service's peak comes from.
   const peakAfterBatched = rss.peak();
+  const splitAfterBatched = { ...rss.breakdown(), engine: await engine.peak() };
 
   const singleEvents = Math.round(60_000 * scale);
   const singleBacklog = await backlogNow();
@@ -117,6 +120,7 @@ async function main() {
   const singleStoredAt = await untilStored(service, 'single', singleEvents);
   await drained();
   const peakAfterSingle = rss.peak();
+  const splitAfterSingle = { ...rss.breakdown(), engine: await engine.peak() };
   const wrkBacklog = await backlogNow();
   const profiler = flags['wrk-cpu-prof'] ? await startCpuProfile() : null;
   const wrk = await wrkSingleEvents(url, Math.round(20 * scale) || 5);
@@ -124,6 +128,8 @@ async function main() {
   // Only answered requests store an event: a refused one (non2xx, reported) must not be waited for.
   if (wrk) await untilStored(service, 'wrk', wrk.requests - wrk.non2xx);
   const peakRss = rss.stop();
+  const splitAfterWrk = { ...rss.breakdown(), engine: await engine.peak() };
+  engine.stop();
   await queues.close();
 
   const results = {
@@ -143,6 +149,7 @@ async function main() {
     singleFromWrk: wrk && { ...wrk, evaluateBacklogAtStart: wrkBacklog },
     peakRssMiB: mib(peakRss),
     peakRssMiBAfter: { batched: mib(peakAfterBatched), single: mib(peakAfterSingle), wrk: mib(peakRss) },
+    peakSplitMiBAfter: { batched: splitAfterBatched, single: splitAfterSingle, wrk: splitAfterWrk },
     allocator: allocator(),
     targets: TARGETS,
   };
@@ -153,6 +160,9 @@ async function main() {
     'single event/request': { 'events/s HTTP→rows': results.single.achievedRps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': single.latencyMs.p50, 'HTTP p99 ms': single.latencyMs.p99, errors: single.errors, 'evaluation jobs at start': singleBacklog, target: '≥ 3,000 req/s, p99 < 50 ms' },
     ...(wrk ? { 'single event, wrk -c32': { 'events/s HTTP→rows': wrk.rps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': wrk.p50Ms, 'HTTP p99 ms': wrk.p99Ms, errors: wrk.non2xx, 'evaluation jobs at start': wrkBacklog, target: '≥ 3,000 req/s, p99 < 50 ms' } } : {}),
   });
+  console.log("the peak so far after each phase, split (MiB; the engine's own allocator's peaks beside it):");
+  console.table(Object.fromEntries(Object.entries(results.peakSplitMiBAfter).map(([phase, { engine: e, ...split }]) => [
+    phase, { ...split, 'engine resident': e.residentMiB, 'engine allocated': e.allocatedMiB, 'engine tracked': e.trackedMiB, merges: e.mergesMiB, queries: e.queriesMiB }])));
   if (!wrk) console.log('(install wrk for the single-event figures without the Node load client sharing the cores)');
   console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB; ${allocator()}); the peak so far after batched ${results.peakRssMiBAfter.batched}, single ${results.peakRssMiBAfter.single}, wrk ${results.peakRssMiBAfter.wrk} MiB`);
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });

@@ -38,10 +38,34 @@ export async function startCpuProfile(): Promise<() => Promise<unknown>> {
  */
 export const allocator = () => (process.env.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : "glibc's default arenas (MALLOC_ARENA_MAX unset)");
 
-/** Samples this process's RSS every 250 ms; `peak()` samples now and gives the peak so far, `stop()` ends it and gives the peak. */
+/** What the process held at its peak RSS, in MiB: V8's heap (reserved and used), memory outside it that JS objects own, and the rest. */
+export interface PeakBreakdown {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  /** Buffers and other memory V8 is told JS objects own (ArrayBuffers included). */
+  external: number;
+  /** RSS that is neither: code, native allocations (the embedded engine's), stacks, the allocator's free pages. */
+  other: number;
+}
+
+const toMiB = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+/**
+ * Samples this process's RSS every 250 ms; `peak()` samples now and gives the peak so far, `stop()` ends it and gives
+ * the peak; `breakdown()` splits the peak sample (which part of the process grew).
+ */
 export function sampleRss() {
-  let peak = 0;
-  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+  let peak = process.memoryUsage();
+  const sample = () => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+    return peak.rss;
+  };
   const timer = setInterval(sample, 250);
-  return { peak: () => sample(), stop: () => (clearInterval(timer), sample()) };
+  const breakdown = (): PeakBreakdown => ({
+    rss: toMiB(peak.rss), heapTotal: toMiB(peak.heapTotal), heapUsed: toMiB(peak.heapUsed), external: toMiB(peak.external),
+    other: toMiB(peak.rss - peak.heapTotal - peak.external),
+  });
+  return { peak: sample, stop: () => (clearInterval(timer), sample()), breakdown };
 }

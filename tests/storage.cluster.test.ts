@@ -128,7 +128,10 @@ describe('rendering for a cluster, checked by ClickHouse 26', () => {
         count += 1;
       }
     }
-    expect(count).toBe(2 * allSingleNode().length);
+    // Storage settings go to the local tables only (a Distributed table has no parts); everything else to both.
+    const settingsOnly = allSingleNode().filter((sql) => /MODIFY SETTING/.test(sql)).length;
+    expect(settingsOnly).toBeGreaterThan(0);
+    expect(count).toBe(2 * allSingleNode().length - settingsOnly);
   });
 
   it('each table becomes a replicated x_local and a Distributed x over it, sharded by columns of its ORDER BY', async () => {
@@ -167,8 +170,12 @@ describe('rendering for a cluster, checked by ClickHouse 26', () => {
     }
     expect(eventsLocal).toMatch(/^ALTER TABLE events_local ON CLUSTER `qj`/);
     expect(eventsDistributed).toMatch(/^ALTER TABLE events ON CLUSTER `qj`/);
-    expect(() => renderForCluster('ALTER TABLE alerts DELETE WHERE 1', cluster)).toThrow(/column changes only/);
-    expect(() => renderForCluster('ALTER TABLE events\n ADD INDEX i id TYPE minmax', cluster)).toThrow(/column changes only/);
+    // A storage setting: only the local table stores parts.
+    const compression = MIGRATIONS.find((m) => m.version === 15)!.statements.find((sql) => sql.startsWith('ALTER TABLE events '))!;
+    expect(renderForCluster(compression, cluster)).toEqual([
+      'ALTER TABLE events_local ON CLUSTER `qj`\n        MODIFY SETTING max_compress_block_size = 131072']);
+    expect(() => renderForCluster('ALTER TABLE alerts DELETE WHERE 1', cluster)).toThrow(/column changes or storage settings only/);
+    expect(() => renderForCluster('ALTER TABLE events\n ADD INDEX i id TYPE minmax', cluster)).toThrow(/column changes or storage settings only/);
     expect(() => renderForCluster('CREATE TABLE IF NOT EXISTS unknown_t (a String) ENGINE = MergeTree ORDER BY a', cluster))
       .toThrow(/no sharding key/);
     expect(() => renderForCluster('OPTIMIZE TABLE events FINAL', cluster)).toThrow(/cannot render/);

@@ -68,6 +68,8 @@ const ENGINE = /\bENGINE = (ReplacingMergeTree|MergeTree)\b(\([^()]*\))?/;
 const ALTER = /^\s*ALTER TABLE (\w+)\s+/;
 // ALTERs a Distributed table takes too (its columns must follow the local table's); anything else is refused.
 const COLUMN_CLAUSE = /^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b/;
+// How the local tables store their parts: a Distributed table has no parts, so only the local tables take it.
+const STORAGE_SETTING_CLAUSE = /^MODIFY SETTING\b/;
 
 const quoteIdentifier = (name: string) => `\`${name}\``;
 const quoteString = (value: string) => `'${value}'`;
@@ -101,10 +103,11 @@ export function renderForCluster(statement: string, cluster: ClusterTarget): str
   const alter = ALTER.exec(statement);
   if (alter) {
     const table = alter[1]!;
-    const clauses = statement.slice(alter[0].length).split(/,\s*\n\s*/).map((c) => c.trim());
-    const bad = clauses.find((c) => !COLUMN_CLAUSE.test(c));
-    if (bad !== undefined) throw new Error(`ALTER TABLE ${table}: "${bad.slice(0, 60)}" cannot be rendered for a cluster (column changes only)`);
     const rest = statement.slice(alter[0].length);
+    if (STORAGE_SETTING_CLAUSE.test(rest.trim())) return [`ALTER TABLE ${table}_local ${onCluster}\n        ${rest}`];
+    const clauses = rest.split(/,\s*\n\s*/).map((c) => c.trim());
+    const bad = clauses.find((c) => !COLUMN_CLAUSE.test(c));
+    if (bad !== undefined) throw new Error(`ALTER TABLE ${table}: "${bad.slice(0, 60)}" cannot be rendered for a cluster (column changes or storage settings only)`);
     return [`ALTER TABLE ${table}_local ${onCluster}\n        ${rest}`, `ALTER TABLE ${table} ${onCluster}\n        ${rest}`];
   }
 

@@ -447,21 +447,12 @@ export const MIGRATIONS: Migration[] = [
     statements: [
       // A part's writer holds a buffer of up to max_compress_block_size (1 MiB by default) for every column it
       // writes, so merging seven 5,000-row parts of events took 215 MiB (a horizontal merge: every column at once),
-      // and the embedded engine's merges were the largest part of the service's peak RSS. At 128 KiB the same merge
-      // took 68 MiB in the same time (docs/performance.md, 2026-12-07). Granules still compress one by one.
-      `ALTER TABLE events MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE enterprises MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE agencies MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE alerts MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE alert_changes MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE silences MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE tickets MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE ticket_changes MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE audit_log MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE api_tokens MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE plan_checks MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE plan_suggestions MODIFY SETTING max_compress_block_size = 131072`,
-      `ALTER TABLE officers MODIFY SETTING max_compress_block_size = 131072`,
+      // the largest part of the embedded engine's memory in the ingest benchmark. At 128 KiB the same merge took 68 MiB
+      // in the same time (`npm run bench:merge`; docs/performance.md, 2026-12-07).
+      ...[
+        'events', 'enterprises', 'agencies', 'alerts', 'alert_changes', 'silences', 'tickets', 'ticket_changes', 'audit_log',
+        'api_tokens', 'plan_checks', 'plan_suggestions', 'officers',
+      ].map((table) => `ALTER TABLE ${table} MODIFY SETTING max_compress_block_size = 131072`),
     ],
   },
 ];

@@ -17,7 +17,7 @@ import { createLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import type { LoadPlan, LoadReport } from './load-client.js';
 import { benchAuth } from './token.js';
-import { allocator, sampleRss, startCpuProfile } from './profilers.js';
+import { allocator, sampleRss, startCpuProfile, toMiB } from './profilers.js';
 import { queueWatch } from './queue-watch.js';
 import { sampleEngineMemory } from './engine-memory.js';
 
@@ -47,8 +47,6 @@ async function untilStored(service: Service, prefix: string, expected: number): 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-
-const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 /**
  * The same single-event load from wrk (C, closed loop, 32 connections) when it
@@ -147,8 +145,8 @@ async function main() {
       lastRowStoredAfterSeconds: Math.round((singleStoredAt - started) / 100) / 10, evaluateBacklogAtStart: singleBacklog,
     },
     singleFromWrk: wrk && { ...wrk, evaluateBacklogAtStart: wrkBacklog },
-    peakRssMiB: mib(peakRss),
-    peakRssMiBAfter: { batched: mib(peakAfterBatched), single: mib(peakAfterSingle), wrk: mib(peakRss) },
+    peakRssMiB: toMiB(peakRss),
+    peakRssMiBAfter: { batched: toMiB(peakAfterBatched), single: toMiB(peakAfterSingle), wrk: toMiB(peakRss) },
     peakSplitMiBAfter: { batched: splitAfterBatched, single: splitAfterSingle, wrk: splitAfterWrk },
     allocator: allocator(),
     targets: TARGETS,
@@ -162,7 +160,7 @@ async function main() {
   });
   console.log("the peak so far after each phase, split (MiB; the engine's own allocator's peaks beside it):");
   console.table(Object.fromEntries(Object.entries(results.peakSplitMiBAfter).map(([phase, { engine: e, ...split }]) => [
-    phase, { ...split, 'engine resident': e.residentMiB, 'engine allocated': e.allocatedMiB, 'engine tracked': e.trackedMiB, merges: e.mergesMiB, queries: e.queriesMiB }])));
+    phase, { ...split, 'engine resident': e.residentMiB, 'engine allocated': e.allocatedMiB, 'engine tracked': e.trackedMiB, merges: e.mergesMiB }])));
   if (!wrk) console.log('(install wrk for the single-event figures without the Node load client sharing the cores)');
   console.log(`peak RSS of the service: ${results.peakRssMiB} MiB (target < 1024 MiB; ${allocator()}); the peak so far after batched ${results.peakRssMiBAfter.batched}, single ${results.peakRssMiBAfter.single}, wrk ${results.peakRssMiBAfter.wrk} MiB`);
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });

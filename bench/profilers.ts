@@ -49,7 +49,7 @@ export interface PeakBreakdown {
   other: number;
 }
 
-const toMiB = (bytes: number) => Math.round(bytes / 1024 / 1024);
+export const toMiB = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 /**
  * Samples this process's RSS every 250 ms; `peak()` samples now and gives the peak so far, `stop()` ends it and gives

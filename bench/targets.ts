@@ -3,7 +3,9 @@
  * bench/results/ (ingest.json, rules.json, backtest.json, feed.json, and load.json from `npm run bench:load`, the load test's
  * twin at the feed target's own rate and listeners): the last step of `npm run bench`. Writes
  * bench/results/targets.json. A row whose benchmark has not run says so; a figure measured on a smaller run
- * than the target names (a quick bench:rules, a feed with fewer listeners) says what it was measured on.
+ * than the target names (a quick bench:rules, a feed with fewer listeners) says what it was measured on. Where the
+ * bare stack measures the same thing (bench/results/bare-stack.json, `npm run bench:baseline`, the first step of
+ * `npm run bench`), its figure and ours as a share of it are beside the row.
  *
  *   npx tsx bench/targets.ts
  */
@@ -20,6 +22,8 @@ interface Row {
   /** met the goal, the floor only, or neither; null when not measured. */
   verdict: 'goal' | 'floor' | 'missed' | null;
   source: string;
+  /** The bare stack's figure from bench/results/bare-stack.json (`npm run bench:baseline`), and ours as its share. */
+  bare?: string;
 }
 
 type Json = Record<string, any>;
@@ -42,6 +46,11 @@ const rules = load('rules');
 const backtestRun = load('backtest');
 const feed = load('feed');
 const loadTest = load('load');
+const bareStack = load('bare-stack');
+/** Ours beside the bare stack's (the same packages doing only accept → Redis → ClickHouse → push), as a share of it. */
+const besideBare = (ours: number | undefined, bare: number | undefined, unit: string, higherIsBetter: boolean): string | undefined =>
+  ours === undefined || bare === undefined ? undefined
+    : `${fmt(bare)}${unit}; ours ${higherIsBetter ? `${Math.round((100 * ours) / bare)}% of it` : `${(ours / bare).toFixed(1)}×`}`;
 // `npm run bench` runs bench:ingest at BENCH_SCALE 1. A smaller run holds less in memory and sends wrk at one company
 // for less time, so its figures get no verdict, as a backtest over a smaller history gets none; nor do those of a
 // run that recorded no scale (before 2026-12-06's ninth session).
@@ -78,6 +87,7 @@ const rows: Row[] = [];
     // Runs before 2026-12-06's third session measured rows stored only: they name no evaluated rate, and get no verdict.
     measured: b ? `${b.eventsPerSecondHttpToEvaluated === undefined ? 'not measured' : fmt(b.eventsPerSecondHttpToEvaluated)} (stored: ${fmt(b.eventsPerSecondHttpToRows)}; HTTP p99 ${fmt(b.httpP99Ms)} ms${ingestSize})` : null,
     verdict: b && ingestFull && b.eventsPerSecondHttpToEvaluated !== undefined ? verdict(b.eventsPerSecondHttpToEvaluated, 20_000, 50_000) : null, source: source('ingest', ingest),
+    bare: besideBare(b?.eventsPerSecondHttpToEvaluated, bareStack?.data.batched?.eventsPerSecond, ' events/s', true),
   });
 }
 {
@@ -88,6 +98,7 @@ const rows: Row[] = [];
     measured: w ? `${fmt(w.rps)} req/s, p99 ${fmt(w.p99Ms)} ms${ingestSize}` : null,
     verdict: w && ingestFull ? (v.includes('missed') ? 'missed' : v.includes('floor') ? 'floor' : 'goal') : null,
     source: ingest && !w ? 'bench/results/ingest.json has no wrk run (apt-get install wrk)' : source('ingest', ingest),
+    bare: besideBare(w?.rps, bareStack?.data.single?.rps, ` req/s, p99 ${bareStack?.data.single?.p99Ms ?? '?'} ms`, true),
   });
 }
 {
@@ -129,6 +140,7 @@ const rows: Row[] = [];
       target: `${target} (npm run bench:load)`, floor: '500 ms', goal: '250 ms',
       measured: `${fmt(latency['p(99)'])} ms (p50 ${fmt(latency['p(50)'])} ms, loadtest/target-1000.json)`,
       verdict: verdict(latency['p(99)'], 500, 250), source: source('load', loadTest),
+      bare: besideBare(latency['p(99)'], bareStack?.data.push?.p99Ms, ' ms p99 (one listener)', false),
     }
     : {
       target: `${target} (bench:feed)`, floor: '500 ms', goal: '250 ms',
@@ -138,7 +150,10 @@ const rows: Row[] = [];
 }
 
 const mark = { goal: 'goal met', floor: 'floor met', missed: '**missed**' } as const;
-console.log('\n| target | floor | goal | measured | verdict | from |\n| --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.target} | ${r.floor} | ${r.goal} | ${r.measured ?? '—'} | ${r.verdict ? mark[r.verdict] : 'not measured'} | ${r.source} |`);
-writeFileSync(join(RESULTS, 'targets.json'), `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 2)}\n`);
+console.log('\n| target | floor | goal | measured | verdict | the bare stack | from |\n| --- | --- | --- | --- | --- | --- | --- |');
+for (const r of rows) {
+  console.log(`| ${r.target} | ${r.floor} | ${r.goal} | ${r.measured ?? '—'} | ${r.verdict ? mark[r.verdict] : 'not measured'} | ${r.bare ?? '—'} | ${r.source} |`);
+}
+console.log(`\nThe bare stack: ${bareStack ? source('bare-stack', bareStack) : 'not run (npm run bench:baseline)'}.`);
+writeFileSync(join(RESULTS, 'targets.json'), `${JSON.stringify({ at: new Date().toISOString(), rows, bareStackAt: bareStack?.at ?? null }, null, 2)}\n`);
 console.log('\nWritten bench/results/targets.json.');

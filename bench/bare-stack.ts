@@ -5,12 +5,11 @@
  * against: run it in the same session and report the ratio. Prints a table and writes
  * bench/results/bare-stack.json.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import { Queue, Worker } from 'bullmq';
 import { Session } from 'chdb';
@@ -19,6 +18,7 @@ import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startLocalRedis } from '../src/redis/local-server.js';
 import type { LoadPlan, LoadReport } from './load-client.js';
+import { BODIES_PER_SECOND, wrkEvents } from './wrk.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const QUEUE = 'bare';
@@ -111,19 +111,6 @@ async function untilStored(stored: () => Promise<number>, expected: number): Pro
   while ((await stored()) < expected) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** wrk's single-event load (bench/single-event.lua posts one check-in per request), as bench/ingest.ts runs it. */
-async function wrkSingle(url: string, seconds: number) {
-  const out = await promisify(execFile)('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', join(import.meta.dirname, 'single-event.lua'), url], {
-    env: { ...process.env, QINGJIAN_TOKEN: 'none' },
-  }).then((r) => r.stdout, () => null);
-  if (!out) return null;
-  const ms = (label: string) => {
-    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return m ? Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]! : NaN;
-  };
-  return { rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])), requests: Number(/(\d+) requests in/.exec(out)?.[1]), p50Ms: ms('50'), p99Ms: ms('99') };
-}
-
 /** Event → WebSocket client at a steady rate, from a child process that both sends and listens (one clock). */
 function pushLatency(url: string, perSecond: number, seconds: number): Promise<{ p50Ms: number; p99Ms: number; received: number; sent: number }> {
   return new Promise((resolve, reject) => {
@@ -170,7 +157,9 @@ async function main(): Promise<void> {
     console.error(`batched: HTTP done in ${batch.seconds} s (${batch.ok} ok, ${batch.errors} errors)`);
     await untilStored(() => stack.stored('bb-'), events);
     const batchSeconds = (performance.now() - batchStart) / 1000;
-    const wrk = await wrkSingle(stack.url, Math.round(20 * scale) || 5);
+    // The bodies of bench:ingest's wrk row.
+    const wrkSeconds = Math.round(20 * scale) || 5;
+    const wrk = await wrkEvents(stack.url, wrkSeconds, { kind: 'demo', count: wrkSeconds * BODIES_PER_SECOND, seed: 3, idPrefix: 'wrk' }, dir, { ...process.env, QINGJIAN_TOKEN: 'none' });
     if (wrk) await untilStored(() => stack.stored('wrk-'), wrk.requests);
     const push = await pushLatency(stack.url, 1_000, Math.round(20 * scale) || 5);
     const results = {

@@ -6,8 +6,8 @@
  * `--wrk-cpu-prof FILE`: a CPU profile of the service's main thread while wrk
  * runs (what bounds the single-event row; summarise it with bench/profile-summary.ts).
  */
-import { execFile, spawn } from 'node:child_process';
-import { parseArgs, promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +20,12 @@ import { benchAuth } from './token.js';
 import { allocator, sampleRss, startCpuProfile, toMiB } from './profilers.js';
 import { queueWatch } from './queue-watch.js';
 import { sampleEngineMemory } from './engine-memory.js';
+import { BODIES_PER_SECOND, wrkEvents } from './wrk.js';
 
 const TARGETS = { batchEventsPerSecond: 20_000, singleRequestsPerSecond: 3_000, singleP99Ms: 50, rssMiB: 1024 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
+/** The demo world whose history wrk sends: not the batched (1) or single-event (2) phase's. */
+const WRK_SEED = 3;
 const { values: flags } = parseArgs({ options: { 'wrk-cpu-prof': { type: 'string' } } });
 
 function runLoad(plan: LoadPlan): Promise<LoadReport> {
@@ -48,31 +51,9 @@ async function untilStored(service: Service, prefix: string, expected: number): 
   }
 }
 
-/**
- * The same single-event load from wrk (C, closed loop, 32 connections) when it
- * is installed (`apt-get install wrk`): the Node load client needs a core of
- * its own at 3,000 requests/s, and on a 2-core machine it measures itself.
- */
-// Asynchronous: the service under test runs in this very process.
-async function wrkSingleEvents(url: string, seconds: number) {
-  const run = promisify(execFile);
-  const script = join(import.meta.dirname, 'single-event.lua');
-  const out = await run('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', script, url]).then(
-    (r) => r.stdout,
-    (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),
-  );
-  if (out === null) return null;
-  const ms = (label: string) => {
-    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!m) return NaN;
-    return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]!;
-  };
-  return {
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
-    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
-    p50Ms: ms('50'), p99Ms: ms('99'),
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-  };
+async function putEnterprises(url: string, enterprises: readonly unknown[]): Promise<void> {
+  const res = await fetch(`${url}/v1/enterprises`, { method: 'PUT', headers: { 'content-type': 'application/json', ...benchAuth }, body: JSON.stringify(enterprises) });
+  if (!res.ok) throw new Error(`PUT /v1/enterprises: ${res.status} ${await res.text()}`);
 }
 
 async function main() {
@@ -81,7 +62,7 @@ async function main() {
   const service = await startService(config, { api: true, worker: true }, createLogger('warn'));
   const url = service.url!;
   const world = createWorld({ seed: 1, enterprisesPerRegion: 1000 });
-  await fetch(`${url}/v1/enterprises`, { method: 'PUT', headers: { 'content-type': 'application/json', ...benchAuth }, body: JSON.stringify(world.enterprises.slice(0, 5000)) });
+  await putEnterprises(url, world.enterprises.slice(0, 5000));
 
   // Warm-up: JIT, connections, first ClickHouse parts.
   await runLoad({ url, mode: 'batch', events: 20_000, batchSize: 500, concurrency: 4, ratePerSecond: 0, idPrefix: 'warm', seed: 9 });
@@ -121,10 +102,19 @@ async function main() {
   const splitAfterSingle = { ...rss.breakdown(), engine: await engine.peak() };
   const wrkBacklog = await backlogNow();
   const profiler = flags['wrk-cpu-prof'] ? await startCpuProfile() : null;
-  const wrk = await wrkSingleEvents(url, Math.round(20 * scale) || 5);
+  const wrkSeconds = Math.round(20 * scale) || 5;
+  // Issue 17's row: what the Node client's single-event phase sends (the history of another demo world), with that
+  // world's reference data loaded first, as a platform's companies are known before their events come.
+  await putEnterprises(url, createWorld({ seed: WRK_SEED, enterprisesPerRegion: 1000 }).enterprises);
+  const wrk = await wrkEvents(url, wrkSeconds, { kind: 'demo', count: wrkSeconds * BODIES_PER_SECOND, seed: WRK_SEED, idPrefix: 'wrk' }, dataDir);
   if (profiler) writeFileSync(flags['wrk-cpu-prof']!, JSON.stringify(await profiler()));
   // Only answered requests store an event: a refused one (non2xx, reported) must not be waited for.
   if (wrk) await untilStored(service, 'wrk', wrk.requests - wrk.non2xx);
+  await drained();
+  // Every check-in at one company at one minute (what wrk's row measured until 2026-12-07).
+  const hotBacklog = await backlogNow();
+  const hot = await wrkEvents(url, wrkSeconds, { kind: 'one-company', count: wrkSeconds * BODIES_PER_SECOND, idPrefix: 'wrkhot' }, dataDir);
+  if (hot) await untilStored(service, 'wrkhot', hot.requests - hot.non2xx);
   const peakRss = rss.stop();
   const splitAfterWrk = { ...rss.breakdown(), engine: await engine.peak() };
   engine.stop();
@@ -144,7 +134,8 @@ async function main() {
       httpP50Ms: single.latencyMs.p50, httpP99Ms: single.latencyMs.p99, httpMaxMs: single.latencyMs.max,
       lastRowStoredAfterSeconds: Math.round((singleStoredAt - started) / 100) / 10, evaluateBacklogAtStart: singleBacklog,
     },
-    singleFromWrk: wrk && { ...wrk, evaluateBacklogAtStart: wrkBacklog },
+    singleFromWrk: wrk && { ...wrk, load: `demo history (seed ${WRK_SEED}), its companies' reference data loaded`, evaluateBacklogAtStart: wrkBacklog },
+    singleFromWrkOneCompany: hot && { ...hot, load: 'one company, one minute', evaluateBacklogAtStart: hotBacklog },
     peakRssMiB: toMiB(peakRss),
     peakRssMiBAfter: { batched: toMiB(peakAfterBatched), single: toMiB(peakAfterSingle), wrk: toMiB(peakRss) },
     peakSplitMiBAfter: { batched: splitAfterBatched, single: splitAfterSingle, wrk: splitAfterWrk },
@@ -157,6 +148,7 @@ async function main() {
     'batched 500/request': { 'events/s HTTP→rows': results.batched.eventsPerSecondHttpToRows, 'events/s HTTP→evaluated': results.batched.eventsPerSecondHttpToEvaluated, 'HTTP p50 ms': batch.latencyMs.p50, 'HTTP p99 ms': batch.latencyMs.p99, errors: batch.errors, 'evaluation jobs at start': batchBacklog, target: '≥ 20,000 events/s' },
     'single event/request': { 'events/s HTTP→rows': results.single.achievedRps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': single.latencyMs.p50, 'HTTP p99 ms': single.latencyMs.p99, errors: single.errors, 'evaluation jobs at start': singleBacklog, target: '≥ 3,000 req/s, p99 < 50 ms' },
     ...(wrk ? { 'single event, wrk -c32': { 'events/s HTTP→rows': wrk.rps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': wrk.p50Ms, 'HTTP p99 ms': wrk.p99Ms, errors: wrk.non2xx, 'evaluation jobs at start': wrkBacklog, target: '≥ 3,000 req/s, p99 < 50 ms' } } : {}),
+    ...(hot ? { 'the same, one company': { 'events/s HTTP→rows': hot.rps, 'events/s HTTP→evaluated': '—', 'HTTP p50 ms': hot.p50Ms, 'HTTP p99 ms': hot.p99Ms, errors: hot.non2xx, 'evaluation jobs at start': hotBacklog, target: '—' } } : {}),
   });
   console.log("the peak so far after each phase, split (MiB; the engine's own allocator's peaks beside it):");
   console.table(Object.fromEntries(Object.entries(results.peakSplitMiBAfter).map(([phase, { engine: e, ...split }]) => [

@@ -1,4 +1,7 @@
--- wrk script for the ingest benchmark: one check-in per request, each with a fresh id.
+-- wrk script for the ingest benchmarks: one event per request, the next line of QINGJIAN_WRK_BODIES (bench/wrk.ts
+-- writes it, each event with an id of its own). A run longer than the file starts it again: the repeats are duplicates.
+local bodies = {}
+for line in io.lines(os.getenv("QINGJIAN_WRK_BODIES")) do bodies[#bodies + 1] = line end
 counter = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -6,6 +9,5 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("QINGJIAN_TOKEN")
 request = function()
   counter = counter + 1
-  local body = string.format('{"id":"wrk-%d-%d","type":"checkin","occurred_at":"2026-11-20T09:30:00+08:00","region":"371402","source":"wrk","enterprise_id":"91350100M000100Y43","agency_id":"371400-SCJG","officer_ids":["371400-SCJG-001"],"action":"enter","method":"qr"}', math.random(1, 1000000000), counter)
-  return wrk.format(nil, "/v1/events", nil, body)
+  return wrk.format(nil, "/v1/events", nil, bodies[(counter - 1) % #bodies + 1])
 end

@@ -123,6 +123,36 @@ describe('homes, as every API process sees them', () => {
   });
 });
 
+describe('homes that only ClickHouse holds (reference data written before homes were kept in Redis, or none at all)', () => {
+  it('are read once for the lookups that arrive together, each answered its own, and then mirrored into Redis', async () => {
+    const redis = new Redis(service.redisUrl);
+    try {
+      const reference = createReferenceStore(service.storage);
+      const stored = Array.from({ length: 10 }, (_, i) => creditCode('370602', 7200 + i));
+      const unknown = creditCode('371402', 7299);
+      // Into ClickHouse alone: no upsert route, so Redis holds none of these homes.
+      await reference.upsertEnterprises(stored.map((id) => ({ enterprise_id: id, name: `只在库中的企业${id.slice(-4)}`, region: '370602', credit_grade: 'B' as const, whitelisted: false })));
+      const reads: number[] = [];
+      const counted = { storedRegions: (kind: 'enterprise' | 'agency', ids: readonly string[]) => (reads.push(ids.length), reference.storedRegions(kind, ids)) };
+      const homes = createHomes(redis, counted, service.config.REDIS_PREFIX);
+
+      const answers = await Promise.all([...stored, unknown].map((id) => homes.regions('enterprise', [id])));
+      expect(answers.map((found, i) => found.get([...stored, unknown][i]!) ?? null)).toEqual([...stored.map(() => '370602'), null]);
+      // Eleven lookups, one read (two if the engine's answers to the Redis misses straddle the 2 ms wait).
+      expect(reads.length).toBeLessThanOrEqual(2);
+      expect(reads.reduce((a, b) => a + b, 0)).toBe(11);
+
+      // Mirrored: another process finds them in Redis without reading ClickHouse.
+      const elsewhere = createHomes(redis, counted, service.config.REDIS_PREFIX);
+      const readsBefore = reads.length;
+      expect((await elsewhere.regions('enterprise', stored)).size).toBe(stored.length);
+      expect(reads.length).toBe(readsBefore);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe("2. events are judged by the home of every company and agency they name", () => {
   it("refuses a 德州 check-in, plan or complaint naming a 烟台 company or agency, whatever region the event claims", async () => {
     const cases: Array<[string, unknown, string]> = [

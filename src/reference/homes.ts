@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createBatcher } from '../batcher.js';
 import { bucketOf, mgetByBucket } from '../ingest/seen-ids.js';
 import type { ReferenceStore } from './store.js';
 
@@ -23,6 +24,9 @@ export type HomeKind = 'enterprise' | 'agency';
 const HOME_CHECK_MS = 1_000;
 // Enough for every company of a province; past it the oldest are forgotten (read again from Redis).
 const MAX_REMEMBERED = 200_000;
+/** How long a lookup in reference data waits for others to share its read, and how many ids make it go at once. */
+const REFERENCE_READ_WAIT_MS = 2;
+const REFERENCE_READ_IDS = 5_000;
 
 export interface Homes {
   /** The home region of each id that has one (ids without a home are left out). */
@@ -102,8 +106,28 @@ export function createHomes(redis: Redis, reference: Pick<ReferenceStore, 'store
   }
 
   // Reference data written before homes were kept in Redis is mirrored on first use; NX, because an
-  // upsert that wrote Redis meanwhile holds the newer region.
-  const fromReference = async (kind: HomeKind, ids: readonly string[]) => setFirst(kind, await reference.storedRegions(kind, ids));
+  // upsert that wrote Redis meanwhile holds the newer region. Every company or agency no reference data names is
+  // looked for there once too, before its first event registers it: the lookups of requests arriving together share
+  // one read. One read each made wrk's single events of companies new to the service wait their turn at the engine
+  // (138 req/s, p50 232 ms: docs/performance.md, the session of 2026-12-07).
+  const referenceReads = {
+    enterprise: readReferenceTogether('enterprise'),
+    agency: readReferenceTogether('agency'),
+  };
+  function readReferenceTogether(kind: HomeKind) {
+    return createBatcher<string, string | null>({
+      maxItems: REFERENCE_READ_IDS,
+      maxWaitMs: REFERENCE_READ_WAIT_MS,
+      write: async (ids) => {
+        const found = await setFirst(kind, await reference.storedRegions(kind, ids));
+        return ids.map((id) => found.get(id) ?? null);
+      },
+    });
+  }
+  async function fromReference(kind: HomeKind, ids: readonly string[]): Promise<Map<string, string>> {
+    const regions = await referenceReads[kind].add(ids);
+    return new Map(ids.flatMap((id, i) => (regions[i] == null ? [] : [[id, regions[i]] as const])));
+  }
 
   return {
     async regions(kind, ids) {

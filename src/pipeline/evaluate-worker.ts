@@ -29,12 +29,6 @@ export interface EvaluateWorkerOptions extends QueueWorkerSettings {
 
 /** How soon companies that were locked by another evaluation are tried again. */
 const BUSY_RETRY_MS = 25;
-/**
- * The longest an evaluation holds the event loop before letting the rest of the process run (answers to requests,
- * the feed's pushes, inserts that finished): a chunk of 500 companies took it for up to hundreds of milliseconds.
- */
-const SLICE_MS = 10;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Decides alerts for every stored batch, by event time. For each company a
@@ -96,12 +90,7 @@ export function startEvaluateWorker(options: EvaluateWorkerOptions): QueueWorker
     const now = Date.now();
     const revisions: Revision[] = [];
     const pending: Array<CompanyEvaluation['pending'][number] & { enterprise_id: string }> = [];
-    let sliceStarted = performance.now();
     for (const change of mergeByCompany(changes)) {
-      if (performance.now() - sliceStarted >= SLICE_MS) {
-        await nextTurn();
-        sliceStarted = performance.now();
-      }
       const company = companyOf(change.enterprise_id, companies, events);
       const result = withHolidayCalendar(calendar, () => evaluateCompany(rules, { company, events: events.get(change.enterprise_id) ?? [], changed: change, now, naming }, timed));
       const own = new Map((storedByCompany.get(change.enterprise_id) ?? []).map((a) => [a.id, a]));

@@ -51,8 +51,8 @@ const bareStack = load('bare-stack');
 const besideBare = (ours: number | undefined, bare: number | undefined, unit: string, higherIsBetter: boolean): string | undefined =>
   ours === undefined || bare === undefined ? undefined
     : `${fmt(bare)}${unit}; ours ${higherIsBetter ? `${Math.round((100 * ours) / bare)}% of it` : `${(ours / bare).toFixed(1)}×`}`;
-// `npm run bench` runs bench:ingest at BENCH_SCALE 1. A smaller run holds less in memory and sends wrk at one company
-// for less time, so its figures get no verdict, as a backtest over a smaller history gets none; nor do those of a
+// `npm run bench` runs bench:ingest at BENCH_SCALE 1. A smaller run holds less in memory and sends wrk for less
+// time, so its figures get no verdict, as a backtest over a smaller history gets none; nor do those of a
 // run that recorded no scale (before 2026-12-06's ninth session).
 const ingestScale = (ingest?.data.scale as number | undefined) ?? null;
 const ingestFull = ingest === null || (ingestScale !== null && ingestScale >= 1);

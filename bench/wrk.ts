@@ -4,6 +4,7 @@
  * machine it measures itself). Null when wrk is not installed (`apt-get install wrk`).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { WrkBodies } from './wrk-bodies.js';
@@ -19,10 +20,28 @@ export interface WrkFigures {
 /** More than wrk sends in a second on this machine (the bare stack about 3,800): no body is sent twice. */
 export const BODIES_PER_SECOND = 6_000;
 
-/** Runs wrk for `seconds` against `url` with these bodies, one per request; their file is written into `dir`. */
-export async function wrkEvents(url: string, seconds: number, bodies: WrkBodies, dir: string, env: NodeJS.ProcessEnv = process.env): Promise<WrkFigures | null> {
+/** Events a request when the lead is sent before wrk starts. */
+const LEAD_BATCH = 500;
+
+/**
+ * Runs wrk for `seconds` against `url` with these bodies, one per request; their file is written into `dir`. Their lead
+ * (wrk-bodies.ts) is posted first in batches, then `afterLead` runs (the ingest benchmark waits for its evaluation).
+ */
+export async function wrkEvents(url: string, seconds: number, bodies: WrkBodies, dir: string, options: {
+  env?: NodeJS.ProcessEnv;
+  afterLead?: () => Promise<unknown>;
+} = {}): Promise<WrkFigures | null> {
+  const env = options.env ?? process.env;
   const file = join(dir, `${bodies.idPrefix}-bodies.ndjson`);
   await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'wrk-bodies.ts'), file, JSON.stringify(bodies)]);
+  const lead = JSON.parse(readFileSync(`${file}.lead.json`, 'utf8')) as unknown[];
+  for (let i = 0; i < lead.length; i += LEAD_BATCH) {
+    const res = await fetch(`${url}/v1/events`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${env.QINGJIAN_TOKEN}` }, body: JSON.stringify(lead.slice(i, i + LEAD_BATCH)),
+    });
+    if (!res.ok) throw new Error(`POST /v1/events (wrk's lead): ${res.status} ${await res.text()}`);
+  }
+  await options.afterLead?.();
   const script = join(import.meta.dirname, 'single-event.lua');
   const out = await promisify(execFile)('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', script, url], {
     env: { ...env, QINGJIAN_WRK_BODIES: file },

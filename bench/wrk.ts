@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createPoster } from './post.js';
 import type { WrkBodies } from './wrk-bodies.js';
 
 export interface WrkFigures {
@@ -35,11 +36,14 @@ export async function wrkEvents(url: string, seconds: number, bodies: WrkBodies,
   const file = join(dir, `${bodies.idPrefix}-bodies.ndjson`);
   await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'wrk-bodies.ts'), file, JSON.stringify(bodies)]);
   const lead = JSON.parse(readFileSync(`${file}.lead.json`, 'utf8')) as unknown[];
-  for (let i = 0; i < lead.length; i += LEAD_BATCH) {
-    const res = await fetch(`${url}/v1/events`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${env.QINGJIAN_TOKEN}` }, body: JSON.stringify(lead.slice(i, i + LEAD_BATCH)),
-    });
-    if (!res.ok) throw new Error(`POST /v1/events (wrk's lead): ${res.status} ${await res.text()}`);
+  const poster = createPoster(1);
+  try {
+    for (let i = 0; i < lead.length; i += LEAD_BATCH) {
+      const answer = await poster.post(new URL('/v1/events', url), JSON.stringify(lead.slice(i, i + LEAD_BATCH)));
+      if (answer.status !== 202) throw new Error(`POST /v1/events (wrk's lead): ${answer.status} ${answer.text}`);
+    }
+  } finally {
+    poster.close();
   }
   await options.afterLead?.();
   const script = join(import.meta.dirname, 'single-event.lua');

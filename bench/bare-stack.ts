@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     const batchSeconds = (performance.now() - batchStart) / 1000;
     // The bodies of bench:ingest's wrk row.
     const wrkSeconds = Math.round(20 * scale) || 5;
-    const wrk = await wrkEvents(stack.url, wrkSeconds, { kind: 'demo', count: wrkSeconds * BODIES_PER_SECOND, seed: 3, idPrefix: 'wrk' }, dir, { env: { ...process.env, QINGJIAN_TOKEN: 'none' } });
+    const wrk = await wrkEvents(stack.url, wrkSeconds, { kind: 'demo', count: wrkSeconds * BODIES_PER_SECOND, seed: 3, idPrefix: 'wrk' }, dir);
     if (wrk) await untilStored(() => stack.stored('wrk-'), wrk.requests);
     const push = await pushLatency(stack.url, 1_000, Math.round(20 * scale) || 5);
     const results = {

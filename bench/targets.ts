@@ -47,10 +47,12 @@ const backtestRun = load('backtest');
 const feed = load('feed');
 const loadTest = load('load');
 const bareStack = load('bare-stack');
+/** `npm run bench` runs the bare stack at scale 1; a smaller run's figure is named as such. */
+const bareScale = (bareStack?.data.scale as number | undefined) ?? null;
 /** Ours beside the bare stack's (the same packages doing only accept → Redis → ClickHouse → push), as a share of it. */
 const besideBare = (ours: number | undefined, bare: number | undefined, unit: string, higherIsBetter: boolean): string | undefined =>
   ours === undefined || bare === undefined ? undefined
-    : `${fmt(bare)}${unit}; ours ${higherIsBetter ? `${Math.round((100 * ours) / bare)}% of it` : `${(ours / bare).toFixed(1)}×`}`;
+    : `${fmt(bare)}${unit}${bareScale === 1 ? '' : ` (BENCH_SCALE=${bareScale ?? 'not recorded'})`}; ours ${higherIsBetter ? `${Math.round((100 * ours) / bare)}% of it` : `${(ours / bare).toFixed(1)}×`}`;
 // `npm run bench` runs bench:ingest at BENCH_SCALE 1. A smaller run holds less in memory and sends wrk for less
 // time, so its figures get no verdict, as a backtest over a smaller history gets none; nor do those of a
 // run that recorded no scale (before 2026-12-06's ninth session).

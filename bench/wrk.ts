@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPoster } from './post.js';
+// The token the lead is posted with and single-event.lua sends (QINGJIAN_TOKEN in the environment wrk inherits).
+import './token.js';
 import type { WrkBodies } from './wrk-bodies.js';
 
 export interface WrkFigures {
@@ -29,10 +31,8 @@ const LEAD_BATCH = 500;
  * (wrk-bodies.ts) is posted first in batches, then `afterLead` runs (the ingest benchmark waits for its evaluation).
  */
 export async function wrkEvents(url: string, seconds: number, bodies: WrkBodies, dir: string, options: {
-  env?: NodeJS.ProcessEnv;
   afterLead?: () => Promise<unknown>;
 } = {}): Promise<WrkFigures | null> {
-  const env = options.env ?? process.env;
   const file = join(dir, `${bodies.idPrefix}-bodies.ndjson`);
   await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'wrk-bodies.ts'), file, JSON.stringify(bodies)]);
   const lead = JSON.parse(readFileSync(`${file}.lead.json`, 'utf8')) as unknown[];
@@ -48,7 +48,7 @@ export async function wrkEvents(url: string, seconds: number, bodies: WrkBodies,
   await options.afterLead?.();
   const script = join(import.meta.dirname, 'single-event.lua');
   const out = await promisify(execFile)('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', script, url], {
-    env: { ...env, QINGJIAN_WRK_BODIES: file },
+    env: { ...process.env, QINGJIAN_WRK_BODIES: file },
   }).then(
     (r) => r.stdout,
     (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),

@@ -108,8 +108,8 @@ export function createHomes(redis: Redis, reference: Pick<ReferenceStore, 'store
   // Reference data written before homes were kept in Redis is mirrored on first use; NX, because an
   // upsert that wrote Redis meanwhile holds the newer region. Every company or agency no reference data names is
   // looked for there once too, before its first event registers it: the lookups of requests arriving together share
-  // one read. One read each made wrk's single events of companies new to the service wait their turn at the engine
-  // (138 req/s, p50 232 ms: docs/performance.md, the session of 2026-12-07).
+  // one read. One read each made the single events of companies new to the service wait their turn at the engine
+  // (docs/performance.md, the second session of 2026-12-07).
   const referenceReads = {
     enterprise: readReferenceTogether('enterprise'),
     agency: readReferenceTogether('agency'),

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { EventInput } from '../ingest/schema.js';
 import { inPeriod, simulationOptions } from './events.js';
 import { createRandom } from './random.js';
@@ -28,8 +29,15 @@ const MAX_SILENT_DAYS = 366;
  * The stream does not wait: pace it by sending each event once the clock has
  * reached its occurred_at (late ones are already due), or the service will
  * see times in the future.
+ *
+ * It runs in the service's own process (`qingjian start --demo`), where one
+ * simulated day of thousands of visits takes a tenth of a second and the
+ * opening's warm-up several seconds. So it lets the event loop turn after each
+ * simulated day, and the service goes on answering. (A stall of over five
+ * seconds let Node's keep-alive timer close sockets that already held a
+ * client's next request, which the client saw as ECONNRESET.)
  */
-export function* liveEvents(world: World, options: LiveOptions): Generator<EventInput, never, undefined> {
+export async function* liveEvents(world: World, options: LiveOptions): AsyncGenerator<EventInput, never, undefined> {
   const start = options.now().getTime();
   const lateShare = options.lateShare ?? 0.1;
   if (!(lateShare >= 0 && lateShare <= 1)) throw new RangeError('lateShare must be between 0 and 1');
@@ -46,6 +54,7 @@ export function* liveEvents(world: World, options: LiveOptions): Generator<Event
   const opening: TimedEvent[] = [];
   for (let day = firstDay - WARMUP_DAYS * DAY; day <= firstDay; day += DAY) {
     for (const event of simulation.runDay(day, day < firstDay)) opening.push(event);
+    await turn();
   }
   const kept = inPeriod(opening, start);
   for (const { at, event } of kept) if (at < start) yield event;
@@ -65,5 +74,6 @@ export function* liveEvents(world: World, options: LiveOptions): Generator<Event
     silentDays = due.length > 0 ? 0 : silentDays + 1;
     if (silentDays > MAX_SILENT_DAYS) throw new Error('the world produces no events: check its agencies, officers and companies');
     admit(simulation.runDay(day));
+    await turn();
   }
 }

@@ -79,13 +79,13 @@ export async function waitForService(url: string, log: Logger, timeoutMs = 300_0
 
 async function runLive(options: DemoTrafficOptions, world: World, running: () => boolean) {
   const stream = liveEvents(world, { seed: options.seed, now: () => new Date(), visitsPerDay: options.visitsPerDay });
-  let next: EventInput = stream.next().value;
+  let next: EventInput = (await stream.next()).value;
   let sent = 0;
   while (running()) {
     const due: EventInput[] = [];
     while (Date.parse(next.occurred_at) <= Date.now() && due.length < BATCH) {
       due.push(next);
-      next = stream.next().value;
+      next = (await stream.next()).value;
     }
     if (due.length > 0) {
       await send(options.api, 'POST', '/v1/events', due).catch((err: Error) =>

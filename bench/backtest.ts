@@ -16,7 +16,7 @@
  * bench/profile-summary.ts). Prints a Markdown table and writes
  * bench/results/backtest.json.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ import { limitHeapGrowth } from '../src/heap.js';
 import { backtest } from '../src/rules/backtest.js';
 import { loadRuleSet } from '../src/rules/load.js';
 import { createStorage, migrate, type Storage } from '../src/storage/index.js';
+import { openHistoryDir } from './history-dir.js';
 import { historySettings, loadHistory, type History } from './history-load.js';
 import { allocator, sampleRss, startCpuProfile } from './profilers.js';
 
@@ -58,11 +59,9 @@ interface Manifest {
 
 async function main() {
   const dataDir = flags.data ?? mkdtempSync(join(tmpdir(), 'qingjian-bench-backtest-'));
-  mkdirSync(dataDir, { recursive: true });
-  const manifestFile = join(dataDir, 'bench-history.json');
-  const kept = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : null;
-  // The manifest is written once the history is complete: a directory with files and no manifest was interrupted.
-  if (!kept && readdirSync(dataDir).length > 0) throw new Error(`${dataDir} is not empty and holds no finished history: give an empty or new --data`);
+  const historyDir = openHistoryDir<Manifest>(dataDir);
+  const { kept } = historyDir;
+  if (historyDir.cleared) progress(`${dataDir} held a history that was interrupted: removed`);
   if (kept && historyGiven && JSON.stringify(kept.wanted) !== JSON.stringify(wanted)) {
     throw new Error(`${dataDir} holds a history made with ${JSON.stringify(kept.wanted)}, not ${JSON.stringify(wanted)}: give another --data`);
   }
@@ -77,7 +76,7 @@ async function main() {
       progress(`generating ${fmt(wanted.events)} events of history into ${dataDir}`);
       const world = createWorld({ seed: wanted.seed, enterprisesPerRegion: wanted.perRegion });
       history = await loadHistory(storage, world, { ...wanted, liveWanted: 0, dir: dataDir });
-      writeFileSync(manifestFile, JSON.stringify({ wanted, history } satisfies Manifest));
+      historyDir.finish({ wanted, history });
       progress(`history: ${fmt(history.events)} events (${fmt(history.rows)} rows) in ${secs(history.generateAndInsertMs)}, merged in ${secs(history.optimizeMs)}`);
     }
     await measure(storage, history, config.RULES_DIR, kept?.wanted ?? wanted);

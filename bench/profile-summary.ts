@@ -2,11 +2,14 @@
  * The functions a CPU profile (V8's .cpuprofile, from `node --cpu-prof` or bench:rules --cpu-prof) spent most
  * time in, by self time, or a sampling heap profile (bench:rules --alloc-prof) allocated most in, or what a heap
  * snapshot (`node --heapsnapshot-signal=SIGUSR2`) holds by type and constructor, as a Markdown table: what
- * docs/performance.md quotes.
+ * docs/performance.md quotes. With --long-tasks MS, a CPU profile's stretches of MS or more without an idle sample
+ * (what held the event loop that long; on a saturated thread several tasks run together), and the functions they
+ * spent their time in, callees included.
  *
- *   npx tsx bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [top=25]
+ *   npx tsx bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [top=25] [--long-tasks MS]
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface CallFrame {
   functionName: string;
@@ -15,7 +18,7 @@ interface CallFrame {
 }
 
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: CallFrame }>;
+  nodes: Array<{ id: number; callFrame: CallFrame; children?: number[] }>;
   samples: number[];
   timeDeltas: number[];
 }
@@ -34,8 +37,8 @@ interface HeapSnapshot {
   strings: string[];
 }
 
-const [file, top = '25'] = process.argv.slice(2);
-if (!file) throw new Error('usage: bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [top]');
+const { positionals: [file, top = '25'], values: flags } = parseArgs({ allowPositionals: true, options: { 'long-tasks': { type: 'string' } } });
+if (!file) throw new Error('usage: bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [top] [--long-tasks MS]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile | { head: HeapNode } | HeapSnapshot;
 
 const where = (frame: CallFrame) => {
@@ -43,10 +46,13 @@ const where = (frame: CallFrame) => {
   return `${frame.functionName || '(anonymous)'} ${at}`.trim();
 };
 
-/** The largest entries as a Markdown table; with `counts`, how many things each entry sums. */
-function print(self: Map<string, number>, unit: string, scale: number, what = 'function', counts?: Map<string, number>): number {
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`| self ${unit} |${counts ? ' count |' : ''} share | ${what} |\n| ---: |${counts ? ' ---: |' : ''} ---: | --- |`);
+/**
+ * The largest entries as a Markdown table; with `counts`, how many things each entry sums. Shares are of the
+ * entries' sum, or of `whole` where entries overlap (time including callees).
+ */
+function print(self: Map<string, number>, unit: string, scale: number, what = 'function', counts?: Map<string, number>, whole?: number): number {
+  const total = whole ?? [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`| ${whole === undefined ? 'self' : 'total'} ${unit} |${counts ? ' count |' : ''} share | ${what} |\n| ---: |${counts ? ' ---: |' : ''} ---: | --- |`);
   for (const [key, amount] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) {
     console.log(`| ${(amount / scale).toFixed(1)} |${counts ? ` ${counts.get(key)} |` : ''} ${((100 * amount) / total).toFixed(1)}% | \`${key}\` |`);
   }
@@ -69,6 +75,37 @@ function printSnapshot({ snapshot: { meta }, nodes, strings }: HeapSnapshot) {
   console.log(`\nLive heap ${(total / 2 ** 20).toFixed(1)} MiB (self sizes).`);
 }
 
+/** Stretches of samples between idle ones that lasted `minMs` or more, and the time of each function within them, callees included. */
+function printLongTasks(cpu: CpuProfile, minMs: number) {
+  if (!(minMs >= 0)) throw new Error('--long-tasks: expected milliseconds, a number of 0 or more');
+  const nodes = new Map(cpu.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const node of cpu.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const tasks: Array<{ us: number; samples: Array<[id: number, us: number]> }> = [];
+  let current: (typeof tasks)[number] | null = null;
+  cpu.samples.forEach((id, i) => {
+    const us = cpu.timeDeltas[i] ?? 0;
+    if (nodes.get(id)!.callFrame.functionName === '(idle)') current = null;
+    else {
+      if (!current) tasks.push((current = { us: 0, samples: [] }));
+      current.us += us;
+      current.samples.push([id, us]);
+    }
+  });
+  const long = tasks.filter((t) => t.us >= minMs * 1000);
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of long.flatMap((t) => t.samples)) {
+    const stack = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) stack.add(where(nodes.get(at)!.callFrame));
+    for (const key of stack) inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+  const longUs = long.reduce((sum, t) => sum + t.us, 0);
+  const bands = [10, 20, 50, 100, 200, 500].map((ms) => `${ms}+ ms: ${tasks.filter((t) => t.us >= ms * 1000).length}`).join(', ');
+  console.log(`${tasks.length} stretches without an idle sample (${bands}); ${long.length} of ${minMs} ms or more, ` +
+    `${(longUs / 1000).toFixed(0)} ms together, the longest ${(Math.max(0, ...tasks.map((t) => t.us)) / 1000).toFixed(0)} ms.\n`);
+  print(inclusive, 'ms', 1000, 'function (callees included)', undefined, longUs);
+}
+
 const self = new Map<string, number>();
 if ('snapshot' in profile) {
   printSnapshot(profile);
@@ -80,6 +117,8 @@ if ('snapshot' in profile) {
   walk(profile.head);
   const total = print(self, 'MiB', 2 ** 20);
   console.log(`\nSampled ${(total / 2 ** 30).toFixed(2)} GiB allocated (garbage included).`);
+} else if (flags['long-tasks'] !== undefined) {
+  printLongTasks(profile, Number(flags['long-tasks']));
 } else {
   const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   profile.samples.forEach((id, i) => {

@@ -10,8 +10,9 @@ import { compareSeq, matches, PROTOCOL_VERSION, Subscribe, type FeedFilters } fr
 
 /**
  * The live feed over WebSocket. Every API process follows the journal and
- * fans each entry out to its own sockets: the entry's text is framed once and
- * the same string goes to every matching client. A subscribe replays the
+ * fans each entry out to its own sockets: the entry's text is encoded once and
+ * the same bytes go to every matching client, each socket corked while a
+ * batch goes out so that its messages leave in one write. A subscribe replays the
  * journal after the client's `after`, holding live entries back meanwhile, so
  * the client sees each entry once and in order whatever the interleaving.
  */

@@ -312,7 +312,9 @@ function printTwinFigures(
     // Steady state: the load's second half, once queues and caches have warmed up.
     const r = resources(target.sampler.samples, loadStart + (loadEnded - loadStart) / 2, loadEnded);
     lines.push(`  steady state (second half of the load): service RSS median ${r.rssMiB.median.toFixed(0)} MiB (max ${r.rssMiB.max.toFixed(0)}), Redis used_memory median ${r.redisMiB.median.toFixed(1)} MiB (max ${r.redisMiB.max.toFixed(1)}), service CPU ${r.cpuCores.toFixed(2)} of ${cpus().length} cores`);
-    lines.push(`  most jobs queued at once: ${Object.entries(r.maxQueued).map(([q, n]) => `${q} ${n}`).join(', ')}; pipeline drained ${settledAfter?.toFixed(1)} s after the load stopped`);
+    const byQueue = (counts: Record<string, number>) => Object.entries(counts).map(([q, n]) => `${q} ${n}`).join(', ');
+    lines.push(`  most jobs ready or running at once: ${byQueue(r.maxQueued)}; pipeline drained ${settledAfter?.toFixed(1)} s after the load stopped`);
+    lines.push(`  most jobs delayed on purpose at once (deadlines, timers, retries): ${byQueue(r.maxDelayed)}`);
   }
   if (report) {
     const shortfalls: string[] = [];
@@ -331,7 +333,7 @@ function printTwinFigures(
   for (const [name, s] of ingest) {
     if (!s.stages) continue;
     lines.push('', `STAGES of ${name} (held stages; offered = target × events per iteration)`);
-    lines.push('  offered ev/s | acknowledged ev/s | HTTP p50 | HTTP p99 | event → alert p50 | p99 | max queued (store/evaluate) | service CPU');
+    lines.push('  offered ev/s | acknowledged ev/s | HTTP p50 | HTTP p99 | event → alert p50 | p99 | ready or running (store/evaluate) | service CPU');
     let at = clock + seconds(s.startTime ?? '0s') * 1000;
     let previous = s.startRate ?? 0;
     for (const stage of s.stages) {
@@ -341,7 +343,7 @@ function printTwinFigures(
         const lat = timeline.latency(at, end);
         const r = target.sampler ? resources(target.sampler.samples, at, end) : null;
         const per = eventsPerIteration(plan, name);
-        lines.push(`  ${String(stage.target * per).padStart(12)} | ${w.ackedPerSecond.toFixed(0).padStart(17)} | ${fmtMs(w.http.percentile(50)).padStart(8)} | ${fmtMs(w.http.percentile(99)).padStart(8)} | ${fmtMs(lat.percentile(50)).padStart(17)} | ${fmtMs(lat.percentile(99)).padStart(7)} | ${`${r?.maxQueued.store ?? '—'} / ${r?.maxQueued.evaluate ?? '—'}`.padStart(27)} | ${r ? r.cpuCores.toFixed(2) : '—'}`);
+        lines.push(`  ${String(stage.target * per).padStart(12)} | ${w.ackedPerSecond.toFixed(0).padStart(17)} | ${fmtMs(w.http.percentile(50)).padStart(8)} | ${fmtMs(w.http.percentile(99)).padStart(8)} | ${fmtMs(lat.percentile(50)).padStart(17)} | ${fmtMs(lat.percentile(99)).padStart(7)} | ${`${r?.maxQueued.store ?? '—'} / ${r?.maxQueued.evaluate ?? '—'}`.padStart(33)} | ${r ? r.cpuCores.toFixed(2) : '—'}`);
       }
       previous = stage.target;
       at = end;

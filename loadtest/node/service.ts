@@ -55,11 +55,14 @@ export interface Sample {
   /** CPU seconds the service process has used so far. */
   cpuSeconds: number;
   redisMiB: number;
-  /** Jobs waiting, active or delayed per queue. */
+  /** Jobs ready to run or running, per queue: its backlog. */
   queues: Record<string, number>;
+  /** Jobs delayed per queue: deadlines, timers and retries that wait on purpose, no backlog. */
+  delayed: Record<string, number>;
 }
 
-const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
+const READY_STATES = ['waiting', 'active', 'prioritized', 'waiting-children'] as const;
+const QUEUE_STATES = [...READY_STATES, 'delayed'] as const;
 
 /** Reads the service's /proc entries, Redis INFO and the queues every `everyMs`. */
 export function startSampler(pid: () => number, redisUrl: string, everyMs = 1000) {
@@ -74,20 +77,22 @@ export function startSampler(pid: () => number, redisUrl: string, everyMs = 1000
   let stopped = false;
 
   async function sample(): Promise<Sample> {
-    const counts: Record<string, number> = {};
+    const ready: Record<string, number> = {};
+    const delayed: Record<string, number> = {};
     for (const [name, queue] of queues) {
       const c = await queue.getJobCounts(...QUEUE_STATES);
-      counts[name] = QUEUE_STATES.reduce((sum, s) => sum + (c[s] ?? 0), 0);
+      ready[name] = READY_STATES.reduce((sum, s) => sum + (c[s] ?? 0), 0);
+      delayed[name] = c.delayed ?? 0;
     }
     const info = await redis.info('memory');
     const used = Number(info.match(/used_memory:(\d+)/)?.[1] ?? 0);
-    return { at: Date.now(), ...processFigures(pid()), redisMiB: used / 2 ** 20, queues: counts };
+    return { at: Date.now(), ...processFigures(pid()), redisMiB: used / 2 ** 20, queues: ready, delayed };
   }
 
   const loop = (async () => {
     while (!stopped) {
       const next = Date.now() + everyMs;
-      samples.push(await sample().catch(() => ({ at: Date.now(), rssMiB: 0, cpuSeconds: 0, redisMiB: 0, queues: {} })));
+      samples.push(await sample().catch(() => ({ at: Date.now(), rssMiB: 0, cpuSeconds: 0, redisMiB: 0, queues: {}, delayed: {} })));
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
     }
   })();

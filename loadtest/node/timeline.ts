@@ -50,7 +50,10 @@ export interface ResourceFigures {
   redisMiB: { median: number; max: number };
   /** Share of one core the service used. */
   cpuCores: number;
+  /** The most jobs ready or running at once, per queue. */
   maxQueued: Record<string, number>;
+  /** The most jobs delayed on purpose at once, per queue. */
+  maxDelayed: Record<string, number>;
 }
 
 const median = (xs: number[]) => {
@@ -62,12 +65,16 @@ export function resources(samples: Sample[], from: number, to: number): Resource
   const inside = samples.filter((s) => s.at >= from && s.at <= to && s.rssMiB > 0);
   const first = inside[0];
   const last = inside.at(-1);
-  const maxQueued: Record<string, number> = {};
-  for (const s of inside) for (const [q, n] of Object.entries(s.queues)) maxQueued[q] = Math.max(maxQueued[q] ?? 0, n);
+  const most = (of: (s: Sample) => Record<string, number>) => {
+    const max: Record<string, number> = {};
+    for (const s of inside) for (const [q, n] of Object.entries(of(s))) max[q] = Math.max(max[q] ?? 0, n);
+    return max;
+  };
   return {
     rssMiB: { median: median(inside.map((s) => s.rssMiB)), max: Math.max(0, ...inside.map((s) => s.rssMiB)) },
     redisMiB: { median: median(inside.map((s) => s.redisMiB)), max: Math.max(0, ...inside.map((s) => s.redisMiB)) },
     cpuCores: first && last && last.at > first.at ? (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000) : 0,
-    maxQueued,
+    maxQueued: most((s) => s.queues),
+    maxDelayed: most((s) => s.delayed),
   };
 }

@@ -109,7 +109,7 @@ export function startSampler(pid: () => number, redisUrl: string, everyMs = 1000
       let total = 0;
       for (const [name, queue] of queues) {
         if (name === 'escalation') continue;
-        const states = name === 'store' ? QUEUE_STATES : (['waiting', 'active', 'prioritized'] as const);
+        const states = name === 'store' ? QUEUE_STATES : READY_STATES;
         const c = await queue.getJobCounts(...states);
         total += states.reduce((sum, s) => sum + (c[s] ?? 0), 0);
       }
